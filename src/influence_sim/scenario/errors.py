@@ -1,0 +1,158 @@
+"""User-facing problem reports for scenario files.
+
+This module owns the vocabulary every scenario layer uses to tell an analyst
+what is wrong with a file: a :class:`Problem` says where (file, line, column
+and key path) and what (a message plus, optionally, what was expected), and a
+:class:`ScenarioError` carries every problem found in one go, so that users
+can fix a file in a single pass instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["PathItem", "Problem", "ScenarioError", "format_path"]
+
+PathItem = str | int
+"""One step into a document: a mapping key (``str``) or a list index (``int``)."""
+
+# Paths longer than this many steps are shortened in the middle when shown.
+_MAX_SHOWN_STEPS = 12
+_SHOWN_EACH_SIDE = 5
+
+
+def _format_step(step: PathItem, *, first: bool) -> str:
+    """Render one path step in the dotted notation.
+
+    Args:
+        step: A mapping key or a list index.
+        first: Whether this is the first step (no leading dot for keys).
+
+    Returns:
+        The rendered step, such as ``.value``, ``value``, ``[2]`` or ``["a b"]``.
+    """
+    if isinstance(step, str):
+        if step and step.replace("-", "_").isidentifier():
+            return step if first else "." + step
+        return "[" + json.dumps(step, ensure_ascii=False) + "]"
+    return f"[{step}]"
+
+
+def format_path(path: Sequence[PathItem]) -> str:
+    """Render a key path the way analysts read it, e.g. ``shocks[2].value``.
+
+    Keys that look like plain words are joined with dots; list positions and
+    keys containing spaces, dots or other punctuation are shown in brackets.
+    Very deep paths are shortened in the middle with ``[...]``.
+
+    Args:
+        path: Keys and list indexes from the top of the document downwards.
+
+    Returns:
+        The dotted path, or an empty string for the whole document.
+    """
+    steps = list(path)
+    if len(steps) > _MAX_SHOWN_STEPS:
+        head = steps[:_SHOWN_EACH_SIDE]
+        tail = steps[-_SHOWN_EACH_SIDE:]
+        shown = "".join(_format_step(s, first=i == 0) for i, s in enumerate(head))
+        shown += "[...]"
+        shown += "".join(_format_step(s, first=False) for s in tail)
+        return shown
+    return "".join(_format_step(s, first=i == 0) for i, s in enumerate(steps))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file, located as precisely as possible.
+
+    Attributes:
+        file: The file name exactly as the user gave it (never made absolute).
+        line: 1-based line number, or None when the problem concerns the whole file.
+        col: 1-based column number, or None when unknown.
+        path: Dotted key path such as ``shocks[2].value``; empty for the whole document.
+        message: What is wrong, in plain words.
+        expected: What would have been accepted instead, or None.
+    """
+
+    file: str
+    line: int | None
+    col: int | None
+    path: str
+    message: str
+    expected: str | None = None
+
+    def format(self) -> str:
+        """Render the problem as ``FILE:LINE:COL: key.path: message (expected ...)``.
+
+        Pieces that are unknown are left out: ``LINE`` and ``COL`` when None,
+        ``key.path: `` when the path is empty and `` (expected ...)`` when
+        nothing is expected.
+
+        Returns:
+            The one-line, human-readable description of the problem.
+        """
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        text = f"{where}: "
+        if self.path:
+            text += f"{self.path}: "
+        text += self.message
+        if self.expected is not None:
+            text += f" (expected {self.expected})"
+        return text
+
+
+def _sort_key(problem: Problem) -> tuple[str, int, int]:
+    """Order problems by file, then line, then column; whole-file problems first.
+
+    Args:
+        problem: The problem to place.
+
+    Returns:
+        A key usable with :func:`sorted`.
+    """
+    line = -1 if problem.line is None else problem.line
+    col = -1 if problem.col is None else problem.col
+    return (problem.file, line, col)
+
+
+class ScenarioError(Exception):
+    """Raised when a scenario file cannot be used; carries every problem found.
+
+    ``str(error)`` gives one formatted problem per line, sorted by file, line
+    and column, ready to be shown to the user as is.
+
+    Attributes:
+        problems: The problems, sorted by (file, line, column); never empty.
+    """
+
+    problems: list[Problem]
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        """Create the error from the problems found.
+
+        Args:
+            problems: At least one problem.
+
+        Raises:
+            ValueError: If ``problems`` is empty.
+        """
+        ordered = sorted(problems, key=_sort_key)
+        if not ordered:
+            raise ValueError("ScenarioError needs at least one Problem")
+        super().__init__(ordered)
+        self.problems = ordered
+
+    def __str__(self) -> str:
+        """Return the formatted problems, one per line.
+
+        Returns:
+            The problems joined by newlines.
+        """
+        return "\n".join(problem.format() for problem in self.problems)
