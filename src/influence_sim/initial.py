@@ -1,0 +1,267 @@
+"""Initialisation: the starting arrays of a batch of runs, from the seeds and overrides.
+
+Starting values come from :mod:`influence_sim.seeds`; overrides (model keyword arguments,
+scenario parameters, sweep points) are dotted paths (:mod:`influence_sim.paths`) applied per run.
+
+Affinities. Each partner's attraction has a part the model explains (offers, ties, hedging,
+presence, credibility) and a fitted constant, the affinity, for everything it does not (history,
+language, infrastructure). The affinity is fitted so that, under the *reference* parameters
+(the defaults from ``seeds/``, never the run's overrides), the starting shares are exactly the
+targets the states would choose. The baseline therefore starts at rest, and any change of a
+parameter, by override or shock, moves the run away from the starting shares in the direction
+the mechanisms say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from influence_sim import seeds as sd
+from influence_sim.kernel.arrays import (
+    DOMAINS,
+    ECON,
+    GLOBAL_PARAMETERS,
+    POWER_PARAMETERS,
+    SEC,
+    STATE_PARAMETERS,
+    Dims,
+    FloatArray,
+    Params,
+    State,
+)
+from influence_sim.kernel.step import demand_of, explained_attraction, make_offers
+from influence_sim.parameters import PARAMETERS
+from influence_sim.paths import resolve
+
+Overrides = Mapping[str, float]
+
+
+def default_dims() -> Dims:
+    """The default cast: five states, China, Russia and the United States."""
+    return Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+
+
+def restraint_mask(dims: Dims) -> FloatArray:
+    """``(P, D)`` mask of each other's lead domain: China's security, Russia's economics.
+
+    All zeros unless both China and Russia are in the run.
+    """
+    mask = np.zeros((dims.n_powers, len(DOMAINS)))
+    china, russia = dims.power_index("china"), dims.power_index("russia")
+    if china is not None and russia is not None:
+        mask[china, SEC] = 1.0
+        mask[russia, ECON] = 1.0
+    return mask
+
+
+def reference_arrays(
+    dims: Dims, start: dt.date, seeds: sd.SeedData | None = None
+) -> tuple[State, Params]:
+    """Starting state and default parameters of one run (batch 1), straight from the seeds.
+
+    Args:
+        dims: Entities of the run (powers beyond the default three need overrides for their
+            capacities and parameters; their defaults are zero).
+        start: Start date (memberships, presence and capabilities are read at this date).
+        seeds: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
+
+    Returns:
+        ``(state, params)`` with batch size 1 and zero affinity.
+    """
+    seeds = seeds or sd.load_seeds()
+    states, powers = dims.states, dims.powers
+    econ = np.broadcast_to(sd.economic_profile(seeds, powers), (len(states), dims.n_partners))
+    sec = sd.security_shares(seeds, states, powers, start)
+    share = np.stack([econ, sec], axis=-1)[None].copy()
+    weight = sd.size_weights(seeds, states)
+    trade = (seeds.assumed("region_trade_usd_bn") * weight)[None]
+    arms = (seeds.assumed("region_arms_usd_bn") * weight)[None]
+    known = [p for p in powers if p in sd.DEFAULT_POWERS]
+    capacity = np.zeros((1, len(powers), len(DOMAINS)))
+    for p in known:
+        capacity[0, powers.index(p), :] = sd.capability_at(seeds, p, start)
+
+    def entity_default(name: str, entities: Sequence[str]) -> FloatArray:
+        spec = PARAMETERS[name]
+        out = np.zeros((1, len(entities)))
+        for i, e in enumerate(entities):
+            try:
+                out[0, i] = spec.default(seeds, e)
+            except KeyError:
+                out[0, i] = 0.0
+        return out
+
+    values: dict[str, FloatArray] = {
+        name: np.array([PARAMETERS[name].default(seeds)]) for name in GLOBAL_PARAMETERS
+    }
+    values.update({name: entity_default(name, states) for name in STATE_PARAMETERS})
+    values.update({name: entity_default(name, powers) for name in POWER_PARAMETERS})
+    params = Params(
+        **values,
+        affinity=np.zeros_like(share),
+        tie_map=sd.tie_map(seeds, powers, dims.organisations),
+        restraint_mask=restraint_mask(dims),
+    )
+    instability = np.array([seeds.assumed("afghan_instability")])
+    threat = params.exposure * instability[:, None]
+    state = State(
+        share=share,
+        threat=threat,
+        instability=instability,
+        trade=trade,
+        arms_base=arms / (1.0 + params.security_demand_elasticity[:, None] * threat),
+        capacity=capacity,
+        credibility=share[:, :, : dims.n_powers, ECON].copy(),
+        trust=np.array([seeds.assumed("initial_trust")]),
+        presence=sd.presence_at(seeds, states, powers, start)[None],
+        membership=sd.membership_at(seeds, states, start, dims.organisations)[None],
+    )
+    return state, params
+
+
+def fit_affinity(state: State, params: Params, min_share: float) -> FloatArray:
+    """Affinities that make the starting shares the states' targets under ``params``.
+
+    Equation: ``A[s,k,d] = log max(x0[s,k,d], x_min) - U0[s,k,d]`` with ``U0`` the explained
+    attraction at the start (noise-free offers). Then ``softmax(A + U0) = x0`` wherever
+    ``x0 >= x_min``.
+
+    Args:
+        state: Starting state (its shares are ``x0``).
+        params: Reference parameters.
+        min_share: Floor ``x_min`` on the shares used, so a partner with no share can enter.
+
+    Returns:
+        ``(B, S, K, D)`` affinities.
+    """
+    demand = demand_of(state, params)
+    noise = np.zeros((state.batch_size, state.share.shape[1], params.priority.shape[1], 2))
+    offers, _ = make_offers(state, params, demand, noise)
+    explained = explained_attraction(state, params, offers, state.threat)
+    out: FloatArray = np.log(np.maximum(state.share, min_share)) - explained
+    return out
+
+
+def _broadcast(state: State, params: Params, n: int) -> tuple[State, Params]:
+    index = np.zeros(n, dtype=int)
+    return state.take(index).copy(), params.take(index).copy()
+
+
+def apply_overrides(state: State, params: Params, dims: Dims, overrides: Overrides) -> None:
+    """Write overrides into every run of a batch, in place.
+
+    ``afghanistan.instability`` and ``relations.china.russia.trust`` may be given by their short
+    keyword names ``afghan_instability`` and ``initial_trust``; a bare parameter name means
+    ``parameters.NAME``.
+
+    Args:
+        state: State to change.
+        params: Parameters to change.
+        dims: Entities.
+        overrides: Path (or short name) to value.
+
+    Raises:
+        influence_sim.paths.PathError: For a path that names nothing.
+    """
+    for key, value in overrides.items():
+        for target in resolve(canonical_path(key), dims):
+            target.set(state, params, np.full(state.batch_size, float(value)))
+
+
+def canonical_path(key: str) -> str:
+    """Expand a short keyword name into its dotted path."""
+    if key == "afghan_instability":
+        return "afghanistan.instability"
+    if key == "initial_trust":
+        return "relations.china.russia.trust"
+    if "." not in key:
+        return f"parameters.{key}"
+    return key
+
+
+def build(
+    dims: Dims,
+    start: dt.date,
+    overrides: Sequence[Overrides] | Overrides | None = None,
+    reference_overrides: Overrides | None = None,
+    seeds: sd.SeedData | None = None,
+) -> tuple[State, Params]:
+    """Starting arrays for a batch of runs.
+
+    Args:
+        dims: Entities of the runs.
+        start: Start date.
+        overrides: One mapping for every run, or a sequence with one mapping per run (its length
+            sets the batch size). These are departures from the reference.
+        reference_overrides: Overrides that are part of the reference itself (for example a
+            power a scenario adds, with its capacities): the affinities are fitted with them.
+        seeds: Seed tables.
+
+    Returns:
+        ``(state, params)`` with fitted affinities.
+
+    Raises:
+        influence_sim.paths.PathError: For an override path that names nothing.
+    """
+    seeds = seeds or sd.load_seeds()
+    per_run: Sequence[Overrides]
+    if overrides is None:
+        per_run = [{}]
+    elif isinstance(overrides, Mapping):
+        per_run = [overrides]
+    else:
+        per_run = overrides
+    ref_state, ref_params = reference_arrays(dims, start, seeds)
+    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+    apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
+    _rederive(ref_state, ref_params, set(reference_overrides or {}), starting_arms)
+    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+
+    state, params = _broadcast(ref_state, ref_params, len(per_run))
+    if all(o == per_run[0] for o in per_run):
+        # the common case (replicates of one scenario): one pass over the whole batch
+        apply_overrides(state, params, dims, per_run[0])
+        _rederive(state, params, set(per_run[0]), starting_arms)
+    else:
+        for b, run_overrides in enumerate(per_run):
+            one_state, one_params = state.take(slice(b, b + 1)), params.take(slice(b, b + 1))
+            apply_overrides(one_state, one_params, dims, run_overrides)
+            _rederive(one_state, one_params, set(run_overrides), starting_arms)
+    # Affinities: each run's own starting shares, fitted under the reference parameters.
+    fit_params = ref_params.take(np.zeros(state.batch_size, dtype=int))
+    fitted = fit_affinity(
+        _with_reference(state, ref_state), fit_params, seeds.assumed("min_affinity_share")
+    )
+    params.affinity = fitted
+    return state, params
+
+
+def _with_reference(run_state: State, ref_state: State) -> State:
+    """The reference state carrying each run's own starting shares (to fit affinities with)."""
+    out = ref_state.take(np.zeros(run_state.batch_size, dtype=int)).copy()
+    out.share = run_state.share.copy()
+    return out
+
+
+def _rederive(state: State, params: Params, touched: set[str], starting_arms: FloatArray) -> None:
+    """Recompute, in place, starting values that follow from overridden ones.
+
+    Threat starts at its steady level ``exposure * instability`` unless a threat was given.
+    Zero-threat arms imports are rescaled so that the starting arms imports stay
+    ``starting_arms`` (the seeded ones) unless ``arms_base_usd_bn`` was given.
+
+    Args:
+        state: State of the runs, overrides already applied.
+        params: Its parameters.
+        touched: Override keys given for it.
+        starting_arms: ``(1, S)`` starting arms imports to keep.
+    """
+    paths = {canonical_path(k) for k in touched}
+    if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
+        state.threat[...] = params.exposure * state.instability[:, None]
+    if not any(p.endswith(".arms_base_usd_bn") for p in paths):
+        elasticity = params.security_demand_elasticity[:, None]
+        state.arms_base[...] = starting_arms / (1.0 + elasticity * state.threat)

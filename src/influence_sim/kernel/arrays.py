@@ -1,0 +1,227 @@
+"""State and parameter arrays of the kernel, with a leading batch axis.
+
+Every array here has the batch (run) axis first, so the same kernel functions step one run (the
+Mesa model, batch 1) or thousands (the ensemble). Index names used in shapes throughout:
+
+* ``B``: runs in the batch;
+* ``S``: Central Asian states;
+* ``P``: great powers;
+* ``K``: partners, the powers plus ``rest_of_world`` (always last);
+* ``D``: domains, ``economic`` (0) and ``security`` (1);
+* ``O``: organisations (CSTO, SCO, EAEU).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+REST_OF_WORLD = "rest_of_world"
+DOMAINS: tuple[str, str] = ("economic", "security")
+ECON = 0
+SEC = 1
+ORGANISATIONS: tuple[str, ...] = ("csto", "sco", "eaeu")
+
+
+@dataclass(frozen=True)
+class Dims:
+    """Names along the entity axes of a run.
+
+    Attributes:
+        states: Central Asian states, in array order.
+        powers: Great powers, in array order (rest of world is not one of them).
+        organisations: Organisations whose membership binds states to powers.
+    """
+
+    states: tuple[str, ...]
+    powers: tuple[str, ...]
+    organisations: tuple[str, ...] = ORGANISATIONS
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        """Powers followed by ``rest_of_world``: the categories of every share profile."""
+        return (*self.powers, REST_OF_WORLD)
+
+    @property
+    def n_states(self) -> int:
+        """Number of states ``S``."""
+        return len(self.states)
+
+    @property
+    def n_powers(self) -> int:
+        """Number of powers ``P``."""
+        return len(self.powers)
+
+    @property
+    def n_partners(self) -> int:
+        """Number of partners ``K = P + 1``."""
+        return len(self.powers) + 1
+
+    def power_index(self, name: str) -> int | None:
+        """Return the index of power ``name``, or None if the run has no such power."""
+        return self.powers.index(name) if name in self.powers else None
+
+
+def _copy_fields(obj: Any) -> dict[str, Any]:
+    return {f.name: np.array(getattr(obj, f.name), copy=True) for f in dataclasses.fields(obj)}
+
+
+def _take_fields(obj: Any, index: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = value[index] if f.metadata.get("batched", True) else value
+    return out
+
+
+def _stack_fields(items: list[Any]) -> dict[str, Any]:
+    first = items[0]
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(first):
+        if f.metadata.get("batched", True):
+            out[f.name] = np.concatenate([getattr(it, f.name) for it in items], axis=0)
+        else:
+            out[f.name] = getattr(first, f.name)
+    return out
+
+
+@dataclass
+class State:
+    """Dynamic state of a batch of runs.
+
+    Attributes:
+        share: ``(B, S, K, D)`` share profiles; each ``share[b, s, :, d]`` lies on the simplex.
+        threat: ``(B, S)`` threat perception of each state, in [0, 1].
+        instability: ``(B,)`` Afghan instability, the exogenous threat driver, in [0, 1].
+        trade: ``(B, S)`` total external trade of each state, USD bn per year.
+        arms_base: ``(B, S)`` arms imports each state would make at zero threat, USD bn per year.
+        capacity: ``(B, P, D)`` economic and security capacity of each power (CINC units).
+        credibility: ``(B, S, P)`` security credibility a power has earned in a state, in [0, 1].
+        trust: ``(B,)`` China-Russia trust, in [0, 1].
+        presence: ``(B, S, P)`` military presence of a power in a state, in [0, 1].
+        membership: ``(B, S, O)`` 1 where a state belongs to an organisation, else 0.
+    """
+
+    share: FloatArray
+    threat: FloatArray
+    instability: FloatArray
+    trade: FloatArray
+    arms_base: FloatArray
+    capacity: FloatArray
+    credibility: FloatArray
+    trust: FloatArray
+    presence: FloatArray
+    membership: FloatArray
+
+    @property
+    def batch_size(self) -> int:
+        """Number of runs ``B``."""
+        return int(self.threat.shape[0])
+
+    def copy(self) -> State:
+        """Return a deep copy (arrays copied)."""
+        return State(**_copy_fields(self))
+
+    def take(self, index: Any) -> State:
+        """Return the runs selected by ``index`` along the batch axis (a slice keeps views)."""
+        return State(**_take_fields(self, index))
+
+    @staticmethod
+    def stack(states: list[State]) -> State:
+        """Concatenate several batches along the batch axis."""
+        return State(**_stack_fields(states))
+
+
+@dataclass
+class Params:
+    """Parameters of a batch of runs; scenario shocks may change them during a run.
+
+    Global parameters have shape ``(B,)``, state parameters ``(B, S)``, power parameters
+    ``(B, P)``. ``affinity`` is fitted at initialisation (see :mod:`influence_sim.initial`).
+    ``tie_map`` and ``restraint_mask`` are structure shared by every run of the batch.
+    The meaning, unit and provenance of each is in :data:`influence_sim.parameters.PARAMETERS`.
+    """
+
+    # states (B, S)
+    exposure: FloatArray
+    hedging: FloatArray
+    # powers (B, P)
+    priority: FloatArray
+    doctrine: FloatArray
+    capacity_growth: FloatArray
+    # global (B,)
+    threat_halflife_years: FloatArray
+    security_demand_elasticity: FloatArray
+    trade_growth: FloatArray
+    entry_share: FloatArray
+    offer_noise_sd: FloatArray
+    offer_sensitivity: FloatArray
+    hedging_weight: FloatArray
+    tie_weight: FloatArray
+    presence_weight: FloatArray
+    credibility_weight: FloatArray
+    adjust_rate_economic: FloatArray
+    adjust_rate_security: FloatArray
+    stickiness: FloatArray
+    coordination: FloatArray
+    restraint_max: FloatArray
+    trust_tolerance: FloatArray
+    trust_erosion: FloatArray
+    trust_recovery: FloatArray
+    spillover_rate: FloatArray
+    return_rate: FloatArray
+    # fitted (B, S, K, D)
+    affinity: FloatArray
+    # structure, not batched
+    tie_map: FloatArray = dataclasses.field(metadata={"batched": False})
+    restraint_mask: FloatArray = dataclasses.field(metadata={"batched": False})
+
+    @property
+    def batch_size(self) -> int:
+        """Number of runs ``B``."""
+        return int(self.coordination.shape[0])
+
+    def copy(self) -> Params:
+        """Return a deep copy (arrays copied)."""
+        return Params(**_copy_fields(self))
+
+    def take(self, index: Any) -> Params:
+        """Return the runs selected by ``index`` along the batch axis."""
+        return Params(**_take_fields(self, index))
+
+    @staticmethod
+    def stack(params: list[Params]) -> Params:
+        """Concatenate several batches along the batch axis (structure taken from the first)."""
+        return Params(**_stack_fields(params))
+
+
+GLOBAL_PARAMETERS: tuple[str, ...] = (
+    "threat_halflife_years",
+    "security_demand_elasticity",
+    "trade_growth",
+    "entry_share",
+    "offer_noise_sd",
+    "offer_sensitivity",
+    "hedging_weight",
+    "tie_weight",
+    "presence_weight",
+    "credibility_weight",
+    "adjust_rate_economic",
+    "adjust_rate_security",
+    "stickiness",
+    "coordination",
+    "restraint_max",
+    "trust_tolerance",
+    "trust_erosion",
+    "trust_recovery",
+    "spillover_rate",
+    "return_rate",
+)
+STATE_PARAMETERS: tuple[str, ...] = ("exposure", "hedging")
+POWER_PARAMETERS: tuple[str, ...] = ("priority", "doctrine", "capacity_growth")

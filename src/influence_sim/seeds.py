@@ -1,0 +1,493 @@
+"""Figures from ``seeds/`` and the starting values derived from them, with provenance.
+
+``seeds/`` holds the project's evidence as CSV tables: ``figures.csv`` (the article's and the
+source report's figures), ``capability.csv`` (CINC indices), ``geography.csv``, ``events.csv``,
+``memberships.csv``, ``presence.csv``, ``ties.csv`` and ``assumptions.csv`` (every value that is
+not in the sources, each with its reason). This module reads them once and derives every
+starting number of the model from them; no figure is typed a second time in code.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from influence_sim.kernel.arrays import DOMAINS, ORGANISATIONS, REST_OF_WORLD, FloatArray
+
+DEFAULT_STATES: tuple[str, ...] = (
+    "kazakhstan",
+    "kyrgyzstan",
+    "tajikistan",
+    "turkmenistan",
+    "uzbekistan",
+)
+DEFAULT_POWERS: tuple[str, ...] = ("china", "russia", "united_states")
+CSTO = "csto"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure from the sources.
+
+    Attributes:
+        id: Identifier (``A*`` from the article, ``K*`` from Kennan Cable 52).
+        value: The value as a number.
+        unit: Unit of the value.
+        period: Period the figure refers to.
+        source: Where it comes from.
+        note: What it means, in the project's words.
+    """
+
+    id: str
+    value: float
+    unit: str
+    period: str
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A value not found in the sources, with the reason for choosing it.
+
+    Attributes:
+        id: Identifier (parameter names use their own name, or ``name_entity``).
+        value: The value as text (most are numbers; see :meth:`number`).
+        unit: Unit of the value.
+        applies_to: Part of the model it feeds.
+        reason: Why this value.
+    """
+
+    id: str
+    value: str
+    unit: str
+    applies_to: str
+    reason: str
+
+    def number(self) -> float:
+        """Return the value as a float.
+
+        Raises:
+            ValueError: If the value is not numeric.
+        """
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """An interval during which a membership or a presence holds.
+
+    Attributes:
+        state: Central Asian state.
+        other: Organisation (memberships) or power (presence).
+        start: First day it holds.
+        end: First day it no longer holds, or None if it still holds.
+        strength: Weight (1 for memberships).
+        source: Provenance.
+    """
+
+    state: str
+    other: str
+    start: dt.date
+    end: dt.date | None
+    strength: float
+    source: str
+
+    def holds_on(self, day: dt.date) -> bool:
+        """Return whether the interval covers ``day``."""
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated event from the sources.
+
+    Attributes:
+        date: When it happened.
+        id: Identifier.
+        description: What happened.
+        source: Provenance.
+    """
+
+    date: dt.date
+    id: str
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class SeedData:
+    """Everything in ``seeds/``, parsed.
+
+    Attributes:
+        directory: Folder it was read from.
+        figures: Figures by id.
+        assumptions: Assumptions by id.
+        capability: CINC share of world capability by (actor, year).
+        border_km: Length of each state's border with Afghanistan.
+        events: Dated events in date order.
+        memberships: Membership intervals.
+        presence: Military presence intervals.
+        ties: Tie weights as (organisation, power, domain, weight).
+    """
+
+    directory: Path
+    figures: dict[str, Figure]
+    assumptions: dict[str, Assumption]
+    capability: dict[tuple[str, int], float]
+    border_km: dict[str, float]
+    events: tuple[Event, ...]
+    memberships: tuple[Dated, ...]
+    presence: tuple[Dated, ...]
+    ties: tuple[tuple[str, str, str, float], ...]
+
+    def figure(self, figure_id: str) -> float:
+        """Return the value of a figure.
+
+        Raises:
+            KeyError: If there is no such figure.
+        """
+        return self.figures[figure_id].value
+
+    def assumed(self, assumption_id: str) -> float:
+        """Return the numeric value of an assumption.
+
+        Raises:
+            KeyError: If there is no such assumption.
+        """
+        return self.assumptions[assumption_id].number()
+
+
+def seeds_dir() -> Path:
+    """Return the folder the seed tables are read from.
+
+    ``INFLUENCE_SIM_SEEDS`` overrides the default, the ``seeds`` folder shipped with the package
+    (in a source checkout, a link to the repository's ``seeds/``).
+    """
+    override = os.environ.get("INFLUENCE_SIM_SEEDS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent / "seeds"
+
+
+def _rows(directory: Path, name: str) -> list[dict[str, str]]:
+    with open(directory / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text.strip())
+
+
+def _dated(row: dict[str, str], other_key: str, strength: float) -> Dated:
+    start = row.get("joined") or row.get("from") or ""
+    end = row.get("left") or row.get("to") or ""
+    return Dated(
+        state=row["state"],
+        other=row[other_key],
+        start=_date(start),
+        end=_date(end) if end.strip() else None,
+        strength=strength,
+        source=row["source"],
+    )
+
+
+@functools.cache
+def _load(directory: Path) -> SeedData:
+    figures = {
+        r["id"]: Figure(r["id"], float(r["value"]), r["unit"], r["period"], r["source"], r["note"])
+        for r in _rows(directory, "figures.csv")
+    }
+    assumptions = {
+        r["id"]: Assumption(r["id"], r["value"], r["unit"], r["applies_to"], r["reason"])
+        for r in _rows(directory, "assumptions.csv")
+    }
+    capability = {
+        (r["actor"], int(r["year"])): float(r["cinc"]) for r in _rows(directory, "capability.csv")
+    }
+    border = {r["state"]: float(r["afghan_border_km"]) for r in _rows(directory, "geography.csv")}
+    events = tuple(
+        sorted(
+            (
+                Event(_date(r["date"]), r["id"], r["event"], r["source"])
+                for r in _rows(directory, "events.csv")
+            ),
+            key=lambda e: e.date,
+        )
+    )
+    memberships = tuple(_dated(r, "organisation", 1.0) for r in _rows(directory, "memberships.csv"))
+    presence = tuple(
+        _dated(r, "power", float(r["strength"])) for r in _rows(directory, "presence.csv")
+    )
+    ties = tuple(
+        (r["organisation"], r["power"], r["domain"], float(r["weight"]))
+        for r in _rows(directory, "ties.csv")
+    )
+    return SeedData(
+        directory, figures, assumptions, capability, border, events, memberships, presence, ties
+    )
+
+
+def load_seeds(directory: str | os.PathLike[str] | None = None) -> SeedData:
+    """Read the seed tables (cached per folder).
+
+    Args:
+        directory: Folder to read; defaults to :func:`seeds_dir`.
+
+    Returns:
+        The parsed tables.
+    """
+    return _load(Path(directory) if directory is not None else seeds_dir())
+
+
+# --- derived starting values ------------------------------------------------------------------
+
+
+def china_trade_usd_bn(seeds: SeedData) -> float:
+    """China's trade with the region, USD bn per year: K5 divided by K5_ratio (about 27.9)."""
+    return seeds.figure("K5") / seeds.figure("K5_ratio")
+
+
+def size_weights(seeds: SeedData, states: Sequence[str]) -> FloatArray:
+    """Each state's weight in regional volumes: its CINC share in the proxy year, normalised.
+
+    Args:
+        seeds: Seed tables.
+        states: States in array order.
+
+    Returns:
+        ``(S,)`` weights summing to 1.
+    """
+    year = int(seeds.assumed("size_proxy_year"))
+    raw = np.array([seeds.capability[(s, year)] for s in states], dtype=float)
+    out: FloatArray = raw / raw.sum()
+    return out
+
+
+def economic_profile(seeds: SeedData, powers: Sequence[str]) -> FloatArray:
+    """Regional shares of trade at the start, over powers plus rest of world.
+
+    China's share is its trade (:func:`china_trade_usd_bn`) over the assumed regional total;
+    Russia's is K5 over that total; the US share is assumed; other powers start at 0 unless a
+    scenario gives them a share; rest of world takes the remainder.
+
+    Args:
+        seeds: Seed tables.
+        powers: Powers in array order.
+
+    Returns:
+        ``(K,)`` profile on the simplex.
+
+    Raises:
+        ValueError: If the powers' shares exceed 1.
+    """
+    total = seeds.assumed("region_trade_usd_bn")
+    known = {
+        "china": china_trade_usd_bn(seeds) / total,
+        "russia": seeds.figure("K5") / total,
+        "united_states": seeds.assumed("us_trade_share"),
+    }
+    shares = [known.get(p, 0.0) for p in powers]
+    rest = 1.0 - sum(shares)
+    if rest < 0.0:
+        raise ValueError("the powers' trade shares exceed 1; lower region_trade_usd_bn's share")
+    return np.array([*shares, rest], dtype=float)
+
+
+def security_shares(
+    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
+) -> FloatArray:
+    """Arms-import shares by state at the start, consistent with K1 and K2 regionally.
+
+    Russia's share in a CSTO member is ``csto_russia_arms_tilt`` times that in a non-member and
+    China's share in a non-member is ``non_csto_china_arms_tilt`` times that in a member; the
+    levels are solved so that the arms-weighted regional averages equal K1 (Russia) and K2
+    (China). The US share is assumed equal everywhere; rest of world takes the remainder.
+
+    Args:
+        seeds: Seed tables.
+        states: States in array order.
+        powers: Powers in array order.
+        day: Date whose CSTO memberships set the tilt.
+
+    Returns:
+        ``(S, K)`` shares, each row on the simplex.
+
+    Raises:
+        ValueError: If a state's shares would exceed 1.
+    """
+    weight = size_weights(seeds, states)
+    member = membership_at(seeds, states, day, (CSTO,))[:, 0]
+
+    def solve(regional: float, tilt_members: float, tilt_others: float) -> FloatArray:
+        tilt = member * tilt_members + (1.0 - member) * tilt_others
+        level = regional / float((weight * tilt).sum())
+        out: FloatArray = level * tilt
+        return out
+
+    columns: list[FloatArray] = []
+    for p in powers:
+        if p == "russia":
+            columns.append(solve(seeds.figure("K1"), seeds.assumed("csto_russia_arms_tilt"), 1.0))
+        elif p == "china":
+            columns.append(
+                solve(seeds.figure("K2"), 1.0, seeds.assumed("non_csto_china_arms_tilt"))
+            )
+        elif p == "united_states":
+            columns.append(np.full(len(states), seeds.assumed("us_arms_share")))
+        else:
+            columns.append(np.zeros(len(states)))
+    powers_part = np.stack(columns, axis=1) if columns else np.zeros((len(states), 0))
+    rest = 1.0 - powers_part.sum(axis=1)
+    if np.any(rest < 0.0):
+        raise ValueError("security shares exceed 1 in some state; check the arms tilts")
+    return np.concatenate([powers_part, rest[:, None]], axis=1)
+
+
+def exposure(seeds: SeedData, states: Sequence[str]) -> FloatArray:
+    """Exposure of each state to Afghan instability.
+
+    A bordering state's exposure is its border length over ``exposure_border_scale_km``
+    (Tajikistan 1, Turkmenistan about 0.59, Uzbekistan about 0.10); a state without a border
+    takes its assumed floor ``exposure_floor_<state>``.
+
+    Args:
+        seeds: Seed tables.
+        states: States in array order.
+
+    Returns:
+        ``(S,)`` exposure in [0, 1].
+    """
+    scale = seeds.assumed("exposure_border_scale_km")
+    out = []
+    for s in states:
+        km = seeds.border_km.get(s, 0.0)
+        if km > 0.0:
+            out.append(min(km / scale, 1.0))
+        else:
+            out.append(seeds.assumed(f"exposure_floor_{s}"))
+    return np.array(out, dtype=float)
+
+
+def capacity_trend(seeds: SeedData, power: str, first: int = 2000, last: int = 2016) -> float:
+    """Annual log growth of a power's CINC share between two years.
+
+    Equation: ``g = ln(CINC_last / CINC_first) / (last - first)``.
+
+    Args:
+        seeds: Seed tables.
+        power: Power name.
+        first: First year.
+        last: Last year.
+
+    Returns:
+        Growth per year (China about +0.022, Russia about -0.022, the US about -0.004).
+    """
+    a = seeds.capability[(power, first)]
+    b = seeds.capability[(power, last)]
+    return math.log(b / a) / (last - first)
+
+
+def capability_at(seeds: SeedData, power: str, day: dt.date) -> float:
+    """A power's CINC share at a date: the latest year on record not after it (or the first).
+
+    Args:
+        seeds: Seed tables.
+        power: Power name.
+        day: Date.
+
+    Returns:
+        CINC share of world capability.
+    """
+    years = sorted(y for (actor, y) in seeds.capability if actor == power)
+    chosen = years[0]
+    for y in years:
+        if y <= day.year:
+            chosen = y
+    return seeds.capability[(power, chosen)]
+
+
+def membership_at(
+    seeds: SeedData,
+    states: Sequence[str],
+    day: dt.date,
+    organisations: Sequence[str] = ORGANISATIONS,
+) -> FloatArray:
+    """Memberships on a date, ``(S, O)`` of 0 and 1."""
+    out = np.zeros((len(states), len(organisations)))
+    for m in seeds.memberships:
+        if m.state in states and m.other in organisations and m.holds_on(day):
+            out[list(states).index(m.state), list(organisations).index(m.other)] = 1.0
+    return out
+
+
+def presence_at(
+    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
+) -> FloatArray:
+    """Military presence on a date, ``(S, P)`` with the strengths of presence.csv."""
+    out = np.zeros((len(states), len(powers)))
+    for m in seeds.presence:
+        if m.state in states and m.other in powers and m.holds_on(day):
+            i, j = list(states).index(m.state), list(powers).index(m.other)
+            out[i, j] = max(out[i, j], m.strength)
+    return out
+
+
+def tie_map(
+    seeds: SeedData, powers: Sequence[str], organisations: Sequence[str] = ORGANISATIONS
+) -> FloatArray:
+    """Tie weights ``(O, K, D)`` binding organisation members to partners (seeds/ties.csv)."""
+    partners = [*powers, REST_OF_WORLD]
+    out = np.zeros((len(organisations), len(partners), len(DOMAINS)))
+    for org, power, domain, weight in seeds.ties:
+        if org in organisations and power in partners:
+            out[list(organisations).index(org), partners.index(power), DOMAINS.index(domain)] = (
+                weight
+            )
+    return out
+
+
+def membership_changes(
+    seeds: SeedData, states: Sequence[str], start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, str, float]]:
+    """Membership changes strictly after ``start`` and up to ``end``.
+
+    Returns:
+        ``(date, state, organisation, new value)`` tuples in date order.
+    """
+    out: list[tuple[dt.date, str, str, float]] = []
+    for m in seeds.memberships:
+        if m.state not in states or m.other not in ORGANISATIONS:
+            continue
+        if start < m.start <= end:
+            out.append((m.start, m.state, m.other, 1.0))
+        if m.end is not None and start < m.end <= end:
+            out.append((m.end, m.state, m.other, 0.0))
+    return sorted(out)
+
+
+def presence_changes(
+    seeds: SeedData, states: Sequence[str], powers: Sequence[str], start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, str, float]]:
+    """Presence changes strictly after ``start`` and up to ``end``.
+
+    Returns:
+        ``(date, state, power, new strength)`` tuples in date order.
+    """
+    out: list[tuple[dt.date, str, str, float]] = []
+    for m in seeds.presence:
+        if m.state not in states or m.other not in powers:
+            continue
+        if start < m.start <= end:
+            out.append((m.start, m.state, m.other, m.strength))
+        if m.end is not None and start < m.end <= end:
+            out.append((m.end, m.state, m.other, 0.0))
+    return sorted(out)
