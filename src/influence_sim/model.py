@@ -1,0 +1,299 @@
+"""InfluenceModel: one run of the Central Asia influence model as a Mesa model.
+
+The model is the project's own: great powers trade economic and security influence over the
+five Central Asian states, seeded from Kennan Cable No. 52 (Jardine and Lemon, Wilson Center,
+2020) and the 2021 article that cites it. Its equations live in :mod:`influence_sim.kernel`;
+this class steps a batch of one run through :class:`influence_sim.engine.RunBatch`, the same
+loop the ensemble uses, and exposes the run the Mesa way: agents, a DataCollector, ``step``,
+``running``.
+
+Mesa 3.5's ``Model`` has its own ``scenario=`` keyword (a parameter bundle from
+``mesa.experimental``). This model leaves it to Mesa: scenario *files* of this project are
+loaded with :func:`influence_sim.load_scenario` and passed to :meth:`InfluenceModel.from_scenario`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from influence_sim import initial
+from influence_sim.agents import CentralAsianState, Power
+from influence_sim.engine import Clock, RunBatch, SeedLike, as_seed_sequence
+from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel.arrays import (
+    ECON,
+    GLOBAL_PARAMETERS,
+    POWER_PARAMETERS,
+    SEC,
+    STATE_PARAMETERS,
+    Dims,
+    FloatArray,
+)
+from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
+from influence_sim.timeline import Timeline
+
+if TYPE_CHECKING:
+    from influence_sim.scenario import Scenario
+
+_ENTITY_PATH = {
+    "exposure": "states.{}.threat_exposure",
+    "hedging": "states.{}.hedging",
+    "priority": "powers.{}.priority",
+    "doctrine": "powers.{}.doctrine",
+    "capacity_growth": "powers.{}.capacity_growth",
+}
+KEYWORDS: tuple[str, ...] = (
+    *GLOBAL_PARAMETERS,
+    *STATE_PARAMETERS,
+    *POWER_PARAMETERS,
+    "afghan_instability",
+    "initial_trust",
+)
+
+
+def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, float]:
+    """Turn model keyword arguments into dotted-path overrides.
+
+    Global parameters take a number. State and power parameters take a number (every entity)
+    or a mapping from entity name to number.
+
+    Args:
+        parameters: Keyword arguments.
+        dims: Entities.
+
+    Returns:
+        Dotted path to value.
+
+    Raises:
+        TypeError: For an unknown keyword (with the closest known one).
+    """
+    out: dict[str, float] = {}
+    for key, value in parameters.items():
+        if key not in KEYWORDS:
+            close = difflib.get_close_matches(key, KEYWORDS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise TypeError(f"InfluenceModel got an unexpected keyword argument '{key}'{hint}")
+        if key in _ENTITY_PATH:
+            entities = dims.states if key in STATE_PARAMETERS else dims.powers
+            values = value if isinstance(value, Mapping) else dict.fromkeys(entities, value)
+            for name, v in values.items():
+                out[_ENTITY_PATH[key].format(name)] = float(v)
+        else:
+            out[initial.canonical_path(key)] = float(value)
+    return out
+
+
+class InfluenceModel(mesa.Model):
+    """Great-power influence in Central Asia: one run, as a Mesa model.
+
+    Every keyword argument has a default (the baseline from ``seeds/``), so
+    ``mesa.batch_run(InfluenceModel, parameters={...}, rng=[1, 2])`` works. Parameters are
+    listed in ``docs/ODD.md`` and :data:`influence_sim.parameters.PARAMETERS`.
+
+    Attributes:
+        dims: Entities of the run.
+        clock: Calendar of the run.
+        batch: The run's arrays and stepping loop (batch of one).
+        seed_sequence: Seed sequence the run's random streams come from.
+        datacollector: Mesa DataCollector with model and agent-type series.
+    """
+
+    def __init__(
+        self,
+        *,
+        start: str | dt.date = "2021-01-01",
+        end: str | dt.date = "2031-01-01",
+        step: str = "quarter",
+        states: Sequence[str] = DEFAULT_STATES,
+        powers: Sequence[str] = DEFAULT_POWERS,
+        overrides: Mapping[str, float] | None = None,
+        reference_overrides: Mapping[str, float] | None = None,
+        timeline: Timeline | None = None,
+        rng: SeedLike = None,
+        **parameters: Any,
+    ) -> None:
+        """Create the model at its start date.
+
+        Args:
+            start: Start date (ISO text or date).
+            end: End date; the model stops running after its last step.
+            step: ``month``, ``quarter`` or ``year``.
+            states: Central Asian states.
+            powers: Great powers.
+            overrides: Any value by dotted path (``states.tajikistan.hedging``), applied on top
+                of the keyword parameters.
+            reference_overrides: Values that are part of the reference (e.g. an added power's
+                capacities); see :func:`influence_sim.initial.build`.
+            timeline: Compiled shocks (from a scenario); none by default.
+            rng: Seed: an int, a ``numpy.random.SeedSequence``, a ``Generator`` or None.
+            **parameters: Model parameters by name (``coordination=1.0``,
+                ``hedging={"turkmenistan": 1.0}``, ``afghan_instability=0.9``, ...).
+
+        Raises:
+            TypeError: For an unknown parameter name.
+            ValueError: For bad dates or an unknown step.
+        """
+        seq = as_seed_sequence(rng)
+        super().__init__(rng=seq)
+        self.seed_sequence = seq
+        self.dims = Dims(tuple(states), tuple(powers))
+        self.clock = Clock.between(_date(start), _date(end), step)
+        run_overrides = keyword_overrides(parameters, self.dims)
+        run_overrides.update(overrides or {})
+        state, params = initial.build(
+            self.dims, self.clock.start, run_overrides, reference_overrides
+        )
+        self.batch = RunBatch(self.dims, self.clock, state, params, timeline or Timeline(), [seq])
+        self._cache_step = -1
+        self._regional: FloatArray = np.zeros(0)
+        self._volumes: FloatArray = np.zeros(0)
+        self.powers = {name: Power(self, name, i) for i, name in enumerate(self.dims.powers)}
+        self.states = {
+            name: CentralAsianState(self, name, i) for i, name in enumerate(self.dims.states)
+        }
+        self.datacollector = mesa.DataCollector(
+            model_reporters=self._model_reporters(),
+            agenttype_reporters=self._agent_reporters(),
+        )
+        self.datacollector.collect(self)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, rng: SeedLike = None) -> InfluenceModel:
+        """Build the model of one replicate of a scenario.
+
+        Args:
+            scenario: A loaded scenario (:func:`influence_sim.load_scenario`).
+            rng: Seed of this run; defaults to the scenario's seed.
+
+        Returns:
+            The model at the scenario's start.
+        """
+        seq = as_seed_sequence(scenario.seed if rng is None else rng)
+        return cls(
+            start=scenario.start,
+            end=scenario.end,
+            step=scenario.step,
+            states=scenario.dims.states,
+            powers=scenario.dims.powers,
+            overrides=scenario.overrides(),
+            reference_overrides=scenario.reference_overrides(),
+            timeline=scenario.compile([seq]),
+            rng=seq,
+        )
+
+    # --- stepping -------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one dated step (shocks, then the kernel), then collect data."""
+        self.batch.advance()
+        self.datacollector.collect(self)
+        if self.batch.steps_done >= self.clock.n_steps:
+            self.running = False
+
+    def run(self) -> InfluenceModel:
+        """Step until the end date; return the model."""
+        while self.running:
+            self.step()
+        return self
+
+    # --- derived quantities ---------------------------------------------------------------
+
+    @property
+    def date(self) -> dt.date:
+        """Date of the current state."""
+        return self.batch.current_date
+
+    def _refresh(self) -> None:
+        if self._cache_step != self.batch.steps_done:
+            demand = self.batch.demand()
+            self._regional = mech.regional_share(self.batch.state.share, demand)[0]
+            self._volumes = (self.batch.state.share * demand[:, :, None, :]).sum(axis=1)[0]
+            self._cache_step = self.batch.steps_done
+
+    def regional_shares(self) -> FloatArray:
+        """``(K, D)`` regional shares of every partner (volume-weighted over states)."""
+        self._refresh()
+        return self._regional
+
+    def regional_volumes(self) -> FloatArray:
+        """``(K, D)`` trade and arms imports of the region with every partner, USD bn/yr."""
+        self._refresh()
+        return self._volumes
+
+    @property
+    def trust(self) -> float:
+        """China-Russia trust."""
+        return float(self.batch.state.trust[0])
+
+    @property
+    def instability(self) -> float:
+        """Afghan instability."""
+        return float(self.batch.state.instability[0])
+
+    def _model_reporters(self) -> dict[str, Any]:
+        reporters: dict[str, Any] = {
+            "date": lambda m: m.date.isoformat(),
+            "afghan_instability": "instability",
+            "trust": "trust",
+        }
+        for k, name in enumerate(self.dims.partners):
+            reporters[f"{name}_economic_share"] = _regional_reporter(k, ECON)
+            reporters[f"{name}_security_share"] = _regional_reporter(k, SEC)
+            reporters[f"{name}_trade_usd_bn"] = _volume_reporter(k, ECON)
+        return reporters
+
+    def _agent_reporters(self) -> dict[type, dict[str, Any]]:
+        state_reporters: dict[str, Any] = {
+            "name": "name",
+            "threat": "threat",
+            "trade_usd_bn": "trade_usd_bn",
+            "arms_usd_bn": "arms_usd_bn",
+            "security_guarantor": "security_guarantor",
+        }
+        for name in self.dims.partners:
+            state_reporters[f"economic_share_{name}"] = _profile_reporter("economic", name)
+            state_reporters[f"security_share_{name}"] = _profile_reporter("security", name)
+        power_reporters = {
+            "name": "name",
+            "economic_capacity": "economic_capacity",
+            "security_capacity": "security_capacity",
+            "economic_effort": "economic_effort",
+            "security_effort": "security_effort",
+            "regional_economic_share": "regional_economic_share",
+            "regional_security_share": "regional_security_share",
+        }
+        return {CentralAsianState: state_reporters, Power: power_reporters}
+
+
+def _regional_reporter(k: int, d: int) -> Any:
+    def report(model: InfluenceModel) -> float:
+        return float(model.regional_shares()[k, d])
+
+    return report
+
+
+def _volume_reporter(k: int, d: int) -> Any:
+    def report(model: InfluenceModel) -> float:
+        return float(model.regional_volumes()[k, d])
+
+    return report
+
+
+def _profile_reporter(domain: str, partner: str) -> Any:
+    def report(agent: CentralAsianState) -> float:
+        shares = agent.economic_shares if domain == "economic" else agent.security_shares
+        return shares[partner]
+
+    return report
+
+
+def _date(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)

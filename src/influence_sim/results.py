@@ -1,0 +1,384 @@
+"""Results of a scenario run: tidy DataFrames, a printed summary, and files on disk.
+
+The long table :attr:`Results.timeseries` has one row per replicate, step, state, partner and
+domain with the share and the volume it stands for (trade turnover for economic rows, arms
+imports for security rows). Smaller tables hold regional totals, per-state series, per-power
+series and the China-Russia relation. :meth:`Results.save` writes them with ``metadata.json``
+(scenario hash, seeds, versions, wall time) and the standard plots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
+
+PERCENTILES = (5, 95)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the package and the libraries results depend on."""
+    out = {"python": platform.python_version()}
+    for name in ("influence-sim", "mesa", "numpy", "pandas", "matplotlib", "pyyaml", "pydantic"):
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def seed_record(seq: np.random.SeedSequence) -> dict[str, Any]:
+    """A seed sequence as JSON-ready data (entropy and spawn key reproduce it exactly)."""
+    entropy = seq.entropy
+    if isinstance(entropy, Iterable):
+        entropy_value: Any = [int(e) for e in entropy]
+    else:
+        entropy_value = int(entropy) if entropy is not None else None
+    return {"entropy": entropy_value, "spawn_key": [int(k) for k in seq.spawn_key]}
+
+
+@dataclass
+class Results:
+    """The outcome of running a scenario's replicates.
+
+    Attributes:
+        name: Scenario name.
+        output: Recorded arrays.
+        replicate_seeds: Seed sequence of each replicate.
+        seed: Root seed the replicates were spawned from (None if drawn from the OS).
+        metadata: Provenance: scenario path and hash, versions, wall time, ...
+    """
+
+    name: str
+    output: EnsembleOutput
+    replicate_seeds: list[np.random.SeedSequence]
+    seed: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    # --- tidy tables ----------------------------------------------------------------------
+
+    @property
+    def dims(self) -> Any:
+        """Entities of the runs."""
+        return self.output.dims
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates."""
+        return self.output.n_runs
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        steps = self.output.steps
+        dates = [d.isoformat() for d in self.output.dates]
+        return steps, np.arange(self.n_replicates), dates
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """Long table: replicate, seed, step, date, state, power, domain, share, volume_usd_bn."""
+        out = self.output
+        t, b, s, k, d = out.share.shape
+        steps, _, dates = self._index()
+        grid = np.indices((b, t, s, k, d)).reshape(5, -1)
+        rep, ti, si, ki, di = grid
+        share = out.share.transpose(1, 0, 2, 3, 4).reshape(-1)
+        volume = (out.share * out.volume[:, :, :, None, :]).transpose(1, 0, 2, 3, 4).reshape(-1)
+        return pd.DataFrame(
+            {
+                "replicate": rep,
+                "seed": self.seed if self.seed is not None else -1,
+                "step": steps[ti],
+                "date": np.asarray(dates)[ti],
+                "state": np.asarray(self.dims.states)[si],
+                "power": np.asarray(self.dims.partners)[ki],
+                "domain": np.asarray(DOMAINS)[di],
+                "share": share,
+                "volume_usd_bn": volume,
+            }
+        )
+
+    @functools.cached_property
+    def regional(self) -> pd.DataFrame:
+        """Regional totals: replicate, step, date, power, domain, share, volume_usd_bn.
+
+        Shares are volume-weighted over states, with rest of world in the denominator.
+        """
+        out = self.output
+        steps, _, dates = self._index()
+        volume = (out.share * out.volume[:, :, :, None, :]).sum(axis=2)  # (T, B, K, D)
+        total = out.volume.sum(axis=2)[:, :, None, :]
+        share = volume / np.where(total > 0, total, 1.0)
+        t, b, k, d = share.shape
+        rep, ti, ki, di = np.indices((b, t, k, d)).reshape(4, -1)
+        return pd.DataFrame(
+            {
+                "replicate": rep,
+                "step": steps[ti],
+                "date": np.asarray(dates)[ti],
+                "power": np.asarray(self.dims.partners)[ki],
+                "domain": np.asarray(DOMAINS)[di],
+                "share": share.transpose(1, 0, 2, 3).reshape(-1),
+                "volume_usd_bn": volume.transpose(1, 0, 2, 3).reshape(-1),
+            }
+        )
+
+    @functools.cached_property
+    def states(self) -> pd.DataFrame:
+        """Per state: replicate, step, date, state, threat, trade, arms imports, guarantor."""
+        out = self.output
+        steps, _, dates = self._index()
+        t, b, s = out.threat.shape
+        rep, ti, si = np.indices((b, t, s)).reshape(3, -1)
+        n_powers = self.dims.n_powers
+        guarantor_index = out.share[:, :, :, :n_powers, SEC].argmax(axis=3)
+
+        def flat(a: np.ndarray) -> np.ndarray:
+            return np.asarray(a).transpose(1, 0, 2).reshape(-1)
+
+        return pd.DataFrame(
+            {
+                "replicate": rep,
+                "step": steps[ti],
+                "date": np.asarray(dates)[ti],
+                "state": np.asarray(self.dims.states)[si],
+                "threat": flat(out.threat),
+                "trade_usd_bn": flat(out.volume[..., ECON]),
+                "arms_usd_bn": flat(out.volume[..., SEC]),
+                "security_guarantor": np.asarray(self.dims.powers)[flat(guarantor_index)],
+            }
+        )
+
+    @functools.cached_property
+    def powers(self) -> pd.DataFrame:
+        """Per power: replicate, step, date, power, capacities and effort by domain."""
+        out = self.output
+        steps, _, dates = self._index()
+        t, b, p, _ = out.capacity.shape
+        rep, ti, pi = np.indices((b, t, p)).reshape(3, -1)
+
+        def flat(a: np.ndarray) -> np.ndarray:
+            return np.asarray(a).transpose(1, 0, 2).reshape(-1)
+
+        return pd.DataFrame(
+            {
+                "replicate": rep,
+                "step": steps[ti],
+                "date": np.asarray(dates)[ti],
+                "power": np.asarray(self.dims.powers)[pi],
+                "economic_capacity": flat(out.capacity[..., ECON]),
+                "security_capacity": flat(out.capacity[..., SEC]),
+                "economic_effort": flat(out.effort[..., ECON]),
+                "security_effort": flat(out.effort[..., SEC]),
+            }
+        )
+
+    @functools.cached_property
+    def relations(self) -> pd.DataFrame:
+        """Per step: replicate, step, date, China-Russia trust and Afghan instability."""
+        out = self.output
+        steps, _, dates = self._index()
+        t, b = out.trust.shape
+        rep, ti = np.indices((b, t)).reshape(2, -1)
+        return pd.DataFrame(
+            {
+                "replicate": rep,
+                "step": steps[ti],
+                "date": np.asarray(dates)[ti],
+                "trust": out.trust.T.reshape(-1),
+                "afghan_instability": out.instability.T.reshape(-1),
+            }
+        )
+
+    # --- headline figures ----------------------------------------------------------------
+
+    def final_shares(self) -> pd.DataFrame:
+        """Final shares by state, domain and power: mean and 5-95% band over replicates."""
+        ts = self.timeseries
+        last = ts[ts["step"] == ts["step"].max()]
+        grouped = last.groupby(["state", "domain", "power"], sort=False)["share"]
+        return pd.DataFrame(
+            {
+                "mean": grouped.mean(),
+                "p5": grouped.quantile(PERCENTILES[0] / 100),
+                "p95": grouped.quantile(PERCENTILES[1] / 100),
+            }
+        ).reset_index()
+
+    def guarantors(self) -> pd.DataFrame:
+        """Each state's final security guarantor: the most frequent, and in what fraction."""
+        st = self.states
+        last = st[st["step"] == st["step"].max()]
+        rows = []
+        for state, group in last.groupby("state", sort=False):
+            counts = group["security_guarantor"].value_counts()
+            rows.append(
+                {
+                    "state": state,
+                    "guarantor": counts.index[0],
+                    "fraction": float(counts.iloc[0] / counts.sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def regional_trade(self) -> pd.DataFrame:
+        """China's and Russia's trade with the region at the start and the end, USD bn/yr."""
+        reg = self.regional
+        econ = reg[(reg["domain"] == "economic") & reg["power"].isin(["china", "russia"])]
+        first, last = econ["step"].min(), econ["step"].max()
+        rows = []
+        for power, group in econ.groupby("power", sort=False):
+            start = group[group["step"] == first]["volume_usd_bn"]
+            end = group[group["step"] == last]["volume_usd_bn"]
+            rows.append(
+                {
+                    "power": power,
+                    "start": float(start.mean()),
+                    "end": float(end.mean()),
+                    "end_p5": float(end.quantile(0.05)),
+                    "end_p95": float(end.quantile(0.95)),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """A short text summary: final shares, guarantors, regional China and Russia trade."""
+        out = self.output
+        first, last = out.dates[0], out.dates[-1]
+        lines = [
+            f"Scenario: {self.name}",
+            f"Period: {first} to {last} ({len(out.dates) - 1} recorded steps); "
+            f"replicates: {self.n_replicates}; seed: {self.seed}",
+            "",
+            f"Final shares on {last} (mean over replicates; rows sum to 1)",
+        ]
+        partners = list(self.dims.partners)
+        header = f"  {'state':<14}{'domain':<10}" + "".join(f"{p:>15}" for p in partners)
+        lines.append(header + f"{'guarantor':>14}")
+        final = self.final_shares()
+        guarantors = self.guarantors().set_index("state")
+        for state in self.dims.states:
+            for domain in DOMAINS:
+                sel = final[(final["state"] == state) & (final["domain"] == domain)]
+                values = sel.set_index("power")["mean"]
+                cells = "".join(f"{values[p]:>15.3f}" for p in partners)
+                tail = ""
+                if domain == "security":
+                    g = guarantors.loc[state]
+                    tail = f"{g['guarantor']:>14}"
+                    if self.n_replicates > 1 and g["fraction"] < 1.0:
+                        tail += f" ({g['fraction']:.0%})"
+                name = state if domain == "economic" else ""
+                lines.append(f"  {name:<14}{domain:<10}{cells}{tail}")
+        lines.append("")
+        lines.append(f"Regional trade with the region, USD bn per year ({first} -> {last})")
+        for _, row in self.regional_trade().iterrows():
+            band = ""
+            if self.n_replicates > 1:
+                band = f"  (5-95%: {row['end_p5']:.1f} to {row['end_p95']:.1f})"
+            lines.append(f"  {row['power']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
+        trust = out.trust
+        lines.append("")
+        lines.append(
+            f"China-Russia trust: {trust[0].mean():.2f} -> {trust[-1].mean():.2f}; "
+            f"Afghan instability: {out.instability[0].mean():.2f} -> "
+            f"{out.instability[-1].mean():.2f}"
+        )
+        return "\n".join(lines)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+        """Write tables, metadata and (optionally) plots into ``directory``.
+
+        Files: ``timeseries.csv``, ``regional.csv``, ``states.csv``, ``powers.csv``,
+        ``relations.csv``, ``metadata.json`` and, with ``plots``, PNG figures. Each file is
+        written to a temporary name and renamed, so a crash never leaves half a file.
+
+        Args:
+            directory: Output folder (created if missing).
+            plots: Whether to draw the standard plots.
+
+        Returns:
+            Paths written.
+        """
+        out_dir = Path(directory)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        tables = {
+            "timeseries.csv": self.timeseries,
+            "regional.csv": self.regional,
+            "states.csv": self.states,
+            "powers.csv": self.powers,
+            "relations.csv": self.relations,
+        }
+        for name, frame in tables.items():
+            written.append(
+                _atomic_write(out_dir / name, frame.to_csv(index=False, float_format="%.10g"))
+            )
+        meta = dict(self.metadata)
+        meta.setdefault("scenario_name", self.name)
+        meta["seed"] = self.seed
+        meta["replicates"] = self.n_replicates
+        meta["replicate_seeds"] = [seed_record(s) for s in self.replicate_seeds]
+        meta.setdefault("versions", package_versions())
+        meta["files"] = sorted([p.name for p in written] + ["metadata.json"])
+        if plots:
+            from influence_sim import plots as plotting
+
+            figures = plotting.save_standard_plots(self, out_dir)
+            written.extend(figures)
+            meta["files"] = sorted(meta["files"] + [p.name for p in figures])
+        written.append(
+            _atomic_write(out_dir / "metadata.json", json.dumps(meta, indent=2, default=str) + "\n")
+        )
+        return written
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def run_metadata(
+    scenario_path: str | None, sha256: str | None, started: float, finished: float
+) -> dict[str, Any]:
+    """Provenance of a run for ``metadata.json``.
+
+    Args:
+        scenario_path: Scenario file as given by the user.
+        sha256: Hash of the scenario file.
+        started: Start time (``time.time()``).
+        finished: End time.
+
+    Returns:
+        A JSON-ready mapping.
+    """
+    return {
+        "scenario_path": scenario_path,
+        "scenario_sha256": sha256,
+        "wall_time_s": round(finished - started, 4),
+        "created": dt.datetime.fromtimestamp(finished, tz=dt.UTC).isoformat(),
+        "command": " ".join(sys.argv),
+        "versions": package_versions(),
+    }
