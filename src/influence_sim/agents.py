@@ -138,7 +138,7 @@ class CentralAsianState(mesa.Agent):
     @property
     def exposure(self) -> float:
         """Exposure to Afghan instability, 0 to 1."""
-        return float(self.model.batch.params.exposure[0, self.index])
+        return float(self.model.batch.params.threat_exposure[0, self.index])
 
     @property
     def hedging(self) -> float:

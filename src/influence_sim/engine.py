@@ -65,17 +65,17 @@ class Clock:
             step: ``month``, ``quarter`` or ``year``.
 
         Raises:
-            ValueError: For an unknown step or an end not after the start.
+            ValueError: For an unknown step or an end less than one step after the start.
         """
         if step not in STEP_MONTHS:
             raise ValueError(f"unknown step '{step}' (expected one of {', '.join(STEP_MONTHS)})")
-        if end <= start:
-            raise ValueError("end must be after start")
         months = STEP_MONTHS[step]
+        if add_months(start, months) > end:
+            raise ValueError(f"end must be at least one {step} after start")
         n = 0
         while add_months(start, (n + 1) * months) <= end:
             n += 1
-        return Clock(start, months, max(n, 1))
+        return Clock(start, months, n)
 
     @property
     def dt(self) -> float:

@@ -7,9 +7,10 @@ Affinities. Each partner's attraction has a part the model explains (offers, tie
 presence, credibility) and a fitted constant, the affinity, for everything it does not (history,
 language, infrastructure). The affinity is fitted so that, under the *reference* parameters
 (the defaults from ``seeds/``, never the run's overrides), the starting shares are exactly the
-targets the states would choose. The baseline therefore starts at rest, and any change of a
-parameter, by override or shock, moves the run away from the starting shares in the direction
-the mechanisms say.
+targets the states would choose. The baseline's shares therefore have no pull away from their
+starting values at the start (they then move with the capacity trends and trust), and any change
+of a parameter, by override or shock, moves the run away from the starting shares in the
+direction the mechanisms say.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import resolve
 
 Overrides = Mapping[str, float]
+ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 
 def default_dims() -> Dims:
@@ -106,7 +108,7 @@ def reference_arrays(
         restraint_mask=restraint_mask(dims),
     )
     instability = np.array([seeds.assumed("afghan_instability")])
-    threat = params.exposure * instability[:, None]
+    threat = params.threat_exposure * instability[:, None]
     state = State(
         share=share,
         threat=threat,
@@ -126,8 +128,8 @@ def fit_affinity(state: State, params: Params, min_share: float) -> FloatArray:
     """Affinities that make the starting shares the states' targets under ``params``.
 
     Equation: ``A[s,k,d] = log max(x0[s,k,d], x_min) - U0[s,k,d]`` with ``U0`` the explained
-    attraction at the start (noise-free offers). Then ``softmax(A + U0) = x0`` wherever
-    ``x0 >= x_min``.
+    attraction at the start (noise-free offers). Then ``softmax(A + U0) = x0`` exactly when no
+    share is below ``x_min``; a share raised to the floor slightly rescales the others' targets.
 
     Args:
         state: Starting state (its shares are ``x0``).
@@ -150,7 +152,9 @@ def _broadcast(state: State, params: Params, n: int) -> tuple[State, Params]:
     return state.take(index).copy(), params.take(index).copy()
 
 
-def apply_overrides(state: State, params: Params, dims: Dims, overrides: Overrides) -> None:
+def apply_overrides(
+    state: State, params: Params, dims: Dims, overrides: ColumnOverrides
+) -> None:
     """Write overrides into every run of a batch, in place.
 
     ``afghanistan.instability`` and ``relations.china.russia.trust`` may be given by their short
@@ -161,14 +165,16 @@ def apply_overrides(state: State, params: Params, dims: Dims, overrides: Overrid
         state: State to change.
         params: Parameters to change.
         dims: Entities.
-        overrides: Path (or short name) to value.
+        overrides: Path (or short name) to a value for every run, or to a ``(B,)`` array
+            with one value per run.
 
     Raises:
         influence_sim.paths.PathError: For a path that names nothing.
     """
     for key, value in overrides.items():
+        values = np.broadcast_to(np.asarray(value, dtype=np.float64), (state.batch_size,))
         for target in resolve(canonical_path(key), dims):
-            target.set(state, params, np.full(state.batch_size, float(value)))
+            target.set(state, params, values)
 
 
 def canonical_path(key: str) -> str:
@@ -239,6 +245,47 @@ def build(
     return state, params
 
 
+def build_columns(
+    dims: Dims,
+    start: dt.date,
+    n_runs: int,
+    columns: ColumnOverrides,
+    reference_overrides: Overrides | None = None,
+    seeds: sd.SeedData | None = None,
+) -> tuple[State, Params]:
+    """Starting arrays for ``n_runs`` runs whose overrides are given column-wise.
+
+    The vectorised twin of :func:`build` for sweeps: each path maps to one value for all runs
+    or to an ``(n_runs,)`` array, and every path is resolved once for the whole batch. The
+    result equals ``build`` with the same values given run by run.
+
+    Args:
+        dims: Entities of the runs.
+        start: Start date.
+        n_runs: Batch size.
+        columns: Path to a value or an ``(n_runs,)`` array of values.
+        reference_overrides: Overrides that are part of the reference.
+        seeds: Seed tables.
+
+    Returns:
+        ``(state, params)`` with fitted affinities.
+    """
+    seeds = seeds or sd.load_seeds()
+    ref_state, ref_params = reference_arrays(dims, start, seeds)
+    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+    apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
+    _rederive(ref_state, ref_params, set(reference_overrides or {}), starting_arms)
+    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+    state, params = _broadcast(ref_state, ref_params, n_runs)
+    apply_overrides(state, params, dims, columns)
+    _rederive(state, params, set(columns), starting_arms)
+    fit_params = ref_params.take(np.zeros(n_runs, dtype=int))
+    params.affinity = fit_affinity(
+        _with_reference(state, ref_state), fit_params, seeds.assumed("min_affinity_share")
+    )
+    return state, params
+
+
 def _with_reference(run_state: State, ref_state: State) -> State:
     """The reference state carrying each run's own starting shares (to fit affinities with)."""
     out = ref_state.take(np.zeros(run_state.batch_size, dtype=int)).copy()
@@ -261,7 +308,7 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
     """
     paths = {canonical_path(k) for k in touched}
     if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
-        state.threat[...] = params.exposure * state.instability[:, None]
+        state.threat[...] = params.threat_exposure * state.instability[:, None]
     if not any(p.endswith(".arms_base_usd_bn") for p in paths):
         elasticity = params.security_demand_elasticity[:, None]
         state.arms_base[...] = starting_arms / (1.0 + elasticity * state.threat)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from influence_sim.scenario import Scenario
 
 _ENTITY_PATH = {
-    "exposure": "states.{}.threat_exposure",
+    "threat_exposure": "states.{}.threat_exposure",
     "hedging": "states.{}.hedging",
     "priority": "powers.{}.priority",
     "doctrine": "powers.{}.doctrine",

@@ -53,7 +53,7 @@ class ParameterSpec:
             KeyError: If the seed tables hold no default for this entity (a power a scenario
                 adds must then give the value itself).
         """
-        if self.name == "exposure":
+        if self.name == "threat_exposure":
             assert entity is not None
             return float(sd.exposure(seeds, [entity])[0])
         if self.name == "capacity_growth":
@@ -73,15 +73,15 @@ class ParameterSpec:
 
 _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
-        "exposure",
+        "threat_exposure",
         "state",
         "a",
         "exposure of a state to Afghan instability",
         "0-1",
         0.0,
         1.0,
-        "Afghan border length / 1350 km (geography.csv); floors assumed for "
-        "states without a border (exposure_floor_<state>)",
+        "Afghan border length (geography.csv) / exposure_border_scale_km (assumed); floors "
+        "assumed for states without a border (exposure_floor_<state>)",
     ),
     ParameterSpec(
         "threat_halflife_years", "global", "a", "half-life of threat memory", "years", 1e-3, None
@@ -105,7 +105,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
         "share of a power's capacity aimed at the region",
         "0-1",
         0.0,
-        None,
+        1.0,
     ),
     ParameterSpec(
         "doctrine", "power", "c", "security emphasis of a power's effort", "0-1", 0.0, 1.0

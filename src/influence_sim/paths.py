@@ -216,7 +216,7 @@ def _power_target(path: str, field: str, p: int) -> Target:
     if field == "security_capacity":
         return Target(path, "state", "capacity", (p, 1), 0.0, None)
     if field == "priority":
-        return Target(path, "params", "priority", (p,), 0.0, None)
+        return Target(path, "params", "priority", (p,), 0.0, 1.0)
     if field == "doctrine":
         return Target(path, "params", "doctrine", (p,), 0.0, 1.0)
     if field == "capacity_growth":
@@ -229,7 +229,7 @@ def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
     name = dims.states[s]
     simple: dict[str, tuple[Container, str, float | None, float | None]] = {
         "hedging": ("params", "hedging", 0.0, 1.0),
-        "threat_exposure": ("params", "exposure", 0.0, 1.0),
+        "threat_exposure": ("params", "threat_exposure", 0.0, 1.0),
         "threat": ("state", "threat", 0.0, 1.0),
         "trade_usd_bn": ("state", "trade", 0.0, None),
         "arms_base_usd_bn": ("state", "arms_base", 0.0, None),

@@ -5,15 +5,22 @@ A scenario's shocks (and the dated membership and presence changes in ``seeds/``
 step ``k`` (date ``start + k * step``) reflects every operation dated on or before that date.
 Values and whether a shock happens at all are per run (``(B,)`` arrays), drawn at compile time
 from each run's own generator, so a run's shocks do not depend on how runs are batched.
+
+Events triggered by a condition on the model's state are :class:`Trigger` objects: each watches
+a window of steps and fires once per run, at the first step of the window at whose start its
+condition holds in that run; it may bring follow-up operations at later steps (the decay of a
+triggered pulse). At every step the dated operations act first, in the order they were added,
+then the triggers, in the order they were added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from influence_sim.kernel.arrays import FloatArray, Params, State
 from influence_sim.paths import Target
@@ -22,6 +29,33 @@ OpKind = Literal["set", "add", "scale", "approach"]
 
 Condition = Callable[[State, Params], FloatArray]
 """A test on the state of every run, returning ``(B,)`` booleans."""
+
+IntArray = npt.NDArray[np.int64]
+
+NOT_FIRED = -1
+"""Value of :attr:`Trigger.fired_at` for a run in which the trigger has not fired."""
+
+
+def _change(
+    target: Target,
+    kind: OpKind,
+    values: FloatArray,
+    fraction: float,
+    state: State,
+    params: Params,
+    mask: FloatArray,
+) -> None:
+    """Change one target in place where ``mask`` holds (shared by operations and triggers)."""
+    current = target.get(state, params)
+    if kind == "set":
+        new = values
+    elif kind == "add":
+        new = current + values
+    elif kind == "scale":
+        new = current * values
+    else:
+        new = current + fraction * (values - current)
+    target.set(state, params, new, mask)
 
 
 @dataclass(frozen=True)
@@ -51,19 +85,10 @@ class Operation:
 
     def apply(self, state: State, params: Params) -> None:
         """Carry out the operation on the arrays, in place."""
-        current = self.target.get(state, params)
-        if self.kind == "set":
-            new = self.values
-        elif self.kind == "add":
-            new = current + self.values
-        elif self.kind == "scale":
-            new = current * self.values
-        else:
-            new = current + self.fraction * (self.values - current)
         mask = self.mask
         if self.condition is not None:
-            mask = np.logical_and(mask, self.condition(state, params))
-        self.target.set(state, params, new, mask)
+            mask = mask & self.condition(state, params)
+        _change(self.target, self.kind, self.values, self.fraction, state, params, mask)
 
     def take(self, index: FloatArray | slice) -> Operation:
         """The same operation for a subset of runs."""
@@ -79,26 +104,148 @@ class Operation:
         )
 
 
+@dataclass(frozen=True)
+class Action:
+    """A change a trigger makes, some steps after it fires.
+
+    Attributes:
+        offset: Steps after the firing step (0 for the firing step itself).
+        target: What it changes.
+        kind: As for :class:`Operation`.
+        values: ``(B,)`` value per run.
+        fraction: ``f`` for ``approach``.
+    """
+
+    offset: int
+    target: Target
+    kind: OpKind
+    values: FloatArray
+    fraction: float = 1.0
+
+    def take(self, index: FloatArray | slice) -> Action:
+        """The same action for a subset of runs."""
+        return Action(self.offset, self.target, self.kind, self.values[index], self.fraction)
+
+
+@dataclass
+class Trigger:
+    """An event that fires once per run, when its condition first holds inside its window.
+
+    The trigger is checked at the start of every step from ``first`` to ``last`` (inclusive),
+    after that step's dated operations. In each run where it may happen (``mask``) and has not
+    fired yet, it fires at the first such step where ``condition`` holds: the actions with
+    offset 0 act then, and those with offset ``j`` act ``j`` steps later (even past ``last``).
+    The firing step of every run is kept in :attr:`fired_at`; :meth:`reset` forgets it, and
+    :meth:`Timeline.apply` calls it at step 0, so a timeline can be run again from the start.
+
+    Attributes:
+        name: Name of the shock it comes from.
+        condition: Test of the state, ``(B,)`` booleans.
+        first: First step it is checked at.
+        last: Last step it is checked at.
+        mask: ``(B,)`` booleans: whether the event may happen at all in each run.
+        actions: Changes it makes, by offset from the firing step.
+        fired_at: ``(B,)`` step at which it fired in each run, or :data:`NOT_FIRED`.
+    """
+
+    name: str
+    condition: Condition
+    first: int
+    last: int
+    mask: FloatArray
+    actions: Sequence[Action]
+    fired_at: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        """Start with no run fired, unless a firing record of the right size is given."""
+        if self.fired_at.shape != self.mask.shape:
+            self.fired_at = np.full(self.mask.shape, NOT_FIRED, dtype=np.int64)
+
+    def reset(self) -> None:
+        """Forget every firing, as before a run starts."""
+        self.fired_at = np.full(self.mask.shape, NOT_FIRED, dtype=np.int64)
+
+    def apply(self, step: int, state: State, params: Params) -> bool:
+        """Carry out this step's follow-up actions, then fire where the condition first holds.
+
+        Args:
+            step: The step about to be taken (0 for the initial state).
+            state: State to check and change in place.
+            params: Parameters to check and change in place.
+
+        Returns:
+            Whether the trigger fired in any run at this step.
+        """
+        for action in self.actions:
+            if action.offset == 0:
+                continue
+            due = (self.fired_at != NOT_FIRED) & (self.fired_at == step - action.offset)
+            if np.any(due):
+                _change(action.target, action.kind, action.values, action.fraction, state,
+                        params, due)
+        if not self.first <= step <= self.last:
+            return False
+        armed = self.mask & (self.fired_at == NOT_FIRED)
+        if not np.any(armed):
+            return False
+        fire = armed & np.asarray(self.condition(state, params), dtype=bool)
+        if not np.any(fire):
+            return False
+        self.fired_at = np.where(fire, step, self.fired_at)
+        for action in self.actions:
+            if action.offset == 0:
+                _change(action.target, action.kind, action.values, action.fraction, state,
+                        params, fire)
+        return True
+
+    def take(self, index: FloatArray | slice) -> Trigger:
+        """The same trigger for a subset of runs (their firing record copied)."""
+        return Trigger(
+            self.name,
+            self.condition,
+            self.first,
+            self.last,
+            self.mask[index],
+            [a.take(index) for a in self.actions],
+            np.array(self.fired_at[index], dtype=np.int64),
+        )
+
+
 @dataclass
 class Timeline:
-    """Operations by step, applied in the order they were added.
+    """Operations by step, applied in the order they were added, then triggered events.
 
     Attributes:
         operations: Operations keyed by step.
+        triggers: Events fired by a condition on the state, checked after the operations.
     """
 
     operations: dict[int, list[Operation]] = field(default_factory=dict)
+    triggers: list[Trigger] = field(default_factory=list)
 
     def add(self, op: Operation) -> None:
         """Append an operation."""
         self.operations.setdefault(op.step, []).append(op)
 
+    def add_trigger(self, trigger: Trigger) -> None:
+        """Append a triggered event."""
+        self.triggers.append(trigger)
+
     def apply(self, step: int, state: State, params: Params) -> list[str]:
-        """Apply the operations of ``step`` in place and return the names of those applied."""
+        """Apply the operations of ``step`` in place and return the names of those applied.
+
+        Triggers are checked after the operations; the name of a trigger is returned when it
+        fires in at least one run. At step 0 every trigger is reset first.
+        """
         names = []
         for op in self.operations.get(step, []):
             op.apply(state, params)
             names.append(op.name)
+        for trigger in self.triggers:
+            if step == 0:
+                trigger.reset()
+            if trigger.apply(step, state, params):
+                names.append(trigger.name)
         return names
 
     def take(self, index: FloatArray | slice) -> Timeline:
@@ -107,10 +254,13 @@ class Timeline:
         for ops in self.operations.values():
             for op in ops:
                 out.add(op.take(index))
+        for trigger in self.triggers:
+            out.add_trigger(trigger.take(index))
         return out
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self.operations.values())
+        """Number of operations plus triggered events."""
+        return sum(len(v) for v in self.operations.values()) + len(self.triggers)
 
 
 def constant(n: int, value: float) -> FloatArray:

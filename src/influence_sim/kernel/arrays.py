@@ -149,7 +149,7 @@ class Params:
     """
 
     # states (B, S)
-    exposure: FloatArray
+    threat_exposure: FloatArray
     hedging: FloatArray
     # powers (B, P)
     priority: FloatArray
@@ -223,5 +223,5 @@ GLOBAL_PARAMETERS: tuple[str, ...] = (
     "spillover_rate",
     "return_rate",
 )
-STATE_PARAMETERS: tuple[str, ...] = ("exposure", "hedging")
+STATE_PARAMETERS: tuple[str, ...] = ("threat_exposure", "hedging")
 POWER_PARAMETERS: tuple[str, ...] = ("priority", "doctrine", "capacity_growth")

@@ -135,7 +135,8 @@ def allocate_offers(
       ``R`` (mechanism e);
     * expected return ``V[s, p, d] = D[s, d] * (x[s, p, d] + a) * ε[s, p, d]``: the state's demand
       ``D`` (trade or arms imports) times the power's current share ``x`` plus an entry share
-      ``a``, with mean-one log-normal noise ``ε = exp(σ z - σ² / 2)``, ``z`` standard normal;
+      ``a``, with log-normal noise ``ε = exp(σ z)``, ``z`` standard normal (zero mean in logs,
+      so the noise does not shift the log-offer attraction of mechanism d on average);
     * offer ``O[s, p, d] = E[p, d] * V[s, p, d] / Σ_s' V[s', p, d]``.
 
     Args:
@@ -156,7 +157,7 @@ def allocate_offers(
     emphasis = np.stack([1.0 - doctrine, doctrine], axis=-1)
     effort = priority[:, :, None] * emphasis * capacity * restraint_factor
     sd = noise_sd[:, None, None, None]
-    eps = np.exp(sd * noise - 0.5 * sd * sd)
+    eps = np.exp(sd * noise)
     value = demand[:, :, None, :] * (share[:, :, :n_powers, :] + entry_share[:, None, None, None])
     value = value * eps
     total = value.sum(axis=1, keepdims=True)
@@ -310,16 +311,16 @@ def update_trust(
 ) -> FloatArray:
     """Mechanism e (division of labour): trust erodes as China's security role outgrows tolerance.
 
-    Equation: ``T' = clip(T + dt * (ρ (1 - T) - ε max(0, X_C - τ)), 0, 1)``, with ``X_C`` China's
-    regional security share (arms-import weighted), ``τ`` the share Russia tolerates, ``ε`` the
-    erosion rate and ``ρ`` the (slow) recovery rate.
+    Equation: ``T' = clip(T + dt * (ν (1 - T) - μ max(0, X_C - τ)), 0, 1)``, with ``X_C`` China's
+    regional security share (arms-import weighted), ``τ`` the share Russia tolerates, ``μ`` the
+    erosion rate and ``ν`` the (slow) recovery rate.
 
     Args:
         trust: ``(B,)`` trust.
         china_security_share: ``(B,)`` China's regional security share.
         tolerance: ``(B,)`` ``τ``.
-        erosion: ``(B,)`` ``ε`` per year per unit of excess share.
-        recovery: ``(B,)`` ``ρ`` per year.
+        erosion: ``(B,)`` ``μ`` per year per unit of excess share.
+        recovery: ``(B,)`` ``ν`` per year.
         dt: Step length in years.
 
     Returns:
@@ -339,14 +340,14 @@ def grow_capacity(
 ) -> FloatArray:
     """Mechanism g (capacity): capacities grow exogenously and with returns from influence.
 
-    Equation: ``C'[p, d] = C[p, d] * exp(dt * (g_p + ρ_r X[p, d]))``, with ``g_p`` the power's
-    trend growth (from its CINC trend), ``ρ_r`` the return rate and ``X[p, d]`` its regional share
+    Equation: ``C'[p, d] = C[p, d] * exp(dt * (g_p + ρ X[p, d]))``, with ``g_p`` the power's
+    trend growth (from its CINC trend), ``ρ`` the return rate and ``X[p, d]`` its regional share
     in domain ``d``. Shocks such as sanctions act on ``C`` directly (scenario ``scale`` ops).
 
     Args:
         capacity: ``(B, P, D)`` capacities.
         growth: ``(B, P)`` trend growth per year.
-        return_rate: ``(B,)`` ``ρ_r``.
+        return_rate: ``(B,)`` ``ρ``.
         regional_share: ``(B, P, D)`` regional shares of the powers.
         dt: Step length in years.
 
@@ -409,4 +410,5 @@ __all__ = [
     "treaty_ties",
     "update_credibility",
     "update_threat",
+    "update_trust",
 ]

@@ -127,7 +127,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         The new state and this step's intermediate quantities.
     """
     threat = mech.update_threat(
-        state.threat, state.instability, params.exposure, params.threat_halflife_years, dt
+        state.threat, state.instability, params.threat_exposure, params.threat_halflife_years, dt
     )
     trade = mech.grow_trade(state.trade, params.trade_growth, dt)
     arms = mech.security_demand(state.arms_base, threat, params.security_demand_elasticity)

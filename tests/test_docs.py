@@ -1,0 +1,197 @@
+"""docs/ODD.md must agree with the code.
+
+The ODD document carries three generated tables between HTML comment markers:
+
+* ``parameter-table``: one row per entry of ``influence_sim.parameters.PARAMETERS``, the name in
+  backticks in the first column, with scope, mechanism, unit, bounds and default value(s);
+* ``assumption-table``: every row of ``seeds/assumptions.csv`` with its value;
+* ``initial-state-table``: the per-state starting values for a start on 2021-01-01.
+
+These tests parse the tables and compare them with the values the code reads from ``seeds/``,
+so the document cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import influence_sim.initial as initial
+import influence_sim.parameters
+import influence_sim.seeds
+from influence_sim.kernel.step import demand_of
+
+ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+PARAMETERS = influence_sim.parameters.PARAMETERS
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    assert line.startswith("|") and line.endswith("|"), f"not a table row: {line!r}"
+    return [cell.strip() for cell in line[1:-1].split("|")]
+
+
+def _table(block: str) -> list[dict[str, str]]:
+    """Rows of the markdown table between ``<!-- BEGIN block -->`` and ``<!-- END block -->``."""
+    text = ODD.read_text(encoding="utf-8")
+    match = re.search(
+        rf"<!-- BEGIN {block} -->\s*\n(.*?)\n\s*<!-- END {block} -->", text, flags=re.S
+    )
+    assert match, f"docs/ODD.md has no '{block}' block"
+    lines = [line for line in match.group(1).splitlines() if line.strip()]
+    assert len(lines) >= 3, f"the '{block}' table is empty"
+    header = _cells(lines[0])
+    assert set("".join(_cells(lines[1]))) <= set("-: "), "second line must be the separator"
+    rows = []
+    for line in lines[2:]:
+        cells = _cells(line)
+        assert len(cells) == len(header), f"wrong number of cells in {line!r}"
+        rows.append(dict(zip(header, cells, strict=True)))
+    return rows
+
+
+def _name(cell: str) -> str:
+    match = re.fullmatch(r"`([A-Za-z0-9_]+)`", cell)
+    assert match, f"first column must be a name in backticks, got {cell!r}"
+    return match.group(1)
+
+
+def _number(text: str) -> float:
+    return float(text.replace("\u2212", "-"))
+
+
+@pytest.fixture(scope="module")
+def seeds() -> influence_sim.seeds.SeedData:
+    return influence_sim.seeds.load_seeds()
+
+
+@pytest.fixture(scope="module")
+def parameter_rows() -> dict[str, dict[str, str]]:
+    rows = _table("parameter-table")
+    names = [_name(row["Name"]) for row in rows]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"parameters listed twice in docs/ODD.md: {duplicates}"
+    return {name: row for name, row in zip(names, rows, strict=True)}
+
+
+def test_every_parameter_is_in_the_table(parameter_rows: dict[str, dict[str, str]]) -> None:
+    missing = sorted(set(PARAMETERS) - set(parameter_rows))
+    unknown = sorted(set(parameter_rows) - set(PARAMETERS))
+    assert not missing, f"parameters missing from docs/ODD.md: {missing}"
+    assert not unknown, f"docs/ODD.md lists parameters the code does not have: {unknown}"
+
+
+def test_global_values_equal_seed_defaults(
+    parameter_rows: dict[str, dict[str, str]], seeds: influence_sim.seeds.SeedData
+) -> None:
+    globals_ = [name for name, spec in PARAMETERS.items() if spec.scope == "global"]
+    assert globals_
+    for name in globals_:
+        documented = _number(parameter_rows[name]["Value"])
+        default = PARAMETERS[name].default(seeds)
+        assert math.isclose(documented, default, rel_tol=1e-12, abs_tol=0.0), (
+            f"{name}: docs/ODD.md says {documented}, seeds/ give {default}"
+        )
+
+
+def test_entity_values_equal_seed_defaults(
+    parameter_rows: dict[str, dict[str, str]], seeds: influence_sim.seeds.SeedData
+) -> None:
+    for name, spec in PARAMETERS.items():
+        if spec.scope == "global":
+            continue
+        entities = (
+            influence_sim.seeds.DEFAULT_STATES
+            if spec.scope == "state"
+            else influence_sim.seeds.DEFAULT_POWERS
+        )
+        pairs = [p.strip() for p in parameter_rows[name]["Value"].split(";") if p.strip()]
+        documented = {}
+        for pair in pairs:
+            entity, _, value = pair.partition("=")
+            documented[entity.strip()] = _number(value)
+        assert set(documented) == set(entities), f"{name}: entities {sorted(documented)}"
+        for entity in entities:
+            default = spec.default(seeds, entity)
+            assert math.isclose(documented[entity], default, rel_tol=1e-5, abs_tol=1e-12), (
+                f"{name}[{entity}]: docs/ODD.md says {documented[entity]}, seeds/ give {default}"
+            )
+
+
+def test_scope_mechanism_unit_and_bounds(parameter_rows: dict[str, dict[str, str]]) -> None:
+    for name, spec in PARAMETERS.items():
+        row = parameter_rows[name]
+        assert row["Scope"] == spec.scope, name
+        assert row["Mech."] == spec.mechanism, name
+        assert row["Unit"] == spec.unit, name
+        low, high = (part.strip() for part in row["Bounds"].strip("[]").split(","))
+        assert math.isclose(_number(low), spec.low), name
+        if spec.high is None:
+            assert high == "∞", name
+        else:
+            assert math.isclose(_number(high), spec.high), name
+
+
+def test_every_assumption_is_listed_with_its_value(seeds: influence_sim.seeds.SeedData) -> None:
+    rows = {_name(row["Id"]): row for row in _table("assumption-table")}
+    missing = sorted(set(seeds.assumptions) - set(rows))
+    assert not missing, f"assumptions missing from docs/ODD.md: {missing}"
+    unknown = sorted(set(rows) - set(seeds.assumptions))
+    assert not unknown, f"docs/ODD.md lists assumptions not in seeds/: {unknown}"
+    for key, assumption in seeds.assumptions.items():
+        documented = rows[key]["Value"]
+        try:
+            expected = assumption.number()
+        except ValueError:
+            assert documented == assumption.value.strip(), key
+        else:
+            assert math.isclose(_number(documented), expected, rel_tol=1e-12), key
+
+
+def test_initial_state_table_matches_the_code(seeds: influence_sim.seeds.SeedData) -> None:
+    dims = initial.default_dims()
+    state, params = initial.reference_arrays(dims, dt.date(2021, 1, 1), seeds)
+    demand = demand_of(state, params)
+    weights = influence_sim.seeds.size_weights(seeds, dims.states)
+    partner = {name: k for k, name in enumerate(dims.partners)}
+    rows = {_name(row["State"]): row for row in _table("initial-state-table")}
+    assert set(rows) == set(dims.states)
+    for s, name in enumerate(dims.states):
+        row = rows[name]
+        expected = {
+            "weight": (weights[s], 1e-6),
+            "trade": (state.trade[0, s], 1e-4),
+            "arms imports": (demand[0, s, 1], 1e-6),
+            "arms_base": (state.arms_base[0, s], 1e-6),
+            "threat_exposure": (params.threat_exposure[0, s], 1e-6),
+            "threat": (state.threat[0, s], 1e-6),
+            "Russia sec.": (state.share[0, s, partner["russia"], 1], 1e-6),
+            "China sec.": (state.share[0, s, partner["china"], 1], 1e-6),
+            "US sec.": (state.share[0, s, partner["united_states"], 1], 1e-6),
+            "RoW sec.": (state.share[0, s, partner["rest_of_world"], 1], 1e-6),
+        }
+        for column, (value, tol) in expected.items():
+            assert abs(_number(row[column]) - float(value)) <= tol, f"{name}: {column}"
+
+
+def test_starting_regional_shares_reproduce_k1_k2_k5(seeds: influence_sim.seeds.SeedData) -> None:
+    """The patterns section 1.2 states hold for the documented starting values."""
+    dims = initial.default_dims()
+    state, params = initial.reference_arrays(dims, dt.date(2021, 1, 1), seeds)
+    demand = demand_of(state, params)
+    volume = (state.share * demand[:, :, None, :]).sum(axis=1)[0]
+    regional = volume / demand.sum(axis=1)[0][None, :]
+    china, russia = dims.partners.index("china"), dims.partners.index("russia")
+    assert regional[russia, 1] == pytest.approx(seeds.figure("K1"))
+    assert regional[china, 1] == pytest.approx(seeds.figure("K2"))
+    assert volume[russia, 0] == pytest.approx(seeds.figure("K5"))
+    assert volume[china, 0] == pytest.approx(seeds.figure("K5") / seeds.figure("K5_ratio"))
+    text = ODD.read_text(encoding="utf-8")
+    china_trade = seeds.figure("K5") / seeds.figure("K5_ratio")
+    assert f"{china_trade:.4f}" in text
+    assert np.isclose(round(china_trade, 1), 27.9)

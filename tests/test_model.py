@@ -1,0 +1,162 @@
+"""The Mesa driver: InfluenceModel, its agents, data collection, batch_run, and the ensemble."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pytest
+
+from influence_sim import CentralAsianState, InfluenceModel, Power
+from influence_sim.engine import Clock, replicate_seeds
+from influence_sim.ensemble import simulate_runs
+from influence_sim.initial import default_dims
+from influence_sim.model import keyword_overrides
+
+
+def test_model_is_a_mesa_model_with_typed_agents():
+    """InfluenceModel is a mesa.Model whose agents are Powers and CentralAsianStates."""
+    model = InfluenceModel(rng=1)
+    assert isinstance(model, mesa.Model)
+    powers = model.agents_by_type[Power]
+    states = model.agents_by_type[CentralAsianState]
+    assert sorted(p.name for p in powers) == ["china", "russia", "united_states"]
+    assert sorted(s.name for s in states) == [
+        "kazakhstan",
+        "kyrgyzstan",
+        "tajikistan",
+        "turkmenistan",
+        "uzbekistan",
+    ]
+
+
+def test_agents_are_views_into_the_arrays():
+    """Agent attributes follow the kernel state as the model steps."""
+    model = InfluenceModel(rng=1, afghan_instability=0.9)
+    tajikistan = model.states["tajikistan"]
+    before = tajikistan.threat
+    model.step()
+    assert tajikistan.threat == pytest.approx(float(model.batch.state.threat[0, 2]))
+    assert tajikistan.threat != before or before == pytest.approx(0.9)
+    shares = tajikistan.security_shares
+    assert set(shares) == {"china", "russia", "united_states", "rest_of_world"}
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert tajikistan.security_guarantor == "russia"
+    assert tajikistan.memberships["csto"] is True
+    assert model.states["turkmenistan"].memberships["csto"] is False
+    russia = model.powers["russia"]
+    assert russia.security_capacity > 0
+    assert 0.5 < russia.regional_security_share < 0.7
+
+
+def test_runs_to_the_end_date_and_collects_series():
+    """The model stops at its end date; the DataCollector has one row per step."""
+    model = InfluenceModel(rng=3, start="2021-01-01", end="2023-01-01", step="quarter").run()
+    assert model.steps == 8
+    assert not model.running
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 9
+    assert frame["date"].iloc[-1] == "2023-01-01"
+    assert frame["russia_security_share"].between(0, 1).all()
+    agents = model.datacollector.get_agenttype_vars_dataframe(CentralAsianState)
+    assert len(agents) == 9 * 5
+    total = sum(agents[f"security_share_{k}"] for k in model.dims.partners)
+    np.testing.assert_allclose(total, 1.0, atol=1e-12)
+
+
+def test_batch_run_with_two_seeds():
+    """mesa.batch_run works over InfluenceModel's keyword arguments with two seeds."""
+    results = mesa.batch_run(
+        InfluenceModel,
+        parameters={"coordination": [0.0, 1.0], "end": "2022-01-01"},
+        rng=[1, 2],
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = __import__("pandas").DataFrame(results)
+    assert set(frame["coordination"]) == {0.0, 1.0}
+    assert set(frame["rng"]) == {1, 2}
+    finals = frame.groupby(["coordination", "rng"])["china_security_share"].first()
+    assert len(finals) == 4
+    # full coordination means more restraint by China in security
+    assert finals[(1.0, 1)] < finals[(0.0, 1)]
+
+
+def test_unknown_keyword_names_the_closest():
+    """A misspelt parameter is a TypeError that suggests the right name."""
+    with pytest.raises(TypeError, match="did you mean 'coordination'"):
+        InfluenceModel(cordination=1.0)
+
+
+def test_entity_keywords_accept_numbers_and_mappings():
+    """State and power parameters take one number for all or a mapping per entity."""
+    dims = default_dims()
+    out = keyword_overrides({"hedging": 0.5, "priority": {"russia": 0.9}}, dims)
+    assert out["states.turkmenistan.hedging"] == 0.5
+    assert out["powers.russia.priority"] == 0.9
+    assert "powers.china.priority" not in out
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    """The same seed reproduces a run exactly; another seed gives another run."""
+
+    def final(seed: int) -> np.ndarray:
+        return InfluenceModel(rng=seed, end="2024-01-01").run().batch.state.share.copy()
+
+    np.testing.assert_array_equal(final(7), final(7))
+    assert not np.array_equal(final(7), final(8))
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {"coordination": 1.0, "hedging": {"turkmenistan": 0.2}},
+        {"afghan_instability": 0.9, "offer_noise_sd": 0.3, "spillover_rate": 0.3},
+    ],
+)
+def test_ensemble_equals_mesa_model_run_for_run(parameters):
+    """For 20 seeds, the batched ensemble and InfluenceModel give the same series."""
+    dims = default_dims()
+    seeds = replicate_seeds(2024, 20)
+    clock = Clock.between(
+        __import__("datetime").date(2021, 1, 1), __import__("datetime").date(2026, 1, 1), "quarter"
+    )
+    overrides = keyword_overrides(parameters, dims)
+    output = simulate_runs(dims, clock, seeds, overrides=overrides)
+    for b, seq in enumerate(seeds):
+        model = InfluenceModel(rng=seq, end="2026-01-01", **parameters)
+        shares = [model.batch.state.share[0].copy()]
+        trust = [float(model.batch.state.trust[0])]
+        while model.running:
+            model.step()
+            shares.append(model.batch.state.share[0].copy())
+            trust.append(float(model.batch.state.trust[0]))
+        assert np.max(np.abs(np.stack(shares) - output.share[:, b])) <= 1e-12
+        assert np.max(np.abs(np.array(trust) - output.trust[:, b])) <= 1e-12
+
+
+def test_column_overrides_equal_run_by_run_overrides():
+    """build_columns (vectorised, for sweeps) equals build with per-run mappings."""
+    import datetime
+
+    from influence_sim.initial import build, build_columns
+
+    dims = default_dims()
+    start = datetime.date(2021, 1, 1)
+    values = np.array([0.1, 0.5, 0.9])
+    hedging = np.array([0.2, 0.4, 0.6])
+    per_run = [
+        {"parameters.coordination": c, "states.*.hedging": h, "afghan_instability": 0.5}
+        for c, h in zip(values, hedging, strict=True)
+    ]
+    s1, p1 = build(dims, start, per_run)
+    s2, p2 = build_columns(
+        dims,
+        start,
+        3,
+        {"parameters.coordination": values, "states.*.hedging": hedging, "afghan_instability": 0.5},
+    )
+    for name in ("share", "threat", "arms_base", "trust"):
+        np.testing.assert_array_equal(getattr(s1, name), getattr(s2, name))
+    for name in ("coordination", "hedging", "affinity"):
+        np.testing.assert_array_equal(getattr(p1, name), getattr(p2, name))

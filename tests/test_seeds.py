@@ -1,0 +1,221 @@
+"""Tests of the seed tables and the starting figures derived from them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import inspect
+import math
+import re
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from influence_sim import initial
+from influence_sim import seeds as sd
+from influence_sim.initial import build, default_dims
+from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel.arrays import ECON, SEC
+from influence_sim.kernel.step import demand_of
+from influence_sim.parameters import PARAMETERS
+
+START = dt.date(2021, 1, 1)
+DIMS = default_dims()
+CHINA, RUSSIA = DIMS.powers.index("china"), DIMS.powers.index("russia")
+
+
+@pytest.fixture(scope="module")
+def seeds() -> sd.SeedData:
+    return sd.load_seeds()
+
+
+@pytest.fixture(scope="module")
+def start_regional() -> tuple[np.ndarray, np.ndarray]:
+    """Regional shares ``(K, D)`` and volumes ``(S, D)`` of the baseline at its start."""
+    state, params = build(DIMS, START)
+    volume = demand_of(state, params)
+    return mech.regional_share(state.share, volume)[0], volume[0]
+
+
+def test_start_security_shares_match_k1_and_k2(start_regional) -> None:
+    """Arms-weighted regional security shares start at Russia 0.62 and China 0.18."""
+    regional, _ = start_regional
+    assert regional[RUSSIA, SEC] == pytest.approx(0.62, abs=0.01)
+    assert regional[CHINA, SEC] == pytest.approx(0.18, abs=0.01)
+    assert regional[:, SEC].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_start_russia_trade_is_two_thirds_of_china(start_regional) -> None:
+    """Russia's regional trade starts at about two-thirds of China's."""
+    regional, _ = start_regional
+    assert regional[RUSSIA, ECON] / regional[CHINA, ECON] == pytest.approx(2.0 / 3.0, abs=0.05)
+
+
+def test_start_russia_trade_equals_k5(start_regional, seeds) -> None:
+    """Russia's trade with the region starts at K5 (USD 18.6bn) within 1 percent."""
+    regional, volume = start_regional
+    russia_trade = regional[RUSSIA, ECON] * volume[:, ECON].sum()
+    assert seeds.figure("K5") == pytest.approx(18.6)
+    assert russia_trade == pytest.approx(18.6, rel=0.01)
+
+
+def test_start_profiles_are_on_the_simplex() -> None:
+    """Every starting share profile is non-negative and sums to one."""
+    state, _ = build(DIMS, START)
+    assert np.all(state.share >= 0.0)
+    assert np.allclose(state.share.sum(axis=2), 1.0, atol=1e-12)
+
+
+def test_csto_tilt_favours_russia_in_members(seeds) -> None:
+    """Russia's arms share is higher, and China's lower, in CSTO members than in non-members."""
+    shares = sd.security_shares(seeds, DIMS.states, DIMS.powers, START)
+    member = sd.membership_at(seeds, DIMS.states, START, ("csto",))[:, 0] == 1.0
+    assert member.any() and (~member).any()
+    tilt = seeds.assumed("csto_russia_arms_tilt")
+    assert shares[member, RUSSIA].min() == pytest.approx(tilt * shares[~member, RUSSIA].max())
+    assert shares[member, CHINA].max() < shares[~member, CHINA].min()
+
+
+def _csv_rows(seeds: sd.SeedData, name: str) -> list[dict[str, str]]:
+    with open(seeds.directory / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_assumption_has_a_reason(seeds) -> None:
+    """Each row of assumptions.csv has a unique id and a non-empty reason."""
+    rows = _csv_rows(seeds, "assumptions.csv")
+    assert rows
+    missing = [r["id"] for r in rows if not (r.get("reason") or "").strip()]
+    assert missing == []
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_figure_has_a_source_and_note(seeds) -> None:
+    """Each figure in figures.csv says where it comes from and what it means."""
+    for figure in seeds.figures.values():
+        assert figure.source.strip(), figure.id
+        assert figure.note.strip(), figure.id
+
+
+def _ids_called(module: ModuleType, method: str) -> set[str]:
+    source = inspect.getsource(module)
+    return set(re.findall(rf"\.{method}\(\s*\"([^\"]+)\"", source))
+
+
+def test_every_figure_id_used_by_the_code_exists(seeds) -> None:
+    """Each figure id that seeds.py reads is in figures.csv."""
+    used = _ids_called(sd, "figure")
+    assert {"K1", "K2", "K5", "K5_ratio"} <= used  # the scan found the calls
+    assert used - set(seeds.figures) == set()
+
+
+def test_every_assumption_id_used_by_the_code_exists(seeds) -> None:
+    """Each literal assumption id read by seeds.py and initial.py is in assumptions.csv."""
+    used = _ids_called(sd, "assumed") | _ids_called(initial, "assumed")
+    assert "region_trade_usd_bn" in used
+    assert used - set(seeds.assumptions) == set()
+
+
+def test_every_parameter_has_a_default_for_the_default_cast(seeds) -> None:
+    """Every parameter resolves to a numeric default for each default state and power."""
+    entities = {"global": [None], "state": list(DIMS.states), "power": list(DIMS.powers)}
+    for spec in PARAMETERS.values():
+        for entity in entities[spec.scope]:
+            value = spec.default(seeds, entity)
+            assert math.isfinite(value), (spec.name, entity)
+            assert value >= spec.low, (spec.name, entity)
+            assert spec.high is None or value <= spec.high, (spec.name, entity)
+
+
+def test_both_readings_of_the_garbled_trade_sentence_are_kept(seeds) -> None:
+    """The article's reading (A2_article) and the cable's (K4) are both in figures.csv."""
+    for fid in ("A2_article", "K4", "A2_article_usd", "K4_usd"):
+        assert fid in seeds.figures
+    assert seeds.figure("A2_article") == pytest.approx(0.80)
+    assert seeds.figure("K4") == pytest.approx(0.80)
+    assert seeds.figure("A2_article_usd") == seeds.figure("K4_usd") == pytest.approx(110.0)
+    # same numbers, different meanings: a fall in the article, a 1990s share in the cable
+    assert seeds.figures["A2_article"].unit != seeds.figures["K4"].unit
+    assert "fall" in seeds.figures["A2_article"].unit
+    assert "share" in seeds.figures["K4"].unit
+
+
+def test_exposure_order(seeds) -> None:
+    """Exposure orders Tajikistan > Turkmenistan > Uzbekistan >= Kyrgyzstan > Kazakhstan."""
+    names = ["tajikistan", "turkmenistan", "uzbekistan", "kyrgyzstan", "kazakhstan"]
+    e = dict(zip(names, sd.exposure(seeds, names), strict=True))
+    assert e["tajikistan"] > e["turkmenistan"] > e["uzbekistan"]
+    assert e["uzbekistan"] >= e["kyrgyzstan"] > e["kazakhstan"] > 0.0
+    assert e["tajikistan"] == pytest.approx(1.0)
+    assert all(0.0 <= v <= 1.0 for v in e.values())
+
+
+def test_capacity_trends_have_the_signs_of_the_cinc_data(seeds) -> None:
+    """Each power's trend has the sign of its CINC change 2000-2016: China up, Russia, US down."""
+    for power in DIMS.powers:
+        change = seeds.capability[(power, 2016)] - seeds.capability[(power, 2000)]
+        trend = sd.capacity_trend(seeds, power)
+        assert np.sign(trend) == np.sign(change) != 0.0, power
+    assert sd.capacity_trend(seeds, "china") == pytest.approx(0.022, abs=0.002)
+    assert sd.capacity_trend(seeds, "russia") == pytest.approx(-0.022, abs=0.002)
+    assert sd.capacity_trend(seeds, "united_states") < 0.0
+
+
+def test_capability_at_takes_the_latest_year_on_record(seeds) -> None:
+    """A date picks the latest CINC year not after it, or the first year before the record."""
+    assert (
+        sd.capability_at(seeds, "china", dt.date(2021, 1, 1)) == seeds.capability[("china", 2016)]
+    )
+    assert (
+        sd.capability_at(seeds, "china", dt.date(2012, 6, 1)) == seeds.capability[("china", 2010)]
+    )
+    assert (
+        sd.capability_at(seeds, "china", dt.date(1995, 1, 1)) == seeds.capability[("china", 2000)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(dt.date(2021, 1, 1), 0.0), (dt.date(2010, 1, 1), 1.0), (dt.date(2012, 12, 1), 0.0)],
+)
+def test_uzbekistan_csto_membership(seeds, day, expected) -> None:
+    """Uzbekistan is in the CSTO in 2010 but not from its suspension (2012-12-01) on."""
+    assert sd.membership_at(seeds, ["uzbekistan"], day, ("csto",))[0, 0] == expected
+
+
+def test_csto_members_in_2021(seeds) -> None:
+    """In 2021 Kazakhstan, Kyrgyzstan and Tajikistan are CSTO members; the others are not."""
+    member = sd.membership_at(seeds, DIMS.states, START, ("csto",))[:, 0]
+    expected = {
+        "kazakhstan": 1.0,
+        "kyrgyzstan": 1.0,
+        "tajikistan": 1.0,
+        "turkmenistan": 0.0,
+        "uzbekistan": 0.0,
+    }
+    assert dict(zip(DIMS.states, member, strict=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(dt.date(2005, 1, 1), 0.5), (dt.date(2015, 1, 1), 0.0), (dt.date(2014, 6, 3), 0.0)],
+)
+def test_us_presence_in_kyrgyzstan(seeds, day, expected) -> None:
+    """The US is present in Kyrgyzstan (Manas) in 2005 but not after the 2014 handover."""
+    assert sd.presence_at(seeds, ["kyrgyzstan"], ["united_states"], day)[0, 0] == expected
+
+
+def test_presence_in_tajikistan_2021(seeds) -> None:
+    """In 2021 Russia's 201st base (1.0) and China's outpost (0.3) are in Tajikistan."""
+    out = sd.presence_at(seeds, ["tajikistan"], list(DIMS.powers), START)[0]
+    assert out.tolist() == [0.3, 1.0, 0.0]
+
+
+def test_size_weights_sum_to_one(seeds) -> None:
+    """State size weights are positive and sum to one; Kazakhstan is the largest."""
+    w = sd.size_weights(seeds, DIMS.states)
+    assert np.all(w > 0.0)
+    assert w.sum() == pytest.approx(1.0)
+    assert DIMS.states[int(np.argmax(w))] == "kazakhstan"
