@@ -48,6 +48,10 @@ def power_colour(name: str) -> str:
 
 def label(name: str) -> str:
     """Human-readable name: ``united_states`` -> ``United States``."""
+    if name == "rest_of_world":
+        return "Rest of world"
+    if name in ("eu", "european_union"):
+        return "EU"
     return name.replace("_", " ").title()
 
 
@@ -140,6 +144,7 @@ def plot_regional(
         ax.plot(dates, median, color=colour, label=label(power), linewidth=2)
         if np.any(hi > lo):
             ax.fill_between(dates, lo, hi, color=colour, alpha=0.2, linewidth=0)
+    ax.set_ylim(bottom=0)
     unit = "fraction" if quantity == "share" else "USD bn per year"
     what = "trade" if domain == "economic" else "arms imports"
     noun = "share of regional" if quantity == "share" else "regional"
@@ -205,8 +210,10 @@ def save_standard_plots(results: Results, directory: Path) -> list[Path]:
     for domain in ("economic", "security"):
         fig = Figure(figsize=(4.0 * len(states), 3.6), layout="constrained")
         axes = fig.subplots(1, len(states), sharey=True)
-        for ax, state in zip(np.atleast_1d(axes), states, strict=True):
+        for i, (ax, state) in enumerate(zip(np.atleast_1d(axes), states, strict=True)):
             plot_state_shares(results.timeseries, state, domain, ax=ax, title=label(state))
+            if i > 0:
+                ax.set_ylabel("")
         handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
         fig.suptitle(f"{results.name}: {domain} shares by state")

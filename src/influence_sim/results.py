@@ -284,7 +284,7 @@ class Results:
                 name = state if domain == "economic" else ""
                 lines.append(f"  {name:<14}{domain:<10}{cells}{tail}")
         lines.append("")
-        lines.append(f"Regional trade with the region, USD bn per year ({first} -> {last})")
+        lines.append(f"Trade with the region, USD bn per year ({first} -> {last})")
         for _, row in self.regional_trade().iterrows():
             band = ""
             if self.n_replicates > 1:

@@ -1,0 +1,91 @@
+"""Tidy results, the printed summary, files on disk and the standard plots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from influence_sim.engine import Clock, replicate_seeds
+from influence_sim.ensemble import recorded_steps, simulate_runs
+from influence_sim.initial import default_dims
+from influence_sim.results import Results
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    dims = default_dims()
+    clock = Clock.between(dt.date(2021, 1, 1), dt.date(2023, 1, 1), "quarter")
+    seeds = replicate_seeds(5, 3)
+    output = simulate_runs(dims, clock, seeds)
+    return Results("test scenario", output, seeds, 5, {"scenario_path": "x.yaml"})
+
+
+def test_timeseries_is_tidy_and_complete(results):
+    """One row per replicate, step, state, partner and domain, with the required columns."""
+    ts = results.timeseries
+    required = {"replicate", "step", "date", "state", "power", "domain", "share", "volume_usd_bn"}
+    assert required <= set(ts.columns)
+    assert len(ts) == 3 * 9 * 5 * 4 * 2
+    assert set(ts["power"]) == {"china", "russia", "united_states", "rest_of_world"}
+    assert set(ts["domain"]) == {"economic", "security"}
+    assert not ts.duplicated(["replicate", "step", "state", "power", "domain"]).any()
+    sums = ts.groupby(["replicate", "step", "state", "domain"])["share"].sum()
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+
+
+def test_volumes_add_up_to_state_totals(results):
+    """Economic volumes sum to the state's trade, security volumes to its arms imports."""
+    ts = results.timeseries
+    st = results.states.set_index(["replicate", "step", "state"])
+    totals = ts.groupby(["replicate", "step", "state", "domain"])["volume_usd_bn"].sum().unstack()
+    np.testing.assert_allclose(totals["economic"], st.loc[totals.index, "trade_usd_bn"])
+    np.testing.assert_allclose(totals["security"], st.loc[totals.index, "arms_usd_bn"])
+    assert (ts["volume_usd_bn"] >= 0).all()
+
+
+def test_regional_trade_starts_at_the_seeded_figures(results):
+    """At step 0 Russia trades USD 18.6bn with the region (K5), China about 27.9bn."""
+    reg = results.regional
+    start = reg[(reg["step"] == 0) & (reg["domain"] == "economic")].set_index(
+        ["replicate", "power"]
+    )["volume_usd_bn"]
+    assert start[(0, "russia")] == pytest.approx(18.6, rel=1e-6)
+    assert start[(0, "china")] == pytest.approx(18.6 / 0.6667, rel=1e-6)
+
+
+def test_summary_names_states_guarantors_and_trade(results):
+    """The summary lists every state, its guarantor and China's and Russia's trade."""
+    text = results.summary()
+    for state in ("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"):
+        assert state in text
+    assert "russia" in text and "china" in text
+    assert "Trade with the region" in text and "USD bn" in text
+    guarantors = results.guarantors()
+    assert set(guarantors["guarantor"]) == {"russia"}
+
+
+def test_save_writes_tables_metadata_and_plots(results, tmp_path):
+    """save() writes the CSVs, metadata.json and the PNG plots, and nothing half-written."""
+    written = results.save(tmp_path)
+    names = {p.name for p in written}
+    assert {"timeseries.csv", "metadata.json", "shares_economic.png", "shares_security.png"} <= names
+    assert {"regional_china_russia.png", "threat.png"} <= names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert meta["seed"] == 5
+    assert len(meta["replicate_seeds"]) == 3
+    assert meta["replicate_seeds"][1]["spawn_key"] == [1]
+    assert "numpy" in meta["versions"] and "mesa" in meta["versions"]
+    for name in ("shares_security.png", "threat.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recorded_steps_keep_first_and_last():
+    """Recording every k steps always keeps step 0 and the last step."""
+    assert recorded_steps(10, 4) == [0, 4, 8, 10]
+    assert recorded_steps(8, 4) == [0, 4, 8]
+    with pytest.raises(ValueError):
+        recorded_steps(8, 0)
