@@ -71,7 +71,12 @@ def test_save_writes_tables_metadata_and_plots(results, tmp_path):
     """save() writes the CSVs, metadata.json and the PNG plots, and nothing half-written."""
     written = results.save(tmp_path)
     names = {p.name for p in written}
-    assert {"timeseries.csv", "metadata.json", "shares_economic.png", "shares_security.png"} <= names
+    assert {
+        "timeseries.csv",
+        "metadata.json",
+        "shares_economic.png",
+        "shares_security.png",
+    } <= names
     assert {"regional_china_russia.png", "threat.png"} <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     meta = json.loads((tmp_path / "metadata.json").read_text())

@@ -5,12 +5,22 @@ scenario parameters, sweep points) are dotted paths (:mod:`influence_sim.paths`)
 
 Affinities. Each partner's attraction has a part the model explains (offers, ties, hedging,
 presence, credibility) and a fitted constant, the affinity, for everything it does not (history,
-language, infrastructure). The affinity is fitted so that, under the *reference* parameters
-(the defaults from ``seeds/``, never the run's overrides), the starting shares are exactly the
-targets the states would choose. The baseline's shares therefore have no pull away from their
-starting values at the start (they then move with the capacity trends and trust), and any change
-of a parameter, by override or shock, moves the run away from the starting shares in the
-direction the mechanisms say.
+language, infrastructure). The affinity is fitted so that, under the *reference* parameters,
+the run's starting shares are exactly the targets the states would choose. The reference is
+the defaults from ``seeds/`` (with any ``reference_overrides``, such as a power a scenario
+adds), except for the response weights (:data:`RESPONSE_WEIGHTS`), which are the run's own.
+
+So a run's parameters fall in two kinds:
+
+* response weights (how strongly states respond to offers, hedging, ties, presence and
+  credibility) are refitted: every run starts from the observed shares and the weights shape
+  only how shares respond to change;
+* everything else (hedging levels, exposure, priorities, doctrines, coordination, capacities,
+  instability, ...) is a departure: a value other than the reference moves the run away from
+  the starting shares in the direction the mechanisms say, and so does every shock.
+
+The baseline's shares have no pull away from their starting values at the start; they then
+move with the capacity trends and trust.
 """
 
 from __future__ import annotations
@@ -38,6 +48,22 @@ from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import resolve
 
 Overrides = Mapping[str, float]
+
+RESPONSE_WEIGHTS: tuple[str, ...] = (
+    "offer_sensitivity",
+    "hedging_weight",
+    "tie_weight",
+    "presence_weight",
+    "credibility_weight",
+    "entry_share",
+)
+"""Weights of the attraction (and the entry share of offers) that are refitted with every run.
+
+They say how strongly states respond to offers, hedging, ties, presence and credibility, not
+what those are; with the affinities refitted under the run's own weights, every run starts from
+the observed shares and the weights act only on the responses. All other parameters, and every
+shock, are departures from the reference.
+"""
 ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 
@@ -237,11 +263,11 @@ def build(
             apply_overrides(one_state, one_params, dims, run_overrides)
             _rederive(one_state, one_params, set(run_overrides), starting_arms)
     # Affinities: each run's own starting shares, fitted under the reference parameters.
-    fit_params = ref_params.take(np.zeros(state.batch_size, dtype=int))
-    fitted = fit_affinity(
-        _with_reference(state, ref_state), fit_params, seeds.assumed("min_affinity_share")
+    params.affinity = fit_affinity(
+        _with_reference(state, ref_state),
+        _fit_parameters(params, ref_params),
+        seeds.assumed("min_affinity_share"),
     )
-    params.affinity = fitted
     return state, params
 
 
@@ -279,24 +305,35 @@ def build_columns(
     state, params = _broadcast(ref_state, ref_params, n_runs)
     apply_overrides(state, params, dims, columns)
     _rederive(state, params, set(columns), starting_arms)
-    fit_params = ref_params.take(np.zeros(n_runs, dtype=int))
     params.affinity = fit_affinity(
-        _with_reference(state, ref_state), fit_params, seeds.assumed("min_affinity_share")
+        _with_reference(state, ref_state),
+        _fit_parameters(params, ref_params),
+        seeds.assumed("min_affinity_share"),
     )
     return state, params
 
 
+def _fit_parameters(run_params: Params, ref_params: Params) -> Params:
+    """Parameters to fit affinities under: the reference, with the run's response weights."""
+    out = ref_params.take(np.zeros(run_params.batch_size, dtype=int)).copy()
+    for name in RESPONSE_WEIGHTS:
+        setattr(out, name, getattr(run_params, name).copy())
+    return out
+
+
 def _with_reference(run_state: State, ref_state: State) -> State:
-    """The reference state carrying each run's own starting shares (to fit affinities with)."""
+    """The reference state carrying each run's own starting data (shares and credibility)."""
     out = ref_state.take(np.zeros(run_state.batch_size, dtype=int)).copy()
     out.share = run_state.share.copy()
+    out.credibility = run_state.credibility.copy()
     return out
 
 
 def _rederive(state: State, params: Params, touched: set[str], starting_arms: FloatArray) -> None:
     """Recompute, in place, starting values that follow from overridden ones.
 
-    Threat starts at its steady level ``exposure * instability`` unless a threat was given.
+    Credibility starts at the powers' starting economic shares unless it was given. Threat
+    starts at its steady level ``exposure * instability`` unless a threat was given.
     Zero-threat arms imports are rescaled so that the starting arms imports stay
     ``starting_arms`` (the seeded ones) unless ``arms_base_usd_bn`` was given.
 
@@ -307,6 +344,9 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
         starting_arms: ``(1, S)`` starting arms imports to keep.
     """
     paths = {canonical_path(k) for k in touched}
+    if not any(".credibility." in p for p in paths):
+        n_powers = state.credibility.shape[2]
+        state.credibility[...] = state.share[:, :, :n_powers, ECON]
     if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
         state.threat[...] = params.threat_exposure * state.instability[:, None]
     if not any(p.endswith(".arms_base_usd_bn") for p in paths):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,34 @@ def _change(
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """A condition comparing watched values with bounds (a picklable :data:`Condition`).
+
+    Attributes:
+        targets: Values watched (several for a wildcard path).
+        above: The condition needs values strictly above this, or None.
+        below: The condition needs values strictly below this, or None.
+        across: ``any``: holds when one watched value passes; ``all``: when every one does.
+    """
+
+    targets: tuple[Target, ...]
+    above: float | None = None
+    below: float | None = None
+    across: Literal["any", "all"] = "any"
+
+    def __call__(self, state: State, params: Params) -> FloatArray:
+        """Return ``(B,)`` booleans: where the condition holds."""
+        values = np.stack([t.get(state, params) for t in self.targets], axis=1)
+        passed: npt.NDArray[Any] = np.ones(values.shape, dtype=bool)
+        if self.above is not None:
+            passed &= values > self.above
+        if self.below is not None:
+            passed &= values < self.below
+        out: npt.NDArray[Any] = passed.any(axis=1) if self.across == "any" else passed.all(axis=1)
+        return out
+
+
+@dataclass(frozen=True)
 class Operation:
     """One change to one target, at the start of one step.
 
@@ -84,14 +112,26 @@ class Operation:
     condition: Condition | None = None
 
     def apply(self, state: State, params: Params) -> None:
-        """Carry out the operation on the arrays, in place."""
-        mask = self.mask
+        """Carry out the operation on the arrays, in place.
+
+        Args:
+            state: State to change.
+            params: Parameters to change.
+        """
+        mask: npt.NDArray[Any] = self.mask
         if self.condition is not None:
             mask = mask & self.condition(state, params)
         _change(self.target, self.kind, self.values, self.fraction, state, params, mask)
 
     def take(self, index: FloatArray | slice) -> Operation:
-        """The same operation for a subset of runs."""
+        """The same operation for a subset of runs.
+
+        Args:
+            index: Runs to keep (a slice or an index array along the batch axis).
+
+        Returns:
+            The operation of those runs.
+        """
         return Operation(
             self.step,
             self.target,
@@ -123,7 +163,14 @@ class Action:
     fraction: float = 1.0
 
     def take(self, index: FloatArray | slice) -> Action:
-        """The same action for a subset of runs."""
+        """The same action for a subset of runs.
+
+        Args:
+            index: Runs to keep.
+
+        Returns:
+            The action of those runs.
+        """
         return Action(self.offset, self.target, self.kind, self.values[index], self.fraction)
 
 
@@ -181,8 +228,9 @@ class Trigger:
                 continue
             due = (self.fired_at != NOT_FIRED) & (self.fired_at == step - action.offset)
             if np.any(due):
-                _change(action.target, action.kind, action.values, action.fraction, state,
-                        params, due)
+                _change(
+                    action.target, action.kind, action.values, action.fraction, state, params, due
+                )
         if not self.first <= step <= self.last:
             return False
         armed = self.mask & (self.fired_at == NOT_FIRED)
@@ -194,12 +242,20 @@ class Trigger:
         self.fired_at = np.where(fire, step, self.fired_at)
         for action in self.actions:
             if action.offset == 0:
-                _change(action.target, action.kind, action.values, action.fraction, state,
-                        params, fire)
+                _change(
+                    action.target, action.kind, action.values, action.fraction, state, params, fire
+                )
         return True
 
     def take(self, index: FloatArray | slice) -> Trigger:
-        """The same trigger for a subset of runs (their firing record copied)."""
+        """The same trigger for a subset of runs (their firing record copied).
+
+        Args:
+            index: Runs to keep.
+
+        Returns:
+            The trigger of those runs.
+        """
         return Trigger(
             self.name,
             self.condition,
@@ -224,11 +280,19 @@ class Timeline:
     triggers: list[Trigger] = field(default_factory=list)
 
     def add(self, op: Operation) -> None:
-        """Append an operation."""
+        """Append an operation.
+
+        Args:
+            op: The operation; it acts at ``op.step``, after those added before it.
+        """
         self.operations.setdefault(op.step, []).append(op)
 
     def add_trigger(self, trigger: Trigger) -> None:
-        """Append a triggered event."""
+        """Append a triggered event.
+
+        Args:
+            trigger: The event; it is checked after the operations of each step.
+        """
         self.triggers.append(trigger)
 
     def apply(self, step: int, state: State, params: Params) -> list[str]:
@@ -236,6 +300,14 @@ class Timeline:
 
         Triggers are checked after the operations; the name of a trigger is returned when it
         fires in at least one run. At step 0 every trigger is reset first.
+
+        Args:
+            step: The step about to be taken (0 for the initial state).
+            state: State to change in place.
+            params: Parameters to change in place.
+
+        Returns:
+            Names of the operations applied and of the triggers fired, in order.
         """
         names = []
         for op in self.operations.get(step, []):
@@ -249,7 +321,14 @@ class Timeline:
         return names
 
     def take(self, index: FloatArray | slice) -> Timeline:
-        """The timeline of a subset of runs."""
+        """The timeline of a subset of runs.
+
+        Args:
+            index: Runs to keep.
+
+        Returns:
+            A timeline with the operations and triggers of those runs.
+        """
         out = Timeline()
         for ops in self.operations.values():
             for op in ops:
@@ -264,10 +343,25 @@ class Timeline:
 
 
 def constant(n: int, value: float) -> FloatArray:
-    """``(n,)`` array of one value, a helper for building operations."""
+    """``(n,)`` array of one value, a helper for building operations.
+
+    Args:
+        n: Number of runs.
+        value: The value.
+
+    Returns:
+        The array.
+    """
     return np.full(n, float(value))
 
 
 def always(n: int) -> FloatArray:
-    """``(n,)`` mask of True."""
+    """``(n,)`` mask of True.
+
+    Args:
+        n: Number of runs.
+
+    Returns:
+        The mask.
+    """
     return np.ones(n, dtype=bool)

@@ -1,0 +1,197 @@
+"""The ``influence-sim`` command line: parse arguments, call the library, write files.
+
+Commands:
+
+* ``run SCENARIO [--out DIR] [--seed N] [--replicates N] [--no-plots] [--force]``
+* ``validate FILE...``
+* ``schema``
+
+Invalid input never produces a traceback: each problem is printed as one line
+``error: FILE:LINE:COL: key.path: what is wrong (what was expected)`` and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "influence_sim.sweep.cli",
+    "influence_sim.analysis.cli",
+    "influence_sim.calibration.cli",
+)
+"""Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``influence-sim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="influence-sim",
+        description="Agent-based simulation of great-power influence in Central Asia.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario file and write tables and plots",
+        description="Run a scenario's replicates, print a summary, write tables and plots.",
+    )
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario>)")
+    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
+    run.add_argument(
+        "--replicates", type=_positive_int, help="replicates (default: the scenario's)"
+    )
+    run.add_argument("--no-plots", action="store_true", help="write tables only")
+    run.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+
+    validate = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files; print every problem found; exit 2 if any.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files")
+
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print the JSON Schema of scenario files, for editors.",
+    )
+    return parser
+
+
+def _register_contributed(sub: argparse._SubParsersAction) -> dict[str, Handler]:  # type: ignore[type-arg]
+    handlers: dict[str, Handler] = {}
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that part of the package is not installed
+            raise
+        handlers.update(module.register(sub))
+    return handlers
+
+
+def _version() -> str:
+    from influence_sim import __version__
+
+    return __version__
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _report(problems: Sequence[object]) -> int:
+    for problem in problems:
+        text = problem.format() if hasattr(problem, "format") else str(problem)
+        _error(text)
+    return EXIT_USAGE
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    from influence_sim.api import run
+    from influence_sim.scenario import ScenarioError, load_scenario
+
+    started = time.time()
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return _report(exc.problems)
+    out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
+    if out.exists() and not out.is_dir():
+        _error(f"{out}: output path exists and is not a folder (expected a folder for results)")
+        return EXIT_USAGE
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        _error(f"{out}: output folder is not empty (use --force to write into it)")
+        return EXIT_USAGE
+    results = run(scenario, seed=args.seed, replicates=args.replicates)
+    for line in scenario.rescaling_report():
+        print(f"note: {line}")
+    print(results.summary())
+    results.metadata["wall_time_s"] = round(time.time() - started, 4)
+    try:
+        written = results.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        _error(f"{out}: cannot write results: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
+def _command_validate(args: argparse.Namespace) -> int:
+    from influence_sim.scenario import load_scenario, validate_paths
+
+    problems = validate_paths(args.files)
+    if problems:
+        return _report(problems)
+    for path in args.files:
+        scenario = load_scenario(path)
+        print(f"ok: {path} ({scenario.name}; {scenario.start} to {scenario.end}, {scenario.step})")
+    return EXIT_OK
+
+
+def _command_schema(_: argparse.Namespace) -> int:
+    from influence_sim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments without the program name; defaults to ``sys.argv[1:]``.
+
+    Returns:
+        Exit code: 0 on success, 1 on a failure while writing, 2 on invalid input.
+    """
+    parser = build_parser()
+    commands: dict[str, Handler] = {
+        "run": _command_run,
+        "validate": _command_validate,
+        "schema": _command_schema,
+    }
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands.update(_register_contributed(sub))
+    args = parser.parse_args(argv)
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130

@@ -1,0 +1,442 @@
+"""From a validated scenario to what the drivers need: entities, calendar, overrides, timeline.
+
+:class:`Scenario` is the public, immutable result of :func:`influence_sim.scenario.load_scenario`.
+It holds the validated :class:`~influence_sim.scenario.spec.ScenarioSpec` with its provenance
+(the path as given, the file's hash, every file read) and turns it into
+
+* the run's entities (:attr:`Scenario.dims`) and calendar (:meth:`Scenario.clock`);
+* the reference overrides of the powers it adds (part of the reference, so the fitted
+  affinities include them) and the overrides of parameters and actors (departures from it);
+* a :class:`~influence_sim.timeline.Timeline` of operations, one value per run.
+
+Shock semantics. A shock dated ``d`` acts at step ``clock.step_of(d)``: the first step whose
+date is on or after ``d`` (step 0, the initial state, for the start date). ``set``, ``add``
+and ``scale`` act once. ``ramp`` over ``between: [d1, d2]`` leaves the target alone at
+``step_of(d1)`` and moves it a fraction ``1 / (remaining steps)`` of the way to the value at
+each later step, reaching the value at ``step_of(d2)``. ``pulse`` adds the value at its date;
+then, ``t`` years later, what is left of it is ``value * 0.5 ** (t / half_life)``, removed step
+by step by further adds until less than a millionth of it is left (the rest is removed then)
+or the run ends. A shock with ``when`` is armed from its date (or over its ``between`` window,
+or over the whole run) and fires once per run, at the first step where the condition holds.
+
+Random draws. For each run, the generator ``engine.stream(seq, engine.SHOCK_STREAM)`` draws,
+shock by shock in file order, one uniform number (the shock happens where it is below the
+probability) and then the value (nothing is drawn for a fixed value), whether the shock happens
+or not. A run's draws therefore depend only on its own seed sequence and the scenario.
+
+Dated data. Membership and presence changes dated in ``seeds/memberships.csv`` and
+``seeds/presence.csv`` that fall after the start and by the last step become ``set``
+operations named after their source (``seeds/memberships.csv: uzbekistan leaves csto``). They
+come before the scenario's shocks at the same step, so a shock can override them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from influence_sim import seeds as sd
+from influence_sim.engine import SHOCK_STREAM, Clock, stream
+from influence_sim.initial import apply_overrides, reference_arrays
+from influence_sim.kernel.arrays import DOMAINS, Dims, FloatArray
+from influence_sim.paths import resolve
+from influence_sim.scenario.spec import (
+    POWER_FIELDS,
+    ActorsSpec,
+    OutputsSpec,
+    ScenarioSpec,
+    ShockSpec,
+    override_items,
+)
+from influence_sim.timeline import Action, Operation, Threshold, Timeline, Trigger
+
+__all__ = ["PULSE_CUTOFF", "DatedChange", "Scenario", "compile_timeline", "pulse_factors"]
+
+PULSE_CUTOFF = 1e-6
+"""A pulse stops decaying step by step once less than this fraction of it is left."""
+
+
+@dataclass(frozen=True)
+class DatedChange:
+    """A membership or presence change dated in the seed tables.
+
+    Attributes:
+        date: When it happens.
+        path: Dotted path it sets.
+        value: Value it sets.
+        name: Name of the operation, after its source.
+    """
+
+    date: dt.date
+    path: str
+    value: float
+    name: str
+
+
+def pulse_factors(half_life_years: float, step_years: float, max_steps: int) -> list[float]:
+    """Multiples of a pulse's value added at its step and at each step after it.
+
+    The running sum after ``j`` steps is ``0.5 ** (j * step_years / half_life_years)``; the
+    last factor brings it to exactly 0 once less than :data:`PULSE_CUTOFF` is left.
+
+    Args:
+        half_life_years: Half-life of the pulse, in years.
+        step_years: Length of a step, in years.
+        max_steps: Most steps after the pulse's own step to cover (the rest of the run).
+
+    Returns:
+        Factors for offsets 0, 1, 2, ... (the first is 1).
+    """
+    factors = [1.0]
+    left = 1.0
+    for j in range(1, max_steps + 1):
+        now = 0.5 ** (j * step_years / half_life_years)
+        if now < PULSE_CUTOFF:
+            factors.append(-left)
+            break
+        factors.append(now - left)
+        left = now
+    return factors
+
+
+def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[DatedChange]:
+    """Membership and presence changes of the seed tables that fall inside the run.
+
+    Args:
+        dims: Entities of the run.
+        clock: Its calendar (changes after the last step are left out).
+        seed_data: Seed tables.
+
+    Returns:
+        The changes in date order, memberships before presences on the same date.
+    """
+    last = clock.date(clock.n_steps)
+    out: list[DatedChange] = []
+    for day, state, org, value in sd.membership_changes(seed_data, dims.states, clock.start, last):
+        verb = "joins" if value else "leaves"
+        out.append(
+            DatedChange(
+                day,
+                f"states.{state}.membership.{org}",
+                value,
+                f"seeds/memberships.csv: {state} {verb} {org}",
+            )
+        )
+    for day, state, power, value in sd.presence_changes(
+        seed_data, dims.states, dims.powers, clock.start, last
+    ):
+        what = f"set to {value:g}" if value else "ends"
+        out.append(
+            DatedChange(
+                day,
+                f"states.{state}.presence.{power}",
+                value,
+                f"seeds/presence.csv: {power} presence in {state} {what}",
+            )
+        )
+    return sorted(out, key=lambda c: c.date)
+
+
+def _draws(
+    shocks: Sequence[ShockSpec], seeds: Sequence[np.random.SeedSequence]
+) -> tuple[FloatArray, FloatArray]:
+    """Per run and shock: whether it happens and its value, ``(n_shocks, B)`` each."""
+    happens = np.zeros((len(shocks), len(seeds)), dtype=bool)
+    values = np.zeros((len(shocks), len(seeds)))
+    for b, seq in enumerate(seeds):
+        rng = stream(seq, SHOCK_STREAM)
+        for i, shock in enumerate(shocks):
+            happens[i, b] = rng.random() < shock.probability
+            values[i, b] = shock.draw(rng)
+    return happens, values
+
+
+def _add_shock(
+    timeline: Timeline,
+    shock: ShockSpec,
+    clock: Clock,
+    dims: Dims,
+    happens: FloatArray,
+    values: FloatArray,
+) -> None:
+    """Compile one shock into operations (or a trigger) on ``timeline``."""
+    targets = resolve(shock.target, dims)
+    kind = shock.op
+    if shock.when is not None:
+        when = shock.when
+        condition = Threshold(tuple(resolve(when.watch, dims)), when.above, when.below, when.across)
+        start = shock.start_date
+        first = clock.step_of(start) if start is not None else 0
+        last = clock.step_of(shock.between[1]) if shock.between is not None else clock.n_steps
+        if kind == "pulse":
+            assert shock.half_life is not None
+            factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps)
+            actions = [
+                Action(j, t, "add", values * f) for t in targets for j, f in enumerate(factors)
+            ]
+        else:
+            assert kind in ("set", "add", "scale")
+            actions = [Action(0, t, kind, values) for t in targets]
+        timeline.add_trigger(
+            Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
+        )
+        return
+    if kind == "ramp":
+        assert shock.between is not None
+        k1, k2 = clock.step_of(shock.between[0]), clock.step_of(shock.between[1])
+        for t in targets:
+            if k2 <= k1:
+                timeline.add(Operation(k1, t, "set", values, happens, name=shock.name))
+                continue
+            for k in range(k1 + 1, k2 + 1):
+                fraction = 1.0 / (k2 - k + 1)
+                timeline.add(Operation(k, t, "approach", values, happens, fraction, shock.name))
+        return
+    assert shock.at is not None
+    k0 = clock.step_of(shock.at)
+    if kind == "pulse":
+        assert shock.half_life is not None
+        factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps - k0)
+        for t in targets:
+            for j, f in enumerate(factors):
+                name = shock.name if j == 0 else f"{shock.name} (decay)"
+                timeline.add(Operation(k0 + j, t, "add", values * f, happens, name=name))
+        return
+    assert kind in ("set", "add", "scale")
+    for t in targets:
+        timeline.add(Operation(k0, t, kind, values, happens, name=shock.name))
+
+
+def compile_timeline(
+    spec: ScenarioSpec,
+    seeds: Sequence[np.random.SeedSequence],
+    seed_data: sd.SeedData | None = None,
+) -> Timeline:
+    """Turn a scenario's dated data and shocks into a timeline for a batch of runs.
+
+    Args:
+        spec: The validated scenario.
+        seeds: One seed sequence per run (the batch size is their number).
+        seed_data: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
+
+    Returns:
+        The timeline: dated seed changes first, then the shocks in file order.
+    """
+    seed_data = seed_data or sd.load_seeds()
+    clock, dims = spec.clock, spec.dims
+    n = len(seeds)
+    timeline = Timeline()
+    for change in dated_changes(dims, clock, seed_data):
+        for target in resolve(change.path, dims):
+            timeline.add(
+                Operation(
+                    clock.step_of(change.date),
+                    target,
+                    "set",
+                    np.full(n, change.value),
+                    np.ones(n, dtype=bool),
+                    name=change.name,
+                )
+            )
+    happens, values = _draws(spec.shocks, seeds)
+    for i, shock in enumerate(spec.shocks):
+        _add_shock(timeline, shock, clock, dims, happens[i], values[i])
+    return timeline
+
+
+def _reference_overrides(actors: ActorsSpec, states: Sequence[str]) -> dict[str, float]:
+    """Capacities, parameters and starting shares of the added powers, as dotted paths.
+
+    Shares are written one power after another, and each write rescales the other partners of
+    that state; the values written are adjusted so that every added power ends with exactly the
+    share the scenario gives it.
+    """
+    out: dict[str, float] = {}
+    for name, new in actors.add_powers.items():
+        for field in POWER_FIELDS:
+            out[f"powers.{name}.{field}"] = float(getattr(new, field))
+    for domain in DOMAINS:
+        for state in states:
+            wanted = [(name, new.share(domain, state)) for name, new in actors.add_powers.items()]
+            later = 0.0
+            adjusted: list[tuple[str, float]] = []
+            for name, share in reversed(wanted):
+                if share > 0.0:
+                    adjusted.append((name, share / (1.0 - later)))
+                later += share
+            for name, share in reversed(adjusted):
+                out[f"states.{state}.{domain}_share.{name}"] = share
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with its provenance, ready to initialise and shock runs.
+
+    Attributes:
+        spec: The validated specification.
+        path: The file as the user gave it.
+        sha256: Hash of the file's bytes.
+        files: Every file read: the scenario first, then what it extends, in order.
+    """
+
+    spec: ScenarioSpec
+    path: str
+    sha256: str
+    files: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """Short name."""
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        """What the scenario asks."""
+        return self.spec.description
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Keywords."""
+        return self.spec.tags
+
+    @property
+    def start(self) -> dt.date:
+        """First date of the run."""
+        return self.spec.time.start
+
+    @property
+    def end(self) -> dt.date:
+        """Last date of the run."""
+        return self.spec.time.end
+
+    @property
+    def step(self) -> str:
+        """Step length: ``month``, ``quarter`` or ``year``."""
+        return self.spec.time.step
+
+    @property
+    def seed(self) -> int | None:
+        """Root seed, or None for fresh entropy."""
+        return self.spec.time.seed
+
+    @property
+    def replicates(self) -> int:
+        """Number of replicates."""
+        return self.spec.time.replicates
+
+    @property
+    def outputs(self) -> OutputsSpec:
+        """What to record and how often."""
+        return self.spec.outputs
+
+    @property
+    def shocks(self) -> tuple[ShockSpec, ...]:
+        """The shocks, in file order (inherited ones first)."""
+        return self.spec.shocks
+
+    @property
+    def dims(self) -> Dims:
+        """Entities of the run, after powers are added and removed."""
+        return self.spec.dims
+
+    def clock(self) -> Clock:
+        """The run's calendar.
+
+        Returns:
+            The clock from the start to the last step on or before the end.
+        """
+        return self.spec.clock
+
+    def reference_overrides(self) -> dict[str, float]:
+        """Values of the added powers (capacities, parameters, starting shares) as paths.
+
+        These are part of the reference: pass them as ``reference_overrides`` to
+        :func:`influence_sim.initial.build`, so the fitted affinities include the new powers.
+
+        Returns:
+            Dotted path to value.
+        """
+        return _reference_overrides(self.spec.actors, self.dims.states)
+
+    def overrides(self) -> dict[str, float]:
+        """Parameters and actor values the scenario changes: departures from the reference.
+
+        Returns:
+            Dotted path to value, parameters first, in file order.
+        """
+        items = override_items(self.spec.parameters, self.spec.actors, self.dims)
+        return {path: value for path, value, _ in items}
+
+    def dated_changes(self, seed_data: sd.SeedData | None = None) -> list[DatedChange]:
+        """Membership and presence changes from the seed tables that the run will apply.
+
+        Args:
+            seed_data: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
+
+        Returns:
+            The changes in date order.
+        """
+        return dated_changes(self.dims, self.clock(), seed_data or sd.load_seeds())
+
+    def rescaling_report(self) -> list[str]:
+        """Lines saying how starting shares change because powers are added or removed.
+
+        Returns:
+            One line per domain and group of states with the same change; empty when the
+            scenario neither adds nor removes a power.
+        """
+        actors = self.spec.actors
+        if not actors.add_powers and not actors.remove_powers:
+            return []
+        base_dims = Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+        before, _ = reference_arrays(base_dims, self.start)
+        after, params = reference_arrays(self.dims, self.start)
+        apply_overrides(after, params, self.dims, self.reference_overrides())
+        lines: list[str] = []
+        for d, domain in enumerate(DOMAINS):
+            groups: dict[str, list[str]] = {}
+            for s, state in enumerate(self.dims.states):
+                old = dict(zip(base_dims.partners, before.share[0, s, :, d], strict=True))
+                new = dict(zip(self.dims.partners, after.share[0, s, :, d], strict=True))
+                groups.setdefault(_describe_change(old, new), []).append(state)
+            for text, states in groups.items():
+                where = "every state" if len(states) == len(self.dims.states) else ", ".join(states)
+                lines.append(f"{domain} shares in {where}: {text}")
+        return lines
+
+    def compile(self, seeds: Sequence[np.random.SeedSequence]) -> Timeline:
+        """The timeline of a batch of runs, one seed sequence per run.
+
+        Args:
+            seeds: One seed sequence per run; each run's draws come from its own.
+
+        Returns:
+            Dated seed changes and shocks as operations.
+        """
+        return compile_timeline(self.spec, seeds)
+
+
+def _describe_change(old: Mapping[str, float], new: Mapping[str, float]) -> str:
+    """Describe how one state's share profile in one domain changed."""
+    parts: list[str] = []
+    added = [p for p in new if p not in old]
+    removed = [p for p in old if p not in new]
+    if added:
+        total = sum(new[p] for p in added)
+        shown = ", ".join(f"{p} at {new[p]:.3f}" for p in added)
+        if total > 0.0:
+            parts.append(f"added {shown}; the other partners scaled by {1.0 - total:.3f}")
+        else:
+            parts.append(f"added {shown}")
+    if removed:
+        shown = ", ".join(f"{p} (it held {old[p]:.3f})" for p in removed)
+        parts.append(f"removed {shown}, its share going to rest_of_world")
+    moved = ", ".join(
+        f"{p} {old[p]:.3f} -> {new[p]:.3f}" for p in new if p in old and abs(new[p] - old[p]) > 5e-4
+    )
+    text = "; ".join(parts)
+    return f"{text}: {moved}" if moved else f"{text}: no other share changes"

@@ -1,0 +1,1867 @@
+"""The scenario language as an immutable, validated specification (pydantic v2).
+
+A scenario file, once read (:mod:`influence_sim.scenario.load`), is checked here against
+:class:`ScenarioSpec`: types, ranges, dates inside the run, unknown keys, and the paths of shock
+targets and conditions against the run's states and powers. Every model is frozen and every
+collection in it is a tuple or a read-only mapping, so a validated spec cannot change.
+
+Error messages are written for analysts. Each check raises a ``PydanticCustomError`` whose
+context carries ``message`` and ``expected`` (and, for checks that find several problems at
+once, ``issues``: ``(sub-path, message, expected, at_key)`` tuples); the loader turns them into
+``FILE:LINE:COL: key.path: message (expected ...)`` lines.
+
+Checks that need to know the run (which powers it has, which dates it spans) read a
+:class:`Frame` derived from the raw document before validation starts, so that a mistake in one
+section never hides the mistakes in another: all problems of a file are found in one pass.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
+
+import numpy as np
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    Tag,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+from influence_sim import seeds as sd
+from influence_sim.engine import STEP_MONTHS, Clock
+from influence_sim.initial import canonical_path
+from influence_sim.kernel.arrays import (
+    ORGANISATIONS,
+    REST_OF_WORLD,
+    Dims,
+)
+from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
+from influence_sim.paths import PathError, resolve
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "EARLIEST",
+    "LATEST",
+    "MAX_MAGNITUDE",
+    "METRICS",
+    "OPS",
+    "TAG",
+    "ActorsSpec",
+    "Beta",
+    "Choice",
+    "Distribution",
+    "Frame",
+    "FrozenMap",
+    "Issue",
+    "LogNormal",
+    "NewPower",
+    "Normal",
+    "OutputsSpec",
+    "PowerOverride",
+    "ScenarioSpec",
+    "ShockSpec",
+    "StateOverride",
+    "TimeSpec",
+    "Triangular",
+    "Uniform",
+    "WhenSpec",
+    "dims_of",
+    "override_items",
+    "suggest",
+]
+
+# --------------------------------------------------------------------------- limits and names
+
+EARLIEST = dt.date(1900, 1, 1)
+"""Earliest date a scenario may use."""
+
+LATEST = dt.date(2200, 12, 31)
+"""Latest date a scenario may use."""
+
+MAX_MAGNITUDE = 1e9
+"""Largest absolute value of any number in a scenario (larger ones are typing mistakes)."""
+
+MAX_REPLICATES = 100_000
+MAX_SEED = 2**128 - 1
+MAX_NAME = 100
+MAX_DESCRIPTION = 20_000
+MAX_PATH = 200
+MAX_HALF_LIFE_YEARS = 1000.0
+MAX_CHOICES = 1000
+
+OPS: tuple[str, ...] = ("set", "add", "scale", "ramp", "pulse")
+"""Shock operations."""
+
+STEPS: tuple[str, ...] = tuple(STEP_MONTHS)
+"""Step lengths."""
+
+DISTRIBUTIONS: tuple[str, ...] = ("normal", "lognormal", "uniform", "triangular", "beta", "choice")
+"""Distributions a shock value may be drawn from."""
+
+METRICS: Mapping[str, str] = {
+    "share": "economic and security shares of every partner in every state",
+    "volume": "trade and arms imports by state and partner, USD bn per year",
+    "regional_share": "volume-weighted share of every partner in the region, by domain",
+    "threat": "threat perception of every state",
+    "instability": "Afghan instability",
+    "capacity": "economic and security capacity of every power",
+    "effort": "effort every power puts into the region, by domain",
+    "credibility": "security credibility of every power in every state",
+    "trust": "China-Russia trust",
+    "presence": "military presence of every power in every state",
+    "membership": "membership of every state in the CSTO, SCO and EAEU",
+}
+"""Metrics a scenario may ask to record, with what each holds."""
+
+POWER_FIELDS: tuple[str, ...] = (
+    "economic_capacity",
+    "security_capacity",
+    "priority",
+    "doctrine",
+    "capacity_growth",
+)
+STATE_SCALARS: tuple[str, ...] = (
+    "hedging",
+    "threat_exposure",
+    "threat",
+    "trade_usd_bn",
+    "arms_base_usd_bn",
+)
+STATE_MAPS: tuple[str, ...] = (
+    "economic_share",
+    "security_share",
+    "presence",
+    "credibility",
+    "membership",
+)
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DURATION_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(years?|y|months?|m|quarters?|q|weeks?|w|days?|d)\s*$"
+)
+_UNIT_YEARS = {"y": 1.0, "m": 1.0 / 12.0, "q": 0.25, "w": 7.0 / 365.25, "d": 1.0 / 365.25}
+
+TAG = "\x00"
+"""Prefix of the tags that name the forms of a shock value in error locations. Scenario files
+cannot contain NUL characters, so a tag never collides with a key a user wrote."""
+
+PathItem = str | int
+Issue = tuple[tuple[PathItem, ...], str, str | None, bool]
+"""A problem found inside a value: (sub-path, message, expected, whether it is about a key)."""
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------- messages
+
+
+def suggest(word: str, choices: Sequence[str], many: str = "") -> str:
+    """Say what was expected instead of ``word``, with the closest choice if there is one.
+
+    Args:
+        word: What the user wrote.
+        choices: What would have been accepted.
+        many: Name of the choices as a group; when given and a choice is close, the list is
+            left out to keep the line short.
+
+    Returns:
+        ``one of a, b, c; did you mean 'b'?`` (the hint only when a choice is close), or with
+        ``many``, ``one of the parameters of the ODD table; did you mean 'b'?``.
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    if many and close:
+        return f"one of the {many}{hint}"
+    return f"one of {', '.join(choices)}{hint}"
+
+
+def _with_hint(expected: str, word: str, choices: Sequence[str]) -> str:
+    """Add ``; did you mean 'x'?`` to ``expected`` when a choice is close to ``word``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"{expected}; did you mean '{close[0]}'?" if close else expected
+
+
+def _fmt(value: float) -> str:
+    """Format a number briefly (``0.5``, ``1e+09``)."""
+    return f"{value:.6g}"
+
+
+def _show(value: Any) -> str:
+    """Show a user's value briefly, the way it was probably written."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        return f"a {int(value.bit_length() * math.log10(2)) + 1}-digit number"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "infinity" if value > 0 else "minus infinity"
+        return _fmt(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        clean = "".join(ch if ch.isprintable() else "?" for ch in value)
+        if len(clean) > 40:
+            clean = clean[:37] + "..."
+        return f"'{clean}'"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a value of an unsupported kind"
+
+
+def _kind(value: Any) -> str:
+    """Name the kind of a user's value (``text``, ``a list``, ...)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a value of an unsupported kind"
+
+
+def _not_a(value: Any, what: str) -> str:
+    """Message for a value of the wrong kind, e.g. ``'abc' is text, not a number``."""
+    shown = _show(value)
+    kind = _kind(value)
+    if shown in ("a list", "a mapping", "null") or shown == kind:
+        return f"{kind} is not {what}"
+    return f"{shown} is {kind}, not {what}"
+
+
+def _fail(message: str, expected: str | None = None) -> NoReturn:
+    """Raise the error every check of this module raises."""
+    context: dict[str, Any] = {"message": message}
+    if expected is not None:
+        context["expected"] = expected
+    raise PydanticCustomError("scenario", "{message}", context)
+
+
+class _Issues:
+    """Problems collected inside one value, raised together as one error."""
+
+    def __init__(self) -> None:
+        self.items: list[Issue] = []
+
+    def add(
+        self,
+        path: Sequence[PathItem],
+        message: str,
+        expected: str | None = None,
+        *,
+        at_key: bool = False,
+    ) -> None:
+        """Record a problem at ``path`` below the value being checked."""
+        self.items.append((tuple(path), message, expected, at_key))
+
+    def check(self, path: Sequence[PathItem], fn: Callable[[Any], T], value: Any) -> T | None:
+        """Run a check on ``value``; record its problem at ``path`` and return None if it fails."""
+        try:
+            return fn(value)
+        except PydanticCustomError as exc:
+            context = exc.context or {}
+            for sub, message, expected, at_key in context.get("issues", ()):
+                self.add((*path, *sub), message, expected, at_key=at_key)
+            if "issues" not in context:
+                self.add(path, str(context.get("message", exc.message())), context.get("expected"))
+            return None
+
+    def raise_if_any(self) -> None:
+        """Raise the collected problems, if any."""
+        if self.items:
+            raise PydanticCustomError(
+                "scenario",
+                "{message}",
+                {"message": self.items[0][1], "issues": list(self.items)},
+            )
+
+
+# --------------------------------------------------------------------------- read-only mapping
+
+
+class FrozenMap(Mapping[str, T]):
+    """A read-only mapping with keys in the order written (picklable and hashable).
+
+    Args:
+        items: The entries.
+    """
+
+    __slots__ = ("_items",)
+    _items: dict[str, T]
+
+    def __init__(self, items: Mapping[str, T] | None = None) -> None:
+        """Copy ``items`` into the read-only mapping."""
+        object.__setattr__(self, "_items", dict(items or {}))
+
+    def __getitem__(self, key: str) -> T:
+        """Return the value of ``key``."""
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the keys in order."""
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        """Return the number of entries."""
+        return len(self._items)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse any change."""
+        raise AttributeError("a FrozenMap cannot be changed")
+
+    def __hash__(self) -> int:
+        """Hash of the entries."""
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any mapping with the same entries."""
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        """Show the entries."""
+        return f"FrozenMap({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the class and its entries."""
+        return (FrozenMap, (self._items,))
+
+
+def _freeze[V](value: Mapping[str, V]) -> FrozenMap[V]:
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)
+
+
+def _thaw(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _thaw(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+
+
+_FREEZE = AfterValidator(_freeze)
+_THAW = PlainSerializer(_thaw)
+
+# --------------------------------------------------------------------------- the run's frame
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the checks of one document need to know about its run.
+
+    Attributes:
+        dims: States and powers of the run (after powers are added and removed).
+        clock: The run's steps, or None when the time section is unusable.
+        added: Powers the scenario adds.
+    """
+
+    dims: Dims
+    clock: Clock | None
+    added: tuple[str, ...] = ()
+
+
+_FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar(
+    "influence_sim_scenario_frame", default=None
+)
+
+
+def _current_dims() -> Dims:
+    frame = _FRAME.get()
+    return frame.dims if frame is not None else Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+
+
+def _current_clock() -> Clock | None:
+    frame = _FRAME.get()
+    return frame.clock if frame is not None else None
+
+
+def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
+    """The run's entities: the default cast less the removed powers, plus the added ones.
+
+    Args:
+        removed: Default powers to leave out.
+        added: New powers, appended in this order.
+
+    Returns:
+        The dims of the run.
+    """
+    powers = tuple(p for p in sd.DEFAULT_POWERS if p not in removed)
+    return Dims(sd.DEFAULT_STATES, (*powers, *(p for p in added if p not in powers)))
+
+
+def _frame_from(data: Any) -> Frame:
+    """Derive the frame from raw data, leniently (whatever is usable is used)."""
+    removed: list[str] = []
+    added: list[str] = []
+    clock: Clock | None = None
+    if not isinstance(data, Mapping):
+        return Frame(dims_of(removed, added), clock)
+    actors = data.get("actors")
+    if isinstance(actors, Mapping):
+        remove = actors.get("remove_powers")
+        if isinstance(remove, (list, tuple)):
+            removed = [p for p in remove if isinstance(p, str) and p in sd.DEFAULT_POWERS]
+        add = actors.get("add_powers")
+        if isinstance(add, Mapping):
+            added = [p for p in add if isinstance(p, str) and _NAME_RE.match(p)]
+    time = data.get("time")
+    if isinstance(time, Mapping):
+        try:
+            start, end = _to_date(time.get("start")), _to_date(time.get("end"))
+            step = time.get("step")
+            if isinstance(step, str) and step in STEP_MONTHS and end > start:
+                clock = Clock.between(start, end, step)
+        except (PydanticCustomError, ValueError):
+            clock = None
+    return Frame(dims_of(removed, added), clock, tuple(added))
+
+
+# --------------------------------------------------------------------------- leaf checks
+
+
+def _looks_numeric(text: str) -> bool:
+    """Whether text would be a number if written without quotes (or with a decimal point)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _to_float(value: Any) -> float:
+    """Accept a finite number of sensible size (never a true/false value or text)."""
+    if isinstance(value, str) and _looks_numeric(value):
+        _fail(
+            f"{_show(value)} is text, not a number",
+            "a number without quotes; YAML reads 1e3 as text, so write 1.0e+3",
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(_not_a(value, "a number"), "a number, e.g. 0.5")
+    limit = f"a number from {-MAX_MAGNITUDE:.0e} to {MAX_MAGNITUDE:.0e}"
+    if isinstance(value, int):
+        if abs(value) > MAX_MAGNITUDE:
+            _fail(f"{_show(value)} is too large", limit)
+        return float(value)
+    if math.isnan(value):
+        _fail("NaN (not a number) cannot be used", "a finite number")
+    if math.isinf(value):
+        _fail(f"{_show(value)} cannot be used", "a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        _fail(f"{_show(value)} is too large", limit)
+    return float(value)
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"a number from {_fmt(low)} to {_fmt(high)}"
+    if low is not None:
+        return f"a number above {_fmt(low)}" if low_open else f"a number of at least {_fmt(low)}"
+    if high is not None:
+        return f"a number of at most {_fmt(high)}"
+    return "a number"
+
+
+def _in_range(value: float, low: float | None, high: float | None, low_open: bool = False) -> None:
+    bad_low = low is not None and (value <= low if low_open else value < low)
+    bad_high = high is not None and value > high
+    if bad_low or bad_high:
+        _fail(f"{_fmt(value)} is out of range", _range_text(low, high, low_open))
+
+
+def _number_schema(low: float | None, high: float | None, low_open: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "number"}
+    if low is not None:
+        schema["exclusiveMinimum" if low_open else "minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+    return schema
+
+
+def _number_check(
+    low: float | None, high: float | None, low_open: bool = False, optional: bool = False
+) -> Callable[[Any], float | None]:
+    def check(value: Any) -> float | None:
+        if value is None and optional:
+            return None
+        number = _to_float(value)
+        _in_range(number, low, high, low_open)
+        return number
+
+    return check
+
+
+def _whole(
+    low: int, high: int, optional: bool = False, expected: str = ""
+) -> Callable[[Any], int | None]:
+    expected = expected or f"a whole number from {low:,} to {high:,}"
+
+    def check(value: Any) -> int | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail(_not_a(value, "a whole number"), expected)
+        if not low <= value <= high:
+            _fail(f"{_show(value)} is out of range", expected)
+        return value
+
+    return check
+
+
+def _to_date(value: Any) -> dt.date:
+    """Accept a date (written 2021-08-15, with or without quotes) between 1900 and 2200."""
+    expected = "a date, e.g. 2021-08-15"
+    if isinstance(value, dt.datetime):
+        _fail(f"{_show(value)} is a date and time", "a date without a time, e.g. 2021-08-15")
+    if isinstance(value, str):
+        if not _DATE_RE.match(value.strip()):
+            _fail(_not_a(value, "a date"), expected)
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            _fail(f"{_show(value)} is not a real calendar date", expected)
+    if not isinstance(value, dt.date):
+        _fail(_not_a(value, "a date"), expected)
+    if not EARLIEST <= value <= LATEST:
+        _fail(
+            f"{_show(value)} is out of range",
+            f"a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}",
+        )
+    return value
+
+
+def _text(
+    max_len: int, single_line: bool = True, allow_empty: bool = False
+) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            _fail(_not_a(value, "text"), "text")
+        if not allow_empty and not value.strip():
+            _fail("text is empty", "some text")
+        if single_line and ("\n" in value or "\r" in value):
+            _fail("text spans several lines", "text on one line")
+        if len(value) > max_len:
+            _fail(
+                f"text is too long ({len(value):,} characters)", f"at most {max_len:,} characters"
+            )
+        return value
+
+    return check
+
+
+def _choice(options: Sequence[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            _fail(_not_a(value, f"the name of {what}"), f"one of {', '.join(options)}")
+        if value not in options:
+            _fail(f"unknown {what} {_show(value)}", suggest(value, options))
+        return value
+
+    return check
+
+
+def _to_duration(value: Any) -> float:
+    """Accept a duration in years: a number, or text such as ``6 months`` or ``2 years``."""
+    expected = "a number of years, or a duration such as '6 months' or '2 years'"
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value.lower())
+        if match is None:
+            _fail(f"{_show(value)} is not a duration", expected)
+        years = float(match.group(1)) * _UNIT_YEARS[match.group(2)[0]]
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            _fail(_not_a(value, "a duration"), expected)
+        years = _to_float(value)
+    if not 0.0 < years <= MAX_HALF_LIFE_YEARS:
+        _fail(
+            f"{_show(value)} is out of range",
+            f"a duration above 0 and at most {MAX_HALF_LIFE_YEARS:g} years",
+        )
+    return years
+
+
+def _check_path(path: str) -> str:
+    """Check a dotted path against the run's entities."""
+    if " " in path.strip():
+        _fail(
+            f"{_show(path)} contains spaces",
+            "a dotted path such as states.tajikistan.threat_exposure",
+        )
+    dims = _current_dims()
+    try:
+        resolve(path.strip(), dims)
+    except PathError as exc:
+        parts = path.strip().split(".")
+        gone = [p for p in parts if p in sd.DEFAULT_POWERS and p not in dims.powers]
+        if gone:
+            _fail(
+                f"power {_show(gone[0])} is removed by actors.remove_powers",
+                "only powers that take part in the run",
+            )
+        message, expected = _split_expected(str(exc))
+        _fail(message, expected)
+    return path.strip()
+
+
+def _split_expected(text: str) -> tuple[str, str | None]:
+    """Split ``message (expected X)`` into its parts."""
+    match = re.match(r"^(.*?) \(expected (.*)\)$", text, re.DOTALL)
+    if match:
+        return match.group(1), match.group(2)
+    return text, None
+
+
+def _known(options: Sequence[str], what: str, hint: str = "") -> Callable[[str], str]:
+    def check(name: str) -> str:
+        if name not in options:
+            expected = suggest(name, options) if options else f"no {what} here"
+            _fail(f"unknown {what} {_show(name)}{hint}", expected)
+        return name
+
+    return check
+
+
+def _state_key(name: str) -> str:
+    return _known(sd.DEFAULT_STATES, "state")(name)
+
+
+def _existing_power_key(name: str) -> str:
+    frame = _FRAME.get()
+    if frame is not None and name in frame.added:
+        _fail(
+            f"power {_show(name)} is added by this scenario",
+            f"its values under actors.add_powers.{name}",
+        )
+    removed = [p for p in sd.DEFAULT_POWERS if p not in _current_dims().powers]
+    if name in removed:
+        _fail(
+            f"power {_show(name)} is removed by actors.remove_powers",
+            "only powers that take part in the run",
+        )
+    options = [p for p in sd.DEFAULT_POWERS if p not in removed]
+    if name not in options:
+        _fail(
+            f"unknown power {_show(name)}",
+            _with_hint(
+                f"one of {', '.join(options)}, or a new power under actors.add_powers",
+                name,
+                options,
+            ),
+        )
+    return name
+
+
+def _power_key(name: str) -> str:
+    return _known(_current_dims().powers, "power")(name)
+
+
+def _partner_key(name: str) -> str:
+    return _known(_current_dims().partners, "partner")(name)
+
+
+def _organisation_key(name: str) -> str:
+    return _known(ORGANISATIONS, "organisation")(name)
+
+
+def _new_power_key(name: str) -> str:
+    if not _NAME_RE.match(name) or len(name) > 40:
+        _fail(
+            f"{_show(name)} cannot name a power",
+            "a short lower-case name of letters, digits and _, e.g. turkey",
+        )
+    taken = (*sd.DEFAULT_POWERS, *sd.DEFAULT_STATES, REST_OF_WORLD)
+    if name in taken:
+        hint = "; to change it, use actors.powers" if name in sd.DEFAULT_POWERS else ""
+        _fail(f"{_show(name)} is already taken{hint}", "the name of a new power, e.g. turkey")
+    return name
+
+
+def _flag(value: Any) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return float(value)
+    _fail(f"{_show(value)} is not a membership", "true or false, or 1 or 0")
+
+
+def _list_of(value: Any) -> Any:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        _fail(_not_a(value, "a list"), "a list, e.g. [a, b]")
+    return value
+
+
+def _mapping(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        _fail(_not_a(value, "a mapping"), "a mapping of names to values")
+    return value
+
+
+# --------------------------------------------------------------------------- annotated types
+
+
+def _num(low: float | None, high: float | None, low_open: bool = False) -> BeforeValidator:
+    return BeforeValidator(_number_check(low, high, low_open))
+
+
+def _maybe(low: float | None, high: float | None, low_open: bool = False) -> BeforeValidator:
+    return BeforeValidator(_number_check(low, high, low_open, optional=True))
+
+
+def _schema(
+    low: float | None, high: float | None, low_open: bool = False, optional: bool = False
+) -> WithJsonSchema:
+    number = _number_schema(low, high, low_open)
+    return WithJsonSchema({"anyOf": [number, {"type": "null"}]} if optional else number)
+
+
+Unit = Annotated[float, _num(0.0, 1.0), _schema(0.0, 1.0)]
+NonNegative = Annotated[float, _num(0.0, None), _schema(0.0, None)]
+Positive = Annotated[float, _num(0.0, None, True), _schema(0.0, None, True)]
+Finite = Annotated[float, _num(None, None), _schema(None, None)]
+MaybeUnit = Annotated[float | None, _maybe(0.0, 1.0), _schema(0.0, 1.0, optional=True)]
+MaybeNonNegative = Annotated[float | None, _maybe(0.0, None), _schema(0.0, None, optional=True)]
+Probability = Annotated[float, _num(0.0, 1.0), _schema(0.0, 1.0)]
+
+
+def _bounds(name: str) -> tuple[float, float | None]:
+    return PARAMETERS[name].low, PARAMETERS[name].high
+
+
+Priority = Annotated[float, _num(*_bounds("priority")), _schema(*_bounds("priority"))]
+Doctrine = Annotated[float, _num(*_bounds("doctrine")), _schema(*_bounds("doctrine"))]
+CapacityGrowth = Annotated[
+    float, _num(*_bounds("capacity_growth")), _schema(*_bounds("capacity_growth"))
+]
+MaybePriority = Annotated[
+    float | None, _maybe(*_bounds("priority")), _schema(*_bounds("priority"), optional=True)
+]
+MaybeDoctrine = Annotated[
+    float | None, _maybe(*_bounds("doctrine")), _schema(*_bounds("doctrine"), optional=True)
+]
+MaybeCapacityGrowth = Annotated[
+    float | None,
+    _maybe(*_bounds("capacity_growth")),
+    _schema(*_bounds("capacity_growth"), optional=True),
+]
+MaybeFinite = Annotated[float | None, _maybe(None, None), _schema(None, None, optional=True)]
+
+Name = Annotated[str, BeforeValidator(_text(MAX_NAME))]
+Description = Annotated[str, BeforeValidator(_text(MAX_DESCRIPTION, False, True))]
+TagText = Annotated[str, BeforeValidator(_text(50))]
+ExtendsText = Annotated[
+    str | None, BeforeValidator(lambda v: None if v is None else _text(1000)(v))
+]
+PathText = Annotated[str, BeforeValidator(_text(MAX_PATH)), AfterValidator(_check_path)]
+Date = Annotated[dt.date, BeforeValidator(_to_date)]
+MaybeDate = Annotated[
+    dt.date | None, BeforeValidator(lambda v: None if v is None else _check_in_run(_to_date(v)))
+]
+Years = Annotated[
+    float | None,
+    BeforeValidator(lambda v: None if v is None else _to_duration(v)),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}, {"type": "null"}]}
+    ),
+]
+
+StepName = Literal["month", "quarter", "year"]
+OpName = Literal["set", "add", "scale", "ramp", "pulse"]
+Across = Literal["any", "all"]
+
+
+StateKey = Annotated[str, AfterValidator(_state_key)]
+ExistingPowerKey = Annotated[str, AfterValidator(_existing_power_key)]
+PowerKey = Annotated[str, AfterValidator(_power_key)]
+PartnerKey = Annotated[str, AfterValidator(_partner_key)]
+OrganisationKey = Annotated[str, AfterValidator(_organisation_key)]
+NewPowerKey = Annotated[str, AfterValidator(_new_power_key)]
+Flag = Annotated[float, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "integer"]})]
+
+PartnerMap = Annotated[Mapping[PartnerKey, Unit], BeforeValidator(_mapping), _FREEZE, _THAW]
+PowerMap = Annotated[Mapping[PowerKey, Unit], BeforeValidator(_mapping), _FREEZE, _THAW]
+OrganisationMap = Annotated[
+    Mapping[OrganisationKey, Flag], BeforeValidator(_mapping), _FREEZE, _THAW
+]
+
+
+class _Model(BaseModel):
+    """Base of every part of a scenario: frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+
+# --------------------------------------------------------------------------- time
+
+
+class TimeSpec(_Model):
+    """When the run starts and ends, its step, its seed and its number of replicates."""
+
+    start: Date = Field(description="first date of the run, e.g. 2021-01-01")
+    end: Date = Field(description="last date of the run, after the start, e.g. 2031-01-01")
+    step: Annotated[StepName, BeforeValidator(_choice(STEPS, "step"))] = Field(
+        description="length of a step: month, quarter or year"
+    )
+    seed: Annotated[
+        int | None,
+        BeforeValidator(_whole(0, MAX_SEED, True, "a whole number of at least 0, or null")),
+        WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}),
+    ] = Field(default=None, description="root seed of the run's random numbers; null for fresh")
+    replicates: Annotated[
+        int,
+        BeforeValidator(_whole(1, MAX_REPLICATES)),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_REPLICATES}),
+    ] = Field(default=1, description="number of runs, each with its own random numbers")
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if isinstance(start, dt.date) and end <= start:
+            _fail(
+                f"end {end.isoformat()} is not after the start {start.isoformat()}",
+                f"a date after {start.isoformat()}",
+            )
+        return end
+
+
+# --------------------------------------------------------------------------- actors
+
+
+class PowerOverride(_Model):
+    """New values for a power of the default cast (departures from the reference)."""
+
+    economic_capacity: MaybeNonNegative = Field(
+        default=None, description="economic capacity, CINC share of world capability"
+    )
+    security_capacity: MaybeNonNegative = Field(
+        default=None, description="security capacity, CINC share of world capability"
+    )
+    priority: MaybePriority = Field(
+        default=None, description="share of the power's capacity aimed at the region"
+    )
+    doctrine: MaybeDoctrine = Field(default=None, description="security emphasis, 0 to 1")
+    capacity_growth: MaybeCapacityGrowth = Field(
+        default=None, description="trend growth of capacity, per year"
+    )
+
+
+def _share_spec(value: Any) -> float | FrozenMap[float]:
+    """A starting share: one number for every state, or a mapping of states to shares."""
+    if not isinstance(value, Mapping):
+        if isinstance(value, (list, tuple, str)) or value is None or isinstance(value, bool):
+            _fail(_not_a(value, "a share"), "a share from 0 to 1, or a mapping of states to shares")
+        number = _number_check(0.0, 1.0)(value)
+        assert number is not None
+        return number
+    issues = _Issues()
+    out: dict[str, float] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or key not in sd.DEFAULT_STATES:
+            issues.add(
+                (str(key),),
+                f"unknown state {_show(key)}",
+                suggest(str(key), sd.DEFAULT_STATES),
+                at_key=True,
+            )
+            continue
+        number = issues.check((key,), _number_check(0.0, 1.0), item)
+        if number is not None:
+            out[key] = number
+    issues.raise_if_any()
+    return FrozenMap(out)
+
+
+ShareSpec = Annotated[
+    float | Mapping[str, float],
+    BeforeValidator(_share_spec),
+    PlainSerializer(lambda v: _thaw(v) if isinstance(v, Mapping) else v),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+            ]
+        }
+    ),
+]
+
+
+class NewPower(_Model):
+    """A power the scenario adds (part of the reference: the affinities are fitted with it)."""
+
+    economic_capacity: NonNegative = Field(
+        description="economic capacity, CINC share of world capability"
+    )
+    security_capacity: NonNegative = Field(
+        description="security capacity, CINC share of world capability"
+    )
+    priority: Priority = Field(description="share of its capacity aimed at the region")
+    doctrine: Doctrine = Field(description="security emphasis of its effort, 0 to 1")
+    capacity_growth: CapacityGrowth = Field(description="trend growth of its capacity, per year")
+    economic_share: ShareSpec = Field(
+        default=0.0, description="starting share of trade: one number, or per state"
+    )
+    security_share: ShareSpec = Field(
+        default=0.0, description="starting share of arms imports: one number, or per state"
+    )
+
+    def share(self, domain: str, state: str) -> float:
+        """Starting share of the new power in one state.
+
+        Args:
+            domain: ``economic`` or ``security``.
+            state: The state.
+
+        Returns:
+            The share (0 where none is given).
+        """
+        spec = self.economic_share if domain == "economic" else self.security_share
+        if isinstance(spec, Mapping):
+            return float(spec.get(state, 0.0))
+        return float(spec)
+
+
+class StateOverride(_Model):
+    """New values for a Central Asian state (departures from the reference)."""
+
+    hedging: MaybeUnit = Field(default=None, description="hedging propensity, 0 to 1")
+    threat_exposure: MaybeUnit = Field(
+        default=None, description="exposure to Afghan instability, 0 to 1"
+    )
+    threat: MaybeUnit = Field(default=None, description="starting threat perception, 0 to 1")
+    trade_usd_bn: MaybeNonNegative = Field(
+        default=None, description="starting external trade, USD bn per year"
+    )
+    arms_base_usd_bn: MaybeNonNegative = Field(
+        default=None, description="arms imports at zero threat, USD bn per year"
+    )
+    economic_share: PartnerMap | None = Field(
+        default=None, description="starting trade shares by partner"
+    )
+    security_share: PartnerMap | None = Field(
+        default=None, description="starting arms-import shares by partner"
+    )
+    presence: PowerMap | None = Field(
+        default=None, description="military presence by power, 0 to 1"
+    )
+    credibility: PowerMap | None = Field(
+        default=None, description="security credibility by power, 0 to 1"
+    )
+    membership: OrganisationMap | None = Field(
+        default=None, description="membership by organisation (csto, sco, eaeu)"
+    )
+
+
+class ActorsSpec(_Model):
+    """Changes to the cast: values of powers and states, powers added or removed."""
+
+    powers: Annotated[
+        Mapping[ExistingPowerKey, PowerOverride], BeforeValidator(_mapping), _FREEZE, _THAW
+    ] = Field(default_factory=FrozenMap, description="new values for powers of the default cast")
+    states: Annotated[
+        Mapping[StateKey, StateOverride], BeforeValidator(_mapping), _FREEZE, _THAW
+    ] = Field(default_factory=FrozenMap, description="new values for the Central Asian states")
+    add_powers: Annotated[
+        Mapping[NewPowerKey, NewPower], BeforeValidator(_mapping), _FREEZE, _THAW
+    ] = Field(default_factory=FrozenMap, description="powers to add, with capacities and shares")
+    remove_powers: Annotated[
+        tuple[Annotated[str, BeforeValidator(_choice(sd.DEFAULT_POWERS, "power"))], ...],
+        BeforeValidator(_list_of),
+    ] = Field(default=(), description="powers of the default cast to leave out")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActorsSpec:
+        issues = _Issues()
+        seen: set[str] = set()
+        for i, name in enumerate(self.remove_powers):
+            if name in seen:
+                issues.add(
+                    ("remove_powers", i), f"power {_show(name)} is listed twice", "each power once"
+                )
+            seen.add(name)
+            if name in self.powers:
+                issues.add(
+                    ("powers", name),
+                    f"power {_show(name)} is also removed",
+                    "values only for powers that take part",
+                    at_key=True,
+                )
+        if len(seen) >= len(sd.DEFAULT_POWERS) and not self.add_powers:
+            issues.add(
+                ("remove_powers",),
+                "every power would be removed",
+                "at least one power left in the run",
+            )
+        for domain in ("economic", "security"):
+            over: dict[float, list[str]] = {}
+            for state in sd.DEFAULT_STATES:
+                total = sum(p.share(domain, state) for p in self.add_powers.values())
+                if total >= 1.0:
+                    over.setdefault(total, []).append(state)
+            for total, states in over.items():
+                last = [p for p, new in self.add_powers.items() if new.share(domain, states[0])]
+                where = (
+                    "every state" if len(states) == len(sd.DEFAULT_STATES) else ", ".join(states)
+                )
+                issues.add(
+                    ("add_powers", last[-1], f"{domain}_share"),
+                    f"the added powers' {domain} shares add up to {_fmt(total)} in {where}",
+                    "a total below 1, leaving room for the others",
+                )
+        issues.raise_if_any()
+        return self
+
+
+# --------------------------------------------------------------------------- shock values
+
+
+class _Distribution(_Model):
+    """A distribution a shock value is drawn from, once per replicate."""
+
+    def draw(self, rng: np.random.Generator) -> float:  # pragma: no cover - overridden
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float] | None:
+        """Smallest and largest value it can give.
+
+        Returns:
+            ``(low, high)``, or None when unbounded.
+        """
+        return None
+
+
+class Normal(_Distribution):
+    """Normal distribution (values outside the target's range are clipped when applied)."""
+
+    distribution: Literal["normal"]
+    mean: Finite = Field(description="mean")
+    sd: NonNegative = Field(description="standard deviation")
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        return float(rng.normal(self.mean, self.sd))
+
+
+class LogNormal(_Distribution):
+    """Log-normal distribution, given by its median and the standard deviation of its log."""
+
+    distribution: Literal["lognormal"]
+    median: Positive = Field(description="median (exp of the mean of the log)")
+    sigma: NonNegative = Field(description="standard deviation of the log")
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        return float(rng.lognormal(math.log(self.median), self.sigma))
+
+    def support(self) -> tuple[float, float] | None:
+        """Positive values, unbounded above.
+
+        Returns:
+            None: the distribution is unbounded.
+        """
+        return None
+
+
+class Uniform(_Distribution):
+    """Uniform distribution between two bounds."""
+
+    distribution: Literal["uniform"]
+    low: Finite = Field(description="smallest value")
+    high: Finite = Field(description="largest value, above low")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high <= self.low:
+            issues = _Issues()
+            issues.add(
+                ("high",),
+                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
+                f"a number above {_fmt(self.low)}",
+            )
+            issues.raise_if_any()
+        return self
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        return float(rng.uniform(self.low, self.high))
+
+    def support(self) -> tuple[float, float] | None:
+        """From low to high.
+
+        Returns:
+            ``(low, high)``.
+        """
+        return (self.low, self.high)
+
+
+class Triangular(_Distribution):
+    """Triangular distribution: smallest, most likely and largest value."""
+
+    distribution: Literal["triangular"]
+    low: Finite = Field(description="smallest value")
+    mode: Finite = Field(description="most likely value, from low to high")
+    high: Finite = Field(description="largest value, above low")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        issues = _Issues()
+        if self.high <= self.low:
+            issues.add(
+                ("high",),
+                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
+                f"a number above {_fmt(self.low)}",
+            )
+        elif not self.low <= self.mode <= self.high:
+            issues.add(
+                ("mode",),
+                f"mode {_fmt(self.mode)} is outside low to high",
+                f"a number from {_fmt(self.low)} to {_fmt(self.high)}",
+            )
+        issues.raise_if_any()
+        return self
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        return float(rng.triangular(self.low, self.mode, self.high))
+
+    def support(self) -> tuple[float, float] | None:
+        """From low to high.
+
+        Returns:
+            ``(low, high)``.
+        """
+        return (self.low, self.high)
+
+
+class Beta(_Distribution):
+    """Beta distribution, stretched from [0, 1] to [low, high]."""
+
+    distribution: Literal["beta"]
+    alpha: Positive = Field(description="first shape parameter")
+    beta: Positive = Field(description="second shape parameter")
+    low: Finite = Field(default=0.0, description="smallest value (default 0)")
+    high: Finite = Field(default=1.0, description="largest value (default 1)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if self.high <= self.low:
+            issues = _Issues()
+            issues.add(
+                ("high",),
+                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
+                f"a number above {_fmt(self.low)}",
+            )
+            issues.raise_if_any()
+        return self
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        return float(self.low + (self.high - self.low) * rng.beta(self.alpha, self.beta))
+
+    def support(self) -> tuple[float, float] | None:
+        """From low to high.
+
+        Returns:
+            ``(low, high)``.
+        """
+        return (self.low, self.high)
+
+
+class Choice(_Distribution):
+    """One of a list of values, with optional weights."""
+
+    distribution: Literal["choice"]
+    values: Annotated[tuple[Finite, ...], BeforeValidator(_list_of)] = Field(
+        description="the possible values"
+    )
+    weights: Annotated[
+        tuple[NonNegative, ...] | None,
+        BeforeValidator(lambda v: None if v is None else _list_of(v)),
+    ] = Field(default=None, description="relative weight of each value (default: equal)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Choice:
+        issues = _Issues()
+        if not 1 <= len(self.values) <= MAX_CHOICES:
+            issues.add(
+                ("values",), f"{len(self.values)} values given", f"from 1 to {MAX_CHOICES} values"
+            )
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                issues.add(
+                    ("weights",),
+                    f"{len(self.weights)} weights for {len(self.values)} values",
+                    "one weight per value",
+                )
+            elif sum(self.weights) <= 0.0:
+                issues.add(("weights",), "the weights add up to 0", "some positive weight")
+        issues.raise_if_any()
+        return self
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """Draw one value with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws.
+
+        Returns:
+            The value.
+        """
+        if self.weights is None:
+            return float(self.values[int(rng.integers(len(self.values)))])
+        weights = np.asarray(self.weights, dtype=float)
+        index = int(rng.choice(len(self.values), p=weights / weights.sum()))
+        return float(self.values[index])
+
+    def support(self) -> tuple[float, float] | None:
+        """From the smallest to the largest value.
+
+        Returns:
+            ``(min(values), max(values))``.
+        """
+        return (min(self.values), max(self.values))
+
+
+Distribution = Normal | LogNormal | Uniform | Triangular | Beta | Choice
+_DISTRIBUTION_CLASSES: dict[str, type[_Distribution]] = {
+    "normal": Normal,
+    "lognormal": LogNormal,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "beta": Beta,
+    "choice": Choice,
+}
+
+
+def _value_tag(value: Any) -> str:
+    """Pick the form of a shock value: a number, one of the distributions, or invalid."""
+    if isinstance(value, _Distribution):
+        return TAG + str(getattr(value, "distribution", "invalid"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return TAG + "fixed"
+    if isinstance(value, Mapping):
+        name = value.get("distribution")
+        if isinstance(name, str) and name in _DISTRIBUTION_CLASSES:
+            return TAG + name
+    return TAG + "invalid"
+
+
+def _bad_value(value: Any) -> NoReturn:
+    """Explain why a shock value is neither a number nor a known distribution."""
+    expected = f"a number, or a mapping with distribution: {' | '.join(DISTRIBUTIONS)}"
+    if isinstance(value, Mapping):
+        name = value.get("distribution")
+        if name is None:
+            issues = _Issues()
+            issues.add((), "a value given as a mapping needs 'distribution'", expected)
+            issues.raise_if_any()
+        if isinstance(name, str):
+            issues = _Issues()
+            issues.add(
+                ("distribution",),
+                f"unknown distribution {_show(name)}",
+                suggest(name, DISTRIBUTIONS),
+            )
+            issues.raise_if_any()
+        issues = _Issues()
+        issues.add(
+            ("distribution",),
+            _not_a(name, "the name of a distribution"),
+            f"one of {', '.join(DISTRIBUTIONS)}",
+        )
+        issues.raise_if_any()
+    numeric = isinstance(value, (int, float)) or (isinstance(value, str) and _looks_numeric(value))
+    if numeric and not isinstance(value, bool):
+        _to_float(value)
+    _fail(_not_a(value, "a number"), expected)
+
+
+ShockValue = Annotated[
+    (
+        Annotated[Finite, Tag(TAG + "fixed")]
+        | Annotated[Normal, Tag(TAG + "normal")]
+        | Annotated[LogNormal, Tag(TAG + "lognormal")]
+        | Annotated[Uniform, Tag(TAG + "uniform")]
+        | Annotated[Triangular, Tag(TAG + "triangular")]
+        | Annotated[Beta, Tag(TAG + "beta")]
+        | Annotated[Choice, Tag(TAG + "choice")]
+        | Annotated[
+            SkipJsonSchema[Annotated[Any, BeforeValidator(_bad_value)]], Tag(TAG + "invalid")
+        ]
+    ),
+    Discriminator(_value_tag),
+]
+
+
+# --------------------------------------------------------------------------- shocks
+
+
+class WhenSpec(_Model):
+    """A condition on the model's state that triggers a shock the first time it holds."""
+
+    watch: PathText = Field(
+        description="path of the value to watch, e.g. states.tajikistan.security_share.china"
+    )
+    above: MaybeFinite = Field(default=None, description="holds when the value is above")
+    below: MaybeFinite = Field(default=None, description="holds when the value is below")
+    across: Annotated[Across, BeforeValidator(_choice(("any", "all"), "quantifier"))] = Field(
+        default="any", description="with a wildcard path: any or all of the values"
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> WhenSpec:
+        issues = _Issues()
+        if self.above is None and self.below is None:
+            issues.add(
+                ("above",),
+                "a condition needs 'above' or 'below'",
+                "above: NUMBER and/or below: NUMBER",
+            )
+        elif self.above is not None and self.below is not None and self.above >= self.below:
+            issues.add(
+                ("below",),
+                f"below {_fmt(self.below)} is not above 'above' {_fmt(self.above)}",
+                "a band with above < below",
+            )
+        issues.raise_if_any()
+        return self
+
+
+def _check_in_run(day: dt.date) -> dt.date:
+    clock = _current_clock()
+    if clock is not None:
+        last = clock.date(clock.n_steps)
+        if not clock.start <= day <= last:
+            _fail(
+                f"{day.isoformat()} is outside the run",
+                f"a date from {clock.start.isoformat()} to {last.isoformat()}, "
+                "the run's first and last step",
+            )
+    return day
+
+
+def _two_dates(value: Any) -> Any:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        shown = f"a list of {len(value)}" if isinstance(value, (list, tuple)) else _kind(value)
+        _fail(f"{shown} is not a pair of dates", "two dates, e.g. [2022-01-01, 2024-01-01]")
+    return value
+
+
+class ShockSpec(_Model):
+    """One event: what changes, how, when, how likely, and on what condition."""
+
+    name: Name = Field(description="name of the shock, unique in the scenario")
+    description: Description = Field(default="", description="what the shock stands for")
+    at: MaybeDate = Field(default=None, description="date it acts (set, add, scale, pulse)")
+    between: Annotated[
+        tuple[Date, Date] | None,
+        BeforeValidator(lambda v: None if v is None else _two_dates(v)),
+    ] = Field(default=None, description="two dates: the window of a ramp or of a condition")
+    target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
+    op: Annotated[OpName, BeforeValidator(_choice(OPS, "op"))] = Field(
+        description="set, add, scale, ramp (to the value over 'between') or pulse"
+    )
+    value: ShockValue = Field(description="a number, or a distribution drawn once per replicate")
+    half_life: Years = Field(
+        default=None, description="pulse only: years, or a duration such as '6 months'"
+    )
+    probability: Probability = Field(
+        default=1.0, description="chance that it happens in a replicate"
+    )
+    when: WhenSpec | None = Field(
+        default=None, description="condition on the state: it fires when this first holds"
+    )
+
+    @field_validator("between")
+    @classmethod
+    def _between_in_run(cls, value: tuple[dt.date, dt.date] | None) -> Any:
+        if value is None:
+            return None
+        issues = _Issues()
+        for i, day in enumerate(value):
+            issues.check((i,), _check_in_run, day)
+        issues.raise_if_any()
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ShockSpec:
+        issues = _Issues()
+        self._check_timing(issues)
+        if self.op == "pulse" and self.half_life is None:
+            issues.add(
+                ("half_life",),
+                "a pulse needs 'half_life'",
+                "half_life: a number of years, or e.g. '6 months'",
+            )
+        if self.op != "pulse" and self.half_life is not None:
+            issues.add(
+                ("half_life",),
+                f"op '{self.op}' takes no half_life",
+                "half_life only with op: pulse",
+                at_key=True,
+            )
+        self._check_value(issues)
+        issues.raise_if_any()
+        return self
+
+    def _check_timing(self, issues: _Issues) -> None:
+        if self.when is not None:
+            if self.op == "ramp":
+                issues.add(
+                    ("when",),
+                    "a ramp cannot wait for a condition",
+                    "set, add, scale or pulse with 'when'",
+                    at_key=True,
+                )
+            elif self.at is not None and self.between is not None:
+                issues.add(
+                    ("between",),
+                    "a triggered shock takes 'at' or 'between', not both",
+                    "at: the first date it may fire, or between: its window",
+                    at_key=True,
+                )
+            if self.between is not None and self.between[1] < self.between[0]:
+                issues.add(
+                    ("between", 1),
+                    "the window ends before it starts",
+                    f"a date from {self.between[0].isoformat()} on",
+                )
+            return
+        if self.op == "ramp":
+            if self.at is not None:
+                issues.add(
+                    ("at",),
+                    "a ramp takes 'between', not 'at'",
+                    "between: [FROM, TO], the dates it runs from and to",
+                    at_key=True,
+                )
+            elif self.between is None:
+                issues.add(
+                    ("between",),
+                    "a ramp needs 'between'",
+                    "between: [FROM, TO], the dates it runs from and to",
+                )
+            if self.between is not None and self.between[1] <= self.between[0]:
+                issues.add(
+                    ("between", 1),
+                    "the ramp ends before it starts",
+                    f"a date after {self.between[0].isoformat()}",
+                )
+            return
+        if self.between is not None:
+            issues.add(
+                ("between",),
+                f"op '{self.op}' takes 'at', not 'between'",
+                "at: DATE; between is for ramps and for the window of a condition",
+                at_key=True,
+            )
+        elif self.at is None:
+            issues.add(("at",), f"op '{self.op}' needs 'at'", "at: the date it acts")
+
+    def _check_value(self, issues: _Issues) -> None:
+        try:
+            targets = resolve(self.target, _current_dims())
+        except PathError:
+            return
+        low, high = targets[0].low, targets[0].high
+        if isinstance(self.value, float):
+            support: tuple[float, float] | None = (self.value, self.value)
+        else:
+            support = self.value.support()
+        if support is None:
+            return
+        if self.op in ("set", "ramp"):
+            if (low is not None and support[0] < low) or (high is not None and support[1] > high):
+                what = "value" if isinstance(self.value, float) else "the value's range"
+                issues.add(
+                    ("value",),
+                    f"{what} is outside the range of {self.target}",
+                    _range_text(low, high, False),
+                )
+        elif self.op == "scale" and support[0] < 0.0:
+            issues.add(
+                ("value",),
+                "a scale factor cannot be negative",
+                "a factor of at least 0, e.g. 0.7 for a 30 percent cut",
+            )
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """The shock's value for one run: fixed, or drawn with the run's generator.
+
+        Args:
+            rng: The run's generator for shock draws (not used for a fixed value).
+
+        Returns:
+            The value.
+        """
+        if isinstance(self.value, float):
+            return self.value
+        return self.value.draw(rng)
+
+    @property
+    def start_date(self) -> dt.date | None:
+        """The date it acts, or the start of its window."""
+        if self.at is not None:
+            return self.at
+        return self.between[0] if self.between is not None else None
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _metric(value: Any) -> str:
+    return _choice(tuple(METRICS), "metric")(value)
+
+
+def _every_check(value: Any) -> int:
+    every = _whole(1, 100_000)(value)
+    assert every is not None
+    clock = _current_clock()
+    if clock is not None and every > clock.n_steps:
+        _fail(
+            f"every {every} steps, but the run has only {clock.n_steps} steps",
+            f"a whole number from 1 to {clock.n_steps}",
+        )
+    return every
+
+
+class OutputsSpec(_Model):
+    """What to record, and how often."""
+
+    metrics: Annotated[
+        tuple[str, ...],
+        BeforeValidator(_list_of),
+        WithJsonSchema({"type": "array", "items": {"enum": list(METRICS)}}),
+    ] = Field(default=tuple(METRICS), description="metrics to record (default: all)")
+    every: Annotated[
+        int, BeforeValidator(_every_check), WithJsonSchema({"type": "integer", "minimum": 1})
+    ] = Field(default=1, description="record every k-th step (the start and end always)")
+
+    @field_validator("metrics", mode="after")
+    @classmethod
+    def _known_metrics(cls, value: tuple[Any, ...]) -> tuple[str, ...]:
+        issues = _Issues()
+        seen: set[str] = set()
+        for i, item in enumerate(value):
+            name = issues.check((i,), _metric, item)
+            if name is not None and name in seen:
+                issues.add((i,), f"metric {_show(name)} is listed twice", "each metric once")
+            if name is not None:
+                seen.add(name)
+        if not value:
+            issues.add((), "no metric is listed", f"some of {', '.join(METRICS)}")
+        issues.raise_if_any()
+        return tuple(str(v) for v in value)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _parameter_names() -> tuple[str, ...]:
+    return (*PARAMETERS, *INITIAL_CONDITIONS)
+
+
+def _parameter_bounds(name: str) -> tuple[float, float | None]:
+    if name in PARAMETERS:
+        return PARAMETERS[name].low, PARAMETERS[name].high
+    return 0.0, 1.0
+
+
+def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
+    """Check the parameters section: known names, numbers in range, entities known."""
+    if not isinstance(value, Mapping):
+        _fail(_not_a(value, "a mapping"), "a mapping of parameter names to values")
+    issues = _Issues()
+    out: dict[str, float | FrozenMap[float]] = {}
+    names = _parameter_names()
+    for key, item in value.items():
+        if not isinstance(key, str) or key not in names:
+            issues.add(
+                (str(key),),
+                f"unknown parameter {_show(key)}",
+                suggest(str(key), names, "parameters of the ODD table"),
+                at_key=True,
+            )
+            continue
+        low, high = _parameter_bounds(key)
+        check = _number_check(low, high)
+        scope = PARAMETERS[key].scope if key in PARAMETERS else "global"
+        if scope == "global" or not isinstance(item, Mapping):
+            number = issues.check((key,), check, item)
+            if number is not None:
+                out[key] = number
+            continue
+        entities = sd.DEFAULT_STATES if scope == "state" else _current_dims().powers
+        per: dict[str, float] = {}
+        for entity, sub in item.items():
+            if not isinstance(entity, str) or entity not in entities:
+                issues.add(
+                    (key, str(entity)),
+                    f"unknown {scope} {_show(entity)}",
+                    suggest(str(entity), entities),
+                    at_key=True,
+                )
+                continue
+            number = issues.check((key, entity), check, sub)
+            if number is not None:
+                per[entity] = number
+        out[key] = FrozenMap(per)
+    issues.raise_if_any()
+    return FrozenMap(out)
+
+
+def _parameters_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name in _parameter_names():
+        low, high = _parameter_bounds(name)
+        number = _number_schema(low, high, False)
+        if name in PARAMETERS:
+            spec = PARAMETERS[name]
+            text = f"{spec.meaning} ({spec.unit}); default from {spec.provenance()}"
+            scope = spec.scope
+        else:
+            text, scope = INITIAL_CONDITIONS[name], "global"
+        if scope == "global":
+            properties[name] = {**number, "description": text}
+        else:
+            properties[name] = {
+                "description": f"{text}; one number for every {scope}, or a mapping per {scope}",
+                "anyOf": [number, {"type": "object", "additionalProperties": number}],
+            }
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+ParameterMap = Annotated[
+    Mapping[str, float | Mapping[str, float]],
+    BeforeValidator(_parameters),
+    _THAW,
+    WithJsonSchema(_parameters_schema()),
+]
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+def override_items(
+    parameters: Mapping[str, float | Mapping[str, float]],
+    actors: ActorsSpec,
+    dims: Dims,
+) -> list[tuple[str, float, tuple[PathItem, ...]]]:
+    """Every departure from the reference as a dotted path, with where it was written.
+
+    Args:
+        parameters: The parameters section.
+        actors: The actors section.
+        dims: Entities of the run.
+
+    Returns:
+        ``(path, value, key path in the document)`` in document order: parameters first.
+    """
+    out: list[tuple[str, float, tuple[PathItem, ...]]] = []
+    for name, value in parameters.items():
+        scope = PARAMETERS[name].scope if name in PARAMETERS else "global"
+        if not isinstance(value, Mapping):
+            if name in INITIAL_CONDITIONS:
+                out.append((canonical_path(name), float(value), ("parameters", name)))
+            elif scope == "global":
+                out.append((f"parameters.{name}", float(value), ("parameters", name)))
+            else:
+                head, field = _entity_path(name)
+                entities = dims.states if scope == "state" else dims.powers
+                out.extend(
+                    (f"{head}.{entity}.{field}", float(value), ("parameters", name))
+                    for entity in entities
+                )
+            continue
+        head, field = _entity_path(name)
+        for entity, number in value.items():
+            out.append((f"{head}.{entity}.{field}", float(number), ("parameters", name, entity)))
+    for power, override in actors.powers.items():
+        for field in POWER_FIELDS:
+            number = getattr(override, field)
+            if number is not None:
+                out.append(
+                    (f"powers.{power}.{field}", float(number), ("actors", "powers", power, field))
+                )
+    for state, change in actors.states.items():
+        for field in STATE_SCALARS:
+            number = getattr(change, field)
+            if number is not None:
+                out.append(
+                    (f"states.{state}.{field}", float(number), ("actors", "states", state, field))
+                )
+        for field in STATE_MAPS:
+            mapping = getattr(change, field)
+            for who, number in (mapping or {}).items():
+                out.append(
+                    (
+                        f"states.{state}.{field}.{who}",
+                        float(number),
+                        ("actors", "states", state, field, who),
+                    )
+                )
+    return out
+
+
+def _entity_path(name: str) -> tuple[str, str]:
+    """Section and field of the paths a state or power parameter is written to."""
+    if PARAMETERS[name].scope == "state":
+        return "states", name
+    return "powers", name
+
+
+class ScenarioSpec(_Model):
+    """A whole scenario: metadata, time, actors, parameters, shocks and outputs."""
+
+    name: Name = Field(description="short name of the scenario")
+    description: Description = Field(default="", description="what the scenario asks")
+    tags: Annotated[tuple[TagText, ...], BeforeValidator(_list_of)] = Field(
+        default=(), description="keywords to find it by"
+    )
+    extends: ExtendsText = Field(
+        default=None, description="scenario file this one builds on, relative to this file"
+    )
+    time: TimeSpec = Field(description="start, end, step, seed and replicates")
+    actors: ActorsSpec = Field(
+        default_factory=ActorsSpec, description="changes to powers and states"
+    )
+    parameters: ParameterMap = Field(
+        default_factory=FrozenMap, description="model parameters (the ODD parameter table)"
+    )
+    shocks: Annotated[tuple[ShockSpec, ...], BeforeValidator(_list_of)] = Field(
+        default=(), description="events, in the order drawn"
+    )
+    outputs: OutputsSpec = Field(
+        default_factory=OutputsSpec, description="what to record and how often"
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_frame(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ScenarioSpec]
+    ) -> ScenarioSpec:
+        token = _FRAME.set(_frame_from(data))
+        try:
+            return handler(data)
+        finally:
+            _FRAME.reset(token)
+
+    @model_validator(mode="after")
+    def _check_whole(self) -> ScenarioSpec:
+        issues = _Issues()
+        first: dict[str, int] = {}
+        for i, shock in enumerate(self.shocks):
+            if shock.name in first:
+                issues.add(
+                    ("shocks", i, "name"),
+                    f"shock name {_show(shock.name)} is already "
+                    f"used by shocks[{first[shock.name]}]",
+                    "a unique name per shock",
+                )
+            first.setdefault(shock.name, i)
+        written: dict[str, tuple[PathItem, ...]] = {}
+        for path, _, where in override_items(self.parameters, self.actors, self.dims):
+            if path in written:
+                issues.add(
+                    where,
+                    f"{path} is also set at {_dotted(written[path])}",
+                    "each value set in one place only",
+                    at_key=True,
+                )
+            written.setdefault(path, where)
+        issues.raise_if_any()
+        return self
+
+    @property
+    def dims(self) -> Dims:
+        """Entities of the run, after powers are added and removed."""
+        return dims_of(self.actors.remove_powers, tuple(self.actors.add_powers))
+
+    @property
+    def clock(self) -> Clock:
+        """Dated steps of the run."""
+        return Clock.between(self.time.start, self.time.end, self.time.step)
+
+
+def _dotted(path: Sequence[PathItem]) -> str:
+    return ".".join(str(p) for p in path)

@@ -1,0 +1,159 @@
+"""The command line as a user runs it: a subprocess, its exit code, its output and its files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHORT = """\
+name: short takeover
+description: Two years of the takeover, for tests.
+time:
+  start: 2021-01-01
+  end: 2023-01-01
+  step: quarter
+  seed: 3
+  replicates: 2
+shocks:
+  - name: takeover
+    at: 2021-08-15
+    target: afghanistan.instability
+    op: set
+    value: 0.9
+"""
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "influence_sim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    (folder / "short.yaml").write_text(SHORT)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_run(work) -> subprocess.CompletedProcess[str]:
+    return cli("run", "short.yaml", "--out", "out1", "--seed", "1", cwd=work)
+
+
+def test_run_succeeds_prints_summary_and_writes_files(work, first_run):
+    """A run exits 0, prints the summary and writes tables, metadata and plots."""
+    assert first_run.returncode == 0, first_run.stderr
+    assert "Final shares" in first_run.stdout
+    assert "tajikistan" in first_run.stdout and "russia" in first_run.stdout
+    assert "Trade with the region" in first_run.stdout
+    out = work / "out1"
+    for name in (
+        "timeseries.csv",
+        "metadata.json",
+        "shares_economic.png",
+        "shares_security.png",
+        "regional_china_russia.png",
+        "threat.png",
+    ):
+        assert (out / name).is_file(), name
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert {
+        "replicate",
+        "step",
+        "date",
+        "state",
+        "power",
+        "domain",
+        "share",
+        "volume_usd_bn",
+    } <= set(ts.columns)
+    assert set(ts["replicate"]) == {0, 1}
+    assert ts["date"].iloc[-1] == "2023-01-01"
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["seed"] == 1
+    assert meta["scenario_path"] == "short.yaml"
+    assert len(meta["scenario_sha256"]) == 64
+    assert {"influence-sim", "mesa", "numpy"} <= set(meta["versions"])
+    assert meta["wall_time_s"] > 0
+
+
+def test_same_seed_gives_identical_timeseries_other_seed_differs(work, first_run):
+    """The same seed reproduces timeseries.csv byte for byte; another seed changes it."""
+    again = cli("run", "short.yaml", "--out", "out2", "--seed", "1", "--no-plots", cwd=work)
+    other = cli("run", "short.yaml", "--out", "out3", "--seed", "2", "--no-plots", cwd=work)
+    assert again.returncode == 0 and other.returncode == 0
+    first = (work / "out1" / "timeseries.csv").read_bytes()
+    assert (work / "out2" / "timeseries.csv").read_bytes() == first
+    assert (work / "out3" / "timeseries.csv").read_bytes() != first
+    assert not list((work / "out2").glob("*.png"))
+
+
+def test_non_empty_folder_is_refused_without_force(work, first_run):
+    """An existing non-empty output folder needs --force; with it the run succeeds."""
+    refused = cli("run", "short.yaml", "--out", "out1", cwd=work)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: out1: output folder is not empty")
+    assert "Traceback" not in refused.stderr
+    forced = cli("run", "short.yaml", "--out", "out1", "--seed", "1", "--force", cwd=work)
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_invalid_scenario_gives_one_line_per_problem_and_exit_2(work):
+    """A bad scenario file is reported as FILE:LINE:COL lines with exit code 2, no traceback."""
+    bad = SHORT.replace("target: afghanistan.instability", "target: states.tajikstan.threat")
+    (work / "bad.yaml").write_text(bad)
+    result = cli("run", "bad.yaml", cwd=work)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("error: bad.yaml:") for line in lines)
+    assert any("bad.yaml:12:" in line and "did you mean 'tajikistan'" in line for line in lines)
+    missing = cli("run", "nowhere.yaml", cwd=work)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: nowhere.yaml: file not found")
+
+
+def test_bad_arguments_exit_2(work):
+    """Nonsense arguments are usage errors (exit 2) without a traceback."""
+    result = cli("run", "short.yaml", "--replicates", "0", cwd=work)
+    assert result.returncode == 2
+    assert "must be at least 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_and_schema(work):
+    """validate passes the library and fails a bad file; schema prints JSON Schema."""
+    scenarios = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
+    ok = cli("validate", *scenarios, cwd=work)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count("ok: ") == len(scenarios)
+    (work / "bad2.yaml").write_text("name: [unclosed\n")
+    bad = cli("validate", "bad2.yaml", cwd=work)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: bad2.yaml:")
+    schema = cli("schema", cwd=work)
+    assert schema.returncode == 0
+    assert json.loads(schema.stdout)["type"] == "object"
+
+
+def test_console_script_is_installed():
+    """The influence-sim console script exists next to the interpreter and answers --help."""
+    script = Path(sys.executable).with_name("influence-sim")
+    exe = str(script) if script.exists() else shutil.which("influence-sim")
+    if exe is None:
+        pytest.skip("console script not installed in this environment")
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "run" in result.stdout and "validate" in result.stdout
