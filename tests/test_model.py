@@ -160,3 +160,14 @@ def test_column_overrides_equal_run_by_run_overrides():
         np.testing.assert_array_equal(getattr(s1, name), getattr(s2, name))
     for name in ("coordination", "hedging", "affinity"):
         np.testing.assert_array_equal(getattr(p1, name), getattr(p2, name))
+
+
+def test_model_applies_the_dated_seed_changes_by_itself():
+    """Without a scenario, Uzbekistan still leaves the CSTO on its seeded date (2012-12)."""
+    model = InfluenceModel(rng=1, start="2010-01-01", end="2014-01-01")
+    uzbekistan = model.states["uzbekistan"]
+    assert uzbekistan.memberships["csto"] is True
+    model.run()
+    assert uzbekistan.memberships["csto"] is False
+    # the US base at Manas closes on 2014-06-03, after this run's end: still present
+    assert model.batch.state.presence[0, 1, 2] > 0

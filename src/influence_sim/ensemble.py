@@ -17,6 +17,7 @@ import numpy as np
 from influence_sim import initial
 from influence_sim.engine import Clock, RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
+from influence_sim.scenario.compile import dated_timeline
 from influence_sim.timeline import Timeline
 
 
@@ -139,7 +140,8 @@ def simulate_runs(
         seeds: One seed sequence per run (their number sets the batch size).
         overrides: One mapping for all runs or one per run.
         reference_overrides: Overrides that are part of the reference.
-        timeline: Shocks compiled for these runs (in the same order as ``seeds``).
+        timeline: Shocks compiled for these runs (in the same order as ``seeds``); by default
+            only the dated membership and presence changes of ``seeds/``.
         every: Record every ``every``-th step.
 
     Returns:
@@ -156,4 +158,6 @@ def simulate_runs(
     if len(per_run) != n:
         raise ValueError("one override mapping per seed is needed")
     state, params = initial.build(dims, clock.start, per_run, reference_overrides)
-    return simulate(dims, clock, state, params, timeline or Timeline(), seeds, every)
+    if timeline is None:
+        timeline = dated_timeline(dims, clock, n)
+    return simulate(dims, clock, state, params, timeline, seeds, every)

@@ -35,6 +35,7 @@ from influence_sim.kernel.arrays import (
     Dims,
     FloatArray,
 )
+from influence_sim.scenario.compile import dated_timeline
 from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
 from influence_sim.timeline import Timeline
 
@@ -130,7 +131,8 @@ class InfluenceModel(mesa.Model):
                 of the keyword parameters.
             reference_overrides: Values that are part of the reference (e.g. an added power's
                 capacities); see :func:`influence_sim.initial.build`.
-            timeline: Compiled shocks (from a scenario); none by default.
+            timeline: Compiled shocks (from a scenario). By default only the dated membership
+                and presence changes of ``seeds/`` that fall inside the run.
             rng: Seed: an int, a ``numpy.random.SeedSequence``, a ``Generator`` or None.
             **parameters: Model parameters by name (``coordination=1.0``,
                 ``hedging={"turkmenistan": 1.0}``, ``afghan_instability=0.9``, ...).
@@ -149,7 +151,9 @@ class InfluenceModel(mesa.Model):
         state, params = initial.build(
             self.dims, self.clock.start, run_overrides, reference_overrides
         )
-        self.batch = RunBatch(self.dims, self.clock, state, params, timeline or Timeline(), [seq])
+        if timeline is None:
+            timeline = dated_timeline(self.dims, self.clock, 1)
+        self.batch = RunBatch(self.dims, self.clock, state, params, timeline, [seq])
         self._cache_step = -1
         self._regional: FloatArray = np.zeros(0)
         self._volumes: FloatArray = np.zeros(0)

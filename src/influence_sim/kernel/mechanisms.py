@@ -137,7 +137,8 @@ def allocate_offers(
       ``D`` (trade or arms imports) times the power's current share ``x`` plus an entry share
       ``a``, with log-normal noise ``ε = exp(σ z)``, ``z`` standard normal (zero mean in logs,
       so the noise does not shift the log-offer attraction of mechanism d on average);
-    * offer ``O[s, p, d] = E[p, d] * V[s, p, d] / Σ_s' V[s', p, d]``.
+    * offer ``O[s, p, d] = E[p, d] * V[s, p, d] / Σ_s' V[s', p, d]`` (a power whose ``V`` is
+      zero everywhere spreads its effort by demand ``D`` alone, so effort is always spent).
 
     Args:
         capacity: ``(B, P, D)`` capacities.
@@ -161,7 +162,14 @@ def allocate_offers(
     value = demand[:, :, None, :] * (share[:, :, :n_powers, :] + entry_share[:, None, None, None])
     value = value * eps
     total = value.sum(axis=1, keepdims=True)
-    alloc = value / np.where(total > 0.0, total, 1.0)
+    # A power expecting nothing anywhere (no share, no entry share) spreads by demand alone.
+    fallback = np.broadcast_to(demand[:, :, None, :], value.shape)
+    fallback_total = fallback.sum(axis=1, keepdims=True)
+    alloc = np.where(
+        total > 0.0,
+        value / np.where(total > 0.0, total, 1.0),
+        fallback / np.where(fallback_total > 0.0, fallback_total, 1.0),
+    )
     return effort[:, None, :, :] * alloc, effort
 
 

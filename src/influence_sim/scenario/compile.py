@@ -53,7 +53,14 @@ from influence_sim.scenario.spec import (
 )
 from influence_sim.timeline import Action, Operation, Threshold, Timeline, Trigger
 
-__all__ = ["PULSE_CUTOFF", "DatedChange", "Scenario", "compile_timeline", "pulse_factors"]
+__all__ = [
+    "PULSE_CUTOFF",
+    "DatedChange",
+    "Scenario",
+    "compile_timeline",
+    "dated_timeline",
+    "pulse_factors",
+]
 
 PULSE_CUTOFF = 1e-6
 """A pulse stops decaying step by step once less than this fraction of it is left."""
@@ -138,6 +145,39 @@ def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[Date
             )
         )
     return sorted(out, key=lambda c: c.date)
+
+
+def dated_timeline(
+    dims: Dims, clock: Clock, n_runs: int, seed_data: sd.SeedData | None = None
+) -> Timeline:
+    """A timeline holding only the seed tables' dated membership and presence changes.
+
+    Every run, with or without a scenario, gets these: they are data, not shocks.
+
+    Args:
+        dims: Entities of the runs.
+        clock: Their calendar.
+        n_runs: Batch size.
+        seed_data: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
+
+    Returns:
+        The timeline of dated changes (empty when none falls inside the run).
+    """
+    seed_data = seed_data or sd.load_seeds()
+    timeline = Timeline()
+    for change in dated_changes(dims, clock, seed_data):
+        for target in resolve(change.path, dims):
+            timeline.add(
+                Operation(
+                    clock.step_of(change.date),
+                    target,
+                    "set",
+                    np.full(n_runs, change.value),
+                    np.ones(n_runs, dtype=bool),
+                    name=change.name,
+                )
+            )
+    return timeline
 
 
 def _draws(
@@ -225,22 +265,8 @@ def compile_timeline(
     Returns:
         The timeline: dated seed changes first, then the shocks in file order.
     """
-    seed_data = seed_data or sd.load_seeds()
     clock, dims = spec.clock, spec.dims
-    n = len(seeds)
-    timeline = Timeline()
-    for change in dated_changes(dims, clock, seed_data):
-        for target in resolve(change.path, dims):
-            timeline.add(
-                Operation(
-                    clock.step_of(change.date),
-                    target,
-                    "set",
-                    np.full(n, change.value),
-                    np.ones(n, dtype=bool),
-                    name=change.name,
-                )
-            )
+    timeline = dated_timeline(dims, clock, len(seeds), seed_data)
     happens, values = _draws(spec.shocks, seeds)
     for i, shock in enumerate(spec.shocks):
         _add_shock(timeline, shock, clock, dims, happens[i], values[i])
