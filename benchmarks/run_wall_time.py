@@ -73,7 +73,7 @@ def main() -> None:
             time_command([args.scenario, "--seed", "1", "--no-plots"], args.repeats),
         )
     )
-    print(describe("simulation alone, in process (1 replicate)", sim_times))
+    print(describe(f"simulation alone, in process ({scenario.replicates} replicates)", sim_times))
     print(f"{'python -c "import influence_sim"':<44} {import_time:6.3f} s")
 
 
