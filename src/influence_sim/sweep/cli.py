@@ -1,0 +1,167 @@
+"""The ``influence-sim sweep`` subcommand.
+
+``influence-sim sweep SWEEPFILE [--out DIR] [--workers N] [--chunk-size N] [--resume | --force]
+[--scheduler ADDRESS] [--progress | --no-progress]``
+
+Exit codes: 0 when every run succeeded; 3 when the sweep finished but some runs failed (their
+errors are in ``runs.parquet``); 2 for invalid input (a bad sweep file, printed as
+``error: FILE:LINE:COL: ...`` lines, or an output folder that is not empty without
+``--resume``/``--force``); 1 when the sweep could not go on (a worker died, the scheduler is
+unreachable, the disk is full); 130 when interrupted. Interrupted or aborted sweeps continue
+with ``--resume``.
+
+This module imports nothing heavy until the command runs, so registering it costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_RUNS_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Add the ``sweep`` subcommand to the command line's subparsers.
+
+    Args:
+        sub: The ``add_subparsers()`` action of the ``influence-sim`` parser.
+
+    Returns:
+        The command name mapped to its handler.
+    """
+    parser = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep (grid, cases, lhs, sobol or morris) and store it as Parquet",
+        description=(
+            "Run a sweep file's design over its base scenario in batched chunks, on local "
+            "processes or a Dask cluster, writing runs.parquet, timeseries/ and manifest.json. "
+            "Exit codes: 0 all runs succeeded, 3 some runs failed, 2 invalid input, "
+            "1 the sweep could not go on, 130 interrupted (continue with --resume)."
+        ),
+    )
+    parser.add_argument("sweep_file", metavar="SWEEPFILE", help="sweep file (YAML)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: sweeps/<sweep>)")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help=(
+            "local worker processes (default: the number of cores); 1 runs in this process, "
+            "and so does a sweep too small to gain from starting workers"
+        ),
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        metavar="N",
+        help="runs per batched call (default: about four chunks per worker, 16 to 500)",
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume", action="store_true", help="continue the sweep in DIR, skipping finished chunks"
+    )
+    again.add_argument(
+        "--force", action="store_true", help="remove an earlier sweep's files in DIR and start over"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster, e.g. tcp://HOST:8786",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on standard error (default: only on a terminal)",
+    )
+    return {"sweep": command_sweep}
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    """Run ``influence-sim sweep``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        The exit code (see the module docstring).
+    """
+    from influence_sim.scenario import ScenarioError
+    from influence_sim.sweep import SweepAborted, SweepFolderError, read_sweep, run_sweep
+
+    try:
+        sweep = read_sweep(args.sweep_file)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _error(problem.format())
+        return EXIT_USAGE
+    out = Path(args.out) if args.out else Path("sweeps") / Path(args.sweep_file).stem
+    progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
+    try:
+        outcome = run_sweep(
+            sweep,
+            out,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+            resume=args.resume,
+            force=args.force,
+            scheduler=args.scheduler,
+            progress=progress,
+        )
+    except SweepFolderError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except SweepAborted as exc:
+        _error(f"{exc}; finished chunks are kept: run again with --resume to continue")
+        return EXIT_FAILURE
+    except OSError as exc:
+        _error(f"{out}: cannot write the sweep: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _error("interrupted; finished chunks are kept: run again with --resume to continue")
+        return EXIT_INTERRUPTED
+    for note in outcome.notes:
+        print(f"note: {note}")
+    ran = outcome.n_runs - outcome.n_skipped
+    resumed = f", {outcome.n_skipped} done before" if outcome.n_skipped else ""
+    speed = ""
+    if ran and outcome.seconds > 0:
+        speed = f"; ran {ran} in {outcome.seconds:.1f} s ({ran / outcome.seconds:.0f} runs/s)"
+    print(
+        f"Sweep {outcome.name}: {outcome.n_runs} runs ({sweep.n_points} points x "
+        f"{sweep.replicates} replicates) in {outcome.n_chunks} chunks{resumed}{speed}; "
+        f"failed: {outcome.n_failed}"
+    )
+    print(
+        f"Wrote {out}/: runs.parquet, design.parquet, manifest.json"
+        + (", timeseries/" if sweep.spec.keep.every is not None else "")
+    )
+    if outcome.n_failed:
+        _error(
+            f"{outcome.n_failed} of {outcome.n_runs} runs failed; their errors are in the "
+            f"status and error columns of {out}/runs.parquet"
+        )
+        return EXIT_RUNS_FAILED
+    return EXIT_OK

@@ -1,0 +1,272 @@
+"""Reading a sweep folder back: tidy DataFrames, a filterable time series, sensitivity indices.
+
+``load_sweep("sweeps/afghan")`` returns a :class:`SweepData` with
+
+* :attr:`SweepData.runs`: one row per run (identity, seed, varied values, status, error, wall
+  time, summary metrics);
+* :attr:`SweepData.timeseries`: the long time series, read on first use; for large sweeps
+  :meth:`SweepData.read_timeseries` reads only the rows and columns asked for;
+* :attr:`SweepData.manifest`, :attr:`SweepData.design`;
+* :meth:`SweepData.sensitivity`: Sobol indices or Morris elementary effects of a metric, for
+  sweeps with a ``sobol`` or ``morris`` design (SALib).
+
+A sweep that has not finished can be read too: :attr:`SweepData.runs` then holds the chunks
+done so far and :attr:`SweepData.complete` is false.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from influence_sim.sweep.storage import CHUNKS, DESIGN, MANIFEST, RUNS, TIMESERIES
+
+
+class SweepData:
+    """The results of a sweep, read from its folder.
+
+    Attributes:
+        folder: The sweep folder.
+        manifest: Contents of ``manifest.json``.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        """Open a sweep folder.
+
+        Args:
+            folder: The folder a sweep wrote.
+
+        Raises:
+            FileNotFoundError: If the folder has no ``manifest.json``.
+        """
+        self.folder = Path(folder)
+        path = self.folder / MANIFEST
+        if not path.is_file():
+            raise FileNotFoundError(f"{self.folder}: no manifest.json (not a sweep folder)")
+        self.manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "incomplete"
+        return f"SweepData({str(self.folder)!r}, {self.manifest.get('name')!r}, {state})"
+
+    @property
+    def complete(self) -> bool:
+        """Whether the sweep finished (``runs.parquet`` holds every run)."""
+        return self.manifest.get("status") == "finished" and (self.folder / RUNS).is_file()
+
+    @property
+    def parameters(self) -> list[str]:
+        """The varied paths, in the order of the sweep file."""
+        return [f["path"] for f in self.manifest["design"]["factors"]]
+
+    @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per run, in run order (the chunks done so far if the sweep is unfinished)."""
+        if (self.folder / RUNS).is_file():
+            frame: pd.DataFrame = pq.read_table(self.folder / RUNS).to_pandas()
+            return frame
+        parts = sorted((self.folder / CHUNKS).glob("runs-*.parquet"))
+        if not parts:
+            return pd.DataFrame()
+        frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+        return frame.sort_values("run_id", ignore_index=True)
+
+    @property
+    def metrics(self) -> list[str]:
+        """Names of the summary metric columns of :attr:`runs`."""
+        fixed = {
+            "run_id",
+            "point",
+            "replicate",
+            "seed_entropy",
+            "seed_spawn_key",
+            "status",
+            "error",
+            "wall_time_s",
+            *self.parameters,
+        }
+        return [c for c in self.runs.columns if c not in fixed]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The runs that failed, with their errors."""
+        runs = self.runs
+        if runs.empty:
+            return runs
+        return runs[runs["status"] == "failed"]
+
+    @functools.cached_property
+    def design(self) -> pd.DataFrame:
+        """One row per design point with the varied values."""
+        frame: pd.DataFrame = pq.read_table(self.folder / DESIGN).to_pandas()
+        return frame
+
+    # --- time series --------------------------------------------------------------------------
+
+    @property
+    def timeseries_dataset(self) -> ds.Dataset:
+        """The time series parts as a :mod:`pyarrow.dataset` (nothing is read yet)."""
+        return ds.dataset(self.folder / TIMESERIES, format="parquet")
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """The whole long time series, sorted by run (read on first use).
+
+        Columns: ``run_id, step, date, state, power, domain, share, volume_usd_bn``; ``state``
+        is ``region`` for the regional rows. For large sweeps prefer :meth:`read_timeseries`.
+        """
+        return self.read_timeseries()
+
+    def read_timeseries(
+        self,
+        *,
+        runs: Sequence[int] | None = None,
+        state: str | Sequence[str] | None = None,
+        power: str | Sequence[str] | None = None,
+        domain: str | Sequence[str] | None = None,
+        steps: Sequence[int] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Read part of the time series; filters are pushed down to the Parquet reader.
+
+        Args:
+            runs: Only these run ids.
+            state: Only these places (``region`` or state names).
+            power: Only these partners.
+            domain: Only ``economic`` or ``security``.
+            steps: Only these steps.
+            columns: Only these columns (all by default).
+
+        Returns:
+            The matching rows, sorted by run id, step, place, partner and domain.
+        """
+        if (
+            not (self.folder / TIMESERIES).is_dir()
+            or self.manifest["keep"].get("timeseries_every") is None
+        ):
+            return pd.DataFrame()
+        condition = None
+        for name, wanted in (
+            ("run_id", runs),
+            ("state", state),
+            ("power", power),
+            ("domain", domain),
+            ("step", steps),
+        ):
+            if wanted is None:
+                continue
+            values = [wanted] if isinstance(wanted, str) else list(wanted)
+            term = ds.field(name).isin(values)
+            condition = term if condition is None else condition & term
+        table: pa.Table = self.timeseries_dataset.to_table(
+            columns=list(columns) if columns is not None else None, filter=condition
+        )
+        order = [c for c in ("run_id", "step") if c in table.column_names]
+        if order:
+            table = table.sort_by([(c, "ascending") for c in order])
+        frame: pd.DataFrame = table.to_pandas()
+        return frame
+
+    # --- analysis -----------------------------------------------------------------------------
+
+    def point_means(self, metric: str) -> pd.Series:
+        """Mean of a metric over each design point's successful replicates.
+
+        Args:
+            metric: A column of :attr:`runs`.
+
+        Returns:
+            Mean by design point (NaN where every replicate failed).
+        """
+        runs = self.runs
+        ok = runs[runs["status"] == "ok"]
+        means = ok.groupby("point")[metric].mean()
+        return means.reindex(range(int(self.manifest["design"]["n_points"])))
+
+    def sensitivity(self, metric: str) -> pd.DataFrame:
+        """Sensitivity of a metric to the varied values, from the design's own method.
+
+        For a ``sobol`` design: first-order (``S1``) and total (``ST``) Sobol indices with their
+        95% confidence half-widths (:func:`SALib.analyze.sobol.analyze`). For a ``morris``
+        design: ``mu_star`` (mean absolute elementary effect), ``mu`` and ``sigma``
+        (:func:`SALib.analyze.morris.analyze`), with effects per whole range of each value.
+        The metric is averaged over each point's replicates first.
+
+        Args:
+            metric: A numeric column of :attr:`runs`.
+
+        Returns:
+            One row per varied path.
+
+        Raises:
+            ValueError: For other designs, or if some design point has no successful run.
+        """
+        design = self.manifest["design"]
+        kind = design["kind"]
+        y = self.point_means(metric).to_numpy(dtype=float)
+        if np.isnan(y).any():
+            missing = int(np.isnan(y).sum())
+            raise ValueError(f"{missing} design points have no successful run of '{metric}'")
+        names = self.parameters
+        problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+        if kind == "sobol":
+            from SALib.analyze import sobol  # type: ignore[import-untyped,unused-ignore]
+
+            result = sobol.analyze(
+                problem, y, calc_second_order=bool(design["second_order"]), seed=0
+            )
+            return pd.DataFrame(
+                {
+                    "parameter": names,
+                    "S1": result["S1"],
+                    "S1_conf": result["S1_conf"],
+                    "ST": result["ST"],
+                    "ST_conf": result["ST_conf"],
+                }
+            )
+        if kind == "morris":
+            from SALib.analyze import morris  # type: ignore[import-untyped,unused-ignore]
+
+            from influence_sim.sweep.design import to_unit
+            from influence_sim.sweep.spec import Factor
+
+            factors = tuple(
+                Factor(f["path"], f["low"], f["high"], None, f["scale"]) for f in design["factors"]
+            )
+            x = to_unit(self.design[names].to_numpy(dtype=float), factors)
+            result = morris.analyze(problem, x, y, num_levels=int(design["levels"]), seed=0)
+            return pd.DataFrame(
+                {
+                    "parameter": names,
+                    "mu_star": result["mu_star"],
+                    "mu_star_conf": result["mu_star_conf"],
+                    "mu": result["mu"],
+                    "sigma": result["sigma"],
+                }
+            )
+        raise ValueError(f"sensitivity indices need a sobol or morris design, not {kind}")
+
+
+def load_sweep(folder: str | os.PathLike[str]) -> SweepData:
+    """Open the results of a sweep.
+
+    Args:
+        folder: The folder given to ``influence-sim sweep --out``.
+
+    Returns:
+        The sweep's tables (read lazily).
+
+    Raises:
+        FileNotFoundError: If the folder holds no sweep.
+    """
+    return SweepData(folder)
