@@ -235,3 +235,35 @@ def save_standard_plots(results: Results, directory: Path) -> list[Path]:
     plot_threat(results.states, ax=ax, title=f"{results.name}: threat perception by state")
     written.append(_save(fig, directory / "threat.png"))
     return written
+
+
+def plot_relations(
+    relations: pd.DataFrame, ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """China-Russia trust and Afghan instability over time (median over replicates).
+
+    Args:
+        relations: :attr:`Results.relations` or a frame with its columns (date, trust,
+            afghan_instability).
+        ax: Axes to draw on; a new figure if None.
+        title: Title.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    for column, name, colour in (
+        ("trust", "China-Russia trust", "#6c3483"),
+        ("afghan_instability", "Afghan instability", "#7b7d7d"),
+    ):
+        if column not in relations:
+            continue
+        series = relations.groupby("date", sort=True)[column].median()
+        ax.plot(_dates(series.index), series.to_numpy(), color=colour, linewidth=2, label=name)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("index (0-1)")
+    ax.set_xlabel("date")
+    ax.set_title(title or "China-Russia trust and Afghan instability")
+    ax.legend(loc="best", fontsize="small")
+    _format_time_axis(ax)
+    return ax

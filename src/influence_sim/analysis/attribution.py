@@ -1,0 +1,461 @@
+"""Mechanism attribution: how much of a change each mechanism accounts for.
+
+Method: knockouts with common random numbers. A scenario is run in full and once more with
+each mechanism switched off (:data:`MECHANISMS`), every variant with the same replicate seeds,
+so replicate ``i`` of every variant meets the same offer noise and the same shock draws. For
+each replicate, state (and the region), domain and partner:
+
+* for a run, the *total change* is the final share minus the starting share of the full run,
+  and the *effect* of mechanism ``m`` is the full run's final share minus the final share with
+  ``m`` switched off;
+* for a comparison of scenario ``B`` with a baseline ``A``, the total is ``B - A`` (final
+  shares, full runs), and the effect of ``m`` is that total minus the same difference with
+  ``m`` switched off in both: the part of the scenario difference that needs ``m``;
+* the *remainder* is the total minus the sum of the effects, so that start, effects and
+  remainder add up to the end exactly (replicate by replicate, hence also in the mean).
+
+Switches are overrides, applied both to the runs and to the reference the affinities are
+fitted under (:func:`influence_sim.initial.build`): a switched-off run therefore starts at rest
+at the same shares as the full run, and only the mechanism's contribution to *change* is
+removed, not the level it had at the start (which the fit absorbs).
+
+Limits (also in ``docs/analysis.md``): one-at-a-time knockouts are not additive. Mechanisms
+interact (offers carry restraint and capacity growth; threat acts through presence, which
+shocks may change), so the effects may overlap or offset; the remainder collects these
+interactions together with any change no listed mechanism explains (for example the drift
+that offer noise causes). A large remainder means the mechanisms act jointly, not that the
+attribution failed. Effects are reported as means (which add up) with the 5-95% band of the
+per-replicate values (which do not).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from influence_sim.analysis import stats
+from influence_sim.analysis.metrics import REGION
+from influence_sim.kernel.arrays import DOMAINS, FloatArray
+from influence_sim.timeline import Timeline
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from influence_sim.ensemble import EnsembleOutput
+    from influence_sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Knockout:
+    """How to switch one mechanism off.
+
+    Attributes:
+        name: Mechanism name.
+        meaning: What is switched off, in words.
+        overrides: Dotted paths set in the runs and in the reference.
+        drop_shocks: Whether the scenario's own shocks are left out (dated membership and
+            presence changes from the seed tables stay: they are data, not shocks).
+    """
+
+    name: str
+    meaning: str
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    drop_shocks: bool = False
+
+
+_KNOCKOUTS: tuple[Knockout, ...] = (
+    Knockout(
+        "threat",
+        "threat changes nothing: no presence attraction weighted by threat "
+        "(presence_weight 0) and no rise of arms imports with threat "
+        "(security_demand_elasticity 0)",
+        {"parameters.presence_weight": 0.0, "parameters.security_demand_elasticity": 0.0},
+    ),
+    Knockout(
+        "offers",
+        "offers do not attract (offer_sensitivity 0), so neither effort, capacity nor "
+        "restraint moves the shares through offers",
+        {"parameters.offer_sensitivity": 0.0},
+    ),
+    Knockout(
+        "hedging",
+        "no penalty on concentration (hedging_weight 0)",
+        {"parameters.hedging_weight": 0.0},
+    ),
+    Knockout(
+        "stickiness",
+        "institutional stickiness off: treaty ties neither slow adjustment (stickiness 0) nor "
+        "add attraction when memberships change (tie_weight 0)",
+        {"parameters.stickiness": 0.0, "parameters.tie_weight": 0.0},
+    ),
+    Knockout(
+        "division_of_labour",
+        "no restraint in the partner's lead domain (restraint_max 0) and no trust erosion "
+        "(trust_erosion 0)",
+        {"parameters.restraint_max": 0.0, "parameters.trust_erosion": 0.0},
+    ),
+    Knockout(
+        "spillover",
+        "economic weight does not turn into security credibility (spillover_rate 0, "
+        "credibility_weight 0)",
+        {"parameters.spillover_rate": 0.0, "parameters.credibility_weight": 0.0},
+    ),
+    Knockout(
+        "capacity",
+        "capacities stay at their starting values (capacity_growth 0 for every power, "
+        "return_rate 0)",
+        {"powers.*.capacity_growth": 0.0, "parameters.return_rate": 0.0},
+    ),
+    Knockout(
+        "shocks",
+        "the scenario without its shocks (dated membership and presence changes stay)",
+        {},
+        drop_shocks=True,
+    ),
+)
+
+MECHANISMS: dict[str, Knockout] = {k.name: k for k in _KNOCKOUTS}
+"""Every mechanism that can be switched off, by name, in the order they are reported."""
+
+LEVEL = "level"
+STEP = "step"
+REMAINDER = "remainder"
+
+
+def without_shocks(timeline: Timeline, shock_names: Sequence[str]) -> Timeline:
+    """A timeline without the operations and triggers of the named shocks.
+
+    Operations named after a shock, or after its decay (``NAME (decay)``), are dropped;
+    everything else (dated membership and presence changes) is kept in order.
+
+    Args:
+        timeline: Compiled timeline.
+        shock_names: Names of the scenario's shocks.
+
+    Returns:
+        A new timeline.
+    """
+    names = set(shock_names)
+
+    def is_shock(name: str) -> bool:
+        return name in names or any(name.startswith(f"{n} (") for n in names)
+
+    out = Timeline()
+    for step in sorted(timeline.operations):
+        for op in timeline.operations[step]:
+            if not is_shock(op.name):
+                out.add(op)
+    for trigger in timeline.triggers:
+        if not is_shock(trigger.name):
+            out.add_trigger(trigger)
+    return out
+
+
+def _simulate(
+    scenario: Scenario, seeds: Sequence[np.random.SeedSequence], knockout: Knockout | None
+) -> EnsembleOutput:
+    from influence_sim.ensemble import simulate_runs
+
+    overrides = dict(scenario.overrides())
+    reference = dict(scenario.reference_overrides())
+    timeline = scenario.compile(seeds)
+    if knockout is not None:
+        overrides.update(knockout.overrides)
+        reference.update(knockout.overrides)
+        if knockout.drop_shocks:
+            timeline = without_shocks(timeline, [s.name for s in scenario.shocks])
+    clock = scenario.clock()
+    return simulate_runs(
+        scenario.dims,
+        clock,
+        seeds,
+        overrides=overrides,
+        reference_overrides=reference,
+        timeline=timeline,
+        every=max(clock.n_steps, 1),
+    )
+
+
+def _with_region(output: EnsembleOutput, t: int) -> FloatArray:
+    """``(B, S + 1, K, D)`` shares at recorded step ``t``, the region appended as a state."""
+    from influence_sim.kernel.mechanisms import regional_share
+
+    share = output.share[t]
+    region = regional_share(share, output.volume[t])
+    out: FloatArray = np.concatenate([share, region[:, None]], axis=1)
+    return out
+
+
+@dataclass
+class Attribution:
+    """The outcome of :func:`attribute`.
+
+    Attributes:
+        name: What is explained (the scenario, or ``B vs A``).
+        scenario: Scenario name.
+        baseline: Baseline name for a comparison, else None.
+        mechanisms: Mechanisms switched off, in order.
+        table: One row per state (and ``region``), domain, power and component: ``component``
+            (``start``/``baseline``, the mechanisms, ``remainder``, ``end``/``scenario``),
+            ``kind`` (``level`` or ``step``), ``mean``, ``median``, ``p5``, ``p95``.
+        per_replicate: replicate, state, domain, power, component, value.
+        seed: Root seed of the replicates.
+        replicates: Number of replicates.
+        meanings: What each switch does, by mechanism.
+    """
+
+    name: str
+    scenario: str
+    baseline: str | None
+    mechanisms: list[str]
+    table: pd.DataFrame
+    per_replicate: pd.DataFrame
+    seed: int
+    replicates: int
+    meanings: dict[str, str] = field(default_factory=dict)
+
+    def steps(self, state: str = REGION, domain: str = "security",
+              power: str = "china") -> pd.DataFrame:
+        """The waterfall of one state, domain and power, in drawing order.
+
+        Args:
+            state: A state or ``region``.
+            domain: ``economic`` or ``security``.
+            power: A partner.
+
+        Returns:
+            component, kind, value (mean), median, p5, p95.
+
+        Raises:
+            KeyError: If there is no such combination.
+        """
+        t = self.table
+        sel = t[(t["state"] == state) & (t["domain"] == domain) & (t["power"] == power)]
+        if sel.empty:
+            raise KeyError(f"no attribution for state '{state}', domain '{domain}', "
+                           f"power '{power}'")
+        out = sel[["component", "kind", "mean", "median", "p5", "p95"]]
+        return out.rename(columns={"mean": "value"}).reset_index(drop=True)
+
+    def plot_waterfall(
+        self,
+        state: str = REGION,
+        domain: str = "security",
+        power: str = "china",
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
+        from influence_sim.analysis.plots import plot_waterfall
+        from influence_sim.plots import label
+
+        where = "the region" if state == REGION else label(state)
+        title = f"{self.name}: {label(power)}'s {domain} share in {where}"
+        what = "trade" if domain == "economic" else "arms imports"
+        return plot_waterfall(
+            self.steps(state, domain, power), ax=ax, title=title,
+            ylabel=f"change in share of {what} (percentage points)",
+        )
+
+    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+        """Write ``attribution.csv``, ``attribution_replicates.csv`` and waterfall plots.
+
+        Plots: ``waterfall_<domain>_<power>.png`` for the region, for China and Russia in
+        both domains.
+
+        Args:
+            directory: Output folder (created if missing).
+            plots: Whether to draw the figures.
+
+        Returns:
+            Paths written.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("attribution.csv", self.table),
+                            ("attribution_replicates.csv", self.per_replicate)):
+            path = out / name
+            frame.to_csv(path, index=False, float_format="%.6g")
+            written.append(path)
+        if plots:
+            powers = [p for p in ("china", "russia") if p in set(self.table["power"])]
+            for domain in DOMAINS:
+                for power in powers:
+                    ax = self.plot_waterfall(REGION, domain, power)
+                    path = out / f"waterfall_{domain}_{power}.png"
+                    figure = ax.get_figure(root=True)
+                    assert figure is not None
+                    figure.savefig(path, dpi=110)
+                    written.append(path)
+        return written
+
+
+def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    if isinstance(scenario, (str, os.PathLike)):
+        from influence_sim.scenario import load_scenario
+
+        return load_scenario(scenario)
+    return scenario
+
+
+def _frame(values: Mapping[str, FloatArray], states: Sequence[str],
+           partners: Sequence[str]) -> pd.DataFrame:
+    """Per-replicate long table from component name to ``(B, S + 1, K, D)`` arrays."""
+    parts = []
+    for component, array in values.items():
+        b, s, k, d = array.shape
+        rep, si, ki, di = np.indices((b, s, k, d)).reshape(4, -1)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "replicate": rep,
+                    "state": np.asarray(states)[si],
+                    "domain": np.asarray(DOMAINS)[di],
+                    "power": np.asarray(partners)[ki],
+                    "component": component,
+                    "value": array.reshape(-1),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _summary(per_replicate: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    keys = ["state", "domain", "power", "component"]
+    rows = []
+    for key, group in per_replicate.groupby(keys, sort=False):
+        values = group["value"].to_numpy(dtype=float)
+        median, p5, p95 = stats.quantiles(values)
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "kind": LEVEL if key[3] in levels else STEP,
+                "mean": float(values.mean()),
+                "median": median,
+                "p5": p5,
+                "p95": p95,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def attribute(
+    scenario: Scenario | str | os.PathLike[str],
+    baseline: Scenario | str | os.PathLike[str] | None = None,
+    *,
+    seed: int | None = None,
+    replicates: int | None = None,
+    mechanisms: Sequence[str] | None = None,
+) -> Attribution:
+    """Attribute a run's change, or the difference between two scenarios, to the mechanisms.
+
+    Args:
+        scenario: The scenario to explain (file or loaded).
+        baseline: If given, explain the difference ``scenario - baseline`` at the end instead
+            of the scenario's change from its start. Both must have the same states and
+            powers.
+        seed: Root seed of the replicates (shared by every variant); default the scenario's
+            seed (0 if it has none).
+        replicates: Number of replicates; default the scenario's.
+        mechanisms: Mechanisms to switch off, from :data:`MECHANISMS`; default all.
+
+    Returns:
+        The attribution.
+
+    Raises:
+        ValueError: For an unknown mechanism, fewer than one replicate, or a baseline with
+            other states or powers.
+        influence_sim.scenario.ScenarioError: For an invalid scenario file.
+    """
+    from influence_sim.engine import replicate_seeds
+
+    chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
+    unknown = [m for m in chosen if m not in MECHANISMS]
+    if unknown:
+        raise ValueError(f"unknown mechanism(s) {', '.join(unknown)} (expected some of "
+                         f"{', '.join(MECHANISMS)})")
+    main = _load(scenario)
+    base = _load(baseline) if baseline is not None else None
+    if base is not None and (base.dims.states != main.dims.states
+                             or base.dims.powers != main.dims.powers):
+        raise ValueError(f"'{main.name}' and '{base.name}' have different states or powers; "
+                         "attribution of a difference needs the same cast")
+    root = seed if seed is not None else (main.seed if main.seed is not None else 0)
+    n = replicates if replicates is not None else main.replicates
+    if n < 1:
+        raise ValueError("replicates must be at least 1")
+    seeds = replicate_seeds(root, n)
+
+    def finals(which: Scenario) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
+        full = _simulate(which, seeds, None)
+        off = {m: _with_region(_simulate(which, seeds, MECHANISMS[m]), -1) for m in chosen}
+        return _with_region(full, 0), _with_region(full, -1), off
+
+    start, end, off = finals(main)
+    components: dict[str, FloatArray] = {}
+    if base is None:
+        first, last = "start", "end"
+        components[first] = start
+        total = end - start
+        effects = {m: end - off[m] for m in chosen}
+        name = main.name
+    else:
+        first, last = "baseline", "scenario"
+        _, base_end, base_off = finals(base)
+        components[first] = base_end
+        total = end - base_end
+        effects = {m: total - (off[m] - base_off[m]) for m in chosen}
+        name = f"{main.name} vs {base.name}"
+    components.update(effects)
+    components[REMAINDER] = total - sum(effects.values(), np.zeros_like(total))
+    components[last] = end
+    states = [*main.dims.states, REGION]
+    per_replicate = _frame(components, states, main.dims.partners)
+    table = _summary(per_replicate, levels=(first, last))
+    return Attribution(
+        name=name,
+        scenario=main.name,
+        baseline=base.name if base is not None else None,
+        mechanisms=chosen,
+        table=table,
+        per_replicate=per_replicate,
+        seed=int(root),
+        replicates=n,
+        meanings={m: MECHANISMS[m].meaning for m in chosen},
+    )
+
+
+def describe(attribution: Attribution, state: str = REGION, domain: str = "security",
+             power: str = "china") -> str:
+    """A few lines of text: the waterfall of one state, domain and power.
+
+    Args:
+        attribution: The attribution.
+        state: A state or ``region``.
+        domain: ``economic`` or ``security``.
+        power: A partner.
+
+    Returns:
+        The text.
+    """
+    steps = attribution.steps(state, domain, power)
+    lines = [f"{attribution.name}: {power} {domain} share in {state} "
+             f"(mean over {attribution.replicates} replicates; 5-95% band)"]
+    for _, row in steps.iterrows():
+        value: Any = row["value"]
+        if row["kind"] == LEVEL:
+            lines.append(f"  {row['component']:<20}{value:>9.4f}")
+        else:
+            lines.append(f"  {row['component']:<20}{value:>+9.4f}   "
+                         f"({row['p5']:+.4f} to {row['p95']:+.4f})")
+    return "\n".join(lines)
+
+
+__all__ = ["MECHANISMS", "REMAINDER", "Attribution", "Knockout", "attribute", "describe",
+           "without_shocks"]

@@ -1,0 +1,344 @@
+"""Subcommands of ``influence-sim`` for analysis: compare, analyze, attribute, dashboard.
+
+* ``compare A B [C ...] [--out DIR]``: paired comparison of scenario files, run folders and
+  sweep folders with the first one; writes ``headline.csv``, fan charts, difference plots and
+  small multiples by state.
+* ``analyze SWEEP_DIR --method sobol|morris [--metric NAME]``: sensitivity indices of a sweep
+  with a bar chart and a CSV.
+* ``attribute SCENARIO [--baseline FILE]``: mechanism attribution by knockouts, with waterfall
+  plots.
+* ``dashboard [--port N]``: the live SolaraViz page (blocks until interrupted).
+
+Invalid input is reported as ``error: ...`` lines on standard error with exit code 2, never as a
+traceback. Heavy libraries are imported only when a subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",")]
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        if note.startswith("warning: "):
+            print(note, file=sys.stderr)
+        else:
+            print(f"note: {note}")
+
+
+def _out_folder(path: Path, force: bool) -> int | None:
+    """Check an output folder; return an exit code if it cannot be used."""
+    if path.exists() and not path.is_dir():
+        _error(f"{path}: output path exists and is not a folder (expected a folder)")
+        return EXIT_USAGE
+    if path.is_dir() and any(path.iterdir()) and not force:
+        _error(f"{path}: output folder is not empty (use --force to write into it)")
+        return EXIT_USAGE
+    return None
+
+
+def register(sub: Any) -> dict[str, Handler]:
+    """Add the analysis subcommands to the command line's subparsers.
+
+    Args:
+        sub: The ``add_subparsers()`` action of the ``influence-sim`` parser.
+
+    Returns:
+        Command name mapped to its handler.
+    """
+    p = sub.add_parser(
+        "compare",
+        help="compare scenarios, run folders or sweeps with the first (paired, with bands)",
+        description=(
+            "Compare two or more inputs with the first. Each input is a scenario file (run "
+            "on the spot, every one with the same seed and replicates), a run folder "
+            "(influence-sim run --out DIR) or a sweep folder. Differences are taken replicate "
+            "by replicate when the seeds agree. Writes headline.csv, replicate_metrics.csv, "
+            "differences.csv, comparison.json, fan_*.png, diff_*.png and states_*.png."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="scenario file, run folder or sweep folder (at least two)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: results/compare_<first>_vs_<second>...)")
+    p.add_argument("--names", type=_names, metavar="A,B,...",
+                   help="labels of the inputs, comma-separated (default: scenario names)")
+    p.add_argument("--seed", type=_seed, help="root seed of the scenario files run")
+    p.add_argument("--replicates", type=_positive_int,
+                   help="replicates of the scenario files run")
+    p.add_argument("--no-plots", action="store_true", help="write tables only")
+    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+
+    p = sub.add_parser(
+        "analyze",
+        help="Sobol' or Morris sensitivity indices of a sweep",
+        description=(
+            "Sensitivity indices of a metric of a sweep folder with SALib: first- and "
+            "total-order Sobol' indices with confidence intervals (sobol design), or Morris "
+            "mu* and sigma (morris design). Writes a CSV and a bar chart."
+        ),
+    )
+    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="folder written by influence-sim sweep")
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol",
+                   help="index method; the sweep's design must be of the same kind "
+                   "(default: sobol)")
+    p.add_argument("--metric", metavar="NAME",
+                   help="metric of the sweep's runs (default: "
+                   "final.security_share.region.china)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: SWEEP_DIR/analysis)")
+    p.add_argument("--no-plots", action="store_true", help="write the CSV only")
+
+    p = sub.add_parser(
+        "attribute",
+        help="how much of a change each mechanism accounts for (knockouts, waterfall plots)",
+        description=(
+            "Run a scenario in full and with each mechanism switched off, with common random "
+            "numbers, and attribute each state's share change (or, with --baseline, the "
+            "difference to the baseline) to the mechanisms. Writes attribution.csv, "
+            "attribution_replicates.csv and waterfall_*.png."
+        ),
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="explain the difference SCENARIO - FILE at the end instead")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
+    p.add_argument("--replicates", type=_positive_int,
+                   help="replicates (default: the scenario's)")
+    p.add_argument("--mechanisms", type=_names, metavar="M1,M2,...",
+                   help="mechanisms to switch off (default: all)")
+    p.add_argument("--state", default="region", help="state printed (default: region)")
+    p.add_argument("--power", default="china", help="power printed (default: china)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: results/attribution_<scenario>)")
+    p.add_argument("--no-plots", action="store_true", help="write tables only")
+    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+
+    p = sub.add_parser(
+        "dashboard",
+        help="live dashboard in the browser (SolaraViz; blocks until Ctrl-C)",
+        description=(
+            "Start the live dashboard with 'solara run' and serve it until interrupted "
+            "(Ctrl-C). Open the printed address in a browser."
+        ),
+    )
+    p.add_argument("--port", type=int, default=8765, help="port to serve on (default: 8765)")
+    p.add_argument("--host", default="localhost", help="host to listen on (default: localhost)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser window")
+    return {
+        "compare": command_compare,
+        "analyze": command_analyze,
+        "attribute": command_attribute,
+        "dashboard": command_dashboard,
+    }
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """Run ``influence-sim compare``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code.
+    """
+    import warnings
+
+    from influence_sim.analysis.comparison import compare, slug, summary_text
+    from influence_sim.analysis.runset import SourceError
+    from influence_sim.scenario import ScenarioError
+
+    if len(args.inputs) < 2:
+        _error("compare needs at least two inputs (scenario files, run folders or sweeps)")
+        return EXIT_USAGE
+    stems = [slug(Path(i).stem if Path(i).suffix else Path(i).name) for i in args.inputs]
+    out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(stems))
+    if (code := _out_folder(out, args.force)) is not None:
+        return code
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the same warnings are printed from the notes
+            comparison = compare(*args.inputs, names=args.names, seed=args.seed,
+                                 replicates=args.replicates)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _error(problem.format())
+        return EXIT_USAGE
+    except (SourceError, ValueError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    _notes(comparison.notes)
+    print(summary_text(comparison))
+    try:
+        written = comparison.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        _error(f"{out}: cannot write the comparison: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
+def command_analyze(args: argparse.Namespace) -> int:
+    """Run ``influence-sim analyze``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code.
+    """
+    from influence_sim.analysis.sensitivity import SensitivityError, analyze
+
+    try:
+        result = analyze(args.sweep_dir, args.method, args.metric)
+    except SensitivityError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    _notes(result.notes)
+    what = "Sobol' indices" if result.method == "sobol" else "Morris elementary effects"
+    print(f"{what} of {result.metric} in sweep {result.sweep}")
+    print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
+    try:
+        written = result.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        _error(f"{out}: cannot write the indices: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
+def command_attribute(args: argparse.Namespace) -> int:
+    """Run ``influence-sim attribute``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code.
+    """
+    from influence_sim.analysis.attribution import attribute, describe
+    from influence_sim.analysis.comparison import slug
+    from influence_sim.scenario import ScenarioError
+
+    out = (Path(args.out) if args.out
+           else Path("results") / f"attribution_{slug(Path(args.scenario).stem)}")
+    if (code := _out_folder(out, args.force)) is not None:
+        return code
+    try:
+        result = attribute(args.scenario, args.baseline, seed=args.seed,
+                           replicates=args.replicates, mechanisms=args.mechanisms)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _error(problem.format())
+        return EXIT_USAGE
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    try:
+        for domain in ("economic", "security"):
+            print(describe(result, args.state, domain, args.power))
+            print()
+    except KeyError as exc:
+        _error(str(exc.args[0]) if exc.args else str(exc))
+        return EXIT_USAGE
+    print("Effects are full run minus the run with the mechanism switched off; one-at-a-time "
+          "effects\nare not additive, and 'remainder' holds their interactions "
+          "(docs/analysis.md).")
+    try:
+        written = result.save(out, plots=not args.no_plots)
+    except OSError as exc:
+        _error(f"{out}: cannot write the attribution: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
+def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:
+    """The ``solara run`` command line that serves the dashboard.
+
+    Args:
+        port: Port to serve on.
+        host: Host to listen on.
+        open_browser: Whether solara should open a browser window.
+
+    Returns:
+        The command as a list of arguments.
+    """
+    return [
+        sys.executable, "-m", "solara", "run", "influence_sim.dashboard",
+        "--port", str(port), "--host", host, "--open" if open_browser else "--no-open",
+    ]
+
+
+def command_dashboard(args: argparse.Namespace) -> int:
+    """Run ``influence-sim dashboard``: serve the page until interrupted.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code of the server (130 when interrupted).
+    """
+    if importlib.util.find_spec("solara") is None:
+        _error("the dashboard needs solara (pip install solara, or mesa[rec])")
+        return EXIT_FAILURE
+    command = dashboard_command(args.port, args.host, not args.no_open)
+    print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl-C to stop)")
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+__all__ = [
+    "command_analyze",
+    "command_attribute",
+    "command_compare",
+    "command_dashboard",
+    "dashboard_command",
+    "register",
+]

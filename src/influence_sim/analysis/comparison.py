@@ -1,0 +1,595 @@
+"""Paired comparison of scenarios: what changes between two futures, and how sure we are.
+
+``compare(A, B, C, ...)`` takes runs in any form (a scenario file or a loaded scenario, run on
+the spot; a run folder; a sweep folder; an in-memory :class:`~influence_sim.results.Results`)
+and compares every side with the first:
+
+* **Common seeds.** Scenarios run on the spot all use the same root seed and number of
+  replicates, so replicate ``i`` of every side meets the same offer noise and the same shock
+  draws (common random numbers). If a run folder or in-memory run is among the inputs, the
+  scenarios are run with its seed and replicate count, so they pair with it.
+* **Pairing.** Two sides are paired when the seed records of their replicates agree; the
+  difference is then taken replicate by replicate and summarised (median and 5-95% band).
+  Run folders whose seeds differ are compared unpaired, with a warning; sweep folders are never
+  paired (their runs differ in parameters, not only in seeds).
+* **Output.** :class:`Comparison` holds the headline table (one row per metric, state, power
+  and scenario with median, band and the delta to the first scenario), the per-replicate
+  metrics and the regional differences over time, and draws fan charts, difference plots and
+  small multiples by state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from influence_sim.analysis import stats
+from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
+from influence_sim.analysis.runset import (
+    RunSet,
+    SourceError,
+    classify,
+    from_results,
+    from_run_folder,
+    from_sweep_folder,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from influence_sim.results import Results
+    from influence_sim.scenario import Scenario
+
+HEADLINE_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "state",
+    "power",
+    "scenario",
+    "median",
+    "p5",
+    "p95",
+    "delta_median",
+    "delta_p5",
+    "delta_p95",
+    "statistic",
+    "unit",
+    "n",
+    "paired",
+)
+"""Columns of ``headline.csv``. For ``fraction`` metrics, ``median`` holds the fraction."""
+
+
+class CompareWarning(UserWarning):
+    """Raised (as a warning) when sides that should pair cannot be paired."""
+
+
+@dataclass
+class Pairing:
+    """How one side is compared with the first.
+
+    Attributes:
+        paired: Whether differences are taken replicate by replicate.
+        replicates: Replicate numbers used on both sides when paired.
+        reason: One line for the user.
+    """
+
+    paired: bool
+    replicates: list[int] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    Attributes:
+        sides: The runs compared; the first is the reference of every delta.
+        headline: One row per metric, state, power and scenario (:data:`HEADLINE_COLUMNS`).
+        metrics: Per-replicate metrics of every side (a ``scenario`` column added).
+        differences: Regional share differences to the first side over time: scenario, date,
+            power, domain, median, p5, p95, paired (percentage points are not used here: the
+            values are fractions).
+        pairing: How each side was compared with the first, by scenario name.
+        notes: Remarks and warnings for the user.
+        seed: Root seed the scenarios were run with (None if none was run).
+        replicates: Replicates per scenario run on the spot (None if none was run).
+    """
+
+    sides: list[RunSet]
+    headline: pd.DataFrame
+    metrics: pd.DataFrame
+    differences: pd.DataFrame
+    pairing: dict[str, Pairing]
+    notes: list[str] = field(default_factory=list)
+    seed: int | None = None
+    replicates: int | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, the reference first."""
+        return [s.name for s in self.sides]
+
+    def side(self, name: str) -> RunSet:
+        """The side called ``name``.
+
+        Raises:
+            KeyError: If there is no such side.
+        """
+        for s in self.sides:
+            if s.name == name:
+                return s
+        raise KeyError(f"no scenario '{name}' in the comparison (have: {', '.join(self.names)})")
+
+    def deltas(self, metric: str) -> pd.DataFrame:
+        """The headline rows of one metric, without the reference side.
+
+        Args:
+            metric: Name from :data:`influence_sim.analysis.metrics.HEADLINE_METRICS`.
+
+        Returns:
+            The rows, one per state, power and scenario.
+        """
+        sel = self.headline[
+            (self.headline["metric"] == metric) & (self.headline["scenario"] != self.names[0])
+        ]
+        return sel.reset_index(drop=True)
+
+    def plot_fan(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
+        """Fan chart of one scenario's regional shares (see :func:`plots.plot_fan`)."""
+        from influence_sim.analysis import plots
+
+        side = self.side(name)
+        return plots.plot_fan(
+            side.regional, domain, ax=ax, title=f"{name}: regional {domain} shares"
+        )
+
+    def plot_difference(
+        self, name: str, domain: str = "security", ax: Axes | None = None
+    ) -> Axes:
+        """Difference plot of one scenario against the first (see :func:`plots.plot_difference`)."""
+        from influence_sim.analysis import plots
+
+        sel = self.differences[self.differences["scenario"] == name]
+        return plots.plot_difference(
+            sel, domain, ax=ax, title=f"{name} minus {self.names[0]}: {domain} shares"
+        )
+
+    def figure_states(self, domain: str = "security") -> Figure:
+        """Small multiples by state of every scenario (see :func:`plots.figure_states`)."""
+        from influence_sim.analysis import plots
+
+        return plots.figure_states({s.name: s.timeseries for s in self.sides}, domain)
+
+    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+        """Write the comparison into a folder.
+
+        Files: ``headline.csv``, ``replicate_metrics.csv``, ``differences.csv``,
+        ``comparison.json`` (sides, pairing, seeds, notes) and, with ``plots``,
+        ``fan_<scenario>.png`` (one per scenario), ``diff_<scenario>.png`` (one per scenario
+        after the first) and ``states_economic.png``, ``states_security.png``.
+
+        Args:
+            directory: Output folder (created if missing).
+            plots: Whether to draw the figures.
+
+        Returns:
+            Paths written.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (
+            ("headline.csv", self.headline),
+            ("replicate_metrics.csv", self.metrics),
+            ("differences.csv", self.differences),
+        ):
+            path = out / name
+            frame.to_csv(path, index=False, float_format="%.6g")
+            written.append(path)
+        info: dict[str, Any] = {
+            "reference": self.names[0],
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "sides": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "source": s.source,
+                    "replicates": s.n_replicates,
+                    "root_seed": s.root_seed,
+                    "paired": self.pairing[s.name].paired,
+                    "pairing": self.pairing[s.name].reason,
+                }
+                for s in self.sides
+            ],
+            "notes": self.notes,
+        }
+        path = out / "comparison.json"
+        path.write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+        written.append(path)
+        if plots:
+            from influence_sim.analysis import plots as figures
+
+            written.extend(figures.save_comparison_plots(self, out))
+        return written
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a scenario name."""
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip()).strip("_")
+    return text or "scenario"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name} ({seen[name]})")
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out
+
+
+def _pairing(base: RunSet, side: RunSet) -> Pairing:
+    if side is base:
+        return Pairing(True, base.replicates, "reference")
+    if base.kind == "sweep" or side.kind == "sweep":
+        return Pairing(False, [], "unpaired: sweep runs differ in their parameters, so they "
+                       "are summarised as a whole, not paired")
+    if base.seeds is None or side.seeds is None:
+        return Pairing(False, [], "unpaired: the seeds of the replicates are not known")
+    n = min(len(base.seeds), len(side.seeds))
+    present = set(base.replicates) & set(side.replicates)
+    common = [i for i in range(n) if base.seeds[i] == side.seeds[i] and i in present]
+    if not common:
+        return Pairing(False, [], f"unpaired: its replicate seeds differ from those of "
+                       f"'{base.name}' (run both with the same --seed to pair them)")
+    if len(common) < max(len(base.seeds), len(side.seeds)):
+        return Pairing(True, common, f"paired on the {len(common)} replicates with equal seeds "
+                       f"({base.n_replicates} and {side.n_replicates} replicates)")
+    return Pairing(True, common, f"paired on {len(common)} replicates (equal seeds)")
+
+
+def _values(
+    wide: pd.DataFrame, key: tuple[str, str, str], replicates: Sequence[int] | None = None
+) -> np.ndarray:
+    """Values of one metric key, by replicate (all present ones, or the given ones in order)."""
+    if key not in wide.index:
+        return np.zeros(0)
+    row = wide.iloc[wide.index.get_loc(key)]
+    if replicates is None:
+        return np.asarray(row.dropna().to_numpy(), dtype=np.float64)
+    return np.asarray(row.reindex(list(replicates)).to_numpy(), dtype=np.float64)
+
+
+def _wide(metrics: pd.DataFrame) -> pd.DataFrame:
+    return metrics.pivot_table(
+        index=["metric", "state", "power"], columns="replicate", values="value", aggfunc="first"
+    )
+
+
+def headline_table(
+    sides: Sequence[RunSet], metrics: Sequence[pd.DataFrame], pairing: dict[str, Pairing]
+) -> pd.DataFrame:
+    """Median and band of every metric per side, and the delta to the first side.
+
+    Args:
+        sides: The sides, the reference first.
+        metrics: Their per-replicate metrics (:func:`replicate_metrics`), in the same order.
+        pairing: How each side pairs with the first, by name.
+
+    Returns:
+        The headline table (:data:`HEADLINE_COLUMNS`).
+    """
+    base_wide = _wide(metrics[0])
+    order = {name: i for i, name in enumerate(HEADLINE_METRICS)}
+    rows = []
+    for side, frame in zip(sides, metrics, strict=True):
+        wide = _wide(frame)
+        pair = pairing[side.name]
+        for key in wide.index:
+            metric = HEADLINE_METRICS[key[0]]
+            values = _values(wide, key)
+            is_fraction = metric.statistic == "fraction"
+            centre, lo, hi = (
+                stats.fraction_interval(values) if is_fraction else stats.quantiles(values)
+            )
+            if side is sides[0]:
+                delta = (0.0, 0.0, 0.0)
+            elif key not in base_wide.index:
+                delta = (float("nan"),) * 3
+            elif pair.paired:
+                a = _values(base_wide, key, pair.replicates)
+                b = _values(wide, key, pair.replicates)
+                ok = ~(np.isnan(a) | np.isnan(b))
+                if is_fraction:
+                    delta = stats.difference_of_fractions(a[ok], b[ok], paired=True)
+                else:
+                    delta = stats.quantiles(stats.paired_differences(a[ok], b[ok]))
+            else:
+                a = _values(base_wide, key)
+                if is_fraction:
+                    delta = stats.difference_of_fractions(a, values, paired=False)
+                else:
+                    delta = stats.quantiles(stats.cross_differences(a, values))
+            rows.append(
+                {
+                    "metric": key[0],
+                    "state": key[1],
+                    "power": key[2],
+                    "scenario": side.name,
+                    "median": centre,
+                    "p5": lo,
+                    "p95": hi,
+                    "delta_median": delta[0],
+                    "delta_p5": delta[1],
+                    "delta_p95": delta[2],
+                    "statistic": metric.statistic,
+                    "unit": metric.unit,
+                    "n": int(values.size),
+                    "paired": pair.paired,
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(HEADLINE_COLUMNS))
+    states = list(dict.fromkeys([*sides[0].state_names, "region"]))
+    table["_m"] = table["metric"].map(order)
+    table["_s"] = table["state"].map({s: i for i, s in enumerate(states)}).fillna(len(states))
+    table["_c"] = table["scenario"].map({s.name: i for i, s in enumerate(sides)})
+    table = table.sort_values(["_m", "_s", "power", "_c"], kind="stable")
+    return table.drop(columns=["_m", "_s", "_c"]).reset_index(drop=True)
+
+
+def regional_differences(
+    base: RunSet, side: RunSet, pairing: Pairing
+) -> pd.DataFrame:
+    """Regional share differences of one side to the reference over time.
+
+    Paired sides give the median and band of the replicate-by-replicate differences on every
+    common date; unpaired sides the difference of the medians (no band).
+
+    Args:
+        base: The reference side.
+        side: The side compared with it.
+        pairing: How they pair.
+
+    Returns:
+        scenario, date, power, domain, median, p5, p95, paired.
+    """
+    keys = ["date", "power", "domain"]
+    if pairing.paired:
+        a = base.regional[base.regional["replicate"].isin(pairing.replicates)]
+        b = side.regional[side.regional["replicate"].isin(pairing.replicates)]
+        merged = a.merge(b, on=["replicate", *keys], suffixes=("_a", "_b"))
+        merged["diff"] = merged["share_b"] - merged["share_a"]
+        grouped = merged.groupby(keys, sort=True)["diff"]
+        out = pd.DataFrame(
+            {
+                "median": grouped.median(),
+                "p5": grouped.quantile(stats.BAND[0]),
+                "p95": grouped.quantile(stats.BAND[1]),
+            }
+        ).reset_index()
+    else:
+        ma = base.regional.groupby(keys)["share"].median()
+        mb = side.regional.groupby(keys)["share"].median()
+        diff = (mb - ma).dropna().rename("median").reset_index()
+        out = diff.assign(p5=np.nan, p95=np.nan)
+    out.insert(0, "scenario", side.name)
+    out["paired"] = pairing.paired
+    return out[["scenario", *keys, "median", "p5", "p95", "paired"]]
+
+
+def _common_seed(
+    seed: int | None,
+    replicates: int | None,
+    data_sides: Sequence[RunSet],
+    scenarios: Sequence[Scenario],
+    notes: list[str],
+) -> tuple[int, int]:
+    anchor = next((s for s in data_sides if s.pairable and s.root_seed is not None), None)
+    root = seed
+    if root is None and anchor is not None:
+        root = anchor.root_seed
+        notes.append(f"scenario files run with the seed of '{anchor.name}' ({root}) to pair "
+                     "with it")
+    if root is None:
+        root = next((s.seed for s in scenarios if s.seed is not None), None)
+    if root is None:
+        entropy = np.random.SeedSequence().entropy
+        root = int(entropy) if isinstance(entropy, int) else 0
+        notes.append(f"no seed given and none in the scenarios: using {root} for every "
+                     "scenario (give --seed to repeat the comparison)")
+    n = replicates
+    if n is None and anchor is not None:
+        n = anchor.n_replicates
+    if n is None:
+        n = scenarios[0].replicates
+    if n < 1:
+        raise ValueError("replicates must be at least 1")
+    return int(root), int(n)
+
+
+def compare(
+    *sources: Results | Scenario | RunSet | str | os.PathLike[str],
+    names: Sequence[str] | None = None,
+    seed: int | None = None,
+    replicates: int | None = None,
+    every: int = 1,
+) -> Comparison:
+    """Compare two or more scenarios, run folders or sweeps with the first one.
+
+    Args:
+        *sources: At least two inputs: scenario files (``.yaml``) or loaded scenarios (run on
+            the spot with common seeds), run folders (``influence-sim run --out DIR``), sweep
+            folders, in-memory results, or :class:`RunSet` objects. The first is the
+            reference of every delta.
+        names: Labels of the sides, in order; default: the scenario names (made unique).
+        seed: Root seed of the scenarios run on the spot; default: the seed of the first run
+            folder or in-memory run (to pair with it), else the first scenario's seed.
+        replicates: Replicates of the scenarios run on the spot; default: the replicate count
+            of that run, else the first scenario's.
+        every: Record every ``every``-th step of the scenarios run on the spot.
+
+    Returns:
+        The comparison (tables, pairing, notes); ``.save(DIR)`` writes files and plots.
+
+    Raises:
+        ValueError: With fewer than two inputs or names of the wrong length.
+        influence_sim.analysis.runset.SourceError: For an input that is not a scenario file,
+            run folder or sweep folder.
+        influence_sim.scenario.ScenarioError: For an invalid scenario file.
+    """
+    from influence_sim.results import Results
+
+    if len(sources) < 2:
+        raise ValueError("compare needs at least two inputs")
+    if names is not None and len(names) != len(sources):
+        raise ValueError(f"{len(names)} names given for {len(sources)} inputs")
+    slots: list[RunSet | None] = []
+    pending: dict[int, Scenario] = {}
+    notes: list[str] = []
+    for i, src in enumerate(sources):
+        if isinstance(src, RunSet):
+            slots.append(src)
+        elif isinstance(src, Results):
+            slots.append(from_results(src))
+        elif isinstance(src, (str, os.PathLike)):
+            kind = classify(src)
+            if kind == "run":
+                slots.append(from_run_folder(src))
+            elif kind == "sweep":
+                slots.append(from_sweep_folder(src))
+            else:
+                from influence_sim.scenario import load_scenario
+
+                pending[i] = load_scenario(src)
+                slots.append(None)
+        elif hasattr(src, "compile") and hasattr(src, "clock"):
+            pending[i] = src
+            slots.append(None)
+        else:
+            raise SourceError(f"cannot compare a {type(src).__name__} (expected a scenario "
+                              "file, run folder, sweep folder, Results or Scenario)")
+    root: int | None = None
+    n: int | None = None
+    if pending:
+        from influence_sim.api import run
+
+        data_sides = [s for s in slots if s is not None]
+        root, n = _common_seed(seed, replicates, data_sides, list(pending.values()), notes)
+        for i, scenario in pending.items():
+            results = run(scenario, seed=root, replicates=n, every=every)
+            slots[i] = from_results(results, kind="scenario")
+    given = [s for s in slots if s is not None]
+    labels = _unique(list(names) if names is not None else [s.name for s in given])
+    sides = [replace(s, name=name) for s, name in zip(given, labels, strict=True)]
+    for side in sides:
+        notes.extend(side.notes)
+    pairing = {s.name: _pairing(sides[0], s) for s in sides}
+    for side in sides[1:]:
+        pair = pairing[side.name]
+        if side.kind == "sweep" or sides[0].kind == "sweep":
+            notes.append(f"'{side.name}': {pair.reason}")
+        elif not pair.paired:
+            message = f"'{side.name}' is compared with '{sides[0].name}' {pair.reason}"
+            notes.append(f"warning: {message}")
+            warnings.warn(message, CompareWarning, stacklevel=2)
+        elif pair.replicates and len(pair.replicates) < max(side.n_replicates,
+                                                             sides[0].n_replicates):
+            notes.append(f"'{side.name}': {pair.reason}")
+    metrics = [replicate_metrics(s) for s in sides]
+    headline = headline_table(sides, metrics, pairing)
+    long = pd.concat(
+        [m.assign(scenario=s.name) for s, m in zip(sides, metrics, strict=True)],
+        ignore_index=True,
+    )
+    differences = pd.concat(
+        [regional_differences(sides[0], s, pairing[s.name]) for s in sides[1:]],
+        ignore_index=True,
+    )
+    return Comparison(sides, headline, long, differences, pairing, notes, root, n)
+
+
+def _cell(centre: float, lo: float, hi: float, signed: bool = False) -> str:
+    fmt = "+.4f" if signed else ".4f"
+    return f"{centre:{fmt}} ({lo:{fmt}} to {hi:{fmt}})"
+
+
+def summary_text(comparison: Comparison) -> str:
+    """A short text summary: regional shares, trust and guarantors against the reference.
+
+    Args:
+        comparison: The comparison.
+
+    Returns:
+        The text (the full table is :attr:`Comparison.headline`).
+    """
+    head = comparison.headline
+    base = comparison.names[0]
+    lines = [f"Comparison with '{base}' (median and 5-95% band over replicates)"]
+    for side in comparison.sides[1:]:
+        pair = comparison.pairing[side.name]
+        lines.append("")
+        lines.append(f"{side.name} vs {base}: {pair.reason}")
+        lines.append(f"  {'':<30}{base[:27]:>28}{side.name[:27]:>30}{'difference':>30}")
+        rows: list[tuple[str, str, str, str]] = []
+        for domain in ("economic", "security"):
+            for power in ("china", "russia", "united_states"):
+                rows.append((f"final_share_{domain}", "region", power,
+                             f"{domain} share, {power.replace('_', ' ')}"))
+        rows.append(("final_trust", "region", "", "China-Russia trust"))
+        for metric, state, power, text in rows:
+            sel = head[(head["metric"] == metric) & (head["state"] == state)
+                       & (head["power"] == power)]
+            a = sel[sel["scenario"] == base]
+            b = sel[sel["scenario"] == side.name]
+            if a.empty or b.empty:
+                continue
+            ra, rb = a.iloc[0], b.iloc[0]
+            lines.append(
+                f"  {text:<30}{_cell(ra['median'], ra['p5'], ra['p95']):>28}"
+                f"{_cell(rb['median'], rb['p5'], rb['p95']):>30}"
+                f"{_cell(rb['delta_median'], rb['delta_p5'], rb['delta_p95'], True):>30}"
+            )
+        sec = head[(head["metric"] == "final_share_security") & (head["scenario"] == side.name)]
+        guar = head[(head["metric"] == "final_guarantor") & (head["power"] == "russia")]
+        states = [s for s in dict.fromkeys(sec["state"]) if s != "region"]
+        if states:
+            lines.append("  by state: difference in security share (China, Russia) and how often "
+                         "Russia is the guarantor at the end")
+        for state in states:
+            d = sec[sec["state"] == state].set_index("power")["delta_median"]
+            g = guar[guar["state"] == state].set_index("scenario")["median"]
+            text = f"    {state:<16}"
+            for power in ("china", "russia"):
+                text += f"{d[power]:>+10.4f}" if power in d else f"{'':>10}"
+            if base in g and side.name in g:
+                text += f"    {g[base]:>4.0%} -> {g[side.name]:.0%}"
+            lines.append(text)
+    return "\n".join(lines)
+
+
+__all__ = [
+    "HEADLINE_COLUMNS",
+    "CompareWarning",
+    "Comparison",
+    "Pairing",
+    "compare",
+    "headline_table",
+    "regional_differences",
+    "slug",
+    "summary_text",
+]

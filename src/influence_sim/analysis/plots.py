@@ -1,0 +1,412 @@
+"""Figures of the analysis: fan charts, differences, small multiples, waterfalls, indices.
+
+The look is that of :mod:`influence_sim.plots`: one fixed colour per power
+(:data:`influence_sim.plots.POWER_COLOURS`), labelled axes with units, dates on time axes and
+titles that name the scenario. Every ``plot_*`` function takes data and an optional ``ax`` and
+returns the axes it drew on; ``figure_*`` functions compose several axes into a figure. Figures
+are built without pyplot, so nothing opens a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from influence_sim.plots import label, power_colour
+
+if TYPE_CHECKING:
+    from influence_sim.analysis.comparison import Comparison
+
+REST_OF_WORLD = "rest_of_world"
+
+LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+"""Line style of each scenario in figures that overlay scenarios, in order."""
+
+DPI = 110
+
+_WHAT = {"economic": "trade", "security": "arms imports"}
+
+FAN_LEGEND = "median, 25-75% and 5-95% bands over replicates"
+
+
+def difference_legend(paired: bool) -> str:
+    """Legend title of a difference plot: what the line and band are."""
+    if paired:
+        return "paired by replicate: median and 5-95% band of the differences"
+    return "unpaired: difference of the medians"
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.2)) -> Axes:
+    if ax is not None:
+        return ax
+    return Figure(figsize=size, layout="constrained").add_subplot()
+
+
+def _dates(values: Any) -> np.ndarray:
+    return np.asarray(pd.to_datetime(np.asarray(values)))
+
+
+def _time_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.set_xlabel("date")
+
+
+def _present(frame: pd.DataFrame, powers: Sequence[str] | None) -> list[str]:
+    """The powers to draw: those asked for, or every power (not rest of world) in the data."""
+    have = [str(p) for p in dict.fromkeys(frame["power"])]
+    if powers is None:
+        return [p for p in have if p != REST_OF_WORLD]
+    return [p for p in powers if p in have]
+
+
+def plot_fan(
+    regional: pd.DataFrame,
+    domain: str,
+    powers: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    legend: bool = True,
+) -> Axes:
+    """Fan chart: median regional share of each power with 25-75% and 5-95% bands.
+
+    Args:
+        regional: Regional shares over replicates (``Results.regional`` or the same columns:
+            replicate, date, power, domain, share).
+        domain: ``economic`` or ``security``.
+        powers: Powers to draw; default every power in the data (not rest of world).
+        ax: Axes to draw on; a new figure if None.
+        title: Title (should name the scenario).
+        legend: Whether to draw a legend on the axes.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    sel = regional[regional["domain"] == domain]
+    for power in _present(sel, powers):
+        group = sel[sel["power"] == power].groupby("date", sort=True)["share"]
+        q = group.quantile(np.array([0.05, 0.25, 0.5, 0.75, 0.95])).unstack()
+        dates = _dates(q.index)
+        colour = power_colour(power)
+        ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.15, linewidth=0)
+        ax.fill_between(dates, q[0.25], q[0.75], color=colour, alpha=0.3, linewidth=0)
+        ax.plot(dates, q[0.5], color=colour, linewidth=2, label=label(power))
+    ax.set_ylabel(f"share of regional {_WHAT.get(domain, domain)} (fraction)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or f"Regional {domain} shares")
+    if legend:
+        ax.legend(loc="best", fontsize="small", title=FAN_LEGEND, title_fontsize="x-small")
+    _time_axis(ax)
+    return ax
+
+
+def plot_difference(
+    differences: pd.DataFrame,
+    domain: str,
+    powers: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    legend: bool = True,
+) -> Axes:
+    """Difference of regional shares to the reference scenario, in percentage points.
+
+    Args:
+        differences: Rows of :attr:`Comparison.differences` for one scenario (date, power,
+            domain, median, p5, p95, paired).
+        domain: ``economic`` or ``security``.
+        powers: Powers to draw; default every power in the data (not rest of world).
+        ax: Axes to draw on; a new figure if None.
+        title: Title (should name both scenarios).
+        legend: Whether to draw a legend on the axes.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    sel = differences[differences["domain"] == domain].sort_values("date")
+    paired = bool(sel["paired"].all()) if len(sel) else True
+    for power in _present(sel, powers):
+        rows = sel[sel["power"] == power]
+        dates = _dates(rows["date"])
+        colour = power_colour(power)
+        if paired:
+            ax.fill_between(dates, 100 * rows["p5"], 100 * rows["p95"], color=colour,
+                            alpha=0.2, linewidth=0)
+        ax.plot(dates, 100 * rows["median"], color=colour, linewidth=2, label=label(power))
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_ylabel("difference in share (percentage points)")
+    ax.set_title(title or f"Difference in {domain} shares")
+    if legend:
+        ax.legend(loc="best", fontsize="small", title=difference_legend(paired),
+                  title_fontsize="x-small")
+    _time_axis(ax)
+    return ax
+
+
+def plot_state_lines(
+    timeseries: Mapping[str, pd.DataFrame],
+    state: str,
+    domain: str,
+    powers: Sequence[str] = ("china", "russia"),
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """One state's shares under several scenarios: median lines with 5-95% bands.
+
+    Colour marks the power, line style the scenario (in the order of ``timeseries``).
+
+    Args:
+        timeseries: Scenario name to its per-state shares (replicate, date, state, power,
+            domain, share).
+        state: State to draw.
+        domain: ``economic`` or ``security``.
+        powers: Powers to draw.
+        ax: Axes to draw on; a new figure if None.
+        title: Title; default the state's name.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    for i, (name, frame) in enumerate(timeseries.items()):
+        style = LINESTYLES[i % len(LINESTYLES)]
+        sel = frame[(frame["state"] == state) & (frame["domain"] == domain)]
+        for power in [p for p in powers if p in set(sel["power"])]:
+            group = sel[sel["power"] == power].groupby("date", sort=True)["share"]
+            q = group.quantile(np.array([0.05, 0.5, 0.95])).unstack()
+            dates = _dates(q.index)
+            colour = power_colour(power)
+            ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.1, linewidth=0)
+            ax.plot(dates, q[0.5], color=colour, linestyle=style, linewidth=1.8,
+                    label=f"{label(power)}, {name}")
+    ax.set_ylabel(f"share of {_WHAT.get(domain, domain)} (fraction)")
+    ax.set_ylim(0, 1)
+    ax.set_title(title or label(state))
+    _time_axis(ax)
+    return ax
+
+
+def figure_states(
+    timeseries: Mapping[str, pd.DataFrame],
+    domain: str,
+    powers: Sequence[str] = ("china", "russia"),
+    title: str | None = None,
+) -> Figure:
+    """Small multiples: one panel per state, every scenario overlaid (see plot_state_lines).
+
+    Args:
+        timeseries: Scenario name to its per-state shares.
+        domain: ``economic`` or ``security``.
+        powers: Powers to draw.
+        title: Figure title; default names the scenarios.
+
+    Returns:
+        The figure.
+    """
+    first = next(iter(timeseries.values()))
+    states = [str(s) for s in dict.fromkeys(first["state"])]
+    cols = 3
+    rows = int(np.ceil((len(states) + 1) / cols))
+    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True)).reshape(-1)
+    for ax, state in zip(axes, states, strict=False):
+        plot_state_lines(timeseries, state, domain, powers, ax=ax)
+    legend_ax = axes[len(states)]
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_ax.axis("off")
+    legend_ax.legend(handles, labels, loc="center", fontsize="small",
+                     title="median, 5-95% band", title_fontsize="small")
+    for ax in axes[len(states) + 1:]:
+        ax.axis("off")
+    names = " vs ".join(timeseries)
+    fig.suptitle(title or f"{names}: {domain} shares by state")
+    return fig
+
+
+def _component_label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def plot_waterfall(
+    steps: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str = "change in share (percentage points)",
+    scale: float = 100.0,
+) -> Axes:
+    """Waterfall of contributions that add up to a total change.
+
+    Each contribution is a bar starting where the previous one ended; the last bar is the
+    total change (their sum). The levels the change goes from and to are written under the
+    title, so the bars can use a scale that shows small changes.
+
+    Args:
+        steps: Rows in drawing order with columns ``component``, ``kind`` (``level`` for the
+            start and end values, ``step`` for contributions), ``value`` (the level, or the
+            contribution's mean) and optionally ``p5`` and ``p95`` (the 5-95% band of the
+            contribution over replicates, drawn as an error bar at the bar's end).
+        ax: Axes to draw on; a new figure if None.
+        title: Title (should name the scenario, state and power).
+        ylabel: Label of the value axis, with its unit.
+        scale: Factor applied to contributions (100: fractions shown as percentage points).
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax, (8.0, 4.6))
+    parts = steps[steps["kind"] != "level"].reset_index(drop=True)
+    levels = steps[steps["kind"] == "level"].reset_index(drop=True)
+    up, down, rest, total_colour = "#2e86c1", "#e67e22", "#99a3a4", "#34495e"
+    running = 0.0
+    for x, row in enumerate(parts.to_dict("records")):
+        value = float(row["value"]) * scale
+        colour = rest if row["component"] == "remainder" else (up if value >= 0 else down)
+        ax.bar(x, value, bottom=running, color=colour, width=0.65)
+        if "p5" in row and np.isfinite(float(row["p5"])):
+            end = running + value
+            lo, hi = float(row["p5"]) * scale, float(row["p95"]) * scale
+            err = np.array([[max(value - lo, 0.0)], [max(hi - value, 0.0)]])
+            ax.errorbar(x, end, yerr=err, color="black", capsize=3, linewidth=0.9)
+        if x + 1 < len(parts):
+            ax.plot([x + 0.33, x + 0.67], [running + value] * 2, color="black", linewidth=0.6)
+        running += value
+    n = len(parts)
+    ax.bar(n, running, color=total_colour, width=0.65)
+    names = [_component_label(str(c)) for c in parts["component"]]
+    ax.set_xticks(np.arange(n + 1), [*names, "Total change"], rotation=30, ha="right")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    heading = title or "Contributions of the mechanisms"
+    if len(levels) == 2:
+        first, last = levels.iloc[0], levels.iloc[1]
+        heading += (f"\n{_component_label(str(first['component']))} "
+                    f"{float(first['value']):.4f} \u2192 "
+                    f"{str(last['component']).replace('_', ' ')} {float(last['value']):.4f} "
+                    "(means over replicates; bars: 5-95% bands)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(heading, fontsize="medium")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def plot_indices(
+    indices: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Sensitivity indices as horizontal bars, largest first (a tornado-like layout).
+
+    Sobol' tables (``S1``, ``ST`` with ``S1_conf``, ``ST_conf``) show first- and total-order
+    indices side by side with their 95% confidence intervals; Morris tables (``mu_star``,
+    ``sigma`` with ``mu_star_conf``) show mu* with its interval and sigma beside it.
+
+    Args:
+        indices: One row per varied value with a ``parameter`` column and the index columns.
+        ax: Axes to draw on; a new figure if None.
+        title: Title (should name the sweep and the metric).
+
+    Returns:
+        The axes.
+    """
+    height = 1.9 + 0.5 * max(len(indices), 1)
+    ax = _axes(ax, (8.5, height))
+    if "ST" in indices:
+        pairs = [("ST", "ST_conf", "total order (ST)", "#1f4e9c"),
+                 ("S1", "S1_conf", "first order (S1)", "#85c1e9")]
+        unit = "Sobol' index (share of output variance)"
+        order = indices.sort_values("ST", ascending=True)
+    else:
+        pairs = [("mu_star", "mu_star_conf", "mu* (mean absolute effect)", "#1f4e9c"),
+                 ("sigma", "", "sigma (spread of effects)", "#85c1e9")]
+        unit = "elementary effect (metric units per factor range)"
+        order = indices.sort_values("mu_star", ascending=True)
+    y = np.arange(len(order))
+    width = 0.38
+    for j, (col, conf, text, colour) in enumerate(pairs):
+        values = order[col].to_numpy(dtype=float)
+        err = order[conf].to_numpy(dtype=float) if conf and conf in order else None
+        ax.barh(y + (0.5 - j) * width, values, height=width, color=colour, label=text,
+                xerr=err, error_kw={"capsize": 2, "linewidth": 0.8})
+    ax.set_yticks(y, [str(f) for f in order["parameter"]], fontsize="small")
+    ax.axvline(0.0, color="black", linewidth=0.6)
+    ax.set_xlabel(unit)
+    ax.set_ylabel("varied value")
+    ax.set_title(title or "Sensitivity indices")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def _figure_legend(fig: Figure, ax: Axes, title: str) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+                   title=title, title_fontsize="small", fontsize="small")
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def save_comparison_plots(comparison: Comparison, directory: Path) -> list[Path]:
+    """Draw and save the figures of a comparison.
+
+    ``fan_<scenario>.png`` (economic and security fan charts of each scenario),
+    ``diff_<scenario>.png`` (differences to the first scenario, for each other one) and
+    ``states_economic.png``, ``states_security.png`` (small multiples by state).
+
+    Args:
+        comparison: The comparison.
+        directory: Folder to write to.
+
+    Returns:
+        Paths written.
+    """
+    from influence_sim.analysis.comparison import slug
+
+    written = []
+    for side in comparison.sides:
+        fig = Figure(figsize=(12, 4.6), layout="constrained")
+        left, right = fig.subplots(1, 2)
+        for ax, domain in ((left, "economic"), (right, "security")):
+            plot_fan(side.regional, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}",
+                     legend=False)
+        _figure_legend(fig, left, FAN_LEGEND)
+        what = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
+        fig.suptitle(f"{side.name}: regional shares ({what})")
+        written.append(_save(fig, directory / f"fan_{slug(side.name)}.png"))
+    base = comparison.names[0]
+    for side in comparison.sides[1:]:
+        sel = comparison.differences[comparison.differences["scenario"] == side.name]
+        fig = Figure(figsize=(12, 4.6), layout="constrained")
+        left, right = fig.subplots(1, 2)
+        for ax, domain in ((left, "economic"), (right, "security")):
+            plot_difference(sel, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}",
+                            legend=False)
+        _figure_legend(fig, left, difference_legend(comparison.pairing[side.name].paired))
+        fig.suptitle(f"{side.name} minus {base}: regional shares")
+        written.append(_save(fig, directory / f"diff_{slug(side.name)}.png"))
+    for domain in ("economic", "security"):
+        fig = figure_states({s.name: s.timeseries for s in comparison.sides}, domain)
+        written.append(_save(fig, directory / f"states_{domain}.png"))
+    return written
+
+
+__all__ = [
+    "LINESTYLES",
+    "figure_states",
+    "plot_difference",
+    "plot_fan",
+    "plot_indices",
+    "plot_state_lines",
+    "plot_waterfall",
+    "save_comparison_plots",
+]

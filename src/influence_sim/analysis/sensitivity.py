@@ -1,0 +1,191 @@
+"""Sensitivity indices of a sweep: which assumptions drive a result.
+
+:func:`analyze` reads a sweep folder (:func:`influence_sim.sweep.load_sweep`), checks that its
+design fits the method asked for, and computes with SALib
+
+* ``sobol``: first-order (``S1``) and total-order (``ST``) Sobol' indices with their 95%
+  bootstrap confidence half-widths (``S1_conf``, ``ST_conf``), from a Saltelli design;
+* ``morris``: the mean absolute elementary effect ``mu_star`` with its 95% confidence
+  half-width, the mean ``mu`` and the spread ``sigma``, from Morris trajectories (effects per
+  whole range of each varied value).
+
+The metric is averaged over each design point's replicates first. Indices, a bar chart and a
+CSV are what ``influence-sim analyze`` writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+METHODS: tuple[str, ...] = ("sobol", "morris")
+"""Methods :func:`analyze` knows."""
+
+DEFAULT_METRIC = "final.security_share.region.china"
+"""Metric analysed when none is named: China's final regional security share."""
+
+_NEEDS = {
+    "sobol": "a 'sobol' design (Saltelli sampling: design: {kind: sobol, base: N})",
+    "morris": "a 'morris' design (trajectories: design: {kind: morris, trajectories: N})",
+}
+
+
+class SensitivityError(ValueError):
+    """A sweep or metric that does not fit the analysis; the message says why and what to do."""
+
+
+@dataclass
+class SensitivityResult:
+    """Sensitivity indices of one metric of a sweep.
+
+    Attributes:
+        sweep: Name of the sweep.
+        folder: The sweep folder.
+        method: ``sobol`` or ``morris``.
+        metric: The metric analysed (a column of the sweep's runs).
+        indices: One row per varied value (``parameter``) with the index columns.
+        notes: Remarks for the user.
+    """
+
+    sweep: str
+    folder: str
+    method: str
+    metric: str
+    indices: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Bar chart of the indices, largest first (see :func:`plots.plot_indices`)."""
+        from influence_sim.analysis.plots import plot_indices
+
+        what = "Sobol' indices" if self.method == "sobol" else "Morris elementary effects"
+        return plot_indices(self.indices, ax=ax, title=f"{self.sweep}: {what}\nof {self.metric}")
+
+    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+        """Write ``sensitivity_<method>_<metric>.csv`` and, with ``plots``, the ``.png``.
+
+        Args:
+            directory: Output folder (created if missing).
+            plots: Whether to draw the bar chart.
+
+        Returns:
+            Paths written.
+        """
+        from influence_sim.analysis.comparison import slug
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"sensitivity_{self.method}_{slug(self.metric)}"
+        table = self.indices.assign(metric=self.metric, method=self.method)
+        path = out / f"{stem}.csv"
+        table.to_csv(path, index=False, float_format="%.6g")
+        written = [path]
+        if plots:
+            ax = self.plot()
+            figure = ax.get_figure(root=True)
+            assert figure is not None
+            path = out / f"{stem}.png"
+            figure.savefig(path, dpi=110)
+            written.append(path)
+        return written
+
+
+def _suggest(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    if close:
+        return f"did you mean {', '.join(repr(c) for c in close)}?"
+    return f"the sweep has {len(names)} metrics, e.g. {', '.join(names[:4])}"
+
+
+def analyze(
+    sweep_dir: str | os.PathLike[str], method: str = "sobol", metric: str | None = None
+) -> SensitivityResult:
+    """Sensitivity indices of a sweep's metric.
+
+    Args:
+        sweep_dir: Folder written by ``influence-sim sweep``.
+        method: ``sobol`` or ``morris``; the sweep's design must be of the same kind.
+        metric: A summary metric of the sweep's runs (e.g.
+            ``final.security_share.region.china``); default :data:`DEFAULT_METRIC`, or the
+            first metric the sweep kept.
+
+    Returns:
+        The indices.
+
+    Raises:
+        SensitivityError: If the folder is not a sweep, its design does not fit the method,
+            the metric is unknown, not numeric or undefined in some runs, or some design
+            points have no successful run.
+    """
+    from influence_sim.sweep import load_sweep
+
+    if method not in METHODS:
+        raise SensitivityError(f"unknown method '{method}' (expected one of "
+                               f"{', '.join(METHODS)})")
+    try:
+        data = load_sweep(sweep_dir)
+    except FileNotFoundError:
+        raise SensitivityError(f"{sweep_dir}: not a sweep folder (no manifest.json); run "
+                               "'influence-sim sweep SWEEPFILE --out DIR' first") from None
+    manifest: dict[str, Any] = data.manifest
+    name = str(manifest.get("name") or Path(sweep_dir).name)
+    kind = str(manifest.get("design", {}).get("kind"))
+    if kind != method:
+        raise SensitivityError(
+            f"{sweep_dir}: sweep '{name}' has a '{kind}' design, but {method} indices need "
+            f"{_NEEDS[method]}; run a sweep with that design, or use --method {kind}"
+            if kind in METHODS else
+            f"{sweep_dir}: sweep '{name}' has a '{kind}' design, but {method} indices need "
+            f"{_NEEDS[method]}; a design of kind '{kind}' supports comparisons, not "
+            "sensitivity indices"
+        )
+    runs = data.runs
+    if runs.empty:
+        raise SensitivityError(f"{sweep_dir}: the sweep has no finished runs yet")
+    metrics = data.metrics
+    numeric = [m for m in metrics if pd.api.types.is_numeric_dtype(runs[m])]
+    if metric is None:
+        metric = DEFAULT_METRIC if DEFAULT_METRIC in numeric else (numeric[0] if numeric else "")
+        if not metric:
+            raise SensitivityError(f"{sweep_dir}: the sweep kept no numeric metric")
+    if metric not in metrics:
+        raise SensitivityError(f"{sweep_dir}: no metric '{metric}' in the sweep; "
+                               f"{_suggest(metric, metrics)}")
+    if metric not in numeric:
+        raise SensitivityError(f"{sweep_dir}: metric '{metric}' is not numeric (it holds "
+                               "names); pick a numeric metric, e.g. a share")
+    ok = runs[runs["status"] == "ok"]
+    undefined = int(ok[metric].isna().sum())
+    if undefined:
+        raise SensitivityError(
+            f"{sweep_dir}: metric '{metric}' is undefined (NaN) in {undefined} of {len(ok)} "
+            "runs (for a crossing year: the event never happens before the end); pick a "
+            "metric defined in every run"
+        )
+    notes = []
+    if not data.complete:
+        notes.append(f"{sweep_dir}: the sweep has not finished")
+    if len(ok) < len(runs):
+        notes.append(f"{len(runs) - len(ok)} failed runs left out")
+    values = ok[metric].to_numpy(dtype=float)
+    if values.size and np.ptp(values) == 0.0:
+        notes.append(f"metric '{metric}' has the same value in every run: its indices are "
+                     "undefined")
+    try:
+        indices = data.sensitivity(metric)
+    except ValueError as exc:
+        raise SensitivityError(f"{sweep_dir}: {exc}") from None
+    return SensitivityResult(name, os.fspath(sweep_dir), method, metric,
+                             indices.reset_index(drop=True), notes)
+
+
+__all__ = ["DEFAULT_METRIC", "METHODS", "SensitivityError", "SensitivityResult", "analyze"]

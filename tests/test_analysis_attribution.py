@@ -1,0 +1,127 @@
+"""Mechanism attribution: knockouts with common random numbers, and a waterfall that adds up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from influence_sim.analysis import MECHANISMS, attribute, compare
+from influence_sim.analysis.attribution import _simulate, describe, without_shocks
+from influence_sim.engine import replicate_seeds
+from influence_sim.paths import resolve
+from influence_sim.scenario import load_scenario
+from influence_sim.timeline import Operation, Timeline, Trigger
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
+
+
+@pytest.fixture(scope="module")
+def takeover():
+    return attribute(TAKEOVER, seed=5, replicates=3)
+
+
+@pytest.fixture(scope="module")
+def versus():
+    return attribute(TAKEOVER, BASELINE, seed=5, replicates=3)
+
+
+def _components(result, first, last):
+    pr = result.per_replicate
+    wide = pr.pivot_table(index=["replicate", "state", "domain", "power"],
+                          columns="component", values="value")
+    steps = [*result.mechanisms, "remainder"]
+    return wide, wide[first], wide[steps].sum(axis=1), wide[last]
+
+
+def test_start_effects_and_remainder_add_up_to_the_end(takeover):
+    _, start, change, end = _components(takeover, "start", "end")
+    np.testing.assert_allclose(start + change, end, atol=1e-12)
+    assert set(takeover.mechanisms) == set(MECHANISMS)
+    steps = takeover.steps("region", "security", "china")
+    assert list(steps["component"]) == ["start", *MECHANISMS, "remainder", "end"]
+    levels = steps[steps["kind"] == "level"]["value"].to_numpy()
+    assert levels[0] + steps[steps["kind"] == "step"]["value"].sum() == pytest.approx(levels[1])
+
+
+def test_effects_of_a_run_are_full_minus_knockout(takeover):
+    """The shocks effect of the takeover is the takeover run minus the same run unshocked."""
+    scenario = load_scenario(TAKEOVER)
+    seeds = replicate_seeds(5, 3)
+    full = _simulate(scenario, seeds, None)
+    off = _simulate(scenario, seeds, MECHANISMS["shocks"])
+    s = scenario.dims.states.index("tajikistan")
+    expected = full.share[-1, :, s, 1, 1] - off.share[-1, :, s, 1, 1]  # russia, security
+    pr = takeover.per_replicate
+    got = pr[(pr["component"] == "shocks") & (pr["state"] == "tajikistan")
+             & (pr["power"] == "russia") & (pr["domain"] == "security")]
+    np.testing.assert_allclose(got.sort_values("replicate")["value"], expected, atol=1e-12)
+    assert expected.mean() > 0.01  # the takeover pushes Tajikistan towards Russia
+
+
+def test_switched_off_runs_start_at_rest():
+    """With offers off (in the runs and the reference fit) the baseline does not move at all."""
+    scenario = load_scenario(BASELINE)
+    out = _simulate(scenario, replicate_seeds(1, 2), MECHANISMS["offers"])
+    np.testing.assert_allclose(out.share[-1], out.share[0], atol=1e-9)
+    # while the full baseline drifts (capacity trends act through the offers)
+    full = _simulate(scenario, replicate_seeds(1, 2), None)
+    assert np.abs(full.share[-1] - full.share[0]).max() > 0.005
+
+
+def test_a_scenario_without_shocks_has_no_shock_effect():
+    result = attribute(BASELINE, seed=1, replicates=2, mechanisms=["shocks", "threat"])
+    t = result.table
+    steps = t[t["component"].isin(["shocks", "threat"])]
+    assert steps["mean"].abs().max() < 1e-9
+    assert result.mechanisms == ["shocks", "threat"]
+
+
+def test_difference_attribution_matches_the_paired_comparison(versus):
+    """baseline + effects + remainder = scenario, and scenario - baseline is compare's delta."""
+    _, base, change, scen = _components(versus, "baseline", "scenario")
+    np.testing.assert_allclose(base + change, scen, atol=1e-12)
+    comparison = compare(BASELINE, TAKEOVER, seed=5, replicates=3)
+    m = comparison.metrics
+    sel = m[(m["metric"] == "final_share_security") & (m["state"] == "tajikistan")
+            & (m["power"] == "russia")]
+    a = sel[sel["scenario"] == "baseline"].sort_values("replicate")["value"].to_numpy()
+    b = sel[sel["scenario"] == "afghan_takeover"].sort_values("replicate")["value"].to_numpy()
+    steps = versus.steps("tajikistan", "security", "russia")
+    levels = steps[steps["kind"] == "level"]["value"].to_numpy()
+    assert levels[1] - levels[0] == pytest.approx(np.mean(b - a), abs=1e-12)
+
+
+def test_without_shocks_drops_named_shocks_and_keeps_dated_data():
+    from influence_sim.initial import default_dims
+
+    target = resolve("afghanistan.instability", default_dims())[0]
+    one, yes = np.array([0.9]), np.array([True])
+    timeline = Timeline()
+    for step, name in ((1, "seeds/memberships.csv: x"), (2, "takeover"), (3, "takeover (decay)"),
+                       (4, "other")):
+        timeline.add(Operation(step, target, "set", one, yes, name=name))
+    timeline.add_trigger(Trigger("pushback", lambda s, p: yes, 0, 5, yes, []))
+    kept = without_shocks(timeline, ["takeover", "pushback"])
+    names = [op.name for ops in kept.operations.values() for op in ops]
+    assert names == ["seeds/memberships.csv: x", "other"]
+    assert kept.triggers == []
+
+
+def test_unknown_mechanism_and_other_cast_are_errors():
+    with pytest.raises(ValueError, match="unknown mechanism"):
+        attribute(BASELINE, mechanisms=["gravity"], replicates=1)
+
+
+def test_save_and_describe(takeover, tmp_path):
+    written = {p.name for p in takeover.save(tmp_path)}
+    assert {"attribution.csv", "attribution_replicates.csv", "waterfall_security_china.png",
+            "waterfall_economic_russia.png"} <= written
+    assert (tmp_path / "waterfall_security_china.png").read_bytes()[:4] == b"\x89PNG"
+    text = describe(takeover, "region", "security", "china")
+    assert "remainder" in text and "offers" in text
+    with pytest.raises(KeyError):
+        takeover.steps("atlantis", "security", "china")

@@ -1,0 +1,92 @@
+"""The compare, attribute and dashboard subcommands of influence-sim."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from influence_sim.analysis.cli import dashboard_command
+from influence_sim.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
+TAKEOVER = str(ROOT / "scenarios" / "afghan_takeover.yaml")
+
+
+def test_subcommands_are_registered(capsys):
+    for command in ("compare", "analyze", "attribute", "dashboard"):
+        try:
+            main([command, "--help"])
+        except SystemExit as exc:
+            assert exc.code == 0
+        assert f"usage: influence-sim {command}" in capsys.readouterr().out
+    assert build_parser() is not None
+
+
+def test_compare_writes_the_headline_table_and_plots(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", BASELINE, TAKEOVER, "--out", str(out), "--replicates", "2",
+                 "--seed", "4"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "afghan_takeover vs baseline: paired on 2 replicates" in text
+    assert "security share, russia" in text
+    head = pd.read_csv(out / "headline.csv")
+    assert set(head["scenario"]) == {"baseline", "afghan_takeover"}
+    pngs = {p.name: p.read_bytes() for p in out.glob("*.png")}
+    assert set(pngs) == {"fan_baseline.png", "fan_afghan_takeover.png",
+                         "diff_afghan_takeover.png", "states_economic.png",
+                         "states_security.png"}
+    assert all(data[:4] == b"\x89PNG" for data in pngs.values())
+    # a second run into the same folder needs --force
+    assert main(["compare", BASELINE, TAKEOVER, "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_compare_input_errors_are_one_line(tmp_path, capsys):
+    assert main(["compare", BASELINE, str(tmp_path / "nothing"), "--out",
+                 str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no such file or folder" in err
+    assert main(["compare", BASELINE, "--out", str(tmp_path / "o")]) == 2
+    assert "at least two inputs" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntime: {start: 2021-01-01, end: 2020-01-01, step: quarter}\n")
+    assert main(["compare", BASELINE, str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "bad.yaml:" in capsys.readouterr().err
+
+
+def test_compare_warns_when_run_folders_do_not_pair(tmp_path, capsys):
+    for name, scenario, seed in (("a", BASELINE, "1"), ("b", TAKEOVER, "2")):
+        assert main(["run", scenario, "--out", str(tmp_path / name), "--replicates", "2",
+                     "--seed", seed, "--no-plots"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                 str(tmp_path / "c"), "--no-plots"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: 'afghan_takeover' is compared with 'baseline' unpaired" in captured.err
+    assert not list((tmp_path / "c").glob("*.png"))
+
+
+def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
+    out = tmp_path / "why"
+    code = main(["attribute", TAKEOVER, "--baseline", BASELINE, "--replicates", "2",
+                 "--state", "tajikistan", "--power", "russia", "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "afghan_takeover vs baseline: russia security share in tajikistan" in text
+    assert "remainder" in text and "not additive" in text
+    assert (out / "waterfall_security_russia.png").is_file()
+    assert main(["attribute", TAKEOVER, "--mechanisms", "gravity", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "unknown mechanism" in capsys.readouterr().err
+
+
+def test_dashboard_command_runs_solara_on_the_page():
+    command = dashboard_command(9001, "127.0.0.1", False)
+    assert command[:4] == [sys.executable, "-m", "solara", "run"]
+    assert "influence_sim.dashboard" in command
+    assert command[command.index("--port") + 1] == "9001"
+    assert "--no-open" in command

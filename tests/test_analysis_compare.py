@@ -1,0 +1,226 @@
+"""Paired comparisons: seeds, pairing, headline metrics, deltas and bands, files and plots."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from influence_sim.analysis import compare, replicate_metrics
+from influence_sim.analysis.comparison import HEADLINE_COLUMNS, CompareWarning
+from influence_sim.analysis.metrics import decimal_year
+from influence_sim.analysis.runset import RunSet, SourceError, from_results, from_run_folder
+from influence_sim.analysis.stats import (
+    cross_differences,
+    difference_of_fractions,
+    fraction_interval,
+    paired_differences,
+    quantiles,
+)
+from influence_sim.api import run
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare(BASELINE, TAKEOVER, replicates=4)
+
+
+def _row(table: pd.DataFrame, metric: str, state: str, power: str, scenario: str) -> pd.Series:
+    sel = table[(table["metric"] == metric) & (table["state"] == state)
+                & (table["power"] == power) & (table["scenario"] == scenario)]
+    assert len(sel) == 1, (metric, state, power, scenario)
+    return sel.iloc[0]
+
+
+def test_scenario_files_run_with_common_seeds_and_pair(comparison):
+    """Both scenario files use the first scenario's seed and the same replicate seeds."""
+    base, takeover = comparison.sides
+    assert comparison.seed == 2021 and comparison.replicates == 4
+    assert base.seeds == takeover.seeds and len(base.seeds) == 4
+    assert comparison.pairing["afghan_takeover"].paired
+    assert comparison.pairing["afghan_takeover"].replicates == [0, 1, 2, 3]
+    assert list(comparison.headline.columns) == list(HEADLINE_COLUMNS)
+
+
+def test_reference_has_zero_deltas_and_metrics_cover_states_and_region(comparison):
+    head = comparison.headline
+    ref = head[head["scenario"] == "baseline"]
+    assert (ref[["delta_median", "delta_p5", "delta_p95"]] == 0).all().all()
+    states = set(head["state"])
+    assert {"kazakhstan", "tajikistan", "region"} <= states
+    assert set(head["metric"]) == {
+        "final_share_economic", "final_share_security", "final_guarantor",
+        "guarantor_changes", "china_passes_russia_trade_year",
+        "china_passes_russia_security_year", "final_trust",
+    }
+
+
+def test_paired_delta_is_the_median_of_per_replicate_differences(comparison):
+    """delta_* summarise the replicate-by-replicate differences, not differences of medians."""
+    m = comparison.metrics
+    sel = m[(m["metric"] == "final_share_security") & (m["state"] == "tajikistan")
+            & (m["power"] == "russia")]
+    a = sel[sel["scenario"] == "baseline"].set_index("replicate")["value"].sort_index()
+    b = sel[sel["scenario"] == "afghan_takeover"].set_index("replicate")["value"].sort_index()
+    diffs = (b - a).to_numpy()
+    row = _row(comparison.headline, "final_share_security", "tajikistan", "russia",
+               "afghan_takeover")
+    assert row["delta_median"] == pytest.approx(np.median(diffs))
+    assert row["delta_p5"] == pytest.approx(np.quantile(diffs, 0.05))
+    assert row["delta_p95"] == pytest.approx(np.quantile(diffs, 0.95))
+    assert row["median"] == pytest.approx(np.median(b))
+    # the takeover raises Russia's security share in Tajikistan (longest Afghan border)
+    assert row["delta_p5"] > 0.01
+
+
+def test_headline_metrics_of_the_baseline(comparison):
+    head = comparison.headline
+    # China's trade exceeds Russia's from the start; its security share never passes Russia's
+    row = _row(head, "china_passes_russia_trade_year", "region", "china", "baseline")
+    assert row["median"] == pytest.approx(2021.0)
+    row = _row(head, "china_passes_russia_security_year", "region", "china", "baseline")
+    assert np.isinf(row["median"])
+    row = _row(head, "final_guarantor", "tajikistan", "russia", "baseline")
+    assert row["statistic"] == "fraction" and row["median"] == 1.0
+    row = _row(head, "guarantor_changes", "kazakhstan", "", "baseline")
+    assert row["median"] == 0.0
+    row = _row(head, "final_trust", "region", "", "baseline")
+    assert 0.8 < row["median"] <= 1.0
+
+
+def test_crossing_year_and_guarantor_changes_from_synthetic_runs():
+    """China passes Russia on 2023-07-01 in one replicate and never in the other."""
+    dates = ["2022-01-01", "2023-01-01", "2023-07-01", "2024-01-01"]
+    rows = []
+    for rep, china in ((0, [0.1, 0.2, 0.4, 0.5]), (1, [0.1, 0.1, 0.1, 0.1])):
+        for step, (day, c) in enumerate(zip(dates, china, strict=True)):
+            for power, share in (("china", c), ("russia", 0.3), ("rest_of_world", 0.7 - c)):
+                for domain in ("economic", "security"):
+                    rows.append({"replicate": rep, "step": step, "date": day,
+                                 "state": "tajikistan", "power": power, "domain": domain,
+                                 "share": share, "volume_usd_bn": share * 10})
+    ts = pd.DataFrame(rows)
+    regional = ts.drop(columns=["state"])
+    states = ts[(ts["domain"] == "security") & (ts["power"] != "rest_of_world")]
+    top = states.loc[states.groupby(["replicate", "step"])["share"].idxmax()]
+    states = top[["replicate", "step", "date", "state"]].assign(
+        security_guarantor=top["power"].to_numpy())
+    relations = pd.DataFrame({"replicate": [0, 1], "step": 3, "date": dates[-1],
+                              "trust": [0.5, 0.9]})
+    runs = RunSet("synthetic", "results", ts, regional, states, relations)
+    m = replicate_metrics(runs)
+    year = m[(m["metric"] == "china_passes_russia_security_year") & (m["state"] == "tajikistan")]
+    values = year.set_index("replicate")["value"]
+    assert values[0] == pytest.approx(decimal_year(pd.Index(["2023-07-01"]))[0])
+    assert np.isinf(values[1])
+    changes = m[m["metric"] == "guarantor_changes"].set_index("replicate")["value"]
+    assert changes[0] == 1 and changes[1] == 0
+
+
+def test_statistics_helpers():
+    assert quantiles(np.array([1.0, 2.0, 3.0])) == pytest.approx((2.0, 1.1, 2.9))
+    median, lo, hi = quantiles(np.array([2025.0, np.inf, np.inf]))
+    assert np.isinf(median) and lo == 2025.0
+    assert paired_differences(np.array([np.inf, 1.0]), np.array([np.inf, 3.0])).tolist() == [
+        0.0, 2.0]
+    assert cross_differences(np.array([0.0, 1.0]), np.array([5.0])).tolist() == [5.0, 4.0]
+    mean, lo, hi = fraction_interval(np.array([1.0, 1.0, 0.0, 0.0]))
+    assert mean == 0.5 and 0.0 <= lo < 0.5 < hi <= 1.0
+    diff, lo, hi = difference_of_fractions(np.ones(5), np.zeros(5), paired=True)
+    assert diff == -1.0 and lo == hi == -1.0
+
+
+def test_run_folder_pairs_with_a_scenario_file_run_on_its_seed(tmp_path):
+    """A scenario compared with a run folder is run with the folder's seed and replicates."""
+    results = run(BASELINE, seed=11, replicates=3)
+    results.save(tmp_path / "base", plots=False)
+    folder = from_run_folder(tmp_path / "base")
+    # the CSV round trip gives the same metrics as the in-memory run
+    a = replicate_metrics(folder).sort_values(["metric", "state", "power", "replicate"])
+    b = replicate_metrics(from_results(results)).sort_values(
+        ["metric", "state", "power", "replicate"])
+    np.testing.assert_allclose(a["value"].to_numpy(), b["value"].to_numpy(), rtol=1e-8)
+    out = compare(tmp_path / "base", TAKEOVER)
+    assert out.seed == 11 and out.replicates == 3
+    assert out.pairing["afghan_takeover"].paired
+    assert any("seed of 'baseline'" in n for n in out.notes)
+
+
+def test_run_folders_with_other_seeds_are_compared_unpaired_with_a_warning(tmp_path):
+    run(BASELINE, seed=1, replicates=3).save(tmp_path / "a", plots=False)
+    run(TAKEOVER, seed=2, replicates=3).save(tmp_path / "b", plots=False)
+    with pytest.warns(CompareWarning, match="seeds differ"):
+        out = compare(tmp_path / "a", tmp_path / "b")
+    assert not out.pairing["afghan_takeover"].paired
+    assert any(n.startswith("warning:") for n in out.notes)
+    row = _row(out.headline, "final_share_security", "tajikistan", "russia", "afghan_takeover")
+    assert not row["paired"]
+    # unpaired: the band of all cross differences
+    m = out.metrics
+    sel = m[(m["metric"] == "final_share_security") & (m["state"] == "tajikistan")
+            & (m["power"] == "russia")]
+    a = sel[sel["scenario"] == "baseline"]["value"].to_numpy()
+    b = sel[sel["scenario"] == "afghan_takeover"]["value"].to_numpy()
+    assert row["delta_median"] == pytest.approx(np.median(b[None, :] - a[:, None]))
+
+
+def test_common_seeds_narrow_the_band(comparison):
+    """Paired differences vary far less than the same comparison without common seeds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompareWarning)
+        other = compare(run(BASELINE, seed=1, replicates=4), run(TAKEOVER, seed=99, replicates=4))
+    key = ("final_share_economic", "uzbekistan", "china", "afghan_takeover")
+    paired = _row(comparison.headline, *key)
+    unpaired = _row(other.headline, *key)
+    assert (paired["delta_p95"] - paired["delta_p5"]) < 0.2 * (
+        unpaired["delta_p95"] - unpaired["delta_p5"])
+
+
+def test_save_writes_tables_and_json(comparison, tmp_path):
+    """(The plots are checked through the command line, tests/test_analysis_cli.py.)"""
+    written = comparison.save(tmp_path, plots=False)
+    names = {p.name for p in written}
+    assert names == {"headline.csv", "replicate_metrics.csv", "differences.csv",
+                     "comparison.json"}
+    head = pd.read_csv(tmp_path / "headline.csv")
+    assert list(head.columns) == list(HEADLINE_COLUMNS)
+    info = json.loads((tmp_path / "comparison.json").read_text())
+    assert info["reference"] == "baseline" and info["sides"][1]["paired"] is True
+
+
+def test_differences_over_time_are_paired_medians(comparison):
+    d = comparison.differences
+    sel = d[(d["power"] == "russia") & (d["domain"] == "security")].sort_values("date")
+    assert sel["paired"].all()
+    assert sel["median"].iloc[0] == pytest.approx(0.0, abs=1e-12)  # same start
+    assert (sel["p5"] <= sel["median"] + 1e-15).all()
+    assert (sel["median"] <= sel["p95"] + 1e-15).all()
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="at least two"):
+        compare(BASELINE)
+    with pytest.raises(SourceError, match="no such file"):
+        compare(BASELINE, tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="neither a run folder"):
+        compare(BASELINE, tmp_path / "empty")
+    with pytest.raises(ValueError, match="names"):
+        compare(BASELINE, TAKEOVER, names=["one"])
+
+
+def test_names_label_the_sides_and_duplicates_are_made_unique():
+    out = compare(BASELINE, BASELINE, replicates=2)
+    assert out.names == ["baseline", "baseline (2)"]
+    row = _row(out.headline, "final_share_security", "region", "china", "baseline (2)")
+    assert row["delta_median"] == 0.0 and row["delta_p95"] == 0.0
+    named = compare(BASELINE, TAKEOVER, replicates=2, names=["now", "taliban"])
+    assert named.names == ["now", "taliban"]

@@ -1,0 +1,120 @@
+"""Sensitivity indices of sweeps (SALib), the analyze command, and sweeps in comparisons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from influence_sim.analysis import SensitivityError, analyze, compare
+from influence_sim.cli import main
+from influence_sim.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
+
+DESIGNS = {
+    "sobol": "kind: sobol\n  base: 8\n  second_order: false",
+    "morris": "kind: morris\n  trajectories: 6\n  levels: 4",
+    "lhs": "kind: lhs\n  points: 8",
+}
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    """Tiny sweeps of each design over two parameters of the takeover scenario."""
+    root = tmp_path_factory.mktemp("sweeps")
+    out = {}
+    for kind, design in DESIGNS.items():
+        path = root / f"{kind}.yaml"
+        path.write_text(
+            f"name: tiny_{kind}\nscenario: {TAKEOVER}\nseed: 3\nreplicates: 1\n"
+            "common_random_numbers: true\nvary:\n"
+            "  parameters.presence_weight: {low: 0.5, high: 3.0}\n"
+            "  parameters.coordination: {low: 0.0, high: 1.0}\n"
+            f"design:\n  {design}\nkeep:\n  final: all\n  timeseries:\n    every: 8\n"
+            "    states: true\n"
+        )
+        run_sweep(path, root / kind, workers=1)
+        out[kind] = root / kind
+    return out
+
+
+def test_sobol_indices_with_confidence_intervals(sweeps, tmp_path):
+    result = analyze(sweeps["sobol"], "sobol", "final.security_share.tajikistan.russia")
+    idx = result.indices
+    assert list(idx["parameter"]) == ["parameters.presence_weight", "parameters.coordination"]
+    for column in ("S1", "S1_conf", "ST", "ST_conf"):
+        assert np.isfinite(idx[column]).all()
+    # presence (weighted by the takeover's threat) drives Russia's share in Tajikistan
+    st = idx.set_index("parameter")["ST"]
+    assert st["parameters.presence_weight"] > st["parameters.coordination"]
+    written = {p.name for p in result.save(tmp_path)}
+    assert written == {f"sensitivity_sobol_final.security_share.tajikistan.russia.{e}"
+                       for e in ("csv", "png")}
+
+
+def test_morris_mu_star_and_sigma(sweeps):
+    result = analyze(sweeps["morris"], "morris", "final.security_share.tajikistan.russia")
+    idx = result.indices.set_index("parameter")
+    assert {"mu_star", "mu_star_conf", "sigma"} <= set(idx.columns)
+    assert (idx["mu_star"] >= 0).all()
+    assert idx.loc["parameters.presence_weight", "mu_star"] > idx.loc[
+        "parameters.coordination", "mu_star"]
+
+
+def test_default_metric_is_chinas_regional_security_share(sweeps):
+    assert analyze(sweeps["sobol"]).metric == "final.security_share.region.china"
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "match"),
+    [
+        ("morris", "sobol", "has a 'morris' design, but sobol indices need a 'sobol' design"),
+        ("lhs", "morris", "supports comparisons, not sensitivity indices"),
+        ("sobol", "fast", "unknown method"),
+    ],
+)
+def test_design_that_does_not_fit_the_method_is_a_clear_error(sweeps, kind, method, match):
+    with pytest.raises(SensitivityError, match=match):
+        analyze(sweeps[kind], method)
+
+
+def test_bad_metrics_are_clear_errors(sweeps, tmp_path):
+    with pytest.raises(SensitivityError, match=r"did you mean 'final\.security_share\.region"):
+        analyze(sweeps["sobol"], "sobol", "final.security_share.regoin.china")
+    with pytest.raises(SensitivityError, match="not numeric"):
+        analyze(sweeps["sobol"], "sobol", "final.security_guarantor.tajikistan")
+    with pytest.raises(SensitivityError, match="undefined"):
+        analyze(sweeps["sobol"], "sobol", "china_passes_russia_security_year")
+    with pytest.raises(SensitivityError, match="not a sweep folder"):
+        analyze(tmp_path, "sobol")
+
+
+def test_analyze_command(sweeps, tmp_path, capsys):
+    assert main(["analyze", str(sweeps["morris"]), "--method", "morris",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Morris elementary effects" in out and "mu_star" in out
+    assert (tmp_path / "sensitivity_morris_final.security_share.region.china.png").is_file()
+    assert main(["analyze", str(sweeps["lhs"]), "--method", "sobol"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "'lhs' design" in err and "Traceback" not in err
+
+
+def test_a_sweep_is_an_unpaired_side_of_a_comparison(sweeps):
+    out = compare(TAKEOVER, sweeps["lhs"], replicates=2)
+    pair = out.pairing["tiny_lhs"]
+    assert not pair.paired and "sweep" in pair.reason
+    sweep = out.side("tiny_lhs")
+    assert sweep.kind == "sweep" and sweep.n_replicates == 8
+    head = out.headline
+    row = head[(head["metric"] == "final_share_security") & (head["state"] == "region")
+               & (head["power"] == "china") & (head["scenario"] == "tiny_lhs")].iloc[0]
+    values = sweep.metrics
+    sel = values[(values["metric"] == "final_share_security") & (values["state"] == "region")
+                 & (values["power"] == "china")]["value"]
+    assert row["median"] == pytest.approx(np.median(sel)) and row["n"] == 8
+    assert not row["paired"]
+    assert {"final_guarantor", "guarantor_changes", "final_trust"} <= set(head["metric"])
