@@ -1,0 +1,293 @@
+"""The ``calibrate`` and ``report`` subcommands of ``influence-sim``.
+
+* ``calibrate SCENARIO --targets FILE --params P1,P2,... --out DIR [--seed N]
+  [--replicates N] [--design N] [--starts N] [--max-iterations N] [--profile-points N]
+  [--threshold X] [--quiet] [--force]``
+* ``report SCENARIO_OR_RUN --targets FILE [--out DIR] [--seed N] [--replicates N]``
+
+Both print problems with their input as ``error: FILE:LINE...: message (expected ...)`` lines
+and exit 2; ``report`` exits 0 whatever the pass or fail of the targets (it is a report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _whole(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _problems(problems: Sequence[Any]) -> int:
+    for problem in problems:
+        _error(problem.format() if hasattr(problem, "format") else str(problem))
+    return EXIT_USAGE
+
+
+def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # type: ignore[type-arg]
+    """Add ``calibrate`` and ``report`` to the command line.
+
+    Args:
+        subparsers: The ``influence-sim`` subparsers.
+
+    Returns:
+        Handler of each subcommand by name.
+    """
+    cal = subparsers.add_parser(
+        "calibrate",
+        help="fit parameters of a scenario to target figures",
+        description=(
+            "Find the parameter values that bring a scenario's runs closest to the targets "
+            "(weighted loss over replicates with common random numbers; Latin hypercube, then "
+            "L-BFGS-B from the best points). Writes fit.json, parameters.yaml (a scenario to "
+            "extend), targets.png and profiles.png."
+        ),
+    )
+    cal.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    cal.add_argument("--targets", required=True, metavar="FILE", help="targets file (CSV)")
+    cal.add_argument(
+        "--params",
+        required=True,
+        metavar="P1,P2,...",
+        help="parameters to fit: names (offer_sensitivity) or paths (powers.china.doctrine), "
+        "each optionally with a range NAME=LOW:HIGH",
+    )
+    cal.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    cal.add_argument("--seed", type=_whole(0), help="root seed (default: the scenario's, or 0)")
+    cal.add_argument(
+        "--replicates", type=_whole(1), help="replicates per candidate (default: the scenario's)"
+    )
+    cal.add_argument("--design", type=_whole(1), default=64, help="Latin hypercube points (64)")
+    cal.add_argument("--starts", type=_whole(1), default=4, help="local searches (4)")
+    cal.add_argument(
+        "--max-iterations", type=_whole(1), default=40, help="iterations per local search (40)"
+    )
+    cal.add_argument(
+        "--profile-points", type=_whole(3), default=25, help="grid points per profile (25)"
+    )
+    cal.add_argument(
+        "--threshold",
+        type=_positive_float,
+        default=1.0,
+        help="loss above the minimum that still fits as well, for identifiability (1.0)",
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+
+    rep = subparsers.add_parser(
+        "report",
+        help="compare a scenario or a saved run with target figures",
+        description=(
+            "Print model against target for every target with PASS or FAIL by tolerance. "
+            "SCENARIO_OR_RUN is a scenario file (run with its seed and replicates) or a folder "
+            "written by 'influence-sim run'. Exits 0 whatever passes or fails."
+        ),
+    )
+    rep.add_argument("source", metavar="SCENARIO_OR_RUN", help="scenario file or run folder")
+    rep.add_argument("--targets", required=True, metavar="FILE", help="targets file (CSV)")
+    rep.add_argument("--out", metavar="DIR", help="write report.png and report.json here")
+    rep.add_argument("--seed", type=_whole(0), help="root seed for a scenario (default: its own)")
+    rep.add_argument(
+        "--replicates", type=_whole(1), help="replicates for a scenario (default: its own)"
+    )
+    return {"calibrate": command_calibrate, "report": command_report}
+
+
+def _check_out(out: Path, force: bool) -> int | None:
+    if out.exists() and not out.is_dir():
+        _error(f"{out}: output path exists and is not a folder (expected a folder)")
+        return EXIT_USAGE
+    if out.is_dir() and any(out.iterdir()) and not force:
+        _error(f"{out}: output folder is not empty (use --force to write into it)")
+        return EXIT_USAGE
+    return None
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    """Run ``influence-sim calibrate``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code: 0 on success, 1 if the files cannot be written, 2 on invalid input.
+    """
+    from influence_sim.calibration.fit import (
+        CalibrationError,
+        Settings,
+        calibrate,
+        parse_free_parameters,
+    )
+    from influence_sim.calibration.output import summary, write_outputs
+    from influence_sim.calibration.targets import TargetError, file_sha256, load_targets
+    from influence_sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return _problems(exc.problems)
+    try:
+        targets = load_targets(args.targets)
+    except TargetError as exc:
+        return _problems(exc.problems)
+    out = Path(args.out)
+    code = _check_out(out, args.force)
+    if code is not None:
+        return code
+    seed = args.seed if args.seed is not None else (scenario.seed or 0)
+    replicates = args.replicates or scenario.replicates
+    settings = Settings(
+        seed=seed,
+        replicates=replicates,
+        design_points=args.design,
+        starts=args.starts,
+        max_iterations=args.max_iterations,
+        profile_points=args.profile_points,
+        threshold=args.threshold,
+    )
+    try:
+        free = parse_free_parameters(args.params, scenario)
+        result = calibrate(
+            scenario,
+            targets,
+            free,
+            settings,
+            progress=not args.quiet,
+            targets_path=args.targets,
+            targets_sha256=file_sha256(args.targets),
+        )
+    except CalibrationError as exc:
+        _error(f"{args.scenario}: {exc}")
+        return EXIT_USAGE
+    print(summary(result))
+    try:
+        written = write_outputs(result, out)
+    except OSError as exc:
+        _error(f"{out}: cannot write results: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+    return EXIT_OK
+
+
+def command_report(args: argparse.Namespace) -> int:
+    """Run ``influence-sim report``.
+
+    Args:
+        args: Parsed arguments.
+
+    Returns:
+        Exit code: 0 whether targets pass or fail, 1 if files cannot be written, 2 on invalid
+        input.
+    """
+    from influence_sim.calibration.metrics import MetricError, RegionalSeries
+    from influence_sim.calibration.report import compare_series, format_table, save_targets_plot
+    from influence_sim.calibration.targets import TargetError, load_targets
+
+    try:
+        targets = load_targets(args.targets)
+    except TargetError as exc:
+        return _problems(exc.problems)
+    source = Path(args.source)
+    if source.is_dir():
+        regional = source / "regional.csv"
+        if not regional.is_file():
+            _error(f"{source}: no regional.csv (expected a folder written by 'influence-sim run')")
+            return EXIT_USAGE
+        if args.seed is not None or args.replicates is not None:
+            _error(f"{source}: --seed and --replicates apply to a scenario file, not a run folder")
+            return EXIT_USAGE
+        try:
+            series = RegionalSeries.from_csv(regional)
+        except (ValueError, KeyError) as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        meta = _metadata(source / "metadata.json")
+        name = str(meta.get("scenario_name", source.name))
+        heading = f"Report: run folder {source} (scenario {name}; seed {meta.get('seed')}; " \
+            f"{series.n_runs} replicates)"
+    else:
+        from influence_sim.api import run
+        from influence_sim.scenario import ScenarioError, load_scenario
+
+        try:
+            scenario = load_scenario(args.source)
+        except ScenarioError as exc:
+            return _problems(exc.problems)
+        results = run(scenario, seed=args.seed, replicates=args.replicates)
+        series = RegionalSeries.from_output(results.output)
+        name = scenario.name
+        heading = (f"Report: scenario {name} ({args.source}; seed {results.seed}; "
+                   f"{series.n_runs} replicates)")
+    try:
+        rows = compare_series(series, targets)
+    except MetricError as exc:
+        _error(f"{args.targets}: {exc}")
+        return EXIT_USAGE
+    print(heading)
+    print(f"Targets: {args.targets}; PASS when |model mean - target| <= tolerance")
+    print()
+    print(format_table(rows))
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            png = save_targets_plot(rows, out / "report.png", title=f"Model against targets: "
+                                    f"{name}")
+            table = out / "report.json"
+            table.write_text(
+                json.dumps({"source": args.source, "targets_file": args.targets,
+                            "rows": [r.as_dict() for r in rows]}, indent=2) + "\n",
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            _error(f"{out}: cannot write the report: {exc.strerror or exc}")
+            return EXIT_FAILURE
+        print()
+        print(f"Wrote {png.name}, {table.name} to {out}/")
+    return EXIT_OK
+
+
+def _metadata(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+__all__ = ["command_calibrate", "command_report", "register"]

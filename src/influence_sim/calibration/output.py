@@ -1,0 +1,200 @@
+"""Files of a calibration: ``fit.json``, ``parameters.yaml``, ``targets.png``, ``profiles.png``.
+
+``parameters.yaml`` is a complete scenario (the calibrated scenario's time section and the
+fitted parameters), so it validates on its own and another scenario can build on it with
+``extends: parameters.yaml``. ``fit.json`` holds everything else; with the same inputs and seed
+it is identical from run to run except for ``wall_time_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from matplotlib.figure import Figure
+
+from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
+from influence_sim.calibration.report import format_table, save_targets_plot
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def fit_json(result: CalibrationResult) -> str:
+    """``fit.json`` text (sorted nowhere: the order is that of :meth:`as_dict`)."""
+    return json.dumps(result.as_dict(), indent=2, allow_nan=False, default=_jsonable) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def parameters_yaml(result: CalibrationResult, name: str = "calibrated_parameters") -> str:
+    """A scenario file with the fitted values, for other scenarios to ``extends``.
+
+    Args:
+        result: The calibration.
+        name: The scenario name written.
+
+    Returns:
+        YAML text with a comment header saying where the values come from.
+    """
+    sc = result.scenario
+    time_section: dict[str, Any] = {
+        "start": sc.start.isoformat(),
+        "end": sc.end.isoformat(),
+        "step": sc.step,
+        "seed": result.settings.seed,
+        "replicates": result.settings.replicates,
+    }
+    document: dict[str, Any] = {
+        "name": name,
+        "description": (
+            f"Parameters fitted by influence-sim calibrate on scenario {sc.name} against "
+            f"{Path(result.targets_path).name if result.targets_path else 'the targets'}; "
+            "departures from the reference, fitted together with that scenario's starting "
+            "values and shocks."
+        ),
+        "time": time_section,
+        **scenario_parameters(result.fitted_values, sc),
+    }
+    passed = sum(row.result == "PASS" for row in result.rows())
+    header = [
+        "# Written by `influence-sim calibrate`; edit by calibrating again, not by hand.",
+        f"# Scenario calibrated: {sc.name} ({sc.path}; sha256 {sc.sha256[:16]})",
+        f"# Targets: {result.targets_path} (sha256 {(result.targets_sha256 or '')[:16]})",
+        f"# Loss at the fit: {result.loss:.6g}; targets passed: {passed} of {len(result.targets)}; "
+        f"seed {result.settings.seed}; replicates {result.settings.replicates}",
+        "# Identifiability (loss slice through the fit, within "
+        f"{result.settings.threshold:g} of the minimum):",
+    ]
+    for pr, value in zip(result.profiles, result.fitted, strict=True):
+        lo, hi = pr.interval
+        header.append(
+            f"#   {pr.parameter.path} = {value:.4g}: {pr.verdict}, [{lo:.4g}, {hi:.4g}] of "
+            f"[{pr.parameter.low:g}, {pr.parameter.high:g}]"
+        )
+    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=100)
+    return "\n".join(header) + "\n" + body
+
+
+def plot_profiles(result: CalibrationResult) -> Figure:
+    """One panel per parameter: the loss along its range with the others at the fit.
+
+    Args:
+        result: The calibration.
+
+    Returns:
+        The figure.
+    """
+    n = max(len(result.profiles), 1)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    level = result.loss + result.settings.threshold
+    for i, ax in enumerate(axes.flat):
+        if i >= len(result.profiles):
+            ax.set_visible(False)
+            continue
+        pr = result.profiles[i]
+        floor = max(float(np.max(pr.loss)) * 1e-9, 1e-12)
+        ax.plot(pr.grid, np.maximum(pr.loss, floor), color="#1f4e9c", marker=".", linewidth=1.5)
+        ax.axhline(level, color="#888888", linestyle="--", linewidth=1,
+                   label=f"minimum + {result.settings.threshold:g}")
+        ax.axvspan(*pr.interval, color="#1f4e9c", alpha=0.12, linewidth=0,
+                   label="within the threshold")
+        ax.axvline(float(result.fitted[i]), color="#c0392b", linewidth=1.5, label="fit")
+        for s in result.searches:
+            ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555",
+                    linestyle="none")
+        ax.set_yscale("log")
+        ax.set_xlabel(pr.parameter.path)
+        ax.set_ylabel("loss (log scale)")
+        ax.set_title(f"{pr.parameter.path}: {pr.verdict}", fontsize="small")
+        if i == 0:
+            ax.legend(fontsize="x-small", loc="best")
+    fig.suptitle(f"Loss slices through the fit ({result.scenario.name}); x: local search ends")
+    return fig
+
+
+def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write ``fit.json``, ``parameters.yaml``, ``targets.png`` and ``profiles.png``.
+
+    Args:
+        result: The calibration.
+        directory: Output folder (created if missing).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        OSError: If a file cannot be written.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        _atomic_write(out / "fit.json", fit_json(result)),
+        _atomic_write(out / "parameters.yaml", parameters_yaml(result)),
+        save_targets_plot(result.rows(), out / "targets.png",
+                          title=f"Model at the fit against the targets ({result.scenario.name})"),
+    ]
+    profiles = out / "profiles.png"
+    plot_profiles(result).savefig(profiles, dpi=100)
+    written.append(profiles)
+    return written
+
+
+def summary(result: CalibrationResult) -> str:
+    """A printed summary: fitted values with identifiability, the target table and the loss.
+
+    Args:
+        result: The calibration.
+
+    Returns:
+        Text lines.
+    """
+    lines = [
+        f"Calibrated {result.scenario.name} on {len(result.targets)} targets "
+        f"({result.settings.replicates} replicates, seed {result.settings.seed}, "
+        f"{result.evaluations} candidates, {result.evaluations * result.settings.replicates} "
+        f"runs, {result.wall_time_s:.1f} s)",
+        "",
+        "Fitted parameters (interval: loss within "
+        f"{result.settings.threshold:g} of the minimum along the parameter):",
+    ]
+    width = max(len(p.path) for p in result.free)
+    for pr, value in zip(result.profiles, result.fitted, strict=True):
+        p = pr.parameter
+        lo, hi = pr.interval
+        ms_lo, ms_hi = pr.multistart_range
+        lines.append(
+            f"  {p.path.ljust(width)}  {value:10.4g}  (was {p.scenario_value:.4g}; range "
+            f"[{p.low:g}, {p.high:g}])  interval [{lo:.4g}, {hi:.4g}]  local optima "
+            f"[{ms_lo:.4g}, {ms_hi:.4g}]  {pr.verdict}"
+        )
+    lines += ["", format_table(result.rows()), "", f"Loss at the fit: {result.loss:.6g}"]
+    parts = result.loss_by_target()
+    lines.append("  by target: " + ", ".join(f"{k} {v:.3g}" for k, v in parts.items()))
+    return "\n".join(lines)
+
+
+__all__ = ["fit_json", "parameters_yaml", "plot_profiles", "summary", "write_outputs"]
