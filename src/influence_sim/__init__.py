@@ -9,15 +9,45 @@ Main entry points:
 
 * :func:`load_scenario` and :func:`run`: run a scenario's replicates, get tidy DataFrames;
 * :class:`InfluenceModel`: one run as a ``mesa.Model``;
+* :func:`compare`: paired comparison of scenarios, runs or sweeps;
+* :func:`load_sweep`: results of a parameter sweep;
 * the ``influence-sim`` command line.
+
+Names are imported on first use, so that the command line and sweep workers start quickly;
+``from influence_sim import X`` works for every name in ``__all__``.
 """
 
-from influence_sim.agents import CentralAsianState, Power
-from influence_sim.model import InfluenceModel
-from influence_sim.parameters import PARAMETERS
-from influence_sim.results import Results
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from influence_sim._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from influence_sim.agents import CentralAsianState, Power
+    from influence_sim.analysis import compare
+    from influence_sim.api import run
+    from influence_sim.model import InfluenceModel
+    from influence_sim.parameters import PARAMETERS
+    from influence_sim.results import Results
+    from influence_sim.scenario import Scenario, ScenarioError, load_scenario
+    from influence_sim.sweep import load_sweep
 
 __version__ = "0.1.0"
+
+_HOMES: dict[str, str] = {
+    "CentralAsianState": "influence_sim.agents",
+    "InfluenceModel": "influence_sim.model",
+    "PARAMETERS": "influence_sim.parameters",
+    "Power": "influence_sim.agents",
+    "Results": "influence_sim.results",
+    "Scenario": "influence_sim.scenario",
+    "ScenarioError": "influence_sim.scenario",
+    "compare": "influence_sim.analysis",
+    "load_scenario": "influence_sim.scenario",
+    "load_sweep": "influence_sim.sweep",
+    "run": "influence_sim.api",
+}
 
 __all__ = [
     "PARAMETERS",
@@ -25,5 +55,14 @@ __all__ = [
     "InfluenceModel",
     "Power",
     "Results",
+    "Scenario",
+    "ScenarioError",
     "__version__",
+    "compare",
+    "load_scenario",
+    "load_sweep",
+    "run",
 ]
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES)

@@ -49,7 +49,11 @@ def demand_of(state: State, params: Params) -> FloatArray:
 
 
 def explained_attraction(
-    state: State, params: Params, offers: FloatArray, threat: FloatArray
+    state: State,
+    params: Params,
+    offers: FloatArray,
+    threat: FloatArray,
+    ties: FloatArray | None = None,
 ) -> FloatArray:
     """Attraction of every partner without the fitted affinity (mechanism d).
 
@@ -58,11 +62,13 @@ def explained_attraction(
         params: Parameters.
         offers: ``(B, S, P, D)`` offers.
         threat: ``(B, S)`` threat perception to weigh presence with.
+        ties: ``(B, S, K, D)`` treaty ties if already computed (else from the memberships).
 
     Returns:
         ``(B, S, K, D)`` attraction.
     """
-    ties = mech.treaty_ties(state.membership, params.tie_map)
+    if ties is None:
+        ties = mech.treaty_ties(state.membership, params.tie_map)
     return mech.attraction(
         offers,
         state.share,
@@ -134,9 +140,9 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     demand = np.stack([trade, arms], axis=-1)
 
     offers, effort = make_offers(state, params, demand, noise)
-    utility = params.affinity + explained_attraction(state, params, offers, threat)
-    target = mech.softmax_partners(utility)
     ties = mech.treaty_ties(state.membership, params.tie_map)
+    utility = params.affinity + explained_attraction(state, params, offers, threat, ties)
+    target = mech.softmax_partners(utility)
     share = mech.adjust_shares(
         state.share,
         target,
