@@ -213,7 +213,9 @@ class RunBatch:
         self.timeline = timeline
         self.seeds = list(seeds)
         shape = (dims.n_states, dims.n_powers, 2)
-        self._noise = NoiseSource([stream(s, NOISE_STREAM) for s in self.seeds], shape)
+        # draw a whole (short) run's noise per generator call; the values do not depend on it
+        block = max(1, min(clock.n_steps, 64))
+        self._noise = NoiseSource([stream(s, NOISE_STREAM) for s in self.seeds], shape, block)
         self.steps_done = 0
         self.last: StepOutput | None = None
         self.applied = timeline.apply(0, self.state, self.params)
