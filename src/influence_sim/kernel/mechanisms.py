@@ -13,7 +13,6 @@ import numpy as np
 
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray
 
-
 _LETTERS = "abcdefgh"
 
 
