@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from influence_sim._argtypes import positive_int, seed
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -32,26 +34,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "influence_sim.calibration.cli",
 )
 """Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,10 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario>)")
-    run.add_argument("--seed", type=_seed, help="root seed (default: the scenario's seed)")
-    run.add_argument(
-        "--replicates", type=_positive_int, help="replicates (default: the scenario's)"
-    )
+    run.add_argument("--seed", type=seed, help="root seed (default: the scenario's seed)")
+    run.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
 

@@ -71,8 +71,9 @@ def _defaults() -> dict[str, float]:
     return out
 
 
-def _operation(path: str, clock: Clock, day: dt.date, kind: Any, value: float,
-               name: str) -> list[Operation]:
+def _operation(
+    path: str, clock: Clock, day: dt.date, kind: Any, value: float, name: str
+) -> list[Operation]:
     step = clock.step_of(day)
     if step > clock.n_steps:
         return []
@@ -139,13 +140,25 @@ class DashboardModel(InfluenceModel):
         timeline = Timeline()
         self.shocks: list[str] = []
         if taliban_takeover:
-            for op in _operation("afghanistan.instability", clock, TAKEOVER_DATE, "set",
-                                 defaults["afghan_instability_takeover"], "taliban_takeover"):
+            for op in _operation(
+                "afghanistan.instability",
+                clock,
+                TAKEOVER_DATE,
+                "set",
+                defaults["afghan_instability_takeover"],
+                "taliban_takeover",
+            ):
                 timeline.add(op)
             self.shocks.append("Taliban takeover")
         if russia_sanctions:
-            for op in _operation("powers.russia.economic_capacity", clock, SANCTIONS_DATE,
-                                 "scale", float(sanctions_factor), "russia_sanctions"):
+            for op in _operation(
+                "powers.russia.economic_capacity",
+                clock,
+                SANCTIONS_DATE,
+                "scale",
+                float(sanctions_factor),
+                "russia_sanctions",
+            ):
                 timeline.add(op)
             self.shocks.append(f"sanctions on Russia (x{sanctions_factor:g})")
         chosen = {
@@ -160,8 +173,9 @@ class DashboardModel(InfluenceModel):
         parameters: dict[str, Any] = {k: float(v) for k, v in chosen.items() if v is not None}
         if same_hedging:
             parameters["hedging"] = float(hedging)
-        super().__init__(start=START, end=end, step="quarter", timeline=timeline,
-                         rng=int(seed), **parameters)
+        super().__init__(
+            start=START, end=end, step="quarter", timeline=timeline, rng=int(seed), **parameters
+        )
 
     @property
     def title(self) -> str:
@@ -173,25 +187,46 @@ def model_params() -> dict[str, Any]:
     """The controls of the page, as SolaraViz ``model_params`` (sliders and check boxes)."""
     d = _defaults()
     params: dict[str, Any] = {
-        "taliban_takeover": {"type": "Checkbox", "value": False,
-                             "label": f"Taliban takeover ({TAKEOVER_DATE.isoformat()})"},
-        "russia_sanctions": {"type": "Checkbox", "value": False,
-                             "label": f"Sanctions on Russia ({SANCTIONS_DATE.isoformat()})"},
-        "sanctions_factor": Slider("Russia's economic capacity kept under sanctions (factor)",
-                                   0.7, 0.3, 1.0, 0.05, dtype=float),
+        "taliban_takeover": {
+            "type": "Checkbox",
+            "value": False,
+            "label": f"Taliban takeover ({TAKEOVER_DATE.isoformat()})",
+        },
+        "russia_sanctions": {
+            "type": "Checkbox",
+            "value": False,
+            "label": f"Sanctions on Russia ({SANCTIONS_DATE.isoformat()})",
+        },
+        "sanctions_factor": Slider(
+            "Russia's economic capacity kept under sanctions (factor)",
+            0.7,
+            0.3,
+            1.0,
+            0.05,
+            dtype=float,
+        ),
         "years": Slider("Years from 2021-01-01", 10, 1, 30, 1, dtype=int),
         "seed": Slider("Seed", 1, 0, 100, 1, dtype=int),
-        "afghan_instability": Slider("Afghan instability at the start (0-1)",
-                                     d["afghan_instability"], 0.0, 1.0, 0.05, dtype=float),
+        "afghan_instability": Slider(
+            "Afghan instability at the start (0-1)",
+            d["afghan_instability"],
+            0.0,
+            1.0,
+            0.05,
+            dtype=float,
+        ),
     }
     for name, low, high, step in SLIDER_PARAMETERS:
         spec = PARAMETERS[name]
-        params[name] = Slider(f"{label(name)} ({spec.unit})", d[name], low, high, step,
-                              dtype=float)
-    params["same_hedging"] = {"type": "Checkbox", "value": False,
-                              "label": "Same hedging for every state"}
-    params["hedging"] = Slider("Hedging of every state, if ticked (0-1)", 0.5, 0.0, 1.0, 0.05,
-                               dtype=float)
+        params[name] = Slider(f"{label(name)} ({spec.unit})", d[name], low, high, step, dtype=float)
+    params["same_hedging"] = {
+        "type": "Checkbox",
+        "value": False,
+        "label": "Same hedging for every state",
+    }
+    params["hedging"] = Slider(
+        "Hedging of every state, if ticked (0-1)", 0.5, 0.0, 1.0, 0.05, dtype=float
+    )
     return params
 
 
@@ -233,10 +268,17 @@ def figure_regional(model: DashboardModel) -> Figure:
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     left, middle, right = fig.subplots(1, 3)
     powers = tuple(model.dims.powers)
-    plot_regional(tables["regional"], "economic", "share", powers, ax=left,
-                  title="Share of regional trade")
-    plot_regional(tables["regional"], "security", "share", powers, ax=middle,
-                  title="Share of regional arms imports")
+    plot_regional(
+        tables["regional"], "economic", "share", powers, ax=left, title="Share of regional trade"
+    )
+    plot_regional(
+        tables["regional"],
+        "security",
+        "share",
+        powers,
+        ax=middle,
+        title="Share of regional arms imports",
+    )
     plot_relations(tables["relations"], ax=right)
     for ax in (left, middle, right):
         _whole_run(ax, model, 6)

@@ -178,9 +178,7 @@ def _broadcast(state: State, params: Params, n: int) -> tuple[State, Params]:
     return state.take(index).copy(), params.take(index).copy()
 
 
-def apply_overrides(
-    state: State, params: Params, dims: Dims, overrides: ColumnOverrides
-) -> None:
+def apply_overrides(state: State, params: Params, dims: Dims, overrides: ColumnOverrides) -> None:
     """Write overrides into every run of a batch, in place.
 
     ``afghanistan.instability`` and ``relations.china.russia.trust`` may be given by their short

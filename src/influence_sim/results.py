@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from influence_sim._files import write_text_atomic
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
@@ -327,7 +327,7 @@ class Results:
         }
         for name, frame in tables.items():
             written.append(
-                _atomic_write(out_dir / name, frame.to_csv(index=False, float_format="%.10g"))
+                write_text_atomic(out_dir / name, frame.to_csv(index=False, float_format="%.10g"))
             )
         meta = dict(self.metadata)
         meta.setdefault("scenario_name", self.name)
@@ -343,21 +343,11 @@ class Results:
             written.extend(figures)
             meta["files"] = sorted(meta["files"] + [p.name for p in figures])
         written.append(
-            _atomic_write(out_dir / "metadata.json", json.dumps(meta, indent=2, default=str) + "\n")
+            write_text_atomic(
+                out_dir / "metadata.json", json.dumps(meta, indent=2, default=str) + "\n"
+            )
         )
         return written
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def run_metadata(

@@ -220,8 +220,9 @@ class Attribution:
     replicates: int
     meanings: dict[str, str] = field(default_factory=dict)
 
-    def steps(self, state: str = REGION, domain: str = "security",
-              power: str = "china") -> pd.DataFrame:
+    def steps(
+        self, state: str = REGION, domain: str = "security", power: str = "china"
+    ) -> pd.DataFrame:
         """The waterfall of one state, domain and power, in drawing order.
 
         Args:
@@ -238,8 +239,9 @@ class Attribution:
         t = self.table
         sel = t[(t["state"] == state) & (t["domain"] == domain) & (t["power"] == power)]
         if sel.empty:
-            raise KeyError(f"no attribution for state '{state}', domain '{domain}', "
-                           f"power '{power}'")
+            raise KeyError(
+                f"no attribution for state '{state}', domain '{domain}', power '{power}'"
+            )
         out = sel[["component", "kind", "mean", "median", "p5", "p95"]]
         return out.rename(columns={"mean": "value"}).reset_index(drop=True)
 
@@ -258,7 +260,9 @@ class Attribution:
         title = f"{self.name}: {label(power)}'s {domain} share in {where}"
         what = "trade" if domain == "economic" else "arms imports"
         return plot_waterfall(
-            self.steps(state, domain, power), ax=ax, title=title,
+            self.steps(state, domain, power),
+            ax=ax,
+            title=title,
             ylabel=f"change in share of {what} (percentage points)",
         )
 
@@ -278,8 +282,10 @@ class Attribution:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("attribution.csv", self.table),
-                            ("attribution_replicates.csv", self.per_replicate)):
+        for name, frame in (
+            ("attribution.csv", self.table),
+            ("attribution_replicates.csv", self.per_replicate),
+        ):
             path = out / name
             frame.to_csv(path, index=False, float_format="%.6g")
             written.append(path)
@@ -304,8 +310,9 @@ def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
     return scenario
 
 
-def _frame(values: Mapping[str, FloatArray], states: Sequence[str],
-           partners: Sequence[str]) -> pd.DataFrame:
+def _frame(
+    values: Mapping[str, FloatArray], states: Sequence[str], partners: Sequence[str]
+) -> pd.DataFrame:
     """Per-replicate long table from component name to ``(B, S + 1, K, D)`` arrays."""
     parts = []
     for component, array in values.items():
@@ -378,14 +385,18 @@ def attribute(
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
     unknown = [m for m in chosen if m not in MECHANISMS]
     if unknown:
-        raise ValueError(f"unknown mechanism(s) {', '.join(unknown)} (expected some of "
-                         f"{', '.join(MECHANISMS)})")
+        raise ValueError(
+            f"unknown mechanism(s) {', '.join(unknown)} (expected some of {', '.join(MECHANISMS)})"
+        )
     main = _load(scenario)
     base = _load(baseline) if baseline is not None else None
-    if base is not None and (base.dims.states != main.dims.states
-                             or base.dims.powers != main.dims.powers):
-        raise ValueError(f"'{main.name}' and '{base.name}' have different states or powers; "
-                         "attribution of a difference needs the same cast")
+    if base is not None and (
+        base.dims.states != main.dims.states or base.dims.powers != main.dims.powers
+    ):
+        raise ValueError(
+            f"'{main.name}' and '{base.name}' have different states or powers; "
+            "attribution of a difference needs the same cast"
+        )
     root = seed if seed is not None else (main.seed if main.seed is not None else 0)
     n = replicates if replicates is not None else main.replicates
     if n < 1:
@@ -431,8 +442,9 @@ def attribute(
     )
 
 
-def describe(attribution: Attribution, state: str = REGION, domain: str = "security",
-             power: str = "china") -> str:
+def describe(
+    attribution: Attribution, state: str = REGION, domain: str = "security", power: str = "china"
+) -> str:
     """A few lines of text: the waterfall of one state, domain and power.
 
     Args:
@@ -445,17 +457,27 @@ def describe(attribution: Attribution, state: str = REGION, domain: str = "secur
         The text.
     """
     steps = attribution.steps(state, domain, power)
-    lines = [f"{attribution.name}: {power} {domain} share in {state} "
-             f"(mean over {attribution.replicates} replicates; 5-95% band)"]
+    lines = [
+        f"{attribution.name}: {power} {domain} share in {state} "
+        f"(mean over {attribution.replicates} replicates; 5-95% band)"
+    ]
     for _, row in steps.iterrows():
         value: Any = row["value"]
         if row["kind"] == LEVEL:
             lines.append(f"  {row['component']:<20}{value:>9.4f}")
         else:
-            lines.append(f"  {row['component']:<20}{value:>+9.4f}   "
-                         f"({row['p5']:+.4f} to {row['p95']:+.4f})")
+            lines.append(
+                f"  {row['component']:<20}{value:>+9.4f}   ({row['p5']:+.4f} to {row['p95']:+.4f})"
+            )
     return "\n".join(lines)
 
 
-__all__ = ["MECHANISMS", "REMAINDER", "Attribution", "Knockout", "attribute", "describe",
-           "without_shocks"]
+__all__ = [
+    "MECHANISMS",
+    "REMAINDER",
+    "Attribution",
+    "Knockout",
+    "attribute",
+    "describe",
+    "without_shocks",
+]

@@ -23,32 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from influence_sim._argtypes import positive_int, seed
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
 
 
 def _names(text: str) -> list[str]:
@@ -98,15 +80,25 @@ def register(sub: Any) -> dict[str, Handler]:
             "differences.csv, comparison.json, fan_*.png, diff_*.png and states_*.png."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="scenario file, run folder or sweep folder (at least two)")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: results/compare_<first>_vs_<second>...)")
-    p.add_argument("--names", type=_names, metavar="A,B,...",
-                   help="labels of the inputs, comma-separated (default: scenario names)")
-    p.add_argument("--seed", type=_seed, help="root seed of the scenario files run")
-    p.add_argument("--replicates", type=_positive_int,
-                   help="replicates of the scenario files run")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="scenario file, run folder or sweep folder (at least two)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: results/compare_<first>_vs_<second>...)",
+    )
+    p.add_argument(
+        "--names",
+        type=_names,
+        metavar="A,B,...",
+        help="labels of the inputs, comma-separated (default: scenario names)",
+    )
+    p.add_argument("--seed", type=seed, help="root seed of the scenario files run")
+    p.add_argument("--replicates", type=positive_int, help="replicates of the scenario files run")
     p.add_argument("--no-plots", action="store_true", help="write tables only")
     p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
 
@@ -120,12 +112,17 @@ def register(sub: Any) -> dict[str, Handler]:
         ),
     )
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="folder written by influence-sim sweep")
-    p.add_argument("--method", choices=("sobol", "morris"), default="sobol",
-                   help="index method; the sweep's design must be of the same kind "
-                   "(default: sobol)")
-    p.add_argument("--metric", metavar="NAME",
-                   help="metric of the sweep's runs (default: "
-                   "final.security_share.region.china)")
+    p.add_argument(
+        "--method",
+        choices=("sobol", "morris"),
+        default="sobol",
+        help="index method; the sweep's design must be of the same kind (default: sobol)",
+    )
+    p.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="metric of the sweep's runs (default: final.security_share.region.china)",
+    )
     p.add_argument("--out", metavar="DIR", help="output folder (default: SWEEP_DIR/analysis)")
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
 
@@ -140,17 +137,24 @@ def register(sub: Any) -> dict[str, Handler]:
         ),
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
-    p.add_argument("--baseline", metavar="FILE",
-                   help="explain the difference SCENARIO - FILE at the end instead")
-    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
-    p.add_argument("--replicates", type=_positive_int,
-                   help="replicates (default: the scenario's)")
-    p.add_argument("--mechanisms", type=_names, metavar="M1,M2,...",
-                   help="mechanisms to switch off (default: all)")
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="explain the difference SCENARIO - FILE at the end instead",
+    )
+    p.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
+    p.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
+    p.add_argument(
+        "--mechanisms",
+        type=_names,
+        metavar="M1,M2,...",
+        help="mechanisms to switch off (default: all)",
+    )
     p.add_argument("--state", default="region", help="state printed (default: region)")
     p.add_argument("--power", default="china", help="power printed (default: china)")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: results/attribution_<scenario>)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: results/attribution_<scenario>)"
+    )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
     p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
 
@@ -198,8 +202,9 @@ def command_compare(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the same warnings are printed from the notes
-            comparison = compare(*args.inputs, names=args.names, seed=args.seed,
-                                 replicates=args.replicates)
+            comparison = compare(
+                *args.inputs, names=args.names, seed=args.seed, replicates=args.replicates
+            )
     except ScenarioError as exc:
         for problem in exc.problems:
             _error(problem.format())
@@ -263,13 +268,21 @@ def command_attribute(args: argparse.Namespace) -> int:
     from influence_sim.analysis.comparison import slug
     from influence_sim.scenario import ScenarioError
 
-    out = (Path(args.out) if args.out
-           else Path("results") / f"attribution_{slug(Path(args.scenario).stem)}")
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / f"attribution_{slug(Path(args.scenario).stem)}"
+    )
     if (code := _out_folder(out, args.force)) is not None:
         return code
     try:
-        result = attribute(args.scenario, args.baseline, seed=args.seed,
-                           replicates=args.replicates, mechanisms=args.mechanisms)
+        result = attribute(
+            args.scenario,
+            args.baseline,
+            seed=args.seed,
+            replicates=args.replicates,
+            mechanisms=args.mechanisms,
+        )
     except ScenarioError as exc:
         for problem in exc.problems:
             _error(problem.format())
@@ -284,9 +297,11 @@ def command_attribute(args: argparse.Namespace) -> int:
     except KeyError as exc:
         _error(str(exc.args[0]) if exc.args else str(exc))
         return EXIT_USAGE
-    print("Effects are full run minus the run with the mechanism switched off; one-at-a-time "
-          "effects\nare not additive, and 'remainder' holds their interactions "
-          "(docs/analysis.md).")
+    print(
+        "Effects are full run minus the run with the mechanism switched off; one-at-a-time "
+        "effects\nare not additive, and 'remainder' holds their interactions "
+        "(docs/analysis.md)."
+    )
     try:
         written = result.save(out, plots=not args.no_plots)
     except OSError as exc:
@@ -309,8 +324,16 @@ def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:
         The command as a list of arguments.
     """
     return [
-        sys.executable, "-m", "solara", "run", "influence_sim.dashboard",
-        "--port", str(port), "--host", host, "--open" if open_browser else "--no-open",
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "influence_sim.dashboard",
+        "--port",
+        str(port),
+        "--host",
+        host,
+        "--open" if open_browser else "--no-open",
     ]
 
 

@@ -46,7 +46,8 @@ def collected_tables(model: InfluenceModel) -> dict[str, pd.DataFrame]:
                     "domain": domain,
                     "share": frame[f"{power}_{domain}_share"],
                     "volume_usd_bn": frame[f"{power}_trade_usd_bn"]
-                    if domain == "economic" else float("nan"),
+                    if domain == "economic"
+                    else float("nan"),
                 }
             )
             rows.append(part)

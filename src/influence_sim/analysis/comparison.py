@@ -153,9 +153,7 @@ class Comparison:
             side.regional, domain, ax=ax, title=f"{name}: regional {domain} shares"
         )
 
-    def plot_difference(
-        self, name: str, domain: str = "security", ax: Axes | None = None
-    ) -> Axes:
+    def plot_difference(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Difference plot of one scenario against the first (see :func:`plots.plot_difference`)."""
         from influence_sim.analysis import plots
 
@@ -247,19 +245,31 @@ def _pairing(base: RunSet, side: RunSet) -> Pairing:
     if side is base:
         return Pairing(True, base.replicates, "reference")
     if base.kind == "sweep" or side.kind == "sweep":
-        return Pairing(False, [], "unpaired: sweep runs differ in their parameters, so they "
-                       "are summarised as a whole, not paired")
+        return Pairing(
+            False,
+            [],
+            "unpaired: sweep runs differ in their parameters, so they "
+            "are summarised as a whole, not paired",
+        )
     if base.seeds is None or side.seeds is None:
         return Pairing(False, [], "unpaired: the seeds of the replicates are not known")
     n = min(len(base.seeds), len(side.seeds))
     present = set(base.replicates) & set(side.replicates)
     common = [i for i in range(n) if base.seeds[i] == side.seeds[i] and i in present]
     if not common:
-        return Pairing(False, [], f"unpaired: its replicate seeds differ from those of "
-                       f"'{base.name}' (run both with the same --seed to pair them)")
+        return Pairing(
+            False,
+            [],
+            f"unpaired: its replicate seeds differ from those of "
+            f"'{base.name}' (run both with the same --seed to pair them)",
+        )
     if len(common) < max(len(base.seeds), len(side.seeds)):
-        return Pairing(True, common, f"paired on the {len(common)} replicates with equal seeds "
-                       f"({base.n_replicates} and {side.n_replicates} replicates)")
+        return Pairing(
+            True,
+            common,
+            f"paired on the {len(common)} replicates with equal seeds "
+            f"({base.n_replicates} and {side.n_replicates} replicates)",
+        )
     return Pairing(True, common, f"paired on {len(common)} replicates (equal seeds)")
 
 
@@ -352,9 +362,7 @@ def headline_table(
     return table.drop(columns=["_m", "_s", "_c"]).reset_index(drop=True)
 
 
-def regional_differences(
-    base: RunSet, side: RunSet, pairing: Pairing
-) -> pd.DataFrame:
+def regional_differences(base: RunSet, side: RunSet, pairing: Pairing) -> pd.DataFrame:
     """Regional share differences of one side to the reference over time.
 
     Paired sides give the median and band of the replicate-by-replicate differences on every
@@ -403,15 +411,18 @@ def _common_seed(
     root = seed
     if root is None and anchor is not None:
         root = anchor.root_seed
-        notes.append(f"scenario files run with the seed of '{anchor.name}' ({root}) to pair "
-                     "with it")
+        notes.append(
+            f"scenario files run with the seed of '{anchor.name}' ({root}) to pair with it"
+        )
     if root is None:
         root = next((s.seed for s in scenarios if s.seed is not None), None)
     if root is None:
         entropy = np.random.SeedSequence().entropy
         root = int(entropy) if isinstance(entropy, int) else 0
-        notes.append(f"no seed given and none in the scenarios: using {root} for every "
-                     "scenario (give --seed to repeat the comparison)")
+        notes.append(
+            f"no seed given and none in the scenarios: using {root} for every "
+            "scenario (give --seed to repeat the comparison)"
+        )
     n = replicates
     if n is None and anchor is not None:
         n = anchor.n_replicates
@@ -481,8 +492,10 @@ def compare(
             pending[i] = src
             slots.append(None)
         else:
-            raise SourceError(f"cannot compare a {type(src).__name__} (expected a scenario "
-                              "file, run folder, sweep folder, Results or Scenario)")
+            raise SourceError(
+                f"cannot compare a {type(src).__name__} (expected a scenario "
+                "file, run folder, sweep folder, Results or Scenario)"
+            )
     root: int | None = None
     n: int | None = None
     if pending:
@@ -507,8 +520,9 @@ def compare(
             message = f"'{side.name}' is compared with '{sides[0].name}' {pair.reason}"
             notes.append(f"warning: {message}")
             warnings.warn(message, CompareWarning, stacklevel=2)
-        elif pair.replicates and len(pair.replicates) < max(side.n_replicates,
-                                                             sides[0].n_replicates):
+        elif pair.replicates and len(pair.replicates) < max(
+            side.n_replicates, sides[0].n_replicates
+        ):
             notes.append(f"'{side.name}': {pair.reason}")
     metrics = [replicate_metrics(s) for s in sides]
     headline = headline_table(sides, metrics, pairing)
@@ -548,12 +562,19 @@ def summary_text(comparison: Comparison) -> str:
         rows: list[tuple[str, str, str, str]] = []
         for domain in ("economic", "security"):
             for power in ("china", "russia", "united_states"):
-                rows.append((f"final_share_{domain}", "region", power,
-                             f"{domain} share, {power.replace('_', ' ')}"))
+                rows.append(
+                    (
+                        f"final_share_{domain}",
+                        "region",
+                        power,
+                        f"{domain} share, {power.replace('_', ' ')}",
+                    )
+                )
         rows.append(("final_trust", "region", "", "China-Russia trust"))
         for metric, state, power, text in rows:
-            sel = head[(head["metric"] == metric) & (head["state"] == state)
-                       & (head["power"] == power)]
+            sel = head[
+                (head["metric"] == metric) & (head["state"] == state) & (head["power"] == power)
+            ]
             a = sel[sel["scenario"] == base]
             b = sel[sel["scenario"] == side.name]
             if a.empty or b.empty:
@@ -568,8 +589,10 @@ def summary_text(comparison: Comparison) -> str:
         guar = head[(head["metric"] == "final_guarantor") & (head["power"] == "russia")]
         states = [s for s in dict.fromkeys(sec["state"]) if s != "region"]
         if states:
-            lines.append("  by state: difference in security share (China, Russia) and how often "
-                         "Russia is the guarantor at the end")
+            lines.append(
+                "  by state: difference in security share (China, Russia) and how often "
+                "Russia is the guarantor at the end"
+            )
         for state in states:
             d = sec[sec["state"] == state].set_index("power")["delta_median"]
             g = guar[guar["state"] == state].set_index("scenario")["median"]

@@ -104,8 +104,7 @@ def _frame(
     replicate: object, metric: str, state: object, power: object, value: object
 ) -> pd.DataFrame:
     return pd.DataFrame(
-        {"replicate": replicate, "metric": metric, "state": state, "power": power,
-         "value": value}
+        {"replicate": replicate, "metric": metric, "state": state, "power": power, "value": value}
     )
 
 
@@ -136,8 +135,7 @@ def _guarantors(runs: RunSet) -> list[pd.DataFrame]:
     counts = changed.groupby(keys, sort=False).sum().rename("value").reset_index()
     counts.columns = pd.Index(["replicate", "state", "value"])
     out.append(
-        _frame(counts["replicate"], "guarantor_changes", counts["state"], NO_POWER,
-               counts["value"])
+        _frame(counts["replicate"], "guarantor_changes", counts["state"], NO_POWER, counts["value"])
     )
     return out
 

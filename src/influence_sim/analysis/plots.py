@@ -139,15 +139,17 @@ def plot_difference(
         dates = _dates(rows["date"])
         colour = power_colour(power)
         if paired:
-            ax.fill_between(dates, 100 * rows["p5"], 100 * rows["p95"], color=colour,
-                            alpha=0.2, linewidth=0)
+            ax.fill_between(
+                dates, 100 * rows["p5"], 100 * rows["p95"], color=colour, alpha=0.2, linewidth=0
+            )
         ax.plot(dates, 100 * rows["median"], color=colour, linewidth=2, label=label(power))
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("difference in share (percentage points)")
     ax.set_title(title or f"Difference in {domain} shares")
     if legend:
-        ax.legend(loc="best", fontsize="small", title=difference_legend(paired),
-                  title_fontsize="x-small")
+        ax.legend(
+            loc="best", fontsize="small", title=difference_legend(paired), title_fontsize="x-small"
+        )
     _time_axis(ax)
     return ax
 
@@ -186,8 +188,14 @@ def plot_state_lines(
             dates = _dates(q.index)
             colour = power_colour(power)
             ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.1, linewidth=0)
-            ax.plot(dates, q[0.5], color=colour, linestyle=style, linewidth=1.8,
-                    label=f"{label(power)}, {name}")
+            ax.plot(
+                dates,
+                q[0.5],
+                color=colour,
+                linestyle=style,
+                linewidth=1.8,
+                label=f"{label(power)}, {name}",
+            )
     ax.set_ylabel(f"share of {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(0, 1)
     ax.set_title(title or label(state))
@@ -223,9 +231,15 @@ def figure_states(
     legend_ax = axes[len(states)]
     handles, labels = axes[0].get_legend_handles_labels()
     legend_ax.axis("off")
-    legend_ax.legend(handles, labels, loc="center", fontsize="small",
-                     title="median, 5-95% band", title_fontsize="small")
-    for ax in axes[len(states) + 1:]:
+    legend_ax.legend(
+        handles,
+        labels,
+        loc="center",
+        fontsize="small",
+        title="median, 5-95% band",
+        title_fontsize="small",
+    )
+    for ax in axes[len(states) + 1 :]:
         ax.axis("off")
     names = " vs ".join(timeseries)
     fig.suptitle(title or f"{names}: {domain} shares by state")
@@ -287,10 +301,12 @@ def plot_waterfall(
     heading = title or "Contributions of the mechanisms"
     if len(levels) == 2:
         first, last = levels.iloc[0], levels.iloc[1]
-        heading += (f"\n{_component_label(str(first['component']))} "
-                    f"{float(first['value']):.4f} \u2192 "
-                    f"{str(last['component']).replace('_', ' ')} {float(last['value']):.4f} "
-                    "(means over replicates; bars: 5-95% bands)")
+        heading += (
+            f"\n{_component_label(str(first['component']))} "
+            f"{float(first['value']):.4f} \u2192 "
+            f"{str(last['component']).replace('_', ' ')} {float(last['value']):.4f} "
+            "(means over replicates; bars: 5-95% bands)"
+        )
     ax.set_ylabel(ylabel)
     ax.set_title(heading, fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
@@ -319,13 +335,17 @@ def plot_indices(
     height = 1.9 + 0.5 * max(len(indices), 1)
     ax = _axes(ax, (8.5, height))
     if "ST" in indices:
-        pairs = [("ST", "ST_conf", "total order (ST)", "#1f4e9c"),
-                 ("S1", "S1_conf", "first order (S1)", "#85c1e9")]
+        pairs = [
+            ("ST", "ST_conf", "total order (ST)", "#1f4e9c"),
+            ("S1", "S1_conf", "first order (S1)", "#85c1e9"),
+        ]
         unit = "Sobol' index (share of output variance)"
         order = indices.sort_values("ST", ascending=True)
     else:
-        pairs = [("mu_star", "mu_star_conf", "mu* (mean absolute effect)", "#1f4e9c"),
-                 ("sigma", "", "sigma (spread of effects)", "#85c1e9")]
+        pairs = [
+            ("mu_star", "mu_star_conf", "mu* (mean absolute effect)", "#1f4e9c"),
+            ("sigma", "", "sigma (spread of effects)", "#85c1e9"),
+        ]
         unit = "elementary effect (metric units per factor range)"
         order = indices.sort_values("mu_star", ascending=True)
     y = np.arange(len(order))
@@ -333,8 +353,15 @@ def plot_indices(
     for j, (col, conf, text, colour) in enumerate(pairs):
         values = order[col].to_numpy(dtype=float)
         err = order[conf].to_numpy(dtype=float) if conf and conf in order else None
-        ax.barh(y + (0.5 - j) * width, values, height=width, color=colour, label=text,
-                xerr=err, error_kw={"capsize": 2, "linewidth": 0.8})
+        ax.barh(
+            y + (0.5 - j) * width,
+            values,
+            height=width,
+            color=colour,
+            label=text,
+            xerr=err,
+            error_kw={"capsize": 2, "linewidth": 0.8},
+        )
     ax.set_yticks(y, [str(f) for f in order["parameter"]], fontsize="small")
     ax.axvline(0.0, color="black", linewidth=0.6)
     ax.set_xlabel(unit)
@@ -347,8 +374,15 @@ def plot_indices(
 def _figure_legend(fig: Figure, ax: Axes, title: str) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
-                   title=title, title_fontsize="small", fontsize="small")
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=len(labels),
+            title=title,
+            title_fontsize="small",
+            fontsize="small",
+        )
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -377,8 +411,13 @@ def save_comparison_plots(comparison: Comparison, directory: Path) -> list[Path]
         fig = Figure(figsize=(12, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
         for ax, domain in ((left, "economic"), (right, "security")):
-            plot_fan(side.regional, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}",
-                     legend=False)
+            plot_fan(
+                side.regional,
+                domain,
+                ax=ax,
+                title=f"Share of regional {_WHAT[domain]}",
+                legend=False,
+            )
         _figure_legend(fig, left, FAN_LEGEND)
         what = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
         fig.suptitle(f"{side.name}: regional shares ({what})")
@@ -389,8 +428,9 @@ def save_comparison_plots(comparison: Comparison, directory: Path) -> list[Path]
         fig = Figure(figsize=(12, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
         for ax, domain in ((left, "economic"), (right, "security")):
-            plot_difference(sel, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}",
-                            legend=False)
+            plot_difference(
+                sel, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False
+            )
         _figure_legend(fig, left, difference_legend(comparison.pairing[side.name].paired))
         fig.suptitle(f"{side.name} minus {base}: regional shares")
         written.append(_save(fig, directory / f"diff_{slug(side.name)}.png"))

@@ -149,19 +149,24 @@ def classify(path: str | os.PathLike[str]) -> SourceKind:
     """
     p = Path(path)
     if not p.exists():
-        raise SourceError(f"{path}: no such file or folder (expected a scenario file, a run "
-                          "folder or a sweep folder)")
+        raise SourceError(
+            f"{path}: no such file or folder (expected a scenario file, a run "
+            "folder or a sweep folder)"
+        )
     if p.is_file():
         if p.suffix.lower() in SCENARIO_SUFFIXES:
             return "scenario"
-        raise SourceError(f"{path}: not a scenario file (expected a .yaml file, a run folder "
-                          "or a sweep folder)")
+        raise SourceError(
+            f"{path}: not a scenario file (expected a .yaml file, a run folder or a sweep folder)"
+        )
     if (p / "metadata.json").is_file() and (p / "timeseries.csv").is_file():
         return "run"
     if _looks_like_sweep(p):
         return "sweep"
-    raise SourceError(f"{path}: folder is neither a run folder (with timeseries.csv and "
-                      "metadata.json) nor a sweep folder (with a sweep manifest)")
+    raise SourceError(
+        f"{path}: folder is neither a run folder (with timeseries.csv and "
+        "metadata.json) nor a sweep folder (with a sweep manifest)"
+    )
 
 
 def _looks_like_sweep(folder: Path) -> bool:

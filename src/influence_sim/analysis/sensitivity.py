@@ -129,13 +129,14 @@ def analyze(
     from influence_sim.sweep import load_sweep
 
     if method not in METHODS:
-        raise SensitivityError(f"unknown method '{method}' (expected one of "
-                               f"{', '.join(METHODS)})")
+        raise SensitivityError(f"unknown method '{method}' (expected one of {', '.join(METHODS)})")
     try:
         data = load_sweep(sweep_dir)
     except FileNotFoundError:
-        raise SensitivityError(f"{sweep_dir}: not a sweep folder (no manifest.json); run "
-                               "'influence-sim sweep SWEEPFILE --out DIR' first") from None
+        raise SensitivityError(
+            f"{sweep_dir}: not a sweep folder (no manifest.json); run "
+            "'influence-sim sweep SWEEPFILE --out DIR' first"
+        ) from None
     manifest: dict[str, Any] = data.manifest
     name = str(manifest.get("name") or Path(sweep_dir).name)
     kind = str(manifest.get("design", {}).get("kind"))
@@ -143,8 +144,8 @@ def analyze(
         raise SensitivityError(
             f"{sweep_dir}: sweep '{name}' has a '{kind}' design, but {method} indices need "
             f"{_NEEDS[method]}; run a sweep with that design, or use --method {kind}"
-            if kind in METHODS else
-            f"{sweep_dir}: sweep '{name}' has a '{kind}' design, but {method} indices need "
+            if kind in METHODS
+            else f"{sweep_dir}: sweep '{name}' has a '{kind}' design, but {method} indices need "
             f"{_NEEDS[method]}; a design of kind '{kind}' supports comparisons, not "
             "sensitivity indices"
         )
@@ -158,11 +159,14 @@ def analyze(
         if not metric:
             raise SensitivityError(f"{sweep_dir}: the sweep kept no numeric metric")
     if metric not in metrics:
-        raise SensitivityError(f"{sweep_dir}: no metric '{metric}' in the sweep; "
-                               f"{_suggest(metric, metrics)}")
+        raise SensitivityError(
+            f"{sweep_dir}: no metric '{metric}' in the sweep; {_suggest(metric, metrics)}"
+        )
     if metric not in numeric:
-        raise SensitivityError(f"{sweep_dir}: metric '{metric}' is not numeric (it holds "
-                               "names); pick a numeric metric, e.g. a share")
+        raise SensitivityError(
+            f"{sweep_dir}: metric '{metric}' is not numeric (it holds "
+            "names); pick a numeric metric, e.g. a share"
+        )
     ok = runs[runs["status"] == "ok"]
     undefined = int(ok[metric].isna().sum())
     if undefined:
@@ -178,14 +182,16 @@ def analyze(
         notes.append(f"{len(runs) - len(ok)} failed runs left out")
     values = ok[metric].to_numpy(dtype=float)
     if values.size and np.ptp(values) == 0.0:
-        notes.append(f"metric '{metric}' has the same value in every run: its indices are "
-                     "undefined")
+        notes.append(
+            f"metric '{metric}' has the same value in every run: its indices are undefined"
+        )
     try:
         indices = data.sensitivity(metric)
     except ValueError as exc:
         raise SensitivityError(f"{sweep_dir}: {exc}") from None
-    return SensitivityResult(name, os.fspath(sweep_dir), method, metric,
-                             indices.reset_index(drop=True), notes)
+    return SensitivityResult(
+        name, os.fspath(sweep_dir), method, metric, indices.reset_index(drop=True), notes
+    )
 
 
 __all__ = ["DEFAULT_METRIC", "METHODS", "SensitivityError", "SensitivityResult", "analyze"]

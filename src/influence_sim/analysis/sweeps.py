@@ -38,14 +38,27 @@ def sweep_metrics(runs: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
     ids = runs["run_id"].to_numpy()
 
     def add(metric: str, state: str, power: str, values: np.ndarray) -> None:
-        parts.append(pd.DataFrame({"replicate": ids, "metric": metric, "state": state,
-                                   "power": power, "value": values.astype(float)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "replicate": ids,
+                    "metric": metric,
+                    "state": state,
+                    "power": power,
+                    "value": values.astype(float),
+                }
+            )
+        )
 
     for column in runs.columns:
         name = str(column)
         if m := _SHARE.match(name):
-            add(f"final_share_{m.group(1)}", m.group(2), m.group(3),
-                runs[column].to_numpy(dtype=float))
+            add(
+                f"final_share_{m.group(1)}",
+                m.group(2),
+                m.group(3),
+                runs[column].to_numpy(dtype=float),
+            )
         elif m := _GUARANTOR.match(name):
             values = runs[column].astype(str).to_numpy()
             for power in powers:
@@ -105,21 +118,25 @@ def sweep_runset(path: str | os.PathLike[str], name: str | None = None) -> RunSe
         notes.append(f"{path}: {len(runs) - len(ok)} failed runs left out")
     ts = data.timeseries
     if ts.empty:
-        notes.append(f"{path}: the sweep kept no time series, so its fan charts and state "
-                     "panels are empty")
-        ts = pd.DataFrame(columns=["run_id", "step", "date", "state", "power", "domain",
-                                   "share", "volume_usd_bn"])
+        notes.append(
+            f"{path}: the sweep kept no time series, so its fan charts and state panels are empty"
+        )
+        ts = pd.DataFrame(
+            columns=["run_id", "step", "date", "state", "power", "domain", "share", "volume_usd_bn"]
+        )
     ts = ts[ts["run_id"].isin(ok["run_id"])].rename(columns={"run_id": "replicate"})
     ts["date"] = pd.to_datetime(ts["date"]).dt.strftime("%Y-%m-%d")
     regional = ts[ts["state"] == REGION].drop(columns=["state"]).reset_index(drop=True)
     per_state = ts[ts["state"] != REGION].reset_index(drop=True)
     partners = [str(p) for p in dict.fromkeys(ts["power"])] or ["china", "russia"]
     powers = [p for p in partners if p != "rest_of_world"]
-    trust = ok["final.trust"].to_numpy(dtype=float) if "final.trust" in ok else np.full(
-        len(ok), np.nan)
+    trust = (
+        ok["final.trust"].to_numpy(dtype=float) if "final.trust" in ok else np.full(len(ok), np.nan)
+    )
     n_steps = int(data.manifest.get("clock", {}).get("n_steps", 0))
-    relations = pd.DataFrame({"replicate": ok["run_id"].to_numpy(), "step": n_steps,
-                              "date": "", "trust": trust})
+    relations = pd.DataFrame(
+        {"replicate": ok["run_id"].to_numpy(), "step": n_steps, "date": "", "trust": trust}
+    )
     runset = RunSet(
         name=name or str(data.manifest.get("name") or os.fspath(path)),
         kind="sweep",

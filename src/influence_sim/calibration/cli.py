@@ -238,8 +238,10 @@ def command_report(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         meta = _metadata(source / "metadata.json")
         name = str(meta.get("scenario_name", source.name))
-        heading = f"Report: run folder {source} (scenario {name}; seed {meta.get('seed')}; " \
+        heading = (
+            f"Report: run folder {source} (scenario {name}; seed {meta.get('seed')}; "
             f"{series.n_runs} replicates)"
+        )
     else:
         from influence_sim.api import run
         from influence_sim.scenario import ScenarioError, load_scenario
@@ -251,8 +253,10 @@ def command_report(args: argparse.Namespace) -> int:
         results = run(scenario, seed=args.seed, replicates=args.replicates)
         series = RegionalSeries.from_output(results.output)
         name = scenario.name
-        heading = (f"Report: scenario {name} ({args.source}; seed {results.seed}; "
-                   f"{series.n_runs} replicates)")
+        heading = (
+            f"Report: scenario {name} ({args.source}; seed {results.seed}; "
+            f"{series.n_runs} replicates)"
+        )
     try:
         rows = compare_series(series, targets)
     except MetricError as exc:
@@ -266,12 +270,20 @@ def command_report(args: argparse.Namespace) -> int:
         out = Path(args.out)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            png = save_targets_plot(rows, out / "report.png", title=f"Model against targets: "
-                                    f"{name}")
+            png = save_targets_plot(
+                rows, out / "report.png", title=f"Model against targets: {name}"
+            )
             table = out / "report.json"
             table.write_text(
-                json.dumps({"source": args.source, "targets_file": args.targets,
-                            "rows": [r.as_dict() for r in rows]}, indent=2) + "\n",
+                json.dumps(
+                    {
+                        "source": args.source,
+                        "targets_file": args.targets,
+                        "rows": [r.as_dict() for r in rows],
+                    },
+                    indent=2,
+                )
+                + "\n",
                 encoding="utf-8",
             )
         except OSError as exc:

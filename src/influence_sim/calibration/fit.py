@@ -273,8 +273,7 @@ class Objective:
         values = np.atleast_2d(np.asarray(values, dtype=float))
         per_chunk = max(1, self.chunk_runs // self.replicates)
         parts = [
-            self._run_chunk(values[i : i + per_chunk])
-            for i in range(0, values.shape[0], per_chunk)
+            self._run_chunk(values[i : i + per_chunk]) for i in range(0, values.shape[0], per_chunk)
         ]
         self.evaluations += values.shape[0]
         return np.concatenate(parts, axis=1)
@@ -556,8 +555,14 @@ class _Progress:
                 tqdm = importlib.import_module("tqdm").tqdm
             except ImportError:  # pragma: no cover - a dependency of the package
                 return
-            self._bar = tqdm(total=total, unit="cand", file=sys.stderr, desc="calibrate",
-                             dynamic_ncols=True, leave=True)
+            self._bar = tqdm(
+                total=total,
+                unit="cand",
+                file=sys.stderr,
+                desc="calibrate",
+                dynamic_ncols=True,
+                leave=True,
+            )
 
     def update(self, n: int) -> None:
         if self._bar is not None and n > 0:
@@ -572,8 +577,9 @@ class _Progress:
             self._bar.close()
 
 
-def _interval(grid: FloatArray, loss: FloatArray, fitted: float, level: float) -> tuple[float,
-                                                                                          float]:
+def _interval(
+    grid: FloatArray, loss: FloatArray, fitted: float, level: float
+) -> tuple[float, float]:
     """The interval around ``fitted`` where the piecewise-linear loss stays below ``level``."""
     i0 = int(np.argmin(np.abs(grid - fitted)))
     lo = hi = float(grid[i0])
@@ -638,7 +644,9 @@ def calibrate(
     per_gradient = 2 * d + 1
     max_calls = 2 * settings.max_iterations + 5
     budget = (
-        settings.design_points + 1 + settings.starts * max_calls * per_gradient
+        settings.design_points
+        + 1
+        + settings.starts * max_calls * per_gradient
         + d * (settings.profile_points + 1)
     )
     bar = _Progress(budget, progress)
@@ -692,8 +700,12 @@ def calibrate(
                 jac=True,
                 method="L-BFGS-B",
                 bounds=[(0.0, 1.0)] * d,
-                options={"maxiter": settings.max_iterations, "maxfun": max_calls - 5,
-                         "ftol": 1e-10, "gtol": 1e-7},
+                options={
+                    "maxiter": settings.max_iterations,
+                    "maxfun": max_calls - 5,
+                    "ftol": 1e-10,
+                    "gtol": 1e-7,
+                },
             )
             bar.update((max_calls - min(calls, max_calls)) * per_gradient)
             end_unit = np.clip(np.asarray(res.x, dtype=float), 0.0, 1.0)
@@ -772,16 +784,12 @@ def _profiles(
         ends = [float(s.end[j]) for s in near] or [float(fitted[j])]
         p = objective.free[j]
         fraction = (interval[1] - interval[0]) / (p.high - p.low)
-        out.append(
-            Profile(p, grid, loss, interval, (min(ends), max(ends)), _verdict(fraction))
-        )
+        out.append(Profile(p, grid, loss, interval, (min(ends), max(ends)), _verdict(fraction)))
     assert len(out) == d
     return tuple(out)
 
 
-def scenario_parameters(
-    values: Mapping[str, float], scenario: Scenario
-) -> dict[str, Any]:
+def scenario_parameters(values: Mapping[str, float], scenario: Scenario) -> dict[str, Any]:
     """Fitted values as the ``parameters`` and ``actors`` sections of a scenario.
 
     ``parameters.NAME`` becomes ``parameters: {NAME: v}``; a power or state parameter

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,9 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
+from influence_sim._files import write_text_atomic
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def fit_json(result: CalibrationResult) -> str:
@@ -118,14 +105,19 @@ def plot_profiles(result: CalibrationResult) -> Figure:
         pr = result.profiles[i]
         floor = max(float(np.max(pr.loss)) * 1e-9, 1e-12)
         ax.plot(pr.grid, np.maximum(pr.loss, floor), color="#1f4e9c", marker=".", linewidth=1.5)
-        ax.axhline(level, color="#888888", linestyle="--", linewidth=1,
-                   label=f"minimum + {result.settings.threshold:g}")
-        ax.axvspan(*pr.interval, color="#1f4e9c", alpha=0.12, linewidth=0,
-                   label="within the threshold")
+        ax.axhline(
+            level,
+            color="#888888",
+            linestyle="--",
+            linewidth=1,
+            label=f"minimum + {result.settings.threshold:g}",
+        )
+        ax.axvspan(
+            *pr.interval, color="#1f4e9c", alpha=0.12, linewidth=0, label="within the threshold"
+        )
         ax.axvline(float(result.fitted[i]), color="#c0392b", linewidth=1.5, label="fit")
         for s in result.searches:
-            ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555",
-                    linestyle="none")
+            ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555", linestyle="none")
         ax.set_yscale("log")
         ax.set_xlabel(pr.parameter.path)
         ax.set_ylabel("loss (log scale)")
@@ -152,10 +144,13 @@ def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = [
-        _atomic_write(out / "fit.json", fit_json(result)),
-        _atomic_write(out / "parameters.yaml", parameters_yaml(result)),
-        save_targets_plot(result.rows(), out / "targets.png",
-                          title=f"Model at the fit against the targets ({result.scenario.name})"),
+        write_text_atomic(out / "fit.json", fit_json(result)),
+        write_text_atomic(out / "parameters.yaml", parameters_yaml(result)),
+        save_targets_plot(
+            result.rows(),
+            out / "targets.png",
+            title=f"Model at the fit against the targets ({result.scenario.name})",
+        ),
     ]
     profiles = out / "profiles.png"
     plot_profiles(result).savefig(profiles, dpi=100)

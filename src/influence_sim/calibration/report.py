@@ -163,12 +163,23 @@ def format_table(rows: Sequence[TargetRow]) -> str:
         band = "-" if not row.covered else f"{_fmt(row.low)}..{_fmt(row.high)}"
         z = "-" if not row.covered else f"{row.z:+.2f}"
         body.append(
-            (t.id, t.metric.name, t.period, _fmt(t.value), _fmt(row.mean), band,
-             _fmt(t.tolerance), z, row.result)
+            (
+                t.id,
+                t.metric.name,
+                t.period,
+                _fmt(t.value),
+                _fmt(row.mean),
+                band,
+                _fmt(t.tolerance),
+                z,
+                row.result,
+            )
         )
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-             for r in [header, *body]]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *body]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     results = [r.result for r in rows]
     counted = [r for r in results if r != NO_DATA]
@@ -199,12 +210,28 @@ def plot_target(row: TargetRow, ax: Axes) -> Axes:
     """
     t = row.target
     colour = power_colour(t.metric.partners[0])
-    ax.errorbar([0], [t.value], yerr=[[t.tolerance], [t.tolerance]], fmt="s", color="black",
-                capsize=6, markersize=6, label="target ± tolerance")
+    ax.errorbar(
+        [0],
+        [t.value],
+        yerr=[[t.tolerance], [t.tolerance]],
+        fmt="s",
+        color="black",
+        capsize=6,
+        markersize=6,
+        label="target ± tolerance",
+    )
     if row.covered:
         lo, hi = row.mean - row.low, row.high - row.mean
-        ax.errorbar([1], [row.mean], yerr=[[max(lo, 0.0)], [max(hi, 0.0)]], fmt="o",
-                    color=colour, capsize=6, markersize=7, label="model (5-95%)")
+        ax.errorbar(
+            [1],
+            [row.mean],
+            yerr=[[max(lo, 0.0)], [max(hi, 0.0)]],
+            fmt="o",
+            color=colour,
+            capsize=6,
+            markersize=7,
+            label="model (5-95%)",
+        )
         ax.scatter(np.ones(row.values.size) * 1.15, row.values, s=6, color=colour, alpha=0.4)
     else:
         ax.text(1, t.value, "no data", ha="center", va="center", fontsize="small")
@@ -212,8 +239,16 @@ def plot_target(row: TargetRow, ax: Axes) -> Axes:
     ax.set_xticks([0, 1], ["target", "model"])
     ax.set_ylabel(t.metric.unit)
     ax.set_title(f"{t.id}\n{t.metric.name}\n{t.period}", fontsize="small")
-    ax.text(0.98, 0.98, row.result, transform=ax.transAxes, ha="right", va="top",
-            color=_result_colour(row.result), fontweight="bold")
+    ax.text(
+        0.98,
+        0.98,
+        row.result,
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        color=_result_colour(row.result),
+        fontweight="bold",
+    )
     return ax
 
 

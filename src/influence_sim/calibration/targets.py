@@ -209,8 +209,11 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
             except ValueError:
                 bad(column, f"'{cells[column]}' is not a date", "an ISO date such as 2019-12-31")
         if len(dates) == 2 and dates[1] < dates[0]:
-            bad("period_end", f"{dates[1]} is before the start {dates[0]}", "an end on or after "
-                "the start")
+            bad(
+                "period_end",
+                f"{dates[1]} is before the start {dates[0]}",
+                "an end on or after the start",
+            )
         numbers: dict[str, float] = {}
         for column, low, low_open, expected in (
             ("value", -np.inf, False, "a number"),

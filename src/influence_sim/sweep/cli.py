@@ -21,21 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from influence_sim._argtypes import positive_int
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -61,7 +53,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     parser.add_argument("--out", metavar="DIR", help="output folder (default: sweeps/<sweep>)")
     parser.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help=(
             "local worker processes (default: the number of cores); 1 runs in this process, "
@@ -70,7 +62,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     )
     parser.add_argument(
         "--chunk-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="runs per batched call (default: about four chunks per worker, 16 to 500)",
     )

@@ -25,7 +25,6 @@ recomputes the chunks whose files cannot.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -33,13 +32,14 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Iterator
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from influence_sim._files import replacing
 
 MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
@@ -71,17 +71,6 @@ def now() -> str:
     return dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
 
 
-@contextlib.contextmanager
-def _temporary(path: Path) -> Iterator[Path]:
-    """A temporary name beside ``path``; renamed onto ``path`` if the block succeeds."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def dictionary_columns(schema: pa.Schema) -> list[str]:
     """Columns worth dictionary-encoding: text, and the repeated keys of the time series.
 
@@ -98,7 +87,7 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write a Parquet file atomically."""
-    with _temporary(path) as tmp:
+    with replacing(path) as tmp:
         pq.write_table(
             table,
             tmp,
@@ -109,7 +98,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write a JSON file atomically."""
-    with _temporary(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
@@ -234,7 +223,7 @@ class SweepFolder:
         rows = 0
         target = self.root / RUNS
         with (
-            _temporary(target) as tmp,
+            replacing(target) as tmp,
             pq.ParquetWriter(
                 tmp, schema, compression=COMPRESSION, use_dictionary=dictionary_columns(schema)
             ) as writer,

@@ -1,0 +1,40 @@
+"""Atomic file writes: a temporary name beside the target, renamed into place.
+
+A crash or an interrupt never leaves half a file under the final name: readers see the old
+file or the whole new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    Args:
+        path: Final path.
+
+    Yields:
+        The temporary path to write to (removed if the block fails).
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="")
+    return path
