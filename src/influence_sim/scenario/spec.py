@@ -55,6 +55,7 @@ from influence_sim.kernel.arrays import (
 )
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
 from influence_sim.paths import PathError, resolve
+from influence_sim.scenario.yamlsafe import kind_of
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -237,25 +238,7 @@ def _show(value: Any) -> str:
 
 def _kind(value: Any) -> str:
     """Name the kind of a user's value (``text``, ``a list``, ...)."""
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dt.datetime):
-        return "a date and time"
-    if isinstance(value, dt.date):
-        return "a date"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return "a value of an unsupported kind"
+    return kind_of(value, "a value of an unsupported kind")
 
 
 def _not_a(value: Any, what: str) -> str:

@@ -297,11 +297,12 @@ def _show_tag(tag: str) -> str:
     return shown
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object, unknown: str = "an unsupported value") -> str:
     """Describe the type of a plain value in analyst-friendly words.
 
     Args:
-        value: A plain Python value produced by this module.
+        value: A plain Python value (as this module produces, or a tuple or mapping).
+        unknown: What to call any other kind of value.
 
     Returns:
         A short noun phrase such as ``"a list"`` or ``"a whole number"``.
@@ -320,11 +321,14 @@ def _kind(value: object) -> str:
         return "a date and time"
     if isinstance(value, datetime.date):
         return "a date"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "a mapping"
-    return "an unsupported value"
+    return unknown
+
+
+_kind = kind_of
 
 
 def _copy(value: Any) -> Any:

@@ -22,7 +22,7 @@ from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, resolve
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError
-from influence_sim.scenario.yamlsafe import Located, load_located
+from influence_sim.scenario.yamlsafe import Located, kind_of, load_located
 
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
 Scale = Literal["linear", "log"]
@@ -258,21 +258,9 @@ class _Checker:
 
 
 def _kind(value: object, fallback: str = "") -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
     if isinstance(value, str):
         return f"text '{value[:30]}'"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return fallback or type(value).__name__
+    return kind_of(value, fallback or type(value).__name__)
 
 
 # --------------------------------------------------------------------------- sections
