@@ -15,16 +15,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from influence_sim._argtypes import positive_int, seed
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
+from influence_sim._cliutil import (
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    positive_int,
+    report_problems,
+    save_outputs,
+    seed,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -91,17 +94,6 @@ def _version() -> str:
     return __version__
 
 
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
-def _report(problems: Sequence[object]) -> int:
-    for problem in problems:
-        text = problem.format() if hasattr(problem, "format") else str(problem)
-        _error(text)
-    return EXIT_USAGE
-
-
 def _command_run(args: argparse.Namespace) -> int:
     from influence_sim.api import run
     from influence_sim.scenario import ScenarioError, load_scenario
@@ -110,27 +102,20 @@ def _command_run(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        return _report(exc.problems)
+        return report_problems(exc.problems)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
     if out.exists() and not out.is_dir():
-        _error(f"{out}: output path exists and is not a folder (expected a folder for results)")
+        error(f"{out}: output path exists and is not a folder (expected a folder for results)")
         return EXIT_USAGE
     if out.is_dir() and any(out.iterdir()) and not args.force:
-        _error(f"{out}: output folder is not empty (use --force to write into it)")
+        error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
     results = run(scenario, seed=args.seed, replicates=args.replicates)
     for line in scenario.rescaling_report():
         print(f"note: {line}")
     print(results.summary())
     results.metadata["wall_time_s"] = round(time.time() - started, 4)
-    try:
-        written = results.save(out, plots=not args.no_plots)
-    except OSError as exc:
-        _error(f"{out}: cannot write results: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
-    return EXIT_OK
+    return save_outputs(out, "results", lambda: results.save(out, plots=not args.no_plots))
 
 
 def _command_validate(args: argparse.Namespace) -> int:
@@ -138,7 +123,7 @@ def _command_validate(args: argparse.Namespace) -> int:
 
     problems = validate_paths(args.files)
     if problems:
-        return _report(problems)
+        return report_problems(problems)
     for path in args.files:
         scenario = load_scenario(path)
         print(f"ok: {path} ({scenario.name}; {scenario.start} to {scenario.end}, {scenario.step})")
@@ -173,5 +158,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
-        _error("interrupted")
+        error("interrupted")
         return 130

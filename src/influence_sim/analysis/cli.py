@@ -23,11 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from influence_sim._argtypes import positive_int, seed
+from influence_sim._cliutil import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    error,
+    positive_int,
+    report_problems,
+    save_outputs,
+    seed,
+)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
@@ -35,10 +40,6 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",")]
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
 
 
 def _notes(notes: list[str]) -> None:
@@ -52,10 +53,10 @@ def _notes(notes: list[str]) -> None:
 def _out_folder(path: Path, force: bool) -> int | None:
     """Check an output folder; return an exit code if it cannot be used."""
     if path.exists() and not path.is_dir():
-        _error(f"{path}: output path exists and is not a folder (expected a folder)")
+        error(f"{path}: output path exists and is not a folder (expected a folder)")
         return EXIT_USAGE
     if path.is_dir() and any(path.iterdir()) and not force:
-        _error(f"{path}: output folder is not empty (use --force to write into it)")
+        error(f"{path}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
     return None
 
@@ -193,7 +194,7 @@ def command_compare(args: argparse.Namespace) -> int:
     from influence_sim.scenario import ScenarioError
 
     if len(args.inputs) < 2:
-        _error("compare needs at least two inputs (scenario files, run folders or sweeps)")
+        error("compare needs at least two inputs (scenario files, run folders or sweeps)")
         return EXIT_USAGE
     stems = [slug(Path(i).stem if Path(i).suffix else Path(i).name) for i in args.inputs]
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(stems))
@@ -206,22 +207,15 @@ def command_compare(args: argparse.Namespace) -> int:
                 *args.inputs, names=args.names, seed=args.seed, replicates=args.replicates
             )
     except ScenarioError as exc:
-        for problem in exc.problems:
-            _error(problem.format())
-        return EXIT_USAGE
+        return report_problems(exc.problems)
     except (SourceError, ValueError) as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     _notes(comparison.notes)
     print(summary_text(comparison))
-    try:
-        written = comparison.save(out, plots=not args.no_plots)
-    except OSError as exc:
-        _error(f"{out}: cannot write the comparison: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
-    return EXIT_OK
+    return save_outputs(
+        out, "the comparison", lambda: comparison.save(out, plots=not args.no_plots)
+    )
 
 
 def command_analyze(args: argparse.Namespace) -> int:
@@ -238,21 +232,14 @@ def command_analyze(args: argparse.Namespace) -> int:
     try:
         result = analyze(args.sweep_dir, args.method, args.metric)
     except SensitivityError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     _notes(result.notes)
     what = "Sobol' indices" if result.method == "sobol" else "Morris elementary effects"
     print(f"{what} of {result.metric} in sweep {result.sweep}")
     print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
-    try:
-        written = result.save(out, plots=not args.no_plots)
-    except OSError as exc:
-        _error(f"{out}: cannot write the indices: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
-    return EXIT_OK
+    return save_outputs(out, "the indices", lambda: result.save(out, plots=not args.no_plots))
 
 
 def command_attribute(args: argparse.Namespace) -> int:
@@ -284,32 +271,23 @@ def command_attribute(args: argparse.Namespace) -> int:
             mechanisms=args.mechanisms,
         )
     except ScenarioError as exc:
-        for problem in exc.problems:
-            _error(problem.format())
-        return EXIT_USAGE
+        return report_problems(exc.problems)
     except ValueError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     try:
         for domain in ("economic", "security"):
             print(describe(result, args.state, domain, args.power))
             print()
     except KeyError as exc:
-        _error(str(exc.args[0]) if exc.args else str(exc))
+        error(str(exc.args[0]) if exc.args else str(exc))
         return EXIT_USAGE
     print(
         "Effects are full run minus the run with the mechanism switched off; one-at-a-time "
         "effects\nare not additive, and 'remainder' holds their interactions "
         "(docs/analysis.md)."
     )
-    try:
-        written = result.save(out, plots=not args.no_plots)
-    except OSError as exc:
-        _error(f"{out}: cannot write the attribution: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
-    return EXIT_OK
+    return save_outputs(out, "the attribution", lambda: result.save(out, plots=not args.no_plots))
 
 
 def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:
@@ -347,7 +325,7 @@ def command_dashboard(args: argparse.Namespace) -> int:
         Exit code of the server (130 when interrupted).
     """
     if importlib.util.find_spec("solara") is None:
-        _error("the dashboard needs solara (pip install solara, or mesa[rec])")
+        error("the dashboard needs solara (pip install solara, or mesa[rec])")
         return EXIT_FAILURE
     command = dashboard_command(args.port, args.host, not args.no_open)
     print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl-C to stop)")

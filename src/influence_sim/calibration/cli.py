@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
+from influence_sim._cliutil import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    report_problems,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -46,16 +49,6 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
     return value
-
-
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
-def _problems(problems: Sequence[Any]) -> int:
-    for problem in problems:
-        _error(problem.format() if hasattr(problem, "format") else str(problem))
-    return EXIT_USAGE
 
 
 def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # type: ignore[type-arg]
@@ -129,10 +122,10 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
 
 def _check_out(out: Path, force: bool) -> int | None:
     if out.exists() and not out.is_dir():
-        _error(f"{out}: output path exists and is not a folder (expected a folder)")
+        error(f"{out}: output path exists and is not a folder (expected a folder)")
         return EXIT_USAGE
     if out.is_dir() and any(out.iterdir()) and not force:
-        _error(f"{out}: output folder is not empty (use --force to write into it)")
+        error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
     return None
 
@@ -159,11 +152,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        return _problems(exc.problems)
+        return report_problems(exc.problems)
     try:
         targets = load_targets(args.targets)
     except TargetError as exc:
-        return _problems(exc.problems)
+        return report_problems(exc.problems)
     out = Path(args.out)
     code = _check_out(out, args.force)
     if code is not None:
@@ -191,13 +184,13 @@ def command_calibrate(args: argparse.Namespace) -> int:
             targets_sha256=file_sha256(args.targets),
         )
     except CalibrationError as exc:
-        _error(f"{args.scenario}: {exc}")
+        error(f"{args.scenario}: {exc}")
         return EXIT_USAGE
     print(summary(result))
     try:
         written = write_outputs(result, out)
     except OSError as exc:
-        _error(f"{out}: cannot write results: {exc.strerror or exc}")
+        error(f"{out}: cannot write results: {exc.strerror or exc}")
         return EXIT_FAILURE
     print()
     print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
@@ -221,20 +214,20 @@ def command_report(args: argparse.Namespace) -> int:
     try:
         targets = load_targets(args.targets)
     except TargetError as exc:
-        return _problems(exc.problems)
+        return report_problems(exc.problems)
     source = Path(args.source)
     if source.is_dir():
         regional = source / "regional.csv"
         if not regional.is_file():
-            _error(f"{source}: no regional.csv (expected a folder written by 'influence-sim run')")
+            error(f"{source}: no regional.csv (expected a folder written by 'influence-sim run')")
             return EXIT_USAGE
         if args.seed is not None or args.replicates is not None:
-            _error(f"{source}: --seed and --replicates apply to a scenario file, not a run folder")
+            error(f"{source}: --seed and --replicates apply to a scenario file, not a run folder")
             return EXIT_USAGE
         try:
             series = RegionalSeries.from_csv(regional)
         except (ValueError, KeyError) as exc:
-            _error(str(exc))
+            error(str(exc))
             return EXIT_USAGE
         meta = _metadata(source / "metadata.json")
         name = str(meta.get("scenario_name", source.name))
@@ -249,7 +242,7 @@ def command_report(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(args.source)
         except ScenarioError as exc:
-            return _problems(exc.problems)
+            return report_problems(exc.problems)
         results = run(scenario, seed=args.seed, replicates=args.replicates)
         series = RegionalSeries.from_output(results.output)
         name = scenario.name
@@ -260,7 +253,7 @@ def command_report(args: argparse.Namespace) -> int:
     try:
         rows = compare_series(series, targets)
     except MetricError as exc:
-        _error(f"{args.targets}: {exc}")
+        error(f"{args.targets}: {exc}")
         return EXIT_USAGE
     print(heading)
     print(f"Targets: {args.targets}; PASS when |model mean - target| <= tolerance")
@@ -287,7 +280,7 @@ def command_report(args: argparse.Namespace) -> int:
                 encoding="utf-8",
             )
         except OSError as exc:
-            _error(f"{out}: cannot write the report: {exc.strerror or exc}")
+            error(f"{out}: cannot write the report: {exc.strerror or exc}")
             return EXIT_FAILURE
         print()
         print(f"Wrote {png.name}, {table.name} to {out}/")

@@ -21,11 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from influence_sim._argtypes import positive_int
+from influence_sim._cliutil import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    positive_int,
+    report_problems,
+)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
@@ -87,10 +91,6 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     return {"sweep": command_sweep}
 
 
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
 def command_sweep(args: argparse.Namespace) -> int:
     """Run ``influence-sim sweep``.
 
@@ -106,9 +106,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     try:
         sweep = read_sweep(args.sweep_file)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            _error(problem.format())
-        return EXIT_USAGE
+        return report_problems(exc.problems)
     out = Path(args.out) if args.out else Path("sweeps") / Path(args.sweep_file).stem
     progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
     try:
@@ -123,16 +121,16 @@ def command_sweep(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except SweepFolderError as exc:
-        _error(str(exc))
+        error(str(exc))
         return EXIT_USAGE
     except SweepAborted as exc:
-        _error(f"{exc}; finished chunks are kept: run again with --resume to continue")
+        error(f"{exc}; finished chunks are kept: run again with --resume to continue")
         return EXIT_FAILURE
     except OSError as exc:
-        _error(f"{out}: cannot write the sweep: {exc.strerror or exc}")
+        error(f"{out}: cannot write the sweep: {exc.strerror or exc}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        _error("interrupted; finished chunks are kept: run again with --resume to continue")
+        error("interrupted; finished chunks are kept: run again with --resume to continue")
         return EXIT_INTERRUPTED
     for note in outcome.notes:
         print(f"note: {note}")
@@ -151,7 +149,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         + (", timeseries/" if sweep.spec.keep.every is not None else "")
     )
     if outcome.n_failed:
-        _error(
+        error(
             f"{outcome.n_failed} of {outcome.n_runs} runs failed; their errors are in the "
             f"status and error columns of {out}/runs.parquet"
         )
