@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -37,4 +38,11 @@ def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically and return the path."""
     with replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def save_figure_atomic(figure: Any, path: Path, dpi: int) -> Path:
+    """Save a matplotlib figure to ``path`` atomically (format from the suffix) and return it."""
+    with replacing(path) as tmp:
+        figure.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     return path

@@ -16,6 +16,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from influence_sim._files import save_figure_atomic
+
 if TYPE_CHECKING:
     from influence_sim.results import Results
 
@@ -187,8 +189,7 @@ def plot_threat(states: pd.DataFrame, ax: Axes | None = None, title: str | None 
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure_atomic(fig, path, 110)
 
 
 def save_standard_plots(results: Results, directory: Path) -> list[Path]:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from influence_sim._files import save_figure_atomic, write_text_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
@@ -287,7 +288,7 @@ class Attribution:
             ("attribution_replicates.csv", self.per_replicate),
         ):
             path = out / name
-            frame.to_csv(path, index=False, float_format="%.6g")
+            write_text_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
             written.append(path)
         if plots:
             powers = [p for p in ("china", "russia") if p in set(self.table["power"])]
@@ -297,7 +298,7 @@ class Attribution:
                     path = out / f"waterfall_{domain}_{power}.png"
                     figure = ax.get_figure(root=True)
                     assert figure is not None
-                    figure.savefig(path, dpi=110)
+                    save_figure_atomic(figure, path, 110)
                     written.append(path)
         return written
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from influence_sim._files import write_text_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -192,7 +193,7 @@ class Comparison:
             ("differences.csv", self.differences),
         ):
             path = out / name
-            frame.to_csv(path, index=False, float_format="%.6g")
+            write_text_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
             written.append(path)
         info: dict[str, Any] = {
             "reference": self.names[0],
@@ -213,7 +214,7 @@ class Comparison:
             "notes": self.notes,
         }
         path = out / "comparison.json"
-        path.write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(info, indent=2, default=str) + "\n")
         written.append(path)
         if plots:
             from influence_sim.analysis import plots as figures

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from influence_sim._files import save_figure_atomic
 from influence_sim.plots import label, power_colour
 
 if TYPE_CHECKING:
@@ -386,7 +387,7 @@ def _figure_legend(fig: Figure, ax: Axes, title: str) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI)
+    save_figure_atomic(fig, path, DPI)
     return path
 
 

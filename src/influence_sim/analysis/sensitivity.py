@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from influence_sim._files import save_figure_atomic, write_text_atomic
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -87,14 +89,14 @@ class SensitivityResult:
         stem = f"sensitivity_{self.method}_{slug(self.metric)}"
         table = self.indices.assign(metric=self.metric, method=self.method)
         path = out / f"{stem}.csv"
-        table.to_csv(path, index=False, float_format="%.6g")
+        write_text_atomic(path, table.to_csv(index=False, float_format="%.6g"))
         written = [path]
         if plots:
             ax = self.plot()
             figure = ax.get_figure(root=True)
             assert figure is not None
             path = out / f"{stem}.png"
-            figure.savefig(path, dpi=110)
+            save_figure_atomic(figure, path, 110)
             written.append(path)
         return written
 

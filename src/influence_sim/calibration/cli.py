@@ -24,6 +24,7 @@ from influence_sim._cliutil import (
     error,
     report_problems,
 )
+from influence_sim._files import write_text_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -267,7 +268,8 @@ def command_report(args: argparse.Namespace) -> int:
                 rows, out / "report.png", title=f"Model against targets: {name}"
             )
             table = out / "report.json"
-            table.write_text(
+            write_text_atomic(
+                table,
                 json.dumps(
                     {
                         "source": args.source,
@@ -277,7 +279,6 @@ def command_report(args: argparse.Namespace) -> int:
                     indent=2,
                 )
                 + "\n",
-                encoding="utf-8",
             )
         except OSError as exc:
             error(f"{out}: cannot write the report: {exc.strerror or exc}")

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from influence_sim._files import write_text_atomic
+from influence_sim._files import save_figure_atomic, write_text_atomic
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
 
@@ -153,7 +153,7 @@ def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) 
         ),
     ]
     profiles = out / "profiles.png"
-    plot_profiles(result).savefig(profiles, dpi=100)
+    save_figure_atomic(plot_profiles(result), profiles, 100)
     written.append(profiles)
     return written
 

@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from influence_sim._files import save_figure_atomic
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
 from influence_sim.calibration.targets import Target
 from influence_sim.kernel.arrays import FloatArray
@@ -289,7 +290,7 @@ def save_targets_plot(rows: Sequence[TargetRow], path: str | Path, title: str = 
         The path written.
     """
     out = Path(path)
-    plot_targets(rows, title).savefig(out, dpi=100)
+    save_figure_atomic(plot_targets(rows, title), out, 100)
     return out
 
 

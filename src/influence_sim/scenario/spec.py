@@ -1104,6 +1104,18 @@ class LogNormal(_Distribution):
         return None
 
 
+def _check_ordered(low: float, high: float) -> None:
+    """Raise the scenario error for a distribution whose ``high`` is not above its ``low``."""
+    if high <= low:
+        issues = _Issues()
+        issues.add(
+            ("high",),
+            f"high {_fmt(high)} is not above low {_fmt(low)}",
+            f"a number above {_fmt(low)}",
+        )
+        issues.raise_if_any()
+
+
 class Uniform(_Distribution):
     """Uniform distribution between two bounds."""
 
@@ -1113,14 +1125,7 @@ class Uniform(_Distribution):
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
-        if self.high <= self.low:
-            issues = _Issues()
-            issues.add(
-                ("high",),
-                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
-                f"a number above {_fmt(self.low)}",
-            )
-            issues.raise_if_any()
+        _check_ordered(self.low, self.high)
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
@@ -1200,14 +1205,7 @@ class Beta(_Distribution):
 
     @model_validator(mode="after")
     def _ordered(self) -> Beta:
-        if self.high <= self.low:
-            issues = _Issues()
-            issues.add(
-                ("high",),
-                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
-                f"a number above {_fmt(self.low)}",
-            )
-            issues.raise_if_any()
+        _check_ordered(self.low, self.high)
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
