@@ -236,7 +236,6 @@ def build(
     Raises:
         influence_sim.paths.PathError: For an override path that names nothing.
     """
-    seeds = seeds or sd.load_seeds()
     per_run: Sequence[Overrides]
     if overrides is None:
         per_run = [{}]
@@ -244,28 +243,19 @@ def build(
         per_run = [overrides]
     else:
         per_run = overrides
-    ref_state, ref_params = reference_arrays(dims, start, seeds)
-    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
-    apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
-    _rederive(ref_state, ref_params, set(reference_overrides or {}), starting_arms)
-    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
-
+    keys = list(per_run[0]) if per_run else []
+    if all(list(o) == keys for o in per_run):
+        # every run overrides the same paths (replicates, sweep points): one vectorised pass
+        columns = {k: np.array([float(o[k]) for o in per_run]) for k in keys}
+        return build_columns(dims, start, len(per_run), columns, reference_overrides, seeds)
+    seeds = seeds or sd.load_seeds()
+    ref_state, ref_params, starting_arms = _reference(dims, start, reference_overrides, seeds)
     state, params = _broadcast(ref_state, ref_params, len(per_run))
-    if all(o == per_run[0] for o in per_run):
-        # the common case (replicates of one scenario): one pass over the whole batch
-        apply_overrides(state, params, dims, per_run[0])
-        _rederive(state, params, set(per_run[0]), starting_arms)
-    else:
-        for b, run_overrides in enumerate(per_run):
-            one_state, one_params = state.take(slice(b, b + 1)), params.take(slice(b, b + 1))
-            apply_overrides(one_state, one_params, dims, run_overrides)
-            _rederive(one_state, one_params, set(run_overrides), starting_arms)
-    # Affinities: each run's own starting shares, fitted under the reference parameters.
-    params.affinity = fit_affinity(
-        _with_reference(state, ref_state),
-        _fit_parameters(params, ref_params),
-        seeds.assumed("min_affinity_share"),
-    )
+    for b, run_overrides in enumerate(per_run):
+        one_state, one_params = state.take(slice(b, b + 1)), params.take(slice(b, b + 1))
+        apply_overrides(one_state, one_params, dims, run_overrides)
+        _rederive(one_state, one_params, set(run_overrides), starting_arms)
+    _fit(state, params, ref_state, ref_params, seeds)
     return state, params
 
 
@@ -295,20 +285,34 @@ def build_columns(
         ``(state, params)`` with fitted affinities.
     """
     seeds = seeds or sd.load_seeds()
-    ref_state, ref_params = reference_arrays(dims, start, seeds)
-    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
-    apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
-    _rederive(ref_state, ref_params, set(reference_overrides or {}), starting_arms)
-    starting_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+    ref_state, ref_params, starting_arms = _reference(dims, start, reference_overrides, seeds)
     state, params = _broadcast(ref_state, ref_params, n_runs)
     apply_overrides(state, params, dims, columns)
     _rederive(state, params, set(columns), starting_arms)
+    _fit(state, params, ref_state, ref_params, seeds)
+    return state, params
+
+
+def _reference(
+    dims: Dims, start: dt.date, reference_overrides: Overrides | None, seeds: sd.SeedData
+) -> tuple[State, Params, FloatArray]:
+    """The reference run (batch 1) and its starting arms imports, ``(1, S)``."""
+    ref_state, ref_params = reference_arrays(dims, start, seeds)
+    seeded_arms = demand_of(ref_state, ref_params)[:, :, SEC]
+    apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
+    _rederive(ref_state, ref_params, set(reference_overrides or {}), seeded_arms)
+    return ref_state, ref_params, demand_of(ref_state, ref_params)[:, :, SEC]
+
+
+def _fit(
+    state: State, params: Params, ref_state: State, ref_params: Params, seeds: sd.SeedData
+) -> None:
+    """Set ``params.affinity``: each run's starting data under the reference parameters."""
     params.affinity = fit_affinity(
         _with_reference(state, ref_state),
         _fit_parameters(params, ref_params),
         seeds.assumed("min_affinity_share"),
     )
-    return state, params
 
 
 def _fit_parameters(run_params: Params, ref_params: Params) -> Params:
