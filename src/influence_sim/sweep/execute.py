@@ -152,12 +152,12 @@ def default_chunk_size(n_runs: int, workers: int) -> int:
     """Runs per chunk.
 
     In this process (``workers == 1``) the largest useful batch, :data:`MAX_CHUNK`; with
-    several workers about four chunks per worker, to balance the load, within
+    several workers an equal share per worker (large sweeps get many chunks), within
     ``[MIN_CHUNK, MAX_CHUNK]``.
     """
     if workers <= 1:
         return max(1, min(n_runs, MAX_CHUNK))
-    size = math.ceil(n_runs / (4 * workers))
+    size = math.ceil(n_runs / workers)
     return max(1, min(n_runs, max(MIN_CHUNK, min(MAX_CHUNK, size))))
 
 
