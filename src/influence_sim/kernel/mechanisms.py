@@ -200,14 +200,17 @@ def allocate_offers(
     value = demand[:, :, None, :] * (share[:, :, :n_powers, :] + entry_share[:, None, None, None])
     value = value * eps
     total = axis_sum(value, 1, keepdims=True)
-    # A power expecting nothing anywhere (no share, no entry share) spreads by demand alone.
-    fallback = np.broadcast_to(demand[:, :, None, :], value.shape)
-    fallback_total = axis_sum(fallback, 1, keepdims=True)
-    alloc = np.where(
-        total > 0.0,
-        value / np.where(total > 0.0, total, 1.0),
-        fallback / np.where(fallback_total > 0.0, fallback_total, 1.0),
-    )
+    if np.all(total > 0.0):
+        alloc = value / total
+    else:
+        # A power expecting nothing anywhere (no share, no entry share) spreads by demand alone.
+        fallback = np.broadcast_to(demand[:, :, None, :], value.shape)
+        fallback_total = axis_sum(fallback, 1, keepdims=True)
+        alloc = np.where(
+            total > 0.0,
+            value / np.where(total > 0.0, total, 1.0),
+            fallback / np.where(fallback_total > 0.0, fallback_total, 1.0),
+        )
     return effort[:, None, :, :] * alloc, effort
 
 
