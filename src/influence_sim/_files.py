@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +46,22 @@ def save_figure_atomic(figure: Any, path: Path, dpi: int) -> Path:
     with replacing(path) as tmp:
         figure.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     return path
+
+
+def write_frames_atomic(
+    directory: Path, frames: Mapping[str, Any], float_format: str
+) -> list[Path]:
+    """Write DataFrames as CSV files (one per name) atomically; return their paths in order.
+
+    Args:
+        directory: Existing output folder.
+        frames: File name to a pandas DataFrame.
+        float_format: Format of floating-point values (``"%.6g"``, ...).
+
+    Returns:
+        Paths written.
+    """
+    return [
+        write_text_atomic(directory / name, frame.to_csv(index=False, float_format=float_format))
+        for name, frame in frames.items()
+    ]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import write_text_atomic
+from influence_sim._files import write_frames_atomic, write_text_atomic
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
@@ -317,7 +317,6 @@ class Results:
         """
         out_dir = Path(directory)
         out_dir.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
         tables = {
             "timeseries.csv": self.timeseries,
             "regional.csv": self.regional,
@@ -325,10 +324,7 @@ class Results:
             "powers.csv": self.powers,
             "relations.csv": self.relations,
         }
-        for name, frame in tables.items():
-            written.append(
-                write_text_atomic(out_dir / name, frame.to_csv(index=False, float_format="%.10g"))
-            )
+        written = write_frames_atomic(out_dir, tables, "%.10g")
         meta = dict(self.metadata)
         meta.setdefault("scenario_name", self.name)
         meta["seed"] = self.seed

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import save_figure_atomic, write_text_atomic
+from influence_sim._files import save_figure_atomic, write_frames_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
@@ -282,14 +282,11 @@ class Attribution:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in (
-            ("attribution.csv", self.table),
-            ("attribution_replicates.csv", self.per_replicate),
-        ):
-            path = out / name
-            write_text_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
-            written.append(path)
+        written = write_frames_atomic(
+            out,
+            {"attribution.csv": self.table, "attribution_replicates.csv": self.per_replicate},
+            "%.6g",
+        )
         if plots:
             powers = [p for p in ("china", "russia") if p in set(self.table["power"])]
             for domain in DOMAINS:

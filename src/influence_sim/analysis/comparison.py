@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import write_text_atomic
+from influence_sim._files import write_frames_atomic, write_text_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -186,15 +186,15 @@ class Comparison:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in (
-            ("headline.csv", self.headline),
-            ("replicate_metrics.csv", self.metrics),
-            ("differences.csv", self.differences),
-        ):
-            path = out / name
-            write_text_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
-            written.append(path)
+        written = write_frames_atomic(
+            out,
+            {
+                "headline.csv": self.headline,
+                "replicate_metrics.csv": self.metrics,
+                "differences.csv": self.differences,
+            },
+            "%.6g",
+        )
         info: dict[str, Any] = {
             "reference": self.names[0],
             "seed": self.seed,

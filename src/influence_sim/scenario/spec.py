@@ -1066,14 +1066,7 @@ class Normal(_Distribution):
     sd: NonNegative = Field(description="standard deviation")
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.normal(self.mean, self.sd))
 
 
@@ -1085,14 +1078,7 @@ class LogNormal(_Distribution):
     sigma: NonNegative = Field(description="standard deviation of the log")
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.lognormal(math.log(self.median), self.sigma))
 
     def support(self) -> tuple[float, float] | None:
@@ -1129,14 +1115,7 @@ class Uniform(_Distribution):
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.uniform(self.low, self.high))
 
     def support(self) -> tuple[float, float] | None:
@@ -1175,14 +1154,7 @@ class Triangular(_Distribution):
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.triangular(self.low, self.mode, self.high))
 
     def support(self) -> tuple[float, float] | None:
@@ -1209,14 +1181,7 @@ class Beta(_Distribution):
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(self.low + (self.high - self.low) * rng.beta(self.alpha, self.beta))
 
     def support(self) -> tuple[float, float] | None:
@@ -1260,14 +1225,7 @@ class Choice(_Distribution):
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         if self.weights is None:
             return float(self.values[int(rng.integers(len(self.values)))])
         weights = np.asarray(self.weights, dtype=float)
