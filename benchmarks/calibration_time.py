@@ -1,11 +1,12 @@
-"""Wall time of the committed calibration: ``influence-sim calibrate`` on the 2000 hindcast.
+"""Wall time of a calibration: ``influence-sim calibrate`` of four parameters on the 2000 hindcast.
 
 Usage: ``python benchmarks/calibration_time.py [--replicates N] [--design N] [--starts N]``
 
-Runs the calibration that produced ``scenarios/calibrated_parameters.yaml`` in process (the
-same scenario, targets, parameters, seed and, unless changed, the same settings), writes its
-files to a temporary folder and prints the wall time, the number of candidates and runs, the
-runs per second and the loss. Without options it repeats the committed calibration exactly.
+Runs a calibration against ``seeds/targets.csv`` in process (Russia's and China's doctrine,
+Russia's priority and the security adjustment rate; the scenario's seed and, unless changed,
+the command's default settings), writes its files to a temporary folder and prints the wall
+time, the number of candidates and runs, the runs per second and the loss. The model's own
+defaults come from ``influence-sim estimate`` (``benchmarks/estimate_time.py``), not from this.
 """
 
 from __future__ import annotations
@@ -25,9 +26,7 @@ from influence_sim.calibration import (
 from influence_sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = (
-    "powers.russia.doctrine,powers.russia.priority,powers.china.doctrine,adjust_rate_security"
-)
+PARAMS = "powers.russia.doctrine,powers.russia.priority,powers.china.doctrine,adjust_rate_security"
 
 
 def main() -> None:
@@ -55,10 +54,14 @@ def main() -> None:
 
     runs = result.evaluations * settings.replicates
     steps = scenario.clock().n_steps
-    print(f"scenario: {scenario.name} ({steps} steps of a {scenario.step}); "
-          f"{len(free)} parameters; {len(targets)} targets")
-    print(f"settings: {settings.replicates} replicates, {settings.design_points} design points, "
-          f"{settings.starts} local searches")
+    print(
+        f"scenario: {scenario.name} ({steps} steps of a {scenario.step}); "
+        f"{len(free)} parameters; {len(targets)} targets"
+    )
+    print(
+        f"settings: {settings.replicates} replicates, {settings.design_points} design points, "
+        f"{settings.starts} local searches"
+    )
     print(f"candidates: {result.evaluations}; runs: {runs}")
     print(f"calibration wall time: {fitted - began:.2f} s ({runs / (fitted - began):.0f} runs/s)")
     print(f"writing fit.json, parameters.yaml and plots: {written - fitted:.2f} s")

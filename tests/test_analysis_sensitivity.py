@@ -51,8 +51,9 @@ def test_sobol_indices_with_confidence_intervals(sweeps, tmp_path):
     st = idx.set_index("parameter")["ST"]
     assert st["parameters.presence_weight"] > st["parameters.coordination"]
     written = {p.name for p in result.save(tmp_path)}
-    assert written == {f"sensitivity_sobol_final.security_share.tajikistan.russia.{e}"
-                       for e in ("csv", "png")}
+    assert written == {
+        f"sensitivity_sobol_final.security_share.tajikistan.russia.{e}" for e in ("csv", "png")
+    }
 
 
 def test_morris_mu_star_and_sigma(sweeps):
@@ -60,8 +61,10 @@ def test_morris_mu_star_and_sigma(sweeps):
     idx = result.indices.set_index("parameter")
     assert {"mu_star", "mu_star_conf", "sigma"} <= set(idx.columns)
     assert (idx["mu_star"] >= 0).all()
-    assert idx.loc["parameters.presence_weight", "mu_star"] > idx.loc[
-        "parameters.coordination", "mu_star"]
+    assert (
+        idx.loc["parameters.presence_weight", "mu_star"]
+        > idx.loc["parameters.coordination", "mu_star"]
+    )
 
 
 def test_default_metric_is_chinas_regional_security_share(sweeps):
@@ -86,15 +89,26 @@ def test_bad_metrics_are_clear_errors(sweeps, tmp_path):
         analyze(sweeps["sobol"], "sobol", "final.security_share.regoin.china")
     with pytest.raises(SensitivityError, match="not numeric"):
         analyze(sweeps["sobol"], "sobol", "final.security_guarantor.tajikistan")
+    # a metric missing (NaN) in some runs, e.g. a year that never comes in them
+    import shutil
+
+    import pandas as pd
+
+    holed = tmp_path / "holed"
+    shutil.copytree(sweeps["sobol"], holed)
+    runs = pd.read_parquet(holed / "runs.parquet")
+    runs.loc[runs.index[:3], "china_passes_russia_security_year"] = np.nan
+    runs.to_parquet(holed / "runs.parquet")
     with pytest.raises(SensitivityError, match="undefined"):
-        analyze(sweeps["sobol"], "sobol", "china_passes_russia_security_year")
+        analyze(holed, "sobol", "china_passes_russia_security_year")
     with pytest.raises(SensitivityError, match="not a sweep folder"):
         analyze(tmp_path, "sobol")
 
 
 def test_analyze_command(sweeps, tmp_path, capsys):
-    assert main(["analyze", str(sweeps["morris"]), "--method", "morris",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["analyze", str(sweeps["morris"]), "--method", "morris", "--out", str(tmp_path)]) == 0
+    )
     out = capsys.readouterr().out
     assert "Morris elementary effects" in out and "mu_star" in out
     assert (tmp_path / "sensitivity_morris_final.security_share.region.china.png").is_file()
@@ -110,11 +124,18 @@ def test_a_sweep_is_an_unpaired_side_of_a_comparison(sweeps):
     sweep = out.side("tiny_lhs")
     assert sweep.kind == "sweep" and sweep.n_replicates == 8
     head = out.headline
-    row = head[(head["metric"] == "final_share_security") & (head["state"] == "region")
-               & (head["power"] == "china") & (head["scenario"] == "tiny_lhs")].iloc[0]
+    row = head[
+        (head["metric"] == "final_share_security")
+        & (head["state"] == "region")
+        & (head["power"] == "china")
+        & (head["scenario"] == "tiny_lhs")
+    ].iloc[0]
     values = sweep.metrics
-    sel = values[(values["metric"] == "final_share_security") & (values["state"] == "region")
-                 & (values["power"] == "china")]["value"]
+    sel = values[
+        (values["metric"] == "final_share_security")
+        & (values["state"] == "region")
+        & (values["power"] == "china")
+    ]["value"]
     assert row["median"] == pytest.approx(np.median(sel)) and row["n"] == 8
     assert not row["paired"]
     assert {"final_guarantor", "guarantor_changes", "final_trust"} <= set(head["metric"])

@@ -44,8 +44,10 @@ def test_page_renders_and_step_draws_new_plots():
 
 
 def test_every_control_is_a_keyword_of_the_model():
-    values = {name: (p.value if isinstance(p, Slider) else p["value"])
-              for name, p in model_params().items()}
+    values = {
+        name: (p.value if isinstance(p, Slider) else p["value"])
+        for name, p in model_params().items()
+    }
     model = DashboardModel(**values)
     assert model.clock.n_steps == 40
 
@@ -60,8 +62,14 @@ def test_defaults_are_the_reference_model():
 
 
 def test_shock_toggles_and_uniform_hedging():
-    model = DashboardModel(taliban_takeover=True, russia_sanctions=True, sanctions_factor=0.5,
-                           same_hedging=True, hedging=0.8, years=3)
+    model = DashboardModel(
+        taliban_takeover=True,
+        russia_sanctions=True,
+        sanctions_factor=0.5,
+        same_hedging=True,
+        hedging=0.8,
+        years=3,
+    )
     russia = model.powers["russia"]
     capacity = russia.economic_capacity
     assert model.instability == pytest.approx(0.3)
@@ -70,7 +78,7 @@ def test_shock_toggles_and_uniform_hedging():
     assert model.instability == pytest.approx(0.9)  # the takeover of 2021-08-15
     while model.date.isoformat() < "2022-04-01":
         model.step()
-    assert russia.economic_capacity < 0.6 * capacity  # halved by sanctions, then grown a little
+    assert russia.economic_capacity < 0.7 * capacity  # halved by sanctions, grown with its GDP
     assert {s.hedging for s in model.states.values()} == {0.8}
     assert "Taliban takeover" in model.title and "sanctions" in model.title
     with pytest.raises(ValueError, match="years"):

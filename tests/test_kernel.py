@@ -20,7 +20,7 @@ import pytest
 from influence_sim.engine import Clock, RunBatch, replicate_seeds
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
-from influence_sim.kernel.arrays import ECON, SEC, FloatArray
+from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
 from influence_sim.paths import resolve
 from influence_sim.timeline import Operation, OpKind, Timeline
 
@@ -77,15 +77,15 @@ def test_security_demand_doubles_at_unit_elasticity_and_threat() -> None:
     assert np.array_equal(flat, arms_base)
 
 
-def test_grow_trade_compounds_annually() -> None:
-    """Trade grows by (1 + g) per year whatever the step length."""
-    trade = np.array([[10.0, 20.0], [5.0, 1.0]])
-    growth = np.array([0.03, -0.1])
-    annual = mech.grow_trade(trade, growth, 1.0)
-    assert np.allclose(annual, trade * (1.0 + growth[:, None]))
-    quarterly = trade
+def test_grow_size_compounds_at_the_log_rate() -> None:
+    """GDP grows by exp(g) a year whatever the step length."""
+    gdp = np.array([[10.0, 20.0], [5.0, 1.0]])
+    growth = np.array([[0.03, -0.1], [0.0, 0.2]])
+    annual = mech.grow_size(gdp, growth, 1.0)
+    assert np.allclose(annual, gdp * np.exp(growth))
+    quarterly = gdp
     for _ in range(4):
-        quarterly = mech.grow_trade(quarterly, growth, 0.25)
+        quarterly = mech.grow_size(quarterly, growth, 0.25)
     assert np.allclose(quarterly, annual, rtol=1e-13)
 
 
@@ -358,12 +358,12 @@ def test_update_trust_erodes_only_above_tolerance() -> None:
 def test_grow_capacity_returns_on_regional_share() -> None:
     """Capacity grows at exp(dt (g + rho X)): trend only at rho = 0, faster with more share."""
     cap = np.array([[[1.0, 2.0], [3.0, 1.0]]])
-    growth = np.array([[0.02, -0.02]])
+    growth = np.array([[[0.02, 0.01], [-0.02, 0.0]]])
     share = np.array([[[0.5, 0.0], [0.1, 0.6]]])
     trend = mech.grow_capacity(cap, growth, np.array([0.0]), share, 1.0)
-    assert np.allclose(trend, cap * np.exp(growth[:, :, None]))
+    assert np.allclose(trend, cap * np.exp(growth))
     out = mech.grow_capacity(cap, growth, np.array([0.1]), share, 0.25)
-    assert np.allclose(out, cap * np.exp(0.25 * (growth[:, :, None] + 0.1 * share)))
+    assert np.allclose(out, cap * np.exp(0.25 * (growth + 0.1 * share)))
     assert np.all(
         out[share > 0.0]
         > mech.grow_capacity(cap, growth, np.array([0.0]), share, 0.25)[share > 0.0]
@@ -405,6 +405,178 @@ def test_treaty_ties_add_up_over_memberships() -> None:
     assert np.allclose(out[0, 1, :, SEC], [0.5, 0.5, 0.0])
     assert np.all(out[0, 2] == 0.0)
     assert np.all(out[..., ECON] == 0.0)
+
+
+def _gravity_inputs() -> dict[str, object]:
+    b, s_, p = 1, 2, 2
+    one = np.ones(b)
+    return {
+        "gdp": np.array([[100.0, 10.0]]),
+        "partner_size": np.array([[10.0, 2.0]]),
+        "ties": np.zeros((b, s_, p + 1)),
+        "infrastructure": np.zeros((b, s_, p)),
+        "offers": np.ones((b, s_, p)),
+        "share": np.full((b, s_, p + 1), 1.0 / 3.0),
+        "hedging": np.zeros((b, s_)),
+        "sanctions": np.zeros((b, p)),
+        "eaeu": np.array([[1.0, 0.0]]),
+        "residual": np.zeros((b, s_, p + 1)),
+        "weights": GravityWeights(
+            gdp_elasticity=0.5 * one,
+            partner_elasticity=0.25 * one,
+            tie_weight=one,
+            infrastructure_weight=1.1 * one,
+            offer_sensitivity=0.5 * one,
+            hedging_weight=2.0 * one,
+            sanctions_penalty=0.3 * one,
+            diversion_weight=0.5 * one,
+        ),
+    }
+
+
+def test_gravity_target_terms_match_the_equation() -> None:
+    """log T* = γ_s log Y_s + γ_k log Y_k + ... : each term moves the target by its weight."""
+    g = _gravity_inputs()
+    base = mech.gravity_target(**g)  # type: ignore[arg-type]
+    # sizes: 0.5 log 100 + 0.25 log 10 for state 0 and power 0; rest of world has no partner term
+    assert base[0, 0, 0] == pytest.approx(0.5 * np.log(100.0) + 0.25 * np.log(10.0))
+    assert base[0, 0, 2] == pytest.approx(0.5 * np.log(100.0))
+    bigger = mech.gravity_target(**{**g, "gdp": np.array([[200.0, 10.0]])})  # type: ignore[arg-type]
+    assert np.allclose(bigger[0, 0] - base[0, 0], 0.5 * np.log(2.0))
+    assert np.allclose(bigger[0, 1], base[0, 1])
+    infra = np.zeros((1, 2, 2))
+    infra[0, 1, 0] = 1.0
+    linked = mech.gravity_target(**{**g, "infrastructure": infra})  # type: ignore[arg-type]
+    assert linked[0, 1, 0] - base[0, 1, 0] == pytest.approx(1.1)
+    assert np.count_nonzero(linked - base) == 1
+    offers = np.ones((1, 2, 2))
+    offers[0, 0, 1] = np.e
+    offered = mech.gravity_target(**{**g, "offers": offers})  # type: ignore[arg-type]
+    assert offered[0, 0, 1] - base[0, 0, 1] == pytest.approx(0.5)
+
+
+def test_gravity_sanctions_cut_trade_with_the_sanctioned_power_and_divert_through_the_eaeu() -> (
+    None
+):
+    """A sanctioned power loses ω_pen; EAEU members gain ω_div of it back (re-exports)."""
+    g = _gravity_inputs()
+    base = mech.gravity_target(**g)  # type: ignore[arg-type]
+    sanctions = np.array([[0.0, 1.0]])  # power 1 fully sanctioned
+    hit = mech.gravity_target(**{**g, "sanctions": sanctions})  # type: ignore[arg-type]
+    change = hit - base
+    # state 0 is an EAEU member: penalty and diversion; state 1 is not: penalty only
+    assert change[0, 0, 1] == pytest.approx(-0.3 + 0.5)
+    assert change[0, 1, 1] == pytest.approx(-0.3)
+    assert change[0, 0, 2] == pytest.approx(0.0)  # purchases for re-export are not added
+    assert change[0, 1, 2] == pytest.approx(0.0)
+    assert change[0, 0, 0] == pytest.approx(0.0) and change[0, 1, 0] == pytest.approx(0.0)
+
+
+def test_adjust_volumes_closes_the_log_gap_at_the_step_fraction() -> None:
+    """log T' = log T + f (log T* - log T); with no tie the fraction is the annual rate."""
+    volume = np.array([[[1.0, 4.0, 2.0]]])
+    target = np.log(np.array([[[2.0, 1.0, 2.0]]]))
+    ties = np.zeros((1, 1, 3))
+    out = mech.adjust_volumes(volume, target, np.array([0.5]), ties, np.array([0.5]), 1.0)
+    assert np.allclose(np.log(out), np.log(volume) + 0.5 * (target - np.log(volume)))
+    tied = mech.adjust_volumes(
+        volume, target, np.array([0.5]), np.ones((1, 1, 3)), np.array([0.5]), 1.0
+    )
+    assert np.allclose(np.log(tied), np.log(volume) + 0.25 * (target - np.log(volume)))
+
+
+def test_supplier_standing_is_log_capacity() -> None:
+    """Halving a supplier's capacity costs it ω_cap log 2 of attraction."""
+    cap = np.array([[2.0, 1.0]])
+    out = mech.supplier_standing(cap, np.array([1.5]))
+    assert out[0, 0] - out[0, 1] == pytest.approx(1.5 * np.log(2.0))
+
+
+def test_sign_contracts_keeps_the_mean_and_is_lumpy() -> None:
+    """Lumpy contracts: a quarter in 8 signs 8x the demand; the mean over many draws is 1."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((20000, 1))
+    demand = np.ones((20000, 1))
+    rate = np.full(20000, 0.5)
+    lumpy = mech.sign_contracts(demand, z, rate, np.ones(20000), 0.25)
+    smooth = mech.sign_contracts(demand, z, rate, np.zeros(20000), 0.25)
+    assert np.allclose(smooth, 0.25)
+    assert set(np.unique(lumpy).round(12)) == {0.0, 2.0}  # 0.25 / (0.5 * 0.25)
+    assert lumpy.mean() == pytest.approx(0.25, rel=0.03)
+    assert (lumpy > 0).mean() == pytest.approx(0.125, abs=0.01)
+
+
+def test_deliver_arms_empties_the_backlog_at_the_lead_time() -> None:
+    """Deliveries are B (1 - exp(-dt / L)); what is not delivered stays in the backlog."""
+    backlog = np.array([[[1.0, 2.0]]])
+    orders = np.array([[[1.0, 0.0]]])
+    left, delivered = mech.deliver_arms(backlog, orders, np.array([2.0]), 1.0)
+    frac = 1.0 - np.exp(-0.5)
+    assert np.allclose(delivered, np.array([[[2.0, 2.0]]]) * frac)
+    assert np.allclose(left + delivered, backlog + orders)
+
+
+def test_smooth_arms_follows_deliveries_and_stays_on_the_simplex() -> None:
+    """The window moves a fraction r of the way to the deliveries' rate; shares sum to 1."""
+    flow = np.array([[1.0]])
+    share = np.array([[[0.8, 0.2]]])
+    delivered = np.array([[[0.0, 0.25]]])  # a quarter's deliveries, all from supplier 1
+    new_flow, new_share = mech.smooth_arms(flow, share, delivered, np.array([0.3]), 0.25)
+    f = 1.0 - 0.7**0.25
+    window = share[0, 0] * 1.0 + f * (delivered[0, 0] / 0.25 - share[0, 0])
+    assert new_flow[0, 0] == pytest.approx(window.sum())
+    assert np.allclose(new_share[0, 0], window / window.sum())
+    assert new_share[0, 0, 1] > share[0, 0, 1]
+
+
+def test_accepted_share_rises_as_russia_loses_leverage_or_is_sanctioned() -> None:
+    """τ* = τ + ω_lev (1 - Λ) + ω_dep σ."""
+    tau = np.array([0.25, 0.25, 0.25])
+    out = mech.accepted_share(
+        tau, np.array([1.0, 0.5, 1.0]), np.array([0.0, 0.0, 1.0]), np.full(3, 0.2), np.full(3, 0.2)
+    )
+    assert np.allclose(out, [0.25, 0.35, 0.45])
+
+
+def test_coordination_target_rises_with_its_motives_and_falls_with_overreach() -> None:
+    """c* = c0 + ω_θ θ̄ + ω_US U - ω_over max(0, X_C - τ*), clipped."""
+    args = {
+        "base": np.full(4, 0.5),
+        "shared_threat": np.array([0.0, 0.4, 0.0, 0.0]),
+        "us_presence": np.array([0.0, 0.0, 0.2, 0.0]),
+        "china_share": np.array([0.1, 0.1, 0.1, 0.35]),
+        "accepted": np.full(4, 0.25),
+        "threat_weight": np.full(4, 0.5),
+        "us_weight": np.full(4, 0.5),
+        "overreach_weight": np.full(4, 5.0),
+    }
+    out = mech.coordination_target(**args)
+    assert np.allclose(out, [0.5, 0.7, 0.6, 0.0])
+
+
+def test_update_coordination_relaxes_to_its_target() -> None:
+    """c' = c + f (c* - c)."""
+    out = mech.update_coordination(np.array([1.0]), np.array([0.5]), np.array([0.3]), 1.0)
+    assert out[0] == pytest.approx(1.0 - 0.3 * 0.5)
+
+
+def test_protection_raises_security_effort_where_trade_is_threatened() -> None:
+    """E_sec grows by (1 + λ Θ) with Θ the threat to the power's trade; economic effort not."""
+    kwargs = _offer_inputs()
+    base_offers, base_effort = mech.allocate_offers(**kwargs)  # type: ignore[arg-type]
+    threat = np.array([[1.0, 0.0]])
+    offers, effort = mech.allocate_offers(
+        **kwargs,
+        threat=threat,
+        protection_weight=np.array([2.0]),  # type: ignore[arg-type]
+    )
+    assert np.allclose(effort[..., ECON], base_effort[..., ECON])
+    assert np.all(effort[..., SEC] > base_effort[..., SEC])
+    # offers shift toward the threatened state (state 0)
+    assert np.all(
+        offers[0, 0, :, SEC] / offers[0, :, :, SEC].sum(axis=0)
+        > base_offers[0, 0, :, SEC] / base_offers[0, :, :, SEC].sum(axis=0)
+    )
 
 
 def test_mechanisms_do_not_mutate_their_inputs() -> None:
@@ -453,6 +625,8 @@ class Run:
     demand: FloatArray  # (T, B, S, D) per step
     trust_before: FloatArray  # (T, B) trust at the start of each step
     regional: FloatArray  # (T, B, K, D) regional shares after each step
+    wanted: FloatArray  # (T, B, S) arms demand per step
+    coordination: FloatArray  # (T, B) coordination after each step
 
     @property
     def final_regional(self) -> FloatArray:
@@ -469,14 +643,24 @@ def _simulate(overrides: Mapping[str, float], shocks: tuple[Shock, ...], seed: i
             values, mask = np.full(n, value), np.ones(n, dtype=bool)
             timeline.add(Operation(CLOCK.step_of(day), target, kind, values, mask))
     batch = RunBatch(DIMS, CLOCK, state, params, timeline, replicate_seeds(seed, n))
-    effort, demand, trust, regional = [], [], [], []
+    effort, demand, trust, regional, wanted, coordination = [], [], [], [], [], []
     for _ in range(CLOCK.n_steps):
         trust.append(batch.state.trust.copy())
         out = batch.advance()
         effort.append(out.effort)
         demand.append(out.demand)
         regional.append(mech.regional_share(out.state.share, out.demand))
-    return Run(batch, np.array(effort), np.array(demand), np.array(trust), np.array(regional))
+        wanted.append(out.wanted)
+        coordination.append(out.state.coordination.copy())
+    return Run(
+        batch,
+        np.array(effort),
+        np.array(demand),
+        np.array(trust),
+        np.array(regional),
+        np.array(wanted),
+        np.array(coordination),
+    )
 
 
 @cache
@@ -500,65 +684,96 @@ def herfindahl(profile: FloatArray) -> FloatArray:
     return out
 
 
-def test_baseline_starts_at_rest() -> None:
-    """Under the default parameters the first targets equal the starting shares."""
-    state, params = build(DIMS, START)
-    start_share = state.share.copy()
-    batch = RunBatch(DIMS, CLOCK, state, params, Timeline(), replicate_seeds(0, 1))
-    batch.params.offer_noise_sd[:] = 0.0
-    out = batch.advance()
-    floor = 1e-3  # affinities are fitted for shares above min_affinity_share
-    fitted = start_share >= floor
-    assert np.allclose(out.target[fitted], start_share[fitted], atol=1e-10)
+QUIET = {"parameters.offer_noise_sd": 0.0, "parameters.contract_lumpiness": 0.0}
+"""The expected path: no offer noise, arms bought smoothly (formulas hold exactly)."""
+
+
+def quiet(**more: float) -> dict[str, float]:
+    """The expected path with further overrides (dotted paths with ``__`` for dots)."""
+    return {**QUIET, **{k.replace("__", "."): v for k, v in more.items()}}
 
 
 def test_takeover_raises_tajik_arms_demand_more_than_kazakh() -> None:
-    """(a) The Taliban takeover raises Tajikistan's arms imports more than Kazakhstan's."""
-    base = simulate().demand[-1, 0, :, SEC]
-    shock = simulate(shocks=TAKEOVER_SHOCK).demand[-1, 0, :, SEC]
+    """(a) The Taliban takeover raises Tajikistan's arms demand more than Kazakhstan's."""
+    base = simulate(QUIET).wanted[-1, 0]
+    shock = simulate(QUIET, shocks=TAKEOVER_SHOCK).wanted[-1, 0]
     taj, kaz = STATE["tajikistan"], STATE["kazakhstan"]
-    rise = shock - base
     rel = shock / base - 1.0
-    assert rise[taj] > 2.0 * rise[kaz] > 0.0
     assert rel[taj] > 10.0 * rel[kaz] > 0.0
     # near the new steady state: (1 + eta e 0.9) / (1 + eta e 0.3) - 1 with eta = 1
     assert rel[taj] == pytest.approx(1.9 / 1.3 - 1.0, abs=0.01)
     assert rel[kaz] == pytest.approx(1.045 / 1.015 - 1.0, abs=0.002)
+    # deliveries follow the demand after the lead time
+    flows = simulate(QUIET, shocks=TAKEOVER_SHOCK).demand[-1, 0, :, SEC]
+    assert flows[taj] / simulate(QUIET).demand[-1, 0, taj, SEC] - 1.0 > 0.3
 
 
 def test_takeover_acts_from_the_step_after_the_event() -> None:
     """(a) Arms demand is identical to the baseline before the takeover step and higher after."""
     k = CLOCK.step_of(TAKEOVER)
-    base = simulate().demand[:, 0, STATE["tajikistan"], SEC]
-    shock = simulate(shocks=TAKEOVER_SHOCK).demand[:, 0, STATE["tajikistan"], SEC]
-    # demand[t] is the demand of the transition into step t + 1
+    base = simulate().wanted[:, 0, STATE["tajikistan"]]
+    shock = simulate(shocks=TAKEOVER_SHOCK).wanted[:, 0, STATE["tajikistan"]]
+    # wanted[t] is the demand of the transition into step t + 1
     assert np.array_equal(shock[: k - 1], base[: k - 1])
     assert np.all(shock[k - 1 :] > base[k - 1 :])
 
 
 def test_coordination_restrains_china_security_effort_by_the_formula() -> None:
-    """(b) Full coordination cuts China's security effort by the restraint formula's ratio."""
-    base = simulate()
-    coord = simulate({"parameters.coordination": 1.0})
-    ratio = coord.effort[:, 0, CHINA, SEC] / base.effort[:, 0, CHINA, SEC]
-    r_max = 0.5
-    formula = (1.0 - r_max * 1.0 * coord.trust_before[:, 0]) / (
-        1.0 - r_max * 0.5 * base.trust_before[:, 0]
+    """(b) Coordination cuts China's security effort by the restraint formula's ratio."""
+    base = simulate(QUIET)
+    coord = simulate(
+        quiet(relations__china__russia__coordination=1.0, parameters__coordination=1.0)
     )
-    assert ratio[0] == pytest.approx(formula[0], rel=1e-12)
-    assert ratio[0] == pytest.approx(0.6 / 0.8, rel=1e-12)  # trust 0.8 at the start
-    # later, only the slightly different capacities (returns on share) separate the two
-    assert np.allclose(ratio, formula, rtol=0.01)
-    # China's economic effort is not restrained (Russia's is)
+    ratio = coord.effort[0, 0, CHINA, SEC] / base.effort[0, 0, CHINA, SEC]
+    r_max = float(build(DIMS, START)[1].restraint_max[0])
+    c_base = base.coordination[0, 0]
+    c_full = coord.coordination[0, 0]
+    formula = (1.0 - r_max * c_full * 0.8) / (1.0 - r_max * c_base * 0.8)
+    assert ratio == pytest.approx(formula, rel=1e-9)
+    assert ratio < 0.8
     econ = coord.effort[0, 0, CHINA, ECON] / base.effort[0, 0, CHINA, ECON]
     assert econ == pytest.approx(1.0, rel=1e-12)
 
 
 def test_coordination_lowers_china_regional_security_share() -> None:
-    """(b) Full coordination lowers China's regional security share after ten years."""
-    base = simulate().final_regional[0, CHINA, SEC]
-    coord = simulate({"parameters.coordination": 1.0}).final_regional[0, CHINA, SEC]
-    assert base - coord > 0.01
+    """(b) Full coordination lowers China's regional security share after ten years, through
+    restraint, when credibility is held (with spillover on, the restraint of Russia's economic
+    effort raises China's trade share and so its credibility, and the two nearly cancel)."""
+    frozen = {"parameters.spillover_rate": 0.0}
+    base = simulate(frozen).final_regional[0, CHINA, SEC]
+    coord = simulate({**frozen, "parameters.coordination": 1.0}).final_regional[0, CHINA, SEC]
+    assert base - coord > 0.005
+
+
+def test_afghan_threat_raises_coordination() -> None:
+    """(b) The takeover raises the coordination China and Russia seek (the shared threat)."""
+    calm = quiet(parameters__coordination_overreach_weight=0.0)
+    base = simulate(calm).coordination[-1, 0]
+    shock = simulate(calm, shocks=TAKEOVER_SHOCK).coordination[-1, 0]
+    weight = 0.5  # coordination_threat_weight
+    exposure = build(DIMS, START)[1].threat_exposure[0].mean()
+    # the region's mean threat rises by (0.9 - 0.3) times the mean exposure
+    assert shock - base == pytest.approx(weight * 0.6 * exposure, rel=0.1)
+    off = {**calm, "parameters.coordination_threat_weight": 0.0}
+    assert simulate(off, shocks=TAKEOVER_SHOCK).coordination[-1, 0] == pytest.approx(
+        simulate(off).coordination[-1, 0], abs=1e-3
+    )
+
+
+def test_us_presence_raises_coordination() -> None:
+    """(b) A US base in Uzbekistan raises China-Russia coordination (keeping the US out)."""
+    base = simulate(QUIET).coordination[-1, 0]
+    base_us = simulate(quiet(states__uzbekistan__presence__united_states=1.0)).coordination[-1, 0]
+    # presence averaged over five states (0.2) times coordination_us_weight (0.5)
+    assert base_us - base == pytest.approx(0.1, abs=0.04)
+
+
+def test_chinese_overreach_cuts_coordination_and_russia_competes() -> None:
+    """(b) With a low accepted share, China's arms share cuts coordination; Russia pushes back."""
+    base = simulate(QUIET)
+    low = simulate(quiet(parameters__trust_tolerance=0.0))
+    assert low.coordination[-1, 0] < base.coordination[-1, 0] - 0.2
+    assert low.effort[-1, 0, RUSSIA, SEC] > 1.05 * base.effort[-1, 0, RUSSIA, SEC]
 
 
 def test_sanctions_lower_russia_regional_trade_share() -> None:
@@ -566,12 +781,71 @@ def test_sanctions_lower_russia_regional_trade_share() -> None:
     base = simulate()
     sanctioned = simulate(shocks=(("powers.russia.economic_capacity", SANCTIONS, "scale", 0.5),))
     drop = base.final_regional[0, RUSSIA, ECON] - sanctioned.final_regional[0, RUSSIA, ECON]
-    assert drop > 0.02
+    assert drop > 0.01
     k = CLOCK.step_of(SANCTIONS)
     effort_ratio = sanctioned.effort[k - 1, 0, RUSSIA, ECON] / base.effort[k - 1, 0, RUSSIA, ECON]
     assert effort_ratio == pytest.approx(0.5, rel=1e-12)
     before = sanctioned.effort[: k - 1, 0, RUSSIA, ECON]
     assert np.array_equal(before, base.effort[: k - 1, 0, RUSSIA, ECON])
+
+
+def test_sanctions_divert_trade_through_eaeu_members() -> None:
+    """(c) Sanctions raise Kazakhstan's and Kyrgyzstan's trade with Russia (re-exports) when
+    diversion is on, and cut it when it is off; non-members only lose."""
+    shock = (("powers.russia.sanctions", SANCTIONS, "set", 1.0),)
+    base = simulate(QUIET)
+    on = simulate(QUIET, shocks=shock)
+    off = simulate(quiet(parameters__diversion_weight=0.0), shocks=shock)
+
+    def with_russia(run: Run) -> FloatArray:
+        return run.demand[-1, 0, :, ECON] * run.batch.state.share[0, :, RUSSIA, ECON]
+
+    kz, uz = STATE["kazakhstan"], STATE["uzbekistan"]
+    assert with_russia(on)[kz] > with_russia(base)[kz]
+    assert with_russia(off)[kz] < with_russia(base)[kz]
+    assert with_russia(on)[uz] < with_russia(base)[uz]
+    # net effect on Russia's regional trade is an outcome of the two weights
+    assert with_russia(on).sum() > with_russia(off).sum()
+
+
+def test_supplier_capacity_cut_moves_arms_purchases_elsewhere() -> None:
+    """(i) Halving Russia's security capacity lowers its regional arms share (states buy
+    elsewhere), by more with a larger supplier_capacity_weight."""
+    shock = (("powers.russia.security_capacity", SANCTIONS, "scale", 0.5),)
+    base = simulate(QUIET).final_regional[0, RUSSIA, SEC]
+    cut = simulate(QUIET, shocks=shock).final_regional[0, RUSSIA, SEC]
+    strong = simulate(quiet(parameters__supplier_capacity_weight=3.0), shocks=shock)
+    strong_base = simulate(quiet(parameters__supplier_capacity_weight=3.0))
+    assert base - cut > 0.02
+    assert (strong_base.final_regional[0, RUSSIA, SEC] - strong.final_regional[0, RUSSIA, SEC]) > (
+        base - cut
+    )
+
+
+def test_lumpy_contracts_keep_the_mean_level_of_arms_imports() -> None:
+    """(i) Lumpiness changes the timing of deliveries, not their level over ten years."""
+    lumpy = [simulate(seed=s).demand[:, 0, :, SEC].sum() for s in range(1, 33)]
+    smooth = simulate({"parameters.contract_lumpiness": 0.0}).demand[:, 0, :, SEC].sum()
+    assert np.mean(lumpy) == pytest.approx(smooth, rel=0.1)
+    path = simulate(seed=1).demand[:, 0, STATE["turkmenistan"], SEC]
+    smooth_path = simulate({"parameters.contract_lumpiness": 0.0}).demand[
+        :, 0, STATE["turkmenistan"], SEC
+    ]
+    assert np.std(np.diff(path)) > 3.0 * np.std(np.diff(smooth_path))
+
+
+def test_infrastructure_raises_trade_with_the_linked_power() -> None:
+    """(d) A full pipeline link to China raises Kyrgyzstan's trade with China by about
+    exp(ω_inf) toward the new target."""
+    kg = STATE["kyrgyzstan"]
+    base = simulate(QUIET)
+    linked = simulate(quiet(states__kyrgyzstan__infrastructure__china=1.0))
+
+    def china(run: Run) -> float:
+        return float(run.demand[-1, 0, kg, ECON] * run.batch.state.share[0, kg, CHINA, ECON])
+
+    ratio = china(linked) / china(base)
+    assert ratio > 1.5
 
 
 def test_hedging_lowers_concentration_in_every_state() -> None:
@@ -581,8 +855,8 @@ def test_hedging_lowers_concentration_in_every_state() -> None:
     assert np.all(hedged < base)
     # the least hedging states (Tajikistan 0.2, Kyrgyzstan 0.3) move the most
     drop = base - hedged
-    assert drop[STATE["tajikistan"]] > 0.05
-    assert drop[STATE["kyrgyzstan"]] > 0.05
+    assert drop[STATE["tajikistan"]] > 0.02
+    assert drop[STATE["kyrgyzstan"]] > 0.02
     assert drop[STATE["turkmenistan"]] < drop[STATE["tajikistan"]]
 
 
@@ -616,14 +890,17 @@ def test_low_tolerance_erodes_trust() -> None:
 
 def test_lower_trust_raises_china_security_effort() -> None:
     """(f) Eroded trust weakens restraint, so China puts more effort into security."""
-    base = simulate()
-    low = simulate({"parameters.trust_tolerance": 0.1})
+    base = simulate(QUIET)
+    low = simulate(quiet(parameters__trust_tolerance=0.1))
     ratio = low.effort[-1, 0, CHINA, SEC] / base.effort[-1, 0, CHINA, SEC]
-    assert ratio > 1.15
-    # the restraint formula explains it: (1 - r c T_low) / (1 - r c T_base), times capacities
-    r_c = 0.5 * 0.5
-    formula = (1.0 - r_c * low.trust_before[-1, 0]) / (1.0 - r_c * base.trust_before[-1, 0])
-    assert ratio == pytest.approx(formula, rel=0.02)
+    assert ratio > 1.08
+    # the restraint formula explains most of it: (1 - r c T_low) / (1 - r c T_base)
+    r = float(build(DIMS, START)[1].restraint_max[0])
+
+    def held(run: Run) -> float:
+        return float(1.0 - r * run.coordination[-1, 0] * run.trust_before[-1, 0])
+
+    assert ratio == pytest.approx(held(low) / held(base), rel=0.1)
 
 
 def test_return_rate_grows_capacities_faster() -> None:
@@ -649,10 +926,9 @@ def test_takeover_raises_russia_security_share_in_tajikistan() -> None:
 
 
 def test_zero_noise_makes_seeds_irrelevant() -> None:
-    """(i) With offer_noise_sd = 0, runs with different seeds are identical."""
-    quiet = {"parameters.offer_noise_sd": 0.0}
-    a = simulate(quiet, seed=1).batch.state
-    b = simulate(quiet, seed=2).batch.state
+    """(i) With no offer noise and smooth contracts, runs with different seeds are identical."""
+    a = simulate(QUIET, seed=1).batch.state
+    b = simulate(QUIET, seed=2).batch.state
     assert np.array_equal(a.share, b.share)
     assert np.array_equal(a.capacity, b.capacity)
     assert np.array_equal(a.trust, b.trust)

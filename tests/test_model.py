@@ -158,7 +158,7 @@ def test_column_overrides_equal_run_by_run_overrides():
     )
     for name in ("share", "threat", "arms_base", "trust"):
         np.testing.assert_array_equal(getattr(s1, name), getattr(s2, name))
-    for name in ("coordination", "hedging", "affinity"):
+    for name in ("coordination", "hedging", "residual"):
         np.testing.assert_array_equal(getattr(p1, name), getattr(p2, name))
 
 

@@ -48,7 +48,7 @@ def test_concrete_paths_name_the_right_arrays() -> None:
     (trust,) = resolve("relations.russia.china.trust", DIMS)
     assert (trust.container, trust.field) == ("state", "trust")
     (coord,) = resolve("relations.china.russia.coordination", DIMS)
-    assert (coord.container, coord.field) == ("params", "coordination")
+    assert (coord.container, coord.field) == ("state", "coordination")
     (exposure,) = resolve("states.tajikistan.threat_exposure", DIMS)
     assert (exposure.field, exposure.index) == ("threat_exposure", (TAJ,))
 

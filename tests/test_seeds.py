@@ -46,18 +46,28 @@ def test_start_security_shares_match_k1_and_k2(start_regional) -> None:
     assert regional[:, SEC].sum() == pytest.approx(1.0, abs=1e-12)
 
 
-def test_start_russia_trade_is_two_thirds_of_china(start_regional) -> None:
-    """Russia's regional trade starts at about two-thirds of China's."""
-    regional, _ = start_regional
-    assert regional[RUSSIA, ECON] / regional[CHINA, ECON] == pytest.approx(2.0 / 3.0, abs=0.05)
-
-
-def test_start_russia_trade_equals_k5(start_regional, seeds) -> None:
-    """Russia's trade with the region starts at K5 (USD 18.6bn) within 1 percent."""
+def test_start_trade_is_the_panels(start_regional) -> None:
+    """The region's trade with Russia and China at the start is the panel's at that date."""
     regional, volume = start_regional
-    russia_trade = regional[RUSSIA, ECON] * volume[:, ECON].sum()
+    panel = sd.panel_of(sd.load_seeds())
+    when = 2021.0
+    for power, index in (("russia", RUSSIA), ("china", CHINA)):
+        expected = sum(panel.trade(s, when)[power] for s in DIMS.states)
+        assert regional[index, ECON] * volume[:, ECON].sum() == pytest.approx(expected, rel=1e-6)
+
+
+def test_k5_and_the_panel_are_kept_apart(seeds) -> None:
+    """K5 (USD 18.6bn, Kennan Cable 52) and the panel's 2019 trade differ by definition.
+
+    The panel sums each state's own reported trade (mirror data for Turkmenistan and
+    Uzbekistan); the cable's figure comes from another compilation. Both are kept, as they are.
+    """
+    panel = sd.panel_of(seeds)
+    russia_2019 = sum(panel.annual(s, "trade_russia")[2019] for s in DIMS.states)
+    china_2019 = sum(panel.annual(s, "trade_china")[2019] for s in DIMS.states)
     assert seeds.figure("K5") == pytest.approx(18.6)
-    assert russia_trade == pytest.approx(18.6, rel=0.01)
+    assert russia_2019 == pytest.approx(28.1, abs=0.2)
+    assert china_2019 == pytest.approx(33.2, abs=0.2)
 
 
 def test_start_profiles_are_on_the_simplex() -> None:
@@ -65,16 +75,6 @@ def test_start_profiles_are_on_the_simplex() -> None:
     state, _ = build(DIMS, START)
     assert np.all(state.share >= 0.0)
     assert np.allclose(state.share.sum(axis=2), 1.0, atol=1e-12)
-
-
-def test_csto_tilt_favours_russia_in_members(seeds) -> None:
-    """Russia's arms share is higher, and China's lower, in CSTO members than in non-members."""
-    shares = sd.security_shares(seeds, DIMS.states, DIMS.powers, START)
-    member = sd.membership_at(seeds, DIMS.states, START, ("csto",))[:, 0] == 1.0
-    assert member.any() and (~member).any()
-    tilt = seeds.assumed("csto_russia_arms_tilt")
-    assert shares[member, RUSSIA].min() == pytest.approx(tilt * shares[~member, RUSSIA].max())
-    assert shares[member, CHINA].max() < shares[~member, CHINA].min()
 
 
 def _csv_rows(seeds: sd.SeedData, name: str) -> list[dict[str, str]]:
@@ -104,18 +104,21 @@ def _ids_called(module: ModuleType, method: str) -> set[str]:
     return set(re.findall(rf"\.{method}\(\s*\"([^\"]+)\"", source))
 
 
-def test_every_figure_id_used_by_the_code_exists(seeds) -> None:
-    """Each figure id that seeds.py reads is in figures.csv."""
-    used = _ids_called(sd, "figure")
-    assert {"K1", "K2", "K5", "K5_ratio"} <= used  # the scan found the calls
-    assert used - set(seeds.figures) == set()
+def test_every_figure_a_target_cites_exists(seeds) -> None:
+    """Each calibration target of targets.csv cites a figure of figures.csv with its value."""
+    rows = _csv_rows(seeds, "targets.csv")
+    assert rows
+    for row in rows:
+        figure_id = row["source"].split()[0]
+        assert figure_id in seeds.figures, row["id"]
+        assert float(row["value"]) == pytest.approx(seeds.figure(figure_id)), row["id"]
 
 
 def test_every_assumption_id_used_by_the_code_exists(seeds) -> None:
     """Each literal assumption id read by seeds.py and initial.py is in assumptions.csv."""
     used = _ids_called(sd, "assumed") | _ids_called(initial, "assumed")
-    assert "region_trade_usd_bn" in used
-    assert used - set(seeds.assumptions) == set()
+    assert {"min_share", "tiv_usd"} <= used
+    assert used - set(seeds.assumptions) - set(seeds.estimates) == set()
 
 
 def test_every_parameter_has_a_default_for_the_default_cast(seeds) -> None:
@@ -211,11 +214,3 @@ def test_presence_in_tajikistan_2021(seeds) -> None:
     """In 2021 Russia's 201st base (1.0) and China's outpost (0.3) are in Tajikistan."""
     out = sd.presence_at(seeds, ["tajikistan"], list(DIMS.powers), START)[0]
     assert out.tolist() == [0.3, 1.0, 0.0]
-
-
-def test_size_weights_sum_to_one(seeds) -> None:
-    """State size weights are positive and sum to one; Kazakhstan is the largest."""
-    w = sd.size_weights(seeds, DIMS.states)
-    assert np.all(w > 0.0)
-    assert w.sum() == pytest.approx(1.0)
-    assert DIMS.states[int(np.argmax(w))] == "kazakhstan"

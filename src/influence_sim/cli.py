@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "influence_sim.sweep.cli",
     "influence_sim.analysis.cli",
     "influence_sim.calibration.cli",
+    "influence_sim.panel_cli",
 )
 """Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
 

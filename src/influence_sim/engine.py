@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from influence_sim.drivers import Drivers
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
 from influence_sim.kernel.step import StepOutput, demand_of, make_offers
 from influence_sim.kernel.step import step as kernel_step
@@ -193,6 +194,7 @@ class RunBatch:
         params: Params,
         timeline: Timeline,
         seeds: Sequence[np.random.SeedSequence],
+        drivers: Drivers | None = None,
     ):
         """Create the batch and apply the operations dated at or before the start.
 
@@ -203,6 +205,8 @@ class RunBatch:
             params: Parameters (taken over, not copied).
             timeline: Operations.
             seeds: One seed sequence per run.
+            drivers: Growth drivers of every step; default from the seed tables and the
+                country panel (:func:`influence_sim.drivers.build_drivers`).
         """
         if len(seeds) != state.batch_size:
             raise ValueError("one seed sequence per run is needed")
@@ -212,7 +216,15 @@ class RunBatch:
         self.params = params
         self.timeline = timeline
         self.seeds = list(seeds)
-        shape = (dims.n_states, dims.n_powers, 2)
+        if drivers is None:
+            from influence_sim import seeds as sd
+            from influence_sim.drivers import build_drivers
+
+            seed_data = sd.load_seeds()
+            drivers = build_drivers(dims, clock.dates, seed_data, sd.panel_of(seed_data))
+        self.drivers = drivers
+        # offer noise for every power, and one more slot whose security draw times contracts
+        shape = (dims.n_states, dims.n_powers + 1, 2)
         # draw a whole (short) run's noise per generator call; the values do not depend on it
         block = max(1, min(clock.n_steps, 64))
         self._noise = NoiseSource([stream(s, NOISE_STREAM) for s in self.seeds], shape, block)
@@ -229,6 +241,8 @@ class RunBatch:
         """Apply this step's shocks, then step the kernel once."""
         k = self.steps_done + 1
         self.applied = self.timeline.apply(k, self.state, self.params)
+        self.params.gdp_driver[...] = self.drivers.gdp[k]
+        self.params.capacity_driver[...] = self.drivers.capacity[k]
         out = kernel_step(self.state, self.params, self._noise.next(), self.clock.dt, self.dims)
         self.state = out.state
         self.steps_done = k
@@ -236,7 +250,7 @@ class RunBatch:
         return out
 
     def demand(self) -> FloatArray:
-        """``(B, S, D)`` trade and arms imports of the current state, USD bn per year."""
+        """``(B, S, D)`` trade and arms deliveries of the current state, USD bn per year."""
         return demand_of(self.state, self.params)
 
     def effort(self) -> FloatArray:

@@ -1,26 +1,17 @@
 """Initialisation: the starting arrays of a batch of runs, from the seeds and overrides.
 
-Starting values come from :mod:`influence_sim.seeds`; overrides (model keyword arguments,
-scenario parameters, sweep points) are dotted paths (:mod:`influence_sim.paths`) applied per run.
+Starting values come from the country panel (``seeds/panel.csv``) at the start date: each
+state's GDP, its trade with every partner, its arms imports and their supplier mix (the
+five-year window that ends last before the start), and the seed tables' memberships,
+presences, pipelines and capabilities. Overrides (model keyword arguments, scenario
+parameters, sweep points) are dotted paths (:mod:`influence_sim.paths`) applied per run.
 
-Affinities. Each partner's attraction has a part the model explains (offers, ties, hedging,
-presence, credibility) and a fitted constant, the affinity, for everything it does not (history,
-language, infrastructure). The affinity is fitted so that, under the *reference* parameters,
-the run's starting shares are exactly the targets the states would choose. The reference is
-the defaults from ``seeds/`` (with any ``reference_overrides``, such as a power a scenario
-adds), except for the response weights (:data:`RESPONSE_WEIGHTS`), which are the run's own.
-
-So a run's parameters fall in two kinds:
-
-* response weights (how strongly states respond to offers, hedging, ties, presence and
-  credibility) are refitted: every run starts from the observed shares and the weights shape
-  only how shares respond to change;
-* everything else (hedging levels, exposure, priorities, doctrines, coordination, capacities,
-  instability, ...) is a departure: a value other than the reference moves the run away from
-  the starting shares in the direction the mechanisms say, and so does every shock.
-
-The baseline's shares have no pull away from their starting values at the start; they then
-move with the capacity trends and trust.
+Residuals. Each partner's attraction has a part the model explains (sizes, ties,
+infrastructure, offers, hedging, presence, credibility, supplier standing) and a residual for
+what it does not (history, language, geography beyond what is measured). The residuals are
+estimated once from the whole panel, 2000-2020 (:mod:`influence_sim.estimate`, written to
+``seeds/residuals.csv``), never fitted to a run's start: a run started away from the data
+moves back toward the path the observables and residuals imply.
 """
 
 from __future__ import annotations
@@ -31,11 +22,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from influence_sim import seeds as sd
+from influence_sim.drivers import decimal_year
+from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import (
     DOMAINS,
     ECON,
     GLOBAL_PARAMETERS,
     POWER_PARAMETERS,
+    REST_OF_WORLD,
     SEC,
     STATE_PARAMETERS,
     Dims,
@@ -43,27 +37,19 @@ from influence_sim.kernel.arrays import (
     Params,
     State,
 )
-from influence_sim.kernel.step import demand_of, explained_attraction, make_offers
+from influence_sim.kernel.step import (
+    arms_demand,
+    demand_of,
+    make_offers,
+    security_utility,
+    trade_target,
+)
+from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS
 from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import resolve
 
 Overrides = Mapping[str, float]
 
-RESPONSE_WEIGHTS: tuple[str, ...] = (
-    "offer_sensitivity",
-    "hedging_weight",
-    "tie_weight",
-    "presence_weight",
-    "credibility_weight",
-    "entry_share",
-)
-"""Weights of the attraction (and the entry share of offers) that are refitted with every run.
-
-They say how strongly states respond to offers, hedging, ties, presence and credibility, not
-what those are; with the affinities refitted under the run's own weights, every run starts from
-the observed shares and the weights act only on the responses. All other parameters, and every
-shock, are departures from the reference.
-"""
 ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 
@@ -88,29 +74,54 @@ def restraint_mask(dims: Dims) -> FloatArray:
 def reference_arrays(
     dims: Dims, start: dt.date, seeds: sd.SeedData | None = None
 ) -> tuple[State, Params]:
-    """Starting state and default parameters of one run (batch 1), straight from the seeds.
+    """Starting state and default parameters of one run (batch 1), from the seeds and panel.
 
     Args:
         dims: Entities of the run (powers beyond the default three need overrides for their
-            capacities and parameters; their defaults are zero).
-        start: Start date (memberships, presence and capabilities are read at this date).
+            capacities, parameters and shares; their defaults are zero).
+        start: Start date (the panel, memberships, presence and capabilities are read at it).
         seeds: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
 
     Returns:
-        ``(state, params)`` with batch size 1 and zero affinity.
+        ``(state, params)`` with batch size 1.
     """
     seeds = seeds or sd.load_seeds()
+    panel = sd.panel_of(seeds)
     states, powers = dims.states, dims.powers
-    econ = np.broadcast_to(sd.economic_profile(seeds, powers), (len(states), dims.n_partners))
-    sec = sd.security_shares(seeds, states, powers, start)
+    when = decimal_year(start)
+    n_s, n_k = len(states), dims.n_partners
+    volume = np.zeros((n_s, n_k))
+    arms = np.zeros(n_s)
+    sec = np.zeros((n_s, n_k))
+    gdp = np.zeros(n_s)
+    for i, name in enumerate(states):
+        trade = panel.trade(name, when)
+        for k, partner in enumerate(dims.partners):
+            volume[i, k] = trade.get(partner, 0.0)
+        window = panel.arms_window_at(name, when)
+        arms[i] = window.usd_bn_per_year
+        for k, partner in enumerate(dims.partners):
+            sec[i, k] = window.shares.get(partner, 0.0)
+        gdp[i] = panel.at(name, "gdp", when)
+    # a partner the panel records starts at no less than min_share (so it can enter); a power
+    # the panel does not hold (one a scenario adds) starts at zero unless the scenario says
+    floor = seeds.assumed("min_share")
+    econ_known = np.array([p in TRADE_PARTNERS or p == REST_OF_WORLD for p in dims.partners])
+    sec_known = np.array([p in ARMS_SUPPLIERS or p == REST_OF_WORLD for p in dims.partners])
+    volume = np.where(
+        econ_known, np.maximum(volume, floor * volume.sum(axis=1, keepdims=True)), volume
+    )
+    trade_total = volume.sum(axis=1)
+    econ = volume / trade_total[:, None]
+    sec = np.where(sec_known, np.maximum(sec, floor), sec)
+    sec = sec / sec.sum(axis=1, keepdims=True)
     share = np.stack([econ, sec], axis=-1)[None].copy()
-    weight = sd.size_weights(seeds, states)
-    trade = (seeds.assumed("region_trade_usd_bn") * weight)[None]
-    arms = (seeds.assumed("region_arms_usd_bn") * weight)[None]
-    known = [p for p in powers if p in sd.DEFAULT_POWERS]
     capacity = np.zeros((1, len(powers), len(DOMAINS)))
-    for p in known:
-        capacity[0, powers.index(p), :] = sd.capability_at(seeds, p, start)
+    for p, power in enumerate(powers):
+        if panel.has(power, "gdp"):
+            capacity[0, p, ECON] = panel.at(power, "gdp", when) / 1000.0
+        if panel.export_points(power):
+            capacity[0, p, SEC] = panel.export_capacity(power, when)
 
     def entity_default(name: str, entities: Sequence[str]) -> FloatArray:
         spec = PARAMETERS[name]
@@ -129,7 +140,9 @@ def reference_arrays(
     values.update({name: entity_default(name, powers) for name in POWER_PARAMETERS})
     params = Params(
         **values,
-        affinity=np.zeros_like(share),
+        residual=residual_array(seeds, dims)[None],
+        gdp_driver=np.zeros((1, n_s)),
+        capacity_driver=np.zeros((1, len(powers), len(DOMAINS))),
         tie_map=sd.tie_map(seeds, powers, dims.organisations),
         restraint_mask=restraint_mask(dims),
     )
@@ -139,37 +152,34 @@ def reference_arrays(
         share=share,
         threat=threat,
         instability=instability,
-        trade=trade,
-        arms_base=arms / (1.0 + params.security_demand_elasticity[:, None] * threat),
+        trade=trade_total[None].copy(),
+        arms_base=np.zeros((1, n_s)),
         capacity=capacity,
         credibility=share[:, :, : dims.n_powers, ECON].copy(),
         trust=np.array([seeds.assumed("initial_trust")]),
         presence=sd.presence_at(seeds, states, powers, start)[None],
         membership=sd.membership_at(seeds, states, start, dims.organisations)[None],
+        gdp=gdp[None].copy(),
+        arms_flow=arms[None].copy(),
+        arms_backlog=(sec * (arms * params.lead_time_years[0])[:, None])[None].copy(),
+        coordination=params.coordination.copy(),
+        infrastructure=sd.infrastructure_at(seeds, states, powers, start)[None],
+        sanctions=np.zeros((1, len(powers))),
     )
     return state, params
 
 
-def fit_affinity(state: State, params: Params, min_share: float) -> FloatArray:
-    """Affinities that make the starting shares the states' targets under ``params``.
+def residual_array(seeds: sd.SeedData, dims: Dims) -> FloatArray:
+    """``(S, K, D)`` residual attraction from ``seeds/residuals.csv`` (0 where none is held).
 
-    Equation: ``A[s,k,d] = log max(x0[s,k,d], x_min) - U0[s,k,d]`` with ``U0`` the explained
-    attraction at the start (noise-free offers). Then ``softmax(A + U0) = x0`` exactly when no
-    share is below ``x_min``; a share raised to the floor slightly rescales the others' targets.
-
-    Args:
-        state: Starting state (its shares are ``x0``).
-        params: Reference parameters.
-        min_share: Floor ``x_min`` on the shares used, so a partner with no share can enter.
-
-    Returns:
-        ``(B, S, K, D)`` affinities.
+    A power a scenario adds has no panel rows and so no residual: it starts at zero, and the
+    power's attraction is what its sizes, offers and ties give it.
     """
-    demand = demand_of(state, params)
-    noise = np.zeros((state.batch_size, state.share.shape[1], params.priority.shape[1], 2))
-    offers, _ = make_offers(state, params, demand, noise)
-    explained = explained_attraction(state, params, offers, state.threat)
-    out: FloatArray = np.log(np.maximum(state.share, min_share)) - explained
+    out = np.zeros((dims.n_states, dims.n_partners, len(DOMAINS)))
+    for i, state in enumerate(dims.states):
+        for k, partner in enumerate(dims.partners):
+            for d, domain in enumerate(DOMAINS):
+                out[i, k, d] = seeds.residuals.get((state, partner, domain), 0.0)
     return out
 
 
@@ -227,11 +237,12 @@ def build(
         overrides: One mapping for every run, or a sequence with one mapping per run (its length
             sets the batch size). These are departures from the reference.
         reference_overrides: Overrides that are part of the reference itself (for example a
-            power a scenario adds, with its capacities): the affinities are fitted with them.
+            power a scenario adds, with its capacities): an added power's residual is taken
+            from its starting shares under them (:func:`fit_unrecorded_powers`).
         seeds: Seed tables.
 
     Returns:
-        ``(state, params)`` with fitted affinities.
+        ``(state, params)``.
 
     Raises:
         influence_sim.paths.PathError: For an override path that names nothing.
@@ -255,7 +266,6 @@ def build(
         one_state, one_params = state.take(slice(b, b + 1)), params.take(slice(b, b + 1))
         apply_overrides(one_state, one_params, dims, run_overrides)
         _rederive(one_state, one_params, set(run_overrides), starting_arms)
-    _fit(state, params, ref_state, ref_params, seeds)
     return state, params
 
 
@@ -282,14 +292,13 @@ def build_columns(
         seeds: Seed tables.
 
     Returns:
-        ``(state, params)`` with fitted affinities.
+        ``(state, params)``.
     """
     seeds = seeds or sd.load_seeds()
     ref_state, ref_params, starting_arms = _reference(dims, start, reference_overrides, seeds)
     state, params = _broadcast(ref_state, ref_params, n_runs)
     apply_overrides(state, params, dims, columns)
     _rederive(state, params, set(columns), starting_arms)
-    _fit(state, params, ref_state, ref_params, seeds)
     return state, params
 
 
@@ -301,34 +310,47 @@ def _reference(
     seeded_arms = demand_of(ref_state, ref_params)[:, :, SEC]
     apply_overrides(ref_state, ref_params, dims, reference_overrides or {})
     _rederive(ref_state, ref_params, set(reference_overrides or {}), seeded_arms)
+    fit_unrecorded_powers(ref_state, ref_params, dims)
     return ref_state, ref_params, demand_of(ref_state, ref_params)[:, :, SEC]
 
 
-def _fit(
-    state: State, params: Params, ref_state: State, ref_params: Params, seeds: sd.SeedData
-) -> None:
-    """Set ``params.affinity``: each run's starting data under the reference parameters."""
-    params.affinity = fit_affinity(
-        _with_reference(state, ref_state),
-        _fit_parameters(params, ref_params),
-        seeds.assumed("min_affinity_share"),
-    )
+def fit_unrecorded_powers(state: State, params: Params, dims: Dims) -> None:
+    """Residuals of powers the panel does not record, from their starting shares, in place.
 
+    A power a scenario adds (Turkey, the EU) has no rows in the country panel, so nothing
+    estimates its residual; the scenario's starting shares are the only evidence about it.
+    Its residual is set, under the reference parameters (the scenario's description of the
+    power, not a run's departures), so that those shares are its targets at the start
+    (noise-free offers):
+    ``r = log T0 - log T*|r=0`` for trade and ``r = log(x0 / x0_rest) - (U0 - U0_rest)`` for
+    arms, where it has a share. Every recorded partner keeps its panel residual, so the run is
+    still not pinned to its start: only the added power's own level is taken from it.
 
-def _fit_parameters(run_params: Params, ref_params: Params) -> Params:
-    """Parameters to fit affinities under: the reference, with the run's response weights."""
-    out = ref_params.take(np.zeros(run_params.batch_size, dtype=int)).copy()
-    for name in RESPONSE_WEIGHTS:
-        setattr(out, name, getattr(run_params, name).copy())
-    return out
-
-
-def _with_reference(run_state: State, ref_state: State) -> State:
-    """The reference state carrying each run's own starting data (shares and credibility)."""
-    out = ref_state.take(np.zeros(run_state.batch_size, dtype=int)).copy()
-    out.share = run_state.share.copy()
-    out.credibility = run_state.credibility.copy()
-    return out
+    Args:
+        state: Starting state (overrides applied).
+        params: Parameters (residuals changed in place).
+        dims: Entities.
+    """
+    unrecorded = [p for p, name in enumerate(dims.powers) if name not in TRADE_PARTNERS]
+    if not unrecorded:
+        return
+    noise = np.zeros((state.batch_size, dims.n_states, dims.n_powers, len(DOMAINS)))
+    wanted = arms_demand(state, params, state.threat)
+    demand = np.stack([state.trade, wanted], axis=-1)
+    offers, _ = make_offers(state, params, demand, noise)
+    ties = mech.treaty_ties(state.membership, params.tie_map)
+    log_target = trade_target(state, params, dims, state.gdp, offers, state.coordination, ties)
+    utility = security_utility(state, params, offers, state.threat, state.coordination, ties)
+    volume = state.share[..., ECON] * state.trade[:, :, None]
+    sec = state.share[..., SEC]
+    for p in unrecorded:
+        has = volume[:, :, p] > 0.0
+        fitted = np.log(np.where(has, volume[:, :, p], 1.0)) - log_target[:, :, p]
+        params.residual[:, :, p, ECON] += np.where(has, fitted, 0.0)
+        has = sec[:, :, p] > 0.0
+        odds = np.log(np.where(has, sec[:, :, p], 1.0) / sec[:, :, -1])
+        fitted = odds - (utility[:, :, p] - utility[:, :, -1])
+        params.residual[:, :, p, SEC] += np.where(has, fitted, 0.0)
 
 
 def _rederive(state: State, params: Params, touched: set[str], starting_arms: FloatArray) -> None:
@@ -336,8 +358,10 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
 
     Credibility starts at the powers' starting economic shares unless it was given. Threat
     starts at its steady level ``exposure * instability`` unless a threat was given.
-    Zero-threat arms imports are rescaled so that the starting arms imports stay
-    ``starting_arms`` (the seeded ones) unless ``arms_base_usd_bn`` was given.
+    Zero-threat arms demand is ``exp(a_s) Y_s ** e`` (the estimated propensity and GDP
+    elasticity) unless ``arms_base_usd_bn`` was given; the arms flow starts at the panel's.
+    The arms backlog is the steady one of the starting supplier mix (``x F L``) and
+    coordination starts at its base level unless given.
 
     Args:
         state: State of the runs, overrides already applied.
@@ -352,5 +376,11 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
     if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
         state.threat[...] = params.threat_exposure * state.instability[:, None]
     if not any(p.endswith(".arms_base_usd_bn") for p in paths):
-        elasticity = params.security_demand_elasticity[:, None]
-        state.arms_base[...] = starting_arms / (1.0 + elasticity * state.threat)
+        state.arms_base[...] = (
+            np.exp(params.arms_propensity)
+            * np.maximum(state.gdp, 1e-12) ** params.arms_gdp_elasticity[:, None]
+        )
+    lead = params.lead_time_years[:, None, None]
+    state.arms_backlog[...] = state.share[..., SEC] * (state.arms_flow[:, :, None] * lead)
+    if "relations.china.russia.coordination" not in paths:
+        state.coordination[...] = params.coordination

@@ -117,6 +117,10 @@ STATE_FIELDS = (
     "membership",
     "presence",
     "credibility",
+    "infrastructure",
+    "gdp_usd_bn",
+    "gdp_growth",
+    "arms_propensity",
 )
 POWER_FIELDS = (
     "economic_capacity",
@@ -124,6 +128,7 @@ POWER_FIELDS = (
     "priority",
     "doctrine",
     "capacity_growth",
+    "sanctions",
 )
 RELATION_FIELDS = ("trust", "coordination")
 TOP_LEVEL = ("states", "powers", "relations", "parameters", "afghanistan")
@@ -187,7 +192,7 @@ def resolve(path: str, dims: Dims) -> list[Target]:
         if parts[3] == "trust":
             return [Target(path, "state", "trust", (), 0.0, 1.0)]
         if parts[3] == "coordination":
-            return [Target(path, "params", "coordination", (), 0.0, 1.0)]
+            return [Target(path, "state", "coordination", (), 0.0, 1.0)]
         raise PathError(f"unknown field '{parts[3]}' ({_suggest(parts[3], RELATION_FIELDS)})")
     if head == "powers":
         if len(parts) != 3:
@@ -221,6 +226,8 @@ def _power_target(path: str, field: str, p: int) -> Target:
         return Target(path, "params", "doctrine", (p,), 0.0, 1.0)
     if field == "capacity_growth":
         return Target(path, "params", "capacity_growth", (p,), -1.0, 1.0)
+    if field == "sanctions":
+        return Target(path, "state", "sanctions", (p,), 0.0, 1.0)
     raise PathError(f"unknown field '{field}' ({_suggest(field, POWER_FIELDS)})")
 
 
@@ -233,6 +240,9 @@ def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
         "threat": ("state", "threat", 0.0, 1.0),
         "trade_usd_bn": ("state", "trade", 0.0, None),
         "arms_base_usd_bn": ("state", "arms_base", 0.0, None),
+        "gdp_usd_bn": ("state", "gdp", 0.0, None),
+        "gdp_growth": ("params", "gdp_growth", -0.5, 0.5),
+        "arms_propensity": ("params", "arms_propensity", -30.0, 10.0),
     }
     if field in simple:
         if len(parts) != 3:

@@ -2,14 +2,17 @@
 
 ``seeds/`` holds the project's evidence as CSV tables: ``figures.csv`` (the article's and the
 source report's figures), ``capability.csv`` (CINC indices), ``geography.csv``, ``events.csv``,
-``memberships.csv``, ``presence.csv``, ``ties.csv`` and ``assumptions.csv`` (every value that is
-not in the sources, each with its reason). This module reads them once and derives every
+``memberships.csv``, ``presence.csv``, ``infrastructure.csv``, ``ties.csv``, ``panel.csv`` (the
+country panel, :mod:`influence_sim.panel`), ``estimates.csv`` (values estimated from the panel,
+each with its method) and ``assumptions.csv`` (every value that is not in the sources, each with
+its reason). This module reads them once and derives every
 starting number of the model from them; no figure is typed a second time in code.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from influence_sim.kernel.arrays import DOMAINS, ORGANISATIONS, REST_OF_WORLD, FloatArray
+from influence_sim.panel import Panel, load_panel
 
 DEFAULT_STATES: tuple[str, ...] = (
     "kazakhstan",
@@ -82,6 +86,23 @@ class Assumption:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A value estimated from the country panel.
+
+    Attributes:
+        id: Identifier (a parameter name).
+        value: The estimate.
+        unit: Unit.
+        method: How it was estimated, with its standard error where there is one.
+    """
+
+    id: str
+    value: float
+    unit: str
+    method: str
+
+
+@dataclass(frozen=True)
 class Dated:
     """An interval during which a membership or a presence holds.
 
@@ -137,6 +158,9 @@ class SeedData:
         memberships: Membership intervals.
         presence: Military presence intervals.
         ties: Tie weights as (organisation, power, domain, weight).
+        infrastructure: Pipeline and corridor intervals (``other`` is the power).
+        estimates: Values estimated from the country panel, by id.
+        residuals: Residual attraction estimated from the panel, by (state, partner, domain).
     """
 
     directory: Path
@@ -148,6 +172,9 @@ class SeedData:
     memberships: tuple[Dated, ...]
     presence: tuple[Dated, ...]
     ties: tuple[tuple[str, str, str, float], ...]
+    infrastructure: tuple[Dated, ...] = ()
+    estimates: dict[str, Estimate] = dataclasses.field(default_factory=dict)
+    residuals: dict[tuple[str, str, str], float] = dataclasses.field(default_factory=dict)
 
     def figure(self, figure_id: str) -> float:
         """Return the value of a figure.
@@ -158,12 +185,22 @@ class SeedData:
         return self.figures[figure_id].value
 
     def assumed(self, assumption_id: str) -> float:
-        """Return the numeric value of an assumption.
+        """Return the numeric value of an assumption, or of an estimate of that id.
 
         Raises:
-            KeyError: If there is no such assumption.
+            KeyError: If there is no such assumption or estimate.
         """
+        if assumption_id in self.estimates:
+            return self.estimates[assumption_id].value
         return self.assumptions[assumption_id].number()
+
+
+_OPTIONAL = ("infrastructure.csv", "estimates.csv", "residuals.csv")
+
+
+def panel_of(seeds: SeedData) -> Panel:
+    """The country panel of a seeds folder (``panel.csv``), read once."""
+    return load_panel(seeds.directory, seeds.assumed("tiv_usd"))
 
 
 def seeds_dir() -> Path:
@@ -179,6 +216,8 @@ def seeds_dir() -> Path:
 
 
 def _rows(directory: Path, name: str) -> list[dict[str, str]]:
+    if not (directory / name).exists() and name in _OPTIONAL:
+        return []
     with open(directory / name, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
@@ -231,8 +270,30 @@ def _load(directory: Path) -> SeedData:
         (r["organisation"], r["power"], r["domain"], float(r["weight"]))
         for r in _rows(directory, "ties.csv")
     )
+    infrastructure = tuple(
+        _dated(r, "power", float(r["strength"])) for r in _rows(directory, "infrastructure.csv")
+    )
+    estimates = {
+        r["id"]: Estimate(r["id"], float(r["value"]), r["unit"], r["method"])
+        for r in _rows(directory, "estimates.csv")
+    }
+    residuals = {
+        (r["state"], r["partner"], r["domain"]): float(r["value"])
+        for r in _rows(directory, "residuals.csv")
+    }
     return SeedData(
-        directory, figures, assumptions, capability, border, events, memberships, presence, ties
+        directory,
+        figures,
+        assumptions,
+        capability,
+        border,
+        events,
+        memberships,
+        presence,
+        ties,
+        infrastructure,
+        estimates,
+        residuals,
     )
 
 
@@ -249,107 +310,6 @@ def load_seeds(directory: str | os.PathLike[str] | None = None) -> SeedData:
 
 
 # --- derived starting values ------------------------------------------------------------------
-
-
-def china_trade_usd_bn(seeds: SeedData) -> float:
-    """China's trade with the region, USD bn per year: K5 divided by K5_ratio (about 27.9)."""
-    return seeds.figure("K5") / seeds.figure("K5_ratio")
-
-
-def size_weights(seeds: SeedData, states: Sequence[str]) -> FloatArray:
-    """Each state's weight in regional volumes: its CINC share in the proxy year, normalised.
-
-    Args:
-        seeds: Seed tables.
-        states: States in array order.
-
-    Returns:
-        ``(S,)`` weights summing to 1.
-    """
-    year = int(seeds.assumed("size_proxy_year"))
-    raw = np.array([seeds.capability[(s, year)] for s in states], dtype=float)
-    out: FloatArray = raw / raw.sum()
-    return out
-
-
-def economic_profile(seeds: SeedData, powers: Sequence[str]) -> FloatArray:
-    """Regional shares of trade at the start, over powers plus rest of world.
-
-    China's share is its trade (:func:`china_trade_usd_bn`) over the assumed regional total;
-    Russia's is K5 over that total; the US share is assumed; other powers start at 0 unless a
-    scenario gives them a share; rest of world takes the remainder.
-
-    Args:
-        seeds: Seed tables.
-        powers: Powers in array order.
-
-    Returns:
-        ``(K,)`` profile on the simplex.
-
-    Raises:
-        ValueError: If the powers' shares exceed 1.
-    """
-    total = seeds.assumed("region_trade_usd_bn")
-    known = {
-        "china": china_trade_usd_bn(seeds) / total,
-        "russia": seeds.figure("K5") / total,
-        "united_states": seeds.assumed("us_trade_share"),
-    }
-    shares = [known.get(p, 0.0) for p in powers]
-    rest = 1.0 - sum(shares)
-    if rest < 0.0:
-        raise ValueError("the powers' trade shares exceed 1; lower region_trade_usd_bn's share")
-    return np.array([*shares, rest], dtype=float)
-
-
-def security_shares(
-    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
-) -> FloatArray:
-    """Arms-import shares by state at the start, consistent with K1 and K2 regionally.
-
-    Russia's share in a CSTO member is ``csto_russia_arms_tilt`` times that in a non-member and
-    China's share in a non-member is ``non_csto_china_arms_tilt`` times that in a member; the
-    levels are solved so that the arms-weighted regional averages equal K1 (Russia) and K2
-    (China). The US share is assumed equal everywhere; rest of world takes the remainder.
-
-    Args:
-        seeds: Seed tables.
-        states: States in array order.
-        powers: Powers in array order.
-        day: Date whose CSTO memberships set the tilt.
-
-    Returns:
-        ``(S, K)`` shares, each row on the simplex.
-
-    Raises:
-        ValueError: If a state's shares would exceed 1.
-    """
-    weight = size_weights(seeds, states)
-    member = membership_at(seeds, states, day, (CSTO,))[:, 0]
-
-    def solve(regional: float, tilt_members: float, tilt_others: float) -> FloatArray:
-        tilt = member * tilt_members + (1.0 - member) * tilt_others
-        level = regional / float((weight * tilt).sum())
-        out: FloatArray = level * tilt
-        return out
-
-    columns: list[FloatArray] = []
-    for p in powers:
-        if p == "russia":
-            columns.append(solve(seeds.figure("K1"), seeds.assumed("csto_russia_arms_tilt"), 1.0))
-        elif p == "china":
-            columns.append(
-                solve(seeds.figure("K2"), 1.0, seeds.assumed("non_csto_china_arms_tilt"))
-            )
-        elif p == "united_states":
-            columns.append(np.full(len(states), seeds.assumed("us_arms_share")))
-        else:
-            columns.append(np.zeros(len(states)))
-    powers_part = np.stack(columns, axis=1) if columns else np.zeros((len(states), 0))
-    rest = 1.0 - powers_part.sum(axis=1)
-    if np.any(rest < 0.0):
-        raise ValueError("security shares exceed 1 in some state; check the arms tilts")
-    return np.concatenate([powers_part, rest[:, None]], axis=1)
 
 
 def exposure(seeds: SeedData, states: Sequence[str]) -> FloatArray:
@@ -441,6 +401,18 @@ def presence_at(
     return out
 
 
+def infrastructure_at(
+    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
+) -> FloatArray:
+    """Pipelines and corridors on a date, ``(S, P)`` with the strengths of infrastructure.csv."""
+    out = np.zeros((len(states), len(powers)))
+    for m in seeds.infrastructure:
+        if m.state in states and m.other in powers and m.holds_on(day):
+            i, j = list(states).index(m.state), list(powers).index(m.other)
+            out[i, j] += m.strength
+    return np.clip(out, 0.0, 1.0)
+
+
 def tie_map(
     seeds: SeedData, powers: Sequence[str], organisations: Sequence[str] = ORGANISATIONS
 ) -> FloatArray:
@@ -475,15 +447,29 @@ def membership_changes(
 
 
 def presence_changes(
-    seeds: SeedData, states: Sequence[str], powers: Sequence[str], start: dt.date, end: dt.date
+    seeds: SeedData,
+    states: Sequence[str],
+    powers: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    table: str = "presence",
 ) -> list[tuple[dt.date, str, str, float]]:
-    """Presence changes strictly after ``start`` and up to ``end``.
+    """Presence (or infrastructure) changes strictly after ``start`` and up to ``end``.
+
+    Args:
+        seeds: Seed tables.
+        states: States of the run.
+        powers: Powers of the run.
+        start: Start date (changes on it are part of the starting state).
+        end: Last date.
+        table: ``presence`` or ``infrastructure``.
 
     Returns:
         ``(date, state, power, new strength)`` tuples in date order.
     """
     out: list[tuple[dt.date, str, str, float]] = []
-    for m in seeds.presence:
+    intervals = seeds.presence if table == "presence" else seeds.infrastructure
+    for m in intervals:
         if m.state not in states or m.other not in powers:
             continue
         if start < m.start <= end:

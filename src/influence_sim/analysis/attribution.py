@@ -14,10 +14,11 @@ each replicate, state (and the region), domain and partner:
 * the *remainder* is the total minus the sum of the effects, so that start, effects and
   remainder add up to the end exactly (replicate by replicate, hence also in the mean).
 
-Switches are overrides, applied both to the runs and to the reference the affinities are
-fitted under (:func:`influence_sim.initial.build`): a switched-off run therefore starts at rest
-at the same shares as the full run, and only the mechanism's contribution to *change* is
-removed, not the level it had at the start (which the fit absorbs).
+Switches are overrides, applied both to the runs and to the reference (which only an added
+power's residual depends on, :func:`influence_sim.initial.build`): a switched-off run starts at
+the same shares as the full run (the panel's), and the effect is what the mechanism adds to the
+path from there. Nothing is refitted, so a switched-off mechanism also loses the level it held
+in the panel's residuals' estimation (the residuals are those of the full model).
 
 Limits (also in ``docs/analysis.md``): one-at-a-time knockouts are not additive. Mechanisms
 interact (offers carry restraint and capacity growth; threat acts through presence, which

@@ -10,10 +10,9 @@ of luck). The loss of a candidate is the mean over replicates of
 (:func:`influence_sim.calibration.targets.run_losses`). With common random numbers the loss is
 a deterministic, piecewise smooth function of ``θ``.
 
-The parameters are departures from the reference, exactly as a scenario's ``parameters:``
-would set them (affinities are fitted under the reference parameters, see ``docs/ODD.md``
-section 5.4), so the fitted values written as a scenario fragment reproduce the fit when a
-scenario ``extends`` it.
+The parameters are set exactly as a scenario's ``parameters:`` would set them (the residuals
+stay those estimated from the country panel, ``seeds/residuals.csv``), so the fitted values
+written as a scenario fragment reproduce the fit when a scenario ``extends`` it.
 
 The search, in the unit cube of the parameters' bounds:
 

@@ -99,8 +99,15 @@ class State:
         share: ``(B, S, K, D)`` share profiles; each ``share[b, s, :, d]`` lies on the simplex.
         threat: ``(B, S)`` threat perception of each state, in [0, 1].
         instability: ``(B,)`` Afghan instability, the exogenous threat driver, in [0, 1].
-        trade: ``(B, S)`` total external trade of each state, USD bn per year.
-        arms_base: ``(B, S)`` arms imports each state would make at zero threat, USD bn per year.
+        trade: ``(B, S)`` total external trade of each state, USD bn per year (an outcome: the
+            sum of its trade with every partner).
+        arms_base: ``(B, S)`` arms each state would buy at zero threat, USD bn per year.
+        gdp: ``(B, S)`` GDP of each state, USD bn.
+        arms_flow: ``(B, S)`` arms deliveries, a moving window, USD bn per year.
+        arms_backlog: ``(B, S, K)`` arms contracted and not yet delivered, by supplier, USD bn.
+        coordination: ``(B,)`` China-Russia coordination, in [0, 1].
+        infrastructure: ``(B, S, P)`` pipelines and corridors linking a state to a power, 0-1.
+        sanctions: ``(B, P)`` sanctions on each power, 0-1.
         capacity: ``(B, P, D)`` economic and security capacity of each power (CINC units).
         credibility: ``(B, S, P)`` security credibility a power has earned in a state, in [0, 1].
         trust: ``(B,)`` China-Russia trust, in [0, 1].
@@ -118,6 +125,12 @@ class State:
     trust: FloatArray
     presence: FloatArray
     membership: FloatArray
+    gdp: FloatArray
+    arms_flow: FloatArray
+    arms_backlog: FloatArray
+    coordination: FloatArray
+    infrastructure: FloatArray
+    sanctions: FloatArray
 
     @property
     def batch_size(self) -> int:
@@ -143,7 +156,10 @@ class Params:
     """Parameters of a batch of runs; scenario shocks may change them during a run.
 
     Global parameters have shape ``(B,)``, state parameters ``(B, S)``, power parameters
-    ``(B, P)``. ``affinity`` is fitted at initialisation (see :mod:`influence_sim.initial`).
+    ``(B, P)``. ``residual`` is the part of each partner's attraction no observable explains,
+    estimated from the country panel (:mod:`influence_sim.estimate`), never from a run's start.
+    ``gdp_driver`` and ``capacity_driver`` are the exogenous growth of the step's year, written
+    by the stepping loop from :mod:`influence_sim.drivers`.
     ``tie_map`` and ``restraint_mask`` are structure shared by every run of the batch.
     The meaning, unit and provenance of each is in :data:`influence_sim.parameters.PARAMETERS`.
     """
@@ -151,6 +167,8 @@ class Params:
     # states (B, S)
     threat_exposure: FloatArray
     hedging: FloatArray
+    gdp_growth: FloatArray
+    arms_propensity: FloatArray
     # powers (B, P)
     priority: FloatArray
     doctrine: FloatArray
@@ -158,10 +176,29 @@ class Params:
     # global (B,)
     threat_halflife_years: FloatArray
     security_demand_elasticity: FloatArray
-    trade_growth: FloatArray
+    gdp_elasticity: FloatArray
+    partner_elasticity: FloatArray
+    infrastructure_weight: FloatArray
+    sanctions_penalty: FloatArray
+    diversion_weight: FloatArray
+    arms_gdp_elasticity: FloatArray
+    supplier_capacity_weight: FloatArray
+    protection_weight: FloatArray
+    contract_rate: FloatArray
+    contract_lumpiness: FloatArray
+    lead_time_years: FloatArray
+    coordination_rate: FloatArray
+    coordination_threat_weight: FloatArray
+    coordination_us_weight: FloatArray
+    coordination_overreach_weight: FloatArray
+    tolerance_leverage_weight: FloatArray
+    tolerance_dependence_weight: FloatArray
+    exclusion_weight: FloatArray
+    competition_weight: FloatArray
     entry_share: FloatArray
     offer_noise_sd: FloatArray
     offer_sensitivity: FloatArray
+    security_offer_sensitivity: FloatArray
     hedging_weight: FloatArray
     tie_weight: FloatArray
     presence_weight: FloatArray
@@ -176,8 +213,11 @@ class Params:
     trust_recovery: FloatArray
     spillover_rate: FloatArray
     return_rate: FloatArray
-    # fitted (B, S, K, D)
-    affinity: FloatArray
+    # estimated from the panel (B, S, K, D)
+    residual: FloatArray
+    # drivers of the current step, written by the stepping loop
+    gdp_driver: FloatArray
+    capacity_driver: FloatArray
     # structure, not batched
     tie_map: FloatArray = dataclasses.field(metadata={"batched": False})
     restraint_mask: FloatArray = dataclasses.field(metadata={"batched": False})
@@ -204,10 +244,29 @@ class Params:
 GLOBAL_PARAMETERS: tuple[str, ...] = (
     "threat_halflife_years",
     "security_demand_elasticity",
-    "trade_growth",
+    "gdp_elasticity",
+    "partner_elasticity",
+    "infrastructure_weight",
+    "sanctions_penalty",
+    "diversion_weight",
+    "arms_gdp_elasticity",
+    "supplier_capacity_weight",
+    "protection_weight",
+    "contract_rate",
+    "contract_lumpiness",
+    "lead_time_years",
+    "coordination_rate",
+    "coordination_threat_weight",
+    "coordination_us_weight",
+    "coordination_overreach_weight",
+    "tolerance_leverage_weight",
+    "tolerance_dependence_weight",
+    "exclusion_weight",
+    "competition_weight",
     "entry_share",
     "offer_noise_sd",
     "offer_sensitivity",
+    "security_offer_sensitivity",
     "hedging_weight",
     "tie_weight",
     "presence_weight",
@@ -223,5 +282,26 @@ GLOBAL_PARAMETERS: tuple[str, ...] = (
     "spillover_rate",
     "return_rate",
 )
-STATE_PARAMETERS: tuple[str, ...] = ("threat_exposure", "hedging")
+STATE_PARAMETERS: tuple[str, ...] = ("threat_exposure", "hedging", "gdp_growth", "arms_propensity")
 POWER_PARAMETERS: tuple[str, ...] = ("priority", "doctrine", "capacity_growth")
+
+
+@dataclass(frozen=True)
+class GravityWeights:
+    """Weights of the gravity equation of trade, each ``(B,)`` (see ``gravity_target``)."""
+
+    gdp_elasticity: FloatArray
+    partner_elasticity: FloatArray
+    tie_weight: FloatArray
+    infrastructure_weight: FloatArray
+    offer_sensitivity: FloatArray
+    hedging_weight: FloatArray
+    sanctions_penalty: FloatArray
+    diversion_weight: FloatArray
+
+    @staticmethod
+    def of(params: Params) -> GravityWeights:
+        """The weights of a batch's parameters."""
+        return GravityWeights(
+            **{f.name: getattr(params, f.name) for f in dataclasses.fields(GravityWeights)}
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from influence_sim.kernel.arrays import ECON, SEC, FloatArray
+from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
 
 _LETTERS = "abcdefgh"
 
@@ -115,22 +115,6 @@ def security_demand(
     return arms_base * (1.0 + elasticity[:, None] * threat)
 
 
-def grow_trade(trade: FloatArray, growth: FloatArray, dt: float) -> FloatArray:
-    """Mechanism b (demand, economic): external trade grows with the economy.
-
-    Equation: ``T' = T * (1 + g) ** dt``.
-
-    Args:
-        trade: ``(B, S)`` external trade, USD bn per year.
-        growth: ``(B,)`` annual growth rate.
-        dt: Step length in years.
-
-    Returns:
-        ``(B, S)`` new external trade.
-    """
-    return trade * (1.0 + growth[:, None]) ** dt
-
-
 def restraint(
     trust: FloatArray, coordination: FloatArray, restraint_max: FloatArray, mask: FloatArray
 ) -> FloatArray:
@@ -163,18 +147,28 @@ def allocate_offers(
     entry_share: FloatArray,
     noise: FloatArray,
     noise_sd: FloatArray,
+    threat: FloatArray | None = None,
+    protection_weight: FloatArray | None = None,
+    competition: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Mechanism c (offers): each power spends its capacity over states by expected return.
 
     Equations, for power ``p``, domain ``d`` and state ``s``:
 
-    * effort ``E[p, d] = π_p * w_d(δ_p) * C[p, d] * R[p, d]``, with priority ``π``, doctrine
-      ``δ`` (security emphasis), ``w_econ = 1 - δ``, ``w_sec = δ``, capacity ``C`` and restraint
-      ``R`` (mechanism e);
-    * expected return ``V[s, p, d] = D[s, d] * (x[s, p, d] + a) * ε[s, p, d]``: the state's demand
-      ``D`` (trade or arms imports) times the power's current share ``x`` plus an entry share
-      ``a``, with log-normal noise ``ε = exp(σ z)``, ``z`` standard normal (zero mean in logs,
-      so the noise does not shift the log-offer attraction of mechanism d on average);
+    * effort ``E[p, econ] = π_p (1 - δ_p) C[p, econ] R[p, econ]`` and
+      ``E[p, sec] = π_p δ_p C[p, sec] R[p, sec] (1 + λ Θ_p) (1 + Γ_p)``, with priority ``π``,
+      doctrine ``δ`` (security emphasis), capacity ``C``, restraint ``R`` (mechanism e), the
+      protection weight ``λ``, ``Θ_p = Σ_s θ_s V[s,p] / Σ_s V[s,p]`` the threat to the power's
+      trade in the region (its stakes, weighted by where they are) and ``Γ_p`` the extra
+      security effort of competition (mechanism e, zero unless coordination fails). The two
+      domains draw on two capacities, so effort in one does not cost effort in the other: they
+      interact through ``Θ`` (trade that needs protecting raises security effort) and, in the
+      states' choice, through credibility (mechanism f);
+    * expected return ``V[s, p, econ] = D[s, econ] (x[s, p, econ] + a) ε`` and
+      ``V[s, p, sec] = D[s, sec] (x[s, p, sec] + a + λ θ_s x[s, p, econ]) ε``: the state's
+      demand ``D`` times the power's current share ``x`` plus an entry share ``a`` (and, for
+      security, its trade share where that trade is threatened), with log-normal noise
+      ``ε = exp(σ z)``, ``z`` standard normal;
     * offer ``O[s, p, d] = E[p, d] * V[s, p, d] / Σ_s' V[s', p, d]`` (a power whose ``V`` is
       zero everywhere spreads its effort by demand ``D`` alone, so effort is always spent).
 
@@ -188,6 +182,9 @@ def allocate_offers(
         entry_share: ``(B,)`` entry share ``a``.
         noise: ``(B, S, P, D)`` standard normal draws ``z``.
         noise_sd: ``(B,)`` log-sd ``σ``.
+        threat: ``(B, S)`` threat perception (None: no protection motive).
+        protection_weight: ``(B,)`` ``λ`` (None: 0).
+        competition: ``(B, P)`` ``Γ`` (None: 0).
 
     Returns:
         ``(offers, effort)``: ``(B, S, P, D)`` offers and ``(B, P, D)`` effort.
@@ -195,20 +192,32 @@ def allocate_offers(
     n_powers = capacity.shape[1]
     emphasis = np.stack([1.0 - doctrine, doctrine], axis=-1)
     effort = priority[:, :, None] * emphasis * capacity * restraint_factor
+    x = share[:, :, :n_powers, :] + entry_share[:, None, None, None]
+    if threat is not None and protection_weight is not None:
+        trade_volume = demand[:, :, None, 0] * share[:, :, :n_powers, 0]
+        total = axis_sum(trade_volume, 1)
+        stake_threat = np.einsum("bs,bsp->bp", threat, trade_volume) / np.where(
+            total > 0.0, total, 1.0
+        )
+        effort[:, :, 1] *= 1.0 + protection_weight[:, None] * stake_threat
+        x[..., 1] += (
+            protection_weight[:, None, None] * threat[:, :, None] * share[:, :, :n_powers, 0]
+        )
+    if competition is not None:
+        effort[:, :, 1] *= 1.0 + competition
     sd = noise_sd[:, None, None, None]
     eps = np.exp(sd * noise)
-    value = demand[:, :, None, :] * (share[:, :, :n_powers, :] + entry_share[:, None, None, None])
-    value = value * eps
-    total = axis_sum(value, 1, keepdims=True)
-    if np.all(total > 0.0):
-        alloc = value / total
+    value = demand[:, :, None, :] * x * eps
+    total_value = axis_sum(value, 1, keepdims=True)
+    if np.all(total_value > 0.0):
+        alloc = value / total_value
     else:
         # A power expecting nothing anywhere (no share, no entry share) spreads by demand alone.
         fallback = np.broadcast_to(demand[:, :, None, :], value.shape)
         fallback_total = axis_sum(fallback, 1, keepdims=True)
         alloc = np.where(
-            total > 0.0,
-            value / np.where(total > 0.0, total, 1.0),
+            total_value > 0.0,
+            value / np.where(total_value > 0.0, total_value, 1.0),
             fallback / np.where(fallback_total > 0.0, fallback_total, 1.0),
         )
     return effort[:, None, :, :] * alloc, effort
@@ -238,7 +247,7 @@ def attraction(
 
     with offers ``O``, treaty ties ``L``, hedging ``h``, current share ``x`` (so more hedging
     penalises concentration on a dominant partner), threat ``θ``, military presence ``M`` and
-    credibility ``Q``. The full attraction adds the fitted affinity (see :func:`target_shares`).
+    credibility ``Q``. The full attraction adds the residual estimated from the country panel.
 
     Args:
         offers: ``(B, S, P, D)`` offers.
@@ -389,13 +398,14 @@ def grow_capacity(
 ) -> FloatArray:
     """Mechanism g (capacity): capacities grow exogenously and with returns from influence.
 
-    Equation: ``C'[p, d] = C[p, d] * exp(dt * (g_p + ρ X[p, d]))``, with ``g_p`` the power's
-    trend growth (from its CINC trend), ``ρ`` the return rate and ``X[p, d]`` its regional share
-    in domain ``d``. Shocks such as sanctions act on ``C`` directly (scenario ``scale`` ops).
+    Equation: ``C'[p, d] = C[p, d] * exp(dt * (g[p, d] + ρ X[p, d]))``, with ``g`` the
+    power's growth in the domain (the driver of the step's year plus any departure a scenario
+    sets), ``ρ`` the return rate and ``X[p, d]`` its regional share in domain ``d``. Shocks
+    such as sanctions act on ``C`` directly (scenario ``scale`` ops).
 
     Args:
         capacity: ``(B, P, D)`` capacities.
-        growth: ``(B, P)`` trend growth per year.
+        growth: ``(B, P, D)`` log growth per year.
         return_rate: ``(B,)`` ``ρ``.
         regional_share: ``(B, P, D)`` regional shares of the powers.
         dt: Step length in years.
@@ -403,8 +413,332 @@ def grow_capacity(
     Returns:
         ``(B, P, D)`` new capacities.
     """
-    rate = growth[:, :, None] + return_rate[:, None, None] * regional_share
+    rate = growth + return_rate[:, None, None] * regional_share
     return capacity * np.exp(dt * rate)
+
+
+def grow_size(size: FloatArray, growth: FloatArray, dt: float) -> FloatArray:
+    """Mechanism h (drivers): economies grow at their driver rates.
+
+    Equation: ``Y' = Y exp(dt g)``, with ``g`` the log growth of the step's year (from the
+    country panel up to its last year, then an assumed trend) plus any departure a scenario
+    sets. Shocks that scale ``Y`` keep their effect, as growth is multiplicative.
+
+    Args:
+        size: GDP of each state ``(B, S)`` (or capacity of each power, any shape).
+        growth: Log growth per year, same shape.
+        dt: Step length in years.
+
+    Returns:
+        New sizes, same shape.
+    """
+    return size * np.exp(dt * growth)
+
+
+def gravity_target(
+    gdp: FloatArray,
+    partner_size: FloatArray,
+    ties: FloatArray,
+    infrastructure: FloatArray,
+    offers: FloatArray,
+    share: FloatArray,
+    hedging: FloatArray,
+    sanctions: FloatArray,
+    eaeu: FloatArray,
+    residual: FloatArray,
+    weights: GravityWeights,
+) -> FloatArray:
+    """Mechanism d (trade by gravity): the trade a state would have with each partner.
+
+    Equation, for state ``s`` and partner ``k`` (log of USD bn per year)::
+
+        log T*[s,k] = γ_s log Y_s + γ_k log Y_k [k a power] + ω_tie L[s,k] + ω_inf I[s,k]
+                      + β log O[s,k] - κ h_s x[s,k] - (ω_pen - ω_div e_s) σ_k + r[s,k]
+
+    with GDP ``Y`` (the power's economic capacity for a partner), treaty ties ``L`` (the
+    EAEU customs union), infrastructure ``I`` (pipelines and corridors, dated), economic
+    offers ``O`` (investment and credit), hedging ``h`` against the current share ``x``,
+    sanctions ``σ`` on a power (a direct penalty ``ω_pen`` on trade with it, and diversion
+    ``ω_div`` through EAEU members ``e_s``: re-exports to the sanctioned power and parallel
+    imports; the matching purchases from the rest of the world, at most the diverted volume,
+    are not added) and the residual ``r`` estimated from the country panel
+    (:mod:`influence_sim.estimate`). Rest of world has no size, offer or hedging term.
+
+    Args:
+        gdp: ``(B, S)`` GDP, USD bn.
+        partner_size: ``(B, P)`` economic capacity of the powers (GDP, USD trn).
+        ties: ``(B, S, K)`` economic treaty ties.
+        infrastructure: ``(B, S, P)`` infrastructure with each power, 0-1.
+        offers: ``(B, S, P)`` economic offers.
+        share: ``(B, S, K)`` current trade shares.
+        hedging: ``(B, S)`` hedging propensity.
+        sanctions: ``(B, P)`` sanctions on each power, 0-1.
+        eaeu: ``(B, S)`` 1 for members of the Eurasian Economic Union.
+        residual: ``(B, S, K)`` residual attraction, log units.
+        weights: The weights, each ``(B,)``.
+
+    Returns:
+        ``(B, S, K)`` log target trade, log USD bn per year.
+    """
+    w = weights
+    n_powers = partner_size.shape[1]
+    out = w.gdp_elasticity[:, None, None] * np.log(np.maximum(gdp, 1e-12))[:, :, None]
+    out = out + w.tie_weight[:, None, None] * ties + residual
+    power = (
+        w.partner_elasticity[:, None, None] * np.log(np.maximum(partner_size, 1e-12))[:, None, :]
+        + w.infrastructure_weight[:, None, None] * infrastructure
+        + w.offer_sensitivity[:, None, None] * np.log(np.maximum(offers, 1e-300))
+        - (w.hedging_weight[:, None] * hedging)[:, :, None] * share[:, :, :n_powers]
+        - w.sanctions_penalty[:, None, None] * sanctions[:, None, :]
+    )
+    diverted = w.diversion_weight[:, None, None] * eaeu[:, :, None] * sanctions[:, None, :]
+    out[:, :, :n_powers] += power + diverted
+    return out
+
+
+def adjust_volumes(
+    volume: FloatArray,
+    log_target: FloatArray,
+    rate: FloatArray,
+    ties: FloatArray,
+    stickiness: FloatArray,
+    dt: float,
+) -> FloatArray:
+    """Mechanism d (trade by gravity), inertia: trade moves part of the way to its target.
+
+    Equation: ``log T' = log T + f (log T* - log T)`` with
+    ``f = 1 - (1 - r (1 - ς max_k L[s,k])) ** dt``: the annual rate ``r`` slowed by
+    institutional stickiness ``ς`` in proportion to the state's strongest treaty tie. Shares
+    are ``T / Σ_k T`` and total trade is ``Σ_k T``: both are outcomes.
+
+    Args:
+        volume: ``(B, S, K)`` trade with each partner, USD bn per year (> 0).
+        log_target: ``(B, S, K)`` from :func:`gravity_target`.
+        rate: ``(B,)`` annual adjustment rate.
+        ties: ``(B, S, K)`` economic treaty ties.
+        stickiness: ``(B,)`` ``ς``.
+        dt: Step length in years.
+
+    Returns:
+        ``(B, S, K)`` new trade volumes.
+    """
+    strongest = np.clip(axis_max(ties, 2), 0.0, 1.0)
+    slowed = rate[:, None] * (1.0 - stickiness[:, None] * strongest)
+    frac = step_fraction(slowed, dt)[:, :, None]
+    log_v = np.log(np.maximum(volume, 1e-12))
+    out: FloatArray = np.exp(log_v + frac * (log_target - log_v))
+    return out
+
+
+def supplier_standing(capacity: FloatArray, weight: FloatArray) -> FloatArray:
+    """Mechanism i (arms market), supply side: a supplier's standing from its export capacity.
+
+    Equation: ``S[p] = ω_cap log C[p, sec]``: a supplier that can deliver more (a larger arms
+    industry and export capacity) is more attractive; when its capacity falls (sanctions, a
+    war drawing on production) states turn to other suppliers.
+
+    Args:
+        capacity: ``(B, P)`` security capacity of each power.
+        weight: ``(B,)`` ``ω_cap``.
+
+    Returns:
+        ``(B, P)`` standing, log units.
+    """
+    out: FloatArray = weight[:, None] * np.log(np.maximum(capacity, 1e-12))
+    return out
+
+
+def sign_contracts(
+    demand: FloatArray,
+    z: FloatArray,
+    contract_rate: FloatArray,
+    lumpiness: FloatArray,
+    dt: float,
+) -> FloatArray:
+    """Mechanism i (arms market): arms are bought in contracts, lumpy in time.
+
+    Equation: ``N_s = A_s dt J_s`` with ``J = (1 - l) + l 1[z > q] / p``, where ``p = min(1,
+    λ dt)`` is the chance that a state signs a contract in a step (``λ`` contracts a year),
+    ``q`` the standard normal quantile with ``P(z > q) = p`` and ``l`` the lumpiness. The
+    mean of ``J`` is 1 whatever ``l``, so lumpiness changes the timing of purchases, not
+    their level; ``l = 0`` buys smoothly every step.
+
+    Args:
+        demand: ``(B, S)`` arms demand ``A``, USD bn per year.
+        z: ``(B, S)`` standard normal draws.
+        contract_rate: ``(B,)`` ``λ``, contracts per year.
+        lumpiness: ``(B,)`` ``l`` in [0, 1].
+        dt: Step length in years.
+
+    Returns:
+        ``(B, S)`` value of the contracts signed in the step, USD bn.
+    """
+    p = np.clip(contract_rate * dt, 1e-6, 1.0)
+    q = _normal_quantile(1.0 - p)
+    signed = (z > q[:, None]) / p[:, None]
+    jump = (1.0 - lumpiness[:, None]) + lumpiness[:, None] * signed
+    out: FloatArray = demand * dt * jump
+    return out
+
+
+def _normal_quantile(u: FloatArray) -> FloatArray:
+    """Standard normal quantile of each element of ``u`` (0 maps to -inf, 1 to +inf)."""
+    from statistics import NormalDist
+
+    dist = NormalDist()
+    values, index = np.unique(np.asarray(u, float).ravel(), return_inverse=True)
+    table = np.array(
+        [-np.inf if v <= 0.0 else np.inf if v >= 1.0 else dist.inv_cdf(v) for v in values],
+        dtype=float,
+    )
+    out: FloatArray = table[index].reshape(np.shape(u))
+    return out
+
+
+def deliver_arms(
+    backlog: FloatArray, orders: FloatArray, lead_years: FloatArray, dt: float
+) -> tuple[FloatArray, FloatArray]:
+    """Mechanism i (arms market): contracts are delivered after a lead time.
+
+    Equations: ``B^+ = B + N x*`` (new contracts split over suppliers by the target mix
+    ``x*``), deliveries ``Δ = B^+ (1 - exp(-dt / L))`` with mean lead time ``L`` years, and
+    ``B' = B^+ - Δ``.
+
+    Args:
+        backlog: ``(B, S, K)`` contracted arms not yet delivered, USD bn.
+        orders: ``(B, S, K)`` contracts signed in the step by supplier, USD bn.
+        lead_years: ``(B,)`` ``L``.
+        dt: Step length in years.
+
+    Returns:
+        ``(backlog, deliveries)``, both ``(B, S, K)`` in USD bn.
+    """
+    total = backlog + orders
+    frac = 1.0 - np.exp(-dt / np.maximum(lead_years, 1e-6))
+    delivered = total * frac[:, None, None]
+    return total - delivered, delivered
+
+
+def smooth_arms(
+    flow: FloatArray, share: FloatArray, delivered: FloatArray, rate: FloatArray, dt: float
+) -> tuple[FloatArray, FloatArray]:
+    """Mechanism i (arms market): the security share is a moving window of deliveries.
+
+    Equations: ``W[k] = x[k] F``, ``W'[k] = W[k] + f (Δ[k] / dt - W[k])`` with
+    ``f = 1 - (1 - r) ** dt``, then ``F' = Σ_k W'[k]`` and ``x' = W' / F'``: the arms flow
+    ``F`` (USD bn per year) and the supplier shares ``x`` are an exponentially weighted
+    window of deliveries, like the five-year windows of arms-transfer statistics (``r`` near
+    0.3 a year gives a mean age of about three years).
+
+    Args:
+        flow: ``(B, S)`` arms flow ``F``.
+        share: ``(B, S, K)`` security shares.
+        delivered: ``(B, S, K)`` deliveries in the step, USD bn.
+        rate: ``(B,)`` ``r``.
+        dt: Step length in years.
+
+    Returns:
+        ``(flow, share)``: ``(B, S)`` and ``(B, S, K)``.
+    """
+    frac = step_fraction(rate, dt)[:, None, None]
+    window = share * flow[:, :, None]
+    window = window + frac * (delivered / dt - window)
+    window = np.maximum(window, 0.0)
+    total = axis_sum(window, 2)
+    safe = np.where(total > 0.0, total, 1.0)[:, :, None]
+    new_share = np.where(total[:, :, None] > 0.0, window / safe, share)
+    return total, new_share
+
+
+def accepted_share(
+    tolerance: FloatArray,
+    leverage: FloatArray,
+    dependence: FloatArray,
+    leverage_weight: FloatArray,
+    dependence_weight: FloatArray,
+) -> FloatArray:
+    """Mechanism e (division of labour): the regional arms share of China Russia accepts.
+
+    Equation: ``τ* = clip(τ + ω_lev (1 - Λ) + ω_dep σ_R, 0, 1)`` with Russia's leverage
+    ``Λ = C_R,sec / (C_R,sec + C_C,sec)`` (its arms capacity against China's) and its
+    dependence on China, measured by the sanctions ``σ_R`` on it: a weaker or more dependent
+    Russia has to accept more.
+
+    Args:
+        tolerance: ``(B,)`` base tolerance ``τ``.
+        leverage: ``(B,)`` ``Λ``.
+        dependence: ``(B,)`` ``σ_R``.
+        leverage_weight: ``(B,)`` ``ω_lev``.
+        dependence_weight: ``(B,)`` ``ω_dep``.
+
+    Returns:
+        ``(B,)`` accepted share.
+    """
+    out: FloatArray = np.clip(
+        tolerance + leverage_weight * (1.0 - leverage) + dependence_weight * dependence, 0.0, 1.0
+    )
+    return out
+
+
+def coordination_target(
+    base: FloatArray,
+    shared_threat: FloatArray,
+    us_presence: FloatArray,
+    china_share: FloatArray,
+    accepted: FloatArray,
+    threat_weight: FloatArray,
+    us_weight: FloatArray,
+    overreach_weight: FloatArray,
+) -> FloatArray:
+    """Mechanism e (division of labour): the coordination China and Russia seek.
+
+    Equation: ``c* = clip(c0 + ω_θ θ̄ + ω_US U - ω_over max(0, X_C - τ*), 0, 1)``, the
+    article's two motives (the shared threat from Afghanistan ``θ̄``, the regional mean
+    threat; keeping the United States out, ``U`` its presence and regional security share)
+    against China's security role outgrowing what Russia accepts (``X_C`` China's regional
+    arms share, ``τ*`` from :func:`accepted_share`).
+
+    Args:
+        base: ``(B,)`` ``c0``.
+        shared_threat: ``(B,)`` ``θ̄``.
+        us_presence: ``(B,)`` ``U``.
+        china_share: ``(B,)`` ``X_C``.
+        accepted: ``(B,)`` ``τ*``.
+        threat_weight: ``(B,)`` ``ω_θ``.
+        us_weight: ``(B,)`` ``ω_US``.
+        overreach_weight: ``(B,)`` ``ω_over``.
+
+    Returns:
+        ``(B,)`` target coordination.
+    """
+    excess = np.maximum(china_share - accepted, 0.0)
+    out: FloatArray = np.clip(
+        base + threat_weight * shared_threat + us_weight * us_presence - overreach_weight * excess,
+        0.0,
+        1.0,
+    )
+    return out
+
+
+def update_coordination(
+    coordination: FloatArray, target: FloatArray, rate: FloatArray, dt: float
+) -> FloatArray:
+    """Mechanism e (division of labour): coordination moves toward its target.
+
+    Equation: ``c' = c + (1 - (1 - r) ** dt) (c* - c)``; a shock that sets ``c`` fades at
+    this rate unless its cause persists.
+
+    Args:
+        coordination: ``(B,)`` coordination.
+        target: ``(B,)`` from :func:`coordination_target`.
+        rate: ``(B,)`` annual rate ``r``.
+        dt: Step length in years.
+
+    Returns:
+        ``(B,)`` new coordination.
+    """
+    out: FloatArray = coordination + step_fraction(rate, dt) * (target - coordination)
+    return out
 
 
 def regional_share(share: FloatArray, volume: FloatArray) -> FloatArray:
@@ -446,19 +780,28 @@ def treaty_ties(membership: FloatArray, tie_map: FloatArray) -> FloatArray:
 __all__ = [
     "ECON",
     "SEC",
+    "accepted_share",
     "adjust_shares",
+    "adjust_volumes",
     "allocate_offers",
     "attraction",
     "axis_max",
     "axis_sum",
+    "coordination_target",
+    "deliver_arms",
+    "gravity_target",
     "grow_capacity",
-    "grow_trade",
+    "grow_size",
     "regional_share",
     "restraint",
     "security_demand",
+    "sign_contracts",
+    "smooth_arms",
     "softmax_partners",
     "step_fraction",
+    "supplier_standing",
     "treaty_ties",
+    "update_coordination",
     "update_credibility",
     "update_threat",
     "update_trust",

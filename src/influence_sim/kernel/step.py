@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim.kernel import mechanisms as mech
-from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray, Params, State
+from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray, GravityWeights, Params, State
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,15 @@ class StepOutput:
 
     Attributes:
         state: State at the end of the step.
-        demand: ``(B, S, D)`` trade and arms imports during the step, USD bn per year.
+        demand: ``(B, S, D)`` trade and arms deliveries at the end of the step, USD bn per
+            year (the volumes the shares of ``state`` are shares of).
         effort: ``(B, P, D)`` effort each power put into the region.
         offers: ``(B, S, P, D)`` offers made to each state.
-        target: ``(B, S, K, D)`` target shares the states chose.
+        target: ``(B, S, K, D)`` target shares: the gravity target's trade shares and the
+            supplier mix of new arms contracts.
+        delivered: ``(B, S, K)`` arms delivered in the step, USD bn.
+        accepted: ``(B,)`` China's regional arms share Russia accepts.
+        wanted: ``(B, S)`` arms each state wanted to buy in the step, USD bn per year.
     """
 
     state: State
@@ -32,75 +37,76 @@ class StepOutput:
     effort: FloatArray
     offers: FloatArray
     target: FloatArray
+    delivered: FloatArray
+    accepted: FloatArray
+    wanted: FloatArray
 
 
 def demand_of(state: State, params: Params) -> FloatArray:
-    """Trade and arms imports implied by a state, ``(B, S, D)`` in USD bn per year.
+    """Trade and arms deliveries of a state, ``(B, S, D)`` in USD bn per year.
 
     Args:
         state: Current state.
-        params: Parameters.
+        params: Parameters (unused; kept so every driver calls it the same way).
 
     Returns:
-        ``(B, S, D)`` with trade in ``[..., 0]`` and arms imports in ``[..., 1]``.
+        ``(B, S, D)`` with trade in ``[..., 0]`` and the arms flow in ``[..., 1]``.
     """
-    arms = mech.security_demand(state.arms_base, state.threat, params.security_demand_elasticity)
-    return np.stack([state.trade, arms], axis=-1)
+    del params
+    return np.stack([state.trade, state.arms_flow], axis=-1)
 
 
-def explained_attraction(
-    state: State,
-    params: Params,
-    offers: FloatArray,
-    threat: FloatArray,
-    ties: FloatArray | None = None,
+def arms_demand(state: State, params: Params, threat: FloatArray) -> FloatArray:
+    """Arms each state wants to buy, ``(B, S)`` in USD bn per year (mechanism b)."""
+    return mech.security_demand(state.arms_base, threat, params.security_demand_elasticity)
+
+
+def _masks(params: Params) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(P,)`` masks of China, Russia and the third powers, from the restraint mask."""
+    china = params.restraint_mask[:, SEC]
+    russia = params.restraint_mask[:, ECON]
+    third = 1.0 - np.clip(china + russia, 0.0, 1.0)
+    return china, russia, third
+
+
+def _competition(
+    params: Params, coordination: FloatArray, trust: FloatArray, russia: FloatArray
 ) -> FloatArray:
-    """Attraction of every partner without the fitted affinity (mechanism d).
+    """``(B, P)`` extra security effort of Russia when coordination fails (mechanism e).
 
-    Args:
-        state: State whose shares, ties, presence and credibility are used.
-        params: Parameters.
-        offers: ``(B, S, P, D)`` offers.
-        threat: ``(B, S)`` threat perception to weigh presence with.
-        ties: ``(B, S, K, D)`` treaty ties if already computed (else from the memberships).
-
-    Returns:
-        ``(B, S, K, D)`` attraction.
+    Equation: ``Γ_R = ω_comp (1 - c T)``: Russia pushes back with its own security effort
+    (arms offers, CSTO ties) as the division of labour weakens.
     """
-    if ties is None:
-        ties = mech.treaty_ties(state.membership, params.tie_map)
-    return mech.attraction(
-        offers,
-        state.share,
-        ties,
-        params.hedging,
-        threat,
-        state.presence,
-        state.credibility,
-        params.offer_sensitivity,
-        params.hedging_weight,
-        params.tie_weight,
-        params.presence_weight,
-        params.credibility_weight,
-    )
+    level = params.competition_weight * (1.0 - np.clip(coordination * trust, 0.0, 1.0))
+    return level[:, None] * russia[None, :]
 
 
 def make_offers(
-    state: State, params: Params, demand: FloatArray, noise: FloatArray
+    state: State,
+    params: Params,
+    demand: FloatArray,
+    noise: FloatArray,
+    threat: FloatArray | None = None,
+    coordination: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Offers and effort of every power given a state (mechanisms e and c).
 
     Args:
         state: Current state.
         params: Parameters.
-        demand: ``(B, S, D)`` demand to allocate over.
+        demand: ``(B, S, D)`` trade and arms demand to allocate over.
         noise: ``(B, S, P, D)`` standard normal draws (zeros for the noise-free offers).
+        threat: ``(B, S)`` threat to weigh stakes with (default: the state's).
+        coordination: ``(B,)`` coordination (default: the state's).
 
     Returns:
         ``(offers, effort)`` as in :func:`influence_sim.kernel.mechanisms.allocate_offers`.
     """
+    threat = state.threat if threat is None else threat
+    coordination = state.coordination if coordination is None else coordination
+    _, russia, _ = _masks(params)
     held_back = mech.restraint(
-        state.trust, params.coordination, params.restraint_max, params.restraint_mask
+        state.trust, coordination, params.restraint_max, params.restraint_mask
     )
     return mech.allocate_offers(
         state.capacity,
@@ -112,58 +118,227 @@ def make_offers(
         params.entry_share,
         noise,
         params.offer_noise_sd,
+        threat,
+        params.protection_weight,
+        _competition(params, coordination, state.trust, russia),
+    )
+
+
+def explained_attraction(
+    state: State,
+    params: Params,
+    offers: FloatArray,
+    threat: FloatArray,
+    ties: FloatArray | None = None,
+) -> FloatArray:
+    """Attraction of every partner from offers, ties, hedging, presence and credibility.
+
+    Args:
+        state: State whose shares, ties, presence and credibility are used.
+        params: Parameters.
+        offers: ``(B, S, P, D)`` offers.
+        threat: ``(B, S)`` threat perception to weigh presence with.
+        ties: ``(B, S, K, D)`` treaty ties if already computed (else from the memberships).
+
+    Returns:
+        ``(B, S, K, D)`` attraction (without the residual); the step uses its security domain
+        (trade follows the gravity equation), with the security offer sensitivity.
+    """
+    if ties is None:
+        ties = mech.treaty_ties(state.membership, params.tie_map)
+    return mech.attraction(
+        offers,
+        state.share,
+        ties,
+        params.hedging,
+        threat,
+        state.presence,
+        state.credibility,
+        params.security_offer_sensitivity,
+        params.hedging_weight,
+        params.tie_weight,
+        params.presence_weight,
+        params.credibility_weight,
+    )
+
+
+def security_utility(
+    state: State,
+    params: Params,
+    offers: FloatArray,
+    threat: FloatArray,
+    coordination: FloatArray,
+    ties: FloatArray,
+) -> FloatArray:
+    """``(B, S, K)`` attraction of each arms supplier (mechanisms d and i).
+
+    The attraction of mechanism d's security domain, plus each supplier's standing
+    (:func:`~influence_sim.kernel.mechanisms.supplier_standing`), minus the exclusion of third
+    powers by a coordinating China and Russia (``ω_excl c T``), plus the residual.
+    """
+    n_powers = params.priority.shape[1]
+    _, _, third = _masks(params)
+    utility = explained_attraction(state, params, offers, threat, ties)[..., SEC]
+    utility = utility + params.residual[..., SEC]
+    standing = mech.supplier_standing(state.capacity[:, :, SEC], params.supplier_capacity_weight)
+    utility[:, :, :n_powers] += standing[:, None, :]
+    utility[:, :, :n_powers] -= _exclusion(params, coordination, state.trust, third)[:, None, :]
+    return utility
+
+
+def _exclusion(
+    params: Params, coordination: FloatArray, trust: FloatArray, third: FloatArray
+) -> FloatArray:
+    """``(B, P)`` attraction third powers lose to a coordinating China and Russia."""
+    level = params.exclusion_weight * np.clip(coordination * trust, 0.0, 1.0)
+    return level[:, None] * third[None, :]
+
+
+def trade_target(
+    state: State,
+    params: Params,
+    dims: Dims,
+    gdp: FloatArray,
+    offers: FloatArray,
+    coordination: FloatArray,
+    ties: FloatArray,
+) -> FloatArray:
+    """``(B, S, K)`` log target trade of every state with every partner (mechanism d).
+
+    The gravity equation (:func:`~influence_sim.kernel.mechanisms.gravity_target`) with the
+    exclusion of third powers by a coordinating China and Russia subtracted from their residual.
+    """
+    n_powers = dims.n_powers
+    _, _, third = _masks(params)
+    exclusion = _exclusion(params, coordination, state.trust, third)
+    residual_econ = params.residual[..., ECON].copy()
+    residual_econ[:, :, :n_powers] -= exclusion[:, None, :]
+    eaeu = (
+        state.membership[:, :, dims.organisations.index("eaeu")]
+        if "eaeu" in dims.organisations
+        else np.zeros_like(state.trade)
+    )
+    return mech.gravity_target(
+        gdp,
+        state.capacity[:, :, ECON],
+        ties[..., ECON],
+        state.infrastructure,
+        offers[..., ECON],
+        state.share[..., ECON],
+        params.hedging,
+        state.sanctions,
+        eaeu,
+        residual_econ,
+        GravityWeights.of(params),
     )
 
 
 def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims) -> StepOutput:
     """Advance a batch of runs by one step.
 
-    Order: (a) threat; (b) demand; (e) restraint and (c) offers; (d) targets and inertia;
-    (f) spillover into credibility; (e) trust; (g) capacity.
+    Order: (a) threat; (h) drivers: GDP and capacities' exogenous growth; (b) arms demand;
+    (e) accepted share and coordination; (e) restraint and (c) offers; (d) trade by gravity;
+    (d, i) the arms market: supplier choice, contracts, deliveries; (f) spillover into
+    credibility; (e) trust; (g) capacity returns.
 
     Args:
         state: State at the start of the step.
-        params: Parameters (after this step's shocks).
-        noise: ``(B, S, P, D)`` standard normal draws of this step, one block per run from that
-            run's own generator.
+        params: Parameters (after this step's shocks and with this step's drivers).
+        noise: ``(B, S, P + 1, D)`` standard normal draws of this step, one block per run from
+            that run's own generator: ``[:, :, :P]`` for the offers, ``[:, :, P, 1]`` for the
+            arms contracts.
         dt: Step length in years.
         dims: Names of the entity axes.
 
     Returns:
         The new state and this step's intermediate quantities.
     """
+    n_powers = dims.n_powers
+    offer_noise = noise[:, :, :n_powers, :]
+    contract_z = noise[:, :, n_powers, SEC]
+    china, russia, third = _masks(params)
+
     threat = mech.update_threat(
         state.threat, state.instability, params.threat_exposure, params.threat_halflife_years, dt
     )
-    trade = mech.grow_trade(state.trade, params.trade_growth, dt)
-    arms = mech.security_demand(state.arms_base, threat, params.security_demand_elasticity)
-    demand = np.stack([trade, arms], axis=-1)
+    growth = params.gdp_driver + params.gdp_growth
+    gdp = mech.grow_size(state.gdp, growth, dt)
+    arms_base = mech.grow_size(state.arms_base, params.arms_gdp_elasticity[:, None] * growth, dt)
+    wanted = mech.security_demand(arms_base, threat, params.security_demand_elasticity)
 
-    offers, effort = make_offers(state, params, demand, noise)
+    # (e) what Russia accepts, and the coordination both seek
+    before = mech.regional_share(state.share, demand_of(state, params))
+    if np.any(china) and np.any(russia):
+        cap_sec = state.capacity[:, :, SEC]
+        r_cap, c_cap = cap_sec @ russia, cap_sec @ china
+        leverage = r_cap / np.where(r_cap + c_cap > 0.0, r_cap + c_cap, 1.0)
+        accepted = mech.accepted_share(
+            params.trust_tolerance,
+            leverage,
+            state.sanctions @ russia,
+            params.tolerance_leverage_weight,
+            params.tolerance_dependence_weight,
+        )
+        third_presence = np.mean(state.presence, axis=1) @ third
+        target_c = mech.coordination_target(
+            params.coordination,
+            np.mean(threat, axis=1),
+            third_presence + before[:, :n_powers, SEC] @ third,
+            before[:, :n_powers, SEC] @ china,
+            accepted,
+            params.coordination_threat_weight,
+            params.coordination_us_weight,
+            params.coordination_overreach_weight,
+        )
+        coordination = mech.update_coordination(
+            state.coordination, target_c, params.coordination_rate, dt
+        )
+    else:
+        accepted = params.trust_tolerance.copy()
+        coordination = state.coordination.copy()
+
+    alloc_demand = np.stack([state.trade, wanted], axis=-1)
+    offers, effort = make_offers(state, params, alloc_demand, offer_noise, threat, coordination)
     ties = mech.treaty_ties(state.membership, params.tie_map)
-    utility = params.affinity + explained_attraction(state, params, offers, threat, ties)
-    target = mech.softmax_partners(utility)
-    share = mech.adjust_shares(
-        state.share,
-        target,
+
+    # (d) trade by gravity
+    log_target = trade_target(state, params, dims, gdp, offers, coordination, ties)
+    volume = mech.adjust_volumes(
+        state.share[..., ECON] * state.trade[:, :, None],
+        log_target,
         params.adjust_rate_economic,
-        params.adjust_rate_security,
-        ties,
+        ties[..., ECON],
         params.stickiness,
         dt,
     )
+    trade = mech.axis_sum(volume, 2)
+    econ_share = volume / trade[:, :, None]
 
-    n_powers = dims.n_powers
-    credibility = mech.update_credibility(
-        state.credibility, share[:, :, :n_powers, ECON], params.spillover_rate, dt
+    # (d, i) the arms market
+    sec_target = mech.softmax_partners(
+        security_utility(state, params, offers, threat, coordination, ties)
     )
+    signed = mech.sign_contracts(
+        wanted, contract_z, params.contract_rate, params.contract_lumpiness, dt
+    )
+    backlog, delivered = mech.deliver_arms(
+        state.arms_backlog, signed[:, :, None] * sec_target, params.lead_time_years, dt
+    )
+    flow, sec_share = mech.smooth_arms(
+        state.arms_flow, state.share[..., SEC], delivered, params.adjust_rate_security, dt
+    )
+    share = np.stack([econ_share, sec_share], axis=-1)
+
+    credibility = mech.update_credibility(
+        state.credibility, econ_share[:, :, :n_powers], params.spillover_rate, dt
+    )
+    demand = np.stack([trade, flow], axis=-1)
     regional = mech.regional_share(share, demand)
-    china = dims.power_index("china")
-    if china is not None and dims.power_index("russia") is not None:
+    if np.any(china) and np.any(russia):
         trust = mech.update_trust(
             state.trust,
-            regional[:, china, SEC],
-            params.trust_tolerance,
+            regional[:, :n_powers, SEC] @ china,
+            accepted,
             params.trust_erosion,
             params.trust_recovery,
             dt,
@@ -171,18 +346,31 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     else:
         trust = state.trust.copy()
     capacity = mech.grow_capacity(
-        state.capacity, params.capacity_growth, params.return_rate, regional[:, :n_powers, :], dt
+        state.capacity,
+        params.capacity_driver + params.capacity_growth[:, :, None],
+        params.return_rate,
+        regional[:, :n_powers, :],
+        dt,
     )
+    target_econ = np.exp(log_target - mech.axis_max(log_target, 2, keepdims=True))
+    target_econ = target_econ / mech.axis_sum(target_econ, 2, keepdims=True)
     new_state = State(
         share=share,
         threat=threat,
         instability=state.instability.copy(),
         trade=trade,
-        arms_base=state.arms_base.copy(),
+        arms_base=arms_base,
         capacity=capacity,
         credibility=credibility,
         trust=trust,
         presence=state.presence.copy(),
         membership=state.membership.copy(),
+        gdp=gdp,
+        arms_flow=flow,
+        arms_backlog=backlog,
+        coordination=coordination,
+        infrastructure=state.infrastructure.copy(),
+        sanctions=state.sanctions.copy(),
     )
-    return StepOutput(new_state, demand, effort, offers, target)
+    target = np.stack([target_econ, sec_target], axis=-1)
+    return StepOutput(new_state, demand, effort, offers, target, delivered, accepted, wanted)

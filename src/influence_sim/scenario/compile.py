@@ -5,8 +5,8 @@ It holds the validated :class:`~influence_sim.scenario.spec.ScenarioSpec` with i
 (the path as given, the file's hash, every file read) and turns it into
 
 * the run's entities (:attr:`Scenario.dims`) and calendar (:meth:`Scenario.clock`);
-* the reference overrides of the powers it adds (part of the reference, so the fitted
-  affinities include them) and the overrides of parameters and actors (departures from it);
+* the reference overrides of the powers it adds (part of the reference: an added power's
+  residual is taken from them) and the overrides of parameters and actors;
 * a :class:`~influence_sim.timeline.Timeline` of operations, one value per run.
 
 Shock semantics. A shock dated ``d`` acts at step ``clock.step_of(d)``: the first step whose
@@ -110,7 +110,7 @@ def pulse_factors(half_life_years: float, step_years: float, max_steps: int) -> 
 
 
 def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[DatedChange]:
-    """Membership and presence changes of the seed tables that fall inside the run.
+    """Membership, presence and infrastructure changes of the seed tables inside the run.
 
     Args:
         dims: Entities of the run.
@@ -142,6 +142,18 @@ def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[Date
                 f"states.{state}.presence.{power}",
                 value,
                 f"seeds/presence.csv: {power} presence in {state} {what}",
+            )
+        )
+    for day, state, power, value in sd.presence_changes(
+        seed_data, dims.states, dims.powers, clock.start, last, table="infrastructure"
+    ):
+        what = f"set to {value:g}" if value else "ends"
+        out.append(
+            DatedChange(
+                day,
+                f"states.{state}.infrastructure.{power}",
+                value,
+                f"seeds/infrastructure.csv: {power} link with {state} {what}",
             )
         )
     return sorted(out, key=lambda c: c.date)
@@ -381,7 +393,7 @@ class Scenario:
         """Values of the added powers (capacities, parameters, starting shares) as paths.
 
         These are part of the reference: pass them as ``reference_overrides`` to
-        :func:`influence_sim.initial.build`, so the fitted affinities include the new powers.
+        :func:`influence_sim.initial.build`, so an added power's residual is taken from them.
 
         Returns:
             Dotted path to value.

@@ -907,7 +907,7 @@ ShareSpec = Annotated[
 
 
 class NewPower(_Model):
-    """A power the scenario adds (part of the reference: the affinities are fitted with it)."""
+    """A power the scenario adds (part of the reference: its residual comes from its shares)."""
 
     economic_capacity: NonNegative = Field(
         description="economic capacity, CINC share of world capability"

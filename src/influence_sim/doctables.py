@@ -1,0 +1,175 @@
+"""The generated tables of ``docs/ODD.md``, from the code and ``seeds/``.
+
+``python -m influence_sim.doctables`` rewrites the blocks between ``<!-- BEGIN name -->`` and
+``<!-- END name -->`` in ``docs/ODD.md`` (``parameter-table``, ``assumption-table``,
+``estimate-table``, ``initial-state-table``); ``tests/test_docs.py`` parses them back and
+compares them with the code, so the document cannot drift from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+from influence_sim import initial
+from influence_sim import seeds as sd
+from influence_sim.kernel.step import demand_of
+from influence_sim.parameters import PARAMETERS
+
+START = dt.date(2021, 1, 1)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def parameter_table(seeds: sd.SeedData) -> str:
+    """One row per parameter: scope, mechanism, meaning, value(s), unit, bounds, path, source."""
+    lines = [
+        "| Name | Scope | Mech. | Meaning | Value | Unit | Bounds | Override path | Provenance |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, spec in PARAMETERS.items():
+        if spec.scope == "global":
+            value = _fmt(spec.default(seeds))
+            path = f"`parameters.{name}`"
+        else:
+            entities = sd.DEFAULT_STATES if spec.scope == "state" else sd.DEFAULT_POWERS
+            value = "; ".join(f"{e}={_fmt(spec.default(seeds, e))}" for e in entities)
+            path = f"`{'states' if spec.scope == 'state' else 'powers'}.<{spec.scope}>.{name}`"
+        high = "∞" if spec.high is None else _fmt(spec.high)
+        lines.append(
+            f"| `{name}` | {spec.scope} | {spec.mechanism} | {_cell(spec.meaning)} | {value} | "
+            f"{spec.unit} | [{_fmt(spec.low)}, {high}] | {path} | "
+            f"{_cell(provenance(spec.name, seeds))} |"
+        )
+    return "\n".join(lines)
+
+
+def provenance(name: str, seeds: sd.SeedData) -> str:
+    """Where a parameter's default comes from, in words."""
+    spec = PARAMETERS[name]
+    if name in seeds.estimates:
+        return f"estimate `{name}` (seeds/estimates.csv): {seeds.estimates[name].method}"
+    if spec.derived:
+        return spec.derived
+    if spec.scope == "global":
+        return f"assumption `{name}` (seeds/assumptions.csv): {seeds.assumptions[name].reason}"
+    return f"assumptions `{name}_<{spec.scope}>` (seeds/assumptions.csv); reasons per entity in 8.2"
+
+
+def assumption_table(seeds: sd.SeedData) -> str:
+    """Every row of ``assumptions.csv``."""
+    lines = ["| Id | Value | Unit | Applies to | Reason |", "|---|---|---|---|---|"]
+    for a in seeds.assumptions.values():
+        lines.append(f"| `{a.id}` | {a.value} | {a.unit} | {a.applies_to} | {_cell(a.reason)} |")
+    return "\n".join(lines)
+
+
+def estimate_table(seeds: sd.SeedData) -> str:
+    """Every row of ``estimates.csv``."""
+    lines = ["| Id | Value | Unit | Method |", "|---|---|---|---|"]
+    for e in seeds.estimates.values():
+        lines.append(f"| `{e.id}` | {_fmt(e.value)} | {e.unit} | {_cell(e.method)} |")
+    return "\n".join(lines)
+
+
+INITIAL_COLUMNS = (
+    "GDP",
+    "trade",
+    "China econ.",
+    "Russia econ.",
+    "US econ.",
+    "arms imports",
+    "arms_base",
+    "threat_exposure",
+    "threat",
+    "Russia sec.",
+    "China sec.",
+    "US sec.",
+    "RoW sec.",
+)
+
+
+def initial_values(seeds: sd.SeedData) -> dict[str, dict[str, float]]:
+    """The starting values of each state for a start on 2021-01-01, by column."""
+    dims = initial.default_dims()
+    state, params = initial.build(dims, START, seeds=seeds)
+    demand = demand_of(state, params)
+    k = {name: i for i, name in enumerate(dims.partners)}
+    out = {}
+    for s, name in enumerate(dims.states):
+        out[name] = {
+            "GDP": float(state.gdp[0, s]),
+            "trade": float(state.trade[0, s]),
+            "China econ.": float(state.share[0, s, k["china"], 0]),
+            "Russia econ.": float(state.share[0, s, k["russia"], 0]),
+            "US econ.": float(state.share[0, s, k["united_states"], 0]),
+            "arms imports": float(demand[0, s, 1]),
+            "arms_base": float(state.arms_base[0, s]),
+            "threat_exposure": float(params.threat_exposure[0, s]),
+            "threat": float(state.threat[0, s]),
+            "Russia sec.": float(state.share[0, s, k["russia"], 1]),
+            "China sec.": float(state.share[0, s, k["china"], 1]),
+            "US sec.": float(state.share[0, s, k["united_states"], 1]),
+            "RoW sec.": float(state.share[0, s, k["rest_of_world"], 1]),
+        }
+    return out
+
+
+def initial_state_table(seeds: sd.SeedData) -> str:
+    """Per-state starting values for a start on 2021-01-01."""
+    lines = [
+        "| State | " + " | ".join(INITIAL_COLUMNS) + " |",
+        "|" + "---|" * (len(INITIAL_COLUMNS) + 1),
+    ]
+    for name, row in initial_values(seeds).items():
+        cells = " | ".join(f"{row[c]:.6f}" for c in INITIAL_COLUMNS)
+        lines.append(f"| `{name}` | {cells} |")
+    return "\n".join(lines)
+
+
+TABLES = {
+    "parameter-table": parameter_table,
+    "assumption-table": assumption_table,
+    "estimate-table": estimate_table,
+    "initial-state-table": initial_state_table,
+}
+
+
+def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
+    """Rewrite the generated blocks of a document; return the names of those rewritten."""
+    seeds = seeds or sd.load_seeds()
+    text = path.read_text(encoding="utf-8")
+    done = []
+    for name, make in TABLES.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
+        if pattern.search(text):
+            table = make(seeds)
+
+            def replace(m: re.Match[str], t: str = table) -> str:
+                return m.group(1) + t + m.group(2)
+
+            text = pattern.sub(replace, text)
+            done.append(name)
+    path.write_text(text, encoding="utf-8")
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the tables of ``docs/ODD.md`` (or the files given)."""
+    args = argv if argv is not None else sys.argv[1:]
+    paths = [Path(a) for a in args] or [Path(__file__).resolve().parents[2] / "docs" / "ODD.md"]
+    for path in paths:
+        print(f"{path}: rewrote {', '.join(rewrite(path)) or 'nothing'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

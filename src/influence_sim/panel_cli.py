@@ -1,0 +1,119 @@
+"""``influence-sim estimate`` and ``influence-sim hindcast``: the model against the country panel.
+
+* ``estimate [--seeds DIR] [--until YEAR] [--no-weights] [--evaluations N]`` re-estimates the
+  gravity elasticities, the arms demand, the behavioural weights and the residuals from
+  ``panel.csv`` and writes ``estimates.csv`` and ``residuals.csv`` into the seeds folder;
+* ``hindcast [SCENARIO] [--out DIR] [--replicates N] [--seed N] [--force]`` runs the hindcast
+  and writes every panel figure beside the model's median and 5-95% band, PASS or FAIL by the
+  tolerances of :mod:`influence_sim.validation`, with a figure per series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, positive_int, save_outputs, seed
+
+
+def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ignore[type-arg]
+    """Add the commands to the ``influence-sim`` parser."""
+    est = sub.add_parser(
+        "estimate",
+        help="re-estimate the model's panel estimates and residuals",
+        description=(
+            "Estimate the gravity elasticities, the arms demand, the behavioural weights and "
+            "the residuals from the country panel; write estimates.csv and residuals.csv."
+        ),
+    )
+    est.add_argument("--seeds", metavar="DIR", help="seeds folder (default: the package's)")
+    est.add_argument("--until", type=int, default=2021, help="last panel year used (default 2021)")
+    est.add_argument(
+        "--scenario", metavar="FILE", help="hindcast scenario (default: the library's)"
+    )
+    est.add_argument(
+        "--no-weights", action="store_true", help="keep the weights at their assumptions"
+    )
+    est.add_argument(
+        "--evaluations", type=positive_int, default=100, help="most runs of the weight fit"
+    )
+    hc = sub.add_parser(
+        "hindcast",
+        help="compare the hindcast with every figure of the country panel",
+        description="Run the hindcast; write the panel figures beside the model, PASS or FAIL.",
+    )
+    hc.add_argument("scenario", nargs="?", metavar="SCENARIO", help="hindcast scenario file")
+    hc.add_argument("--out", metavar="DIR", default="results/hindcast", help="output folder")
+    hc.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
+    hc.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
+    hc.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    return {"estimate": _command_estimate, "hindcast": _command_hindcast}
+
+
+def _command_estimate(args: argparse.Namespace) -> int:
+    from influence_sim.estimate import estimate_all
+
+    if args.seeds is not None and not Path(args.seeds, "panel.csv").is_file():
+        error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
+        return EXIT_USAGE
+    started = time.time()
+    fits = estimate_all(
+        args.seeds,
+        until=args.until,
+        scenario=args.scenario,
+        weights=not args.no_weights,
+        max_evaluations=args.evaluations,
+    )
+    gravity = fits["gravity"]
+    arms = fits["arms"]
+    print(
+        f"gravity: gdp elasticity {gravity.value('gdp_elasticity'):.3f} "  # type: ignore[attr-defined]
+        f"(se {gravity.error('gdp_elasticity'):.3f}), partner elasticity "  # type: ignore[attr-defined]
+        f"{gravity.value('partner_total_elasticity'):.3f}, infrastructure "  # type: ignore[attr-defined]
+        f"{gravity.value('infrastructure_weight'):.3f}; within R2 {gravity.r2_within:.2f}"  # type: ignore[attr-defined]
+    )
+    print(f"arms demand: GDP elasticity {arms.elasticity:.3f} (se {arms.se:.3f})")  # type: ignore[attr-defined]
+    weights = fits["weights"]
+    if weights is not None:
+        values = ", ".join(f"{k} {v:.3f}" for k, v in weights.values.items())  # type: ignore[attr-defined]
+        print(
+            f"weights: {values}; misfit {weights.misfit_start:.0f} -> {weights.misfit:.0f}"  # type: ignore[attr-defined]
+        )
+    res = fits["residuals"]
+    print(f"residuals: {res.iterations} iterations, largest gap left {res.max_gap:.1e}")  # type: ignore[attr-defined]
+    print(f"wrote estimates.csv and residuals.csv ({time.time() - started:.1f} s)")
+    return EXIT_OK
+
+
+def _command_hindcast(args: argparse.Namespace) -> int:
+    from influence_sim._cliutil import report_problems
+    from influence_sim.api import run
+    from influence_sim.estimate import DEFAULT_SCENARIO, _library
+    from influence_sim.scenario import ScenarioError, load_scenario
+    from influence_sim.validation import hindcast_table, plot_hindcast, summary
+
+    path = args.scenario or str(_library() / DEFAULT_SCENARIO)
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        return report_problems(exc.problems)
+    out = Path(args.out)
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        error(f"{out}: output folder is not empty (use --force to write into it)")
+        return EXIT_USAGE
+    results = run(scenario, seed=args.seed, replicates=args.replicates)
+    table = hindcast_table(results.output)
+    counts = summary(table)
+    print(counts.to_string())
+    passed = int((table["result"] == "PASS").sum())
+    print(f"{passed} of {len(table)} panel figures within tolerance")
+
+    def write() -> list[Path]:
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "hindcast.csv"]
+        table.to_csv(written[0], index=False)
+        written.extend(plot_hindcast(results.output, out))
+        return written
+
+    return save_outputs(out, "hindcast", write)

@@ -1,0 +1,356 @@
+"""The hindcast against the country panel: one row per panel figure, PASS or FAIL by a tolerance.
+
+Tolerances (also in ``docs/data.md``):
+
+* **trade with a partner and total trade** (yearly, USD bn): the model's median within a
+  factor :data:`TRADE_FACTOR` of the panel. Two statistics of the same flow differ by up to
+  about 2x (a state's own customs against its partner's; the panel's notes), so a model that is
+  closer than that cannot be told apart from the statistics' own disagreement;
+* **a state's arms-import shares by supplier** (five-year windows): within
+  :data:`STATE_ARMS_POINTS` points. Deliveries are lumpy (a single year can hold a window's
+  whole Chinese share) and small states' windows hold a handful of deliveries;
+* **the region's arms-import shares** (five-year windows): within :data:`REGION_ARMS_POINTS`
+  points, the tolerance of K1 in ``seeds/targets.csv``.
+
+The regional figures pool the five states' deliveries, so Kazakhstan weighs most.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from influence_sim import seeds as sd
+from influence_sim.drivers import decimal_year
+from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel.arrays import ECON, SEC
+from influence_sim.panel import TRADE_PARTNERS, Panel
+
+TRADE_FACTOR = 2.0
+STATE_ARMS_POINTS = 0.15
+REGION_ARMS_POINTS = 0.05
+TRADE_YEARS: tuple[int, ...] = (2000, 2005, 2010, 2014, 2019)
+ARMS_WINDOWS: tuple[tuple[int, int], ...] = (
+    (2000, 2004),
+    (2005, 2009),
+    (2010, 2014),
+    (2015, 2019),
+    (2016, 2020),
+)
+
+
+def _years(output: EnsembleOutput) -> np.ndarray:
+    return np.floor(np.array([decimal_year(d) for d in output.dates]) - 1e-9).astype(int)
+
+
+def model_trade(output: EnsembleOutput, year: int) -> np.ndarray | None:
+    """``(B, S, K)`` mean trade volumes over the recorded steps inside ``year``."""
+    m = _years(output) == year
+    if not np.any(m):
+        return None
+    vol = output.share[m][..., ECON] * output.volume[m][..., ECON][..., None]
+    out: np.ndarray = vol.mean(axis=0)
+    return out
+
+
+def model_arms(output: EnsembleOutput, first: int, last: int) -> np.ndarray | None:
+    """``(B, S, K)`` arms imports by supplier summed over the window's recorded steps."""
+    years = _years(output)
+    m = (years >= first) & (years <= last)
+    if not np.any(m):
+        return None
+    vol = output.share[m][..., SEC] * output.volume[m][..., SEC][..., None]
+    out: np.ndarray = vol.sum(axis=0)
+    return out
+
+
+def _row(
+    series: str,
+    entity: str,
+    partner: str,
+    period: str,
+    observed: float,
+    draws: np.ndarray,
+    kind: str,
+    tolerance: float,
+) -> dict[str, object]:
+    med = float(np.median(draws))
+    lo, hi = (float(v) for v in np.quantile(draws, [0.05, 0.95]))
+    if kind == "factor":
+        ratio = med / observed if observed > 0 else math.inf
+        ok = 1.0 / tolerance <= ratio <= tolerance
+        error = ratio
+    else:
+        error = med - observed
+        ok = abs(error) <= tolerance
+    return {
+        "series": series,
+        "entity": entity,
+        "partner": partner,
+        "period": period,
+        "panel": observed,
+        "model": med,
+        "model_p05": lo,
+        "model_p95": hi,
+        "error": error,
+        "error_kind": "model/panel" if kind == "factor" else "model - panel",
+        "tolerance": tolerance,
+        "result": "PASS" if ok else "FAIL",
+    }
+
+
+def hindcast_table(
+    output: EnsembleOutput,
+    panel: Panel | None = None,
+    years: Sequence[int] = TRADE_YEARS,
+    windows: Sequence[tuple[int, int]] = ARMS_WINDOWS,
+) -> pd.DataFrame:
+    """Every panel figure of the chosen years and windows beside the model's median and band.
+
+    Args:
+        output: Recorded runs of a hindcast (replicates along the batch axis).
+        panel: The country panel (default: the package's).
+        years: Years of the trade figures.
+        windows: Arms-import windows.
+
+    Returns:
+        One row per figure: series, entity, partner, period, panel, model (median),
+        model_p05, model_p95, error, error_kind, tolerance, result (PASS or FAIL).
+    """
+    panel = panel or sd.panel_of(sd.load_seeds())
+    dims = output.dims
+    rows: list[dict[str, object]] = []
+    for year in years:
+        vol = model_trade(output, year)
+        if vol is None:
+            continue
+        for i, state in enumerate(dims.states):
+            total = panel.annual(state, "trade_total").get(year)
+            if total is not None:
+                rows.append(
+                    _row(
+                        "trade_total",
+                        state,
+                        "",
+                        str(year),
+                        total,
+                        vol[:, i].sum(axis=1),
+                        "factor",
+                        TRADE_FACTOR,
+                    )
+                )
+            for k, partner in enumerate(dims.partners[:-1]):
+                series = TRADE_PARTNERS.get(partner)
+                if series is None or not panel.has(state, series):
+                    continue
+                observed = panel.annual(state, series).get(year)
+                if observed is None or observed <= 0:
+                    continue
+                rows.append(
+                    _row(
+                        series,
+                        state,
+                        partner,
+                        str(year),
+                        observed,
+                        vol[:, i, k],
+                        "factor",
+                        TRADE_FACTOR,
+                    )
+                )
+    for first, last in windows:
+        arms = model_arms(output, first, last)
+        if arms is None:
+            continue
+        label = f"{first}-{last}"
+        model_region = arms.sum(axis=1)
+        model_region_share = model_region / model_region.sum(axis=1, keepdims=True)
+        for k, partner in enumerate(dims.partners[:-1]):
+            series = f"arms_share_{'us' if partner == 'united_states' else partner}"
+            region = panel._index.get(("region", series), {}).get(label)
+            if region is not None:
+                rows.append(
+                    _row(
+                        series,
+                        "region",
+                        partner,
+                        label,
+                        region.value,
+                        model_region_share[:, k],
+                        "points",
+                        REGION_ARMS_POINTS,
+                    )
+                )
+            for i, state in enumerate(dims.states):
+                window = next(
+                    (w for w in panel.arms_windows(state) if (w.first, w.last) == (first, last)),
+                    None,
+                )
+                if window is None:
+                    continue
+                share = arms[:, i, k] / np.maximum(arms[:, i].sum(axis=1), 1e-12)
+                rows.append(
+                    _row(
+                        series,
+                        state,
+                        partner,
+                        label,
+                        window.shares[partner],
+                        share,
+                        "points",
+                        STATE_ARMS_POINTS,
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """PASS counts by series."""
+    out = (
+        table.assign(passed=table["result"] == "PASS")
+        .groupby("series")["passed"]
+        .agg(["sum", "count"])
+        .rename(columns={"sum": "passed", "count": "figures"})
+    )
+    return out
+
+
+__all__ = [
+    "ARMS_WINDOWS",
+    "REGION_ARMS_POINTS",
+    "STATE_ARMS_POINTS",
+    "TRADE_FACTOR",
+    "TRADE_YEARS",
+    "hindcast_table",
+    "model_arms",
+    "model_trade",
+    "plot_hindcast",
+    "summary",
+]
+
+
+def plot_hindcast(
+    output: EnsembleOutput, directory: Path, panel: Panel | None = None
+) -> list[Path]:
+    """Figures of the hindcast against the panel: one per trade series, one for arms shares.
+
+    Trade: for each state, the panel's yearly figures (points) and the model's median with its
+    5-95% band over the replicates (log scale). Arms: for the region and each state, the panel's
+    supplier shares per window (points at the window's middle) and the model's window shares
+    (line with band).
+
+    Args:
+        output: Recorded runs of the hindcast.
+        directory: Folder to write into.
+        panel: The country panel.
+
+    Returns:
+        The files written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from influence_sim._files import save_figure_atomic
+    from influence_sim.plots import label, power_colour
+
+    panel = panel or sd.panel_of(sd.load_seeds())
+    dims = output.dims
+    dates = np.array([decimal_year(d) for d in output.dates])
+    written = []
+    vol = output.share[..., ECON] * output.volume[..., ECON][..., None]  # (T, B, S, K)
+    for k, partner in enumerate(dims.partners[:-1]):
+        series = TRADE_PARTNERS.get(partner)
+        if series is None:
+            continue
+        fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True)
+        for i, state in enumerate(dims.states):
+            ax = axes.flat[i]
+            band = np.quantile(vol[:, :, i, k], [0.05, 0.5, 0.95], axis=1)
+            colour = power_colour(partner)
+            ax.fill_between(dates, band[0], band[2], color=colour, alpha=0.25, lw=0)
+            ax.plot(dates, band[1], color=colour, label="model (median, 5-95%)")
+            if panel.has(state, series):
+                measured = panel.annual(state, series)
+                ax.plot(
+                    [y + 0.5 for y in measured],
+                    list(measured.values()),
+                    "o",
+                    ms=3,
+                    color="black",
+                    label="panel",
+                )
+            ax.set_yscale("log")
+            ax.set_title(label(state), fontsize=10)
+            ax.set_ylabel("USD bn a year", fontsize=8)
+        ax = axes.flat[-1]
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        ax.axis("off")
+        ax.legend(handles, labels, loc="center", fontsize=9)
+        fig.suptitle(f"Hindcast: trade with {label(partner)}, model against the country panel")
+        fig.tight_layout()
+        written.append(save_figure_atomic(fig, directory / f"hindcast_{series}.png", 110))
+        plt.close(fig)
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True, sharey=True)
+    arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
+    years = np.floor(dates - 1e-9).astype(int)
+    entities = ("region", *dims.states)
+    for j, entity in enumerate(entities):
+        ax = axes.flat[j]
+        for k, partner in enumerate(dims.partners[:-1]):
+            colour = power_colour(partner)
+            mids: list[float] = []
+            med: list[float] = []
+            lo: list[float] = []
+            hi: list[float] = []
+            obs_mid: list[float] = []
+            obs: list[float] = []
+            for first, last in ARMS_WINDOWS:
+                m = (years >= first) & (years <= last)
+                if not np.any(m):
+                    continue
+                if entity == "region":
+                    total = arms[m].sum(axis=(0, 2))  # (B, K)
+                    series = f"arms_share_{'us' if partner == 'united_states' else partner}"
+                    row = panel._index.get(("region", series), {}).get(f"{first}-{last}")
+                    observed = row.value if row is not None else None
+                else:
+                    i = dims.states.index(entity)
+                    total = arms[m, :, i].sum(axis=0)
+                    window = next(
+                        (
+                            w
+                            for w in panel.arms_windows(entity)
+                            if (w.first, w.last) == (first, last)
+                        ),
+                        None,
+                    )
+                    observed = window.shares[partner] if window is not None else None
+                share = total[:, k] / np.maximum(total.sum(axis=1), 1e-12)
+                q = np.quantile(share, [0.05, 0.5, 0.95])
+                mids.append((first + last + 1) / 2.0)
+                lo.append(q[0])
+                med.append(q[1])
+                hi.append(q[2])
+                if observed is not None:
+                    obs_mid.append((first + last + 1) / 2.0)
+                    obs.append(observed)
+            ax.fill_between(mids, lo, hi, color=colour, alpha=0.25, lw=0)
+            ax.plot(mids, med, color=colour, label=f"{label(partner)}, model")
+            ax.plot(
+                obs_mid, obs, "o", color=colour, mec="black", ms=5, label=f"{label(partner)}, panel"
+            )
+        ax.set_title(label(entity) if entity != "region" else "Region (five states)", fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share of arms imports", fontsize=8)
+    axes.flat[0].legend(fontsize=7, loc="upper right")
+    fig.suptitle("Hindcast: arms-import shares by five-year window, model against the panel")
+    fig.tight_layout()
+    written.append(save_figure_atomic(fig, directory / "hindcast_arms_shares.png", 110))
+    plt.close(fig)
+    return written
