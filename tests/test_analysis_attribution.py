@@ -125,7 +125,7 @@ def test_without_shocks_drops_named_shocks_and_keeps_dated_data():
 
 def test_unknown_mechanism_and_other_cast_are_errors():
     with pytest.raises(ValueError, match="unknown mechanism"):
-        attribute(BASELINE, mechanisms=["gravity"], replicates=1)
+        attribute(BASELINE, mechanisms=["telepathy"], replicates=1)
 
 
 def test_save_and_describe(takeover, tmp_path):

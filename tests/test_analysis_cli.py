@@ -79,7 +79,7 @@ def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     assert "afghan_takeover vs baseline: russia security share in tajikistan" in text
     assert "remainder" in text and "not additive" in text
     assert (out / "waterfall_security_russia.png").is_file()
-    assert main(["attribute", TAKEOVER, "--mechanisms", "gravity", "--out",
+    assert main(["attribute", TAKEOVER, "--mechanisms", "telepathy", "--out",
                  str(tmp_path / "x")]) == 2
     assert "unknown mechanism" in capsys.readouterr().err
 

@@ -187,11 +187,11 @@ def test_allocate_offers_noise_is_mean_one_lognormal() -> None:
 
 
 def _attraction_inputs() -> dict[str, FloatArray]:
-    """One state, two powers plus rest of world, with every term switched on."""
+    """One state, two suppliers plus rest of world, with every term switched on."""
     return {
-        "offers": np.array([[[[2.0, 0.5], [1.0, 4.0]]]]),
-        "share": np.array([[[[0.5, 0.2], [0.3, 0.7], [0.2, 0.1]]]]),
-        "ties": np.array([[[[0.0, 0.5], [1.0, 1.5], [0.0, 0.0]]]]),
+        "offers": np.array([[[0.5, 4.0]]]),
+        "share": np.array([[[0.2, 0.7, 0.1]]]),
+        "ties": np.array([[[0.5, 1.5, 0.0]]]),
         "hedging": np.array([[0.4]]),
         "threat": np.array([[0.6]]),
         "presence": np.array([[[0.3, 1.0]]]),
@@ -204,53 +204,50 @@ def _attraction_inputs() -> dict[str, FloatArray]:
     }
 
 
-def test_attraction_terms_match_the_equation() -> None:
-    """Every term of U = beta log O + w_tie L - kappa h x (+ security terms) is as written."""
+def test_supplier_attraction_terms_match_the_equation() -> None:
+    """Every term of U = beta log O + w_tie L - kappa h x + w_pres theta M + w_cred Q."""
     a = _attraction_inputs()
-    out = mech.attraction(**a)
+    out = mech.supplier_attraction(**a)
     beta, kappa, h = 1.5, 2.0, 0.4
     for p in range(2):
-        for d in range(2):
-            expected = (
-                beta * np.log(a["offers"][0, 0, p, d])
-                + 0.7 * a["ties"][0, 0, p, d]
-                - kappa * h * a["share"][0, 0, p, d]
-            )
-            if d == SEC:
-                expected += 1.5 * 0.6 * a["presence"][0, 0, p] + 2.0 * a["credibility"][0, 0, p]
-            assert np.isclose(out[0, 0, p, d], expected)
+        expected = (
+            beta * np.log(a["offers"][0, 0, p])
+            + 0.7 * a["ties"][0, 0, p]
+            - kappa * h * a["share"][0, 0, p]
+            + 1.5 * 0.6 * a["presence"][0, 0, p]
+            + 2.0 * a["credibility"][0, 0, p]
+        )
+        assert np.isclose(out[0, 0, p], expected)
     # rest of world: only its treaty tie (zero here), no offer, hedging or security term
-    assert np.allclose(out[0, 0, 2, :], 0.7 * a["ties"][0, 0, 2, :])
+    assert np.isclose(out[0, 0, 2], 0.7 * a["ties"][0, 0, 2])
 
 
-def test_attraction_hedging_penalises_the_dominant_partner_more() -> None:
+def test_supplier_attraction_hedging_penalises_the_dominant_supplier_more() -> None:
     """Raising hedging lowers a power's attraction by kappa * dh * share: most for the leader."""
     a = _attraction_inputs()
-    low = mech.attraction(**a)
+    low = mech.supplier_attraction(**a)
     a["hedging"] = np.array([[0.9]])
-    high = mech.attraction(**a)
+    high = mech.supplier_attraction(**a)
     drop = low - high
-    assert np.allclose(drop[0, 0, :2, :], 2.0 * 0.5 * a["share"][0, 0, :2, :])
-    assert np.allclose(drop[0, 0, 2, :], 0.0)
+    assert np.allclose(drop[0, 0, :2], 2.0 * 0.5 * a["share"][0, 0, :2])
+    assert np.isclose(drop[0, 0, 2], 0.0)
 
 
-def test_attraction_presence_counts_only_in_security_and_scales_with_threat() -> None:
-    """Military presence adds attraction in security only, in proportion to threat."""
+def test_supplier_attraction_presence_scales_with_threat() -> None:
+    """Military presence adds attraction in proportion to threat."""
     a = _attraction_inputs()
-    base = mech.attraction(**{**a, "presence": np.zeros((1, 1, 2))})
-    with_presence = mech.attraction(**a)
-    gain = with_presence - base
-    assert np.allclose(gain[..., ECON], 0.0)
-    assert np.allclose(gain[0, 0, :2, SEC], 1.5 * 0.6 * np.array([0.3, 1.0]))
-    doubled = mech.attraction(**{**a, "threat": np.array([[1.2]])}) - base
-    assert np.allclose(doubled[0, 0, :2, SEC], 2.0 * gain[0, 0, :2, SEC])
+    base = mech.supplier_attraction(**{**a, "presence": np.zeros((1, 1, 2))})
+    gain = mech.supplier_attraction(**a) - base
+    assert np.allclose(gain[0, 0, :2], 1.5 * 0.6 * np.array([0.3, 1.0]))
+    doubled = mech.supplier_attraction(**{**a, "threat": np.array([[1.2]])}) - base
+    assert np.allclose(doubled[0, 0, :2], 2.0 * gain[0, 0, :2])
 
 
-def test_attraction_tolerates_zero_offers() -> None:
+def test_supplier_attraction_tolerates_zero_offers() -> None:
     """A zero offer gives a very low but finite attraction."""
     a = _attraction_inputs()
-    a["offers"] = np.zeros((1, 1, 2, 2))
-    out = mech.attraction(**a)
+    a["offers"] = np.zeros((1, 1, 2))
+    out = mech.supplier_attraction(**a)
     assert np.all(np.isfinite(out))
     assert np.all(out[0, 0, :2] < -100.0)
 
@@ -583,7 +580,7 @@ def test_mechanisms_do_not_mutate_their_inputs() -> None:
     """The mechanisms are pure: inputs are unchanged after a call."""
     a = _attraction_inputs()
     copies = {k: v.copy() for k, v in a.items()}
-    mech.attraction(**a)
+    mech.supplier_attraction(**a)
     b = _offer_inputs()
     copies_b = {k: v.copy() for k, v in b.items()}
     mech.allocate_offers(**b)
@@ -911,8 +908,11 @@ def test_return_rate_grows_capacities_faster() -> None:
     cap0 = flat.batch.state.capacity[0]
     cap1 = returns.batch.state.capacity[0]
     assert np.all(cap1 > cap0)
-    # log ratio is exactly rho * dt * sum of the regional shares the run held
-    held = returns.regional[:, 0, : DIMS.n_powers, :].sum(axis=0) * CLOCK.dt
+    # log ratio is exactly rho * dt * sum of the regional shares the run held at the start of
+    # each step (the starting shares, then those after each step but the last)
+    state, params = build(DIMS, START, {"parameters.return_rate": rho})
+    first = mech.regional_share(state.share, np.stack([state.trade, state.arms_flow], -1))[0]
+    held = (first + returns.regional[:-1, 0].sum(axis=0))[: DIMS.n_powers, :] * CLOCK.dt
     assert np.allclose(np.log(cap1 / cap0), rho * held, rtol=1e-9)
     assert np.log(cap1[RUSSIA, SEC] / cap0[RUSSIA, SEC]) > 1.0  # Russia holds ~60% of arms
 

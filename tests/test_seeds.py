@@ -214,3 +214,26 @@ def test_presence_in_tajikistan_2021(seeds) -> None:
     """In 2021 Russia's 201st base (1.0) and China's outpost (0.3) are in Tajikistan."""
     out = sd.presence_at(seeds, ["tajikistan"], list(DIMS.powers), START)[0]
     assert out.tolist() == [0.3, 1.0, 0.0]
+
+
+def test_every_panel_row_has_a_source_a_definition_and_a_2021_vintage(seeds) -> None:
+    """Each panel row names its source and definition; none is dated after 2021."""
+    rows = _csv_rows(seeds, "panel.csv")
+    assert len(rows) > 800
+    for row in rows:
+        assert None not in row, row  # no stray field
+        assert row["source"].strip() and row["definition"].strip(), row
+        assert int(row["year"].split("-")[-1]) <= 2021, row
+        float(row["value"])
+    series = {r["series"] for r in rows}
+    assert {"trade_total", "trade_china", "trade_russia", "trade_us", "gdp"} <= series
+    assert {"arms_tiv_total", "arms_share_china", "arms_share_russia", "arms_export_tiv"} <= series
+
+
+def test_every_infrastructure_link_has_a_source(seeds) -> None:
+    """Each pipeline or road interval of infrastructure.csv has a source and a strength in (0, 1]."""
+    assert seeds.infrastructure
+    for link in seeds.infrastructure:
+        assert link.source.strip()
+        assert 0.0 < link.strength <= 1.0
+        assert link.start.year <= 2021

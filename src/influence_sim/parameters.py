@@ -116,6 +116,15 @@ _SPECS: tuple[ParameterSpec, ...] = (
         "arms-import windows of log imports less the GDP and threat terms",
     ),
     ParameterSpec(
+        "driver_weight",
+        "global",
+        "h",
+        "weight of the drivers' growth (1 follows the panel and its trend; 0 freezes economies)",
+        "weight",
+        0.0,
+        2.0,
+    ),
+    ParameterSpec(
         "gdp_elasticity",
         "global",
         "d",

@@ -75,15 +75,22 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     Knockout(
         "threat",
         "threat changes nothing: no presence attraction weighted by threat "
-        "(presence_weight 0) and no rise of arms imports with threat "
-        "(security_demand_elasticity 0)",
-        {"parameters.presence_weight": 0.0, "parameters.security_demand_elasticity": 0.0},
+        "(presence_weight 0), no rise of arms demand with threat "
+        "(security_demand_elasticity 0), no protection of trade under threat "
+        "(protection_weight 0) and no coordination from the shared threat "
+        "(coordination_threat_weight 0)",
+        {
+            "parameters.presence_weight": 0.0,
+            "parameters.security_demand_elasticity": 0.0,
+            "parameters.protection_weight": 0.0,
+            "parameters.coordination_threat_weight": 0.0,
+        },
     ),
     Knockout(
         "offers",
-        "offers do not attract (offer_sensitivity 0), so neither effort, capacity nor "
-        "restraint moves the shares through offers",
-        {"parameters.offer_sensitivity": 0.0},
+        "offers do not attract (offer_sensitivity 0 in trade, security_offer_sensitivity 0 "
+        "in arms), so neither effort, capacity nor restraint moves the shares through offers",
+        {"parameters.offer_sensitivity": 0.0, "parameters.security_offer_sensitivity": 0.0},
     ),
     Knockout(
         "hedging",
@@ -93,14 +100,69 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     Knockout(
         "stickiness",
         "institutional stickiness off: treaty ties neither slow adjustment (stickiness 0) nor "
-        "add attraction when memberships change (tie_weight 0)",
+        "add attraction (tie_weight 0: no EAEU customs union in trade, no CSTO terms in arms)",
         {"parameters.stickiness": 0.0, "parameters.tie_weight": 0.0},
     ),
     Knockout(
+        "gravity",
+        "trade does not follow the sizes of the economies (gdp_elasticity 0, "
+        "partner_elasticity 0)",
+        {"parameters.gdp_elasticity": 0.0, "parameters.partner_elasticity": 0.0},
+    ),
+    Knockout(
+        "infrastructure",
+        "pipelines and corridors add no trade (infrastructure_weight 0)",
+        {"parameters.infrastructure_weight": 0.0},
+    ),
+    Knockout(
+        "drivers",
+        "economies and capacities do not grow (driver_weight 0): GDP, the powers' GDP and "
+        "their arms exports stay at their starting values",
+        {"parameters.driver_weight": 0.0},
+    ),
+    Knockout(
+        "arms_market",
+        "arms are bought smoothly and delivered at once: no lumpy contracts "
+        "(contract_lumpiness 0), a lead time of a month (lead_time_years 0.05) and no supplier "
+        "standing from export capacity (supplier_capacity_weight 0)",
+        {
+            "parameters.contract_lumpiness": 0.0,
+            "parameters.lead_time_years": 0.05,
+            "parameters.supplier_capacity_weight": 0.0,
+        },
+    ),
+    Knockout(
         "division_of_labour",
-        "no restraint in the partner's lead domain (restraint_max 0) and no trust erosion "
-        "(trust_erosion 0)",
-        {"parameters.restraint_max": 0.0, "parameters.trust_erosion": 0.0},
+        "no restraint in the partner's lead domain (restraint_max 0), no trust erosion "
+        "(trust_erosion 0), no exclusion of third powers (exclusion_weight 0) and no Russian "
+        "competition (competition_weight 0)",
+        {
+            "parameters.restraint_max": 0.0,
+            "parameters.trust_erosion": 0.0,
+            "parameters.exclusion_weight": 0.0,
+            "parameters.competition_weight": 0.0,
+        },
+    ),
+    Knockout(
+        "coordination_motives",
+        "coordination stays at its base level: no pull from the shared threat, the US "
+        "presence or China's overreach (their three weights 0)",
+        {
+            "parameters.coordination_threat_weight": 0.0,
+            "parameters.coordination_us_weight": 0.0,
+            "parameters.coordination_overreach_weight": 0.0,
+        },
+    ),
+    Knockout(
+        "sanctions_channels",
+        "sanctions neither penalise trade with the sanctioned power nor divert it through EAEU "
+        "members (sanctions_penalty 0, diversion_weight 0), nor make Russia accept more "
+        "(tolerance_dependence_weight 0)",
+        {
+            "parameters.sanctions_penalty": 0.0,
+            "parameters.diversion_weight": 0.0,
+            "parameters.tolerance_dependence_weight": 0.0,
+        },
     ),
     Knockout(
         "spillover",
@@ -110,13 +172,13 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     ),
     Knockout(
         "capacity",
-        "capacities stay at their starting values (capacity_growth 0 for every power, "
-        "return_rate 0)",
-        {"powers.*.capacity_growth": 0.0, "parameters.return_rate": 0.0},
+        "no returns from influence on capacity (return_rate 0)",
+        {"parameters.return_rate": 0.0},
     ),
     Knockout(
         "shocks",
-        "the scenario without its shocks (dated membership and presence changes stay)",
+        "the scenario without its shocks (dated membership, presence and infrastructure changes "
+        "stay)",
         {},
         drop_shocks=True,
     ),
@@ -471,6 +533,70 @@ def describe(
     return "\n".join(lines)
 
 
+def knockout_table(
+    scenarios: Sequence[str | os.PathLike[str] | Scenario],
+    mechanisms: Sequence[str] | None = None,
+    seed: int = 1,
+    replicates: int = 4,
+) -> pd.DataFrame:
+    """Each mechanism switched off in each scenario, with common random numbers.
+
+    For every scenario and mechanism the runs are repeated with the mechanism off (same
+    replicate seeds) and the regional shares at the end compared with the full runs: the
+    *headline effect* is the largest absolute change, over China's and Russia's economic and
+    security shares, of the mean over replicates.
+
+    Args:
+        scenarios: Scenario files or loaded scenarios.
+        mechanisms: Mechanisms of :data:`MECHANISMS` (default all).
+        seed: Root seed of the replicates.
+        replicates: Replicates per run.
+
+    Returns:
+        One row per scenario and mechanism: scenario, mechanism, china_economic,
+        russia_economic, china_security, russia_security (changes, full minus knocked out, in
+        share points of 1) and headline (the largest of their absolute values), with the
+        measure in which it is largest.
+    """
+    from influence_sim.engine import replicate_seeds
+    from influence_sim.kernel.mechanisms import regional_share
+    from influence_sim.scenario import load_scenario
+
+    chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
+    rows = []
+    for item in scenarios:
+        scenario = load_scenario(item) if isinstance(item, (str, os.PathLike)) else item
+        seeds = replicate_seeds(seed, replicates)
+        dims = scenario.dims
+        china, russia = dims.partners.index("china"), dims.partners.index("russia")
+
+        def final(knockout: Knockout | None) -> FloatArray:
+            out = _simulate(scenario, seeds, knockout)  # noqa: B023
+            region: FloatArray = regional_share(out.share[-1], out.volume[-1]).mean(axis=0)
+            return region
+
+        full = final(None)
+        for name in chosen:
+            off = final(MECHANISMS[name])
+            change = {
+                "china_economic": full[china, 0] - off[china, 0],
+                "russia_economic": full[russia, 0] - off[russia, 0],
+                "china_security": full[china, 1] - off[china, 1],
+                "russia_security": full[russia, 1] - off[russia, 1],
+            }
+            largest = max(change, key=lambda k: abs(change[k]))
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "mechanism": name,
+                    **{k: float(v) for k, v in change.items()},
+                    "headline": float(abs(change[largest])),
+                    "measure": largest,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 __all__ = [
     "MECHANISMS",
     "REMAINDER",
@@ -478,5 +604,6 @@ __all__ = [
     "Knockout",
     "attribute",
     "describe",
+    "knockout_table",
     "without_shocks",
 ]

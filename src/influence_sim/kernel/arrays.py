@@ -176,6 +176,7 @@ class Params:
     # global (B,)
     threat_halflife_years: FloatArray
     security_demand_elasticity: FloatArray
+    driver_weight: FloatArray
     gdp_elasticity: FloatArray
     partner_elasticity: FloatArray
     infrastructure_weight: FloatArray
@@ -244,6 +245,7 @@ class Params:
 GLOBAL_PARAMETERS: tuple[str, ...] = (
     "threat_halflife_years",
     "security_demand_elasticity",
+    "driver_weight",
     "gdp_elasticity",
     "partner_elasticity",
     "infrastructure_weight",

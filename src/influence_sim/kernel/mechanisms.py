@@ -223,7 +223,7 @@ def allocate_offers(
     return effort[:, None, :, :] * alloc, effort
 
 
-def attraction(
+def supplier_attraction(
     offers: FloatArray,
     share: FloatArray,
     ties: FloatArray,
@@ -237,49 +237,47 @@ def attraction(
     presence_weight: FloatArray,
     credibility_weight: FloatArray,
 ) -> FloatArray:
-    """Mechanism d (choice), the part of a partner's attraction that the model explains.
+    """Mechanism i (arms market), demand side: what makes an arms supplier attractive.
 
-    Equation, for state ``s``, partner ``k`` and domain ``d`` (rest of world has no offer term,
-    no hedging penalty, no presence and no credibility)::
+    Equation, for state ``s`` and supplier ``k`` (rest of world has no offer term, no hedging
+    penalty, no presence and no credibility)::
 
-        U[s,k,d] = β log O[s,k,d] + ω_tie L[s,k,d] - κ h_s x[s,k,d]
-                   + [d = security] (ω_pres θ_s M[s,k] + ω_cred Q[s,k])
+        U[s,k] = β_sec log O[s,k] + ω_tie L[s,k] - κ h_s x[s,k] + ω_pres θ_s M[s,k]
+                 + ω_cred Q[s,k]
 
-    with offers ``O``, treaty ties ``L``, hedging ``h``, current share ``x`` (so more hedging
-    penalises concentration on a dominant partner), threat ``θ``, military presence ``M`` and
-    credibility ``Q``. The full attraction adds the residual estimated from the country panel.
+    with security offers ``O`` (arms on credit, training, terms), security treaty ties ``L``
+    (the CSTO's preferential terms for Russian arms, the SCO), hedging ``h`` against the current
+    share ``x`` (so more hedging penalises concentration on a dominant supplier), threat ``θ``,
+    military presence ``M`` and credibility ``Q`` (mechanism f). The step adds the supplier's
+    standing (:func:`supplier_standing`), the exclusion of third powers and the residual.
 
     Args:
-        offers: ``(B, S, P, D)`` offers.
-        share: ``(B, S, K, D)`` current shares.
-        ties: ``(B, S, K, D)`` treaty ties.
+        offers: ``(B, S, P)`` security offers.
+        share: ``(B, S, K)`` current security shares.
+        ties: ``(B, S, K)`` security treaty ties.
         hedging: ``(B, S)`` hedging propensity.
         threat: ``(B, S)`` threat perception.
         presence: ``(B, S, P)`` military presence.
         credibility: ``(B, S, P)`` security credibility.
-        offer_sensitivity: ``(B,)`` ``β``.
+        offer_sensitivity: ``(B,)`` ``β_sec``.
         hedging_weight: ``(B,)`` ``κ``.
         tie_weight: ``(B,)`` ``ω_tie``.
         presence_weight: ``(B,)`` ``ω_pres``.
         credibility_weight: ``(B,)`` ``ω_cred``.
 
     Returns:
-        ``(B, S, K, D)`` explained attraction.
+        ``(B, S, K)`` explained attraction.
     """
-    b4 = (slice(None), None, None, None)
     n_powers = offers.shape[2]
-    power_terms = offer_sensitivity[b4] * np.log(np.maximum(offers, 1e-300))
+    b3 = (slice(None), None, None)
     power_terms = (
-        power_terms
-        - (hedging_weight[:, None] * hedging)[:, :, None, None] * share[:, :, :n_powers, :]
+        offer_sensitivity[b3] * np.log(np.maximum(offers, 1e-300))
+        - (hedging_weight[:, None] * hedging)[:, :, None] * share[:, :, :n_powers]
+        + presence_weight[b3] * threat[:, :, None] * presence
+        + credibility_weight[b3] * credibility
     )
-    security = (
-        presence_weight[:, None, None] * threat[:, :, None] * presence
-        + credibility_weight[:, None, None] * credibility
-    )
-    power_terms[..., SEC] += security
-    utility = tie_weight[b4] * ties
-    utility[:, :, :n_powers, :] += power_terms
+    utility: FloatArray = tie_weight[b3] * ties
+    utility[:, :, :n_powers] += power_terms
     return utility
 
 
@@ -784,7 +782,6 @@ __all__ = [
     "adjust_shares",
     "adjust_volumes",
     "allocate_offers",
-    "attraction",
     "axis_max",
     "axis_sum",
     "coordination_target",
@@ -799,6 +796,7 @@ __all__ = [
     "smooth_arms",
     "softmax_partners",
     "step_fraction",
+    "supplier_attraction",
     "supplier_standing",
     "treaty_ties",
     "update_coordination",

@@ -131,25 +131,24 @@ def explained_attraction(
     threat: FloatArray,
     ties: FloatArray | None = None,
 ) -> FloatArray:
-    """Attraction of every partner from offers, ties, hedging, presence and credibility.
+    """Attraction of every arms supplier from offers, ties, hedging, presence and credibility.
 
     Args:
         state: State whose shares, ties, presence and credibility are used.
         params: Parameters.
-        offers: ``(B, S, P, D)`` offers.
+        offers: ``(B, S, P, D)`` offers (their security part is used).
         threat: ``(B, S)`` threat perception to weigh presence with.
         ties: ``(B, S, K, D)`` treaty ties if already computed (else from the memberships).
 
     Returns:
-        ``(B, S, K, D)`` attraction (without the residual); the step uses its security domain
-        (trade follows the gravity equation), with the security offer sensitivity.
+        ``(B, S, K)`` attraction (mechanism i, without standing, exclusion or residual).
     """
     if ties is None:
         ties = mech.treaty_ties(state.membership, params.tie_map)
-    return mech.attraction(
-        offers,
-        state.share,
-        ties,
+    return mech.supplier_attraction(
+        offers[..., SEC],
+        state.share[..., SEC],
+        ties[..., SEC],
         params.hedging,
         threat,
         state.presence,
@@ -172,13 +171,13 @@ def security_utility(
 ) -> FloatArray:
     """``(B, S, K)`` attraction of each arms supplier (mechanisms d and i).
 
-    The attraction of mechanism d's security domain, plus each supplier's standing
+    The supplier attraction (mechanism i), plus each supplier's standing
     (:func:`~influence_sim.kernel.mechanisms.supplier_standing`), minus the exclusion of third
     powers by a coordinating China and Russia (``ω_excl c T``), plus the residual.
     """
     n_powers = params.priority.shape[1]
     _, _, third = _masks(params)
-    utility = explained_attraction(state, params, offers, threat, ties)[..., SEC]
+    utility = explained_attraction(state, params, offers, threat, ties)
     utility = utility + params.residual[..., SEC]
     standing = mech.supplier_standing(state.capacity[:, :, SEC], params.supplier_capacity_weight)
     utility[:, :, :n_powers] += standing[:, None, :]
@@ -239,7 +238,8 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     Order: (a) threat; (h) drivers: GDP and capacities' exogenous growth; (b) arms demand;
     (e) accepted share and coordination; (e) restraint and (c) offers; (d) trade by gravity;
     (d, i) the arms market: supplier choice, contracts, deliveries; (f) spillover into
-    credibility; (e) trust; (g) capacity returns.
+    credibility; (e) trust; (g) capacity returns. Coordination, trust and capacity returns read
+    the regional shares of the state at the start of the step.
 
     Args:
         state: State at the start of the step.
@@ -261,7 +261,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     threat = mech.update_threat(
         state.threat, state.instability, params.threat_exposure, params.threat_halflife_years, dt
     )
-    growth = params.gdp_driver + params.gdp_growth
+    growth = params.driver_weight[:, None] * params.gdp_driver + params.gdp_growth
     gdp = mech.grow_size(state.gdp, growth, dt)
     arms_base = mech.grow_size(state.arms_base, params.arms_gdp_elasticity[:, None] * growth, dt)
     wanted = mech.security_demand(arms_base, threat, params.security_demand_elasticity)
@@ -333,11 +333,12 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         state.credibility, econ_share[:, :, :n_powers], params.spillover_rate, dt
     )
     demand = np.stack([trade, flow], axis=-1)
-    regional = mech.regional_share(share, demand)
+    # trust and capacity returns read the regional shares at the start of the step, like
+    # coordination, so one regional aggregation serves the whole step
     if np.any(china) and np.any(russia):
         trust = mech.update_trust(
             state.trust,
-            regional[:, :n_powers, SEC] @ china,
+            before[:, :n_powers, SEC] @ china,
             accepted,
             params.trust_erosion,
             params.trust_recovery,
@@ -347,9 +348,10 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         trust = state.trust.copy()
     capacity = mech.grow_capacity(
         state.capacity,
-        params.capacity_driver + params.capacity_growth[:, :, None],
+        params.driver_weight[:, None, None] * params.capacity_driver
+        + params.capacity_growth[:, :, None],
         params.return_rate,
-        regional[:, :n_powers, :],
+        before[:, :n_powers, :],
         dt,
     )
     target_econ = np.exp(log_target - mech.axis_max(log_target, 2, keepdims=True))
