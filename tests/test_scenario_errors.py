@@ -292,7 +292,7 @@ def test_missing_fields_of_an_added_power_are_all_reported(tmp_path):
     assert lines == [
         f"s.yaml:8:5: actors.add_powers.turkey.{key}: required key is missing (expected {what})"
         for key, what in [
-            ("security_capacity", "security capacity, CINC share of world capability"),
+            ("security_capacity", "security capacity: world arms exports, USD bn a year"),
             ("priority", "share of its capacity aimed at the region"),
             ("doctrine", "security emphasis of its effort, 0 to 1"),
             ("capacity_growth", "trend growth of its capacity, per year"),

@@ -231,7 +231,7 @@ def test_every_panel_row_has_a_source_a_definition_and_a_2021_vintage(seeds) -> 
 
 
 def test_every_infrastructure_link_has_a_source(seeds) -> None:
-    """Each pipeline or road interval of infrastructure.csv has a source and a strength in (0, 1]."""
+    """Each pipeline or road of infrastructure.csv has a source and a strength in (0, 1]."""
     assert seeds.infrastructure
     for link in seeds.infrastructure:
         assert link.source.strip()

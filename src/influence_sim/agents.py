@@ -41,12 +41,12 @@ class Power(mesa.Agent):
 
     @property
     def economic_capacity(self) -> float:
-        """Economic capacity (CINC units)."""
+        """Economic capacity: the power's GDP, USD trn."""
         return float(self.model.batch.state.capacity[0, self.index, ECON])
 
     @property
     def security_capacity(self) -> float:
-        """Security capacity (CINC units)."""
+        """Security capacity: the power's world arms exports, USD bn a year."""
         return float(self.model.batch.state.capacity[0, self.index, SEC])
 
     @property

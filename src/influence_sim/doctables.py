@@ -1,9 +1,11 @@
-"""The generated tables of ``docs/ODD.md``, from the code and ``seeds/``.
+"""The generated tables of ``docs/ODD.md`` and ``docs/data.md``, from the code and ``seeds/``.
 
 ``python -m influence_sim.doctables`` rewrites the blocks between ``<!-- BEGIN name -->`` and
-``<!-- END name -->`` in ``docs/ODD.md`` (``parameter-table``, ``assumption-table``,
-``estimate-table``, ``initial-state-table``); ``tests/test_docs.py`` parses them back and
-compares them with the code, so the document cannot drift from it.
+``<!-- END name -->``: in ``docs/ODD.md`` ``parameter-table``, ``assumption-table``,
+``estimate-table`` and ``initial-state-table``; in ``docs/data.md`` the hindcast blocks, from
+the committed ``docs/figures/hindcast/hindcast.csv`` (run ``influence-sim hindcast --out
+docs/figures/hindcast --force`` first). ``tests/test_docs.py`` parses them back and compares
+them with the code, so the documents cannot drift from it.
 """
 
 from __future__ import annotations
@@ -143,15 +145,30 @@ TABLES = {
 }
 
 
+HINDCAST_CSV = Path(__file__).resolve().parents[2] / "docs/figures/hindcast/hindcast.csv"
+"""The committed output of ``influence-sim hindcast --out docs/figures/hindcast``."""
+
+
+def hindcast_tables() -> dict[str, str]:
+    """The hindcast blocks of ``docs/data.md``, from the committed ``hindcast.csv``."""
+    import pandas as pd
+
+    from influence_sim.validation import markdown_tables
+
+    return markdown_tables(pd.read_csv(HINDCAST_CSV, dtype={"period": str, "partner": str}))
+
+
 def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
     """Rewrite the generated blocks of a document; return the names of those rewritten."""
     seeds = seeds or sd.load_seeds()
     text = path.read_text(encoding="utf-8")
     done = []
-    for name, make in TABLES.items():
+    made: dict[str, str] = {name: make(seeds) for name, make in TABLES.items()}
+    if "BEGIN hindcast-" in text:
+        made.update(hindcast_tables())
+    for name, table in made.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
         if pattern.search(text):
-            table = make(seeds)
 
             def replace(m: re.Match[str], t: str = table) -> str:
                 return m.group(1) + t + m.group(2)
@@ -163,9 +180,10 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the tables of ``docs/ODD.md`` (or the files given)."""
+    """Rewrite the tables of ``docs/ODD.md`` and ``docs/data.md`` (or the files given)."""
     args = argv if argv is not None else sys.argv[1:]
-    paths = [Path(a) for a in args] or [Path(__file__).resolve().parents[2] / "docs" / "ODD.md"]
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    paths = [Path(a) for a in args] or [docs / "ODD.md", docs / "data.md"]
     for path in paths:
         print(f"{path}: rewrote {', '.join(rewrite(path)) or 'nothing'}")
     return 0

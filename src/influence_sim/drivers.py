@@ -3,7 +3,7 @@
 GDP is not an outcome of the model: it is data. For each step the driver is the log growth of
 the year the step falls in, from the country panel (``seeds/panel.csv``), for the states' GDP
 and the powers' economic capacity (their GDP). After the panel's last year the driver is the
-mean log growth over the trend years (assumptions ``driver_trend_first`` and
+median yearly log growth over the trend years (assumptions ``driver_trend_first`` and
 ``driver_trend_last``): what an analyst at the end of the panel would extrapolate. A power's
 security capacity is its world arms exports (SIPRI, five-year windows in the panel) and grows
 at the slope between the windows' midpoints (the last slope after the last window). A power a
@@ -46,7 +46,10 @@ class Drivers:
 
 
 def trend_growth(panel: Panel, entity: str, series: str, first: int, last: int) -> float:
-    """Mean log growth per year of a series between two years of the panel.
+    """Median yearly log growth of a series over the years ``first + 1`` to ``last``.
+
+    The median, not the mean, so that a one-off level break in US dollars (a devaluation) does
+    not set the trend of a decade.
 
     Args:
         panel: The panel.
@@ -56,21 +59,30 @@ def trend_growth(panel: Panel, entity: str, series: str, first: int, last: int) 
         last: Last year (after ``first``).
 
     Returns:
-        ``ln(v_last / v_first) / (last - first)``.
+        The median of ``ln(v_y / v_{y-1})``.
     """
-    values = panel.annual(entity, series)
-    return float(np.log(values[last] / values[first]) / (last - first))
+    rates = [panel.growth(entity, series, y) for y in range(first + 1, last + 1)]
+    known = [r for r in rates if r is not None]
+    return float(np.median(known)) if known else 0.0
 
 
 def growth_in_year(
     panel: Panel, entity: str, series: str, year: int, trend: tuple[int, int]
 ) -> float:
-    """Log growth of a series in a year: measured where the panel has it, else the trend."""
+    """Log growth of a series in a year: measured where the panel has it, else the trend.
+
+    In the panel's first year (no earlier value to grow from) the growth of the year after is
+    used; before it, none; after the panel's last year, the trend.
+    """
     measured = panel.growth(entity, series, year)
     if measured is not None:
         return measured
-    if year < min(panel.annual(entity, series)):
+    first = min(panel.annual(entity, series))
+    if year < first:
         return 0.0
+    if year == first:
+        following = panel.growth(entity, series, year + 1)
+        return following if following is not None else 0.0
     return trend_growth(panel, entity, series, *trend)
 
 

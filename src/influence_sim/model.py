@@ -43,11 +43,8 @@ if TYPE_CHECKING:
     from influence_sim.scenario import Scenario
 
 _ENTITY_PATH = {
-    "threat_exposure": "states.{}.threat_exposure",
-    "hedging": "states.{}.hedging",
-    "priority": "powers.{}.priority",
-    "doctrine": "powers.{}.doctrine",
-    "capacity_growth": "powers.{}.capacity_growth",
+    **{name: f"states.{{}}.{name}" for name in STATE_PARAMETERS},
+    **{name: f"powers.{{}}.{name}" for name in POWER_PARAMETERS},
 }
 KEYWORDS: tuple[str, ...] = (
     *GLOBAL_PARAMETERS,

@@ -455,8 +455,8 @@ _SPECS: tuple[ParameterSpec, ...] = (
         "per year",
         -1.0,
         1.0,
-        "0: growth beyond the drivers (GDP from seeds/panel.csv for economic capacity, the "
-        "CINC trend of capability.csv for security capacity); a power a scenario adds gives it",
+        "0: growth beyond the drivers (GDP from seeds/panel.csv for economic capacity, world "
+        "arms exports by window for security capacity); a power a scenario adds gives it",
     ),
     ParameterSpec(
         "return_rate",

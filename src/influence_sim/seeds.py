@@ -1,7 +1,8 @@
 """Figures from ``seeds/`` and the starting values derived from them, with provenance.
 
 ``seeds/`` holds the project's evidence as CSV tables: ``figures.csv`` (the article's and the
-source report's figures), ``capability.csv`` (CINC indices), ``geography.csv``, ``events.csv``,
+source report's figures), ``capability.csv`` (CINC indices, kept as reference data; the
+model's capacities come from the panel), ``geography.csv``, ``events.csv``,
 ``memberships.csv``, ``presence.csv``, ``infrastructure.csv``, ``ties.csv``, ``panel.csv`` (the
 country panel, :mod:`influence_sim.panel`), ``estimates.csv`` (values estimated from the panel,
 each with its method) and ``assumptions.csv`` (every value that is not in the sources, each with

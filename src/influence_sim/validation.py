@@ -226,6 +226,7 @@ __all__ = [
     "TRADE_FACTOR",
     "TRADE_YEARS",
     "hindcast_table",
+    "markdown_tables",
     "model_arms",
     "model_trade",
     "plot_hindcast",
@@ -354,3 +355,50 @@ def plot_hindcast(
     written.append(save_figure_atomic(fig, directory / "hindcast_arms_shares.png", 110))
     plt.close(fig)
     return written
+
+
+_LABEL = {"china": "China", "russia": "Russia", "united_states": "US"}
+
+
+def _num(value: float, kind: str) -> str:
+    if kind == "model/panel":
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
+def markdown_tables(table: pd.DataFrame) -> dict[str, str]:
+    """Markdown tables of a hindcast table, by block name.
+
+    The blocks of ``docs/data.md``: ``hindcast-summary``, ``hindcast-region`` and
+    ``hindcast-failures``.
+    """
+    counts = summary(table)
+    lines = ["| series | pass / figures |", "|---|---|"]
+    for series, row in counts.iterrows():
+        lines.append(f"| `{series}` | {int(row['passed'])} / {int(row['figures'])} |")
+    passed = int((table["result"] == "PASS").sum())
+    lines.append(f"| **all** | **{passed} / {len(table)}** |")
+    out = {"hindcast-summary": "\n".join(lines)}
+    region = table[table["entity"] == "region"]
+    lines = ["| series | window | panel | model | 5-95% | result |", "|---|---|---|---|---|---|"]
+    for _, r in region.iterrows():
+        lines.append(
+            f"| {_LABEL.get(r['partner'], r['partner'])} | {r['period']} | {r['panel']:.3f} | "
+            f"{r['model']:.3f} | {r['model_p05']:.3f} to {r['model_p95']:.3f} | {r['result']} |"
+        )
+    out["hindcast-region"] = "\n".join(lines)
+    failing = table[table["result"] == "FAIL"]
+    lines = [
+        "| series | state | year or window | panel | model | 5-95% | error | result |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in failing.iterrows():
+        kind = str(r["error_kind"])
+        error = f"x{r['error']:.2f}" if kind == "model/panel" else f"{r['error']:+.3f}"
+        lines.append(
+            f"| `{r['series']}` | {r['entity']} | {r['period']} | {_num(r['panel'], kind)} | "
+            f"{_num(r['model'], kind)} | {_num(r['model_p05'], kind)} to "
+            f"{_num(r['model_p95'], kind)} | {error} | {r['result']} |"
+        )
+    out["hindcast-failures"] = "\n".join(lines)
+    return out

@@ -108,7 +108,8 @@ class State:
         coordination: ``(B,)`` China-Russia coordination, in [0, 1].
         infrastructure: ``(B, S, P)`` pipelines and corridors linking a state to a power, 0-1.
         sanctions: ``(B, P)`` sanctions on each power, 0-1.
-        capacity: ``(B, P, D)`` economic and security capacity of each power (CINC units).
+        capacity: ``(B, P, D)`` economic capacity (GDP, USD trn) and security capacity (world
+            arms exports, USD bn a year) of each power.
         credibility: ``(B, S, P)`` security credibility a power has earned in a state, in [0, 1].
         trust: ``(B,)`` China-Russia trust, in [0, 1].
         presence: ``(B, S, P)`` military presence of a power in a state, in [0, 1].

@@ -848,10 +848,10 @@ class PowerOverride(_Model):
     """New values for a power of the default cast (departures from the reference)."""
 
     economic_capacity: MaybeNonNegative = Field(
-        default=None, description="economic capacity, CINC share of world capability"
+        default=None, description="economic capacity: GDP, USD trn"
     )
     security_capacity: MaybeNonNegative = Field(
-        default=None, description="security capacity, CINC share of world capability"
+        default=None, description="security capacity: world arms exports, USD bn a year"
     )
     priority: MaybePriority = Field(
         default=None, description="share of the power's capacity aimed at the region"
@@ -910,10 +910,10 @@ class NewPower(_Model):
     """A power the scenario adds (part of the reference: its residual comes from its shares)."""
 
     economic_capacity: NonNegative = Field(
-        description="economic capacity, CINC share of world capability"
+        description="economic capacity: GDP, USD trn"
     )
     security_capacity: NonNegative = Field(
-        description="security capacity, CINC share of world capability"
+        description="security capacity: world arms exports, USD bn a year"
     )
     priority: Priority = Field(description="share of its capacity aimed at the region")
     doctrine: Doctrine = Field(description="security emphasis of its effort, 0 to 1")
