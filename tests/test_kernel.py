@@ -910,7 +910,7 @@ def test_return_rate_grows_capacities_faster() -> None:
     assert np.all(cap1 > cap0)
     # log ratio is exactly rho * dt * sum of the regional shares the run held at the start of
     # each step (the starting shares, then those after each step but the last)
-    state, params = build(DIMS, START, {"parameters.return_rate": rho})
+    state, _ = build(DIMS, START, {"parameters.return_rate": rho})
     first = mech.regional_share(state.share, np.stack([state.trade, state.arms_flow], -1))[0]
     held = (first + returns.regional[:-1, 0].sum(axis=0))[: DIMS.n_powers, :] * CLOCK.dt
     assert np.allclose(np.log(cap1 / cap0), rho * held, rtol=1e-9)
