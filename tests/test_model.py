@@ -171,3 +171,22 @@ def test_model_applies_the_dated_seed_changes_by_itself():
     assert uzbekistan.memberships["csto"] is False
     # the US base at Manas closes on 2014-06-03, after this run's end: still present
     assert model.batch.state.presence[0, 1, 2] > 0
+
+
+def test_agents_and_the_model_expose_the_v2_state():
+    """GDP, the arms backlog, sanctions and coordination are visible on agents and the model."""
+    from influence_sim import InfluenceModel
+
+    model = InfluenceModel(rng=3)
+    kz = model.states["kazakhstan"]
+    gdp0 = kz.gdp_usd_bn
+    assert gdp0 > 100.0
+    assert set(kz.arms_backlog_usd_bn) == set(model.dims.partners)
+    assert model.powers["russia"].sanctions == 0.0
+    c0 = model.coordination
+    for _ in range(8):
+        model.step()
+    assert kz.gdp_usd_bn > gdp0  # grows with its driver
+    assert model.coordination != c0  # moves toward its target
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert "china_russia_coordination" in frame.columns

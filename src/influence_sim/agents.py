@@ -70,6 +70,11 @@ class Power(mesa.Agent):
         return float(self.model.batch.effort()[0, self.index, SEC])
 
     @property
+    def sanctions(self) -> float:
+        """Sanctions on the power, 0 to 1."""
+        return float(self.model.batch.state.sanctions[0, self.index])
+
+    @property
     def regional_economic_share(self) -> float:
         """Share of the region's trade (trade-weighted over states)."""
         return float(self.model.regional_shares()[self.index, ECON])
@@ -152,8 +157,19 @@ class CentralAsianState(mesa.Agent):
 
     @property
     def arms_usd_bn(self) -> float:
-        """Arms imports, USD bn per year."""
+        """Arms imports (the moving window of deliveries), USD bn per year."""
         return float(self.model.batch.demand()[0, self.index, SEC])
+
+    @property
+    def gdp_usd_bn(self) -> float:
+        """GDP, USD bn (a driver from the country panel, then its trend)."""
+        return float(self.model.batch.state.gdp[0, self.index])
+
+    @property
+    def arms_backlog_usd_bn(self) -> dict[str, float]:
+        """Arms contracted and not yet delivered, by supplier, USD bn."""
+        backlog = self.model.batch.state.arms_backlog[0, self.index]
+        return {p: float(backlog[k]) for k, p in enumerate(self.model.dims.partners)}
 
     @property
     def memberships(self) -> dict[str, bool]:

@@ -237,11 +237,17 @@ class InfluenceModel(mesa.Model):
         """Afghan instability."""
         return float(self.batch.state.instability[0])
 
+    @property
+    def coordination(self) -> float:
+        """China-Russia coordination (a state variable: it follows its motives)."""
+        return float(self.batch.state.coordination[0])
+
     def _model_reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {
             "date": lambda m: m.date.isoformat(),
             "afghan_instability": "instability",
             "trust": "trust",
+            "china_russia_coordination": "coordination",
         }
         for k, name in enumerate(self.dims.partners):
             reporters[f"{name}_economic_share"] = _regional_reporter(k, ECON)
