@@ -127,18 +127,22 @@ def _offer_inputs() -> dict[str, FloatArray]:
 
 
 def test_allocate_offers_effort_formula() -> None:
-    """Effort is priority times doctrine weight times capacity times restraint."""
+    """Effort is priority times capacity times restraint, and doctrine for security only."""
     args = _offer_inputs()
     _, effort = mech.allocate_offers(**args)
     expected = np.array(
         [
             [
-                [0.5 * 0.75 * 2.0 * 1.0, 0.5 * 0.25 * 1.0 * 0.6],
-                [1.0 * 0.25 * 1.0 * 0.8, 1.0 * 0.75 * 4.0 * 1.0],
+                [0.5 * 2.0 * 1.0, 0.5 * 0.25 * 1.0 * 0.6],
+                [1.0 * 1.0 * 0.8, 1.0 * 0.75 * 4.0 * 1.0],
             ]
         ]
     )
     assert np.allclose(effort, expected)
+    # no shared budget: a larger security emphasis costs no economic effort
+    more = mech.allocate_offers(**{**args, "doctrine": np.array([[0.9, 0.9]])})[1]
+    assert np.allclose(more[..., 0], effort[..., 0])
+    assert np.all(more[..., 1] > effort[..., 1])
 
 
 def test_allocate_offers_conserves_effort_and_follows_demand() -> None:

@@ -307,7 +307,13 @@ _SPECS: tuple[ParameterSpec, ...] = (
         1.0,
     ),
     ParameterSpec(
-        "doctrine", "power", "c", "security emphasis of a power's effort", "0-1", 0.0, 1.0
+        "doctrine",
+        "power",
+        "c",
+        "security emphasis: part of a power's security capacity aimed at the region",
+        "0-1",
+        0.0,
+        1.0,
     ),
     ParameterSpec(
         "entry_share",

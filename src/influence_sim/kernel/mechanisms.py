@@ -155,15 +155,17 @@ def allocate_offers(
 
     Equations, for power ``p``, domain ``d`` and state ``s``:
 
-    * effort ``E[p, econ] = π_p (1 - δ_p) C[p, econ] R[p, econ]`` and
+    * effort ``E[p, econ] = π_p C[p, econ] R[p, econ]`` and
       ``E[p, sec] = π_p δ_p C[p, sec] R[p, sec] (1 + λ Θ_p) (1 + Γ_p)``, with priority ``π``,
-      doctrine ``δ`` (security emphasis), capacity ``C``, restraint ``R`` (mechanism e), the
+      doctrine ``δ`` (the security emphasis: the part of its security capacity a power puts
+      into the region's arms market), capacity ``C``, restraint ``R`` (mechanism e), the
       protection weight ``λ``, ``Θ_p = Σ_s θ_s V[s,p] / Σ_s V[s,p]`` the threat to the power's
       trade in the region (its stakes, weighted by where they are) and ``Γ_p`` the extra
-      security effort of competition (mechanism e, zero unless coordination fails). The two
-      domains draw on two capacities, so effort in one does not cost effort in the other: they
-      interact through ``Θ`` (trade that needs protecting raises security effort) and, in the
-      states' choice, through credibility (mechanism f);
+      security effort of competition (mechanism e, zero unless coordination fails). There is no
+      budget shared by the two domains: they draw on two capacities, and a larger security
+      emphasis costs no economic effort. They interact through ``Θ`` (trade that needs
+      protecting raises security effort) and, in the states' choice, through credibility
+      (mechanism f: trade earns security credibility);
     * expected return ``V[s, p, econ] = D[s, econ] (x[s, p, econ] + a) ε`` and
       ``V[s, p, sec] = D[s, sec] (x[s, p, sec] + a + λ θ_s x[s, p, econ]) ε``: the state's
       demand ``D`` times the power's current share ``x`` plus an entry share ``a`` (and, for
@@ -190,7 +192,7 @@ def allocate_offers(
         ``(offers, effort)``: ``(B, S, P, D)`` offers and ``(B, P, D)`` effort.
     """
     n_powers = capacity.shape[1]
-    emphasis = np.stack([1.0 - doctrine, doctrine], axis=-1)
+    emphasis = np.stack([np.ones_like(doctrine), doctrine], axis=-1)
     effort = priority[:, :, None] * emphasis * capacity * restraint_factor
     x = share[:, :, :n_powers, :] + entry_share[:, None, None, None]
     if threat is not None and protection_weight is not None:
