@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from influence_sim.scenario import yamlsafe
@@ -760,6 +760,16 @@ TREES = st.recursive(
 )
 
 
+def test_a_dump_that_pyyaml_merges_into_a_duplicate_key_is_refused() -> None:
+    """PyYAML dumps the key NEL as a quoted line break that reads back as ' ', then silently
+    keeps one of the two ' ' keys; the safe loader reports the duplicate instead."""
+    text = yaml.safe_dump({"": {" ": None, "\x85": None}}, default_flow_style=False,
+                          allow_unicode=True)
+    assert yaml.safe_load(text) == {"": {" ": None}}
+    with pytest.raises(ScenarioError, match="duplicate key"):
+        loads_located(text)
+
+
 def all_paths(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
     found = [prefix]
     if isinstance(value, dict):
@@ -773,8 +783,13 @@ def all_paths(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[s
 
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(KEYS, TREES, min_size=1, max_size=5), st.booleans())
+# PyYAML writes a key holding NEL (U+0085) as a line break inside quotes, which reads back as a
+# space: the dump does not round-trip (see the test below)
+@example({"": {" ": None, "\x85": None}}, False)
 def test_same_data_as_pyyaml_safe_load(data: dict[str, object], flow: bool) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    # only texts that PyYAML itself reads back as the data it wrote are compared
+    assume(yaml.safe_load(text) == data)
     doc = loads_located(text)
     assert doc.data == yaml.safe_load(text)
     lines = text.splitlines()
