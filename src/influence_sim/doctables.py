@@ -158,6 +158,19 @@ def hindcast_tables() -> dict[str, str]:
     return markdown_tables(pd.read_csv(HINDCAST_CSV, dtype={"period": str, "partner": str}))
 
 
+HOLDOUT_CSV = Path(__file__).resolve().parents[2] / "docs/figures/holdout/holdout.csv"
+"""The committed output of ``influence-sim hindcast --holdout 2015`` on a fit through 2014."""
+
+
+def holdout_tables() -> dict[str, str]:
+    """The out-of-sample blocks of ``docs/validation.md``, from the committed ``holdout.csv``."""
+    import pandas as pd
+
+    from influence_sim.validation import holdout_markdown
+
+    return holdout_markdown(pd.read_csv(HOLDOUT_CSV, dtype={"period": str, "partner": str}))
+
+
 def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
     """Rewrite the generated blocks of a document; return the names of those rewritten."""
     seeds = seeds or sd.load_seeds()
@@ -166,6 +179,8 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
     made: dict[str, str] = {name: make(seeds) for name, make in TABLES.items()}
     if "BEGIN hindcast-" in text:
         made.update(hindcast_tables())
+    if "BEGIN holdout-" in text:
+        made.update(holdout_tables())
     for name, table in made.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
         if pattern.search(text):
@@ -183,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     """Rewrite the tables of ``docs/ODD.md`` and ``docs/data.md`` (or the files given)."""
     args = argv if argv is not None else sys.argv[1:]
     docs = Path(__file__).resolve().parents[2] / "docs"
-    paths = [Path(a) for a in args] or [docs / "ODD.md", docs / "data.md"]
+    paths = [Path(a) for a in args] or [docs / "ODD.md", docs / "data.md", docs / "validation.md"]
     for path in paths:
         print(f"{path}: rewrote {', '.join(rewrite(path)) or 'nothing'}")
     return 0

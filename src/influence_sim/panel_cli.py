@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         ),
     )
     est.add_argument("--seeds", metavar="DIR", help="seeds folder (default: the package's)")
+    est.add_argument(
+        "--out",
+        metavar="DIR",
+        help="copy the seeds folder to DIR/seeds and estimate there (the original is untouched)",
+    )
+    est.add_argument("--force", action="store_true", help="replace an existing DIR/seeds")
     est.add_argument("--until", type=int, default=2021, help="last panel year used (default 2021)")
     est.add_argument(
         "--scenario", metavar="FILE", help="hindcast scenario (default: the library's)"
@@ -48,6 +54,15 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     hc.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     hc.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
     hc.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    hc.add_argument(
+        "--seeds", metavar="DIR", help="seeds folder to run with (one written by estimate --out)"
+    )
+    hc.add_argument(
+        "--holdout",
+        type=int,
+        metavar="YEAR",
+        help="figures from YEAR on are out of sample: compare them with two naive forecasts",
+    )
     return {"estimate": _command_estimate, "hindcast": _command_hindcast}
 
 
@@ -57,9 +72,27 @@ def _command_estimate(args: argparse.Namespace) -> int:
     if args.seeds is not None and not Path(args.seeds, "panel.csv").is_file():
         error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
         return EXIT_USAGE
+    folder = args.seeds
+    if args.out is not None:
+        import shutil
+
+        from influence_sim import seeds as sd
+
+        target = Path(args.out) / "seeds"
+        if target.exists() and not args.force:
+            error(f"{target}: already exists (use --force to replace it)")
+            return EXIT_USAGE
+        if target.exists():
+            shutil.rmtree(target)
+        try:
+            shutil.copytree(Path(args.seeds) if args.seeds else sd.seeds_dir(), target)
+        except OSError as exc:
+            error(f"{target}: cannot copy the seeds folder: {exc.strerror or exc}")
+            return 1
+        folder = str(target)
     started = time.time()
     fits = estimate_all(
-        args.seeds,
+        folder,
         until=args.until,
         scenario=args.scenario,
         weights=not args.no_weights,
@@ -82,7 +115,8 @@ def _command_estimate(args: argparse.Namespace) -> int:
         )
     res = fits["residuals"]
     print(f"residuals: {res.iterations} iterations, largest gap left {res.max_gap:.1e}")  # type: ignore[attr-defined]
-    print(f"wrote estimates.csv and residuals.csv ({time.time() - started:.1f} s)")
+    where = folder or "the package's seeds folder"
+    print(f"wrote estimates.csv and residuals.csv to {where} ({time.time() - started:.1f} s)")
     return EXIT_OK
 
 
@@ -93,6 +127,13 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     from influence_sim.scenario import ScenarioError, load_scenario
     from influence_sim.validation import hindcast_table, plot_hindcast, summary
 
+    if args.seeds is not None:
+        if not Path(args.seeds, "panel.csv").is_file():
+            error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
+            return EXIT_USAGE
+        import os
+
+        os.environ["INFLUENCE_SIM_SEEDS"] = str(Path(args.seeds).resolve())
     path = args.scenario or str(_library() / DEFAULT_SCENARIO)
     try:
         scenario = load_scenario(path)
@@ -108,11 +149,22 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     print(counts.to_string())
     passed = int((table["result"] == "PASS").sum())
     print(f"{passed} of {len(table)} panel figures within tolerance")
+    holdout = None
+    if args.holdout is not None:
+        from influence_sim.validation import holdout_summary, holdout_table
+
+        holdout = holdout_table(table, args.holdout)
+        print()
+        print(f"out of sample (from {args.holdout}): model and naive forecasts, PASS counts")
+        print(holdout_summary(holdout).to_string())
 
     def write() -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "hindcast.csv"]
         table.to_csv(written[0], index=False)
+        if holdout is not None:
+            written.append(out / "holdout.csv")
+            holdout.to_csv(written[-1], index=False)
         written.extend(plot_hindcast(results.output, out))
         return written
 

@@ -226,6 +226,9 @@ __all__ = [
     "TRADE_FACTOR",
     "TRADE_YEARS",
     "hindcast_table",
+    "holdout_markdown",
+    "holdout_summary",
+    "holdout_table",
     "markdown_tables",
     "model_arms",
     "model_trade",
@@ -401,4 +404,163 @@ def markdown_tables(table: pd.DataFrame) -> dict[str, str]:
             f"{_num(r['model_p95'], kind)} | {error} | {r['result']} |"
         )
     out["hindcast-failures"] = "\n".join(lines)
+    return out
+
+
+def _trade_naive(
+    panel: Panel, entity: str, series: str, year: int, holdout: int
+) -> tuple[float, float]:
+    """Last value (year ``holdout - 1``) and the log-linear trend of the five years before."""
+    values = panel.annual(entity, series)
+    last_year = holdout - 1
+    last = values.get(last_year, math.nan)
+    years = [y for y in range(holdout - 5, holdout) if values.get(y, 0.0) > 0.0]
+    if len(years) < 2:
+        return last, last
+    slope, intercept = np.polyfit(years, np.log([values[y] for y in years]), 1)
+    return last, float(math.exp(intercept + slope * year))
+
+
+def _window_naive(
+    entity: str, partner: str, label: str, panel: Panel, holdout: int
+) -> tuple[float, float]:
+    """Last window ending before ``holdout`` and the linear trend of the last two, for a share."""
+    first, _last = (int(p) for p in label.split("-"))
+    if entity == "region":
+        series = f"arms_share_{'us' if partner == 'united_states' else partner}"
+        rows = panel._index.get(("region", series), {})
+        known = sorted(
+            (int(k.split("-")[0]), int(k.split("-")[1]), r.value)
+            for k, r in rows.items()
+            if int(k.split("-")[1]) < holdout
+        )
+    else:
+        known = sorted(
+            (w.first, w.last, w.shares[partner])
+            for w in panel.arms_windows(entity)
+            if w.last < holdout
+        )
+    known = [k for k in known if (k[1] - k[0]) == 4 and (k[0] % 5) == 0]
+    if not known:
+        return math.nan, math.nan
+    value_last = known[-1][2]
+    if len(known) < 2:
+        return value_last, value_last
+    (f0, _, v0), (f1, _, v1) = known[-2], known[-1]
+    trend = v1 + (v1 - v0) * (first - f1) / (f1 - f0)
+    return value_last, float(min(max(trend, 0.0), 1.0))
+
+
+def holdout_table(table: pd.DataFrame, holdout: int, panel: Panel | None = None) -> pd.DataFrame:
+    """The hindcast table split in and out of sample, with two naive forecasts out of sample.
+
+    A figure is *out of sample* when its year, or its window's first year, is ``holdout`` or
+    later. For those, two naive forecasts made from what was known before ``holdout``: the
+    last value carried forward (the trade of ``holdout - 1``; the window ending before
+    ``holdout``) and a trend (trade: the log-linear trend of the five years before; shares: the
+    linear trend of the last two windows). Each is judged by the figure's own tolerance, and
+    ``beats_last`` / ``beats_trend`` say whether the model's error is smaller (in log ratio for
+    trade, in points for shares).
+
+    Args:
+        table: From :func:`hindcast_table`.
+        holdout: First year out of sample.
+        panel: The country panel.
+
+    Returns:
+        ``table`` with columns sample, naive_last, naive_trend, naive_last_result,
+        naive_trend_result, beats_last and beats_trend (the naive columns empty in sample).
+    """
+    panel = panel or sd.panel_of(sd.load_seeds())
+    out = table.copy()
+    first = out["period"].astype(str).str.split("-").str[0].astype(int)
+    out["sample"] = np.where(first >= holdout, "out", "in")
+    naive_last, naive_trend = [], []
+    for _, r in out.iterrows():
+        if r["sample"] == "in":
+            naive_last.append(math.nan)
+            naive_trend.append(math.nan)
+            continue
+        if r["error_kind"] == "model/panel":
+            series = str(r["series"])
+            last, trend = _trade_naive(panel, str(r["entity"]), series, int(r["period"]), holdout)
+        else:
+            last, trend = _window_naive(
+                str(r["entity"]), str(r["partner"]), str(r["period"]), panel, holdout
+            )
+        naive_last.append(last)
+        naive_trend.append(trend)
+    out["naive_last"] = naive_last
+    out["naive_trend"] = naive_trend
+
+    def error(values: pd.Series) -> pd.Series:
+        factor = out["error_kind"] == "model/panel"
+        log_err = np.abs(np.log(np.maximum(values, 1e-12) / np.maximum(out["panel"], 1e-12)))
+        return pd.Series(np.where(factor, log_err, np.abs(values - out["panel"])), index=out.index)
+
+    def result(values: pd.Series) -> pd.Series:
+        factor = out["error_kind"] == "model/panel"
+        ok_factor = error(values) <= np.log(out["tolerance"])
+        ok_points = error(values) <= out["tolerance"]
+        ok = np.where(factor, ok_factor, ok_points)
+        return pd.Series(np.where(values.isna(), "", np.where(ok, "PASS", "FAIL")), index=out.index)
+
+    model_err = error(out["model"])
+    out["naive_last_result"] = result(out["naive_last"])
+    out["naive_trend_result"] = result(out["naive_trend"])
+    outside = out["sample"] == "out"
+    out["beats_last"] = np.where(outside, model_err < error(out["naive_last"]), False)
+    out["beats_trend"] = np.where(outside, model_err < error(out["naive_trend"]), False)
+    return out
+
+
+def holdout_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """PASS counts of the model and the naive forecasts out of sample, by series."""
+    outside = table[table["sample"] == "out"]
+    return outside.groupby("series").agg(
+        figures=("result", "size"),
+        model_pass=("result", lambda s: int((s == "PASS").sum())),
+        last_pass=("naive_last_result", lambda s: int((s == "PASS").sum())),
+        trend_pass=("naive_trend_result", lambda s: int((s == "PASS").sum())),
+        model_beats_last=("beats_last", "sum"),
+        model_beats_trend=("beats_trend", "sum"),
+    )
+
+
+def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
+    """Markdown blocks of a holdout table: ``holdout-summary`` and ``holdout-rows``."""
+    counts = holdout_summary(table)
+    lines = [
+        "| series | figures | model PASS | last value PASS | trend PASS | model beats last | "
+        "model beats trend |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for series, r in counts.iterrows():
+        lines.append(
+            f"| `{series}` | {int(r['figures'])} | {int(r['model_pass'])} | {int(r['last_pass'])} "
+            f"| {int(r['trend_pass'])} | {int(r['model_beats_last'])} | "
+            f"{int(r['model_beats_trend'])} |"
+        )
+    total = counts.sum()
+    lines.append(
+        f"| **all** | **{int(total['figures'])}** | **{int(total['model_pass'])}** | "
+        f"**{int(total['last_pass'])}** | **{int(total['trend_pass'])}** | "
+        f"**{int(total['model_beats_last'])}** | **{int(total['model_beats_trend'])}** |"
+    )
+    out = {"holdout-summary": "\n".join(lines)}
+    outside = table[table["sample"] == "out"]
+    lines = [
+        "| series | entity | period | panel | model | 5-95% | model | last value | trend |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in outside.iterrows():
+        kind = str(r["error_kind"])
+        lines.append(
+            f"| `{r['series']}` | {r['entity']} | {r['period']} | {_num(r['panel'], kind)} | "
+            f"{_num(r['model'], kind)} | {_num(r['model_p05'], kind)} to "
+            f"{_num(r['model_p95'], kind)} | {r['result']} | "
+            f"{_num(r['naive_last'], kind)} {r['naive_last_result']} | "
+            f"{_num(r['naive_trend'], kind)} {r['naive_trend_result']} |"
+        )
+    out["holdout-rows"] = "\n".join(lines)
     return out
