@@ -165,7 +165,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         if holdout is not None:
             written.append(out / "holdout.csv")
             holdout.to_csv(written[-1], index=False)
-        written.extend(plot_hindcast(results.output, out))
+        written.extend(plot_hindcast(results.output, out, holdout=args.holdout))
         return written
 
     return save_outputs(out, "hindcast", write)

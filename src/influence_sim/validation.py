@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,7 +239,10 @@ __all__ = [
 
 
 def plot_hindcast(
-    output: EnsembleOutput, directory: Path, panel: Panel | None = None
+    output: EnsembleOutput,
+    directory: Path,
+    panel: Panel | None = None,
+    holdout: int | None = None,
 ) -> list[Path]:
     """Figures of the hindcast against the panel: one per trade series, one for arms shares.
 
@@ -251,6 +255,7 @@ def plot_hindcast(
         output: Recorded runs of the hindcast.
         directory: Folder to write into.
         panel: The country panel.
+        holdout: First year out of sample: a dashed line marks it, and the titles say so.
 
     Returns:
         The files written.
@@ -296,7 +301,12 @@ def plot_hindcast(
         handles, labels = axes.flat[0].get_legend_handles_labels()
         ax.axis("off")
         ax.legend(handles, labels, loc="center", fontsize=9)
-        fig.suptitle(f"Hindcast: trade with {label(partner)}, model against the country panel")
+        for ax in axes.flat[: len(dims.states)]:
+            _mark_holdout(ax, holdout)
+        fig.suptitle(
+            f"Hindcast: trade with {label(partner)}, model against the country panel"
+            + _holdout_note(holdout)
+        )
         fig.tight_layout()
         written.append(save_figure_atomic(fig, directory / f"hindcast_{series}.png", 110))
         plt.close(fig)
@@ -352,12 +362,26 @@ def plot_hindcast(
         ax.set_title(label(entity) if entity != "region" else "Region (five states)", fontsize=10)
         ax.set_ylim(0, 1)
         ax.set_ylabel("share of arms imports", fontsize=8)
+    for ax in axes.flat:
+        _mark_holdout(ax, holdout)
     axes.flat[0].legend(fontsize=7, loc="upper right")
-    fig.suptitle("Hindcast: arms-import shares by five-year window, model against the panel")
+    fig.suptitle(
+        "Hindcast: arms-import shares by five-year window, model against the panel"
+        + _holdout_note(holdout)
+    )
     fig.tight_layout()
     written.append(save_figure_atomic(fig, directory / "hindcast_arms_shares.png", 110))
     plt.close(fig)
     return written
+
+
+def _mark_holdout(ax: Any, holdout: int | None) -> None:
+    if holdout is not None:
+        ax.axvline(holdout, color="grey", ls="--", lw=1)
+
+
+def _holdout_note(holdout: int | None) -> str:
+    return "" if holdout is None else f"\n(fitted to the panel before {holdout}; dashed line)"
 
 
 _LABEL = {"china": "China", "russia": "Russia", "united_states": "US"}
