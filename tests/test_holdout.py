@@ -73,3 +73,29 @@ def test_the_committed_holdout_table_is_split_at_2015_and_fitted_through_2014():
     with open(ROOT / "docs/figures/holdout/estimates_until_2014.csv", encoding="utf-8") as f:
         methods = [r["method"] for r in csv.DictReader(f)]
     assert all("to 2014" in m for m in methods)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--until", "1999", "--no-weights"],
+        ["estimate", "--until", "abc"],
+        ["hindcast", "--holdout", "1990"],
+    ],
+)
+def test_years_outside_the_panel_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "expected 2009 to 2021" in err or "expected 2005 to 2021" in err or "not a year" in err
+
+
+def test_a_scenario_that_is_no_hindcast_is_a_clear_error(tmp_path, capsys):
+    baseline = str(ROOT / "scenarios" / "baseline.yaml")
+    assert main(["estimate", "--scenario", baseline, "--out", str(tmp_path)]) == 2
+    assert "expected a hindcast from 2000" in capsys.readouterr().err
+    code = main(["hindcast", baseline, "--replicates", "1", "--out", str(tmp_path / "h")])
+    assert code == 2
+    assert "covers no year of the country panel" in capsys.readouterr().err
+    assert main(["hindcast", "--seeds", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2

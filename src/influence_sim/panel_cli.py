@@ -12,9 +12,27 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, positive_int, save_outputs, seed
+
+
+def _year(low: int, high: int) -> Callable[[str], int]:
+    """An argument type: a whole year from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a year") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is outside the panel's usable years (expected {low} to {high})"
+            )
+        return value
+
+    return parse
 
 
 def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ignore[type-arg]
@@ -34,7 +52,12 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         help="copy the seeds folder to DIR/seeds and estimate there (the original is untouched)",
     )
     est.add_argument("--force", action="store_true", help="replace an existing DIR/seeds")
-    est.add_argument("--until", type=int, default=2021, help="last panel year used (default 2021)")
+    est.add_argument(
+        "--until",
+        type=_year(2009, 2021),
+        default=2021,
+        help="last panel year used, 2009 to 2021 (default 2021; two arms windows at least)",
+    )
     est.add_argument(
         "--scenario", metavar="FILE", help="hindcast scenario (default: the library's)"
     )
@@ -59,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     )
     hc.add_argument(
         "--holdout",
-        type=int,
+        type=_year(2005, 2021),
         metavar="YEAR",
         help="figures from YEAR on are out of sample: compare them with two naive forecasts",
     )
@@ -67,11 +90,24 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
 
 
 def _command_estimate(args: argparse.Namespace) -> int:
+    from influence_sim._cliutil import report_problems
     from influence_sim.estimate import estimate_all
+    from influence_sim.scenario import ScenarioError, load_scenario
 
     if args.seeds is not None and not Path(args.seeds, "panel.csv").is_file():
         error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
         return EXIT_USAGE
+    if args.scenario is not None:
+        try:
+            scenario = load_scenario(args.scenario)
+        except ScenarioError as exc:
+            return report_problems(exc.problems)
+        if scenario.start.year > 2000 or scenario.end.year <= args.until:
+            error(
+                f"{args.scenario}: the scenario runs from {scenario.start} to {scenario.end} "
+                f"(expected a hindcast from 2000 through {args.until})"
+            )
+            return EXIT_USAGE
     folder = args.seeds
     if args.out is not None:
         import shutil
@@ -145,6 +181,12 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     results = run(scenario, seed=args.seed, replicates=args.replicates)
     table = hindcast_table(results.output)
+    if table.empty:
+        error(
+            f"{path}: the scenario covers no year of the country panel (it runs from "
+            f"{scenario.start} to {scenario.end}; expected a hindcast such as hindcast_2000.yaml)"
+        )
+        return EXIT_USAGE
     counts = summary(table)
     print(counts.to_string())
     passed = int((table["result"] == "PASS").sum())
