@@ -402,13 +402,12 @@ def panel_moments(spec: Scenario, seeds: sd.SeedData, until: int = 2021) -> Pane
     for first, last in ESTIMATION_WINDOWS:
         if last > until:
             continue
-        label = f"{first}-{last}"
-        shares = []
-        for partner in dims.partners[:-1]:
-            series = f"arms_share_{'us' if partner == 'united_states' else partner}"
-            row = panel._index.get(("region", series), {}).get(label)
-            shares.append(row.value if row is not None else math.nan)
-        region[(first, last)] = np.array(shares)
+        window = next(
+            (w for w in panel.arms_windows("region") if (w.first, w.last) == (first, last)), None
+        )
+        region[(first, last)] = np.array(
+            [window.shares[p] if window is not None else math.nan for p in dims.partners[:-1]]
+        )
     return PanelMoments(
         np.floor(years - 1e-9).astype(int),
         trade_observations(panel, seeds, dims, until),

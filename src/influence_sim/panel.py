@@ -213,7 +213,7 @@ class Panel:
         return v_ref * math.exp(self.export_growth(power, (t_ref + when) / 2.0) * (when - t_ref))
 
     def arms_windows(self, state: str) -> list[ArmsWindow]:
-        """A state's arms-import windows with deliveries, in time order."""
+        """A state's (or the ``region``'s) arms-import windows with deliveries, in time order."""
         totals = self._index.get((state, "arms_tiv_total"), {})
         out = []
         for label, row in sorted(totals.items()):

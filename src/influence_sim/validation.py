@@ -29,7 +29,7 @@ from influence_sim import seeds as sd
 from influence_sim.drivers import decimal_year
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import ECON, SEC
-from influence_sim.panel import TRADE_PARTNERS, Panel
+from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 TRADE_FACTOR = 2.0
 STATE_ARMS_POINTS = 0.15
@@ -67,6 +67,11 @@ def model_arms(output: EnsembleOutput, first: int, last: int) -> np.ndarray | No
     vol = output.share[m][..., SEC] * output.volume[m][..., SEC][..., None]
     out: np.ndarray = vol.sum(axis=0)
     return out
+
+
+def _window(panel: Panel, entity: str, first: int, last: int) -> ArmsWindow | None:
+    """The arms window ``first-last`` of a state or of the ``region``, if the panel has it."""
+    return next((w for w in panel.arms_windows(entity) if (w.first, w.last) == (first, last)), None)
 
 
 def _row(
@@ -176,9 +181,10 @@ def hindcast_table(
         label = f"{first}-{last}"
         model_region = arms.sum(axis=1)
         model_region_share = model_region / model_region.sum(axis=1, keepdims=True)
+        region_window = _window(panel, "region", first, last)
         for k, partner in enumerate(dims.partners[:-1]):
             series = f"arms_share_{'us' if partner == 'united_states' else partner}"
-            region = panel._index.get(("region", series), {}).get(label)
+            region = region_window.shares[partner] if region_window is not None else None
             if region is not None:
                 rows.append(
                     _row(
@@ -186,17 +192,14 @@ def hindcast_table(
                         "region",
                         partner,
                         label,
-                        region.value,
+                        region,
                         model_region_share[:, k],
                         "points",
                         REGION_ARMS_POINTS,
                     )
                 )
             for i, state in enumerate(dims.states):
-                window = next(
-                    (w for w in panel.arms_windows(state) if (w.first, w.last) == (first, last)),
-                    None,
-                )
+                window = _window(panel, state, first, last)
                 if window is None:
                     continue
                 share = arms[:, i, k] / np.maximum(arms[:, i].sum(axis=1), 1e-12)
@@ -336,21 +339,10 @@ def plot_hindcast(
                     continue
                 if entity == "region":
                     total = arms[m].sum(axis=(0, 2))  # (B, K)
-                    series = f"arms_share_{'us' if partner == 'united_states' else partner}"
-                    row = panel._index.get(("region", series), {}).get(f"{first}-{last}")
-                    observed = row.value if row is not None else None
                 else:
-                    i = dims.states.index(entity)
-                    total = arms[m, :, i].sum(axis=0)
-                    window = next(
-                        (
-                            w
-                            for w in panel.arms_windows(entity)
-                            if (w.first, w.last) == (first, last)
-                        ),
-                        None,
-                    )
-                    observed = window.shares[partner] if window is not None else None
+                    total = arms[m, :, dims.states.index(entity)].sum(axis=0)
+                window = _window(panel, entity, first, last)
+                observed = window.shares[partner] if window is not None else None
                 share = total[:, k] / np.maximum(total.sum(axis=1), 1e-12)
                 q = np.quantile(share, [0.05, 0.5, 0.95])
                 mids.append((first + last + 1) / 2.0)
@@ -456,20 +448,9 @@ def _window_naive(
 ) -> tuple[float, float]:
     """Last window ending before ``holdout`` and the linear trend of the last two, for a share."""
     first, _last = (int(p) for p in label.split("-"))
-    if entity == "region":
-        series = f"arms_share_{'us' if partner == 'united_states' else partner}"
-        rows = panel._index.get(("region", series), {})
-        known = sorted(
-            (int(k.split("-")[0]), int(k.split("-")[1]), r.value)
-            for k, r in rows.items()
-            if int(k.split("-")[1]) < holdout
-        )
-    else:
-        known = sorted(
-            (w.first, w.last, w.shares[partner])
-            for w in panel.arms_windows(entity)
-            if w.last < holdout
-        )
+    known = sorted(
+        (w.first, w.last, w.shares[partner]) for w in panel.arms_windows(entity) if w.last < holdout
+    )
     known = [k for k in known if (k[1] - k[0]) == 4 and (k[0] % 5) == 0]
     if not known:
         return math.nan, math.nan
