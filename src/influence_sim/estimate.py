@@ -40,7 +40,7 @@ import numpy as np
 from influence_sim import seeds as sd
 from influence_sim.drivers import decimal_year
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
-from influence_sim.panel import ArmsWindow, Panel
+from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
     from influence_sim.scenario import Scenario
@@ -101,7 +101,7 @@ def trade_observations(
     out: list[tuple[int, int, int, float]] = []
     for i, state in enumerate(dims.states):
         totals = panel.annual(state, "trade_total")
-        parts = {p: panel.annual(state, s) for p, s in _partner_series().items()}
+        parts = {p: panel.annual(state, s) for p, s in TRADE_PARTNERS.items()}
         for year, total in totals.items():
             if year > until:
                 continue
@@ -117,12 +117,6 @@ def trade_observations(
             if math.isfinite(rest) and rest > 0.0:
                 out.append((i, dims.n_partners - 1, year, math.log(rest)))
     return out
-
-
-def _partner_series() -> dict[str, str]:
-    from influence_sim.panel import TRADE_PARTNERS
-
-    return TRADE_PARTNERS
 
 
 def estimate_gravity(
@@ -208,13 +202,6 @@ class ResidualFit:
     iterations: int
     max_gap: float
     history: list[float] = field(default_factory=list)
-
-
-def _window_logits(shares: FloatArray, floor: float) -> FloatArray:
-    """``log(x_k / x_rest)`` for the powers, with shares floored at ``floor``."""
-    x = np.maximum(shares, floor)
-    out: FloatArray = np.log(x[..., :-1] / x[..., -1:])
-    return out
 
 
 def estimate_residuals(
@@ -380,6 +367,7 @@ class PanelMoments:
     """What the misfit compares: the panel's trade years and arms windows, indexed for speed."""
 
     step_year: np.ndarray
+    partners: tuple[str, ...]
     trade: list[tuple[int, int, int, float]]
     windows: dict[int, list[ArmsWindow]]
     region: dict[tuple[int, int], FloatArray]
@@ -410,6 +398,7 @@ def panel_moments(spec: Scenario, seeds: sd.SeedData, until: int = 2021) -> Pane
         )
     return PanelMoments(
         np.floor(years - 1e-9).astype(int),
+        dims.partners,
         trade_observations(panel, seeds, dims, until),
         windows,
         region,
@@ -448,7 +437,7 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
             if model_sum.sum() <= 0.0:
                 continue
             model_share = model_sum / model_sum.sum()
-            observed = np.array([w.shares.get(p, 0.0) for p in _partners(len(model_share))])
+            observed = np.array([w.shares.get(p, 0.0) for p in moments.partners])
             weight = w.usd_bn_per_year / mean_volume
             total += weight * float((((observed - model_share) / STATE_ARMS_SD) ** 2).sum())
     for (first, last), observed in moments.region.items():
@@ -458,13 +447,6 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
         ok = np.isfinite(observed)
         total += float((((observed[ok] - model_share[ok]) / REGION_ARMS_SD) ** 2).sum())
     return total
-
-
-def _partners(n: int) -> tuple[str, ...]:
-    from influence_sim.panel import ARMS_SUPPLIERS
-
-    names = (*ARMS_SUPPLIERS, "rest_of_world")
-    return names if len(names) == n else (*names[: n - 1], "rest_of_world")
 
 
 @dataclass

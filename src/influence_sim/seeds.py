@@ -390,28 +390,30 @@ def membership_at(
     return out
 
 
-def presence_at(
-    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
+def _strength_at(
+    intervals: Sequence[Dated], states: Sequence[str], powers: Sequence[str], day: dt.date
 ) -> FloatArray:
-    """Military presence on a date, ``(S, P)`` with the strengths of presence.csv."""
+    """``(S, P)`` strengths of the intervals holding on a date (the largest where several do)."""
     out = np.zeros((len(states), len(powers)))
-    for m in seeds.presence:
+    for m in intervals:
         if m.state in states and m.other in powers and m.holds_on(day):
             i, j = list(states).index(m.state), list(powers).index(m.other)
             out[i, j] = max(out[i, j], m.strength)
     return out
 
 
+def presence_at(
+    seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
+) -> FloatArray:
+    """Military presence on a date, ``(S, P)`` with the strengths of presence.csv."""
+    return _strength_at(seeds.presence, states, powers, day)
+
+
 def infrastructure_at(
     seeds: SeedData, states: Sequence[str], powers: Sequence[str], day: dt.date
 ) -> FloatArray:
     """Pipelines and corridors on a date, ``(S, P)`` with the strengths of infrastructure.csv."""
-    out = np.zeros((len(states), len(powers)))
-    for m in seeds.infrastructure:
-        if m.state in states and m.other in powers and m.holds_on(day):
-            i, j = list(states).index(m.state), list(powers).index(m.other)
-            out[i, j] += m.strength
-    return np.clip(out, 0.0, 1.0)
+    return _strength_at(seeds.infrastructure, states, powers, day)
 
 
 def tie_map(

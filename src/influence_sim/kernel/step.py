@@ -354,8 +354,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         before[:, :n_powers, :],
         dt,
     )
-    target_econ = np.exp(log_target - mech.axis_max(log_target, 2, keepdims=True))
-    target_econ = target_econ / mech.axis_sum(target_econ, 2, keepdims=True)
+    target_econ = mech.softmax_partners(log_target)
     new_state = State(
         share=share,
         threat=threat,

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from influence_sim import initial
+from influence_sim.drivers import decimal_year
 from influence_sim.engine import RunBatch
 from influence_sim.ensemble import recorded_steps
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
@@ -32,13 +33,6 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 REGION = "region"
 _EPOCH = dt.date(1970, 1, 1)
-
-
-def decimal_year(day: dt.date) -> float:
-    """A date as a decimal year (2024-07-01 is about 2024.5)."""
-    start = dt.date(day.year, 1, 1)
-    length = (dt.date(day.year + 1, 1, 1) - start).days
-    return day.year + (day - start).days / length
 
 
 # --------------------------------------------------------------------------- schemas
