@@ -71,3 +71,27 @@ def seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
     return value
+
+
+def add_posterior_options(parser: argparse.ArgumentParser) -> None:
+    """``--posterior FILE`` and ``--no-posterior``: where replicates' parameters come from."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--posterior",
+        metavar="FILE",
+        help="draw each replicate's parameters from this posterior.csv (default: the "
+        "scenario's posterior: key)",
+    )
+    group.add_argument(
+        "--no-posterior",
+        action="store_true",
+        help="use the point estimates for every replicate (offer noise and drawn shocks only)",
+    )
+
+
+def posterior_choice(args: argparse.Namespace) -> str | bool | None:
+    """The ``posterior`` argument of :func:`influence_sim.api.run` from the options."""
+    if getattr(args, "no_posterior", False):
+        return False
+    value: str | None = getattr(args, "posterior", None)
+    return value

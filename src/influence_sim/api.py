@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 from influence_sim.engine import as_seed_sequence, replicate_seeds
 from influence_sim.ensemble import simulate_runs
 from influence_sim.results import Results, run_metadata
 from influence_sim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from influence_sim.posterior import Posterior
 
 
 def run(
@@ -21,6 +25,7 @@ def run(
     seed: int | None = None,
     replicates: int | None = None,
     every: int | None = None,
+    posterior: str | os.PathLike[str] | bool | None = None,
 ) -> Results:
     """Run a scenario's replicates and return their results.
 
@@ -30,6 +35,9 @@ def run(
         replicates: Number of replicates; defaults to the scenario's ``replicates``.
         every: Record every ``every``-th step (the first and last always); defaults to the
             scenario's ``outputs.every``.
+        posterior: Where each replicate's parameters come from: None follows the scenario's
+            ``posterior:`` key, False uses the point estimates (no draws), True the
+            scenario's posterior (an error if it names none), a path that posterior file.
 
     Returns:
         The results, with tidy DataFrames and provenance.
@@ -37,6 +45,8 @@ def run(
     Raises:
         influence_sim.scenario.ScenarioError: If a scenario file is invalid.
         ValueError: If ``replicates`` is below 1.
+        influence_sim.posterior.PosteriorError: If the posterior file is missing or does not
+            match the model's parameter table.
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -50,6 +60,7 @@ def run(
         root_seed = int(root.entropy) if isinstance(root.entropy, int) else None
     seeds = replicate_seeds(root, n)
     clock = scenario.clock()
+    post = resolve_posterior(scenario, posterior)
     output = simulate_runs(
         scenario.dims,
         clock,
@@ -58,6 +69,7 @@ def run(
         reference_overrides=scenario.reference_overrides(),
         timeline=scenario.compile(seeds),
         every=scenario.outputs.every if every is None else every,
+        posterior=post,
     )
     meta = run_metadata(scenario.path, scenario.sha256, started, time.time())
     meta.update(
@@ -67,9 +79,70 @@ def run(
             "start": scenario.start.isoformat(),
             "end": scenario.end.isoformat(),
             "step": scenario.step,
+            "shocks": shock_records(scenario),
+            "posterior": None if post is None else str(post.path),
+            "posterior_draws": None
+            if post is None
+            else [int(i) for i in post.draw_index(seeds)],
         }
     )
     return Results(scenario.name, output, seeds, root_seed, meta)
 
 
-__all__ = ["run"]
+def shock_records(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's shocks as JSON-ready records for the results' metadata.
+
+    Each record has the shock's ``name`` and ``date`` (ISO string: the date it acts, or the start
+    of its window for a ramp or a triggered shock). A window's end is kept as ``until``; a shock
+    that waits for a condition on the model's state has ``triggered: true`` (its date is only the
+    first date it may fire); a shock that happens in some replicates only keeps its
+    ``probability``. Records are sorted by date and name, one per (date, name).
+
+    Args:
+        scenario: A loaded scenario (inherited shocks included).
+
+    Returns:
+        The records.
+    """
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for shock in scenario.shocks:
+        day = shock.start_date
+        if day is None:
+            continue
+        record: dict[str, Any] = {"name": shock.name, "date": day.isoformat()}
+        if shock.between is not None:
+            record["until"] = shock.between[1].isoformat()
+        if shock.when is not None:
+            record["triggered"] = True
+        if shock.probability < 1.0:
+            record["probability"] = float(shock.probability)
+        records.setdefault((record["date"], shock.name), record)
+    return [records[key] for key in sorted(records)]
+
+
+def resolve_posterior(
+    scenario: Scenario, choice: str | os.PathLike[str] | bool | None = None
+) -> Posterior | None:
+    """The posterior a run of ``scenario`` draws from (see :func:`run`'s ``posterior``).
+
+    Raises:
+        influence_sim.posterior.PosteriorError: If it cannot be used.
+    """
+    from influence_sim.posterior import PosteriorError, load_posterior
+
+    if choice is False:
+        return None
+    if choice is None or choice is True:
+        path = scenario.posterior
+        if path is None:
+            if choice is True:
+                raise PosteriorError(f"{scenario.path}: posterior: the scenario names none")
+            return None
+        try:
+            return load_posterior(path)
+        except PosteriorError as exc:
+            raise PosteriorError(f"{scenario.path}: posterior: {exc}") from None
+    return load_posterior(choice)
+
+
+__all__ = ["resolve_posterior", "run", "shock_records"]

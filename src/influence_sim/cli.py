@@ -22,8 +22,10 @@ from pathlib import Path
 from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
+    add_posterior_options,
     error,
     positive_int,
+    posterior_choice,
     report_problems,
     save_outputs,
     seed,
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    add_posterior_options(run)
 
     validate = sub.add_parser(
         "validate",
@@ -111,7 +114,17 @@ def _command_run(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
-    results = run(scenario, seed=args.seed, replicates=args.replicates)
+    from influence_sim.posterior import PosteriorError
+
+    try:
+        results = run(
+            scenario, seed=args.seed, replicates=args.replicates, posterior=posterior_choice(args)
+        )
+    except PosteriorError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    if results.metadata.get("posterior"):
+        print(f"parameters drawn per replicate from {results.metadata['posterior']}")
     for line in scenario.rescaling_report():
         print(f"note: {line}")
     print(results.summary())

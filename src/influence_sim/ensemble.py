@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from influence_sim.engine import Clock, RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
 from influence_sim.scenario.compile import dated_timeline
 from influence_sim.timeline import Timeline
+
+if TYPE_CHECKING:
+    from influence_sim.posterior import Posterior
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def simulate_runs(
     reference_overrides: Mapping[str, float] | None = None,
     timeline: Timeline | None = None,
     every: int = 1,
+    posterior: Posterior | None = None,
 ) -> EnsembleOutput:
     """Build and simulate runs from overrides, one seed sequence per run.
 
@@ -143,6 +148,9 @@ def simulate_runs(
         timeline: Shocks compiled for these runs (in the same order as ``seeds``); by default
             only the dated membership and presence changes of ``seeds/``.
         every: Record every ``every``-th step.
+        posterior: Draw each run's parameters and residuals from it (the draw picked by the
+            run's seed, :meth:`~influence_sim.posterior.Posterior.draw_index`); values the
+            overrides set win over the draw's.
 
     Returns:
         The recorded series.
@@ -157,7 +165,18 @@ def simulate_runs(
         per_run = overrides
     if len(per_run) != n:
         raise ValueError("one override mapping per seed is needed")
+    index = None
+    if posterior is not None:
+        index = posterior.draw_index(seeds)
+        columns = posterior.columns(index)
+        per_run = [
+            {**{k: float(v[b]) for k, v in columns.items()}, **o} for b, o in enumerate(per_run)
+        ]
     state, params = initial.build(dims, clock.start, per_run, reference_overrides)
+    if posterior is not None and index is not None:
+        params.residual = posterior.residuals_for(
+            index, dims.states, dims.partners, params.residual
+        )
     if timeline is None:
         timeline = dated_timeline(dims, clock, n)
     return simulate(dims, clock, state, params, timeline, seeds, every)

@@ -86,7 +86,138 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         metavar="YEAR",
         help="figures from YEAR on are out of sample: compare them with two naive forecasts",
     )
-    return {"estimate": _command_estimate, "hindcast": _command_hindcast}
+    hc.add_argument(
+        "--posterior",
+        metavar="FILE",
+        help="draw each replicate's parameters from this posterior.csv (a fit's); bands then "
+        "carry parameter uncertainty",
+    )
+    fit = sub.add_parser(
+        "fit",
+        help="sample the posterior of the model's parameters given the country panel",
+        description=(
+            "Fit the behavioural parameters of seeds/priors.csv to every panel figure up to "
+            "--until with emcee's ensemble MCMC (residuals profiled out); write posterior.csv, "
+            "posterior.json, summary.csv, chain.npz and figures into --out."
+        ),
+    )
+    fit.add_argument("scenario", nargs="?", metavar="SCENARIO", help="hindcast scenario file")
+    fit.add_argument(
+        "--until", type=_year(2009, 2021), default=2019, help="last panel year used (default 2019)"
+    )
+    fit.add_argument("--out", metavar="DIR", help="output folder (default: results/fit_<until>)")
+    fit.add_argument("--seeds", metavar="DIR", help="seeds folder to fit (default: the package's)")
+    fit.add_argument("--priors", metavar="FILE", help="priors file (default: seeds/priors.csv)")
+    fit.add_argument("--walkers", type=positive_int, default=24, help="walkers (default 24)")
+    fit.add_argument("--steps", type=positive_int, default=160, help="steps (default 160)")
+    fit.add_argument("--burn", type=int, help="steps discarded (default: half)")
+    fit.add_argument("--draws", type=positive_int, default=200, help="draws kept (default 200)")
+    fit.add_argument("--seed", type=seed, default=1, help="sampler seed (default 1)")
+    fit.add_argument("--workers", type=positive_int, default=2, help="processes (default 2)")
+    fit.add_argument("--chunk", type=positive_int, default=10, help="steps between saves")
+    fit.add_argument("--resume", action="store_true", help="continue the chain saved in DIR")
+    fit.add_argument("--force", action="store_true", help="start over in a non-empty DIR")
+    fit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return {"estimate": _command_estimate, "hindcast": _command_hindcast, "fit": _command_fit}
+
+
+def _command_fit(args: argparse.Namespace) -> int:
+    import shutil
+
+    from influence_sim import seeds as sd
+    from influence_sim._files import write_text_atomic
+    from influence_sim.estimate import estimate_all
+    from influence_sim.posterior import (
+        FitSettings,
+        PosteriorError,
+        PriorError,
+        load_priors,
+        posterior_from_chain,
+        sample_posterior,
+        write_posterior,
+    )
+    from influence_sim.posterior_plots import save_fit_figures, summary_frame, summary_text
+
+    out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
+    source = Path(args.seeds) if args.seeds else sd.seeds_dir()
+    if not (source / "panel.csv").is_file():
+        error(f"{source}: no panel.csv in this folder (expected a seeds folder)")
+        return EXIT_USAGE
+    if args.scenario is not None and not Path(args.scenario).is_file():
+        error(f"{args.scenario}: scenario file not found")
+        return EXIT_USAGE
+    try:
+        priors = load_priors(args.priors or source / "priors.csv")
+    except PriorError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    if args.walkers < 2 * len(priors) or args.walkers % 2:
+        error(f"--walkers: must be even and at least {2 * len(priors)} (twice the parameters)")
+        return EXIT_USAGE
+    burn = args.burn if args.burn is not None else args.steps // 2
+    if not 0 <= burn < args.steps:
+        error(f"--burn: must be from 0 to {args.steps - 1} (below --steps)")
+        return EXIT_USAGE
+    chain_file = out / "chain.npz"
+    if args.resume and not chain_file.is_file():
+        error(f"{out}: no chain.npz to resume (run without --resume to start)")
+        return EXIT_USAGE
+    if not args.resume and out.is_dir() and any(out.iterdir()):
+        if not args.force:
+            error(f"{out}: output folder is not empty (--force starts over, --resume goes on)")
+            return EXIT_USAGE
+        shutil.rmtree(out)
+    settings = FitSettings(
+        until=args.until,
+        walkers=args.walkers,
+        steps=args.steps,
+        burn=args.burn,
+        draws=args.draws,
+        seed=args.seed,
+        chunk=args.chunk,
+        workers=args.workers,
+        scenario=args.scenario,
+    )
+    started = time.time()
+    seeds_copy = out / "seeds"
+    if not seeds_copy.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / ".seeds.tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        shutil.copytree(source, tmp)
+        estimate_all(tmp, until=args.until, scenario=args.scenario, weights=False)
+        tmp.rename(seeds_copy)
+        print(f"panel estimates through {args.until} in {seeds_copy}")
+    try:
+        chain = sample_posterior(
+            settings,
+            out,
+            priors,
+            seeds_dir=seeds_copy,
+            resume=args.resume,
+            progress=not args.no_progress,
+        )
+    except PosteriorError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    post = posterior_from_chain(chain, settings, priors, seeds_copy)
+    written = write_posterior(out, post)
+    frame = summary_frame(post, priors)
+    written.append(write_text_atomic(out / "summary.csv", frame.to_csv(index=False)))
+    label = f"fit to {args.until}"
+    written += save_fit_figures(out, post, chain, priors, settings.burn_steps, label)
+    meta = post.meta
+    print(summary_text(post, priors))
+    print(
+        f"{chain.n_steps} steps x {args.walkers} walkers, burn-in {settings.burn_steps}; "
+        f"acceptance {meta['acceptance_fraction']:.2f}; autocorrelation time (steps) "
+        f"{min(meta['autocorrelation_time_steps'].values()):.0f} to "
+        f"{max(meta['autocorrelation_time_steps'].values()):.0f}; "
+        f"sampling {chain.seconds:.0f} s, total {time.time() - started:.0f} s"
+    )
+    print(f"wrote {', '.join(p.name for p in written)} to {out}")
+    return EXIT_OK
 
 
 def _command_estimate(args: argparse.Namespace) -> int:
@@ -179,7 +310,18 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
-    results = run(scenario, seed=args.seed, replicates=args.replicates)
+    from influence_sim.posterior import PosteriorError
+
+    try:
+        results = run(
+            scenario,
+            seed=args.seed,
+            replicates=args.replicates,
+            posterior=args.posterior if args.posterior else False,
+        )
+    except PosteriorError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     table = hindcast_table(results.output)
     if table.empty:
         error(

@@ -26,8 +26,10 @@ from typing import Any
 from influence_sim._cliutil import (
     EXIT_FAILURE,
     EXIT_USAGE,
+    add_posterior_options,
     error,
     positive_int,
+    posterior_choice,
     report_problems,
     save_outputs,
     seed,
@@ -98,6 +100,7 @@ def register(sub: Any) -> dict[str, Handler]:
         metavar="A,B,...",
         help="labels of the inputs, comma-separated (default: scenario names)",
     )
+    add_posterior_options(p)
     p.add_argument("--seed", type=seed, help="root seed of the scenario files run")
     p.add_argument("--replicates", type=positive_int, help="replicates of the scenario files run")
     p.add_argument("--no-plots", action="store_true", help="write tables only")
@@ -204,7 +207,11 @@ def command_compare(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the same warnings are printed from the notes
             comparison = compare(
-                *args.inputs, names=args.names, seed=args.seed, replicates=args.replicates
+                *args.inputs,
+                names=args.names,
+                seed=args.seed,
+                replicates=args.replicates,
+                posterior=posterior_choice(args),
             )
     except ScenarioError as exc:
         return report_problems(exc.problems)

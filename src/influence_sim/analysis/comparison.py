@@ -440,6 +440,7 @@ def compare(
     seed: int | None = None,
     replicates: int | None = None,
     every: int = 1,
+    posterior: str | os.PathLike[str] | bool | None = None,
 ) -> Comparison:
     """Compare two or more scenarios, run folders or sweeps with the first one.
 
@@ -454,6 +455,10 @@ def compare(
         replicates: Replicates of the scenarios run on the spot; default: the replicate count
             of that run, else the first scenario's.
         every: Record every ``every``-th step of the scenarios run on the spot.
+        posterior: Parameter draws of the scenarios run on the spot (as
+            :func:`influence_sim.api.run`: None follows each scenario's ``posterior:`` key,
+            False the point estimates). A replicate's draw follows from its seed, so the
+            sides of a comparison share their draws (common draws) as they share their noise.
 
     Returns:
         The comparison (tables, pairing, notes); ``.save(DIR)`` writes files and plots.
@@ -505,7 +510,7 @@ def compare(
         data_sides = [s for s in slots if s is not None]
         root, n = _common_seed(seed, replicates, data_sides, list(pending.values()), notes)
         for i, scenario in pending.items():
-            results = run(scenario, seed=root, replicates=n, every=every)
+            results = run(scenario, seed=root, replicates=n, every=every, posterior=posterior)
             slots[i] = from_results(results, kind="scenario")
     given = [s for s in slots if s is not None]
     labels = _unique(list(names) if names is not None else [s.name for s in given])

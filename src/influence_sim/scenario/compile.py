@@ -362,6 +362,14 @@ class Scenario:
         return self.spec.time.seed
 
     @property
+    def posterior(self) -> str | None:
+        """Posterior file the replicates draw from (None: the point estimates)."""
+        value = self.spec.posterior
+        if value is None or value.strip() == "none":
+            return None
+        return value
+
+    @property
     def replicates(self) -> int:
         """Number of replicates."""
         return self.spec.time.replicates

@@ -288,6 +288,9 @@ def _merge(
         for key, value in located.data.items():
             if key == "extends":
                 continue
+            if key == "posterior" and isinstance(value, str) and value.strip() != "none":
+                # relative to the file that says it, like extends
+                value = os.path.normpath(os.path.join(os.path.dirname(doc.shown), value))
             if key == "shocks" and isinstance(value, list):
                 if not isinstance(merged.get("shocks"), list):
                     _forget(origins, ("shocks",))

@@ -1741,6 +1741,14 @@ class ScenarioSpec(_Model):
         default=None, description="scenario file this one builds on, relative to this file"
     )
     time: TimeSpec = Field(description="start, end, step, seed and replicates")
+    posterior: ExtendsText = Field(
+        default=None,
+        description=(
+            "posterior file (posterior.csv of influence-sim fit) each replicate draws its "
+            "parameters and residuals from, relative to the file that says it; none for the "
+            "point estimates"
+        ),
+    )
     actors: ActorsSpec = Field(
         default_factory=ActorsSpec, description="changes to powers and states"
     )

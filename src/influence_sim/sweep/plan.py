@@ -149,6 +149,11 @@ class Sweep:
         files = [{"path": self.spec.path, "sha256": self.spec.sha256}]
         for path in getattr(self.scenario, "files", (self.scenario.path,)):
             files.append({"path": str(path), "sha256": file_sha256(path)})
+        posterior = getattr(self.scenario, "posterior", None)
+        if posterior is not None:
+            for path in (Path(posterior), Path(posterior).with_suffix(".json")):
+                if path.is_file():
+                    files.append({"path": str(path), "sha256": file_sha256(path)})
         return files
 
     def inputs_sha256(self) -> str:
@@ -197,9 +202,41 @@ class Sweep:
         out: FloatArray = self.design.points[points]
         return out
 
+    @cached_property
+    def posterior(self) -> Any:
+        """The base scenario's posterior (``posterior:``), or None: each run draws from it."""
+        from influence_sim.api import resolve_posterior
+
+        return resolve_posterior(self.scenario) if hasattr(self.scenario, "posterior") else None
+
+    def posterior_index(self, runs: IntArray) -> IntArray | None:
+        """The posterior draw of each run (picked by its seed), or None without a posterior."""
+        if self.posterior is None:
+            return None
+        out: IntArray = self.posterior.draw_index(self.seeds(runs))
+        return out
+
+    def residuals(self, runs: IntArray, base: FloatArray) -> FloatArray:
+        """Residuals of a block of runs: the posterior draws', else ``base`` unchanged."""
+        index = self.posterior_index(runs)
+        if index is None:
+            return base
+        out: FloatArray = self.posterior.residuals_for(
+            index, self.dims.states, self.dims.partners, base
+        )
+        return out
+
     def columns(self, runs: IntArray) -> dict[str, FloatArray | float]:
-        """Overrides of a block of runs, column-wise: the scenario's, then the sweep's."""
-        out: dict[str, FloatArray | float] = dict(self.overrides)
+        """Overrides of a block of runs, column-wise (a later one wins).
+
+        A posterior draw's (when the base scenario names a posterior), the scenario's, then
+        the sweep's.
+        """
+        out: dict[str, FloatArray | float] = {}
+        index = self.posterior_index(runs)
+        if index is not None:
+            out.update(self.posterior.columns(index))
+        out.update(self.overrides)
         values = self.values(runs)
         for j, name in enumerate(self.design.names):
             out.pop(name, None)
@@ -226,7 +263,7 @@ class Sweep:
             raise IndexError(f"run {run} is not in this sweep (0 to {self.n_runs - 1})")
         (seq,) = self.seeds(np.array([run]))
         scenario = self.scenario
-        return InfluenceModel(
+        model = InfluenceModel(
             start=_as_date(scenario.start),
             end=_as_date(scenario.end),
             step=scenario.step,
@@ -237,6 +274,9 @@ class Sweep:
             timeline=scenario.compile([seq]),
             rng=seq,
         )
+        params = model.batch.params
+        params.residual = self.residuals(np.array([run]), params.residual)
+        return model
 
 
 def _as_date(value: Any) -> dt.date:

@@ -1,0 +1,237 @@
+"""The panel likelihood, the priors, the posterior sampler and posterior files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from influence_sim import estimate as est
+from influence_sim import initial
+from influence_sim import seeds as sd
+from influence_sim.likelihood import PanelLikelihood
+from influence_sim.posterior import (
+    FitSettings,
+    Posterior,
+    PosteriorError,
+    PriorError,
+    load_posterior,
+    load_priors,
+    parameter_table_fingerprint,
+    posterior_from_chain,
+    sample_posterior,
+    write_posterior,
+)
+from influence_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HINDCAST = ROOT / "scenarios" / "hindcast_2000.yaml"
+NAMES = ("credibility_weight", "spillover_rate", "adjust_rate_economic")
+
+
+@pytest.fixture(scope="module")
+def short_hindcast() -> Path:
+    """The library's hindcast (fits in these tests use the panel to 2009 and four walkers)."""
+    return HINDCAST
+
+
+@pytest.fixture(scope="module")
+def like() -> PanelLikelihood:
+    return PanelLikelihood(names=NAMES, until=2021, trade_ar=0.0)
+
+
+def _values() -> np.ndarray:
+    seeds = sd.load_seeds()
+    return np.array([[seeds.assumed(n) for n in NAMES]])
+
+
+def test_quadratic_form_is_the_misfit_without_autocorrelation(like: PanelLikelihood) -> None:
+    seeds = sd.load_seeds()
+    residual = initial.residual_array(seeds, like.dims)
+    trade, arms = like.paths(_values(), residual[None])
+    spec = load_scenario(HINDCAST)
+    moments = est.panel_moments(spec, seeds, 2021)
+    overrides = {f"parameters.{n}": seeds.assumed(n) for n in NAMES}
+    t2, a2 = est.expected_path(spec, seeds, residual, overrides)
+    assert like.quadratic_forms(trade, arms).sum() == pytest.approx(est.misfit(moments, t2, a2))
+
+
+def test_autocorrelation_counts_less_information() -> None:
+    """With correlated errors a persistent gap weighs less (0.67, measured, is the default)."""
+    seeds = sd.load_seeds()
+    independent = PanelLikelihood(names=NAMES, until=2021, trade_ar=0.0)
+    correlated = PanelLikelihood(names=NAMES, until=2021)
+    residual = initial.residual_array(seeds, independent.dims)[None]
+    trade, arms = independent.paths(_values(), residual)
+    shifted = trade * np.exp(0.2)  # every trade figure 20 log points off, every year
+
+    def rise(lk: PanelLikelihood) -> float:
+        return float(lk.quadratic_forms(shifted, arms)[0, 0] - lk.quadratic_forms(trade, arms)[0, 0])
+
+    assert rise(correlated) < 0.5 * rise(independent)
+    assert rise(correlated) > 0.05 * rise(independent)
+    rho = correlated.trade_error_autocorrelation(_values()[0], residual[0])
+    assert 0.55 < rho < 0.8
+
+
+def test_profiled_residuals_close_the_gaps(like: PanelLikelihood) -> None:
+    values = _values() * np.array([[0.5, 1.0, 1.0]])
+    ev = like.evaluate(values)
+    assert ev.converged.all()
+    trade, arms = like.paths(values, ev.residual)
+    gaps = like._gaps(trade, arms)
+    # closed to the tolerance, or the score no longer moves
+    assert np.abs(gaps).max() < 0.05
+
+
+def test_a_set_scores_the_same_alone_or_in_a_batch(like: PanelLikelihood) -> None:
+    values = np.vstack([_values(), _values() * np.array([[2.0, 1.5, 0.6]])])
+    together = like.evaluate(values)
+    alone = like.evaluate(values[1:])
+    assert together.loglik[1] == alone.loglik[0]
+    np.testing.assert_array_equal(together.residual[1], alone.residual[0])
+
+
+def test_a_wrong_elasticity_fits_worse() -> None:
+    """Direction and size: far from the panel's within estimate, the likelihood falls."""
+    seeds = sd.load_seeds()
+    lk = PanelLikelihood(names=("gdp_elasticity",), until=2021)
+    best = seeds.assumed("gdp_elasticity")
+    ev = lk.evaluate(np.array([[best], [best + 1.0]]))
+    assert ev.loglik[0] - ev.loglik[1] > 10.0
+
+
+def test_priors_file_is_read_and_checked(tmp_path: Path) -> None:
+    priors = load_priors()
+    assert [p.name for p in priors][:3] == [
+        "gdp_elasticity",
+        "partner_elasticity",
+        "infrastructure_weight",
+    ]
+    for p in priors:
+        assert p.p05 < p.median < p.p95
+        assert float(p.from_z(p.to_z(p.median))) == pytest.approx(p.median)
+    text = (sd.seeds_dir() / "priors.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "priors.csv"
+    bad.write_text(text.replace("spillover_rate,logit,0,1", "spillover_rate,logit,0,7"), "utf-8")
+    with pytest.raises(PriorError, match=r"priors.csv:6: low/high"):
+        load_priors(bad)
+    bad.write_text(text.replace("presence_weight", "presense_weight"), "utf-8")
+    with pytest.raises(PriorError, match=r"priors.csv:10: parameter: 'presense_weight'"):
+        load_priors(bad)
+
+
+def _tiny_priors() -> list:
+    return [p for p in load_priors() if p.name in ("spillover_rate", "adjust_rate_economic")]
+
+
+def _fit(folder: Path, scenario: Path, steps: int, chunk: int, resume: bool = False):
+    settings = FitSettings(
+        until=2009, walkers=4, steps=steps, chunk=chunk, workers=1, scenario=str(scenario),
+        draws=6,
+    )
+    return settings, sample_posterior(settings, folder, _tiny_priors(), resume=resume)
+
+
+def test_same_seed_same_chain_and_resume_continues_it(
+    tmp_path: Path, short_hindcast: Path
+) -> None:
+    _, whole = _fit(tmp_path / "a", short_hindcast, steps=3, chunk=3)
+    _, again = _fit(tmp_path / "b", short_hindcast, steps=3, chunk=3)
+    np.testing.assert_array_equal(whole.z, again.z)
+    # two steps, stop, then resume to three: the same chain as three at once
+    _fit(tmp_path / "c", short_hindcast, steps=2, chunk=1)
+    _, resumed = _fit(tmp_path / "c", short_hindcast, steps=3, chunk=1, resume=True)
+    np.testing.assert_array_equal(whole.z, resumed.z)
+    np.testing.assert_array_equal(whole.loglik, resumed.loglik)
+    assert whole.n_steps == 3
+    assert np.all(np.isfinite(whole.loglik))
+
+
+def test_resume_with_other_settings_is_refused(tmp_path: Path, short_hindcast: Path) -> None:
+    _fit(tmp_path, short_hindcast, steps=1, chunk=1)
+    settings = FitSettings(
+        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9
+    )
+    with pytest.raises(PosteriorError, match="seed"):
+        sample_posterior(settings, tmp_path, _tiny_priors(), resume=True)
+
+
+def _posterior(n: int = 5) -> Posterior:
+    dims = initial.default_dims()
+    rng = np.random.default_rng(0)
+    names = ("spillover_rate", "credibility_weight")
+    meta = {
+        "format": "influence_sim posterior 1",
+        "parameters": list(names),
+        "states": list(dims.states),
+        "partners": list(dims.partners),
+        "parameter_table": parameter_table_fingerprint(names),
+    }
+    return Posterior(
+        names,
+        np.column_stack([rng.uniform(0.05, 0.5, n), rng.uniform(1, 9, n)]),
+        rng.normal(0, 1, (n, dims.n_states, dims.n_partners, 2)),
+        dims.states,
+        dims.partners,
+        -rng.uniform(400, 500, n),
+        meta,
+    )
+
+
+def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
+    post = _posterior()
+    write_posterior(tmp_path, post)
+    back = load_posterior(tmp_path / "posterior.csv")
+    np.testing.assert_allclose(back.values, post.values, rtol=1e-7)
+    np.testing.assert_allclose(back.residual, post.residual, atol=1e-6)
+    meta = json.loads((tmp_path / "posterior.json").read_text())
+    meta["parameter_table"] = "0" * 64
+    (tmp_path / "posterior.json").write_text(json.dumps(meta))
+    with pytest.raises(PosteriorError, match="parameter table that differs"):
+        load_posterior(tmp_path / "posterior.csv")
+    meta["parameters"] = ["spillover_rate", "no_such_weight"]
+    (tmp_path / "posterior.json").write_text(json.dumps(meta))
+    with pytest.raises(PosteriorError, match="parameters.no_such_weight: not a global"):
+        load_posterior(tmp_path / "posterior.csv")
+    write_posterior(tmp_path, post)
+    lines = (tmp_path / "posterior.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "1.5"  # spillover_rate above its range [0, 1]
+    lines[3] = ",".join(cells)
+    (tmp_path / "posterior.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(PosteriorError, match=r"posterior.csv:4: parameters.spillover_rate"):
+        load_posterior(tmp_path / "posterior.csv")
+    (tmp_path / "posterior.json").unlink()
+    with pytest.raises(PosteriorError, match="metadata file is missing"):
+        load_posterior(tmp_path / "posterior.csv")
+
+
+def test_draws_follow_the_replicate_seed() -> None:
+    from influence_sim.engine import replicate_seeds
+
+    post = _posterior(50)
+    four = post.draw_index(replicate_seeds(7, 4))
+    eight = post.draw_index(replicate_seeds(7, 8))
+    np.testing.assert_array_equal(four, eight[:4])
+    assert len(set(eight.tolist())) > 3
+
+
+def test_posterior_from_chain_keeps_the_draws_asked(tmp_path: Path, short_hindcast: Path) -> None:
+    settings, chain = _fit(tmp_path, short_hindcast, steps=2, chunk=2)
+    post = posterior_from_chain(chain, settings, _tiny_priors())
+    assert post.n_draws == 4  # one kept step of four walkers, fewer than the six asked
+    assert post.meta["until"] == 2009
+    write_posterior(tmp_path, post)
+    assert load_posterior(tmp_path).n_draws == 4
+
+
+def test_copy_of_seeds_folder_fits(tmp_path: Path) -> None:
+    """A fit reads the seeds folder it is given (as ``fit --seeds`` does)."""
+    target = tmp_path / "seeds"
+    shutil.copytree(sd.seeds_dir(), target)
+    lk = PanelLikelihood(seeds=sd.load_seeds(target), names=NAMES, until=2014)
+    assert lk.n_trade < PanelLikelihood(names=NAMES, until=2021).n_trade
