@@ -69,7 +69,8 @@ def test_autocorrelation_counts_less_information() -> None:
     shifted = trade * np.exp(0.2)  # every trade figure 20 log points off, every year
 
     def rise(lk: PanelLikelihood) -> float:
-        return float(lk.quadratic_forms(shifted, arms)[0, 0] - lk.quadratic_forms(trade, arms)[0, 0])
+        after = lk.quadratic_forms(shifted, arms)[0, 0]
+        return float(after - lk.quadratic_forms(trade, arms)[0, 0])
 
     assert rise(correlated) < 0.5 * rise(independent)
     assert rise(correlated) > 0.05 * rise(independent)
@@ -195,7 +196,7 @@ def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
         load_posterior(tmp_path / "posterior.csv")
     meta["parameters"] = ["spillover_rate", "no_such_weight"]
     (tmp_path / "posterior.json").write_text(json.dumps(meta))
-    with pytest.raises(PosteriorError, match="parameters.no_such_weight: not a global"):
+    with pytest.raises(PosteriorError, match=r"parameters\.no_such_weight: not a global"):
         load_posterior(tmp_path / "posterior.csv")
     write_posterior(tmp_path, post)
     lines = (tmp_path / "posterior.csv").read_text().splitlines()

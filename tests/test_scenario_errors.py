@@ -44,7 +44,8 @@ CASES = [
     # --- keys
     ("unknown key with suggestion", BASE + "descripton: x\n",
      "s.yaml:6:1: descripton: unknown key 'descripton' (expected one of name, description, "
-     "tags, extends, time, posterior, actors, parameters, shocks, outputs; did you mean 'description'?)"),
+     "tags, extends, time, posterior, actors, parameters, shocks, outputs; "
+     "did you mean 'description'?)"),
     ("missing key", "name: t\ntime:\n  start: 2021-01-01\n  end: 2031-01-01\n",
      "s.yaml:2:1: time.step: required key is missing (expected length of a step: month, "
      "quarter or year)"),

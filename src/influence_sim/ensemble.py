@@ -174,9 +174,7 @@ def simulate_runs(
         ]
     state, params = initial.build(dims, clock.start, per_run, reference_overrides)
     if posterior is not None and index is not None:
-        params.residual = posterior.residuals_for(
-            index, dims.states, dims.partners, params.residual
-        )
+        initial.apply_posterior(state, params, dims, posterior, index)
     if timeline is None:
         timeline = dated_timeline(dims, clock, n)
     return simulate(dims, clock, state, params, timeline, seeds, every)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -384,3 +385,27 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
     state.arms_backlog[...] = state.share[..., SEC] * (state.arms_flow[:, :, None] * lead)
     if "relations.china.russia.coordination" not in paths:
         state.coordination[...] = params.coordination
+
+
+def apply_posterior(
+    state: State, params: Params, dims: Dims, posterior: Any, index: np.ndarray
+) -> None:
+    """Give each run its posterior draw's residuals, in place, and refit added powers.
+
+    The recorded partners take the draw's residuals; a power the panel does not record (one a
+    scenario adds) has its residual fitted again from its starting shares under the run's
+    parameters and the draw's residuals (:func:`fit_unrecorded_powers`), so its starting
+    level stays what the scenario says.
+
+    Args:
+        state: Starting state of the runs.
+        params: Their parameters (draws' values already applied).
+        dims: Entities.
+        posterior: A :class:`influence_sim.posterior.Posterior`.
+        index: ``(B,)`` draw of each run.
+    """
+    params.residual = posterior.residuals_for(index, dims.states, dims.partners, params.residual)
+    unrecorded = [p for p, name in enumerate(dims.powers) if name not in TRADE_PARTNERS]
+    if unrecorded:
+        params.residual[:, :, unrecorded, :] = 0.0
+        fit_unrecorded_powers(state, params, dims)

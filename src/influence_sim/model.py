@@ -173,20 +173,37 @@ class InfluenceModel(mesa.Model):
             rng: Seed of this run; defaults to the scenario's seed.
 
         Returns:
-            The model at the scenario's start.
+            The model at the scenario's start, with the parameters and residuals of the
+            posterior draw this seed picks when the scenario names a posterior (as
+            :func:`influence_sim.run` gives the replicate of this seed).
         """
+        from influence_sim.api import resolve_posterior
+
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
-        return cls(
+        posterior = resolve_posterior(scenario)
+        overrides = dict(scenario.overrides())
+        if posterior is not None:
+            index = posterior.draw_index([seq])
+            draw = {k: float(v[0]) for k, v in posterior.columns(index).items()}
+            overrides = {**draw, **overrides}
+        model = cls(
             start=scenario.start,
             end=scenario.end,
             step=scenario.step,
             states=scenario.dims.states,
             powers=scenario.dims.powers,
-            overrides=scenario.overrides(),
+            overrides=overrides,
             reference_overrides=scenario.reference_overrides(),
             timeline=scenario.compile([seq]),
             rng=seq,
         )
+        if posterior is not None:
+            from influence_sim import initial
+
+            initial.apply_posterior(
+                model.batch.state, model.batch.params, model.dims, posterior, index
+            )
+        return model
 
     # --- stepping -------------------------------------------------------------------------
 

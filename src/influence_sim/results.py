@@ -4,7 +4,8 @@ The long table :attr:`Results.timeseries` has one row per replicate, step, state
 domain with the share and the volume it stands for (trade turnover for economic rows, arms
 imports for security rows). Smaller tables hold regional totals, per-state series, per-power
 series and the China-Russia relation. :meth:`Results.save` writes them with ``metadata.json``
-(scenario hash, seeds, versions, wall time) and the standard plots.
+(scenario hash, seeds, versions, wall time, the scenario's shock dates), ``bands.csv`` (China's
+and Russia's medians and bands at a few dates, :meth:`Results.band_table`) and the standard plots.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -29,6 +30,17 @@ from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
 PERCENTILES = (5, 95)
+
+BAND_POWERS: tuple[str, ...] = ("china", "russia")
+"""Powers of the band table (:meth:`Results.band_table`) and of the trade figures."""
+
+BAND_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles over replicates of the band table, as fractions."""
+
+REGION = "region"
+"""Value of ``area`` for the region's rows of the band table."""
+
+_BAND_MEASURES = {"trade_usd_bn": "trade", "arms_share": "arms share"}
 
 
 def package_versions() -> dict[str, str]:
@@ -81,6 +93,34 @@ class Results:
     def n_replicates(self) -> int:
         """Number of replicates."""
         return self.output.n_runs
+
+    @property
+    def shock_dates(self) -> list[tuple[dt.date, str]]:
+        """The scenario's shocks as (date, name) pairs, sorted and without repeats.
+
+        Read from ``metadata["shocks"]`` (written by :func:`influence_sim.run`); empty when the
+        metadata has none, e.g. for results made before shocks were recorded. Shocks that wait
+        for a condition on the model's state are left out: they have no fixed date. The name of
+        a shock that happens in some replicates only carries its probability, e.g.
+        ``base_deal (p=0.5)``.
+        """
+        records = self.metadata.get("shocks")
+        if not isinstance(records, list):
+            return []
+        pairs: set[tuple[dt.date, str]] = set()
+        for record in records:
+            if not isinstance(record, dict) or record.get("triggered"):
+                continue
+            try:
+                day = dt.date.fromisoformat(str(record["date"])[:10])
+            except (KeyError, ValueError):
+                continue
+            name = str(record.get("name", "shock"))
+            probability = record.get("probability")
+            if isinstance(probability, (int, float)) and probability < 1.0:
+                name += f" (p={probability:g})"
+            pairs.add((day, name))
+        return sorted(pairs)
 
     def _index(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         steps = self.output.steps
@@ -254,8 +294,123 @@ class Results:
             )
         return pd.DataFrame(rows)
 
+    def band_dates(self, years: Sequence[int] | None = None) -> list[dt.date]:
+        """Recorded dates of the band table: those nearest to the given years' first days.
+
+        Args:
+            years: Years to show; by default the first recorded date, the one nearest to five
+                years after it, and the last.
+
+        Returns:
+            The dates, sorted, without repeats.
+        """
+        dates = list(self.output.dates)
+        if years is None:
+            first = dates[0]
+            try:
+                middle = first.replace(year=first.year + 5)
+            except ValueError:  # 29 February
+                middle = first.replace(year=first.year + 5, day=28)
+            targets = [first, middle, dates[-1]]
+        else:
+            targets = [dt.date(int(year), 1, 1) for year in years]
+        picked = set()
+        for target in targets:
+            gaps = [(abs((day - target).days), day) for day in dates]
+            picked.add(min(gaps)[1])
+        return sorted(picked)
+
+    def band_table(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """China's and Russia's trade and regional arms shares: median and bands at a few dates.
+
+        Rows are ``trade_usd_bn`` (trade with each state and with the region, USD bn per year)
+        and ``arms_share`` (share of the region's arms imports, a fraction), for each power of
+        :data:`BAND_POWERS` and each date of :meth:`band_dates`. Quantiles are over replicates
+        (linear interpolation, as :meth:`pandas.Series.quantile`).
+
+        Args:
+            years: Years to show (the recorded date nearest to 1 January of each); by default
+                the first date, five years on, and the last date.
+
+        Returns:
+            Columns measure, area (a state or ``region``), power, date (ISO), median, p5, p25,
+            p75, p95.
+        """
+        dates = [d.isoformat() for d in self.band_dates(years)]
+        powers = [p for p in BAND_POWERS if p in self.dims.partners]
+        qs = np.asarray(BAND_QUANTILES)
+        names = {0.05: "p5", 0.25: "p25", 0.5: "median", 0.75: "p75", 0.95: "p95"}
+
+        def bands(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+            sel = frame[frame["power"].isin(powers) & frame["date"].isin(dates)]
+            q = sel.groupby(keys, sort=False)[column].quantile(qs).unstack()
+            return q.rename(columns=names).reset_index()
+
+        ts = self.timeseries
+        reg = self.regional
+        by_state = bands(
+            ts[ts["domain"] == "economic"], ["state", "power", "date"], "volume_usd_bn"
+        )
+        by_state = by_state.rename(columns={"state": "area"})
+        region_trade = bands(reg[reg["domain"] == "economic"], ["power", "date"], "volume_usd_bn")
+        region_arms = bands(reg[reg["domain"] == "security"], ["power", "date"], "share")
+        parts = [
+            by_state.assign(measure="trade_usd_bn"),
+            region_trade.assign(measure="trade_usd_bn", area=REGION),
+            region_arms.assign(measure="arms_share", area=REGION),
+        ]
+        table = pd.concat(parts, ignore_index=True)
+        areas = [*self.dims.states, REGION]
+        order = {
+            "measure": list(_BAND_MEASURES),
+            "area": areas,
+            "power": powers,
+            "date": dates,
+        }
+        for column, values in order.items():
+            table[column] = pd.Categorical(table[column], categories=values, ordered=True)
+        table = table.sort_values(list(order), ignore_index=True)
+        for column in order:
+            table[column] = table[column].astype(str)
+        columns = ["measure", "area", "power", "date", "median", "p5", "p25", "p75", "p95"]
+        return table[columns]
+
+    def _band_lines(self) -> list[str]:
+        """The band table as text: one row per measure, area and power, one column per date."""
+        table = self.band_table()
+        dates = list(dict.fromkeys(table["date"]))
+        width = 21
+        lines = [
+            f"China and Russia, median (5-95%) over {self.n_replicates} replicates",
+            "  trade: USD bn per year; arms share: share of regional arms imports (fraction)",
+            f"  {'':<12}{'':<14}{'power':<8}" + "".join(f"{d:>{width}}" for d in dates),
+        ]
+        shown_measure = shown_area = ""
+        for (measure, area, power), rows in table.groupby(["measure", "area", "power"], sort=False):
+            # Small trade figures keep two decimals so that their bands stay readable.
+            small = measure == "arms_share" or float(rows["median"].max()) < 10.0
+            digits = 2 if small else 1
+            by_date = rows.set_index("date")
+            cells = "".join(
+                f"{_band_cell(by_date.loc[d], digits):>{width}}"
+                if d in by_date.index
+                else " " * width
+                for d in dates
+            )
+            name = _BAND_MEASURES[str(measure)]
+            first = name if name != shown_measure else ""
+            where = str(area) if (first or str(area) != shown_area) else ""
+            shown_measure, shown_area = name, str(area)
+            lines.append(f"  {first:<12}{where:<14}{power!s:<8}{cells}")
+        return lines
+
     def summary(self) -> str:
-        """A short text summary: final shares, guarantors, regional China and Russia trade."""
+        """A short text summary: final shares, guarantors, regional China and Russia trade.
+
+        With more than one replicate it ends with the band table (:meth:`band_table`): China's
+        and Russia's trade with each state and the region and their regional arms shares at a
+        few dates, as ``median (p5-p95)``.
+        """
         out = self.output
         first, last = out.dates[0], out.dates[-1]
         lines = [
@@ -297,6 +452,9 @@ class Results:
             f"Afghan instability: {out.instability[0].mean():.2f} -> "
             f"{out.instability[-1].mean():.2f}"
         )
+        if self.n_replicates > 1:
+            lines.append("")
+            lines.extend(self._band_lines())
         return "\n".join(lines)
 
     # --- files ------------------------------------------------------------------------------
@@ -305,7 +463,8 @@ class Results:
         """Write tables, metadata and (optionally) plots into ``directory``.
 
         Files: ``timeseries.csv``, ``regional.csv``, ``states.csv``, ``powers.csv``,
-        ``relations.csv``, ``metadata.json`` and, with ``plots``, PNG figures. Each file is
+        ``relations.csv``, ``bands.csv`` (:meth:`band_table`), ``metadata.json`` and, with
+        ``plots``, PNG figures (see :func:`influence_sim.plots.save_standard_plots`). Each file is
         written to a temporary name and renamed, so a crash never leaves half a file.
 
         Args:
@@ -323,6 +482,7 @@ class Results:
             "states.csv": self.states,
             "powers.csv": self.powers,
             "relations.csv": self.relations,
+            "bands.csv": self.band_table(),
         }
         written = write_frames_atomic(out_dir, tables, "%.10g")
         meta = dict(self.metadata)
@@ -344,6 +504,11 @@ class Results:
             )
         )
         return written
+
+
+def _band_cell(row: pd.Series, digits: int) -> str:
+    """``median (p5-p95)`` with ``digits`` decimals."""
+    return f"{row['median']:.{digits}f} ({row['p5']:.{digits}f}-{row['p95']:.{digits}f})"
 
 
 def run_metadata(

@@ -224,6 +224,7 @@ def without_shocks(timeline: Timeline, shock_names: Sequence[str]) -> Timeline:
 def _simulate(
     scenario: Scenario, seeds: Sequence[np.random.SeedSequence], knockout: Knockout | None
 ) -> EnsembleOutput:
+    from influence_sim.api import resolve_posterior
     from influence_sim.ensemble import simulate_runs
 
     overrides = dict(scenario.overrides())
@@ -243,6 +244,8 @@ def _simulate(
         reference_overrides=reference,
         timeline=timeline,
         every=max(clock.n_steps, 1),
+        # the scenario's posterior draws, common to every knockout (knockout values win)
+        posterior=resolve_posterior(scenario),
     )
 
 

@@ -255,7 +255,9 @@ def simulate_block(sweep: Sweep, runs: IntArray) -> Recorded:
     state, params = initial.build_columns(
         dims, clock.start, n, sweep.columns(runs), sweep.reference_overrides
     )
-    params.residual = sweep.residuals(runs, params.residual)
+    index = sweep.posterior_index(runs)
+    if index is not None:
+        initial.apply_posterior(state, params, dims, sweep.posterior, index)
     timeline = sweep.scenario.compile(seeds)
     batch = RunBatch(dims, clock, state, params, timeline, seeds)
     tracker = _Tracker(sweep, n)

@@ -274,8 +274,12 @@ class Sweep:
             timeline=scenario.compile([seq]),
             rng=seq,
         )
-        params = model.batch.params
-        params.residual = self.residuals(np.array([run]), params.residual)
+        index = self.posterior_index(np.array([run]))
+        if index is not None:
+            from influence_sim import initial
+
+            initial.apply_posterior(model.batch.state, model.batch.params, model.dims,
+                                    self.posterior, index)
         return model
 
 
