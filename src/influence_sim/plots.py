@@ -99,12 +99,15 @@ def _dates(values: Any) -> np.ndarray:
     return np.asarray(pd.to_datetime(np.asarray(values)))
 
 
-def _format_time_axis(ax: Axes, maxticks: int | None = None) -> None:
-    """Dates on the x axis, concisely labelled; ``maxticks`` thins them in narrow panels."""
-    if maxticks is None:
-        locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-    else:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)  # type: ignore[no-untyped-call]
+def format_time_axis(ax: Axes) -> None:
+    """Dates on the x axis, concisely labelled, with fewer ticks in narrow panels.
+
+    Args:
+        ax: Axes whose x axis holds dates.
+    """
+    width_pt, _ = _axes_size_points(ax)
+    maxticks = int(min(max(width_pt / 26.0, 3), 11))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_formatter(formatter)
@@ -202,7 +205,7 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
         if not labels:
             continue
         text = "\n".join(_fit(n.replace("_", " "), max_chars) for n in names)
-        block = (len(names) * 1.25 * SHOCK_FONTSIZE + 3.0) * per_point
+        block = (len(names) * 1.15 * SHOCK_FONTSIZE + 2.0) * per_point
         side, end = _SLOTS[0]
         for side, end in _SLOTS:
             span = (x - block, x) if side == "left" else (x, x + block)
@@ -227,8 +230,12 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
             linespacing=1.1,
             clip_on=True,
             zorder=2.6,
-            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
-                  "alpha": 0.7},
+            bbox={
+                "boxstyle": "square,pad=0.15",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.7,
+            },
         )
     ax.set_xlim(low, high)
     return lines
@@ -258,6 +265,7 @@ def draw_fan(
     name: str | None = None,
     linewidth: float = 1.8,
     linestyle: str = "-",
+    alphas: tuple[float, float] = FAN_ALPHAS,
 ) -> bool:
     """Draw a fan: the median line, a 5-95% band and a darker 25-75% band.
 
@@ -272,6 +280,7 @@ def draw_fan(
         name: Legend label of the median line.
         linewidth: Width of the median line.
         linestyle: Style of the median line.
+        alphas: Opacity of the 5-95% and the 25-75% band (lighter where fans overlap).
 
     Returns:
         Whether the bands were drawn.
@@ -281,18 +290,21 @@ def draw_fan(
     scale = max(float(np.nanmax(np.abs(median))) if len(median) else 0.0, 1.0)
     spread = bool(np.any(hi - lo > 1e-9 * scale))
     if spread:
-        ax.fill_between(dates, lo, hi, color=colour, alpha=FAN_ALPHAS[0], linewidth=0)
-        ax.fill_between(dates, q25, q75, color=colour, alpha=FAN_ALPHAS[1], linewidth=0)
+        ax.fill_between(dates, lo, hi, color=colour, alpha=alphas[0], linewidth=0)
+        ax.fill_between(dates, q25, q75, color=colour, alpha=alphas[1], linewidth=0)
     ax.plot(dates, median, color=colour, linewidth=linewidth, linestyle=linestyle, label=name)
     return spread
 
 
-def fan_legend_handles(powers: Sequence[str], shocks: bool = False) -> list[Any]:
+def fan_legend_handles(
+    powers: Sequence[str], shocks: bool = False, bands: bool = True
+) -> list[Any]:
     """Legend handles of fans: each power's median line, the two bands and shock lines.
 
     Args:
         powers: Powers drawn (their colours).
         shocks: Whether to add the handle of the shock lines.
+        bands: Whether to add the handles of the two bands (not when none was drawn).
 
     Returns:
         The handles, each with its label.
@@ -300,9 +312,10 @@ def fan_legend_handles(powers: Sequence[str], shocks: bool = False) -> list[Any]
     handles: list[Any] = [
         Line2D([], [], color=power_colour(p), linewidth=1.8, label=label(p)) for p in powers
     ]
-    grey = "#555555"
-    handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[1] + 0.12, label="25-75%"))
-    handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[0], label="5-95%"))
+    if bands:
+        grey = "#555555"
+        handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[1] + 0.12, label="25-75%"))
+        handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[0], label="5-95%"))
     if shocks:
         handles.append(
             Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9, label="shock")
@@ -348,7 +361,7 @@ def plot_state_shares(
     ax.set_ylabel(f"{domain} share (fraction)")
     ax.set_xlabel("date")
     ax.set_title(title or f"{label(state)}: {domain} shares")
-    _format_time_axis(ax)
+    format_time_axis(ax)
     mark_shocks(ax, shocks)
     return ax
 
@@ -361,6 +374,7 @@ def plot_regional(
     ax: Axes | None = None,
     title: str | None = None,
     shocks: Shocks | None = None,
+    legend: bool = True,
 ) -> Axes:
     """Regional series of some powers as fans over replicates (see :func:`draw_fan`).
 
@@ -372,6 +386,7 @@ def plot_regional(
         ax: Axes to draw on; a new figure if None.
         title: Title.
         shocks: Shock dates to mark (see :func:`mark_shocks`).
+        legend: Whether to draw a legend on the axes (off when a figure has a shared one).
 
     Returns:
         The axes.
@@ -391,12 +406,10 @@ def plot_regional(
     ax.set_ylabel(f"{noun} {what} ({unit})")
     ax.set_xlabel("date")
     ax.set_title(title or f"Regional {what}: {', '.join(label(p) for p in powers)}")
-    _format_time_axis(ax)
+    format_time_axis(ax)
     marked = mark_shocks(ax, shocks)
-    handles = fan_legend_handles(drawn, bool(marked)) if spread else None
-    if handles is None:
-        ax.legend(loc="best", fontsize="small")
-    else:
+    if legend:
+        handles = fan_legend_handles(drawn, bool(marked), bands=spread)
         ax.legend(handles=handles, loc="best", fontsize="small")
     return ax
 
@@ -437,7 +450,7 @@ def plot_partner_trade(
     ax.set_ylabel("trade (USD bn per year)")
     ax.set_xlabel("date")
     ax.set_title(title or "Trade: " + ", ".join(label(p) for p in powers))
-    _format_time_axis(ax)
+    format_time_axis(ax)
     mark_shocks(ax, shocks, labels=shock_labels)
     return ax
 
@@ -483,20 +496,11 @@ def figure_trade_by_state(
             ax.set_xlabel("")
     for ax in axes[len(panels) :]:
         ax.axis("off")
-    fig.legend(
-        handles=fan_legend_handles(
-            [p for p in powers if (econ["power"] == p).any()],
-            shocks=bool(shocks),
-        ),
-        loc="outside lower center",
-        ncols=len(powers) + 3,
-        fontsize="small",
-        title=f"trade with each state, {FAN_LEGEND}",
-        title_fontsize="small",
-    )
+    drawn = [p for p in powers if (econ["power"] == p).any()]
+    _fan_figure_legend(fig, drawn, results.n_replicates, bool(shocks))
     fig.suptitle(
-        f"{results.name}: {' and '.join(label(p) for p in powers)} trade by state "
-        f"({results.n_replicates} replicates)"
+        f"{results.name}: trade of {' and '.join(label(p) for p in powers)} with each state "
+        f"and the region ({_replicates(results.n_replicates)})"
     )
     return fig
 
@@ -533,10 +537,28 @@ def plot_threat(
     ax.set_ylabel("threat perception (index 0-1)")
     ax.set_xlabel("date")
     ax.set_title(title or "Threat perception by state")
-    ax.legend(loc="best", fontsize="small")
-    _format_time_axis(ax)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False)
+    format_time_axis(ax)
     mark_shocks(ax, shocks)
     return ax
+
+
+def _replicates(n: int) -> str:
+    return "1 replicate" if n == 1 else f"{n} replicates"
+
+
+def _fan_figure_legend(fig: Figure, powers: Sequence[str], n_replicates: int, shocks: bool) -> None:
+    """One legend under a figure of fans: the powers' lines, the bands and the shock lines."""
+    bands = n_replicates > 1
+    handles = fan_legend_handles(powers, shocks=shocks, bands=bands)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles),
+        fontsize="small",
+        title=FAN_LEGEND if bands else "one replicate: no band",
+        title_fontsize="small",
+    )
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -579,7 +601,7 @@ def save_standard_plots(results: Results, directory: Path) -> list[Path]:
         fig.suptitle(f"{results.name}: {domain} shares by state (mean over replicates)")
         written.append(_save(fig, directory / f"shares_{domain}.png"))
 
-    fig = Figure(figsize=(12, 4.4), layout="constrained")
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     plot_regional(
         results.regional,
@@ -588,6 +610,7 @@ def save_standard_plots(results: Results, directory: Path) -> list[Path]:
         ax=left,
         title="Trade with the region",
         shocks=shocks,
+        legend=False,
     )
     plot_regional(
         results.regional,
@@ -595,10 +618,12 @@ def save_standard_plots(results: Results, directory: Path) -> list[Path]:
         "share",
         ax=right,
         title="Share of regional arms imports",
-        shocks=shocks,
+        legend=False,
     )
+    mark_shocks(right, shocks, labels=False)
+    _fan_figure_legend(fig, ("china", "russia"), results.n_replicates, bool(shocks))
     fig.suptitle(
-        f"{results.name}: China and Russia in the region ({results.n_replicates} replicates)"
+        f"{results.name}: China and Russia in the region ({_replicates(results.n_replicates)})"
     )
     written.append(_save(fig, directory / "regional_china_russia.png"))
 
@@ -649,6 +674,6 @@ def plot_relations(
     ax.set_xlabel("date")
     ax.set_title(title or "China-Russia trust and Afghan instability")
     ax.legend(loc="best", fontsize="small")
-    _format_time_axis(ax)
+    format_time_axis(ax)
     mark_shocks(ax, shocks)
     return ax

@@ -5,6 +5,11 @@ The look is that of :mod:`influence_sim.plots`: one fixed colour per power
 titles that name the scenario. Every ``plot_*`` function takes data and an optional ``ax`` and
 returns the axes it drew on; ``figure_*`` functions compose several axes into a figure. Figures
 are built without pyplot, so nothing opens a window.
+
+Bands over replicates are fans (:func:`influence_sim.plots.draw_fan`: median, a 5-95% band and
+a darker 25-75% band, drawn only when the runs differ). Time-series plots take ``shocks=``
+((date, name) pairs or shock records) and mark them with :func:`influence_sim.plots.mark_shocks`;
+:func:`save_comparison_plots` finds each side's shocks with :func:`side_shocks`.
 """
 
 from __future__ import annotations
@@ -13,17 +18,29 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from influence_sim._files import save_figure_atomic
-from influence_sim.plots import label, power_colour
+from influence_sim.plots import (
+    FAN_ALPHAS,
+    SHOCK_COLOUR,
+    SHOCK_STYLE,
+    Shocks,
+    draw_fan,
+    format_time_axis,
+    label,
+    mark_shocks,
+    power_colour,
+    quantiles_by_date,
+)
 
 if TYPE_CHECKING:
     from influence_sim.analysis.comparison import Comparison
+    from influence_sim.analysis.runset import RunSet
 
 REST_OF_WORLD = "rest_of_world"
 
@@ -35,6 +52,9 @@ DPI = 110
 _WHAT = {"economic": "trade", "security": "arms imports"}
 
 FAN_LEGEND = "median, 25-75% and 5-95% bands over replicates"
+
+OVERLAY_ALPHAS: tuple[float, float] = (0.12, 0.24)
+"""Opacity of the fans' bands where several scenarios are overlaid on one axes."""
 
 
 def difference_legend(paired: bool) -> str:
@@ -55,9 +75,7 @@ def _dates(values: Any) -> np.ndarray:
 
 
 def _time_axis(ax: Axes) -> None:
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    format_time_axis(ax)
     ax.set_xlabel("date")
 
 
@@ -76,6 +94,7 @@ def plot_fan(
     ax: Axes | None = None,
     title: str | None = None,
     legend: bool = True,
+    shocks: Shocks | None = None,
 ) -> Axes:
     """Fan chart: median regional share of each power with 25-75% and 5-95% bands.
 
@@ -87,6 +106,7 @@ def plot_fan(
         ax: Axes to draw on; a new figure if None.
         title: Title (should name the scenario).
         legend: Whether to draw a legend on the axes.
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
 
     Returns:
         The axes.
@@ -94,19 +114,16 @@ def plot_fan(
     ax = _axes(ax)
     sel = regional[regional["domain"] == domain]
     for power in _present(sel, powers):
-        group = sel[sel["power"] == power].groupby("date", sort=True)["share"]
-        q = group.quantile(np.array([0.05, 0.25, 0.5, 0.75, 0.95])).unstack()
-        dates = _dates(q.index)
-        colour = power_colour(power)
-        ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.15, linewidth=0)
-        ax.fill_between(dates, q[0.25], q[0.75], color=colour, alpha=0.3, linewidth=0)
-        ax.plot(dates, q[0.5], color=colour, linewidth=2, label=label(power))
+        q = quantiles_by_date(sel[sel["power"] == power], "share")
+        draw_fan(ax, q, power_colour(power), label(power), linewidth=2)
     ax.set_ylabel(f"share of regional {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(bottom=0)
+    ax.margins(x=0)
     ax.set_title(title or f"Regional {domain} shares")
     if legend:
         ax.legend(loc="best", fontsize="small", title=FAN_LEGEND, title_fontsize="x-small")
     _time_axis(ax)
+    mark_shocks(ax, shocks)
     return ax
 
 
@@ -117,6 +134,7 @@ def plot_difference(
     ax: Axes | None = None,
     title: str | None = None,
     legend: bool = True,
+    shocks: Shocks | None = None,
 ) -> Axes:
     """Difference of regional shares to the reference scenario, in percentage points.
 
@@ -128,6 +146,7 @@ def plot_difference(
         ax: Axes to draw on; a new figure if None.
         title: Title (should name both scenarios).
         legend: Whether to draw a legend on the axes.
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
 
     Returns:
         The axes.
@@ -139,12 +158,12 @@ def plot_difference(
         rows = sel[sel["power"] == power]
         dates = _dates(rows["date"])
         colour = power_colour(power)
-        if paired:
-            ax.fill_between(
-                dates, 100 * rows["p5"], 100 * rows["p95"], color=colour, alpha=0.2, linewidth=0
-            )
+        lo, hi = 100 * rows["p5"].to_numpy(float), 100 * rows["p95"].to_numpy(float)
+        if paired and np.any(hi - lo > 1e-9):
+            ax.fill_between(dates, lo, hi, color=colour, alpha=FAN_ALPHAS[1] - 0.1, linewidth=0)
         ax.plot(dates, 100 * rows["median"], color=colour, linewidth=2, label=label(power))
     ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.margins(x=0)
     ax.set_ylabel("difference in share (percentage points)")
     ax.set_title(title or f"Difference in {domain} shares")
     if legend:
@@ -152,6 +171,7 @@ def plot_difference(
             loc="best", fontsize="small", title=difference_legend(paired), title_fontsize="x-small"
         )
     _time_axis(ax)
+    mark_shocks(ax, shocks)
     return ax
 
 
@@ -162,10 +182,14 @@ def plot_state_lines(
     powers: Sequence[str] = ("china", "russia"),
     ax: Axes | None = None,
     title: str | None = None,
+    shocks: Shocks | None = None,
+    shock_labels: bool = True,
 ) -> Axes:
-    """One state's shares under several scenarios: median lines with 5-95% bands.
+    """One state's shares under several scenarios: median lines with 25-75% and 5-95% fans.
 
-    Colour marks the power, line style the scenario (in the order of ``timeseries``).
+    Colour marks the power, line style the scenario (in the order of ``timeseries``). With one
+    scenario the fans are as in :func:`plot_fan`; overlaid scenarios get lighter bands
+    (:data:`OVERLAY_ALPHAS`) so that each stays visible through the others.
 
     Args:
         timeseries: Scenario name to its per-state shares (replicate, date, state, power,
@@ -175,32 +199,34 @@ def plot_state_lines(
         powers: Powers to draw.
         ax: Axes to draw on; a new figure if None.
         title: Title; default the state's name.
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
+        shock_labels: Whether to write the shocks' names beside their lines.
 
     Returns:
         The axes.
     """
     ax = _axes(ax)
+    alphas = FAN_ALPHAS if len(timeseries) == 1 else OVERLAY_ALPHAS
     for i, (name, frame) in enumerate(timeseries.items()):
         style = LINESTYLES[i % len(LINESTYLES)]
         sel = frame[(frame["state"] == state) & (frame["domain"] == domain)]
         for power in [p for p in powers if p in set(sel["power"])]:
-            group = sel[sel["power"] == power].groupby("date", sort=True)["share"]
-            q = group.quantile(np.array([0.05, 0.5, 0.95])).unstack()
-            dates = _dates(q.index)
-            colour = power_colour(power)
-            ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.1, linewidth=0)
-            ax.plot(
-                dates,
-                q[0.5],
-                color=colour,
-                linestyle=style,
+            q = quantiles_by_date(sel[sel["power"] == power], "share")
+            draw_fan(
+                ax,
+                q,
+                power_colour(power),
+                f"{label(power)}, {name}",
                 linewidth=1.8,
-                label=f"{label(power)}, {name}",
+                linestyle=style,
+                alphas=alphas,
             )
     ax.set_ylabel(f"share of {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(0, 1)
+    ax.margins(x=0)
     ax.set_title(title or label(state))
     _time_axis(ax)
+    mark_shocks(ax, shocks, labels=shock_labels)
     return ax
 
 
@@ -209,6 +235,7 @@ def figure_states(
     domain: str,
     powers: Sequence[str] = ("china", "russia"),
     title: str | None = None,
+    shocks: Shocks | None = None,
 ) -> Figure:
     """Small multiples: one panel per state, every scenario overlaid (see plot_state_lines).
 
@@ -217,6 +244,8 @@ def figure_states(
         domain: ``economic`` or ``security``.
         powers: Powers to draw.
         title: Figure title; default names the scenarios.
+        shocks: Shock dates to mark in every panel (named in the first), e.g. those of all
+            the scenarios shown.
 
     Returns:
         The figure.
@@ -227,17 +256,22 @@ def figure_states(
     rows = int(np.ceil((len(states) + 1) / cols))
     fig = Figure(figsize=(4.2 * cols, 3.3 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True)).reshape(-1)
-    for ax, state in zip(axes, states, strict=False):
-        plot_state_lines(timeseries, state, domain, powers, ax=ax)
+    for i, (ax, state) in enumerate(zip(axes, states, strict=False)):
+        plot_state_lines(
+            timeseries, state, domain, powers, ax=ax, shocks=shocks, shock_labels=i == 0
+        )
     legend_ax = axes[len(states)]
     handles, labels = axes[0].get_legend_handles_labels()
+    if any(line.get_label().startswith("_shock") for line in axes[0].get_lines()):
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock")
     legend_ax.axis("off")
     legend_ax.legend(
         handles,
         labels,
         loc="center",
         fontsize="small",
-        title="median, 5-95% band",
+        title="median, 25-75% and 5-95% bands",
         title_fontsize="small",
     )
     for ax in axes[len(states) + 1 :]:
@@ -372,8 +406,11 @@ def plot_indices(
     return ax
 
 
-def _figure_legend(fig: Figure, ax: Axes, title: str) -> None:
+def _figure_legend(fig: Figure, ax: Axes, title: str, shocks: bool = False) -> None:
     handles, labels = ax.get_legend_handles_labels()
+    if handles and shocks:
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock")
     if handles:
         fig.legend(
             handles,
@@ -391,26 +428,84 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def save_comparison_plots(comparison: Comparison, directory: Path) -> list[Path]:
+def side_shocks(side: RunSet) -> list[dict[str, Any]]:
+    """The shock records of one side of a comparison, when they can be found.
+
+    A run folder keeps them in its ``metadata.json``; a side run from (or recorded with) a
+    scenario file gets them from that file. Sweep sides, and sides whose source is gone or
+    unreadable, have none.
+
+    Args:
+        side: The side.
+
+    Returns:
+        Records with ``name`` and ``date`` (see :func:`influence_sim.api.shock_records`).
+    """
+    import json
+
+    source = Path(side.source) if side.source else None
+    if side.kind == "sweep" or source is None:
+        return []
+    try:
+        if side.kind == "run":
+            meta = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
+            records = meta.get("shocks")
+            return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+        if source.suffix.lower() in (".yaml", ".yml") and source.is_file():
+            from influence_sim.api import shock_records
+            from influence_sim.scenario import load_scenario
+
+            return shock_records(load_scenario(source))
+    except (OSError, ValueError):
+        return []
+    return []
+
+
+def _union(*groups: Shocks | None) -> list[tuple[Any, str]]:
+    """Shock dates of several scenarios together, each (date, name) once."""
+    pairs: dict[tuple[str, str], tuple[Any, str]] = {}
+    for group in groups:
+        for item in group or ():
+            if isinstance(item, Mapping):
+                if item.get("triggered") or item.get("date") is None:
+                    continue
+                when, name = item["date"], str(item.get("name", "shock"))
+            else:
+                when, name = item[0], str(item[1])
+            key = (pd.Timestamp(when).date().isoformat(), name)
+            pairs.setdefault(key, (key[0], name))
+    return [pairs[k] for k in sorted(pairs)]
+
+
+def save_comparison_plots(
+    comparison: Comparison,
+    directory: Path,
+    shocks: Mapping[str, Shocks] | None = None,
+) -> list[Path]:
     """Draw and save the figures of a comparison.
 
     ``fan_<scenario>.png`` (economic and security fan charts of each scenario),
     ``diff_<scenario>.png`` (differences to the first scenario, for each other one) and
-    ``states_economic.png``, ``states_security.png`` (small multiples by state).
+    ``states_economic.png``, ``states_security.png`` (small multiples by state). Every figure
+    marks the shock dates of the scenarios it shows.
 
     Args:
         comparison: The comparison.
         directory: Folder to write to.
+        shocks: Scenario name to its shock dates; by default found with :func:`side_shocks`.
 
     Returns:
         Paths written.
     """
     from influence_sim.analysis.comparison import slug
 
+    if shocks is None:
+        shocks = {side.name: side_shocks(side) for side in comparison.sides}
     written = []
     for side in comparison.sides:
         fig = Figure(figsize=(12, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
+        own = _union(shocks.get(side.name))
         for ax, domain in ((left, "economic"), (right, "security")):
             plot_fan(
                 side.regional,
@@ -419,24 +514,30 @@ def save_comparison_plots(comparison: Comparison, directory: Path) -> list[Path]
                 title=f"Share of regional {_WHAT[domain]}",
                 legend=False,
             )
-        _figure_legend(fig, left, FAN_LEGEND)
+            mark_shocks(ax, own, labels=ax is left)
+        _figure_legend(fig, left, FAN_LEGEND, bool(own))
         what = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
         fig.suptitle(f"{side.name}: regional shares ({what})")
         written.append(_save(fig, directory / f"fan_{slug(side.name)}.png"))
     base = comparison.names[0]
     for side in comparison.sides[1:]:
         sel = comparison.differences[comparison.differences["scenario"] == side.name]
+        both = _union(shocks.get(base), shocks.get(side.name))
         fig = Figure(figsize=(12, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
         for ax, domain in ((left, "economic"), (right, "security")):
             plot_difference(
                 sel, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False
             )
-        _figure_legend(fig, left, difference_legend(comparison.pairing[side.name].paired))
+            mark_shocks(ax, both, labels=ax is left)
+        _figure_legend(
+            fig, left, difference_legend(comparison.pairing[side.name].paired), bool(both)
+        )
         fig.suptitle(f"{side.name} minus {base}: regional shares")
         written.append(_save(fig, directory / f"diff_{slug(side.name)}.png"))
+    every = _union(*(shocks.get(s.name) for s in comparison.sides))
     for domain in ("economic", "security"):
-        fig = figure_states({s.name: s.timeseries for s in comparison.sides}, domain)
+        fig = figure_states({s.name: s.timeseries for s in comparison.sides}, domain, shocks=every)
         written.append(_save(fig, directory / f"states_{domain}.png"))
     return written
 
@@ -450,4 +551,5 @@ __all__ = [
     "plot_state_lines",
     "plot_waterfall",
     "save_comparison_plots",
+    "side_shocks",
 ]
