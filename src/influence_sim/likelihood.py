@@ -28,7 +28,6 @@ dropped). With ``ρ = 0`` and the same residuals, ``Q`` equals
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -439,9 +438,4 @@ class PanelLikelihood:
         return float(np.corrcoef(e[has], e[self._t_prev[has]])[0, 1])
 
 
-def loglik_to_misfit(loglik: float) -> float:
-    """The quadratic form of a log-likelihood (``-2 loglik``)."""
-    return -2.0 * loglik if math.isfinite(loglik) else math.inf
-
-
-__all__ = ["TRADE_AR", "Evaluation", "PanelLikelihood", "loglik_to_misfit"]
+__all__ = ["TRADE_AR", "Evaluation", "PanelLikelihood"]

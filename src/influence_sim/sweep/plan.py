@@ -216,16 +216,6 @@ class Sweep:
         out: IntArray = self.posterior.draw_index(self.seeds(runs))
         return out
 
-    def residuals(self, runs: IntArray, base: FloatArray) -> FloatArray:
-        """Residuals of a block of runs: the posterior draws', else ``base`` unchanged."""
-        index = self.posterior_index(runs)
-        if index is None:
-            return base
-        out: FloatArray = self.posterior.residuals_for(
-            index, self.dims.states, self.dims.partners, base
-        )
-        return out
-
     def columns(self, runs: IntArray) -> dict[str, FloatArray | float]:
         """Overrides of a block of runs, column-wise (a later one wins).
 
