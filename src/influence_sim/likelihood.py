@@ -28,6 +28,7 @@ dropped). With ``ρ = 0`` and the same residuals, ``Q`` equals
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,39 @@ class Evaluation:
     iterations: np.ndarray
     converged: np.ndarray
     parts: FloatArray
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The panel figures a likelihood scores, as arrays (real or synthetic).
+
+    Attributes:
+        trade_log: ``(N,)`` log trade, USD bn, one per trade figure (the likelihood's order).
+        state_shares: ``(W, K)`` supplier shares of each state arms window.
+        region_shares: ``(R, P)`` the region's supplier shares by power (NaN where unknown).
+    """
+
+    trade_log: FloatArray
+    state_shares: FloatArray
+    region_shares: FloatArray
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the arrays to an ``.npz`` file (read back by :meth:`load`)."""
+        target = Path(path)
+        with open(target, "wb") as f:
+            np.savez(
+                f,
+                trade_log=self.trade_log,
+                state_shares=self.state_shares,
+                region_shares=self.region_shares,
+            )
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Observations:
+        """Read the arrays :meth:`save` wrote."""
+        with np.load(path) as data:
+            return cls(data["trade_log"], data["state_shares"], data["region_shares"])
 
 
 class PanelLikelihood:
@@ -202,6 +236,87 @@ class PanelLikelihood:
             + self.n_state_windows * self.dims.n_partners
             + self.n_region_windows * self.dims.n_powers
         )
+
+    # --- what is scored: the panel's figures or synthetic ones ------------------------------
+
+    def observations(self) -> Observations:
+        """The figures scored (copies)."""
+        return Observations(self._t_value.copy(), self._w_share.copy(), self._r_share.copy())
+
+    def with_observations(self, obs: Observations) -> PanelLikelihood:
+        """A likelihood of the same panel layout scoring other figures (e.g. synthetic ones).
+
+        Args:
+            obs: Figures with the shapes of :meth:`observations`.
+
+        Returns:
+            A shallow copy scoring ``obs``.
+
+        Raises:
+            ValueError: When a shape differs from the panel's.
+        """
+        mine = self.observations()
+        for name in ("trade_log", "state_shares", "region_shares"):
+            want, got = getattr(mine, name).shape, np.shape(getattr(obs, name))
+            if want != got:
+                raise ValueError(f"observations: {name} has shape {got}, the panel's is {want}")
+        out = copy.copy(self)
+        out._t_value = np.array(obs.trade_log, dtype=np.float64)
+        out._w_share = np.array(obs.state_shares, dtype=np.float64)
+        out._r_share = np.array(obs.region_shares, dtype=np.float64)
+        return out
+
+    def simulate(
+        self,
+        values: FloatArray,
+        residual: FloatArray,
+        rng: np.random.Generator | None = None,
+    ) -> Observations:
+        """Synthetic figures from one parameter set, drawn from the observation model.
+
+        The expected path at ``values`` and ``residual`` gives the model's trade and supplier
+        shares at the panel's years and windows; errors are drawn as the likelihood assumes
+        them (module docstring): trade ``σ_T`` in logs, AR(1) with :attr:`trade_ar` along
+        each state-partner series; a state window's shares ``σ_A / sqrt(weight)``, then
+        clipped at zero and rescaled to sum to one; the region's shares ``σ_R``, clipped at
+        zero. With ``rng=None`` no error is drawn (the expected figures themselves).
+
+        Args:
+            values: ``(P,)`` values of :attr:`names`.
+            residual: ``(S, K, D)`` residuals.
+            rng: Random generator of the errors.
+
+        Returns:
+            The figures, in the layout of :meth:`observations`.
+        """
+        trade, arms = self.paths(np.atleast_2d(values), np.asarray(residual)[None])
+        log_model = self._t_value - self._trade_errors(trade)[0]
+        state = np.zeros_like(self._w_share)
+        if self.n_state_windows:
+            sums = np.einsum("wt,twk->wk", self._w_mask, arms[:, 0, self._w_state, :])
+            state = sums / np.maximum(sums.sum(axis=1, keepdims=True), 1e-300)
+        region = np.zeros_like(self._r_share)
+        if self.n_region_windows:
+            sums = np.einsum("rt,tsk->rk", self._r_mask, arms[:, 0])
+            region = sums[:, :-1] / sums.sum(axis=1, keepdims=True)
+        region = np.where(np.isfinite(self._r_share), region, np.nan)
+        if rng is None:
+            return Observations(log_model, state, region)
+        rho = self.trade_ar
+        e = np.zeros(self.n_trade)
+        z = rng.standard_normal(self.n_trade)
+        for n in range(self.n_trade):
+            prev = self._t_prev[n]
+            e[n] = z[n] if prev < 0 else rho * e[prev] + np.sqrt(1.0 - rho**2) * z[n]
+        trade_log = log_model + TRADE_SD * e
+        if self.n_state_windows:
+            sd_w = STATE_ARMS_SD / np.sqrt(self._w_weight)[:, None]
+            state = np.maximum(state + sd_w * rng.standard_normal(state.shape), 0.0)
+            state = state / np.maximum(state.sum(axis=1, keepdims=True), 1e-300)
+        if self.n_region_windows:
+            noisy = np.maximum(region + REGION_ARMS_SD * rng.standard_normal(region.shape), 0.0)
+            region = np.where(np.isfinite(region), noisy, np.nan)
+        return Observations(trade_log, state, region)
 
     # --- the model ------------------------------------------------------------------------
 
@@ -438,4 +553,4 @@ class PanelLikelihood:
         return float(np.corrcoef(e[has], e[self._t_prev[has]])[0, 1])
 
 
-__all__ = ["TRADE_AR", "Evaluation", "PanelLikelihood"]
+__all__ = ["TRADE_AR", "Evaluation", "Observations", "PanelLikelihood"]

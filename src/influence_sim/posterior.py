@@ -113,6 +113,12 @@ class Prior:
         """Prior median, natural units."""
         return float(self.from_z(self.z_mean))
 
+    def quantile(self, q: float) -> float:
+        """Prior quantile ``q`` (0 to 1), natural units."""
+        from statistics import NormalDist
+
+        return float(self.from_z(self.z_mean + self.z_sd * NormalDist().inv_cdf(q)))
+
     def log_density(self, z: FloatArray) -> FloatArray:
         """Log density on the sampling scale (constants dropped)."""
         out: FloatArray = -0.5 * ((np.asarray(z) - self.z_mean) / self.z_sd) ** 2
@@ -407,6 +413,9 @@ class FitSettings:
         scenario: Hindcast scenario (None: the library's).
         trade_ar: AR(1) coefficient of the trade errors.
         tolerance: Residual profiling tolerance (log units).
+        observations: ``.npz`` of :class:`~influence_sim.likelihood.Observations` scored
+            instead of the panel's figures (synthetic data of a recovery study); None: the
+            panel.
     """
 
     until: int = 2019
@@ -420,6 +429,7 @@ class FitSettings:
     scenario: str | None = None
     trade_ar: float | None = None
     tolerance: float = 1e-3
+    observations: str | None = None
 
     @property
     def burn_steps(self) -> int:
@@ -475,9 +485,9 @@ class _Evaluator:
 
 
 def _make_likelihood(settings: FitSettings, names: tuple[str, ...], seeds_dir: str) -> Any:
-    from influence_sim.likelihood import TRADE_AR, PanelLikelihood
+    from influence_sim.likelihood import TRADE_AR, Observations, PanelLikelihood
 
-    return PanelLikelihood(
+    like = PanelLikelihood(
         settings.scenario,
         sd.load_seeds(seeds_dir),
         until=settings.until,
@@ -486,6 +496,9 @@ def _make_likelihood(settings: FitSettings, names: tuple[str, ...], seeds_dir: s
         tolerance=settings.tolerance,
         damping=1.0,
     )
+    if settings.observations is not None:
+        like = like.with_observations(Observations.load(settings.observations))
+    return like
 
 
 _WORKER: dict[str, Any] = {}
