@@ -99,3 +99,80 @@ def test_a_scenario_that_is_no_hindcast_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     assert "covers no year of the country panel" in capsys.readouterr().err
     assert main(["hindcast", "--seeds", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+
+
+@pytest.fixture(scope="module")
+def hindcast_output():  # type: ignore[no-untyped-def]
+    from influence_sim.api import run
+
+    return run(str(ROOT / "scenarios" / "hindcast_2000.yaml"), seed=5, replicates=3).output
+
+
+def test_the_articles_figures_out_of_sample_with_naive_forecasts_from_the_panel(hindcast_output):
+    from influence_sim.calibration.metrics import RegionalSeries
+    from influence_sim.calibration.targets import load_targets
+    from influence_sim.validation import target_rows
+
+    rows = target_rows(hindcast_output, 2015, PANEL).set_index("series")
+    assert list(rows.index) == [
+        "K1_russia_arms_2015_2019", "K2_china_arms_2015_2019", "K5_russia_trade_2019",
+        "K5_ratio_russia_china_2019",
+    ]  # K3 (2010-2014) is in sample
+    assert (rows["sample"] == "out").all() and (rows["source"] != "panel").all()
+    targets = {t.id: t for t in load_targets(ROOT / "seeds" / "targets.csv")}
+    series = RegionalSeries.from_output(hindcast_output)
+    for name, r in rows.iterrows():
+        t = targets[str(name)]
+        draws = series.values(t.metric, t.period_start, t.period_end)
+        assert r["model"] == pytest.approx(float(np.median(draws)))
+        assert r["panel"] == t.value and r["tolerance"] == t.tolerance
+        assert r["result"] == ("PASS" if abs(r["model"] - t.value) <= t.tolerance else "FAIL")
+    # naive forecasts: the region's 2010-2014 window, and the five states' trade of 2014
+    assert rows.loc["K1_russia_arms_2015_2019", "naive_last"] == pytest.approx(
+        _window_share("russia")
+    )
+    russia = sum(PANEL.annual(s, "trade_russia")[2014] for s in hindcast_output.dims.states)
+    china = sum(PANEL.annual(s, "trade_china")[2014] for s in hindcast_output.dims.states)
+    assert rows.loc["K5_russia_trade_2019", "naive_last"] == pytest.approx(russia)
+    assert rows.loc["K5_ratio_russia_china_2019", "naive_last"] == pytest.approx(russia / china)
+    # an earlier holdout takes in K3 as well
+    assert "K3_china_arms_2010_2014" in set(target_rows(hindcast_output, 2010, PANEL)["series"])
+
+
+def _window_share(partner: str) -> float:
+    return next(w.shares[partner] for w in PANEL.arms_windows("region") if w.first == 2010)
+
+
+def test_holdout_rows_say_whether_the_figure_lies_inside_the_band(hindcast_output):
+    from influence_sim.validation import hindcast_table
+
+    table = holdout_table(hindcast_table(hindcast_output, years=(2014, 2019)), 2015, PANEL)
+    inside = (table["model_p05"] <= table["panel"]) & (table["panel"] <= table["model_p95"])
+    assert (table["in_band"] == inside).all()
+    assert int(holdout_summary(table)["in_band"].sum()) == int(inside[table["sample"] == "out"].sum())
+
+
+def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(tmp_path, capsys):
+    import json
+    import shutil
+
+    fit = tmp_path / "fit"
+    shutil.copytree(ROOT / "seeds", fit / "seeds", ignore=shutil.ignore_patterns("posterior"))
+    for name in ("posterior.csv", "posterior.json"):
+        shutil.copy(ROOT / "seeds" / "posterior" / name, fit / name)
+    out = tmp_path / "report"
+    code = main(["hindcast", "--fit", str(fit), "--replicates", "2", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    provenance = json.loads((out / "hindcast.json").read_text())
+    until = json.loads((fit / "posterior.json").read_text())["until"]
+    assert provenance["posterior"] == "posterior.csv"
+    assert provenance["posterior_until"] == until and provenance["holdout"] == until + 1
+    holdout = pd.read_csv(out / "holdout.csv", dtype={"period": str, "partner": str})
+    outside = holdout[holdout["sample"] == "out"]
+    assert set(outside["period"]) == {str(y) for y in range(until + 1, 2021)}
+    assert (out / "holdout_errors.png").is_file()
+    # --fit with --seeds, or a folder without a fit, is a usage error
+    assert main(["hindcast", "--fit", str(fit), "--seeds", str(fit / "seeds")]) == 2
+    assert "without --seeds" in capsys.readouterr().err
+    assert main(["hindcast", "--fit", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "written by `influence-sim fit`" in capsys.readouterr().err

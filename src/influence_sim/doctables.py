@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from collections.abc import Hashable, Mapping
 from pathlib import Path
+from typing import Any
 
 from influence_sim import initial
 from influence_sim import seeds as sd
@@ -171,6 +173,38 @@ def holdout_tables() -> dict[str, str]:
     return holdout_markdown(pd.read_csv(HOLDOUT_CSV, dtype={"period": str, "partner": str}))
 
 
+FIT14_SUMMARY = HOLDOUT_CSV.parent / "fit_2014" / "summary.csv"
+"""The committed ``summary.csv`` of ``influence-sim fit --until 2014``."""
+
+
+def posterior_comparison() -> str:
+    """Markdown table: each parameter's prior, and its posterior fitted through 2014 and 2019."""
+    import pandas as pd
+
+    fit14 = pd.read_csv(FIT14_SUMMARY).set_index("parameter").to_dict("index")
+    fit19 = pd.read_csv(sd.seeds_dir() / "posterior" / "summary.csv").set_index("parameter")
+    later = fit19.to_dict("index")
+    lines = [
+        "| parameter | prior 5-95% | through 2014: median (5-95%) | width ratio | "
+        "through 2019: median (5-95%) | width ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, a in fit14.items():
+        b = later[name]
+
+        def cell(r: Mapping[Hashable, Any]) -> str:
+            return (
+                f"{r['posterior_median']:.3g} ({r['posterior_p05']:.3g} to "
+                f"{r['posterior_p95']:.3g})"
+            )
+
+        lines.append(
+            f"| `{name}` | {a['prior_p05']:.3g} to {a['prior_p95']:.3g} | {cell(a)} | "
+            f"{a['width_ratio']:.2f} | {cell(b)} | {b['width_ratio']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
     """Rewrite the generated blocks of a document; return the names of those rewritten."""
     seeds = seeds or sd.load_seeds()
@@ -181,6 +215,7 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
         made.update(hindcast_tables())
     if "BEGIN holdout-" in text:
         made.update(holdout_tables())
+        made["holdout-posterior"] = posterior_comparison()
     for name, table in made.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
         if pattern.search(text):

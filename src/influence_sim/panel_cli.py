@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,12 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         metavar="FILE",
         help="draw each replicate's parameters from this posterior.csv (a fit's); bands then "
         "carry parameter uncertainty",
+    )
+    hc.add_argument(
+        "--fit",
+        metavar="DIR",
+        help="a folder written by `fit`: the same as --seeds DIR/seeds --posterior "
+        "DIR/posterior.csv --holdout (the fit's --until + 1)",
     )
     fit = sub.add_parser(
         "fit",
@@ -289,11 +296,35 @@ def _command_estimate(args: argparse.Namespace) -> int:
 
 def _command_hindcast(args: argparse.Namespace) -> int:
     from influence_sim._cliutil import report_problems
+    from influence_sim._files import write_text_atomic
     from influence_sim.api import run
     from influence_sim.estimate import DEFAULT_SCENARIO, _library
     from influence_sim.scenario import ScenarioError, load_scenario
-    from influence_sim.validation import hindcast_table, plot_hindcast, summary
+    from influence_sim.validation import (
+        PANEL_LAST_TRADE,
+        TRADE_YEARS,
+        hindcast_table,
+        plot_hindcast,
+        plot_holdout,
+        summary,
+    )
 
+    if args.fit is not None:
+        if args.seeds is not None or args.posterior is not None:
+            error("--fit names the seeds and the posterior: give it without --seeds or --posterior")
+            return EXIT_USAGE
+        meta_file = Path(args.fit, "posterior.json")
+        try:
+            until = int(json.loads(meta_file.read_text(encoding="utf-8"))["until"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "no 'until' in it"
+            error(f"{meta_file}: cannot read the fit's metadata ({why}; expected a folder "
+                  "written by `influence-sim fit`)")
+            return EXIT_USAGE
+        args.seeds = str(Path(args.fit, "seeds"))
+        args.posterior = str(Path(args.fit, "posterior.csv"))
+        if args.holdout is None:
+            args.holdout = until + 1
     if args.seeds is not None:
         if not Path(args.seeds, "panel.csv").is_file():
             error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
@@ -322,7 +353,10 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     except PosteriorError as exc:
         error(str(exc))
         return EXIT_USAGE
-    table = hindcast_table(results.output)
+    years: tuple[int, ...] = TRADE_YEARS
+    if args.holdout is not None:  # every panel year out of sample
+        years = tuple(sorted(set(TRADE_YEARS) | set(range(args.holdout, PANEL_LAST_TRADE + 1))))
+    table = hindcast_table(results.output, years=years)
     if table.empty:
         error(
             f"{path}: the scenario covers no year of the country panel (it runs from "
@@ -335,21 +369,44 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     print(f"{passed} of {len(table)} panel figures within tolerance")
     holdout = None
     if args.holdout is not None:
-        from influence_sim.validation import holdout_summary, holdout_table
+        import pandas as pd
+
+        from influence_sim.validation import holdout_summary, holdout_table, target_rows
 
         holdout = holdout_table(table, args.holdout)
+        holdout = pd.concat([holdout, target_rows(results.output, args.holdout)],
+                            ignore_index=True)
         print()
         print(f"out of sample (from {args.holdout}): model and naive forecasts, PASS counts")
         print(holdout_summary(holdout).to_string())
+
+    posterior_until = None
+    if args.posterior:
+        meta = json.loads(Path(args.posterior).with_suffix(".json").read_text(encoding="utf-8"))
+        posterior_until = meta.get("until")
+    provenance = {
+        "scenario": Path(path).name,
+        "seed": results.seed,
+        "replicates": results.output.n_runs,
+        "seeds_folder": "fit" if args.seeds else "package",
+        "posterior": Path(args.posterior).name if args.posterior else None,
+        "posterior_until": posterior_until,
+        "holdout": args.holdout,
+    }
 
     def write() -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "hindcast.csv"]
         table.to_csv(written[0], index=False)
+        written.append(
+            write_text_atomic(out / "hindcast.json", json.dumps(provenance, indent=1) + "\n")
+        )
         if holdout is not None:
             written.append(out / "holdout.csv")
             holdout.to_csv(written[-1], index=False)
         written.extend(plot_hindcast(results.output, out, holdout=args.holdout))
+        if holdout is not None:
+            written.extend(plot_holdout(holdout, out))
         return written
 
     return save_outputs(out, "hindcast", write)

@@ -35,6 +35,8 @@ TRADE_FACTOR = 2.0
 STATE_ARMS_POINTS = 0.15
 REGION_ARMS_POINTS = 0.05
 TRADE_YEARS: tuple[int, ...] = (2000, 2005, 2010, 2014, 2019)
+PANEL_LAST_TRADE = 2020
+"""Last year of the panel's trade by partner (2021 is not in it: see ``docs/data.md``)."""
 ARMS_WINDOWS: tuple[tuple[int, int], ...] = (
     (2000, 2004),
     (2005, 2009),
@@ -106,6 +108,7 @@ def _row(
         "error_kind": "model/panel" if kind == "factor" else "model - panel",
         "tolerance": tolerance,
         "result": "PASS" if ok else "FAIL",
+        "in_band": bool(lo <= observed <= hi),
     }
 
 
@@ -231,6 +234,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "ARMS_WINDOWS",
+    "PANEL_LAST_TRADE",
     "REGION_ARMS_POINTS",
     "STATE_ARMS_POINTS",
     "TRADE_FACTOR",
@@ -243,7 +247,9 @@ __all__ = [
     "model_arms",
     "model_trade",
     "plot_hindcast",
+    "plot_holdout",
     "summary",
+    "target_rows",
 ]
 
 
@@ -433,7 +439,11 @@ def _trade_naive(
     panel: Panel, entity: str, series: str, year: int, holdout: int
 ) -> tuple[float, float]:
     """Last value (year ``holdout - 1``) and the log-linear trend of the five years before."""
-    values = panel.annual(entity, series)
+    return _yearly_naive(panel.annual(entity, series), year, holdout)
+
+
+def _yearly_naive(values: dict[int, float], year: int, holdout: int) -> tuple[float, float]:
+    """Last value (year ``holdout - 1``) and the log-linear trend of the five years before."""
     last_year = holdout - 1
     last = values.get(last_year, math.nan)
     years = [y for y in range(holdout - 5, holdout) if values.get(y, 0.0) > 0.0]
@@ -522,7 +532,93 @@ def holdout_table(table: pd.DataFrame, holdout: int, panel: Panel | None = None)
     outside = out["sample"] == "out"
     out["beats_last"] = np.where(outside, model_err < error(out["naive_last"]), False)
     out["beats_trend"] = np.where(outside, model_err < error(out["naive_trend"]), False)
+    out["source"] = "panel"
+    if "in_band" not in out.columns:
+        out["in_band"] = (out["model_p05"] <= out["panel"]) & (out["panel"] <= out["model_p95"])
     return out
+
+
+def target_rows(
+    output: EnsembleOutput,
+    holdout: int,
+    panel: Panel | None = None,
+    targets: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """The article's figures (``seeds/targets.csv``) out of sample, in the holdout table's form.
+
+    Every target whose period starts in ``holdout`` or later (K1, K2 and K5 for a holdout at
+    2015) becomes a row: the model's value is the target's own metric
+    (:class:`influence_sim.calibration.metrics.RegionalSeries`, as ``influence-sim report``
+    computes it), its median and 5-95% band over the replicates; PASS when the median lies
+    within the target's tolerance. The two naive forecasts are made from the panel's figures
+    for the same flow known before ``holdout``: the region's supplier-share windows for an arms
+    share, the sum of the five states' trade with the partner for a regional trade volume, and
+    the ratio of two such forecasts for a trade ratio.
+
+    Args:
+        output: Recorded runs of the hindcast.
+        holdout: First year out of sample.
+        panel: The country panel (default: the package's).
+        targets: Targets (default: ``seeds/targets.csv``).
+
+    Returns:
+        One row per target out of sample, with the columns of :func:`holdout_table`; its
+        ``panel`` column holds the article's figure and ``source`` names it.
+    """
+    from influence_sim.calibration.metrics import PeriodError, RegionalSeries
+    from influence_sim.calibration.targets import load_targets
+
+    panel = panel or sd.panel_of(sd.load_seeds())
+    if targets is None:
+        targets = load_targets(sd.seeds_dir() / "targets.csv")
+    series = RegionalSeries.from_output(output)
+    states = output.dims.states
+
+    def regional_trade(partner: str) -> dict[int, float]:
+        name = TRADE_PARTNERS[partner]
+        years: dict[int, float] = {}
+        for state in states:
+            for year, value in panel.annual(state, name).items():
+                years[year] = years.get(year, 0.0) + value
+        return years
+
+    rows: list[dict[str, object]] = []
+    for target in targets:
+        if target.period_start.year < holdout:
+            continue
+        try:
+            draws = series.values(target.metric, target.period_start, target.period_end)
+        except PeriodError:
+            continue
+        kind, partners = target.metric.kind, target.metric.partners
+        first, last = target.period_start.year, target.period_end.year
+        period = str(first) if first == last else f"{first}-{last}"
+        if kind.endswith("security_share") and partners[0] in TRADE_PARTNERS:
+            naive = _window_naive("region", partners[0], period, panel, holdout)
+        elif kind == "regional_trade_usd_bn" and partners[0] in TRADE_PARTNERS:
+            naive = _yearly_naive(regional_trade(partners[0]), last, holdout)
+        elif kind == "trade_ratio" and all(p in TRADE_PARTNERS for p in partners):
+            top = _yearly_naive(regional_trade(partners[0]), last, holdout)
+            bottom = _yearly_naive(regional_trade(partners[1]), last, holdout)
+            naive = (top[0] / bottom[0], top[1] / bottom[1])
+        else:
+            naive = (math.nan, math.nan)
+        row = _row(
+            target.id, "region", "/".join(partners), period, target.value, draws, "points",
+            target.tolerance,
+        )
+        model_err = abs(float(row["model"]) - target.value)  # type: ignore[arg-type]
+        for name, value in zip(("last", "trend"), naive, strict=True):
+            err = abs(value - target.value)
+            row[f"naive_{name}"] = value
+            row[f"naive_{name}_result"] = (
+                "" if math.isnan(value) else ("PASS" if err <= target.tolerance else "FAIL")
+            )
+            row[f"beats_{name}"] = bool(model_err < err)
+        row["sample"] = "out"
+        row["source"] = target.source.split(":")[0]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def holdout_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -535,6 +631,7 @@ def holdout_summary(table: pd.DataFrame) -> pd.DataFrame:
         trend_pass=("naive_trend_result", lambda s: int((s == "PASS").sum())),
         model_beats_last=("beats_last", "sum"),
         model_beats_trend=("beats_trend", "sum"),
+        in_band=("in_band", "sum"),
     )
 
 
@@ -543,20 +640,21 @@ def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
     counts = holdout_summary(table)
     lines = [
         "| series | figures | model PASS | last value PASS | trend PASS | model beats last | "
-        "model beats trend |",
-        "|---|---|---|---|---|---|---|",
+        "model beats trend | figure inside the model's 5-95% band |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for series, r in counts.iterrows():
         lines.append(
             f"| `{series}` | {int(r['figures'])} | {int(r['model_pass'])} | {int(r['last_pass'])} "
             f"| {int(r['trend_pass'])} | {int(r['model_beats_last'])} | "
-            f"{int(r['model_beats_trend'])} |"
+            f"{int(r['model_beats_trend'])} | {int(r['in_band'])} |"
         )
     total = counts.sum()
     lines.append(
         f"| **all** | **{int(total['figures'])}** | **{int(total['model_pass'])}** | "
         f"**{int(total['last_pass'])}** | **{int(total['trend_pass'])}** | "
-        f"**{int(total['model_beats_last'])}** | **{int(total['model_beats_trend'])}** |"
+        f"**{int(total['model_beats_last'])}** | **{int(total['model_beats_trend'])}** | "
+        f"**{int(total['in_band'])}** |"
     )
     out = {"holdout-summary": "\n".join(lines)}
     outside = table[table["sample"] == "out"]
@@ -575,3 +673,103 @@ def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
         )
     out["holdout-rows"] = "\n".join(lines)
     return out
+
+
+def _tolerance_units(table: pd.DataFrame, values: pd.Series) -> np.ndarray:
+    """Absolute error of ``values`` against the observed figure, in tolerances (1 = the limit)."""
+    factor = (table["error_kind"] == "model/panel").to_numpy()
+    observed = table["panel"].to_numpy(dtype=float)
+    v = values.to_numpy(dtype=float)
+    tol = table["tolerance"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_err = np.abs(np.log(np.maximum(v, 1e-12) / np.maximum(observed, 1e-12))) / np.log(tol)
+        out: np.ndarray = np.where(factor, log_err, np.abs(v - observed) / tol)
+    return out
+
+
+def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
+    """Figures of the out-of-sample figures: errors against the naive forecasts, and the article's.
+
+    ``holdout_errors.png``: for each series, every out-of-sample figure's error in units of
+    its tolerance (1 is the PASS limit; trade errors are log ratios over ``log 2``) for the
+    model's median and the two naive forecasts, one dot per figure and a bar at the median.
+    ``holdout_targets.png`` (when the table has the article's figures): each figure with its
+    tolerance, the model's median and 5-95% band, and the two naive forecasts.
+
+    Args:
+        table: From :func:`holdout_table`, with :func:`target_rows` appended.
+        directory: Folder to write into.
+
+    Returns:
+        The files written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from influence_sim._files import save_figure_atomic
+
+    outside = table[table["sample"] == "out"].reset_index(drop=True)
+    written: list[Path] = []
+    if outside.empty:
+        return written
+    kinds = (("model", "model (median)", "#1f77b4"), ("naive_last", "last value", "#7f7f7f"),
+             ("naive_trend", "trend", "#ff7f0e"))
+    errors = {k: _tolerance_units(outside, outside[k]) for k, _, _ in kinds}
+    series = list(dict.fromkeys(outside["series"]))
+    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(series) * 1.6 + 1.6))
+    rng = np.random.default_rng(0)  # jitter only: no effect on any number
+    for j, name in enumerate(series):
+        mask = (outside["series"] == name).to_numpy()
+        for o, (key, text, colour) in enumerate(kinds):
+            y = j + (o - 1) * 0.25
+            e = np.minimum(errors[key][mask], 6.0)
+            e = e[np.isfinite(e)]
+            if e.size == 0:
+                continue
+            jitter = rng.uniform(-0.06, 0.06, e.size)
+            ax.plot(e, y + jitter, "o", ms=3, color=colour, alpha=0.6,
+                    label=text if j == 0 else None)
+            ax.plot([np.median(e)] * 2, [y - 0.1, y + 0.1], color=colour, lw=2.5)
+    ax.axvline(1.0, color="black", ls="--", lw=1, label="PASS limit")
+    ax.set_yticks(range(len(series)))
+    ax.set_yticklabels([f"{s} ({int((outside['series'] == s).sum())})" for s in series],
+                       fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 6.2)
+    ax.set_xlabel("error in tolerances (capped at 6; bar: median)")
+    ax.set_title(
+        "Out of sample: the model's error against two naive forecasts, figure by figure",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    written.append(save_figure_atomic(fig, directory / "holdout_errors.png", 110))
+    plt.close(fig)
+    targets = outside[outside.get("source", pd.Series("panel", index=outside.index)) != "panel"]
+    if not targets.empty:
+        fig, axes = plt.subplots(1, len(targets), figsize=(2.6 * len(targets) + 0.6, 3.6))
+        for ax, (_, r) in zip(np.atleast_1d(axes), targets.iterrows(), strict=True):
+            ax.axhspan(r["panel"] - r["tolerance"], r["panel"] + r["tolerance"], color="#2ca02c",
+                       alpha=0.2, lw=0, label="figure ± tolerance")
+            ax.axhline(r["panel"], color="#2ca02c", lw=1.5)
+            ax.errorbar([0], [r["model"]], yerr=[[r["model"] - r["model_p05"]],
+                        [r["model_p95"] - r["model"]]], fmt="o", color="#1f77b4", capsize=4,
+                        label="model (median, 5-95%)")
+            ax.plot([1], [r["naive_last"]], "s", color="#7f7f7f", label="last value")
+            ax.plot([2], [r["naive_trend"]], "^", color="#ff7f0e", label="trend")
+            ax.set_xticks([0, 1, 2])
+            ax.set_xticklabels(["model", "last", "trend"], fontsize=8)
+            ax.set_xlim(-0.6, 2.6)
+            ax.set_title(f"{str(r['series']).split('_')[0]}: {r['partner']} {r['period']}",
+                         fontsize=9)
+            ax.tick_params(axis="y", labelsize=8)
+        handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+        fig.suptitle("Out of sample: the article's figures (Kennan Cable 52)", fontsize=10)
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        written.append(save_figure_atomic(fig, directory / "holdout_targets.png", 110))
+        plt.close(fig)
+    return written
