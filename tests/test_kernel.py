@@ -178,8 +178,12 @@ def test_allocate_offers_favours_states_where_the_power_holds_more() -> None:
     assert np.allclose(ratio, (0.6 + 0.05) / (1.0 / 3.0 + 0.05))
 
 
-def test_allocate_offers_noise_is_mean_one_lognormal() -> None:
-    """Noise multiplies each state's value by exp(sigma z - sigma^2 / 2)."""
+def test_allocate_offers_noise_multiplies_the_value_by_exp_sigma_z() -> None:
+    """Noise multiplies each state's expected return by exp(sigma z) (median one).
+
+    Only ratios between states are observable here: a constant factor such as a mean-one
+    correction exp(-sigma^2 / 2) would cancel in the allocation.
+    """
     args = _offer_inputs()
     args["demand"] = np.ones((1, 2, 2))
     sigma = 0.4
