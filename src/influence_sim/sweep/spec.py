@@ -10,7 +10,6 @@ like scenario files. The format is described in ``docs/sweeps.md``.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, resolve
@@ -678,7 +678,10 @@ def _keep(chk: _Checker, data: Mapping[str, Any]) -> KeepSpec | None:
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    try:
+        return file_sha256(path)
+    except InputFileError as exc:
+        raise SweepError([Problem(exc.file, None, None, "", exc.reason)]) from None
 
 
 def _not_a_sweep(doc: Located) -> SweepError:
