@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from influence_sim._inputs import InputFileError, file_sha256
+from influence_sim._text import text_problem
 from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, resolve
@@ -253,6 +254,12 @@ class _Checker:
     def text(self, path: tuple[PathItem, ...], value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
             self.fail(path, f"must be text, not {_kind(value)}", "non-empty text", at_value=True)
+            return None
+        one_line = path != ("description",)
+        problem = text_problem(value, single_line=one_line)
+        if problem is not None:
+            expected = "text without control characters"
+            self.fail(path, problem, ("one-line " if one_line else "") + expected, at_value=True)
             return None
         return value
 
