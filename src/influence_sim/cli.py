@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -164,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         Exit code: 0 on success, 1 on a failure while writing, 2 on invalid input.
     """
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is escaped
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     commands: dict[str, Handler] = {
         "run": _command_run,

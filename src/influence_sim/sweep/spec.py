@@ -733,6 +733,12 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
     name = Path(doc.file).stem
     if "name" in data:
         name = chk.text(("name",), data["name"]) or name
+    elif text_problem(name) is not None:
+        chk.fail(
+            (),
+            f"the file name cannot name the sweep: {text_problem(name)}",
+            "name: a short name for this sweep",
+        )
     description = ""
     if "description" in data:
         description = chk.text(("description",), data["description"]) or ""
