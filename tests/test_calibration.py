@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from influence_sim.api import run
 from influence_sim.calibration import (
@@ -26,7 +28,7 @@ from influence_sim.calibration import (
     parse_free_parameters,
     parse_metric,
 )
-from influence_sim.calibration.output import fit_json, write_outputs
+from influence_sim.calibration.output import fit_json, parameters_yaml, write_outputs
 from influence_sim.calibration.targets import COLUMNS
 from influence_sim.cli import main
 from influence_sim.scenario import load_scenario
@@ -328,6 +330,22 @@ def test_parameters_yaml_is_a_scenario_whose_extension_reproduces_the_fit(
     results = run(load_scenario(child))
     rows = compare_series(RegionalSeries.from_output(results.output), fitted.targets)
     np.testing.assert_allclose([r.mean for r in rows], fitted.model.mean(axis=1), rtol=1e-7)
+
+
+def test_text_in_the_comments_of_parameters_yaml_cannot_add_yaml(fitted):
+    """A file name with line breaks (U+2028, new line) stays inside its comment line."""
+    hostile = dataclasses.replace(
+        fitted, targets_path="t.csv\u2028shocks: [{name: injected}]\nextends: other.yaml\x85x: 1"
+    )
+    text, clean = parameters_yaml(hostile), parameters_yaml(fitted)
+    document, expected = yaml.safe_load(text), yaml.safe_load(clean)
+    assert "injected" in document.pop("description")  # kept as text, emitted by the emitter
+    expected.pop("description")
+    assert document == expected
+    header = [line for line in text.split("\n") if line.startswith("#")]
+    assert len(header) == sum(line.startswith("#") for line in clean.split("\n"))
+    assert text.startswith("\n".join(header) + "\nname: ")
+    assert text.isascii()
 
 
 def test_calibrate_command_writes_its_files_and_refuses_bad_input(

@@ -739,7 +739,7 @@ def test_unreadable_file_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(yamlsafe, "open", refuse, raising=False)
+    monkeypatch.setattr(os, "open", refuse)  # files are opened in influence_sim._inputs
     p = file_problem(path)
     assert p.format() == f"{path}: permission denied: cannot read this file"
 

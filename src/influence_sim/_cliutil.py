@@ -7,13 +7,27 @@ while writing results with exit code 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error: ...`` line, exit code 2.
+
+    The usage text is left to ``--help``: a wrong argument prints only what is wrong.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print one error line naming the command and exit with code 2."""
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
 
 
 def error(message: str) -> None:
@@ -79,6 +93,7 @@ def add_posterior_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--posterior",
         metavar="FILE",
+        type=path_arg,
         help="draw each replicate's parameters from this posterior.csv (default: the "
         "scenario's posterior: key)",
     )
@@ -95,3 +110,76 @@ def posterior_choice(args: argparse.Namespace) -> str | bool | None:
         return False
     value: str | None = getattr(args, "posterior", None)
     return value
+
+
+NAME_MAX = 255
+"""Longest file or folder name accepted in a path argument, in bytes (as most file systems)."""
+
+PATH_MAX = 4095
+"""Longest path argument accepted, in bytes."""
+
+
+def path_arg(text: str) -> str:
+    """A file or folder path: not empty, no NUL character, no name longer than the system allows.
+
+    Used for every path option and argument (``--out``, ``--targets``, scenario files, ...), so
+    ``--out ""`` is refused instead of writing into a default folder, and a path the file system
+    cannot hold is one error line instead of an ``OSError`` later.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a file or folder")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    try:
+        raw = os.fsencode(text)
+    except UnicodeError:
+        raise argparse.ArgumentTypeError("the path cannot be encoded for the file system") from None
+    if len(raw) > PATH_MAX:
+        raise argparse.ArgumentTypeError(
+            f"the path is {len(raw):,} bytes long (the limit is {PATH_MAX:,})"
+        )
+    longest = max(raw.split(os.fsencode(os.sep)), key=len)
+    if len(longest) > NAME_MAX:
+        shown = os.fsdecode(longest[:24]) + "..."
+        raise argparse.ArgumentTypeError(
+            f"the name {shown!r} is {len(longest):,} bytes long (the limit is {NAME_MAX} bytes "
+            "per file or folder name)"
+        )
+    return text
+
+
+def port(text: str) -> int:
+    """A TCP port number, 1 to 65535."""
+    value = _whole(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {value}")
+    return value
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+"""Protocols of a Dask scheduler address."""
+
+
+def scheduler_address(text: str) -> str:
+    """A Dask scheduler address, ``[PROTOCOL://]HOST:PORT``, checked before anything runs."""
+    expected = "expected an address such as tcp://HOST:8786"
+    scheme, sep, rest = text.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", text.strip()
+    if scheme not in SCHEDULER_SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: unknown protocol {scheme!r} (expected one of "
+            f"{', '.join(SCHEDULER_SCHEMES)})"
+        )
+    try:
+        parts = urllib.parse.urlsplit("//" + rest)
+        number = parts.port
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no valid port number ({expected})"
+        ) from None
+    if not parts.hostname or number is None or parts.path or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address ({expected})")
+    if number == 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: port 0 is not a port to connect to")
+    return text.strip()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,8 +23,10 @@ from pathlib import Path
 from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
+    Parser,
     add_posterior_options,
     error,
+    path_arg,
     positive_int,
     posterior_choice,
     report_problems,
@@ -44,7 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``influence-sim`` command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="influence-sim",
         description="Agent-based simulation of great-power influence in Central Asia.",
     )
@@ -56,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a scenario file and write tables and plots",
         description="Run a scenario's replicates, print a summary, write tables and plots.",
     )
-    run.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
-    run.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario>)")
+    run.add_argument("scenario", metavar="SCENARIO", type=path_arg, help="scenario file (YAML)")
+    run.add_argument(
+        "--out", metavar="DIR", type=path_arg, help="output folder (default: results/<scenario>)"
+    )
     run.add_argument("--seed", type=seed, help="root seed (default: the scenario's seed)")
     run.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
@@ -69,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check scenario files without running them",
         description="Check scenario files; print every problem found; exit 2 if any.",
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files")
+    validate.add_argument("files", nargs="+", metavar="FILE", type=path_arg, help="scenario files")
 
     sub.add_parser(
         "schema",
@@ -160,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         Exit code: 0 on success, 1 on a failure while writing, 2 on invalid input.
     """
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is escaped
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     commands: dict[str, Handler] = {
         "run": _command_run,

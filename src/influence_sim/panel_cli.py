@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, positive_int, save_outputs, seed
+from influence_sim._cliutil import (
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    path_arg,
+    positive_int,
+    save_outputs,
+    seed,
+)
 
 
 def _year(low: int, high: int) -> Callable[[str], int]:
@@ -46,10 +54,13 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
             "the residuals from the country panel; write estimates.csv and residuals.csv."
         ),
     )
-    est.add_argument("--seeds", metavar="DIR", help="seeds folder (default: the package's)")
+    est.add_argument(
+        "--seeds", metavar="DIR", type=path_arg, help="seeds folder (default: the package's)"
+    )
     est.add_argument(
         "--out",
         metavar="DIR",
+        type=path_arg,
         help="copy the seeds folder to DIR/seeds and estimate there (the original is untouched)",
     )
     est.add_argument("--force", action="store_true", help="replace an existing DIR/seeds")
@@ -60,7 +71,10 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         help="last panel year used, 2009 to 2021 (default 2021; two arms windows at least)",
     )
     est.add_argument(
-        "--scenario", metavar="FILE", help="hindcast scenario (default: the library's)"
+        "--scenario",
+        metavar="FILE",
+        type=path_arg,
+        help="hindcast scenario (default: the library's)",
     )
     est.add_argument(
         "--no-weights", action="store_true", help="keep the weights at their assumptions"
@@ -73,13 +87,20 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         help="compare the hindcast with every figure of the country panel",
         description="Run the hindcast; write the panel figures beside the model, PASS or FAIL.",
     )
-    hc.add_argument("scenario", nargs="?", metavar="SCENARIO", help="hindcast scenario file")
-    hc.add_argument("--out", metavar="DIR", default="results/hindcast", help="output folder")
+    hc.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", type=path_arg, help="hindcast scenario file"
+    )
+    hc.add_argument(
+        "--out", metavar="DIR", type=path_arg, default="results/hindcast", help="output folder"
+    )
     hc.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     hc.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
     hc.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
     hc.add_argument(
-        "--seeds", metavar="DIR", help="seeds folder to run with (one written by estimate --out)"
+        "--seeds",
+        metavar="DIR",
+        type=path_arg,
+        help="seeds folder to run with (one written by estimate --out)",
     )
     hc.add_argument(
         "--holdout",
@@ -90,6 +111,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     hc.add_argument(
         "--posterior",
         metavar="FILE",
+        type=path_arg,
         help="draw each replicate's parameters from this posterior.csv (a fit's); bands then "
         "carry parameter uncertainty",
     )
@@ -108,13 +130,21 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
             "posterior.json, summary.csv, chain.npz and figures into --out."
         ),
     )
-    fit.add_argument("scenario", nargs="?", metavar="SCENARIO", help="hindcast scenario file")
+    fit.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", type=path_arg, help="hindcast scenario file"
+    )
     fit.add_argument(
         "--until", type=_year(2009, 2021), default=2019, help="last panel year used (default 2019)"
     )
-    fit.add_argument("--out", metavar="DIR", help="output folder (default: results/fit_<until>)")
-    fit.add_argument("--seeds", metavar="DIR", help="seeds folder to fit (default: the package's)")
-    fit.add_argument("--priors", metavar="FILE", help="priors file (default: seeds/priors.csv)")
+    fit.add_argument(
+        "--out", metavar="DIR", type=path_arg, help="output folder (default: results/fit_<until>)"
+    )
+    fit.add_argument(
+        "--seeds", metavar="DIR", type=path_arg, help="seeds folder to fit (default: the package's)"
+    )
+    fit.add_argument(
+        "--priors", metavar="FILE", type=path_arg, help="priors file (default: seeds/priors.csv)"
+    )
     fit.add_argument("--walkers", type=positive_int, default=24, help="walkers (default 24)")
     fit.add_argument("--steps", type=positive_int, default=160, help="steps (default 160)")
     fit.add_argument("--burn", type=int, help="steps discarded (default: half)")

@@ -25,7 +25,6 @@ replicate's parameters from a posterior file (:meth:`Posterior.assign`).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -40,10 +39,14 @@ from typing import Any
 import numpy as np
 
 from influence_sim import seeds as sd
+from influence_sim._inputs import InputFileError, read_csv_rows, read_text
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
 
 POSTERIOR_STREAM = 2
 """Child of a replicate's seed sequence that picks its posterior draw (noise 0, shocks 1)."""
+
+MAX_POSTERIOR_BYTES = 1_000_000_000
+"""Largest posterior file read, in bytes."""
 
 FORMAT = "influence_sim posterior 1"
 """Format tag of ``posterior.json``."""
@@ -140,16 +143,19 @@ def load_priors(path: str | os.PathLike[str] | None = None) -> list[Prior]:
     specs = dict(PARAMETERS)
     out: list[Prior] = []
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PriorError(f"{file}: cannot read ({exc})") from None
-    if text:
-        reader = csv.DictReader(text.splitlines())
+        rows = read_csv_rows(file)
+    except InputFileError as exc:
+        raise PriorError(str(exc)) from None
+    if rows:
+        header = [c.strip() for c in rows[0]]
         needed = ["parameter", "transform", "low", "high", "p05", "p95", "reason"]
-        missing = [c for c in needed if c not in (reader.fieldnames or [])]
+        missing = [c for c in needed if c not in header]
         if missing:
             raise PriorError(f"{file}:1: missing column(s) {', '.join(missing)}")
-        for line, row in enumerate(reader, start=2):
+        for line, cells in enumerate(rows[1:], start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            row = dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=False))
             where = f"{file}:{line}"
             name = row["parameter"].strip()
             spec = specs.get(name)
@@ -335,13 +341,15 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
     if file.is_dir():
         file = file / "posterior.csv"
     meta_file = file.with_suffix(".json")
-    if not file.is_file():
+    if not os.path.lexists(file):
         raise PosteriorError(f"{file}: posterior file not found")
-    if not meta_file.is_file():
+    if not os.path.lexists(meta_file):
         raise PosteriorError(f"{meta_file}: the posterior's metadata file is missing")
     try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        meta = json.loads(read_text(meta_file))
+    except InputFileError as exc:
+        raise PosteriorError(str(exc)) from None
+    except ValueError as exc:
         raise PosteriorError(f"{meta_file}: unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PosteriorError(f"{meta_file}: format: not a posterior of this version ({FORMAT!r})")
@@ -361,10 +369,9 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
             "scopes or ranges changed); refit with `influence-sim fit`"
         )
     try:
-        with open(file, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PosteriorError(f"{file}: unreadable ({exc})") from None
+        rows = read_csv_rows(file, max_bytes=MAX_POSTERIOR_BYTES)
+    except InputFileError as exc:
+        raise PosteriorError(str(exc)) from None
     header = rows[0] if rows else []
     expected = ["draw", "log_likelihood"] + [f"parameters.{n}" for n in names]
     expected += residual_columns(states, partners)

@@ -28,6 +28,8 @@ from influence_sim._cliutil import (
     EXIT_USAGE,
     add_posterior_options,
     error,
+    path_arg,
+    port,
     positive_int,
     posterior_choice,
     report_problems,
@@ -87,11 +89,13 @@ def register(sub: Any) -> dict[str, Handler]:
         "inputs",
         nargs="+",
         metavar="INPUT",
+        type=path_arg,
         help="scenario file, run folder or sweep folder (at least two)",
     )
     p.add_argument(
         "--out",
         metavar="DIR",
+        type=path_arg,
         help="output folder (default: results/compare_<first>_vs_<second>...)",
     )
     p.add_argument(
@@ -115,7 +119,12 @@ def register(sub: Any) -> dict[str, Handler]:
             "mu* and sigma (morris design). Writes a CSV and a bar chart."
         ),
     )
-    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="folder written by influence-sim sweep")
+    p.add_argument(
+        "sweep_dir",
+        metavar="SWEEP_DIR",
+        type=path_arg,
+        help="folder written by influence-sim sweep",
+    )
     p.add_argument(
         "--method",
         choices=("sobol", "morris"),
@@ -127,7 +136,9 @@ def register(sub: Any) -> dict[str, Handler]:
         metavar="NAME",
         help="metric of the sweep's runs (default: final.security_share.region.china)",
     )
-    p.add_argument("--out", metavar="DIR", help="output folder (default: SWEEP_DIR/analysis)")
+    p.add_argument(
+        "--out", metavar="DIR", type=path_arg, help="output folder (default: SWEEP_DIR/analysis)"
+    )
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
 
     p = sub.add_parser(
@@ -140,10 +151,11 @@ def register(sub: Any) -> dict[str, Handler]:
             "attribution_replicates.csv and waterfall_*.png."
         ),
     )
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
+    p.add_argument("scenario", metavar="SCENARIO", type=path_arg, help="scenario file (YAML)")
     p.add_argument(
         "--baseline",
         metavar="FILE",
+        type=path_arg,
         help="explain the difference SCENARIO - FILE at the end instead",
     )
     p.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
@@ -157,7 +169,10 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument("--state", default="region", help="state printed (default: region)")
     p.add_argument("--power", default="china", help="power printed (default: china)")
     p.add_argument(
-        "--out", metavar="DIR", help="output folder (default: results/attribution_<scenario>)"
+        "--out",
+        metavar="DIR",
+        type=path_arg,
+        help="output folder (default: results/attribution_<scenario>)",
     )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
     p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
@@ -170,7 +185,7 @@ def register(sub: Any) -> dict[str, Handler]:
             "(Ctrl-C). Open the printed address in a browser."
         ),
     )
-    p.add_argument("--port", type=int, default=8765, help="port to serve on (default: 8765)")
+    p.add_argument("--port", type=port, default=8765, help="port to serve on (default: 8765)")
     p.add_argument("--host", default="localhost", help="host to listen on (default: localhost)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser window")
     return {

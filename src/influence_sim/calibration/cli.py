@@ -22,9 +22,11 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     error,
+    path_arg,
     report_problems,
 )
 from influence_sim._files import write_text_atomic
+from influence_sim._inputs import InputFileError, read_text
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -71,8 +73,10 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
             "extend), targets.png and profiles.png."
         ),
     )
-    cal.add_argument("scenario", metavar="SCENARIO", help="scenario file (YAML)")
-    cal.add_argument("--targets", required=True, metavar="FILE", help="targets file (CSV)")
+    cal.add_argument("scenario", metavar="SCENARIO", type=path_arg, help="scenario file (YAML)")
+    cal.add_argument(
+        "--targets", required=True, metavar="FILE", type=path_arg, help="targets file (CSV)"
+    )
     cal.add_argument(
         "--params",
         required=True,
@@ -80,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
         help="parameters to fit: names (offer_sensitivity) or paths (powers.china.doctrine), "
         "each optionally with a range NAME=LOW:HIGH",
     )
-    cal.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    cal.add_argument("--out", required=True, metavar="DIR", type=path_arg, help="output folder")
     cal.add_argument("--seed", type=_whole(0), help="root seed (default: the scenario's, or 0)")
     cal.add_argument(
         "--replicates", type=_whole(1), help="replicates per candidate (default: the scenario's)"
@@ -111,9 +115,15 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
             "written by 'influence-sim run'. Exits 0 whatever passes or fails."
         ),
     )
-    rep.add_argument("source", metavar="SCENARIO_OR_RUN", help="scenario file or run folder")
-    rep.add_argument("--targets", required=True, metavar="FILE", help="targets file (CSV)")
-    rep.add_argument("--out", metavar="DIR", help="write report.png and report.json here")
+    rep.add_argument(
+        "source", metavar="SCENARIO_OR_RUN", type=path_arg, help="scenario file or run folder"
+    )
+    rep.add_argument(
+        "--targets", required=True, metavar="FILE", type=path_arg, help="targets file (CSV)"
+    )
+    rep.add_argument(
+        "--out", metavar="DIR", type=path_arg, help="write report.png and report.json here"
+    )
     rep.add_argument("--seed", type=_whole(0), help="root seed for a scenario (default: its own)")
     rep.add_argument(
         "--replicates", type=_whole(1), help="replicates for a scenario (default: its own)"
@@ -290,8 +300,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 def _metadata(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_text(path))
+    except (InputFileError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 

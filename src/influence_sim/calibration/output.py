@@ -34,6 +34,21 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _yaml_scalar(text: object) -> str:
+    r"""``text`` as a YAML double-quoted scalar made by the emitter, safe inside a comment.
+
+    Every character outside printable ASCII is escaped (``\u2028``, ``\n``, ...), so text
+    from a file name or a scenario can never end the comment line and start YAML of its own.
+    """
+    emitted = yaml.safe_dump(
+        str(text), default_style='"', allow_unicode=False, width=1_000_000, explicit_end=False
+    )
+    scalar = emitted.removesuffix("\n").removesuffix("\n...").strip()
+    if any(not (" " <= c <= "~") for c in scalar):  # never reached: the emitter escapes them
+        raise ValueError("text cannot be written into a YAML comment")
+    return scalar
+
+
 def parameters_yaml(result: CalibrationResult, name: str = "calibrated_parameters") -> str:
     """A scenario file with the fitted values, for other scenarios to ``extends``.
 
@@ -66,8 +81,10 @@ def parameters_yaml(result: CalibrationResult, name: str = "calibrated_parameter
     passed = sum(row.result == "PASS" for row in result.rows())
     header = [
         "# Written by `influence-sim calibrate`; edit by calibrating again, not by hand.",
-        f"# Scenario calibrated: {sc.name} ({sc.path}; sha256 {sc.sha256[:16]})",
-        f"# Targets: {result.targets_path} (sha256 {(result.targets_sha256 or '')[:16]})",
+        f"# Scenario calibrated: {_yaml_scalar(sc.name)} ({_yaml_scalar(sc.path)}; "
+        f"sha256 {sc.sha256[:16]})",
+        f"# Targets: {_yaml_scalar(result.targets_path)} "
+        f"(sha256 {(result.targets_sha256 or '')[:16]})",
         f"# Loss at the fit: {result.loss:.6g}; targets passed: {passed} of {len(result.targets)}; "
         f"seed {result.settings.seed}; replicates {result.settings.replicates}",
         "# Identifiability (loss slice through the fit, within "

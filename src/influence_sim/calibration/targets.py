@@ -19,16 +19,15 @@ passes when the model's mean over replicates is within ``tolerance`` of ``value`
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from influence_sim._inputs import InputFileError, read_csv_rows
+from influence_sim._inputs import file_sha256 as _file_sha256
 from influence_sim.calibration.metrics import (
     Metric,
     MetricError,
@@ -72,7 +71,8 @@ class TargetProblem:
     def format(self) -> str:
         """Return ``FILE:LINE: column: message (expected ...)``."""
         where = f"{self.column}: " if self.column else ""
-        return f"{self.file}:{self.line}: {where}{self.message} (expected {self.expected})"
+        line = f":{self.line}" if self.line else ""
+        return f"{self.file}{line}: {where}{self.message} (expected {self.expected})"
 
 
 class TargetError(ValueError):
@@ -164,11 +164,11 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
     """
     shown = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        problem = TargetProblem(shown, 0, "", f"cannot read: {exc.strerror or exc}", "a CSV file")
+        rows = read_csv_rows(path)
+    except InputFileError as exc:
+        expected = "a UTF-8 CSV file" if exc.kind in ("encoding", "csv") else "a CSV file"
+        problem = TargetProblem(shown, exc.line or 0, "", exc.reason, expected)
         raise TargetError([problem]) from None
-    rows = list(csv.reader(text.splitlines()))
     problems: list[TargetProblem] = []
     if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
         header = ",".join(rows[0]) if rows else "nothing"
@@ -252,8 +252,8 @@ def _expected_of(message: str) -> str:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hash of a file's bytes, for provenance."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Hash of a file's bytes, for provenance (read as ``_inputs.read_bytes`` reads it)."""
+    return _file_sha256(path)
 
 
 def target_values(series: RegionalSeries, targets: Sequence[Target]) -> FloatArray:

@@ -19,8 +19,9 @@ replaced whole), and a shock with a new name is added after the inherited ones.
 from __future__ import annotations
 
 import copy
-import hashlib
+import errno
 import os
+import stat
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,11 +30,12 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, Tag, ValidationError
 
+from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason
 from influence_sim.initial import build
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, format_path
 from influence_sim.scenario.spec import TAG, ScenarioSpec, _kind, _not_a, _show, suggest
-from influence_sim.scenario.yamlsafe import Located, load_located
+from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
 
 __all__ = ["MAX_EXTENDS", "json_schema", "load_scenario", "validate_paths"]
 
@@ -86,6 +88,24 @@ def _nearby_files(directory: str) -> list[str]:
     return sorted(n for n in names if n.endswith((".yaml", ".yml")))
 
 
+def _not_a_file(path: str) -> str | None:
+    """Why ``path`` cannot be extended ("is not found", "is a directory", ...), or None."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        return "is not found" if exc.errno in (errno.ENOENT, errno.ENOTDIR) else "cannot be read"
+    except ValueError:
+        return "is not found"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory"
+    refused = not_regular_reason(info.st_mode)
+    if refused is not None:
+        return "is " + refused[0].replace(": this is", " but")
+    return None
+
+
 def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]]:
     """Read a scenario file and every file it extends, stopping at the first problem.
 
@@ -134,8 +154,8 @@ def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]
                 )
             )
             break
-        if not os.path.isfile(parent):
-            what = "is a directory" if os.path.isdir(parent) else "is not found"
+        what = _not_a_file(parent)
+        if what is not None:
             choices = _nearby_files(os.path.dirname(parent))
             expected = _EXPECTED_EXTENDS
             if choices:
@@ -452,12 +472,9 @@ class _Reporter:
 
 def _sha256(path: str | os.PathLike[str], shown: str) -> str:
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(shown, None, None, "", f"cannot read file: {exc.strerror or exc}")]
-        ) from None
+        return file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
+    except InputFileError as exc:
+        raise ScenarioError([Problem(shown, None, None, "", exc.reason)]) from None
 
 
 def _load(path: str | os.PathLike[str]) -> Scenario:

@@ -46,6 +46,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from influence_sim import seeds as sd
+from influence_sim._text import text_problem
 from influence_sim.engine import STEP_MONTHS, Clock
 from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import (
@@ -555,8 +556,10 @@ def _text(
             _fail(_not_a(value, "text"), "text")
         if not allow_empty and not value.strip():
             _fail("text is empty", "some text")
-        if single_line and ("\n" in value or "\r" in value):
-            _fail("text spans several lines", "text on one line")
+        problem = text_problem(value, single_line=single_line)
+        if problem is not None:
+            expected = "text without control characters"
+            _fail(problem, ("one-line " if single_line else "") + expected)
         if len(value) > max_len:
             _fail(
                 f"text is too long ({len(value):,} characters)", f"at most {max_len:,} characters"

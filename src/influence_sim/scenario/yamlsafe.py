@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -54,6 +53,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.reader import ReaderError
 
+from influence_sim._inputs import InputFileError, decode_text, read_bytes
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, format_path
 
 __all__ = [
@@ -961,7 +961,7 @@ class _Builder:
 
 
 def _read_bytes(fs_path: str | bytes, file: str, max_bytes: int) -> bytes:
-    """Read a file's bytes, refusing missing, unreadable, non-file and oversized paths.
+    """Read a file's bytes with :func:`influence_sim._inputs.read_bytes`.
 
     Args:
         fs_path: The path to open.
@@ -972,47 +972,15 @@ def _read_bytes(fs_path: str | bytes, file: str, max_bytes: int) -> bytes:
         The file's content.
 
     Raises:
-        ScenarioError: If the file cannot be used.
+        ScenarioError: If the file cannot be used (missing, not a regular file, too large...).
     """
-    expected_file = "the path of an existing YAML scenario file"
     try:
-        info = os.stat(fs_path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise ScenarioError([_whole_file(file, "file not found", expected_file)]) from None
-    except PermissionError:
-        raise ScenarioError(
-            [_whole_file(file, "permission denied: cannot access this file")]
-        ) from None
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ScenarioError(
-            [_whole_file(file, f"cannot open file: {reason}", expected_file)]
-        ) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError([_whole_file(file, "this is a directory, not a file", expected_file)])
-    too_large = f"the limit is {max_bytes:,} bytes"
-    if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-        raise ScenarioError(
-            [_whole_file(file, f"file is too large ({info.st_size:,} bytes; {too_large})")]
-        )
-    try:
-        with open(fs_path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except PermissionError:
-        raise ScenarioError(
-            [_whole_file(file, "permission denied: cannot read this file")]
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError(
-            [_whole_file(file, "this is a directory, not a file", expected_file)]
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(
-            [_whole_file(file, f"cannot read file: {exc.strerror or exc}")]
-        ) from None
-    if len(raw) > max_bytes:
-        raise ScenarioError([_whole_file(file, f"file is too large ({too_large})")])
-    return raw
+        return read_bytes(fs_path, max_bytes=max_bytes)
+    except InputFileError as exc:
+        expected = None
+        if exc.kind in ("missing", "directory", "special", "os"):
+            expected = "the path of an existing YAML scenario file"
+        raise ScenarioError([_whole_file(file, exc.reason, expected)]) from None
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -1028,23 +996,11 @@ def _decode(raw: bytes, file: str) -> str:
     Raises:
         ScenarioError: If the bytes are not UTF-8 text.
     """
-    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        raise ScenarioError([_whole_file(file, "file is encoded as UTF-32", _EXPECTED_UTF8)])
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ScenarioError([_whole_file(file, "file is encoded as UTF-16", _EXPECTED_UTF8)])
-    if b"\x00" in raw:
-        raise ScenarioError(
-            [_whole_file(file, "file looks binary: it contains NUL bytes", _EXPECTED_UTF8)]
-        )
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
-        message = f"file is not valid UTF-8: byte 0x{raw[exc.start]:02X} cannot be decoded"
-        raise ScenarioError([Problem(file, line, col, "", message, _EXPECTED_UTF8)]) from None
-    return text.removeprefix("\ufeff")
+        return decode_text(raw, file)
+    except InputFileError as exc:
+        problem = Problem(file, exc.line, exc.column, "", exc.reason, _EXPECTED_UTF8)
+        raise ScenarioError([problem]) from None
 
 
 def _parse(text: str, file: str) -> Located:

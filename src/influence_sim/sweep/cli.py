@@ -26,8 +26,10 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     error,
+    path_arg,
     positive_int,
     report_problems,
+    scheduler_address,
 )
 
 EXIT_RUNS_FAILED = 3
@@ -53,8 +55,10 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
             "1 the sweep could not go on, 130 interrupted (continue with --resume)."
         ),
     )
-    parser.add_argument("sweep_file", metavar="SWEEPFILE", help="sweep file (YAML)")
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: sweeps/<sweep>)")
+    parser.add_argument("sweep_file", metavar="SWEEPFILE", type=path_arg, help="sweep file (YAML)")
+    parser.add_argument(
+        "--out", metavar="DIR", type=path_arg, help="output folder (default: sweeps/<sweep>)"
+    )
     parser.add_argument(
         "--workers",
         type=positive_int,
@@ -80,6 +84,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
+        type=scheduler_address,
         help="run on a Dask distributed cluster, e.g. tcp://HOST:8786",
     )
     parser.add_argument(

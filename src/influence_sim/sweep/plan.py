@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from influence_sim import _inputs
 from influence_sim.engine import Clock, child
 from influence_sim.kernel.arrays import Dims, FloatArray
 from influence_sim.sweep.design import Design, make_design
@@ -71,8 +72,8 @@ class Chunk:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hash of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Hash of a file's bytes (read as :func:`influence_sim._inputs.read_bytes` does)."""
+    return _inputs.file_sha256(path)
 
 
 class Sweep:

@@ -10,7 +10,6 @@ like scenario files. The format is described in ``docs/sweeps.md``.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from influence_sim._inputs import InputFileError, file_sha256
+from influence_sim._text import text_problem
 from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, resolve
@@ -253,6 +254,12 @@ class _Checker:
     def text(self, path: tuple[PathItem, ...], value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
             self.fail(path, f"must be text, not {_kind(value)}", "non-empty text", at_value=True)
+            return None
+        one_line = path != ("description",)
+        problem = text_problem(value, single_line=one_line)
+        if problem is not None:
+            expected = "text without control characters"
+            self.fail(path, problem, ("one-line " if one_line else "") + expected, at_value=True)
             return None
         return value
 
@@ -678,7 +685,10 @@ def _keep(chk: _Checker, data: Mapping[str, Any]) -> KeepSpec | None:
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    try:
+        return file_sha256(path)
+    except InputFileError as exc:
+        raise SweepError([Problem(exc.file, None, None, "", exc.reason)]) from None
 
 
 def _not_a_sweep(doc: Located) -> SweepError:
@@ -723,6 +733,12 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
     name = Path(doc.file).stem
     if "name" in data:
         name = chk.text(("name",), data["name"]) or name
+    elif text_problem(name) is not None:
+        chk.fail(
+            (),
+            f"the file name cannot name the sweep: {text_problem(name)}",
+            "name: a short name for this sweep",
+        )
     description = ""
     if "description" in data:
         description = chk.text(("description",), data["description"]) or ""

@@ -1,0 +1,54 @@
+r"""What free text from input files may contain (names, descriptions, tags).
+
+Names and other text a user writes end up printed on the terminal and written into CSV, JSON
+and YAML files. :func:`text_problem` refuses, at validation:
+
+* unpaired surrogates (``"\ud800"`` in a YAML or JSON escape), which no UTF-8 file or terminal
+  can take;
+* in one-line text, every line break Python or YAML knows (``\n``, ``\r``, U+0085,
+  U+2028, U+2029, vertical tab, form feed, ...) and every other control character, so a name
+  can never start a new line in a YAML comment or a report;
+* in text of several lines, control characters other than tab and line feed (carriage
+  returns are accepted too), and the Unicode line and paragraph separators.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["text_problem"]
+
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+"""Characters that break a line for ``str.splitlines`` (and, for some of them, YAML)."""
+
+_MULTILINE_OK = frozenset("\n\r\t")
+
+
+def _code(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+
+
+def text_problem(value: str, *, single_line: bool = True) -> str | None:
+    """Why ``value`` cannot be used as text, or None if it can.
+
+    Args:
+        value: The text.
+        single_line: Whether the text must stay on one line (names, tags, paths).
+
+    Returns:
+        A one-line message, or None.
+    """
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return f"text contains {_code(char)}: half of a surrogate pair, not a character"
+        if single_line and char in ("\n", "\r"):
+            return "text spans several lines"
+        if single_line and char in _LINE_BREAKS:
+            return f"text spans several lines: it contains the line break {_code(char)}"
+        if category in ("Zl", "Zp"):
+            return f"text contains the line break {_code(char)}; use a plain new line"
+        if category == "Cc" and not (not single_line and char in _MULTILINE_OK):
+            return f"text contains the control character {_code(char)}"
+    return None
