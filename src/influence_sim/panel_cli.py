@@ -118,6 +118,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     hc.add_argument(
         "--fit",
         metavar="DIR",
+        type=path_arg,
         help="a folder written by `fit`: the same as --seeds DIR/seeds --posterior "
         "DIR/posterior.csv --holdout (the fit's --until + 1)",
     )
@@ -324,6 +325,20 @@ def _command_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fit_until(meta_file: Path) -> int | str:
+    """The last panel year of the fit whose ``posterior.json`` this is, or why it is unknown."""
+    from influence_sim._inputs import InputFileError, read_text
+
+    try:
+        meta = json.loads(read_text(meta_file))
+    except InputFileError as exc:
+        return exc.reason
+    except ValueError:
+        return "not JSON"
+    until = meta.get("until") if isinstance(meta, dict) else None
+    return until if isinstance(until, int) else "no 'until' in it"
+
+
 def _command_hindcast(args: argparse.Namespace) -> int:
     from influence_sim._cliutil import report_problems
     from influence_sim._files import write_text_atomic
@@ -344,12 +359,12 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             error("--fit names the seeds and the posterior: give it without --seeds or --posterior")
             return EXIT_USAGE
         meta_file = Path(args.fit, "posterior.json")
-        try:
-            until = int(json.loads(meta_file.read_text(encoding="utf-8"))["until"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "no 'until' in it"
-            error(f"{meta_file}: cannot read the fit's metadata ({why}; expected a folder "
-                  "written by `influence-sim fit`)")
+        until = _fit_until(meta_file)
+        if isinstance(until, str):
+            error(
+                f"{meta_file}: cannot read the fit's metadata ({until}; expected a folder "
+                "written by `influence-sim fit`)"
+            )
             return EXIT_USAGE
         args.seeds = str(Path(args.fit, "seeds"))
         args.posterior = str(Path(args.fit, "posterior.csv"))
@@ -404,16 +419,16 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         from influence_sim.validation import holdout_summary, holdout_table, target_rows
 
         holdout = holdout_table(table, args.holdout)
-        holdout = pd.concat([holdout, target_rows(results.output, args.holdout)],
-                            ignore_index=True)
+        extra = target_rows(results.output, args.holdout)
+        holdout = pd.concat([holdout, extra], ignore_index=True)
         print()
         print(f"out of sample (from {args.holdout}): model and naive forecasts, PASS counts")
         print(holdout_summary(holdout).to_string())
 
     posterior_until = None
     if args.posterior:
-        meta = json.loads(Path(args.posterior).with_suffix(".json").read_text(encoding="utf-8"))
-        posterior_until = meta.get("until")
+        found = _fit_until(Path(args.posterior).with_suffix(".json"))
+        posterior_until = found if isinstance(found, int) else None
     provenance = {
         "scenario": Path(path).name,
         "seed": results.seed,

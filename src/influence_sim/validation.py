@@ -636,7 +636,11 @@ def holdout_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
-    """Markdown blocks of a holdout table: ``holdout-summary`` and ``holdout-rows``."""
+    """Markdown blocks of a holdout table.
+
+    ``holdout-summary`` (out of sample, by series, with the naive forecasts),
+    ``holdout-insample`` (in sample, by series) and ``holdout-rows`` (every figure out of sample).
+    """
     counts = holdout_summary(table)
     lines = [
         "| series | figures | model PASS | last value PASS | trend PASS | model beats last | "
@@ -657,6 +661,21 @@ def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
         f"**{int(total['in_band'])}** |"
     )
     out = {"holdout-summary": "\n".join(lines)}
+    inside = table[table["sample"] == "in"]
+    lines = [
+        "| series | figures | model PASS | figure inside the model's 5-95% band |",
+        "|---|---|---|---|",
+    ]
+    for series, group in inside.groupby("series"):
+        lines.append(
+            f"| `{series}` | {len(group)} | {int((group['result'] == 'PASS').sum())} | "
+            f"{int(group['in_band'].sum())} |"
+        )
+    lines.append(
+        f"| **all** | **{len(inside)}** | **{int((inside['result'] == 'PASS').sum())}** | "
+        f"**{int(inside['in_band'].sum())}** |"
+    )
+    out["holdout-insample"] = "\n".join(lines)
     outside = table[table["sample"] == "out"]
     lines = [
         "| series | entity | period | panel | model | 5-95% | model | last value | trend |",
