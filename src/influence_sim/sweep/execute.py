@@ -596,6 +596,7 @@ def _run_locked(
             damaged = folder.damaged(records)
         if not damaged:
             folder.drop_ledger()
+            folder.remove_strays()
             failed = int(manifest.get("runs_failed") or 0)
             notes.append("the sweep had already finished; nothing to do")
             return SweepOutcome(

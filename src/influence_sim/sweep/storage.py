@@ -212,14 +212,16 @@ class SweepFolder:
         skip = {LOCK_NAME, *OUR_NAMES, *(p.name for p in strays)}
         return all(p.name in skip for p in self.root.iterdir())
 
-    def _strays(self, remove: bool = True) -> list[Path]:
-        """Temporary files a killed sweep left in the folder (removed if ``remove``)."""
-        handle = remove_temporaries if remove else find_temporaries
-        return [p for sub, finals in _FINALS.items() for p in handle(self.root / sub, finals)]
+    def remove_strays(self) -> list[Path]:
+        """Remove the temporary files a killed sweep left in the folder, and list them."""
+        found = []
+        for sub, finals in _FINALS.items():
+            found += remove_temporaries(self.root / sub, finals)
+        return found
 
     def clear(self) -> None:
         """Remove every file and folder a sweep writes (other files are left alone)."""
-        self._strays()
+        self.remove_strays()
         for name in OUR_NAMES:
             path = self.root / name
             if path.is_dir():
@@ -231,7 +233,7 @@ class SweepFolder:
         """Create the folders and remove temporary files a killed sweep left behind."""
         for sub in (self.root, self.root / TIMESERIES, self.root / CHUNKS):
             sub.mkdir(parents=True, exist_ok=True)
-        self._strays()
+        self.remove_strays()
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The manifest, or None if there is none (or it cannot be read)."""
