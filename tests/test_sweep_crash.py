@@ -281,7 +281,7 @@ def test_resume_recomputes_a_part_cut_short(tiny, monkeypatch):
     ],
 )
 def test_a_finished_sweep_with_damaged_files_is_refused_by_load_and_redone_by_resume(
-    tiny, monkeypatch, damage, redo
+    tiny, monkeypatch, capsys, damage, redo
 ):
     out = tiny.parent / "out"
     run_sweep(tiny, out, workers=1, chunk_size=2)
@@ -303,6 +303,10 @@ def test_a_finished_sweep_with_damaged_files_is_refused_by_load_and_redone_by_re
     with pytest.raises(SweepDamagedError, match=rf"{path.name}: .*--resume") as caught:
         load_sweep(out)
     assert "\n" not in str(caught.value)
+    if what == "cut":  # the command line says the same, in one line, exit 2
+        assert cli.main(["analyze", str(out), "--method", "sobol"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and path.name in err[0] and "--resume" in err[0]
     seen = computed(monkeypatch)
     outcome = run_sweep(tiny, out, workers=1, resume=True)
     assert seen == redo, outcome.notes
