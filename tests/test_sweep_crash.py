@@ -150,7 +150,7 @@ def assert_no_process_left(pgid: int) -> None:
 KILLS = {
     "sigkill-at-start": (signal.SIGKILL, lambda out: (out / "manifest.json").is_file()),
     "sigkill-mid-run": (signal.SIGKILL, lambda out: ledgers(out) >= 10),
-    "sigkill-near-end": (signal.SIGKILL, lambda out: ledgers(out) >= 24),
+    "sigkill-near-end": (signal.SIGKILL, lambda out: ledgers(out) >= 22),
     "sigterm-mid-run": (signal.SIGTERM, lambda out: ledgers(out) >= 6),
 }
 
