@@ -68,6 +68,7 @@ def exclusive_folder(folder: str | os.PathLike[str], what: str = "command") -> I
         FolderInUseError: If another process holds the lock.
     """
     root = Path(folder)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
@@ -99,3 +100,24 @@ def exclusive_folder(folder: str | os.PathLike[str], what: str = "command") -> I
         with contextlib.suppress(OSError):
             path.unlink()
         os.close(fd)
+        if created:  # a folder made for nothing (the command stopped early) goes too
+            with contextlib.suppress(OSError):
+                root.rmdir()
+
+
+def contents(folder: Path) -> list[Path]:
+    """What a folder holds besides its lock file (nothing if it does not exist)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name != LOCK_NAME)
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove everything in a folder but its lock file (for ``--force`` under the lock)."""
+    import shutil
+
+    for path in contents(folder):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
