@@ -611,17 +611,18 @@ def _run_locked(
                 notes,
                 executor="nothing (already finished)",
             )
+        # Unfinished on disk first: a kill while reopening leaves a sweep to resume again.
+        manifest.pop("files", None)
+        manifest["status"] = "running"
+        manifest["finished"] = None
+        folder.write_manifest(manifest)
+        redo = folder.reopen(records, damaged, [c.size for c in chunks])
         name, problem = next(iter(damaged.items()))
         others = f" and {len(damaged) - 1} other files" if len(damaged) > 1 else ""
-        manifest["files"] = records
-        redo = folder.reopen(manifest, [c.size for c in chunks])
         notes.append(
             f"{name} ({problem}){others} did not match the manifest; "
             f"computing {redo} of {len(chunks)} chunks again"
         )
-        manifest.pop("files", None)
-        manifest["status"] = "running"
-        manifest["finished"] = None
 
     if manifest is None:
         manifest = _manifest(sweep, size, len(chunks))

@@ -325,7 +325,9 @@ class SweepFolder:
                 out[name] = problem
         return out
 
-    def reopen(self, manifest: dict[str, Any], sizes: list[int]) -> int:
+    def reopen(
+        self, records: dict[str, dict[str, Any]], damaged: dict[str, str], sizes: list[int]
+    ) -> int:
         """Turn a finished sweep whose files do not all match back into a resumable one.
 
         The rows of ``runs.parquet``, if it matches its record, go back into ``chunks/`` (with
@@ -333,14 +335,13 @@ class SweepFolder:
         computed again. ``runs.parquet`` is removed.
 
         Args:
-            manifest: The finished sweep's manifest (with ``files``).
+            records: The finished sweep's ``files`` (see :meth:`damaged`).
+            damaged: What :meth:`damaged` found wrong with them.
             sizes: Number of runs of each chunk, in order.
 
         Returns:
             Number of chunks that must be computed again.
         """
-        records: dict[str, dict[str, Any]] = manifest.get("files") or {}
-        damaged = self.damaged(records)
         (self.root / CHUNKS).mkdir(exist_ok=True)
         redo = len(sizes)
         if RUNS not in damaged and RUNS in records:
