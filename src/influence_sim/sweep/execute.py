@@ -522,24 +522,22 @@ def run_sweep(
     folder = SweepFolder(out)
     if folder.root.exists() and not folder.root.is_dir():
         raise SweepFolderError(f"{folder.root}: exists and is not a folder")
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(exclusive_folder(folder.root, "sweep"))
-        except FolderInUseError as exc:
-            raise SweepFolderError(str(exc)) from None
-        return _run_locked(
-            sweep,
-            folder,
-            n_workers,
-            chunk_size,
-            resume=resume,
-            force=force,
-            scheduler=scheduler,
-            progress=progress,
-            pool_after_seconds=pool_after_seconds,
-            started=started,
-        )
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        with exclusive_folder(folder.root, "sweep"):
+            return _run_locked(
+                sweep,
+                folder,
+                n_workers,
+                chunk_size,
+                resume=resume,
+                force=force,
+                scheduler=scheduler,
+                progress=progress,
+                pool_after_seconds=pool_after_seconds,
+                started=started,
+            )
+    except FolderInUseError as exc:  # only taking the lock raises it
+        raise SweepFolderError(str(exc)) from None
 
 
 def _run_locked(
