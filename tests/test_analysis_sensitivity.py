@@ -99,6 +99,16 @@ def test_bad_metrics_are_clear_errors(sweeps, tmp_path):
     runs = pd.read_parquet(holed / "runs.parquet")
     runs.loc[runs.index[:3], "china_passes_russia_security_year"] = np.nan
     runs.to_parquet(holed / "runs.parquet")
+    with pytest.raises(SensitivityError, match=r"runs\.parquet: its SHA-256 differs"):
+        analyze(holed, "sobol", "china_passes_russia_security_year")
+    # recorded as the sweep's own file, the holes are found
+    import json
+
+    from influence_sim.sweep.storage import file_record
+
+    manifest = json.loads((holed / "manifest.json").read_text())
+    manifest["files"]["runs.parquet"] = file_record(holed / "runs.parquet")
+    (holed / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(SensitivityError, match="undefined"):
         analyze(holed, "sobol", "china_passes_russia_security_year")
     with pytest.raises(SensitivityError, match="not a sweep folder"):

@@ -236,3 +236,24 @@ def test_copy_of_seeds_folder_fits(tmp_path: Path) -> None:
     shutil.copytree(sd.seeds_dir(), target)
     lk = PanelLikelihood(seeds=sd.load_seeds(target), names=NAMES, until=2014)
     assert lk.n_trade < PanelLikelihood(names=NAMES, until=2021).n_trade
+
+
+def test_fit_refuses_a_folder_another_fit_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two fits never write into one folder; the lock file alone does not make it non-empty."""
+    import os
+
+    from influence_sim import cli
+    from influence_sim._lock import exclusive_folder
+
+    out = tmp_path / "fit"
+    with exclusive_folder(out, "fit"):
+        for again in ("--force", "--resume"):
+            assert cli.main(["fit", "--out", str(out), again, "--no-progress"]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err == f"error: {out} is in use by another fit (pid {os.getpid()})"
+    assert not out.exists()
+    assert cli.main(["fit", "--out", str(out), "--resume", "--no-progress"]) == 2
+    assert "no chain.npz to resume" in capsys.readouterr().err
+    assert not out.exists()  # the folder made for the lock goes with it

@@ -1,7 +1,9 @@
 """Atomic file writes: a temporary name beside the target, renamed into place.
 
 A crash or an interrupt never leaves half a file under the final name: readers see the old
-file or the whole new one.
+file or the whole new one. Temporary names follow one pattern, ``.NAME.XXXXXXXX.tmp``
+(:data:`TEMP_SUFFIX`), so that what a killed writer left behind is recognised and removed by
+:func:`remove_temporaries`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,44 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+TEMP_SUFFIX = ".tmp"
+"""Every temporary file of :func:`replacing` is named ``.NAME.XXXXXXXX.tmp``."""
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is that of a temporary file of :func:`replacing`."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def find_temporaries(folder: Path, finals: tuple[str, ...] = ()) -> list[Path]:
+    """The temporary files a killed writer left in ``folder`` (not in subfolders).
+
+    Args:
+        folder: The folder (none are found if it does not exist).
+        finals: Glob patterns of final names (``"part-*.parquet"``) whose older temporary
+            names, ``.FINAL.XXXXXXXX`` without the suffix, count too.
+
+    Returns:
+        The files, in name order.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name.startswith(".")
+        and (is_temporary(path.name) or any(path.match(f".{final}.*") for final in finals))
+        and not path.is_dir()
+    )
+
+
+def remove_temporaries(folder: Path, finals: tuple[str, ...] = ()) -> list[Path]:
+    """Remove the files :func:`find_temporaries` finds and return them."""
+    found = find_temporaries(folder, finals)
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
 
 
 @contextlib.contextmanager
@@ -24,7 +64,7 @@ def replacing(path: Path) -> Iterator[Path]:
     Yields:
         The temporary path to write to (removed if the block fails).
     """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -160,10 +160,24 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
 
 
 def _command_fit(args: argparse.Namespace) -> int:
+    from influence_sim._lock import FolderInUseError, exclusive_folder
+
+    out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
+    try:
+        with exclusive_folder(out, "fit"):
+            return _fit(args, out)
+    except FolderInUseError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+
+
+def _fit(args: argparse.Namespace, out: Path) -> int:
+    """``fit`` once it holds the lock of its output folder ``out``."""
     import shutil
 
     from influence_sim import seeds as sd
     from influence_sim._files import write_text_atomic
+    from influence_sim._lock import contents, empty_folder
     from influence_sim.estimate import estimate_all
     from influence_sim.posterior import (
         FitSettings,
@@ -176,7 +190,6 @@ def _command_fit(args: argparse.Namespace) -> int:
     )
     from influence_sim.posterior_plots import save_fit_figures, summary_frame, summary_text
 
-    out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
     source = Path(args.seeds) if args.seeds else sd.seeds_dir()
     if not (source / "panel.csv").is_file():
         error(f"{source}: no panel.csv in this folder (expected a seeds folder)")
@@ -200,11 +213,11 @@ def _command_fit(args: argparse.Namespace) -> int:
     if args.resume and not chain_file.is_file():
         error(f"{out}: no chain.npz to resume (run without --resume to start)")
         return EXIT_USAGE
-    if not args.resume and out.is_dir() and any(out.iterdir()):
+    if not args.resume and contents(out):
         if not args.force:
             error(f"{out}: output folder is not empty (--force starts over, --resume goes on)")
             return EXIT_USAGE
-        shutil.rmtree(out)
+        empty_folder(out)
     settings = FitSettings(
         until=args.until,
         walkers=args.walkers,

@@ -139,6 +139,8 @@ def analyze(
             f"{sweep_dir}: not a sweep folder (no manifest.json); run "
             "'influence-sim sweep SWEEPFILE --out DIR' first"
         ) from None
+    except ValueError as exc:  # a finished sweep whose files do not match its manifest
+        raise SensitivityError(str(exc)) from None
     manifest: dict[str, Any] = data.manifest
     name = str(manifest.get("name") or Path(sweep_dir).name)
     kind = str(manifest.get("design", {}).get("kind"))

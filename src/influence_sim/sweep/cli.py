@@ -7,8 +7,8 @@ Exit codes: 0 when every run succeeded; 3 when the sweep finished but some runs 
 errors are in ``runs.parquet``); 2 for invalid input (a bad sweep file, printed as
 ``error: FILE:LINE:COL: ...`` lines, or an output folder that is not empty without
 ``--resume``/``--force``); 1 when the sweep could not go on (a worker died, the scheduler is
-unreachable, the disk is full); 130 when interrupted. Interrupted or aborted sweeps continue
-with ``--resume``.
+unreachable, the disk is full); 130 when interrupted (Ctrl-C), 143 when terminated (SIGTERM).
+Interrupted or aborted sweeps continue with ``--resume``.
 
 This module imports nothing heavy until the command runs, so registering it costs nothing.
 """
@@ -16,6 +16,7 @@ This module imports nothing heavy until the command runs, so registering it cost
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,15 @@ from influence_sim._cliutil import (
 
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the sweep stops the way Ctrl-C stops it."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -52,7 +62,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
             "Run a sweep file's design over its base scenario in batched chunks, on local "
             "processes or a Dask cluster, writing runs.parquet, timeseries/ and manifest.json. "
             "Exit codes: 0 all runs succeeded, 3 some runs failed, 2 invalid input, "
-            "1 the sweep could not go on, 130 interrupted (continue with --resume)."
+            "1 the sweep could not go on, 130 interrupted, 143 terminated (continue with --resume)."
         ),
     )
     parser.add_argument("sweep_file", metavar="SWEEPFILE", type=path_arg, help="sweep file (YAML)")
@@ -87,6 +97,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         type=scheduler_address,
         help="run on a Dask distributed cluster, e.g. tcp://HOST:8786",
     )
+    parser.add_argument(  # for tests: start the worker pool at once, however small the sweep
+        "--pool-after-seconds", type=float, default=None, help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -114,6 +127,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         return report_problems(exc.problems)
     out = Path(args.out) if args.out else Path("sweeps") / Path(args.sweep_file).stem
     progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         outcome = run_sweep(
             sweep,
@@ -124,7 +138,11 @@ def command_sweep(args: argparse.Namespace) -> int:
             force=args.force,
             scheduler=args.scheduler,
             progress=progress,
+            pool_after_seconds=args.pool_after_seconds,
         )
+    except Terminated:
+        error("terminated; finished chunks are kept: run again with --resume to continue")
+        return EXIT_TERMINATED
     except SweepFolderError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -137,6 +155,8 @@ def command_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         error("interrupted; finished chunks are kept: run again with --resume to continue")
         return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for note in outcome.notes:
         print(f"note: {note}")
     ran = outcome.n_runs - outcome.n_skipped

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import math
 import multiprocessing
 import os
@@ -41,9 +42,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from influence_sim._lock import FolderInUseError, exclusive_folder
 from influence_sim.sweep.chunk import ChunkResult, compute_chunk, runs_schema
 from influence_sim.sweep.plan import Chunk, Sweep, SweepSource, read_sweep
-from influence_sim.sweep.storage import SweepFolder, command_line, now, package_versions
+from influence_sim.sweep.storage import (
+    RUNS,
+    SweepFolder,
+    command_line,
+    now,
+    package_versions,
+)
 
 MAX_CHUNK = 500
 """Largest default chunk, in runs: past this, bigger batches step no faster."""
@@ -215,25 +223,50 @@ def _pump(
         raise
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it cancels what is queued)."""
+def _watch_parent(lifeline: Any) -> None:
+    """Exit the worker at once when the parent's end of ``lifeline`` closes.
+
+    The parent holds the only writing end of the pipe and never writes to it; reading returns
+    (end of file) when the parent ends, however it ends: a kill leaves no orphan workers.
+    """
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            lifeline.recv()
+    os._exit(1)
+
+
+def _init_worker(lifeline: Any) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle; exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_watch_parent, args=(lifeline,), name="parent-watch", daemon=True
+    ).start()
 
 
 def _run_local_pool(
     sweep: Sweep, todo: list[Chunk], workers: int, on_result: Callable[[ChunkResult], None]
 ) -> None:
     source = sweep.source()
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=process_context(), initializer=_ignore_interrupts
-    ) as pool:
-        try:
-            _pump(pool, source, todo, 2 * workers, on_result)
-        except cf.process.BrokenProcessPool as exc:
-            raise SweepAborted(f"a worker process died ({exc})") from None
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    context = process_context()
+    lifeline, keep = context.Pipe(duplex=False)
+    try:
+        with cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(lifeline,),
+        ) as pool:
+            try:
+                _pump(pool, source, todo, 2 * workers, on_result)
+            except cf.process.BrokenProcessPool as exc:
+                raise SweepAborted(f"a worker process died ({exc})") from None
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                keep.close()  # the workers stop now rather than finish chunks no one will write
+                raise
+    finally:
+        keep.close()
+        lifeline.close()
 
 
 def _pool_pays_off(seconds_left: float, workers: int, threshold: float | None) -> bool:
@@ -471,7 +504,8 @@ def run_sweep(
     Raises:
         influence_sim.sweep.SweepError: If the sweep file is invalid.
         SweepFolderError: If ``out`` is not empty and neither ``resume`` nor ``force`` is
-            given, or holds a different sweep.
+            given, holds a different sweep, or is in use by another sweep (whose lock it
+            holds for as long as it runs).
         SweepAborted: If a worker process dies or the Dask scheduler cannot be reached.
         ValueError: For both ``resume`` and ``force``, or bad ``workers``/``chunk_size``.
     """
@@ -488,6 +522,38 @@ def run_sweep(
     folder = SweepFolder(out)
     if folder.root.exists() and not folder.root.is_dir():
         raise SweepFolderError(f"{folder.root}: exists and is not a folder")
+    try:
+        with exclusive_folder(folder.root, "sweep"):
+            return _run_locked(
+                sweep,
+                folder,
+                n_workers,
+                chunk_size,
+                resume=resume,
+                force=force,
+                scheduler=scheduler,
+                progress=progress,
+                pool_after_seconds=pool_after_seconds,
+                started=started,
+            )
+    except FolderInUseError as exc:  # only taking the lock raises it
+        raise SweepFolderError(str(exc)) from None
+
+
+def _run_locked(
+    sweep: Sweep,
+    folder: SweepFolder,
+    n_workers: int,
+    chunk_size: int | None,
+    *,
+    resume: bool,
+    force: bool,
+    scheduler: str | None,
+    progress: bool,
+    pool_after_seconds: float | None,
+    started: float,
+) -> SweepOutcome:
+    """:func:`run_sweep` once it holds the folder's lock."""
     notes: list[str] = []
     manifest = folder.read_manifest() if resume else None
     if folder.exists_nonempty() and not (resume or force):
@@ -496,10 +562,13 @@ def run_sweep(
             "(use --resume to continue the sweep in it, or --force to start over)"
         )
     if resume and manifest is None and folder.exists_nonempty():
-        raise SweepFolderError(
-            f"{folder.root}: no readable manifest.json, so there is no sweep to resume "
-            "(use --force to start over)"
-        )
+        if not folder.holds_only_ours():
+            raise SweepFolderError(
+                f"{folder.root}: no readable manifest.json, so there is no sweep to resume "
+                "(use --force to start over)"
+            )
+        notes.append("the sweep stopped before it wrote its manifest; starting over")
+        force = True
     if force:
         folder.clear()
     if manifest is not None:
@@ -514,32 +583,55 @@ def run_sweep(
         size = chunk_size or default_chunk_size(sweep.n_runs, parallel)
     chunks = sweep.chunks(size)
     schema = runs_schema(sweep)
+    series = sweep.spec.keep.every is not None
 
     if manifest is not None and manifest.get("status") == "finished":
-        failed = int(manifest.get("runs_failed") or 0)
-        notes.append("the sweep had already finished; nothing to do")
-        return SweepOutcome(
-            folder.root,
-            sweep.name,
-            sweep.n_runs,
-            failed,
-            sweep.n_runs,
-            len(chunks),
-            size,
-            time.perf_counter() - started,
-            notes,
-            executor="nothing (already finished)",
+        records = manifest.get("files")
+        if records is None:  # written before files were recorded: check what can be checked
+            records = {}
+            damaged = {} if (folder.root / RUNS).is_file() else {RUNS: "missing"}
+        else:
+            damaged = folder.damaged(records)
+        if not damaged:
+            folder.drop_ledger()
+            folder.remove_strays()
+            failed = int(manifest.get("runs_failed") or 0)
+            notes.append("the sweep had already finished; nothing to do")
+            return SweepOutcome(
+                folder.root,
+                sweep.name,
+                sweep.n_runs,
+                failed,
+                sweep.n_runs,
+                len(chunks),
+                size,
+                time.perf_counter() - started,
+                notes,
+                executor="nothing (already finished)",
+            )
+        # Unfinished on disk first: a kill while reopening leaves a sweep to resume again.
+        manifest.pop("files", None)
+        manifest["status"] = "running"
+        manifest["finished"] = None
+        folder.write_manifest(manifest)
+        redo = folder.reopen(records, damaged, [c.size for c in chunks])
+        name, problem = next(iter(damaged.items()))
+        others = f" and {len(damaged) - 1} other files" if len(damaged) > 1 else ""
+        notes.append(
+            f"{name} ({problem}){others} did not match the manifest; "
+            f"computing {redo} of {len(chunks)} chunks again"
         )
 
-    folder.prepare()
     if manifest is None:
         manifest = _manifest(sweep, size, len(chunks))
-        folder.write_design(_design_table(sweep))
     else:
         manifest["resumed"] = [*manifest.get("resumed", []), now()]
+    # The manifest comes first: a folder with anything else in it always has one to resume.
     folder.write_manifest(manifest)
+    folder.prepare()
+    folder.write_design(_design_table(sweep))
 
-    done = folder.done_chunks({c.index: c.size for c in chunks}, sweep.spec.keep.every is not None)
+    done = folder.done_chunks({c.index: c.size for c in chunks}, series)
     todo = [c for c in chunks if c.index not in done]
     skipped = sum(c.size for c in chunks if c.index in done)
     failed = _count_failed(folder, done)
@@ -575,12 +667,15 @@ def run_sweep(
         writer.close()
         bar.close()
 
-    folder.finish_runs(len(chunks), schema)
+    files = {RUNS: folder.finish_runs(len(chunks), schema)}
+    if series:
+        files.update(folder.part_records(len(chunks)))
     manifest["finished"] = now()
     manifest["status"] = "finished"
     manifest["runs_failed"] = failed
     manifest["runs_ok"] = sweep.n_runs - failed
     manifest["executor"] = executor
+    manifest["files"] = files
     folder.write_manifest(manifest)
     folder.drop_ledger()
     return SweepOutcome(

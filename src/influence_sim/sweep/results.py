@@ -29,7 +29,15 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from influence_sim.sweep.storage import CHUNKS, DESIGN, MANIFEST, RUNS, TIMESERIES
+from influence_sim.sweep.storage import (
+    CHUNKS,
+    DESIGN,
+    MANIFEST,
+    RUNS,
+    TIMESERIES,
+    SweepDamagedError,
+    SweepFolder,
+)
 
 
 class SweepData:
@@ -40,20 +48,33 @@ class SweepData:
         manifest: Contents of ``manifest.json``.
     """
 
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
+    def __init__(self, folder: str | os.PathLike[str], verify: bool = True) -> None:
         """Open a sweep folder.
 
         Args:
             folder: The folder a sweep wrote.
+            verify: For a finished sweep, check that ``runs.parquet`` and every time series
+                part have the row count and SHA-256 the manifest records.
 
         Raises:
             FileNotFoundError: If the folder has no ``manifest.json``.
+            SweepDamagedError: If a file of a finished sweep is missing or differs from its
+                record (``--resume`` computes its runs again).
         """
         self.folder = Path(folder)
         path = self.folder / MANIFEST
         if not path.is_file():
             raise FileNotFoundError(f"{self.folder}: no manifest.json (not a sweep folder)")
         self.manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if verify and self.manifest.get("status") == "finished":
+            damaged = SweepFolder(self.folder).damaged(self.manifest.get("files") or {})
+            if damaged:
+                name, problem = next(iter(damaged.items()))
+                others = f" (and {len(damaged) - 1} other files)" if len(damaged) > 1 else ""
+                raise SweepDamagedError(
+                    f"{self.folder / name}: {problem}{others}; the sweep's files do not match "
+                    "its manifest (run the sweep again with --resume to recompute them)"
+                )
 
     def __repr__(self) -> str:
         state = "complete" if self.complete else "incomplete"
@@ -257,16 +278,20 @@ class SweepData:
         raise ValueError(f"sensitivity indices need a sobol or morris design, not {kind}")
 
 
-def load_sweep(folder: str | os.PathLike[str]) -> SweepData:
+def load_sweep(folder: str | os.PathLike[str], verify: bool = True) -> SweepData:
     """Open the results of a sweep.
 
     Args:
         folder: The folder given to ``influence-sim sweep --out``.
+        verify: Check a finished sweep's files against the row counts and SHA-256 hashes
+            of its manifest.
 
     Returns:
         The sweep's tables (read lazily).
 
     Raises:
         FileNotFoundError: If the folder holds no sweep.
+        SweepDamagedError: If a file of a finished sweep is missing or differs from its
+            record (a ``ValueError``).
     """
-    return SweepData(folder)
+    return SweepData(folder, verify=verify)
