@@ -257,3 +257,55 @@ def test_fit_refuses_a_folder_another_fit_holds(
     assert cli.main(["fit", "--out", str(out), "--resume", "--no-progress"]) == 2
     assert "no chain.npz to resume" in capsys.readouterr().err
     assert not out.exists()  # the folder made for the lock goes with it
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc")
+def test_a_killed_fit_leaves_no_worker_behind(tmp_path):
+    """The fit's evaluation pool exits with the command, however the command ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "fit_pool.py"
+    script.write_text(
+        "import time\n"
+        "from influence_sim import seeds as sd\n"
+        "from influence_sim.posterior import FitSettings, _Evaluator, load_priors\n"
+        "if __name__ == '__main__':\n"
+        "    names = tuple(p.name for p in load_priors())[:2]\n"
+        "    ev = _Evaluator(FitSettings(until=2019, workers=2), names, sd.seeds_dir())\n"
+        "    for f in [ev._pool.submit(time.sleep, 0.5) for _ in range(4)]:\n"
+        "        f.result()\n"
+        "    print(' '.join(str(p) for p in ev._pool._processes), flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    env = dict(os.environ)
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert proc.stdout is not None
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat[stat.rindex(")") + 2] != "Z"
+
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in workers if alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"workers of the killed fit still running: {left}"

@@ -462,11 +462,15 @@ class _Evaluator:
             import concurrent.futures as cf
             import multiprocessing as mp
 
+            from influence_sim._workers import lifeline
+
+            context = mp.get_context("spawn")
+            self._reader, self._keep = lifeline(context)
             self._pool = cf.ProcessPoolExecutor(
                 settings.workers,
-                mp_context=mp.get_context("spawn"),
+                mp_context=context,
                 initializer=_worker_init,
-                initargs=self._args,
+                initargs=(*self._args, self._reader),
             )
         else:
             self._local = _make_likelihood(*self._args)
@@ -489,6 +493,8 @@ class _Evaluator:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+            self._keep.close()
+            self._reader.close()
 
 
 def _make_likelihood(settings: FitSettings, names: tuple[str, ...], seeds_dir: str) -> Any:
@@ -511,7 +517,12 @@ def _make_likelihood(settings: FitSettings, names: tuple[str, ...], seeds_dir: s
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(settings: FitSettings, names: tuple[str, ...], seeds_dir: str) -> None:
+def _worker_init(
+    settings: FitSettings, names: tuple[str, ...], seeds_dir: str, reader: Any
+) -> None:
+    from influence_sim._workers import watch_parent
+
+    watch_parent(reader)  # a killed fit leaves no worker behind
     _WORKER["like"] = _make_likelihood(settings, names, seeds_dir)
 
 

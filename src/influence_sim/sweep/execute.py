@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
-import contextlib
 import math
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -43,6 +41,7 @@ from typing import Any
 import pyarrow as pa
 
 from influence_sim._lock import FolderInUseError, exclusive_folder
+from influence_sim._workers import lifeline, watch_parent
 from influence_sim.sweep.chunk import ChunkResult, compute_chunk, runs_schema
 from influence_sim.sweep.plan import Chunk, Sweep, SweepSource, read_sweep
 from influence_sim.sweep.storage import (
@@ -223,24 +222,9 @@ def _pump(
         raise
 
 
-def _watch_parent(lifeline: Any) -> None:
-    """Exit the worker at once when the parent's end of ``lifeline`` closes.
-
-    The parent holds the only writing end of the pipe and never writes to it; reading returns
-    (end of file) when the parent ends, however it ends: a kill leaves no orphan workers.
-    """
-    with contextlib.suppress(EOFError, OSError):
-        while True:
-            lifeline.recv()
-    os._exit(1)
-
-
-def _init_worker(lifeline: Any) -> None:
+def _init_worker(reader: Any) -> None:
     """Worker initializer: Ctrl-C is the parent's to handle; exit when the parent is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(
-        target=_watch_parent, args=(lifeline,), name="parent-watch", daemon=True
-    ).start()
+    watch_parent(reader)
 
 
 def _run_local_pool(
@@ -248,13 +232,13 @@ def _run_local_pool(
 ) -> None:
     source = sweep.source()
     context = process_context()
-    lifeline, keep = context.Pipe(duplex=False)
+    reader, keep = lifeline(context)
     try:
         with cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(lifeline,),
+            initargs=(reader,),
         ) as pool:
             try:
                 _pump(pool, source, todo, 2 * workers, on_result)
@@ -266,7 +250,7 @@ def _run_local_pool(
                 raise
     finally:
         keep.close()
-        lifeline.close()
+        reader.close()
 
 
 def _pool_pays_off(seconds_left: float, workers: int, threshold: float | None) -> bool:
