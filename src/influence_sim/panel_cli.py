@@ -310,6 +310,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
+    from influence_sim.ensemble import MemoryLimitError, NonFiniteError
     from influence_sim.posterior import PosteriorError
 
     try:
@@ -319,7 +320,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             posterior=args.posterior if args.posterior else False,
         )
-    except PosteriorError as exc:
+    except (PosteriorError, MemoryLimitError, NonFiniteError) as exc:
         error(str(exc))
         return EXIT_USAGE
     table = hindcast_table(results.output)
@@ -342,14 +343,13 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         print(f"out of sample (from {args.holdout}): model and naive forecasts, PASS counts")
         print(holdout_summary(holdout).to_string())
 
-    def write() -> list[Path]:
-        out.mkdir(parents=True, exist_ok=True)
-        written = [out / "hindcast.csv"]
+    def write(folder: Path) -> list[Path]:
+        written = [folder / "hindcast.csv"]
         table.to_csv(written[0], index=False)
         if holdout is not None:
-            written.append(out / "holdout.csv")
+            written.append(folder / "holdout.csv")
             holdout.to_csv(written[-1], index=False)
-        written.extend(plot_hindcast(results.output, out, holdout=args.holdout))
+        written.extend(plot_hindcast(results.output, folder, holdout=args.holdout))
         return written
 
     return save_outputs(out, "hindcast", write)

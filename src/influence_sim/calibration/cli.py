@@ -23,8 +23,9 @@ from influence_sim._cliutil import (
     EXIT_USAGE,
     error,
     report_problems,
+    save_outputs,
 )
-from influence_sim._files import write_text_atomic
+from influence_sim._files import json_text, write_text_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -188,14 +189,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         error(f"{args.scenario}: {exc}")
         return EXIT_USAGE
     print(summary(result))
-    try:
-        written = write_outputs(result, out)
-    except OSError as exc:
-        error(f"{out}: cannot write results: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
-    return EXIT_OK
+    return save_outputs(out, "results", lambda folder: write_outputs(result, folder))
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -244,7 +238,13 @@ def command_report(args: argparse.Namespace) -> int:
             scenario = load_scenario(args.source)
         except ScenarioError as exc:
             return report_problems(exc.problems)
-        results = run(scenario, seed=args.seed, replicates=args.replicates)
+        from influence_sim.ensemble import MemoryLimitError, NonFiniteError
+
+        try:
+            results = run(scenario, seed=args.seed, replicates=args.replicates)
+        except (MemoryLimitError, NonFiniteError) as exc:
+            error(f"{args.source}: {exc}")
+            return EXIT_USAGE
         series = RegionalSeries.from_output(results.output)
         name = scenario.name
         heading = (
@@ -270,15 +270,14 @@ def command_report(args: argparse.Namespace) -> int:
             table = out / "report.json"
             write_text_atomic(
                 table,
-                json.dumps(
+                json_text(
                     {
                         "source": args.source,
                         "targets_file": args.targets,
                         "rows": [r.as_dict() for r in rows],
                     },
-                    indent=2,
-                )
-                + "\n",
+                    default=None,
+                ),
             )
         except OSError as exc:
             error(f"{out}: cannot write the report: {exc.strerror or exc}")
