@@ -76,7 +76,9 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     hc.add_argument("--out", metavar="DIR", default="results/hindcast", help="output folder")
     hc.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     hc.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
-    hc.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    hc.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
     hc.add_argument(
         "--seeds", metavar="DIR", help="seeds folder to run with (one written by estimate --out)"
     )

@@ -104,7 +104,9 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument("--seed", type=seed, help="root seed of the scenario files run")
     p.add_argument("--replicates", type=positive_int, help="replicates of the scenario files run")
     p.add_argument("--no-plots", action="store_true", help="write tables only")
-    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    p.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     p = sub.add_parser(
         "analyze",
@@ -160,7 +162,9 @@ def register(sub: Any) -> dict[str, Handler]:
         "--out", metavar="DIR", help="output folder (default: results/attribution_<scenario>)"
     )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
-    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    p.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     p = sub.add_parser(
         "dashboard",

@@ -101,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
         help="loss above the minimum that still fits as well, for identifiability (1.0)",
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
-    cal.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    cal.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     rep = subparsers.add_parser(
         "report",
