@@ -92,16 +92,6 @@ def seed(text: str) -> int:
     return value
 
 
-def memory_size(text: str) -> int:
-    """A memory size: bytes, or a number with K, M, G or T (``64G``); 0 for no limit."""
-    from influence_sim.ensemble import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_posterior_options(parser: argparse.ArgumentParser) -> None:
     """``--posterior FILE`` and ``--no-posterior``: where replicates' parameters come from."""
     group = parser.add_mutually_exclusive_group()

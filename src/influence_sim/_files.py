@@ -1,9 +1,7 @@
 """Atomic file writes: a temporary name beside the target, renamed into place.
 
 A crash or an interrupt never leaves half a file under the final name: readers see the old
-file or the whole new one. A results folder is written the same way as a whole
-(:func:`replacing_folder`): readers see the old folder or the whole new one, never a mix.
-Files and folders get the permissions the umask allows, as with an ordinary ``open``.
+file or the whole new one.
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 
 @contextlib.contextmanager
@@ -113,6 +109,9 @@ def _short(name: str) -> str:
 def replacing_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a new temporary folder beside ``path``; it replaces ``path`` whole on success.
 
+    Readers see the old folder or the whole new one, never a mix of the two. Files and
+    folders get the permissions the umask allows (:func:`permit`), as with an ordinary open.
+
     Everything is written into the temporary folder. When the block succeeds, an existing
     folder at ``path`` is renamed aside, the new one renamed in, and the old one removed. When
     the block fails (a full disk, an interrupt, an error), the temporary folder is removed and
@@ -189,6 +188,7 @@ def jsonable(value: Any) -> Any:
     JSON has no NaN or infinity; the project writes them as ``null``. NumPy scalars become
     Python numbers, tuples lists; other values are kept for the encoder's ``default``.
     """
+    import numpy as np
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float):

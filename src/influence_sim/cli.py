@@ -24,7 +24,6 @@ from influence_sim._cliutil import (
     EXIT_USAGE,
     add_posterior_options,
     error,
-    memory_size,
     positive_int,
     posterior_choice,
     report_problems,
@@ -67,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--memory-limit",
-        type=memory_size,
+        type=_memory_size,
         metavar="SIZE",
         help="largest memory the results may take, e.g. 64G, 0 for none (default: "
         "$INFLUENCE_SIM_MEMORY_LIMIT or 3/4 of the available memory)",
@@ -100,6 +99,16 @@ def _register_contributed(sub: argparse._SubParsersAction) -> dict[str, Handler]
             raise
         handlers.update(module.register(sub))
     return handlers
+
+
+def _memory_size(text: str) -> int:
+    """A memory size: bytes, or a number with K, M, G or T (``64G``); 0 for no limit."""
+    from influence_sim.ensemble import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _version() -> str:

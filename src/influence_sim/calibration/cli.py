@@ -25,7 +25,7 @@ from influence_sim._cliutil import (
     report_problems,
     save_outputs,
 )
-from influence_sim._files import json_text, write_text_atomic
+from influence_sim._files import write_text_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -204,6 +204,7 @@ def command_report(args: argparse.Namespace) -> int:
         Exit code: 0 whether targets pass or fail, 1 if files cannot be written, 2 on invalid
         input.
     """
+    from influence_sim._files import json_text
     from influence_sim.calibration.metrics import MetricError, RegionalSeries
     from influence_sim.calibration.report import compare_series, format_table, save_targets_plot
     from influence_sim.calibration.targets import TargetError, load_targets
