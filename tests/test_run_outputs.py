@@ -304,3 +304,50 @@ def test_random_parameter_sets_in_the_documented_ranges_are_finite_or_refused() 
         assert not np.isfinite(getattr(run, name)).all()
         assert caught.value.date in run.dates
     assert 0 < refused < len(sets)  # the draw reaches both kinds
+
+
+# --------------------------------------------------------------------------- the folder helper
+
+
+def test_replacing_folder_keeps_the_old_folder_when_the_block_fails(tmp_path: Path) -> None:
+    target = tmp_path / "results"
+    target.mkdir()
+    (target / "a.csv").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), _files.replacing_folder(target) as tmp:
+        (tmp / "a.csv").write_text("new", encoding="utf-8")
+        raise RuntimeError("a failure while writing")
+    assert (target / "a.csv").read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_replacing_folder_puts_the_old_folder_back_when_the_swap_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "results"
+    target.mkdir()
+    (target / "a.csv").write_text("old", encoding="utf-8")
+    real = os.rename
+
+    def failing(src: os.PathLike[str], dst: os.PathLike[str]) -> None:
+        if Path(src).name.endswith(".new"):
+            raise OSError(errno.EXDEV, "cannot rename")
+        real(src, dst)
+
+    monkeypatch.setattr(_files.os, "rename", failing)
+    with pytest.raises(OSError), _files.replacing_folder(target) as tmp:
+        (tmp / "b.csv").write_text("new", encoding="utf-8")
+    assert sorted(p.name for p in target.iterdir()) == ["a.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "old.csv").write_text("old", encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    written = _files.write_folder_atomic(
+        link, lambda folder: [_files.write_text_atomic(folder / "new.csv", "new")]
+    )
+    assert link.is_symlink() and [p.name for p in link.iterdir()] == ["new.csv"]
+    assert written == [link / "new.csv"]
