@@ -424,3 +424,32 @@ def test_the_hindcast_covers_every_target():
     dates = hindcast.clock().dates
     for t in load_targets(ROOT / "seeds" / "targets.csv"):
         assert any(t.period_start <= d <= t.period_end for d in dates), t.id
+
+
+def test_calibrate_with_extreme_tolerances_and_weights_keeps_its_result(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Tolerance 1e-300 and weight 1e300 make the loss infinite: the files are still written,
+    with the infinite numbers as JSON null, and the fitted value is kept."""
+    targets = tmp_path / "extreme.csv"
+    targets.write_text(
+        ",".join(COLUMNS)
+        + "\nx,regional_security_share:russia,2002-01-01,2004-12-31,0.5,1e-300,1e300,synthetic\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "fit"
+    args = ["calibrate", str(tiny), "--targets", str(targets), "--params"]
+    args += ["powers.russia.doctrine", "--out", str(out), "--design", "3", "--starts", "1"]
+    args += ["--max-iterations", "2", "--profile-points", "3", "--quiet"]
+    assert main(args) == 0, capsys.readouterr().err
+    text = (out / "fit.json").read_text(encoding="utf-8")
+    data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in fit.json"))
+    assert data["loss"] is None  # infinite: written as null
+    assert [p["path"] for p in data["parameters"]] == ["powers.russia.doctrine"]
+    assert 0.0 <= data["parameters"][0]["fitted"] <= 1.0
+    assert {p.name for p in out.iterdir()} == {
+        "fit.json",
+        "parameters.yaml",
+        "profiles.png",
+        "targets.png",
+    }

@@ -117,9 +117,9 @@ replicates: 2
 design:
   kind: cases
   cases:
-    - {parameters.return_rate: 0.02}
-    - {parameters.return_rate: 1.0e+300}
-    - {parameters.return_rate: 0.05}
+    - {parameters.offer_sensitivity: 2.0}
+    - {parameters.offer_sensitivity: 1.0e+300}
+    - {parameters.offer_sensitivity: 3.0}
 """
 
 

@@ -43,19 +43,38 @@ def report_problems(problems: Iterable[object]) -> int:
     return EXIT_USAGE
 
 
-def save_outputs(out: Path, what: str, save: Callable[[], Sequence[Path]]) -> int:
-    """Call ``save``, then list what it wrote; a write failure is one error line, exit 1.
+def save_outputs(
+    out: Path,
+    what: str,
+    save: Callable[[Path], Sequence[Path]],
+    whole: bool = True,
+) -> int:
+    """Call ``save`` on a folder, then list what it wrote; a failure is one error line, exit 1.
+
+    With ``whole`` the files go into a temporary folder beside ``out`` that then replaces
+    ``out`` as a whole (:func:`influence_sim._files.replacing_folder`): a failure (a full disk,
+    an interrupt) leaves an earlier ``out`` untouched and nothing of the new results.
 
     Args:
-        out: Output folder (for the messages).
+        out: Output folder.
         what: What is being written, for the error message ("results", "the sweep", ...).
-        save: Writes the files and returns their paths.
+        save: Writes the files into the folder it is given and returns their paths.
+        whole: Replace ``out`` whole (True) or write into it file by file (False, for a
+            folder that holds other things, such as a sweep's ``analysis`` folder).
 
     Returns:
         Exit code.
     """
+    from influence_sim._files import OutputFolderError, write_folder_atomic
+
     try:
-        written = save()
+        if whole:
+            written: Sequence[Path] = write_folder_atomic(out, lambda tmp: list(save(tmp)))
+        else:
+            written = save(out)
+    except OutputFolderError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     except OSError as exc:
         error(f"{out}: cannot write {what}: {exc.strerror or exc}")
         return EXIT_FAILURE

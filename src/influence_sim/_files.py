@@ -9,9 +9,13 @@ file or the whole new one. Temporary names follow one pattern, ``.NAME.XXXXXXXX.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
+import secrets
+import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +73,7 @@ def replacing(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        permit(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -105,3 +110,149 @@ def write_frames_atomic(
         write_text_atomic(directory / name, frame.to_csv(index=False, float_format=float_format))
         for name, frame in frames.items()
     ]
+
+
+def current_umask() -> int:
+    """The process's umask (read from ``/proc`` where it can be, else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def permit(path: Path) -> None:
+    """Give ``path`` the mode a new file (0o666) or folder (0o777) gets under the umask.
+
+    Temporary files and folders are created owner-only; this is called before they are
+    renamed into place, so results can be read by whoever the umask lets read them.
+    """
+    base = 0o777 if path.is_dir() else 0o666
+    os.chmod(path, base & ~current_umask())
+
+
+class OutputFolderError(ValueError):
+    """An output folder that cannot be replaced whole (it holds the current folder)."""
+
+
+def _short(name: str) -> str:
+    """A prefix for temporary names beside ``name`` that stays within name length limits."""
+    return f".{name[:80]}."
+
+
+@contextlib.contextmanager
+def replacing_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``path``; it replaces ``path`` whole on success.
+
+    Readers see the old folder or the whole new one, never a mix of the two. Files and
+    folders get the permissions the umask allows (:func:`permit`), as with an ordinary open.
+
+    Everything is written into the temporary folder. When the block succeeds, an existing
+    folder at ``path`` is renamed aside, the new one renamed in, and the old one removed. When
+    the block fails (a full disk, an interrupt, an error), the temporary folder is removed and
+    ``path`` is left as it was. A symbolic link at ``path`` keeps pointing to the results.
+
+    Args:
+        path: The results folder (its parent is created if missing).
+
+    Yields:
+        The temporary folder to write into.
+
+    Raises:
+        OutputFolderError: If ``path`` is the current folder or one that holds it, or the root of
+            the file system (replacing it whole would remove unrelated files).
+        OSError: If the folder cannot be written or swapped in.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    resolved = target.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == resolved.parent or resolved == cwd or resolved in cwd.parents:
+        raise OutputFolderError(
+            f"{path}: will not replace a folder that holds the current folder (expected a "
+            "folder of its own for the results)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=_short(target.name), suffix=".new", dir=target.parent))
+    try:
+        yield tmp
+        permit(tmp)
+        _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Rename ``new`` onto ``target``, moving an existing ``target`` aside and removing it."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    old = target.with_name(f"{_short(target.name)}{secrets.token_hex(4)}.old")
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_folder_atomic(
+    path: str | os.PathLike[str], write: Callable[[Path], list[Path]]
+) -> list[Path]:
+    """Write a results folder whole or not at all (see :func:`replacing_folder`).
+
+    Args:
+        path: The results folder.
+        write: Writes the files into the folder it is given and returns their paths.
+
+    Returns:
+        The paths written, under ``path``.
+    """
+    target = Path(path)
+    with replacing_folder(target) as tmp:
+        written = write(tmp)
+    return [target / Path(p).relative_to(tmp) for p in written]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every float that is not finite (NaN, infinities) turned into None.
+
+    JSON has no NaN or infinity; the project writes them as ``null``. NumPy scalars become
+    Python numbers, tuples lists; other values are kept for the encoder's ``default``.
+    """
+    import numpy as np
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    return value
+
+
+def json_text(data: Any, default: Callable[[Any], Any] | None = str) -> str:
+    """Strict JSON text of ``data`` (indented, with a final newline).
+
+    Numbers that are not finite are written as ``null`` (:func:`jsonable`), so writing never
+    fails on them and every JSON reader can read the file.
+
+    Args:
+        data: Mappings, sequences, numbers, text.
+        default: Conversion of other objects (``str`` by default; None to refuse them).
+
+    Returns:
+        The text.
+    """
+    return json.dumps(jsonable(data), indent=2, allow_nan=False, default=default) + "\n"

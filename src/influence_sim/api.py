@@ -11,8 +11,10 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from influence_sim.engine import as_seed_sequence, replicate_seeds
-from influence_sim.ensemble import simulate_runs
+from influence_sim.ensemble import check_finite, check_memory, recorded_steps, simulate_runs
 from influence_sim.results import Results, run_metadata
 from influence_sim.scenario import Scenario, load_scenario
 
@@ -26,6 +28,7 @@ def run(
     replicates: int | None = None,
     every: int | None = None,
     posterior: str | os.PathLike[str] | bool | None = None,
+    memory_limit: int | str | None = None,
 ) -> Results:
     """Run a scenario's replicates and return their results.
 
@@ -38,6 +41,9 @@ def run(
         posterior: Where each replicate's parameters come from: None follows the scenario's
             ``posterior:`` key, False uses the point estimates (no draws), True the
             scenario's posterior (an error if it names none), a path that posterior file.
+        memory_limit: Largest memory the results may take (bytes, or a size such as
+            ``"64G"``; 0 for none); by default ``$INFLUENCE_SIM_MEMORY_LIMIT`` or three
+            quarters of the available memory.
 
     Returns:
         The results, with tidy DataFrames and provenance.
@@ -45,6 +51,10 @@ def run(
     Raises:
         influence_sim.scenario.ScenarioError: If a scenario file is invalid.
         ValueError: If ``replicates`` is below 1.
+        influence_sim.ensemble.MemoryLimitError: If the results would need more memory than
+            the limit (checked before running).
+        influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
+            (the message names the first variable, replicate and date).
         influence_sim.posterior.PosteriorError: If the posterior file is missing or does not
             match the model's parameter table.
     """
@@ -54,23 +64,27 @@ def run(
     n = scenario.replicates if replicates is None else replicates
     if n < 1:
         raise ValueError("replicates must be at least 1")
+    clock = scenario.clock()
+    every = scenario.outputs.every if every is None else every
+    check_memory(scenario.dims, len(recorded_steps(clock.n_steps, every)), n, memory_limit)
     root_seed = scenario.seed if seed is None else seed
     root = as_seed_sequence(root_seed)
     if root_seed is None:
         root_seed = int(root.entropy) if isinstance(root.entropy, int) else None
     seeds = replicate_seeds(root, n)
-    clock = scenario.clock()
     post = resolve_posterior(scenario, posterior)
-    output = simulate_runs(
-        scenario.dims,
-        clock,
-        seeds,
-        overrides=scenario.overrides(),
-        reference_overrides=scenario.reference_overrides(),
-        timeline=scenario.compile(seeds),
-        every=scenario.outputs.every if every is None else every,
-        posterior=post,
-    )
+    with np.errstate(all="ignore"):  # a non-finite result is reported by check_finite
+        output = simulate_runs(
+            scenario.dims,
+            clock,
+            seeds,
+            overrides=scenario.overrides(),
+            reference_overrides=scenario.reference_overrides(),
+            timeline=scenario.compile(seeds),
+            every=every,
+            posterior=post,
+        )
+    check_finite(output)
     meta = run_metadata(scenario.path, scenario.sha256, started, time.time())
     meta.update(
         {

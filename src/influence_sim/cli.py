@@ -66,7 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed, help="root seed (default: the scenario's seed)")
     run.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
-    run.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    run.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
+    run.add_argument(
+        "--memory-limit",
+        type=_memory_size,
+        metavar="SIZE",
+        help="largest memory the results may take, e.g. 64G, 0 for none (default: "
+        "$INFLUENCE_SIM_MEMORY_LIMIT or 3/4 of the available memory)",
+    )
     add_posterior_options(run)
 
     validate = sub.add_parser(
@@ -97,6 +106,16 @@ def _register_contributed(sub: argparse._SubParsersAction) -> dict[str, Handler]
     return handlers
 
 
+def _memory_size(text: str) -> int:
+    """A memory size: bytes, or a number with K, M, G or T (``64G``); 0 for no limit."""
+    from influence_sim.ensemble import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _version() -> str:
     from influence_sim import __version__
 
@@ -119,14 +138,22 @@ def _command_run(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
+    from influence_sim.ensemble import MemoryLimitError, NonFiniteError
     from influence_sim.posterior import PosteriorError
 
     try:
         results = run(
-            scenario, seed=args.seed, replicates=args.replicates, posterior=posterior_choice(args)
+            scenario,
+            seed=args.seed,
+            replicates=args.replicates,
+            posterior=posterior_choice(args),
+            memory_limit=args.memory_limit,
         )
-    except PosteriorError as exc:
+    except (PosteriorError, MemoryLimitError) as exc:
         error(str(exc))
+        return EXIT_USAGE
+    except NonFiniteError as exc:
+        error(f"{args.scenario}: {exc}")
         return EXIT_USAGE
     if results.metadata.get("posterior"):
         print(f"parameters drawn per replicate from {results.metadata['posterior']}")
@@ -134,7 +161,9 @@ def _command_run(args: argparse.Namespace) -> int:
         print(f"note: {line}")
     print(results.summary())
     results.metadata["wall_time_s"] = round(time.time() - started, 4)
-    return save_outputs(out, "results", lambda: results.save(out, plots=not args.no_plots))
+    return save_outputs(
+        out, "results", lambda folder: results.save(folder, plots=not args.no_plots)
+    )
 
 
 def _command_validate(args: argparse.Namespace) -> int:

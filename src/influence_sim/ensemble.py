@@ -9,6 +9,7 @@ run stepped alone by :class:`influence_sim.InfluenceModel`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -57,6 +58,199 @@ class EnsembleOutput:
     def n_runs(self) -> int:
         """Number of runs ``B``."""
         return int(self.share.shape[1])
+
+
+class NonFiniteError(ValueError):
+    """A run produced NaN or infinite values (its parameters are beyond what the model handles).
+
+    Attributes:
+        variable: The first variable found not finite, with its entities, e.g.
+            ``share[kazakhstan, china, economic]``.
+        replicate: Its replicate (run) index.
+        date: The date of the recorded step.
+    """
+
+    def __init__(self, variable: str, replicate: int, step: int, date: dt.date, value: float):
+        """Describe the first non-finite ``value`` of ``variable``."""
+        self.variable = variable
+        self.replicate = replicate
+        self.date = date
+        super().__init__(
+            f"non-finite result: {variable} is {value} in replicate {replicate} at step {step} "
+            f"({date.isoformat()}); nothing was written (expected parameter values the model "
+            "can compute: check the scenario's parameters against docs/ODD.md)"
+        )
+
+
+_ENTITY_AXES: dict[str, tuple[str, ...]] = {
+    "share": ("states", "partners", "domains"),
+    "volume": ("states", "domains"),
+    "threat": ("states",),
+    "instability": (),
+    "trust": (),
+    "capacity": ("powers", "domains"),
+    "effort": ("powers", "domains"),
+}
+"""Entities along the axes after ``(T, B)`` of each recorded variable, in checking order."""
+
+
+def check_finite(output: EnsembleOutput) -> None:
+    """Raise :class:`NonFiniteError` for the earliest non-finite value of the recorded series.
+
+    Args:
+        output: Recorded series.
+
+    Raises:
+        NonFiniteError: If any value is NaN or infinite; it names the variable (with its
+            state, partner, power and domain), the replicate and the date.
+    """
+    from influence_sim.kernel.arrays import DOMAINS
+
+    first: tuple[int, int, str, tuple[int, ...]] | None = None
+    for name in _ENTITY_AXES:
+        values = np.asarray(getattr(output, name))
+        bad = ~np.isfinite(values)
+        if not bad.any():
+            continue
+        where = np.argwhere(bad)[0]  # row-major: the earliest step, then the lowest replicate
+        key = (int(where[0]), int(where[1]), name, tuple(int(i) for i in where[2:]))
+        if first is None or key[:2] < first[:2]:
+            first = key
+    if first is None:
+        return
+    t, b, name, index = first
+    names = {
+        "states": output.dims.states,
+        "partners": output.dims.partners,
+        "powers": output.dims.powers,
+        "domains": DOMAINS,
+    }
+    labels = [str(names[axis][i]) for axis, i in zip(_ENTITY_AXES[name], index, strict=True)]
+    variable = f"{name}[{', '.join(labels)}]" if labels else name
+    value = float(np.asarray(getattr(output, name))[(t, b, *index)])
+    raise NonFiniteError(variable, b, int(output.steps[t]), output.dates[t], value)
+
+
+BYTES_PER_TABLE_ROW = 400
+"""Memory per row of the long time-series table while it is built and written (measured)."""
+
+MEMORY_FRACTION = 0.75
+"""Share of the available memory a run's results may take by default."""
+
+MEMORY_LIMIT_ENV = "INFLUENCE_SIM_MEMORY_LIMIT"
+"""Environment variable that sets the limit (bytes, or with a unit: ``64G``, ``500M``)."""
+
+
+class MemoryLimitError(ValueError):
+    """A run's results would need more memory than the limit allows."""
+
+
+def result_bytes(dims: Dims, n_recorded: int, replicates: int) -> int:
+    """Estimated memory of a run's results: the recorded arrays and the long table.
+
+    Args:
+        dims: Entities.
+        n_recorded: Recorded steps (with the first).
+        replicates: Runs.
+
+    Returns:
+        Bytes: 8 per recorded number, plus :data:`BYTES_PER_TABLE_ROW` per row of the time
+        series table (one per replicate, step, state, partner and domain).
+    """
+    s, k, p, d = dims.n_states, dims.n_partners, dims.n_powers, 2
+    per_step = s * k * d + s * d + s + 2 + 2 * p * d
+    cells = n_recorded * replicates
+    return cells * (per_step * 8 + s * k * d * BYTES_PER_TABLE_ROW)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``text``: a whole number, optionally with K, M, G or T (powers of 1024)."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    clean = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = clean[-1:] if clean[-1:] in units else ""
+    number = clean[: len(clean) - len(unit)].strip()
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a size (expected bytes or e.g. 500M, 64G)") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"'{text}' is not a size (expected bytes or e.g. 500M, 64G)")
+    return int(value * units[unit])
+
+
+def available_memory() -> int | None:
+    """Memory available to new allocations, in bytes (None where it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_limit(limit: int | str | None = None) -> int | None:
+    """The memory a run's results may take: ``limit``, else the environment, else the default.
+
+    Args:
+        limit: Bytes or a size text (``64G``); 0 means no limit. None reads
+            :data:`MEMORY_LIMIT_ENV`, and without it takes :data:`MEMORY_FRACTION` of the
+            available memory.
+
+    Returns:
+        Bytes, or None for no limit.
+
+    Raises:
+        ValueError: If the size cannot be read (:class:`MemoryLimitError` for the
+            environment variable's).
+    """
+    if limit is None:
+        text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+        if text:
+            try:
+                limit = parse_size(text)
+            except ValueError as exc:
+                raise MemoryLimitError(f"{MEMORY_LIMIT_ENV}: {exc}") from None
+    if isinstance(limit, str):
+        limit = parse_size(limit)
+    if limit is not None:
+        return int(limit) or None
+    available = available_memory()
+    return None if available is None else int(available * MEMORY_FRACTION)
+
+
+def check_memory(
+    dims: Dims, n_recorded: int, replicates: int, limit: int | str | None = None
+) -> None:
+    """Refuse, before running, results that would not fit in memory.
+
+    Args:
+        dims: Entities.
+        n_recorded: Recorded steps.
+        replicates: Runs.
+        limit: See :func:`memory_limit`.
+
+    Raises:
+        MemoryLimitError: If :func:`result_bytes` exceeds the limit.
+    """
+    allowed = memory_limit(limit)
+    need = result_bytes(dims, n_recorded, replicates)
+    if allowed is None or need <= allowed:
+        return
+    raise MemoryLimitError(
+        f"{replicates} replicates of {n_recorded} recorded steps need about "
+        f"{_gib(need)} of memory, more than the {_gib(allowed)} allowed (expected fewer "
+        "replicates, a larger outputs.every, or a sweep, which streams its runs to disk; "
+        f"{MEMORY_LIMIT_ENV} or --memory-limit raise the limit)"
+    )
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
 
 
 def _snapshot(batch: RunBatch) -> dict[str, FloatArray]:

@@ -95,7 +95,9 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     )
     hc.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     hc.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
-    hc.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    hc.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
     hc.add_argument(
         "--seeds",
         metavar="DIR",
@@ -354,7 +356,7 @@ def _fit_until(meta_file: Path) -> int | str:
 
 def _command_hindcast(args: argparse.Namespace) -> int:
     from influence_sim._cliutil import report_problems
-    from influence_sim._files import write_text_atomic
+    from influence_sim._files import json_text, write_text_atomic
     from influence_sim.api import run
     from influence_sim.estimate import DEFAULT_SCENARIO, _library
     from influence_sim.scenario import ScenarioError, load_scenario
@@ -399,6 +401,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
+    from influence_sim.ensemble import MemoryLimitError, NonFiniteError
     from influence_sim.posterior import PosteriorError
 
     try:
@@ -408,7 +411,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             posterior=args.posterior if args.posterior else False,
         )
-    except PosteriorError as exc:
+    except (PosteriorError, MemoryLimitError, NonFiniteError) as exc:
         error(str(exc))
         return EXIT_USAGE
     years: tuple[int, ...] = TRADE_YEARS
@@ -452,19 +455,18 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         "holdout": args.holdout,
     }
 
-    def write() -> list[Path]:
-        out.mkdir(parents=True, exist_ok=True)
-        written = [out / "hindcast.csv"]
+    def write(folder: Path) -> list[Path]:
+        written = [folder / "hindcast.csv"]
         table.to_csv(written[0], index=False)
         written.append(
-            write_text_atomic(out / "hindcast.json", json.dumps(provenance, indent=1) + "\n")
+            write_text_atomic(folder / "hindcast.json", json_text(provenance))
         )
         if holdout is not None:
-            written.append(out / "holdout.csv")
+            written.append(folder / "holdout.csv")
             holdout.to_csv(written[-1], index=False)
-        written.extend(plot_hindcast(results.output, out, holdout=args.holdout))
+        written.extend(plot_hindcast(results.output, folder, holdout=args.holdout))
         if holdout is not None:
-            written.extend(plot_holdout(holdout, out))
+            written.extend(plot_holdout(holdout, folder))
         return written
 
     return save_outputs(out, "hindcast", write)

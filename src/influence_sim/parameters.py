@@ -471,7 +471,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
         "extra capacity growth per unit of regional share",
         "per year",
         0.0,
-        None,
+        1.0,  # beyond it capacities overflow within decades (e**150 a year at 150)
     ),
 )
 

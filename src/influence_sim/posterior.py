@@ -304,7 +304,7 @@ def residual_columns(states: Sequence[str], partners: Sequence[str]) -> list[str
 
 def write_posterior(directory: Path, post: Posterior) -> list[Path]:
     """Write ``posterior.csv`` and ``posterior.json`` into ``directory`` (atomically)."""
-    from influence_sim._files import write_text_atomic
+    from influence_sim._files import json_text, write_text_atomic
 
     header = ["draw", "log_likelihood"] + [f"parameters.{n}" for n in post.names]
     header += residual_columns(post.states, post.partners)
@@ -316,11 +316,7 @@ def write_posterior(directory: Path, post: Posterior) -> list[Path]:
         cells += [f"{v:.6f}" for v in flat[n]]
         lines.append(",".join(cells))
     paths = [write_text_atomic(directory / "posterior.csv", "\n".join(lines) + "\n")]
-    paths.append(
-        write_text_atomic(
-            directory / "posterior.json", json.dumps(post.meta, indent=2, default=str) + "\n"
-        )
-    )
+    paths.append(write_text_atomic(directory / "posterior.json", json_text(post.meta)))
     return paths
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import platform
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import write_frames_atomic, write_text_atomic
+from influence_sim._files import json_text, write_frames_atomic, write_text_atomic
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
@@ -498,11 +497,7 @@ class Results:
             figures = plotting.save_standard_plots(self, out_dir)
             written.extend(figures)
             meta["files"] = sorted(meta["files"] + [p.name for p in figures])
-        written.append(
-            write_text_atomic(
-                out_dir / "metadata.json", json.dumps(meta, indent=2, default=str) + "\n"
-            )
-        )
+        written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
 
 

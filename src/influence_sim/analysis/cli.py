@@ -108,7 +108,9 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument("--seed", type=seed, help="root seed of the scenario files run")
     p.add_argument("--replicates", type=positive_int, help="replicates of the scenario files run")
     p.add_argument("--no-plots", action="store_true", help="write tables only")
-    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    p.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     p = sub.add_parser(
         "analyze",
@@ -175,7 +177,9 @@ def register(sub: Any) -> dict[str, Handler]:
         help="output folder (default: results/attribution_<scenario>)",
     )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
-    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    p.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     p = sub.add_parser(
         "dashboard",
@@ -236,7 +240,7 @@ def command_compare(args: argparse.Namespace) -> int:
     _notes(comparison.notes)
     print(summary_text(comparison))
     return save_outputs(
-        out, "the comparison", lambda: comparison.save(out, plots=not args.no_plots)
+        out, "the comparison", lambda folder: comparison.save(folder, plots=not args.no_plots)
     )
 
 
@@ -261,7 +265,12 @@ def command_analyze(args: argparse.Namespace) -> int:
     print(f"{what} of {result.metric} in sweep {result.sweep}")
     print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
-    return save_outputs(out, "the indices", lambda: result.save(out, plots=not args.no_plots))
+    return save_outputs(
+        out,
+        "the indices",
+        lambda folder: result.save(folder, plots=not args.no_plots),
+        whole=False,  # no --force: files in the folder are replaced one by one
+    )
 
 
 def command_attribute(args: argparse.Namespace) -> int:
@@ -309,7 +318,9 @@ def command_attribute(args: argparse.Namespace) -> int:
         "effects\nare not additive, and 'remainder' holds their interactions "
         "(docs/analysis.md)."
     )
-    return save_outputs(out, "the attribution", lambda: result.save(out, plots=not args.no_plots))
+    return save_outputs(
+        out, "the attribution", lambda folder: result.save(folder, plots=not args.no_plots)
+    )
 
 
 def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:

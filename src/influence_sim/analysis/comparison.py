@@ -20,7 +20,6 @@ and compares every side with the first:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import write_frames_atomic, write_text_atomic
+from influence_sim._files import json_text, write_frames_atomic, write_text_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -214,7 +213,7 @@ class Comparison:
             "notes": self.notes,
         }
         path = out / "comparison.json"
-        write_text_atomic(path, json.dumps(info, indent=2, default=str) + "\n")
+        write_text_atomic(path, json_text(info))
         written.append(path)
         if plots:
             from influence_sim.analysis import plots as figures

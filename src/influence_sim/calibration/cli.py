@@ -24,6 +24,7 @@ from influence_sim._cliutil import (
     error,
     path_arg,
     report_problems,
+    save_outputs,
 )
 from influence_sim._files import write_text_atomic
 from influence_sim._inputs import InputFileError, read_text
@@ -104,7 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
         help="loss above the minimum that still fits as well, for identifiability (1.0)",
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
-    cal.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    cal.add_argument(
+        "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
+    )
 
     rep = subparsers.add_parser(
         "report",
@@ -198,14 +201,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         error(f"{args.scenario}: {exc}")
         return EXIT_USAGE
     print(summary(result))
-    try:
-        written = write_outputs(result, out)
-    except OSError as exc:
-        error(f"{out}: cannot write results: {exc.strerror or exc}")
-        return EXIT_FAILURE
-    print()
-    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
-    return EXIT_OK
+    return save_outputs(out, "results", lambda folder: write_outputs(result, folder))
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -218,6 +214,7 @@ def command_report(args: argparse.Namespace) -> int:
         Exit code: 0 whether targets pass or fail, 1 if files cannot be written, 2 on invalid
         input.
     """
+    from influence_sim._files import json_text
     from influence_sim.calibration.metrics import MetricError, RegionalSeries
     from influence_sim.calibration.report import compare_series, format_table, save_targets_plot
     from influence_sim.calibration.targets import TargetError, load_targets
@@ -254,7 +251,13 @@ def command_report(args: argparse.Namespace) -> int:
             scenario = load_scenario(args.source)
         except ScenarioError as exc:
             return report_problems(exc.problems)
-        results = run(scenario, seed=args.seed, replicates=args.replicates)
+        from influence_sim.ensemble import MemoryLimitError, NonFiniteError
+
+        try:
+            results = run(scenario, seed=args.seed, replicates=args.replicates)
+        except (MemoryLimitError, NonFiniteError) as exc:
+            error(f"{args.source}: {exc}")
+            return EXIT_USAGE
         series = RegionalSeries.from_output(results.output)
         name = scenario.name
         heading = (
@@ -280,15 +283,14 @@ def command_report(args: argparse.Namespace) -> int:
             table = out / "report.json"
             write_text_atomic(
                 table,
-                json.dumps(
+                json_text(
                     {
                         "source": args.source,
                         "targets_file": args.targets,
                         "rows": [r.as_dict() for r in rows],
                     },
-                    indent=2,
-                )
-                + "\n",
+                    default=None,
+                ),
             )
         except OSError as exc:
             error(f"{out}: cannot write the report: {exc.strerror or exc}")

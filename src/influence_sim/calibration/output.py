@@ -8,7 +8,6 @@ it is identical from run to run except for ``wall_time_s``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -18,20 +17,14 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from influence_sim._files import save_figure_atomic, write_text_atomic
+from influence_sim._files import json_text, save_figure_atomic, write_text_atomic
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
 
 
 def fit_json(result: CalibrationResult) -> str:
     """``fit.json`` text (sorted nowhere: the order is that of :meth:`as_dict`)."""
-    return json.dumps(result.as_dict(), indent=2, allow_nan=False, default=_jsonable) + "\n"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    return json_text(result.as_dict(), default=None)
 
 
 def _yaml_scalar(text: object) -> str:
@@ -120,24 +113,31 @@ def plot_profiles(result: CalibrationResult) -> Figure:
             ax.set_visible(False)
             continue
         pr = result.profiles[i]
-        floor = max(float(np.max(pr.loss)) * 1e-9, 1e-12)
-        ax.plot(pr.grid, np.maximum(pr.loss, floor), color="#1f4e9c", marker=".", linewidth=1.5)
-        ax.axhline(
-            level,
-            color="#888888",
-            linestyle="--",
-            linewidth=1,
-            label=f"minimum + {result.settings.threshold:g}",
-        )
+        grid, loss = np.asarray(pr.grid), np.asarray(pr.loss, dtype=float)
+        finite = np.isfinite(loss)  # extreme weights or tolerances can overflow the loss
+        floor = max(float(np.max(loss[finite], initial=0.0)) * 1e-9, 1e-12)
+        ax.plot(grid[finite], np.maximum(loss[finite], floor), color="#1f4e9c", marker=".")
+        if math.isfinite(level):
+            ax.axhline(
+                level,
+                color="#888888",
+                linestyle="--",
+                linewidth=1,
+                label=f"minimum + {result.settings.threshold:g}",
+            )
         ax.axvspan(
             *pr.interval, color="#1f4e9c", alpha=0.12, linewidth=0, label="within the threshold"
         )
         ax.axvline(float(result.fitted[i]), color="#c0392b", linewidth=1.5, label="fit")
         for s in result.searches:
-            ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555", linestyle="none")
-        ax.set_yscale("log")
+            if math.isfinite(s.loss):
+                ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555", ls="none")
+        if finite.any():
+            ax.set_yscale("log")
+            ax.set_ylabel("loss (log scale)")
+        else:
+            ax.text(0.5, 0.5, "loss not finite", ha="center", transform=ax.transAxes)
         ax.set_xlabel(pr.parameter.path)
-        ax.set_ylabel("loss (log scale)")
         ax.set_title(f"{pr.parameter.path}: {pr.verdict}", fontsize="small")
         if i == 0:
             ax.legend(fontsize="x-small", loc="best")

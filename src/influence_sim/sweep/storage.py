@@ -157,9 +157,11 @@ def write_parquet(table: pa.Table, path: Path) -> dict[str, Any]:
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    """Write a JSON file atomically."""
+    """Write a JSON file atomically (numbers that are not finite as null)."""
+    from influence_sim._files import json_text
+
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.write_text(json_text(data), encoding="utf-8")
 
 
 def _with_part_record(table: pa.Table, record: dict[str, Any]) -> pa.Table:

@@ -1,0 +1,353 @@
+"""Results folders of `run` and the other commands: whole or not at all, with the umask's
+permissions; runs refused before they outgrow memory and when they produce NaN or infinity."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import errno
+import json
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import influence_sim
+from influence_sim import _files
+from influence_sim.cli import main
+from influence_sim.engine import Clock, replicate_seeds
+from influence_sim.ensemble import (
+    MEMORY_LIMIT_ENV,
+    EnsembleOutput,
+    MemoryLimitError,
+    NonFiniteError,
+    check_finite,
+    simulate_runs,
+)
+from influence_sim.initial import default_dims
+from influence_sim.model import keyword_overrides
+from influence_sim.parameters import PARAMETERS
+
+SHORT = """\
+name: short
+time:
+  start: 2021-01-01
+  end: 2023-01-01
+  step: quarter
+  seed: 3
+  replicates: 1
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT, encoding="utf-8")
+    return path
+
+
+def _run(scenario: Path, out: Path, *extra: str) -> int:
+    return main(["run", str(scenario), "--out", str(out), "--no-plots", *extra])
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- whole folders
+
+
+def test_a_failed_force_run_leaves_the_earlier_run_whole(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The disk fills while the new run's third table is written: exit 1, one line, and the
+    earlier run's files are all still there, unchanged, with nothing of the new run."""
+    out = tmp_path / "out"
+    assert _run(scenario, out) == 0
+    before = _contents(out)
+    real = _files.write_text_atomic
+
+    def full_disk(path: Path, text: str) -> Path:
+        if path.name == "states.csv":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, text)
+
+    monkeypatch.setattr(_files, "write_text_atomic", full_disk)
+    capsys.readouterr()
+    assert _run(scenario, out, "--force", "--replicates", "3", "--seed", "9") == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line
+    assert _contents(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "short.yaml"]  # no leftovers
+
+
+def test_a_successful_force_run_replaces_the_folder_whole(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _run(scenario, out) == 0
+    (out / "stale.png").write_bytes(b"from an earlier run")
+    assert _run(scenario, out, "--force", "--replicates", "2") == 0
+    assert "stale.png" not in _contents(out)
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["replicates"] == 2 and sorted(meta["files"]) == sorted(_contents(out))
+
+
+def test_force_refuses_to_replace_the_current_folder(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "out"
+    assert _run(scenario, out) == 0
+    before = _contents(out)
+    monkeypatch.chdir(out)
+    capsys.readouterr()
+    assert _run(scenario, Path("."), "--force") == 2
+    assert "holds the current folder" in _one_error_line(capsys.readouterr().err)
+    assert _contents(out) == before
+
+
+@contextlib.contextmanager
+def _small_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir()
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], capture_output=True, timeout=30, check=False)
+
+
+def test_a_force_run_on_a_full_tmpfs_leaves_the_earlier_run_whole(
+    scenario: Path, tmp_path: Path, capsys
+) -> None:
+    """A real full disk: a 1 MB tmpfs holds a one-replicate run, not a 30-replicate one."""
+    with _small_tmpfs(tmp_path / "disk", "1m") as disk:
+        out = disk / "out"
+        assert _run(scenario, out) == 0
+        before = _contents(out)
+        capsys.readouterr()
+        assert _run(scenario, out, "--force", "--replicates", "30") == 1
+        assert "No space left on device" in _one_error_line(capsys.readouterr().err)
+        assert _contents(out) == before
+        assert [p.name for p in disk.iterdir()] == ["out"]
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+@contextlib.contextmanager
+def _umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "folder_mode"), [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)]
+)
+def test_outputs_follow_the_umask(
+    scenario: Path, tmp_path: Path, mask: int, file_mode: int, folder_mode: int
+) -> None:
+    """Mode bits, not access, so it holds for root too."""
+    out = tmp_path / "out"
+    with _umask(mask):
+        assert _run(scenario, out) == 0
+        assert _run(scenario, out, "--force") == 0  # replacing keeps them too
+        single = _files.write_text_atomic(tmp_path / "one.txt", "x")
+    assert stat.S_IMODE(out.stat().st_mode) == folder_mode
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert modes and set(modes.values()) == {file_mode}, modes
+    assert stat.S_IMODE(single.stat().st_mode) == file_mode
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def test_json_text_writes_non_finite_numbers_as_null() -> None:
+    data = {"a": float("inf"), "b": [np.float64("nan"), -np.inf, 1.5], "c": np.float32(2.0)}
+    text = _files.json_text(data)
+    assert json.loads(text) == {"a": None, "b": [None, None, 1.5], "c": 2.0}
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_a_run_too_large_for_memory_is_refused_before_it_starts(tmp_path: Path, capsys) -> None:
+    """100,000 replicates of a hundred monthly years would need terabytes."""
+    big = tmp_path / "big.yaml"
+    big.write_text(
+        SHORT.replace("2023-01-01", "2121-01-01").replace("quarter", "month"), encoding="utf-8"
+    )
+    assert _run(big, tmp_path / "out", "--replicates", "100000") == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "100000 replicates" in line and "sweep" in line and "GiB" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_memory_limit_comes_from_the_option_or_the_environment(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1K")
+    assert _run(scenario, tmp_path / "a", "--replicates", "5") == 2
+    assert MEMORY_LIMIT_ENV in _one_error_line(capsys.readouterr().err)
+    assert _run(scenario, tmp_path / "b", "--replicates", "5", "--memory-limit", "1G") == 0
+    with pytest.raises(MemoryLimitError):
+        influence_sim.run(scenario, replicates=5)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(MemoryLimitError, match="not a size"):
+        influence_sim.run(scenario)
+    with pytest.raises(SystemExit) as usage:
+        main(["run", str(scenario), "--memory-limit", "lots"])
+    assert usage.value.code == 2
+
+
+# --------------------------------------------------------------------------- NaN and infinity
+
+EXTREME = SHORT + "parameters:\n  offer_sensitivity: 10000\n"
+
+
+def test_a_run_that_produces_nan_fails_loudly_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "extreme.yaml"
+    path.write_text(EXTREME, encoding="utf-8")
+    out = tmp_path / "out"
+    assert _run(path, out) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "non-finite result:" in line and "replicate 0" in line and "2021-" in line
+    assert not out.exists()
+    with pytest.raises(NonFiniteError) as caught:
+        influence_sim.run(path)
+    assert caught.value.replicate == 0 and "[" in caught.value.variable
+
+
+def test_return_rates_beyond_the_documented_range_are_refused(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "rate.yaml"
+    path.write_text(SHORT + "parameters:\n  return_rate: 150\n", encoding="utf-8")
+    assert _run(path, tmp_path / "out") == 2
+    assert "return_rate" in _one_error_line(capsys.readouterr().err)
+
+
+UNBOUNDED_TOP = 1e3
+"""Upper end drawn for parameters documented without one."""
+
+
+def _draw(rng: np.random.Generator) -> dict[str, float]:
+    """A parameter set within the documented ranges, a fifth of values at each end."""
+    values = {}
+    for name, spec in PARAMETERS.items():
+        high = spec.high if spec.high is not None else UNBOUNDED_TOP
+        u = rng.random()
+        values[name] = spec.low if u < 0.2 else high if u > 0.8 else rng.uniform(spec.low, high)
+    return values
+
+
+def _one_run(output: EnsembleOutput, b: int) -> EnsembleOutput:
+    arrays = {
+        f.name: getattr(output, f.name)[:, b : b + 1]
+        for f in dataclasses.fields(output)
+        if f.name not in ("dims", "steps", "dates")
+    }
+    return dataclasses.replace(output, **arrays)
+
+
+def test_random_parameter_sets_in_the_documented_ranges_are_finite_or_refused() -> None:
+    """300 seeded sets, extremes included: each run is finite, or refused naming where."""
+    dims = default_dims()
+    rng = np.random.default_rng(20211)
+    sets = [_draw(rng) for _ in range(300)]
+    clock = Clock.between(dt.date(2021, 1, 1), dt.date(2031, 1, 1), "quarter")
+    with np.errstate(all="ignore"):
+        output = simulate_runs(
+            dims,
+            clock,
+            replicate_seeds(5, len(sets)),
+            overrides=[keyword_overrides(s, dims) for s in sets],
+            every=4,
+        )
+    refused = 0
+    for b in range(len(sets)):
+        run = _one_run(output, b)
+        finite = all(
+            np.isfinite(getattr(run, f.name)).all()
+            for f in dataclasses.fields(run)
+            if f.name not in ("dims", "steps", "dates")
+        )
+        if finite:
+            check_finite(run)
+            continue
+        refused += 1
+        with pytest.raises(NonFiniteError) as caught:
+            check_finite(run)
+        name = caught.value.variable.split("[")[0]
+        assert not np.isfinite(getattr(run, name)).all()
+        assert caught.value.date in run.dates
+    assert 0 < refused < len(sets)  # the draw reaches both kinds
+
+
+# --------------------------------------------------------------------------- the folder helper
+
+
+def test_replacing_folder_keeps_the_old_folder_when_the_block_fails(tmp_path: Path) -> None:
+    target = tmp_path / "results"
+    target.mkdir()
+    (target / "a.csv").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), _files.replacing_folder(target) as tmp:
+        (tmp / "a.csv").write_text("new", encoding="utf-8")
+        raise RuntimeError("a failure while writing")
+    assert (target / "a.csv").read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_replacing_folder_puts_the_old_folder_back_when_the_swap_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "results"
+    target.mkdir()
+    (target / "a.csv").write_text("old", encoding="utf-8")
+    real = os.rename
+
+    def failing(src: os.PathLike[str], dst: os.PathLike[str]) -> None:
+        if Path(src).name.endswith(".new"):
+            raise OSError(errno.EXDEV, "cannot rename")
+        real(src, dst)
+
+    monkeypatch.setattr(_files.os, "rename", failing)
+    with pytest.raises(OSError), _files.replacing_folder(target) as tmp:
+        (tmp / "b.csv").write_text("new", encoding="utf-8")
+    assert sorted(p.name for p in target.iterdir()) == ["a.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "old.csv").write_text("old", encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    written = _files.write_folder_atomic(
+        link, lambda folder: [_files.write_text_atomic(folder / "new.csv", "new")]
+    )
+    assert link.is_symlink() and [p.name for p in link.iterdir()] == ["new.csv"]
+    assert written == [link / "new.csv"]
