@@ -351,3 +351,34 @@ def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
     )
     assert link.is_symlink() and [p.name for p in link.iterdir()] == ["new.csv"]
     assert written == [link / "new.csv"]
+
+
+def test_a_writer_killed_mid_swap_is_undone_by_the_next_write(tmp_path: Path) -> None:
+    """No results folder and one ``.old`` beside it: the old results are put back first."""
+    target = tmp_path / "results"
+    old = tmp_path / ".results.1a2b3c4d.old"
+    old.mkdir()
+    (old / "states.csv").write_text("old", encoding="utf-8")
+    (tmp_path / ".results.5e6f7a8b.new").mkdir()  # a killed writer's unfinished folder
+    (tmp_path / ".results.5e6f7a8b.new" / "x.csv").write_text("half", encoding="utf-8")
+    with pytest.raises(RuntimeError), _files.replacing_folder(target):
+        raise RuntimeError("the new write fails too")
+    assert (target / "states.csv").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_second_writer_of_the_same_results_folder_is_refused(
+    scenario: Path, tmp_path: Path, capsys
+) -> None:
+    """Two commands never write one results folder at once: the second is one line, exit 2."""
+    from influence_sim._lock import FolderInUseError, exclusive_file
+
+    out = tmp_path / "run"
+    with exclusive_file(tmp_path / ".run.lock", out, "command"):
+        with pytest.raises(FolderInUseError), _files.replacing_folder(out):
+            pass
+        assert _run(scenario, out, "--force") == 2
+    assert "is in use by another command" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()
+    assert _run(scenario, out) == 0  # the lock went with its holder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "short.yaml"]

@@ -66,13 +66,14 @@ def save_outputs(
         Exit code.
     """
     from influence_sim._files import OutputFolderError, write_folder_atomic
+    from influence_sim._lock import FolderInUseError
 
     try:
         if whole:
             written: Sequence[Path] = write_folder_atomic(out, lambda tmp: list(save(tmp)))
         else:
             written = save(out)
-    except OutputFolderError as exc:
+    except (OutputFolderError, FolderInUseError) as exc:
         error(str(exc))
         return EXIT_USAGE
     except OSError as exc:

@@ -178,15 +178,40 @@ def replacing_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
             f"{path}: will not replace a folder that holds the current folder (expected a "
             "folder of its own for the results)"
         )
+    from influence_sim._lock import exclusive_file
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=_short(target.name), suffix=".new", dir=target.parent))
-    try:
-        yield tmp
-        permit(tmp)
-        _swap_in(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with exclusive_file(target.parent / f"{_short(target.name)}lock", target, "command"):
+        _recover_folder(target)
+        tmp = Path(tempfile.mkdtemp(prefix=_short(target.name), suffix=".new", dir=target.parent))
+        try:
+            yield tmp
+            permit(tmp)
+            _swap_in(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def _recover_folder(target: Path) -> None:
+    """Undo what a writer of ``target`` killed mid-way left beside it (under the folder's lock).
+
+    A writer killed between moving the old folder aside and renaming the new one in leaves no
+    ``target`` and one ``.NAME.XXXX.old``: that old folder is put back. Every other
+    ``.NAME.XXXX.new`` or ``.old`` folder beside ``target`` is a killed writer's and is removed.
+    """
+    prefix = _short(target.name)
+    left = [
+        p
+        for p in target.parent.iterdir()
+        if p.name.startswith(prefix) and p.name.endswith((".new", ".old")) and p.is_dir()
+    ]
+    olds = [p for p in left if p.name.endswith(".old")]
+    if not target.exists() and len(olds) == 1:
+        os.rename(olds[0], target)
+        left.remove(olds[0])
+    for p in left:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _swap_in(new: Path, target: Path) -> None:

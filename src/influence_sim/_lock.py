@@ -71,18 +71,38 @@ def exclusive_folder(folder: str | os.PathLike[str], what: str = "command") -> I
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
+        with exclusive_file(root / LOCK_NAME, root, what):
+            yield root
+    finally:
+        if created:  # a folder made for nothing (the command stopped early) goes too
+            with contextlib.suppress(OSError):
+                root.rmdir()
+
+
+@contextlib.contextmanager
+def exclusive_file(path: Path, shown: Path, what: str = "command") -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the lock file ``path`` (created, then removed).
+
+    Args:
+        path: The lock file (its folder must exist).
+        shown: What the lock protects, for the message.
+        what: What holds the lock, for the message.
+
+    Raises:
+        FolderInUseError: If another process holds the lock.
+    """
+    try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
-        yield root
+        yield
         return
-    path = root / LOCK_NAME
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise FolderInUseError(root, what, _holder(path)) from None
+            raise FolderInUseError(shown, what, _holder(path)) from None
         except BaseException:
             os.close(fd)
             raise
@@ -93,16 +113,13 @@ def exclusive_folder(folder: str | os.PathLike[str], what: str = "command") -> I
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        yield root
+        yield
     finally:
         # Remove the file while still holding the lock; a process that opened it in between
         # sees that the name no longer points at its file and starts again.
         with contextlib.suppress(OSError):
             path.unlink()
         os.close(fd)
-        if created:  # a folder made for nothing (the command stopped early) goes too
-            with contextlib.suppress(OSError):
-                root.rmdir()
 
 
 def contents(folder: Path) -> list[Path]:
