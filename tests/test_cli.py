@@ -81,6 +81,8 @@ def test_run_succeeds_prints_summary_and_writes_files(work, first_run):
         "volume_usd_bn",
     } <= set(ts.columns)
     assert set(ts["replicate"]) == {0, 1}
+    seeds = ts.groupby("replicate")[["seed_entropy", "seed_spawn_key"]].first()
+    assert list(seeds["seed_entropy"]) == [1, 1] and list(seeds["seed_spawn_key"]) == [0, 1]
     assert ts["date"].iloc[-1] == "2023-01-01"
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 1
