@@ -243,6 +243,29 @@ def test_folder_layout_manifest_and_load_sweep(folder):
     )
 
 
+def test_whole_timeseries_of_a_large_sweep_warns_and_points_to_the_filtered_reader(
+    folder, monkeypatch
+):
+    """Reading every row of a large sweep's time series warns; the filtered reader does not."""
+    import warnings
+
+    from influence_sim.sweep import results as results_module
+
+    out = folder / "out"
+    run_sweep(folder / "lhs.yaml", out, workers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_sweep(out).timeseries) == 30 * 4 * 6 * 4 * 2  # small: no warning
+    monkeypatch.setattr(results_module, "LARGE_TIMESERIES_ROWS", 100)
+    data = load_sweep(out)
+    with pytest.warns(UserWarning, match=r"5,760 rows .*read_timeseries\(") as caught:
+        data.timeseries
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(data.read_timeseries(state="region", power="china")) == 30 * 4 * 2
+
+
 def test_sensitivity_indices_from_a_sobol_sweep(folder):
     (folder / "sobol.yaml").write_text(
         textwrap.dedent(
