@@ -7,7 +7,10 @@ every subcommand, so that an option added, removed or made optional shows up as 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,45 @@ def test_synopsis_lists_every_option_as_the_parser_has_it(command):
             f"synopsis shows it {'required' if optional else 'optional'}"
         )
     assert listed <= known, f"{command}: the README lists options it does not have: {listed - known}"
+
+
+def _python_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_batch_run_example_has_the_main_guard_and_runs_as_a_script(tmp_path):
+    """The README's multi-process batch_run example is guarded and runs as a script."""
+    blocks = [b for b in _python_blocks() if "batch_run(" in b and "number_processes" in b]
+    assert len(blocks) == 1, "one README example of batch_run with several processes"
+    block = blocks[0]
+    tree = ast.parse(block)
+    guards = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"
+    ]
+    assert guards, "batch_run with number_processes > 1 needs if __name__ == '__main__'"
+    assert any("batch_run" in ast.unparse(node) for node in guards)
+    script = tmp_path / "example.py"
+    script.write_text(
+        block.replace('[0.0, 1.0]}', '[0.0, 1.0], "end": "2022-01-01"}')
+        + "    runs = {row['RunId'] for row in rows}\n    print('ran', len(runs))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ran 4" in done.stdout
+
+
+def test_mesa_scenario_example_runs():
+    """The README's scenario= example does what the text says."""
+    blocks = [b for b in _python_blocks() if "InfluenceModel(scenario=" in b]
+    assert len(blocks) == 1
+    namespace: dict[str, object] = {}
+    exec("from influence_sim import InfluenceModel\n" + blocks[0], namespace)
+    model = namespace["model"]
+    assert model.scenario.coordination == 0.8  # type: ignore[attr-defined]
+    assert "is left to Mesa" not in README.read_text(encoding="utf-8")
