@@ -149,7 +149,8 @@ def test_holdout_rows_say_whether_the_figure_lies_inside_the_band(hindcast_outpu
     table = holdout_table(hindcast_table(hindcast_output, years=(2014, 2019)), 2015, PANEL)
     inside = (table["model_p05"] <= table["panel"]) & (table["panel"] <= table["model_p95"])
     assert (table["in_band"] == inside).all()
-    assert int(holdout_summary(table)["in_band"].sum()) == int(inside[table["sample"] == "out"].sum())
+    in_band = int(holdout_summary(table)["in_band"].sum())
+    assert in_band == int(inside[table["sample"] == "out"].sum())
 
 
 def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(tmp_path, capsys):

@@ -103,7 +103,7 @@ def test_mesa_scenario_keyword_is_a_bundle_of_keyword_parameters():
         InfluenceModel(scenario=Scenario(rng=3, coordination=0.8), coordination=0.1)
     with pytest.raises(TypeError, match="did you mean 'coordination'"):
         InfluenceModel(scenario=Scenario(rng=3, cordination=0.8))
-    with pytest.raises(ValueError, match="rng and scenario.rng must be the same"):
+    with pytest.raises(ValueError, match=r"rng and scenario\.rng must be the same"):
         InfluenceModel(scenario=Scenario(rng=3), rng=4)
 
 

@@ -260,7 +260,7 @@ def test_whole_timeseries_of_a_large_sweep_warns_and_points_to_the_filtered_read
     monkeypatch.setattr(results_module, "LARGE_TIMESERIES_ROWS", 100)
     data = load_sweep(out)
     with pytest.warns(UserWarning, match=r"5,760 rows .*read_timeseries\(") as caught:
-        data.timeseries
+        _ = data.timeseries
     assert caught[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -279,9 +279,10 @@ def test_example_sweep_suggests_metrics_that_vary(tmp_path):
     example = root / "scenarios" / "sweeps" / "afghan_sensitivity.yaml"
     text = example.read_text(encoding="utf-8")
     comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    base = root / "scenarios" / "afghan_takeover.yaml"
     (tmp_path / "small.yaml").write_text(
         text.replace("base: 128", "base: 8").replace(
-            "scenario: ../afghan_takeover.yaml", f"scenario: {root / 'scenarios' / 'afghan_takeover.yaml'}"
+            "scenario: ../afghan_takeover.yaml", f"scenario: {base}"
         ),
         encoding="utf-8",
     )

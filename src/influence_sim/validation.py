@@ -668,7 +668,7 @@ def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
     ]
     for series, group in inside.groupby("series"):
         lines.append(
-            f"| `{series}` | {len(group)} | {int((group['result'] == 'PASS').sum())} | "
+            f"| `{series!s}` | {len(group)} | {int((group['result'] == 'PASS').sum())} | "
             f"{int(group['in_band'].sum())} |"
         )
     lines.append(
