@@ -137,3 +137,14 @@ def test_mesa_scenario_example_runs():
     model = namespace["model"]
     assert model.scenario.coordination == 0.8  # type: ignore[attr-defined]
     assert "is left to Mesa" not in README.read_text(encoding="utf-8")
+
+
+def test_filtered_sweep_reader_is_documented_where_users_look():
+    """README, docs/sweeps.md and SweepData.timeseries point to read_timeseries."""
+    from influence_sim.sweep.results import SweepData
+
+    assert "sweep.read_timeseries(" in README.read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    assert "**Read the time series with `read_timeseries(...)`, not `timeseries`.**" in guide
+    doc = SweepData.timeseries.__doc__ or ""
+    assert "read_timeseries" in doc and "Warning" in doc
