@@ -78,10 +78,57 @@ def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "afghan_takeover vs baseline: russia security share in tajikistan" in text
     assert "remainder" in text and "not additive" in text
-    assert (out / "waterfall_security_russia.png").is_file()
+    assert (out / "waterfall_tajikistan_security_russia.png").is_file()
     assert main(["attribute", TAKEOVER, "--mechanisms", "telepathy", "--out",
                  str(tmp_path / "x")]) == 2
     assert "unknown mechanism" in capsys.readouterr().err
+
+
+def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):
+    """--state picks the plots as well as the printed table."""
+    from influence_sim.analysis.attribution import Attribution
+
+    drawn = []
+    plot = Attribution.plot_waterfall
+
+    def spy(self, state="region", domain="security", power="china", ax=None):
+        drawn.append((state, domain, power))
+        return plot(self, state, domain, power, ax)
+
+    monkeypatch.setattr(Attribution, "plot_waterfall", spy)
+    out = tmp_path / "why"
+    code = main(["attribute", TAKEOVER, "--replicates", "2", "--mechanisms", "threat",
+                 "--state", "kyrgyzstan", "--power", "united_states", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert {state for state, _, _ in drawn} == {"kyrgyzstan"}
+    assert {power for _, _, power in drawn} == {"china", "russia", "united_states"}
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == sorted(
+        f"waterfall_kyrgyzstan_{d}_{p}.png"
+        for d in ("economic", "security")
+        for p in ("china", "russia", "united_states")
+    )
+
+
+def test_attribute_default_folders_do_not_collide(tmp_path, monkeypatch, capsys):
+    """Attributions asked differently get their own default folder; a repeat names --force."""
+    monkeypatch.chdir(tmp_path)
+    common = ["attribute", TAKEOVER, "--replicates", "2", "--mechanisms", "threat", "--no-plots"]
+    assert main(common) == 0
+    assert main([*common, "--state", "tajikistan"]) == 0
+    assert main([*common, "--baseline", BASELINE]) == 0
+    folders = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert folders == [
+        "attribution_afghan_takeover",
+        "attribution_afghan_takeover_tajikistan",
+        "attribution_afghan_takeover_vs_baseline",
+    ]
+    capsys.readouterr()
+    assert main(common) == 2
+    err = capsys.readouterr().err
+    assert "attribution_afghan_takeover: output folder is not empty" in err
+    assert "--force" in err and "--out DIR" in err
+    assert main([*common, "--force"]) == 0
 
 
 def test_dashboard_command_runs_solara_on_the_page():

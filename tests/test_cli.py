@@ -81,6 +81,8 @@ def test_run_succeeds_prints_summary_and_writes_files(work, first_run):
         "volume_usd_bn",
     } <= set(ts.columns)
     assert set(ts["replicate"]) == {0, 1}
+    seeds = ts.groupby("replicate")[["seed_entropy", "seed_spawn_key"]].first()
+    assert list(seeds["seed_entropy"]) == [1, 1] and list(seeds["seed_spawn_key"]) == [0, 1]
     assert ts["date"].iloc[-1] == "2023-01-01"
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 1
@@ -146,6 +148,30 @@ def test_validate_and_schema(work):
     schema = cli("schema", cwd=work)
     assert schema.returncode == 0
     assert json.loads(schema.stdout)["type"] == "object"
+
+
+def test_sweep_files_are_told_from_scenario_files(work):
+    """run refuses a sweep file in one line; validate checks sweep files too."""
+    sweep = str(ROOT / "scenarios" / "sweeps" / "afghan_sensitivity.yaml")
+    run = cli("run", sweep, "--out", "never", cwd=work)
+    assert run.returncode == 2
+    assert run.stderr.count("error: ") == 1, run.stderr
+    assert "this is a sweep file, not a scenario file" in run.stderr
+    assert "influence-sim sweep FILE" in run.stderr
+    assert not (work / "never").exists()
+    ok = cli("validate", sweep, str(ROOT / "scenarios" / "baseline.yaml"), cwd=work)
+    assert ok.returncode == 0, ok.stderr
+    assert f"ok: {sweep} (sweep afghan_sensitivity; 1,536 runs, sobol design" in ok.stdout
+    assert "ok: " in ok.stdout.splitlines()[1]
+    base = ROOT / "scenarios" / "baseline.yaml"
+    (work / "bad_sweep.yaml").write_text(
+        f"scenario: {base}\nseed: 1\nvary:\n  parameters.coordination: {{low: 0, high: 1}}\n"
+        "design:\n  kind: sobl\n"
+    )
+    bad = cli("validate", "bad_sweep.yaml", cwd=work)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: bad_sweep.yaml:6:9: design.kind: "), bad.stderr
+    assert "did you mean 'sobol'?" in bad.stderr
 
 
 def test_console_script_is_installed():

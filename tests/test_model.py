@@ -88,6 +88,36 @@ def test_batch_run_with_two_seeds():
     assert finals[(1.0, 1)] < finals[(0.0, 1)]
 
 
+def test_mesa_scenario_keyword_is_a_bundle_of_keyword_parameters():
+    """scenario= takes Mesa's Scenario: its values are keywords, its rng the seed."""
+    from mesa.experimental.scenarios import Scenario
+
+    bundle = Scenario(rng=3, coordination=0.8, hedging={"turkmenistan": 0.9})
+    model = InfluenceModel(scenario=bundle, end="2022-01-01").run()
+    same = InfluenceModel(
+        rng=3, coordination=0.8, hedging={"turkmenistan": 0.9}, end="2022-01-01"
+    ).run()
+    np.testing.assert_array_equal(model.regional_shares(), same.regional_shares())
+    assert model.scenario is bundle and bundle.model is model
+    with pytest.raises(TypeError, match="both in scenario= and as a keyword"):
+        InfluenceModel(scenario=Scenario(rng=3, coordination=0.8), coordination=0.1)
+    with pytest.raises(TypeError, match="did you mean 'coordination'"):
+        InfluenceModel(scenario=Scenario(rng=3, cordination=0.8))
+    with pytest.raises(ValueError, match=r"rng and scenario\.rng must be the same"):
+        InfluenceModel(scenario=Scenario(rng=3), rng=4)
+
+
+def test_a_scenario_file_given_as_scenario_keyword_points_to_from_scenario():
+    """A loaded scenario file passed as scenario= says how to run it."""
+    from pathlib import Path
+
+    from influence_sim import load_scenario
+
+    loaded = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    with pytest.raises(TypeError, match=r"InfluenceModel\.from_scenario"):
+        InfluenceModel(scenario=loaded)
+
+
 def test_unknown_keyword_names_the_closest():
     """A misspelt parameter is a TypeError that suggests the right name."""
     with pytest.raises(TypeError, match="did you mean 'coordination'"):

@@ -82,6 +82,30 @@ def test_typos_get_a_did_you_mean(path, suggestion) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "suggestion"),
+    [
+        ("tajikstan.threat_exposure", "states.tajikistan.threat_exposure"),
+        ("tajikistan.hedging", "states.tajikistan.hedging"),
+        ("kazakstan.security_share.china", "states.kazakhstan.security_share.china"),
+        ("rusia.priority", "powers.russia.priority"),
+        ("china.economic_capacity", "powers.china.economic_capacity"),
+        ("afganistan.instability", "afghanistan"),
+    ],
+)
+def test_a_path_without_its_section_is_matched_against_the_right_entities(
+    path, suggestion
+) -> None:
+    """A path that starts with a (misspelt) state or power suggests the full path to it.
+
+    The first segment is compared with the states when the field is a state field and with
+    the powers when it is a power field: 'tajikstan' must not suggest 'afghanistan'.
+    """
+    with pytest.raises(PathError) as info:
+        resolve(path, DIMS)
+    assert f"did you mean '{suggestion}'?" in str(info.value)
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "weather.tomorrow",

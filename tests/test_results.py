@@ -36,6 +36,22 @@ def test_timeseries_is_tidy_and_complete(results):
     np.testing.assert_allclose(sums, 1.0, atol=1e-12)
 
 
+def test_timeseries_carries_each_replicates_own_seed(results):
+    """seed_entropy and seed_spawn_key rebuild the seed sequence each replicate ran on."""
+    ts = results.timeseries
+    assert "seed" not in ts.columns  # the root seed alone does not tell replicates apart
+    per_replicate = ts.groupby("replicate")[["seed_entropy", "seed_spawn_key"]].nunique()
+    assert (per_replicate == 1).all().all()
+    firsts = ts.groupby("replicate")[["seed_entropy", "seed_spawn_key"]].first()
+    assert list(firsts["seed_spawn_key"]) == [0, 1, 2]
+    for replicate, row in firsts.iterrows():
+        rebuilt = np.random.SeedSequence(
+            int(row["seed_entropy"]), spawn_key=(int(row["seed_spawn_key"]),)
+        )
+        own = results.replicate_seeds[replicate]
+        assert rebuilt.generate_state(4).tolist() == own.generate_state(4).tolist()
+
+
 def test_volumes_add_up_to_state_totals(results):
     """Economic volumes sum to the state's trade, security volumes to its arms imports."""
     ts = results.timeseries

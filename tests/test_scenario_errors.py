@@ -139,6 +139,11 @@ CASES = [
      BASE + SHOCK.replace("afghanistan.instability", "states.tajikstan.hedging"),
      "s.yaml:9:13: shocks[0].target: unknown state 'tajikstan' (expected one of kazakhstan, "
      "kyrgyzstan, tajikistan, turkmenistan, uzbekistan; did you mean 'tajikistan'?)"),
+    ("state without its section in a path",
+     BASE + SHOCK.replace("afghanistan.instability", "tajikstan.threat_exposure"),
+     "s.yaml:9:13: shocks[0].target: unknown section 'tajikstan' (expected one of states, "
+     "powers, relations, parameters, afghanistan; did you mean "
+     "'states.tajikistan.threat_exposure'?)"),
     ("unknown power in a path",
      BASE + SHOCK.replace("afghanistan.instability", "powers.rusia.priority"),
      "s.yaml:9:13: shocks[0].target: unknown power 'rusia' (expected one of china, russia, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -241,6 +242,63 @@ def test_folder_layout_manifest_and_load_sweep(folder):
     np.testing.assert_allclose(
         final.to_numpy(), runs["final.security_share.region.china"].to_numpy(), atol=1e-15
     )
+
+
+def test_whole_timeseries_of_a_large_sweep_warns_and_points_to_the_filtered_reader(
+    folder, monkeypatch
+):
+    """Reading every row of a large sweep's time series warns; the filtered reader does not."""
+    import warnings
+
+    from influence_sim.sweep import results as results_module
+
+    out = folder / "out"
+    run_sweep(folder / "lhs.yaml", out, workers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_sweep(out).timeseries) == 30 * 4 * 6 * 4 * 2  # small: no warning
+    monkeypatch.setattr(results_module, "LARGE_TIMESERIES_ROWS", 100)
+    data = load_sweep(out)
+    with pytest.warns(UserWarning, match=r"5,760 rows .*read_timeseries\(") as caught:
+        _ = data.timeseries
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(data.read_timeseries(state="region", power="china")) == 30 * 4 * 2
+
+
+def test_example_sweep_suggests_metrics_that_vary(tmp_path):
+    """The example sweep's comments point at metrics defined in every run that vary.
+
+    A smaller copy of the example (base 8 instead of 128) is run; every metric its comments
+    pass to ``sensitivity(...)`` or ``describe()`` on the whole column must be defined in every
+    run and vary. The crossing year is NaN where the event does not happen, so the comments
+    must say so and read it with ``notna()``/``dropna()``.
+    """
+    root = Path(__file__).resolve().parents[1]
+    example = root / "scenarios" / "sweeps" / "afghan_sensitivity.yaml"
+    text = example.read_text(encoding="utf-8")
+    comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    base = root / "scenarios" / "afghan_takeover.yaml"
+    (tmp_path / "small.yaml").write_text(
+        text.replace("base: 128", "base: 8").replace(
+            "scenario: ../afghan_takeover.yaml", f"scenario: {base}"
+        ),
+        encoding="utf-8",
+    )
+    run_sweep(tmp_path / "small.yaml", tmp_path / "out", workers=1)
+    runs = load_sweep(tmp_path / "out").runs
+    headline = set(re.findall(r'sensitivity\("([^"]+)"\)', comments))
+    headline |= set(re.findall(r'runs\["([^"]+)"\]\.describe\(\)', comments))
+    assert headline
+    for metric in headline:
+        assert runs[metric].notna().all(), f"{metric} is undefined in some runs"
+        assert runs[metric].std() > 0, f"{metric} does not vary"
+    crossing = "china_passes_russia_security_year"
+    assert 0 < runs[crossing].notna().sum() < len(runs)
+    if crossing in comments:
+        assert "NaN" in comments
+        assert f'runs["{crossing}"].notna()' in comments
 
 
 def test_sensitivity_indices_from_a_sobol_sweep(folder):

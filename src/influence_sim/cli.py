@@ -3,7 +3,7 @@
 Commands:
 
 * ``run SCENARIO [--out DIR] [--seed N] [--replicates N] [--no-plots] [--force]``
-* ``validate FILE...``
+* ``validate FILE...`` (scenario files and sweep files)
 * ``schema``
 
 Invalid input never produces a traceback: each problem is printed as one line
@@ -80,10 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser(
         "validate",
-        help="check scenario files without running them",
-        description="Check scenario files; print every problem found; exit 2 if any.",
+        help="check scenario files and sweep files without running them",
+        description=(
+            "Check scenario files and sweep files (told apart by their keys); print every "
+            "problem found; exit 2 if any."
+        ),
     )
-    validate.add_argument("files", nargs="+", metavar="FILE", type=path_arg, help="scenario files")
+    validate.add_argument(
+        "files", nargs="+", metavar="FILE", type=path_arg, help="scenario files or sweep files"
+    )
 
     sub.add_parser(
         "schema",
@@ -167,14 +172,14 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _command_validate(args: argparse.Namespace) -> int:
-    from influence_sim.scenario import load_scenario, validate_paths
+    from influence_sim.scenario.load import check_file
 
-    problems = validate_paths(args.files)
+    checked = [(path, *check_file(path)) for path in args.files]
+    problems = [problem for _, _, found in checked for problem in found]
     if problems:
         return report_problems(problems)
-    for path in args.files:
-        scenario = load_scenario(path)
-        print(f"ok: {path} ({scenario.name}; {scenario.start} to {scenario.end}, {scenario.step})")
+    for path, summary, _ in checked:
+        print(f"ok: {path} ({summary})")
     return EXIT_OK
 
 

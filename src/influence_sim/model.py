@@ -7,9 +7,11 @@ this class steps a batch of one run through :class:`influence_sim.engine.RunBatc
 loop the ensemble uses, and exposes the run the Mesa way: agents, a DataCollector, ``step``,
 ``running``.
 
-Mesa 3.5's ``Model`` has its own ``scenario=`` keyword (a parameter bundle from
-``mesa.experimental``). This model leaves it to Mesa: scenario *files* of this project are
-loaded with :func:`influence_sim.load_scenario` and passed to :meth:`InfluenceModel.from_scenario`.
+Mesa 3.5's ``Model`` has its own ``scenario=`` keyword: a ``mesa.experimental.scenarios.Scenario``,
+a bundle of parameters and ``rng``. ``InfluenceModel(scenario=Scenario(rng=1, coordination=0.8))``
+takes the bundle's values as keyword parameters and its ``rng`` as the seed, and keeps it as
+``model.scenario``. Scenario *files* of this project are loaded with
+:func:`influence_sim.load_scenario` and passed to :meth:`InfluenceModel.from_scenario`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,47 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
     return out
 
 
+def mesa_scenario_parameters(
+    scenario: Any, rng: SeedLike, parameters: Mapping[str, Any]
+) -> tuple[SeedLike, dict[str, Any]]:
+    """Merge a Mesa ``Scenario``'s values into the model's seed and keyword parameters.
+
+    Args:
+        scenario: A ``mesa.experimental.scenarios.Scenario``.
+        rng: The ``rng`` given to the model (None if not given).
+        parameters: The keyword parameters given to the model.
+
+    Returns:
+        ``(rng, parameters)``: the scenario's ``rng`` unless one was given, and the keyword
+        parameters with the scenario's values added.
+
+    Raises:
+        TypeError: If ``scenario`` is not a Mesa scenario (a scenario file's
+            :class:`~influence_sim.scenario.Scenario` goes to :meth:`InfluenceModel.from_scenario`),
+            or a value is given both in it and as a keyword.
+        ValueError: If ``rng`` and the scenario's ``rng`` differ (as in ``mesa.Model``).
+    """
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    if not isinstance(scenario, MesaScenario):
+        what = f"{type(scenario).__module__}.{type(scenario).__qualname__}"
+        raise TypeError(
+            f"InfluenceModel(scenario=...) takes a mesa.experimental.scenarios.Scenario, not a "
+            f"{what}; a scenario file is run with "
+            "InfluenceModel.from_scenario(influence_sim.load_scenario(path))"
+        )
+    values = {k: v for k, v in vars(scenario).items() if k != "rng"}
+    twice = sorted(set(values) & set(parameters))
+    if twice:
+        raise TypeError(
+            f"InfluenceModel got '{twice[0]}' both in scenario= and as a keyword argument"
+        )
+    own_rng = vars(scenario).get("rng")
+    if rng is not None and own_rng is not None and own_rng is not rng and own_rng != rng:
+        raise ValueError("rng and scenario.rng must be the same")
+    return (rng if rng is not None else own_rng), {**values, **parameters}
+
+
 class InfluenceModel(mesa.Model):
     """Great-power influence in Central Asia: one run, as a Mesa model.
 
@@ -114,6 +157,7 @@ class InfluenceModel(mesa.Model):
         reference_overrides: Mapping[str, float] | None = None,
         timeline: Timeline | None = None,
         rng: SeedLike = None,
+        scenario: Any = None,
         **parameters: Any,
     ) -> None:
         """Create the model at its start date.
@@ -131,15 +175,22 @@ class InfluenceModel(mesa.Model):
             timeline: Compiled shocks (from a scenario). By default only the dated membership
                 and presence changes of ``seeds/`` that fall inside the run.
             rng: Seed: an int, a ``numpy.random.SeedSequence``, a ``Generator`` or None.
+            scenario: Mesa's parameter bundle, a ``mesa.experimental.scenarios.Scenario``: its
+                values are keyword parameters and its ``rng`` the seed (see
+                :func:`mesa_scenario_parameters`); kept as ``model.scenario``.
             **parameters: Model parameters by name (``coordination=1.0``,
                 ``hedging={"turkmenistan": 1.0}``, ``afghan_instability=0.9``, ...).
 
         Raises:
-            TypeError: For an unknown parameter name.
+            TypeError: For an unknown parameter name, or a ``scenario`` that is not Mesa's.
             ValueError: For bad dates or an unknown step.
         """
+        if scenario is not None:
+            rng, parameters = mesa_scenario_parameters(scenario, rng, parameters)
         seq = as_seed_sequence(rng)
         super().__init__(rng=seq)
+        if scenario is not None:
+            self.scenario = scenario
         self.seed_sequence = seq
         self.dims = Dims(tuple(states), tuple(powers))
         self.clock = Clock.between(_date(start), _date(end), step)

@@ -134,10 +134,49 @@ RELATION_FIELDS = ("trust", "coordination")
 TOP_LEVEL = ("states", "powers", "relations", "parameters", "afghanistan")
 
 
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+def _suggest(
+    word: str,
+    choices: tuple[str, ...] | list[str],
+    hints: dict[str, str] | None = None,
+) -> str:
+    """Say what was expected instead of ``word``, with the closest candidate if one is close.
+
+    Args:
+        word: The misspelt segment of a path.
+        choices: What that segment may be; they are listed.
+        hints: Further candidates for the same slot, each with what to suggest when it is the
+            closest (e.g. a state name suggesting ``states.<name>.<field>`` when the section
+            was left out). They are compared, not listed.
+
+    Returns:
+        ``expected one of a, b, c`` and, when a candidate is close, ``; did you mean 'x'?``.
+    """
+    candidates = {c: c for c in choices}
+    candidates.update(hints or {})
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    hint = f"; did you mean '{candidates[close[0]]}'?" if close else ""
     return f"expected one of {', '.join(choices)}{hint}"
+
+
+def _entity_hints(parts: list[str], dims: Dims) -> dict[str, str]:
+    """Full paths to suggest for a path that starts with an entity instead of a section.
+
+    ``tajikstan.threat_exposure`` was probably meant as ``states.tajikistan.threat_exposure``:
+    the first segment is compared with the states when the next one is a state field, with
+    the powers when it is a power field, and with both otherwise.
+    """
+    rest = ".".join(parts[1:])
+    field = parts[1] if len(parts) > 1 else ""
+    state_slot = field in STATE_FIELDS or field not in POWER_FIELDS
+    power_slot = field in POWER_FIELDS or field not in STATE_FIELDS
+    hints: dict[str, str] = {}
+    for section, names, wanted in (
+        ("powers", dims.powers, power_slot),
+        ("states", dims.states, state_slot),
+    ):
+        if wanted:
+            hints.update({name: ".".join(filter(None, (section, name, rest))) for name in names})
+    return hints
 
 
 def _pick(word: str, choices: tuple[str, ...], what: str) -> list[int]:
@@ -212,7 +251,9 @@ def resolve(path: str, dims: Dims) -> list[Target]:
         for s in _pick(parts[1], dims.states, "state"):
             out.extend(_state_targets(parts, s, dims))
         return out
-    raise PathError(f"unknown section '{head}' ({_suggest(head, TOP_LEVEL)})")
+    raise PathError(
+        f"unknown section '{head}' ({_suggest(head, TOP_LEVEL, _entity_hints(parts, dims))})"
+    )
 
 
 def _power_target(path: str, field: str, p: int) -> Target:

@@ -126,9 +126,37 @@ class Results:
         dates = [d.isoformat() for d in self.output.dates]
         return steps, np.arange(self.n_replicates), dates
 
+    def _seed_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each replicate's ``seed_entropy`` and ``seed_spawn_key``, indexed by replicate.
+
+        Replicate ``i`` runs on ``SeedSequence(seed_entropy, spawn_key=(seed_spawn_key,))``.
+        An entropy that is not one whole number, or a spawn key of more than one element, is
+        written as text (``metadata.json`` holds every replicate's seed sequence in full).
+        """
+        entropy: list[Any] = []
+        keys: list[Any] = []
+        for seq in self.replicate_seeds:
+            record = seed_record(seq)
+            value = record["entropy"]
+            entropy.append(value if isinstance(value, int) else str(value))
+            key = record["spawn_key"]
+            keys.append(key[0] if len(key) == 1 else ".".join(str(k) for k in key))
+        as_ints = all(isinstance(v, int) and abs(v) < 2**63 for v in entropy)
+        return (
+            np.asarray(entropy, dtype=np.int64 if as_ints else object),
+            np.asarray(keys, dtype=np.int64 if all(isinstance(k, int) for k in keys) else object),
+        )
+
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
-        """Long table: replicate, seed, step, date, state, power, domain, share, volume_usd_bn."""
+        """Long table, one row per replicate, step, state, partner and domain.
+
+        Columns: replicate, seed_entropy, seed_spawn_key, step, date, state, power, domain,
+        share, volume_usd_bn. ``seed_entropy`` and ``seed_spawn_key`` are the replicate's own
+        seed: it ran on ``SeedSequence(seed_entropy, spawn_key=(seed_spawn_key,))`` (the
+        entropy is the run's root seed, the spawn key tells the replicates apart), the same
+        columns as in a sweep's ``runs.parquet``.
+        """
         out = self.output
         t, b, s, k, d = out.share.shape
         steps, _, dates = self._index()
@@ -136,10 +164,12 @@ class Results:
         rep, ti, si, ki, di = grid
         share = out.share.transpose(1, 0, 2, 3, 4).reshape(-1)
         volume = (out.share * out.volume[:, :, :, None, :]).transpose(1, 0, 2, 3, 4).reshape(-1)
+        entropy, spawn_key = self._seed_columns()
         return pd.DataFrame(
             {
                 "replicate": rep,
-                "seed": self.seed if self.seed is not None else -1,
+                "seed_entropy": entropy[rep],
+                "seed_spawn_key": spawn_key[rep],
                 "step": steps[ti],
                 "date": np.asarray(dates)[ti],
                 "state": np.asarray(self.dims.states)[si],

@@ -333,19 +333,38 @@ class Attribution:
             ylabel=f"change in share of {what} (percentage points)",
         )
 
-    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        plots: bool = True,
+        state: str = REGION,
+        power: str | None = None,
+    ) -> list[Path]:
         """Write ``attribution.csv``, ``attribution_replicates.csv`` and waterfall plots.
 
-        Plots: ``waterfall_<domain>_<power>.png`` for the region, for China and Russia in
-        both domains.
+        Plots: the waterfalls of ``state`` for China and Russia (and ``power``) in both
+        domains, ``waterfall_<domain>_<power>.png`` for the region and
+        ``waterfall_<state>_<domain>_<power>.png`` for a state.
 
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the figures.
+            state: The state whose waterfalls are drawn, or ``region``.
+            power: A further partner to draw, besides China and Russia.
 
         Returns:
             Paths written.
+
+        Raises:
+            KeyError: If there is no attribution for ``state`` or ``power``.
         """
+        present = set(self.table["power"])
+        wanted = [p for p in ("china", "russia") if p in present]
+        if power is not None and power not in wanted:
+            wanted.append(power)
+        if plots:
+            for p in wanted:  # an unknown state or power fails before anything is written
+                self.steps(state, DOMAINS[0], p)
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         written = write_frames_atomic(
@@ -354,11 +373,11 @@ class Attribution:
             "%.6g",
         )
         if plots:
-            powers = [p for p in ("china", "russia") if p in set(self.table["power"])]
+            prefix = "waterfall_" if state == REGION else f"waterfall_{state}_"
             for domain in DOMAINS:
-                for power in powers:
-                    ax = self.plot_waterfall(REGION, domain, power)
-                    path = out / f"waterfall_{domain}_{power}.png"
+                for p in wanted:
+                    ax = self.plot_waterfall(state, domain, p)
+                    path = out / f"{prefix}{domain}_{p}.png"
                     figure = ax.get_figure(root=True)
                     assert figure is not None
                     save_figure_atomic(figure, path, 110)

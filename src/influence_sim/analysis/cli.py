@@ -60,7 +60,10 @@ def _out_folder(path: Path, force: bool) -> int | None:
         error(f"{path}: output path exists and is not a folder (expected a folder)")
         return EXIT_USAGE
     if path.is_dir() and any(path.iterdir()) and not force:
-        error(f"{path}: output folder is not empty (use --force to write into it)")
+        error(
+            f"{path}: output folder is not empty "
+            "(use --force to write into it, or --out DIR for another folder)"
+        )
         return EXIT_USAGE
     return None
 
@@ -168,13 +171,22 @@ def register(sub: Any) -> dict[str, Handler]:
         metavar="M1,M2,...",
         help="mechanisms to switch off (default: all)",
     )
-    p.add_argument("--state", default="region", help="state printed (default: region)")
-    p.add_argument("--power", default="china", help="power printed (default: china)")
+    p.add_argument(
+        "--state", default="region", help="state printed and plotted (default: region)"
+    )
+    p.add_argument(
+        "--power",
+        default="china",
+        help="power printed; plotted besides China and Russia (default: china)",
+    )
     p.add_argument(
         "--out",
         metavar="DIR",
         type=path_arg,
-        help="output folder (default: results/attribution_<scenario>)",
+        help=(
+            "output folder (default: results/attribution_<scenario>[_vs_<baseline>]"
+            "[_<state>][_<power>], the state and power when not the defaults)"
+        ),
     )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
     p.add_argument(
@@ -283,14 +295,9 @@ def command_attribute(args: argparse.Namespace) -> int:
         Exit code.
     """
     from influence_sim.analysis.attribution import attribute, describe
-    from influence_sim.analysis.comparison import slug
     from influence_sim.scenario import ScenarioError
 
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("results") / f"attribution_{slug(Path(args.scenario).stem)}"
-    )
+    out = Path(args.out) if args.out else default_attribution_folder(args)
     if (code := _out_folder(out, args.force)) is not None:
         return code
     try:
@@ -319,8 +326,37 @@ def command_attribute(args: argparse.Namespace) -> int:
         "(docs/analysis.md)."
     )
     return save_outputs(
-        out, "the attribution", lambda folder: result.save(folder, plots=not args.no_plots)
+        out,
+        "the attribution",
+        lambda folder: result.save(
+            folder, plots=not args.no_plots, state=args.state, power=args.power
+        ),
     )
+
+
+def default_attribution_folder(args: argparse.Namespace) -> Path:
+    """The folder ``attribute`` writes to without ``--out``.
+
+    ``results/attribution_<scenario>``, followed by ``_vs_<baseline>`` with a baseline, and by
+    the state and the power when they are not the defaults, so that attributions asked
+    differently do not collide.
+
+    Args:
+        args: Parsed arguments of ``attribute``.
+
+    Returns:
+        The folder.
+    """
+    from influence_sim.analysis.comparison import slug
+
+    parts = [f"attribution_{slug(Path(args.scenario).stem)}"]
+    if args.baseline:
+        parts.append(f"vs_{slug(Path(args.baseline).stem)}")
+    if args.state != "region":
+        parts.append(slug(args.state))
+    if args.power != "china":
+        parts.append(slug(args.power))
+    return Path("results") / "_".join(parts)
 
 
 def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:
@@ -374,5 +410,6 @@ __all__ = [
     "command_compare",
     "command_dashboard",
     "dashboard_command",
+    "default_attribution_folder",
     "register",
 ]

@@ -37,7 +37,14 @@ from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, form
 from influence_sim.scenario.spec import TAG, ScenarioSpec, _kind, _not_a, _show, suggest
 from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
 
-__all__ = ["MAX_EXTENDS", "json_schema", "load_scenario", "validate_paths"]
+__all__ = [
+    "MAX_EXTENDS",
+    "check_file",
+    "is_sweep_document",
+    "json_schema",
+    "load_scenario",
+    "validate_paths",
+]
 
 MAX_EXTENDS = 16
 """Longest ``extends`` chain followed."""
@@ -46,6 +53,29 @@ _EXPECTED_EXTENDS = "the path of a scenario file, relative to this file"
 _WHOLE_SHOCK_KEYS = ("value", "when")
 
 Origin = tuple[Located, tuple[PathItem, ...]]
+
+_SWEEP_ONLY_KEYS = frozenset({"scenario", "design", "vary"})
+"""Top-level keys of a sweep file that no scenario file has."""
+_SCENARIO_ONLY_KEYS = frozenset(
+    {"tags", "extends", "time", "posterior", "actors", "parameters", "shocks", "outputs"}
+)
+"""Top-level keys of a scenario file that no sweep file has."""
+
+
+def is_sweep_document(data: Mapping[str, Any]) -> bool:
+    """Whether a file's top-level mapping is a sweep file's rather than a scenario's.
+
+    A sweep file has ``scenario``, ``design`` or ``vary`` at the top and none of the keys that
+    only scenario files have (``time``, ``actors``, ``parameters``, ``shocks``, ...).
+
+    Args:
+        data: The file's top-level mapping.
+
+    Returns:
+        True for a sweep file.
+    """
+    keys = {k for k in data if isinstance(k, str)}
+    return bool(keys & _SWEEP_ONLY_KEYS) and not keys & _SCENARIO_ONLY_KEYS
 
 
 @dataclass(frozen=True)
@@ -480,6 +510,18 @@ def _sha256(path: str | os.PathLike[str], shown: str) -> str:
 def _load(path: str | os.PathLike[str]) -> Scenario:
     docs, problems = _read_chain(path)
     top = docs[0]
+    if is_sweep_document(top.located.data):
+        raise ScenarioError(
+            [
+                top.located.problem_at(
+                    (),
+                    "this is a sweep file, not a scenario file",
+                    "a scenario file; a sweep file is run with "
+                    "'influence-sim sweep FILE --out DIR' and checked with "
+                    "'influence-sim validate FILE'",
+                )
+            ]
+        )
     if problems:
         raise ScenarioError(problems)
     merged, origins, problems = _merge(docs)
@@ -558,21 +600,54 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         ) from exc
 
 
-def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Problem]:
-    """Check scenario files without running them.
+def check_file(path: str | os.PathLike[str]) -> tuple[str, list[Problem]]:
+    """Check a scenario file or a sweep file (told apart by their keys) without running it.
 
     Args:
-        paths: Scenario files.
+        path: A scenario file or a sweep file.
+
+    Returns:
+        ``(summary, problems)``: a short description of the file when it is valid (its name,
+        dates and step for a scenario; its name, number of runs, design and base scenario for
+        a sweep), and every problem found (empty when it is valid).
+    """
+    try:
+        doc = load_located(path)
+    except ScenarioError as exc:
+        return "", list(exc.problems)
+    if is_sweep_document(doc.data):
+        from influence_sim.sweep.design import count_points
+        from influence_sim.sweep.spec import parse_sweep
+
+        try:
+            spec, _ = parse_sweep(doc, _sha256(path, doc.file))
+        except ScenarioError as exc:
+            return "", list(exc.problems)
+        runs = count_points(spec) * spec.replicates
+        return (
+            f"sweep {spec.name}; {runs:,} runs, {spec.design.kind} design, "
+            f"base scenario {spec.scenario_path}",
+            [],
+        )
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        return "", list(exc.problems)
+    return f"{scenario.name}; {scenario.start} to {scenario.end}, {scenario.step}", []
+
+
+def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Problem]:
+    """Check scenario files and sweep files without running them.
+
+    Args:
+        paths: Scenario files or sweep files (see :func:`check_file`).
 
     Returns:
         Every problem found in any of them (empty when all are valid), in the order given.
     """
     problems: list[Problem] = []
     for path in paths:
-        try:
-            load_scenario(path)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
+        problems.extend(check_file(path)[1])
     return problems
 
 

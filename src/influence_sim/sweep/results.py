@@ -4,8 +4,12 @@
 
 * :attr:`SweepData.runs`: one row per run (identity, seed, varied values, status, error, wall
   time, summary metrics);
-* :attr:`SweepData.timeseries`: the long time series, read on first use; for large sweeps
-  :meth:`SweepData.read_timeseries` reads only the rows and columns asked for;
+* :meth:`SweepData.read_timeseries`: only the rows and columns asked for, filtered by the
+  Parquet reader (``data.read_timeseries(state="region", power="china", domain="security")``);
+  use it rather than :attr:`SweepData.timeseries` for anything but a small sweep;
+* :attr:`SweepData.timeseries`: the whole long time series in memory, read on first use (a
+  sweep of thousands of runs holds tens of millions of rows, gigabytes as a DataFrame; it
+  warns above :data:`LARGE_TIMESERIES_ROWS` rows);
 * :attr:`SweepData.manifest`, :attr:`SweepData.design`;
 * :meth:`SweepData.sensitivity`: Sobol indices or Morris elementary effects of a metric, for
   sweeps with a ``sobol`` or ``morris`` design (SALib).
@@ -19,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,13 @@ from influence_sim.sweep.storage import (
     SweepDamagedError,
     SweepFolder,
 )
+
+LARGE_TIMESERIES_ROWS = 5_000_000
+"""Rows of a sweep's time series above which :attr:`SweepData.timeseries` warns (about 0.4 GB
+as a DataFrame) and points to :meth:`SweepData.read_timeseries`."""
+
+_BYTES_PER_ROW = 80
+"""Rough memory of one time series row as a DataFrame, for the warning."""
 
 
 class SweepData:
@@ -144,8 +156,26 @@ class SweepData:
         """The whole long time series, sorted by run (read on first use).
 
         Columns: ``run_id, step, date, state, power, domain, share, volume_usd_bn``; ``state``
-        is ``region`` for the regional rows. For large sweeps prefer :meth:`read_timeseries`.
+        is ``region`` for the regional rows.
+
+        Warning:
+            This reads every row into memory: one per run, recorded step, place, partner and
+            domain, tens of millions of rows (gigabytes) for a sweep of thousands of runs.
+            :meth:`read_timeseries` reads only the rows and columns asked for, e.g.
+            ``read_timeseries(state="region", power=["china", "russia"], domain="security")``.
+            Above :data:`LARGE_TIMESERIES_ROWS` rows this property emits a ``UserWarning``
+            saying so.
         """
+        if (self.folder / TIMESERIES).is_dir():
+            rows = self.timeseries_dataset.count_rows()
+            if rows > LARGE_TIMESERIES_ROWS:
+                warnings.warn(
+                    f"{self.folder}: reading the whole time series, {rows:,} rows (about "
+                    f"{rows * _BYTES_PER_ROW / 1e9:.1f} GB in memory); read_timeseries(runs=, "
+                    "state=, power=, domain=, steps=, columns=) reads only what is asked for",
+                    UserWarning,
+                    stacklevel=3,  # the caller, past functools.cached_property
+                )
         return self.read_timeseries()
 
     def read_timeseries(
