@@ -9,7 +9,7 @@ and in all, how many true values lie inside the 90% interval, the median interva
 against the prior's, and PASS when at least 80% are inside.
 
     python benchmarks/recovery.py [--trials 20] [--walkers 18] [--steps 80] [--workers 2]
-                                  [--out DIR]
+                                  [--out DIR] [--table FILE]
 
 Trials are saved in ``--out`` (default: a temporary folder); run again with the same
 ``--out`` to resume a stopped study. ``tests/test_recovery.py`` runs a small version.
@@ -33,6 +33,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--table", default=None, help="also write the coverage table to this CSV file"
+    )
     args = parser.parse_args()
     settings = RecoverySettings(
         trials=args.trials,
@@ -71,6 +74,14 @@ def main() -> int:
         f"(burn-in {settings.burn_steps}), seed {settings.seed}, {settings.workers} workers"
     )
     print(table.to_string())
+    if args.table is not None:
+        frame_out = table.reset_index().rename(columns={table.index.name: "parameter"})
+        frame_out["settings"] = (
+            f"{settings.trials} trials; {settings.walkers} walkers x {settings.steps} steps; "
+            f"seed {settings.seed}"
+        )
+        Path(args.table).parent.mkdir(parents=True, exist_ok=True)
+        frame_out.to_csv(args.table, index=False)
     total = table.loc["all"]
     print(
         f"\n{int(total['inside'])} of {int(total['trials'])} true values inside the 90% "
