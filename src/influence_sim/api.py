@@ -109,56 +109,45 @@ def simulate(
     ``extends`` the scenario would write them, and validated the same way, so a value a
     scenario file would refuse is refused here with the same message (nothing is clipped).
 
-    Parameters
-    ----------
-    scenario : Scenario or path
-        A loaded scenario or the path of a scenario file.
-    overrides : mapping of str to float, optional
-        Dotted paths, as in sweep files and shock targets, to values:
-        ``parameters.coordination``, ``states.tajikistan.hedging``, ``states.*.hedging``,
-        ``powers.china.doctrine``, ``afghanistan.instability``,
-        ``states.kazakhstan.security_share.china``, ... A bare parameter name
-        (``coordination``, ``hedging``) means the parameter for every entity.
-    seed : int, optional
-        Root seed; defaults to the scenario's. Replicate ``i`` uses the ``i``-th child seed,
-        as :func:`run` does.
-    replicates : int, optional
-        Number of replicates; defaults to the scenario's.
-    outputs : str or sequence of str, optional
-        Outcomes to return: names of the table in :mod:`influence_sim.outcomes`, or
-        shell-style patterns (``final.security_share.region.*``). Default: every outcome.
-    posterior : bool or path, optional
-        As for :func:`run`: None follows the scenario, False uses the point estimates.
+    Args:
+        scenario: A loaded scenario or the path of a scenario file.
+        overrides: Dotted paths, as in sweep files and shock targets, to values:
+            ``parameters.coordination``, ``states.tajikistan.hedging``, ``states.*.hedging``,
+            ``powers.china.doctrine``, ``afghanistan.instability``,
+            ``states.kazakhstan.security_share.china``, ... A bare parameter name
+            (``coordination``, ``hedging``) means the parameter for every entity.
+        seed: Root seed; defaults to the scenario's. Replicate ``i`` uses the ``i``-th child
+            seed, as :func:`run` does.
+        replicates: Number of replicates; defaults to the scenario's.
+        outputs: Outcomes to return: names of the table in :mod:`influence_sim.outcomes`, or
+            shell-style patterns (``final.security_share.region.*``). Default: every outcome.
+        posterior: As for :func:`run`: None follows the scenario, False uses the point
+            estimates.
 
-    Returns
-    -------
-    pandas.DataFrame
+    Returns:
         One row per replicate (index ``replicate``), one column per outcome. Take
         ``.mean(numeric_only=True)`` for the ensemble mean.
 
-    Raises
-    ------
-    influence_sim.scenario.ScenarioError
-        If the scenario file or an override is invalid; an override's problems are located in
-        the file ``overrides`` (``overrides: parameters.coordination: 1.7 is out of range
-        (expected a number from 0 to 1)``).
-    ValueError
-        If ``replicates`` is below 1 or an output matches no outcome.
+    Raises:
+        influence_sim.scenario.ScenarioError: If the scenario file or an override is invalid;
+            an override's problems are located in the file ``overrides``
+            (``overrides: parameters.coordination: 1.7 is out of range (expected a number from
+            0 to 1)``).
+        ValueError: If ``replicates`` is below 1 or an output matches no outcome.
 
-    Examples
-    --------
-    >>> import influence_sim
-    >>> out = influence_sim.simulate(
-    ...     "scenarios/afghan_takeover.yaml",
-    ...     overrides={"parameters.coordination": 0.3, "states.tajikistan.hedging": 0.8},
-    ...     seed=1,
-    ...     replicates=2,
-    ...     outputs=["final.security_share.region.china", "final.security_guarantor.tajikistan"],
-    ... )
-    >>> list(out.columns)
-    ['final.security_share.region.china', 'final.security_guarantor.tajikistan']
-    >>> len(out)
-    2
+    Examples:
+        >>> import influence_sim
+        >>> out = influence_sim.simulate(
+        ...     "scenarios/afghan_takeover.yaml",
+        ...     overrides={"parameters.coordination": 0.3, "states.tajikistan.hedging": 0.8},
+        ...     seed=1,
+        ...     replicates=2,
+        ...     outputs=["final.security_share.region.china", "final.security_guarantor.*"],
+        ... )
+        >>> out.shape
+        (2, 6)
+        >>> out.loc[0, "final.security_guarantor.tajikistan"]
+        'china'
     """
     from influence_sim.outcomes import run_outcomes, select_outcomes
     from influence_sim.overrides import scenario_with_overrides
