@@ -104,6 +104,7 @@ class Discovery:
         n_cases: Runs where the condition holds (cases of interest).
         parameters: The varied paths PRIM searched over.
         boxes: The boxes, best first.
+        densest: The largest density PRIM reached (NaN before the search).
     """
 
     sweep: str
@@ -113,6 +114,7 @@ class Discovery:
     n_cases: int
     parameters: list[str]
     boxes: list[Box] = field(default_factory=list)
+    densest: float = math.nan
 
     def table(self) -> pd.DataFrame:
         """The boxes as one table: one row per box and restricted value (``boxes.csv``)."""
@@ -141,7 +143,10 @@ class Discovery:
             f"({self.n_cases / self.n_runs:.0%}), varied: {', '.join(self.parameters)}"
         ]
         if not self.boxes:
-            lines.append("no box reaches the wanted density; try a lower --density")
+            lines.append(
+                f"no box reaches the wanted density (the densest PRIM found has "
+                f"{self.densest:.2f}); try a lower --density, or more runs or replicates"
+            )
         for box in self.boxes:
             lines.append(
                 f"box {box.number}: coverage {box.coverage:.2f}, density {box.density:.2f}, "
@@ -309,6 +314,8 @@ def discover(
         if box is None:
             break
         trajectory = box.peeling_trajectory.reset_index(drop=True)
+        if number == 1:
+            found.densest = float(trajectory["density"].max())
         chosen = _choose(trajectory, density)
         if chosen < 0:
             break
