@@ -306,11 +306,16 @@ def discover(
             "scenario discovery needs the EMA Workbench: pip install 'influence-sim[ema]'"
         ) from None
     logging.getLogger("EMA").setLevel(logging.WARNING)
-    finder = prim.Prim(x, cases.astype(int), mass_min=mass_min)
+    with warnings.catch_warnings():
+        # deprecations inside the workbench are its own, not the user's to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        finder = prim.Prim(x, cases.astype(int), mass_min=mass_min)
     found = Discovery(str(sweep), metric, condition, len(runs), n_cases, varied)
     full = x.agg(["min", "max"])
     for number in range(1, max_boxes + 1):
-        box = finder.find_box()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            box = finder.find_box()
         if box is None:
             break
         trajectory = box.peeling_trajectory.reset_index(drop=True)
