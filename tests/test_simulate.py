@@ -18,6 +18,7 @@ import pytest
 
 import influence_sim
 from influence_sim import InfluenceModel, ScenarioError
+from influence_sim.engine import replicate_seeds
 from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
 from influence_sim.model import KEYWORDS
 from influence_sim.outcomes import outcome_names
@@ -191,6 +192,33 @@ def test_direct_paths_change_the_run():
         outputs=outputs,
     )
     assert not np.allclose(low.to_numpy(), high.to_numpy())
+
+
+def test_run_and_from_scenario_take_the_same_overrides():
+    overrides = {"parameters.coordination": 0.3, "states.tajikistan.hedging": 0.8}
+    results = influence_sim.run(TAKEOVER, seed=4, replicates=2, overrides=overrides)
+    assert results.metadata["overrides"] == overrides
+    out = influence_sim.simulate(TAKEOVER, overrides, seed=4, replicates=2)
+    reg = results.regional
+    last = reg[(reg["step"] == reg["step"].max()) & (reg["domain"] == "economic")]
+    china = last[last["power"] == "china"].sort_values("replicate")["share"].to_numpy()
+    np.testing.assert_allclose(out["final.economic_share.region.china"], china)
+    scenario = influence_sim.load_scenario(TAKEOVER)
+    model = InfluenceModel.from_scenario(
+        scenario, rng=replicate_seeds(4, 2)[1], overrides=overrides
+    ).run()
+    np.testing.assert_allclose(model.regional_shares()[DIMS.partners.index("china"), 0], china[1])
+    with pytest.raises(ScenarioError, match="overrides: parameters.coordination: 1.7"):
+        InfluenceModel.from_scenario(scenario, overrides={"coordination": 1.7})
+
+
+def test_simulate_docstring_example(monkeypatch):
+    import doctest
+
+    import influence_sim.api
+
+    monkeypatch.chdir(ROOT)
+    assert doctest.testmod(influence_sim.api).failed == 0
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -204,34 +204,46 @@ class InfluenceModel(mesa.Model):
         self.datacollector.collect(self)
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, rng: SeedLike = None) -> InfluenceModel:
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        rng: SeedLike = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> InfluenceModel:
         """Build the model of one replicate of a scenario.
 
         Args:
             scenario: A loaded scenario (:func:`influence_sim.load_scenario`).
             rng: Seed of this run; defaults to the scenario's seed.
+            overrides: Values changed by dotted path, applied and checked as by
+                :func:`influence_sim.simulate` (as a file that extends the scenario).
 
         Returns:
             The model at the scenario's start, with the parameters and residuals of the
             posterior draw this seed picks when the scenario names a posterior (as
             :func:`influence_sim.run` gives the replicate of this seed).
+
+        Raises:
+            influence_sim.scenario.ScenarioError: For an override a scenario file would refuse.
         """
         from influence_sim.api import resolve_posterior
+        from influence_sim.overrides import scenario_with_overrides
 
+        scenario, direct = scenario_with_overrides(scenario, overrides)
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         posterior = resolve_posterior(scenario)
-        overrides = dict(scenario.overrides())
+        values = {**scenario.overrides(), **direct}
         if posterior is not None:
             index = posterior.draw_index([seq])
             draw = {k: float(v[0]) for k, v in posterior.columns(index).items()}
-            overrides = {**draw, **overrides}
+            values = {**draw, **values}
         model = cls(
             start=scenario.start,
             end=scenario.end,
             step=scenario.step,
             states=scenario.dims.states,
             powers=scenario.dims.powers,
-            overrides=overrides,
+            overrides=values,
             reference_overrides=scenario.reference_overrides(),
             timeline=scenario.compile([seq]),
             rng=seq,
