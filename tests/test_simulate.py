@@ -208,7 +208,7 @@ def test_run_and_from_scenario_take_the_same_overrides():
         scenario, rng=replicate_seeds(4, 2)[1], overrides=overrides
     ).run()
     np.testing.assert_allclose(model.regional_shares()[DIMS.partners.index("china"), 0], china[1])
-    with pytest.raises(ScenarioError, match="overrides: parameters.coordination: 1.7"):
+    with pytest.raises(ScenarioError, match=r"overrides: parameters\.coordination: 1\.7"):
         InfluenceModel.from_scenario(scenario, overrides={"coordination": 1.7})
 
 
