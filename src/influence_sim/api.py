@@ -33,7 +33,6 @@ def run(
     replicates: int | None = None,
     every: int | None = None,
     posterior: str | os.PathLike[str] | bool | None = None,
-    overrides: Mapping[str, Any] | None = None,
 ) -> Results:
     """Run a scenario's replicates and return their results.
 
@@ -46,8 +45,6 @@ def run(
         posterior: Where each replicate's parameters come from: None follows the scenario's
             ``posterior:`` key, False uses the point estimates (no draws), True the
             scenario's posterior (an error if it names none), a path that posterior file.
-        overrides: Values changed by dotted path, applied and checked as in :func:`simulate`
-            (kept in the metadata as ``overrides``).
 
     Returns:
         The results, with tidy DataFrames and provenance.
@@ -59,11 +56,6 @@ def run(
             match the model's parameter table.
     """
     started = time.time()
-    direct: dict[str, float] = {}
-    if overrides:
-        from influence_sim.overrides import scenario_with_overrides
-
-        scenario, direct = scenario_with_overrides(scenario, overrides)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     n = scenario.replicates if replicates is None else replicates
@@ -80,7 +72,7 @@ def run(
         scenario.dims,
         clock,
         seeds,
-        overrides={**scenario.overrides(), **direct},
+        overrides=scenario.overrides(),
         reference_overrides=scenario.reference_overrides(),
         timeline=scenario.compile(seeds),
         every=scenario.outputs.every if every is None else every,
@@ -95,9 +87,10 @@ def run(
             "end": scenario.end.isoformat(),
             "step": scenario.step,
             "shocks": shock_records(scenario),
-            "overrides": {str(k): v for k, v in (overrides or {}).items()},
             "posterior": None if post is None else str(post.path),
-            "posterior_draws": None if post is None else [int(i) for i in post.draw_index(seeds)],
+            "posterior_draws": None
+            if post is None
+            else [int(i) for i in post.draw_index(seeds)],
         }
     )
     return Results(scenario.name, output, seeds, root_seed, meta)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._cliutil import EXIT_USAGE, error, path_arg, save_outputs
+from influence_sim._cliutil import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, path_arg
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
 
@@ -618,4 +618,11 @@ def _command(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         error(f"{out}: output path exists and is not a folder (expected a folder)")
         return EXIT_USAGE
-    return save_outputs(out, "discovery", lambda: save_discovery(found, out))
+    try:
+        written = save_discovery(found, out)
+    except OSError as exc:
+        error(f"{out}: cannot write the discovery: {exc.strerror or exc}")
+        return EXIT_FAILURE
+    print()
+    print(f"Wrote {len(written)} files to {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
