@@ -54,6 +54,13 @@ def _depth(text: str, index: int) -> int:
     return text[:index].count("[") - text[:index].count("]")
 
 
+def _in_required_group(parser: argparse.ArgumentParser, action: argparse.Action) -> bool:
+    """Whether an option belongs to a required choice of options, shown as ``(A | B)``."""
+    return any(
+        g.required and action in g._group_actions for g in parser._mutually_exclusive_groups
+    )
+
+
 SYNOPSIS = _synopsis()
 PARSERS = _subparsers()
 
@@ -88,7 +95,7 @@ def test_synopsis_lists_every_option_as_the_parser_has_it(command):
         name = next(o for o in long_names if not o.startswith("--no-") or len(long_names) == 1)
         match = re.search(rf"{re.escape(name)}(?![a-z0-9-])", text)
         assert match, f"{command}: option {name} missing from the README synopsis"
-        optional = not action.required
+        optional = not action.required and not _in_required_group(PARSERS[command], action)
         assert (_depth(text, match.start()) > 0) == optional, (
             f"{command}: {name} is {'optional' if optional else 'required'} but the README "
             f"synopsis shows it {'required' if optional else 'optional'}"

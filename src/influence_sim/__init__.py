@@ -8,6 +8,8 @@ figures in ``seeds/``; scenario files add shocks such as the Taliban takeover.
 Main entry points:
 
 * :func:`load_scenario` and :func:`run`: run a scenario's replicates, get tidy DataFrames;
+* :func:`simulate`: scenario plus parameter values in, named scalar outcomes out (for other
+  tools such as the EMA Workbench and SALib);
 * :class:`InfluenceModel`: one run as a ``mesa.Model``;
 * :func:`compare`: paired comparison of scenarios, runs or sweeps;
 * :func:`load_sweep`: results of a parameter sweep;
@@ -26,7 +28,7 @@ from influence_sim._lazy import lazy_attributes
 if TYPE_CHECKING:
     from influence_sim.agents import CentralAsianState, Power
     from influence_sim.analysis import compare
-    from influence_sim.api import run
+    from influence_sim.api import run, simulate
     from influence_sim.model import InfluenceModel
     from influence_sim.parameters import PARAMETERS
     from influence_sim.results import Results
@@ -47,6 +49,7 @@ _HOMES: dict[str, str] = {
     "load_scenario": "influence_sim.scenario",
     "load_sweep": "influence_sim.sweep",
     "run": "influence_sim.api",
+    "simulate": "influence_sim.api",
 }
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "load_scenario",
     "load_sweep",
     "run",
+    "simulate",
 ]
 
 

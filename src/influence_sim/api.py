@@ -3,12 +3,17 @@
 ``influence_sim.run(scenario, seed=1, replicates=5)`` steps all replicates at once with the
 ensemble driver; replicate ``i`` uses the ``i``-th child of the root seed, so
 ``InfluenceModel.from_scenario(scenario, rng=replicate_seeds(1, 5)[i])`` reproduces it exactly.
+
+``influence_sim.simulate(scenario, overrides={path: value}, ...)`` is the entry point for other
+tools (the EMA Workbench, SALib, a spreadsheet): scenario plus parameter values in, a small
+table of named scalar outcomes out (:mod:`influence_sim.outcomes`).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +24,8 @@ from influence_sim.results import Results, run_metadata
 from influence_sim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from influence_sim.posterior import Posterior
 
 
@@ -103,6 +110,83 @@ def run(
     return Results(scenario.name, output, seeds, root_seed, meta)
 
 
+def simulate(
+    scenario: Scenario | str | os.PathLike[str],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    seed: int | None = None,
+    replicates: int | None = None,
+    outputs: Sequence[str] | str | None = None,
+    posterior: str | os.PathLike[str] | bool | None = None,
+) -> pd.DataFrame:
+    """Run a scenario with some values changed and return named scalar outcomes per replicate.
+
+    The entry point for other tools: the overrides are applied as a scenario file that
+    ``extends`` the scenario would write them, and validated the same way, so a value a
+    scenario file would refuse is refused here with the same message (nothing is clipped).
+
+    Args:
+        scenario: A loaded scenario or the path of a scenario file.
+        overrides: Dotted paths, as in sweep files and shock targets, to values:
+            ``parameters.coordination``, ``states.tajikistan.hedging``, ``states.*.hedging``,
+            ``powers.china.doctrine``, ``afghanistan.instability``,
+            ``states.kazakhstan.security_share.china``, ... A bare parameter name
+            (``coordination``, ``hedging``) means the parameter for every entity.
+        seed: Root seed; defaults to the scenario's. Replicate ``i`` uses the ``i``-th child
+            seed, as :func:`run` does.
+        replicates: Number of replicates; defaults to the scenario's.
+        outputs: Outcomes to return: names of the table in :mod:`influence_sim.outcomes`, or
+            shell-style patterns (``final.security_share.region.*``). Default: every outcome.
+        posterior: As for :func:`run`: None follows the scenario, False uses the point
+            estimates.
+
+    Returns:
+        One row per replicate (index ``replicate``), one column per outcome. Take
+        ``.mean(numeric_only=True)`` for the ensemble mean.
+
+    Raises:
+        influence_sim.scenario.ScenarioError: If the scenario file or an override is invalid;
+            an override's problems are located in the file ``overrides``
+            (``overrides: parameters.coordination: 1.7 is out of range (expected a number from
+            0 to 1)``).
+        ValueError: If ``replicates`` is below 1 or an output matches no outcome.
+
+    Examples:
+        >>> import influence_sim
+        >>> out = influence_sim.simulate(
+        ...     "scenarios/afghan_takeover.yaml",
+        ...     overrides={"parameters.coordination": 0.3, "states.tajikistan.hedging": 0.8},
+        ...     seed=1,
+        ...     replicates=2,
+        ...     outputs=["final.security_share.region.china", "final.security_guarantor.*"],
+        ... )
+        >>> out.shape
+        (2, 6)
+        >>> out.loc[0, "final.security_guarantor.tajikistan"]
+        'china'
+    """
+    from influence_sim.outcomes import run_outcomes, select_outcomes
+    from influence_sim.overrides import scenario_with_overrides
+
+    loaded, direct = scenario_with_overrides(scenario, overrides)
+    names = select_outcomes(outputs, loaded.dims)
+    n = loaded.replicates if replicates is None else replicates
+    if n < 1:
+        raise ValueError("replicates must be at least 1")
+    seeds = replicate_seeds(as_seed_sequence(loaded.seed if seed is None else seed), n)
+    output = simulate_runs(
+        loaded.dims,
+        loaded.clock(),
+        seeds,
+        overrides={**loaded.overrides(), **direct},
+        reference_overrides=loaded.reference_overrides(),
+        timeline=loaded.compile(seeds),
+        every=1,
+        posterior=resolve_posterior(loaded, posterior),
+    )
+    return run_outcomes(output, names)
+
+
 def shock_records(scenario: Scenario) -> list[dict[str, Any]]:
     """The scenario's shocks as JSON-ready records for the results' metadata.
 
@@ -159,4 +243,4 @@ def resolve_posterior(
     return load_posterior(choice)
 
 
-__all__ = ["resolve_posterior", "run", "shock_records"]
+__all__ = ["resolve_posterior", "run", "shock_records", "simulate"]

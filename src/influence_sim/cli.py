@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "influence_sim.analysis.cli",
     "influence_sim.calibration.cli",
     "influence_sim.panel_cli",
+    "influence_sim.discover",
 )
 """Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
 

@@ -37,6 +37,8 @@ from influence_sim.kernel.arrays import (
     Dims,
     FloatArray,
 )
+from influence_sim.overrides import checked_value
+from influence_sim.paths import PathError
 from influence_sim.scenario.compile import dated_timeline
 from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
 from influence_sim.timeline import Timeline
@@ -72,6 +74,8 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
 
     Raises:
         TypeError: For an unknown keyword (with the closest known one).
+        ValueError: For a value that is not a finite number, lies outside the parameter's
+            range (values are never clipped) or names an unknown state or power.
     """
     out: dict[str, float] = {}
     for key, value in parameters.items():
@@ -83,9 +87,42 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
             entities = dims.states if key in STATE_PARAMETERS else dims.powers
             values = value if isinstance(value, Mapping) else dict.fromkeys(entities, value)
             for name, v in values.items():
-                out[_ENTITY_PATH[key].format(name)] = float(v)
+                if name not in entities:
+                    close = difflib.get_close_matches(str(name), entities, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise ValueError(
+                        f"{key}: unknown {'state' if key in STATE_PARAMETERS else 'power'} "
+                        f"{name!r} (expected one of {', '.join(entities)}{hint})"
+                    )
+                path = _ENTITY_PATH[key].format(name)
+                shown = key if not isinstance(value, Mapping) else f"{key}[{name!r}]"
+                out[path] = checked_value(shown, v, dims, path)
         else:
-            out[initial.canonical_path(key)] = float(value)
+            path = initial.canonical_path(key)
+            out[path] = checked_value(key, value, dims, path)
+    return out
+
+
+def checked_overrides(overrides: Mapping[str, Any], dims: Dims) -> dict[str, float]:
+    """Check dotted-path overrides of the model: known paths, finite numbers in range.
+
+    Args:
+        overrides: Dotted path (or short name) to value.
+        dims: Entities.
+
+    Returns:
+        The same overrides as floats.
+
+    Raises:
+        ValueError: For a path that names nothing or a value that is not a finite number in
+            the range of the values it names (values are never clipped).
+    """
+    out: dict[str, float] = {}
+    for key, value in overrides.items():
+        try:
+            out[key] = checked_value(f"overrides[{key!r}]", value, dims, key)
+        except PathError as exc:
+            raise ValueError(f"overrides[{key!r}]: {exc}") from None
     return out
 
 
@@ -183,7 +220,9 @@ class InfluenceModel(mesa.Model):
 
         Raises:
             TypeError: For an unknown parameter name, or a ``scenario`` that is not Mesa's.
-            ValueError: For bad dates or an unknown step.
+            ValueError: For bad dates or an unknown step, and for a parameter or override
+                value outside its range (``coordination=1.7``: the range is 0 to 1; values
+                are never clipped) or not a finite number.
         """
         if scenario is not None:
             rng, parameters = mesa_scenario_parameters(scenario, rng, parameters)
@@ -195,7 +234,7 @@ class InfluenceModel(mesa.Model):
         self.dims = Dims(tuple(states), tuple(powers))
         self.clock = Clock.between(_date(start), _date(end), step)
         run_overrides = keyword_overrides(parameters, self.dims)
-        run_overrides.update(overrides or {})
+        run_overrides.update(checked_overrides(overrides or {}, self.dims))
         state, params = initial.build(
             self.dims, self.clock.start, run_overrides, reference_overrides
         )
@@ -216,34 +255,46 @@ class InfluenceModel(mesa.Model):
         self.datacollector.collect(self)
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, rng: SeedLike = None) -> InfluenceModel:
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        rng: SeedLike = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> InfluenceModel:
         """Build the model of one replicate of a scenario.
 
         Args:
             scenario: A loaded scenario (:func:`influence_sim.load_scenario`).
             rng: Seed of this run; defaults to the scenario's seed.
+            overrides: Values changed by dotted path, applied and checked as by
+                :func:`influence_sim.simulate` (as a file that extends the scenario).
 
         Returns:
             The model at the scenario's start, with the parameters and residuals of the
             posterior draw this seed picks when the scenario names a posterior (as
             :func:`influence_sim.run` gives the replicate of this seed).
+
+        Raises:
+            influence_sim.scenario.ScenarioError: For an override a scenario file would refuse.
         """
         from influence_sim.api import resolve_posterior
+        from influence_sim.overrides import scenario_with_overrides
 
+        scenario, direct = scenario_with_overrides(scenario, overrides)
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         posterior = resolve_posterior(scenario)
-        overrides = dict(scenario.overrides())
+        values = {**scenario.overrides(), **direct}
         if posterior is not None:
             index = posterior.draw_index([seq])
             draw = {k: float(v[0]) for k, v in posterior.columns(index).items()}
-            overrides = {**draw, **overrides}
+            values = {**draw, **values}
         model = cls(
             start=scenario.start,
             end=scenario.end,
             step=scenario.step,
             states=scenario.dims.states,
             powers=scenario.dims.powers,
-            overrides=overrides,
+            overrides=values,
             reference_overrides=scenario.reference_overrides(),
             timeline=scenario.compile([seq]),
             rng=seq,

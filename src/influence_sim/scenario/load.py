@@ -38,6 +38,7 @@ from influence_sim.scenario.spec import TAG, ScenarioSpec, _kind, _not_a, _show,
 from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
 
 __all__ = [
+    "LAYER_FILE",
     "MAX_EXTENDS",
     "check_file",
     "is_sweep_document",
@@ -48,6 +49,9 @@ __all__ = [
 
 MAX_EXTENDS = 16
 """Longest ``extends`` chain followed."""
+
+LAYER_FILE = "overrides"
+"""How problems of a :func:`load_scenario` ``layer`` name their file."""
 
 _EXPECTED_EXTENDS = "the path of a scenario file, relative to this file"
 _WHOLE_SHOCK_KEYS = ("value", "when")
@@ -507,7 +511,7 @@ def _sha256(path: str | os.PathLike[str], shown: str) -> str:
         raise ScenarioError([Problem(shown, None, None, "", exc.reason)]) from None
 
 
-def _load(path: str | os.PathLike[str]) -> Scenario:
+def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
     docs, problems = _read_chain(path)
     top = docs[0]
     if is_sweep_document(top.located.data):
@@ -524,6 +528,12 @@ def _load(path: str | os.PathLike[str]) -> Scenario:
         )
     if problems:
         raise ScenarioError(problems)
+    if layer is not None:
+        # an extending file that exists in memory only: merged and reported like any other
+        data = copy.deepcopy(dict(layer))
+        if "name" in top.located.data:
+            data.setdefault("name", top.located.data["name"])
+        docs.insert(0, _Doc(Located(data, LAYER_FILE), LAYER_FILE, LAYER_FILE))
     merged, origins, problems = _merge(docs)
     reporter = _Reporter(origins)
     reporter.problems.extend(problems)
@@ -546,7 +556,8 @@ def _load(path: str | os.PathLike[str]) -> Scenario:
     if reporter.problems:
         raise ScenarioError(reporter.problems)
     assert spec is not None
-    scenario = Scenario(spec, top.shown, _sha256(path, top.shown), tuple(d.shown for d in docs))
+    files = tuple(d.shown for d in docs if d.shown != LAYER_FILE)
+    scenario = Scenario(spec, top.shown, _sha256(path, top.shown), files)
     _dry_run(scenario)
     return scenario
 
@@ -567,12 +578,15 @@ def _dry_run(scenario: Scenario) -> None:
         ) from exc
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
     """Read, merge and validate a scenario file.
 
     Args:
         path: The scenario file, as the user gave it (kept as is in messages and in
             :attr:`Scenario.path`); ``extends`` paths inside it are relative to it.
+        layer: Keys of a scenario document merged on top of the file, as if a file that
+            ``extends`` it had written them (e.g. ``{"parameters": {"coordination": 0.5}}``);
+            its problems are reported in the file ``overrides``. It takes the file's name.
 
     Returns:
         The validated, immutable scenario.
@@ -582,7 +596,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
             ``FILE:LINE:COL: key.path: message (expected ...)``.
     """
     try:
-        return _load(path)
+        return _load(path, layer)
     except ScenarioError:
         raise
     except Exception as exc:  # a bug: still no traceback for the user

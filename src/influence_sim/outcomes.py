@@ -1,0 +1,166 @@
+"""Named scalar outcomes of each run, for other tools (EMA Workbench, SALib, spreadsheets).
+
+:func:`run_outcomes` turns the recorded series of a batch of runs (recorded at every step) into
+one row per run and one column per outcome. The names are those of a sweep's summary metrics
+(``runs.parquet``, see ``docs/sweeps.md``), so a study can move between
+:func:`influence_sim.simulate` and ``influence-sim sweep`` without renaming anything:
+
+=============================================  ===============================================
+Outcome                                        Meaning (unit)
+=============================================  ===============================================
+``final.economic_share.WHERE.PARTNER``         PARTNER's share of WHERE's trade at the end;
+                                               WHERE is a state or ``region`` (volume-weighted)
+``final.security_share.WHERE.PARTNER``         the same for arms imports (fraction)
+``final.trade_usd_bn.PARTNER``                 the region's trade with PARTNER at the end
+                                               (USD bn per year)
+``final.arms_usd_bn.PARTNER``                  the region's arms imports from PARTNER at the end
+                                               (USD bn per year)
+``final.trust``                                China-Russia trust at the end (0 to 1)
+``final.afghan_instability``                   Afghan instability at the end (0 to 1)
+``china_passes_russia_trade_year``             first date (decimal year) China's trade with the
+                                               region exceeds Russia's; NaN if it never does
+``china_passes_russia_security_year``          the same for arms imports
+``guarantor_changes``                          changes of security guarantor, all states
+``guarantor_changes.STATE``                    changes of STATE's security guarantor
+``final.security_guarantor.STATE``             STATE's security guarantor at the end: the power
+                                               with the largest share of its arms imports (text)
+``final.guarantor.STATE.POWER``                1.0 if POWER is STATE's guarantor at the end,
+                                               else 0.0 (a number, for tools that need one)
+=============================================  ===============================================
+
+PARTNER is a power of the run or ``rest_of_world``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from influence_sim.drivers import decimal_year
+from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
+
+REGION = "region"
+"""The WHERE of regional (volume-weighted) shares."""
+
+__all__ = ["REGION", "outcome_names", "run_outcomes", "select_outcomes"]
+
+
+def outcome_names(dims: Dims) -> list[str]:
+    """Every outcome :func:`run_outcomes` gives for runs of these entities, in column order.
+
+    Args:
+        dims: Entities of the runs.
+
+    Returns:
+        The names.
+    """
+    names: list[str] = []
+    for domain in DOMAINS:
+        for where in (REGION, *dims.states):
+            names += [f"final.{domain}_share.{where}.{k}" for k in dims.partners]
+    names += [f"final.trade_usd_bn.{k}" for k in dims.partners]
+    names += [f"final.arms_usd_bn.{k}" for k in dims.partners]
+    names += ["final.trust", "final.afghan_instability"]
+    names += ["china_passes_russia_trade_year", "china_passes_russia_security_year"]
+    names += ["guarantor_changes", *(f"guarantor_changes.{s}" for s in dims.states)]
+    names += [f"final.security_guarantor.{s}" for s in dims.states]
+    names += [f"final.guarantor.{s}.{p}" for s in dims.states for p in dims.powers]
+    return names
+
+
+def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[str]:
+    """The outcomes named by exact names or shell-style patterns (``final.*.region.china``).
+
+    Args:
+        patterns: Names or patterns; None for every outcome.
+        dims: Entities of the runs.
+
+    Returns:
+        The names, in the order asked, without repeats.
+
+    Raises:
+        ValueError: For a name or pattern that matches no outcome (with the closest name).
+    """
+    names = outcome_names(dims)
+    if patterns is None:
+        return names
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    chosen: dict[str, None] = {}
+    for pattern in patterns:
+        found = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        if not found:
+            close = difflib.get_close_matches(str(pattern), names, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(
+                f"outputs: {pattern!r} matches no outcome (expected a name of the outcome "
+                f"table in influence_sim.outcomes, or a pattern such as 'final.*.region.china'"
+                f"{hint})"
+            )
+        chosen.update(dict.fromkeys(found))
+    return list(chosen)
+
+
+def run_outcomes(output: EnsembleOutput, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per run, one column per outcome.
+
+    Args:
+        output: Series recorded at every step (``every=1``), so that first crossings and
+            guarantor changes are exact.
+        names: Outcomes to keep (see :func:`select_outcomes`); None keeps them all.
+
+    Returns:
+        The outcomes, indexed by ``replicate`` (0 to B-1).
+    """
+    dims = output.dims
+    share, volume = output.share, output.volume  # (T, B, S, K, D), (T, B, S, D)
+    columns: dict[str, np.ndarray] = {}
+    flows = share[-1] * volume[-1][:, :, None, :]  # (B, S, K, D)
+    regional_volume = flows.sum(axis=1)  # (B, K, D)
+    total = volume[-1].sum(axis=1)[:, None, :]
+    regional = regional_volume / np.where(total > 0, total, 1.0)
+    for d, domain in enumerate(DOMAINS):
+        for k, partner in enumerate(dims.partners):
+            columns[f"final.{domain}_share.{REGION}.{partner}"] = regional[:, k, d]
+        for s, state in enumerate(dims.states):
+            for k, partner in enumerate(dims.partners):
+                columns[f"final.{domain}_share.{state}.{partner}"] = share[-1, :, s, k, d]
+    for k, partner in enumerate(dims.partners):
+        columns[f"final.trade_usd_bn.{partner}"] = regional_volume[:, k, ECON]
+    for k, partner in enumerate(dims.partners):
+        columns[f"final.arms_usd_bn.{partner}"] = regional_volume[:, k, SEC]
+    columns["final.trust"] = output.trust[-1]
+    columns["final.afghan_instability"] = output.instability[-1]
+    years = np.array([decimal_year(day) for day in output.dates])
+    china, russia = dims.power_index("china"), dims.power_index("russia")
+    for domain, d in (("trade", ECON), ("security", SEC)):
+        name = f"china_passes_russia_{domain}_year"
+        if china is None or russia is None:
+            columns[name] = np.full(output.n_runs, np.nan)
+            continue
+        amount = (share[..., d] * volume[..., d][..., None]).sum(axis=2)  # (T, B, K)
+        ahead = amount[:, :, china] > amount[:, :, russia]  # (T, B)
+        first = np.where(ahead.any(axis=0), ahead.argmax(axis=0), -1)
+        columns[name] = np.where(first >= 0, years[np.maximum(first, 0)], np.nan)
+    guarantor = share[:, :, :, : dims.n_powers, SEC].argmax(axis=3)  # (T, B, S)
+    changes = (guarantor[1:] != guarantor[:-1]).sum(axis=0).astype(np.float64)  # (B, S)
+    columns["guarantor_changes"] = changes.sum(axis=1)
+    for s, state in enumerate(dims.states):
+        columns[f"guarantor_changes.{state}"] = changes[:, s]
+    powers = np.asarray(dims.powers, dtype=object)
+    for s, state in enumerate(dims.states):
+        columns[f"final.security_guarantor.{state}"] = powers[guarantor[-1, :, s]]
+    for s, state in enumerate(dims.states):
+        for p, power in enumerate(dims.powers):
+            columns[f"final.guarantor.{state}.{power}"] = (guarantor[-1, :, s] == p).astype(
+                np.float64
+            )
+    keep = outcome_names(dims) if names is None else list(names)
+    frame = pd.DataFrame({name: columns[name] for name in keep})
+    frame.index.name = "replicate"
+    return frame

@@ -1,0 +1,293 @@
+"""Values given by dotted path, checked as a scenario file checks them, never clipped.
+
+Two users:
+
+* :func:`scenario_with_overrides` applies ``{path: value}`` to a scenario file the way a file
+  that ``extends`` it would: each path is written where a scenario file writes that value
+  (``parameters.coordination`` under ``parameters:``, ``states.tajikistan.hedging`` under
+  ``parameters: hedging: tajikistan:``, ``states.kazakhstan.security_share.china`` under
+  ``actors: states:``) and the result is validated by the scenario loader, so a bad value gets
+  the message a YAML file would get, in the file ``overrides``. The few paths a scenario file
+  cannot write (``relations.china.russia.coordination``, ``states.S.infrastructure.P``, ...) are
+  checked against the range of the values they name, as a sweep checks its factors.
+* :func:`checked_value` checks one value against the range of a path, for the keyword
+  arguments and ``overrides`` of :class:`influence_sim.InfluenceModel`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from influence_sim import seeds as sd
+from influence_sim.initial import canonical_path
+from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
+from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
+from influence_sim.paths import PathError, resolve
+from influence_sim.scenario import Problem, Scenario, ScenarioError, load_scenario
+from influence_sim.scenario.load import LAYER_FILE
+from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS
+
+__all__ = ["checked_value", "path_bounds", "range_text", "scenario_with_overrides"]
+
+_SHORT = {
+    "afghanistan.instability": "afghan_instability",
+    "relations.china.russia.trust": "initial_trust",
+}
+"""Paths a scenario file writes as a starting value under ``parameters:``."""
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
+    """Smallest and largest value every target of ``path`` accepts (None: unbounded).
+
+    For a model parameter, the range of the ODD parameter table (what a scenario file accepts)
+    is used too; the tighter bound wins.
+
+    Args:
+        path: A dotted path (short names allowed).
+        dims: Entities of the run.
+
+    Returns:
+        ``(low, high)``.
+
+    Raises:
+        influence_sim.paths.PathError: If the path names nothing.
+    """
+    low, high = -math.inf, math.inf
+    for target in resolve(canonical_path(path), dims):
+        if target.low is not None:
+            low = max(low, target.low)
+        if target.high is not None:
+            high = min(high, target.high)
+    name = canonical_path(path).rsplit(".", 1)[-1]
+    head = canonical_path(path).split(".", 1)[0]
+    if name in PARAMETERS and (head == "parameters" or PARAMETERS[name].scope != "global"):
+        spec = PARAMETERS[name]
+        low = max(low, spec.low)
+        if spec.high is not None:
+            high = min(high, spec.high)
+    return (None if math.isinf(low) else low), (None if math.isinf(high) else high)
+
+
+def range_text(low: float | None, high: float | None) -> str:
+    """``a number from 0 to 1`` and the like, as scenario files say it."""
+    if low is not None and high is not None:
+        return f"a number from {_fmt(low)} to {_fmt(high)}"
+    if low is not None:
+        return f"a number of at least {_fmt(low)}"
+    if high is not None:
+        return f"a number of at most {_fmt(high)}"
+    return "a number"
+
+
+def _number(value: Any) -> float | None:
+    """The value as a finite float, or None when it is not a finite number."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) -> float:
+    """Check one value against the range of the path it is written to.
+
+    Args:
+        name: How the value was named by the caller (``coordination``), used in the message.
+        value: The value.
+        dims: Entities of the run.
+        path: Its dotted path; defaults to ``name``.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        ValueError: If it is not a finite number or lies outside the range, naming ``name``
+            and the range (nothing is clipped).
+        influence_sim.paths.PathError: If the path names nothing.
+    """
+    low, high = path_bounds(path or name, dims)
+    number = _number(value)
+    if number is None:
+        raise ValueError(
+            f"{name}={value!r} is not a finite number (expected {range_text(low, high)})"
+        )
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ValueError(
+            f"{name}={_fmt(number)} is out of range (expected {range_text(low, high)})"
+        )
+    return number
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _put(layer: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    here = layer
+    for key in keys[:-1]:
+        nxt = here.get(key)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            here[key] = nxt
+        here = nxt
+    here[keys[-1]] = value
+
+
+def _entity_parameter(
+    layer: dict[str, Any],
+    base: Scenario,
+    name: str,
+    entities: tuple[str, ...],
+    who: str,
+    value: Any,
+) -> None:
+    """Write a state or power parameter under ``parameters:``, one entity or all (``*``)."""
+    section = layer.setdefault("parameters", {})
+    if who == "*":
+        section[name] = value
+        return
+    current = section.get(name)
+    if not isinstance(current, dict):
+        inherited = base.spec.parameters.get(name)
+        if isinstance(current, (int, float)) or isinstance(inherited, (int, float)):
+            # a number for every entity is inherited: keep it for the others
+            number = current if current is not None else inherited
+            current = dict.fromkeys(entities, number)
+        else:
+            current = dict(inherited) if isinstance(inherited, Mapping) else {}
+        section[name] = current
+    current[who] = value
+
+
+def _in_actors(base: Scenario, section: str, entity: str, field: str) -> bool:
+    """Whether the scenario already writes ``field`` of ``entity`` under ``actors:``."""
+    entries = getattr(base.spec.actors, section)
+    return entity in entries and getattr(entries[entity], field, None) is not None
+
+
+def _place(
+    layer: dict[str, Any], direct: dict[str, Any], base: Scenario, path: str, value: Any
+) -> None:
+    """Write one override where a scenario file writes it (or keep it as a direct path)."""
+    dims = base.dims
+    if path in _SHORT:
+        _put(layer, ("parameters", _SHORT[path]), value)
+        return
+    parts = path.split(".")
+    head = parts[0]
+    if head == "parameters":
+        _put(layer, ("parameters", parts[1]), value)
+        return
+    if head == "states" and len(parts) == 3 and parts[2] in STATE_PARAMETERS:
+        state, field = parts[1], parts[2]
+        if state == "*" or not _in_actors(base, "states", state, field):
+            _entity_parameter(layer, base, field, dims.states, state, value)
+            return
+    if head == "powers" and len(parts) == 3 and parts[2] in POWER_PARAMETERS:
+        power, field = parts[1], parts[2]
+        if power == "*" or not _in_actors(base, "powers", power, field):
+            _entity_parameter(layer, base, field, dims.powers, power, value)
+            return
+    if head == "states" and parts[2] in (*STATE_SCALARS, *STATE_MAPS):
+        states = dims.states if parts[1] == "*" else (parts[1],)
+        for state in states:
+            if len(parts) == 4 and parts[3] == "*":
+                whos = dims.organisations if parts[2] == "membership" else dims.partners
+                if parts[2] in ("presence", "credibility"):
+                    whos = dims.powers
+                for who in whos:
+                    _put(layer, ("actors", "states", state, parts[2], who), value)
+            else:
+                _put(layer, ("actors", "states", state, *parts[2:]), value)
+        return
+    if head == "powers" and parts[2] in ("economic_capacity", "security_capacity"):
+        powers = dims.powers if parts[1] == "*" else (parts[1],)
+        if all(p in sd.DEFAULT_POWERS for p in powers):
+            for power in powers:
+                _put(layer, ("actors", "powers", power, parts[2]), value)
+            return
+    direct[path] = value
+
+
+def scenario_with_overrides(
+    scenario: Scenario | str | os.PathLike[str], overrides: Mapping[str, Any] | None
+) -> tuple[Scenario, dict[str, float]]:
+    """Apply ``{path: value}`` to a scenario as a file that extends it would.
+
+    Args:
+        scenario: A loaded scenario or the path of a scenario file.
+        overrides: Dotted paths (as in sweep files and shock targets; ``*`` for every entity;
+            short names such as ``coordination`` or ``afghan_instability`` too) to values.
+
+    Returns:
+        ``(scenario, direct)``: the scenario with the overrides merged in and validated, and
+        the overrides a scenario file cannot write, checked, to be applied on top of
+        :meth:`Scenario.overrides <influence_sim.scenario.Scenario.overrides>`.
+
+    Raises:
+        influence_sim.scenario.ScenarioError: Every problem found, as for a scenario file:
+            unknown paths (with the closest known one), values that are not numbers or lie
+            outside their range. Problems of the overrides are located in the file
+            ``overrides``.
+    """
+    path = scenario.path if isinstance(scenario, Scenario) else scenario
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(path)
+    if not overrides:
+        return base, {}
+    layer: dict[str, Any] = {}
+    direct: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in overrides.items():
+        written = str(key).strip()
+        if written in STATE_PARAMETERS:
+            written = f"states.*.{written}"
+        elif written in POWER_PARAMETERS:
+            written = f"powers.*.{written}"
+        elif written in INITIAL_CONDITIONS:
+            written = canonical_path(written)
+        canonical = canonical_path(written)
+        try:
+            resolve(canonical, base.dims)
+        except PathError as exc:
+            problems.append(Problem(LAYER_FILE, None, None, str(key), str(exc)))
+            continue
+        _place(layer, direct, base, canonical, value)
+    checked: dict[str, float] = {}
+    for key, value in direct.items():
+        low, high = path_bounds(key, base.dims)
+        number = _number(value)
+        if number is None:
+            problems.append(
+                Problem(
+                    LAYER_FILE,
+                    None,
+                    None,
+                    key,
+                    f"{value!r} is not a finite number",
+                    range_text(low, high),
+                )
+            )
+        elif (low is not None and number < low) or (high is not None and number > high):
+            problems.append(
+                Problem(
+                    LAYER_FILE,
+                    None,
+                    None,
+                    key,
+                    f"{_fmt(number)} is out of range",
+                    range_text(low, high),
+                )
+            )
+        else:
+            checked[key] = number
+    if problems:
+        raise ScenarioError(problems)
+    return load_scenario(path, layer=layer) if layer else base, checked

@@ -1,0 +1,147 @@
+"""Scenario discovery (PRIM) on synthetic sweeps whose answer is known, and its errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from influence_sim.cli import main
+from influence_sim.discover import DiscoveryError, discover
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("ema_workbench") is None and not os.environ.get("CI"),
+    reason="ema_workbench is not installed (pip install 'influence-sim[ema]'); CI has it",
+)
+
+FACTORS = ["parameters.a", "states.x.b", "parameters.c"]
+
+
+def synthetic_sweep(folder: Path, n: int = 400, factors: list[str] | None = None) -> Path:
+    """A finished sweep folder whose metric is above 0.5 exactly when parameters.a > 0.5."""
+    factors = FACTORS if factors is None else factors
+    rng = np.random.default_rng(0)
+    a, b, c = rng.uniform(0, 1, n), rng.uniform(0, 2, n), rng.uniform(-1, 1, n)
+    values = dict(zip(FACTORS, (a, b, c), strict=True))
+    runs = pd.DataFrame(
+        {
+            "run_id": np.arange(n),
+            "point": np.arange(n),
+            "replicate": 0,
+            "seed_entropy": 1,
+            "seed_spawn_key": np.arange(n),
+            **{f: values[f] for f in factors},
+            "status": ["ok"] * (n - 2) + ["failed"] * 2,
+            "error": None,
+            "wall_time_s": 0.1,
+            "final.y": np.where(a > 0.5, 1.0, 0.0) + 0.01 * c,
+            "final.security_guarantor.tajikistan": np.where(a > 0.5, "china", "russia"),
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(folder / "runs.parquet")
+    manifest = {
+        "name": "synthetic",
+        "status": "finished",
+        "files": {},
+        "design": {"factors": [{"path": f} for f in factors]},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_the_box_is_a_above_one_half_with_high_density(tmp_path):
+    found = discover(synthetic_sweep(tmp_path / "s"), "final.y", above=0.5)
+    assert found.n_runs == 398  # failed runs are left out
+    box = found.boxes[0]
+    assert list(box.limits.index) == ["parameters.a"]
+    assert 0.4 < box.limits.loc["parameters.a", "low"] < 0.6
+    assert box.limits.loc["parameters.a", "high"] == box.limits.loc["parameters.a", "range_high"]
+    assert box.density >= 0.9 and box.coverage >= 0.9
+    assert box.limits.loc["parameters.a", "qp_low"] < 1e-6
+    assert "parameters.a >= 0.4" in box.describe()
+
+
+def test_below_and_equals_find_the_complementary_and_the_same_box(tmp_path):
+    folder = synthetic_sweep(tmp_path / "s")
+    below = discover(folder, "final.y", below=0.5).boxes[0]
+    assert list(below.limits.index) == ["parameters.a"]
+    assert 0.4 < below.limits.loc["parameters.a", "high"] < 0.6
+    china = discover(folder, "final.security_guarantor.tajikistan", equals="china").boxes[0]
+    assert 0.4 < china.limits.loc["parameters.a", "low"] < 0.6
+
+
+def test_command_prints_the_box_and_writes_csv_and_png(tmp_path, capsys):
+    folder = synthetic_sweep(tmp_path / "s")
+    code = main(["discover", str(folder), "--metric", "final.y", "--above", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "final.y above 0.5:" in out and "box 1: coverage" in out
+    written = folder / "discovery" / "final.y"
+    table = pd.read_csv(written / "boxes.csv")
+    assert table.loc[0, "parameter"] == "parameters.a" and table.loc[0, "box"] == 1
+    assert 0.4 < table.loc[0, "low"] < 0.6 and table.loc[0, "density"] >= 0.9
+    assert (written / "boxes.png").read_bytes().startswith(b"\x89PNG")
+    # a second run replaces the files
+    assert main(["discover", str(folder), "--metric", "final.y", "--above", "0.5"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--metric", "final.yy", "--above", "0.5"],
+            "unknown metric 'final.yy' (did you mean 'final.y'?)",
+        ),
+        (["--metric", "final.y", "--above", "5"], "no run has final.y above 5"),
+        (["--metric", "final.y", "--above", "-5"], "every run has final.y above -5"),
+        (
+            ["--metric", "final.y", "--equals", "china"],
+            "--equals: metric 'final.y' holds numbers (use --above or --below)",
+        ),
+        (
+            ["--metric", "final.security_guarantor.tajikistan", "--above", "0.5"],
+            "holds text (china, russia): use --equals VALUE",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
+    folder = synthetic_sweep(tmp_path / "s")
+    code = main(["discover", str(folder), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_a_sweep_without_varied_values_is_refused(tmp_path, capsys):
+    folder = synthetic_sweep(tmp_path / "s", factors=[])
+    assert main(["discover", str(folder), "--metric", "final.y", "--above", "0.5"]) == 2
+    assert "the sweep varies no value" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_a_sweep_is_refused(tmp_path, capsys):
+    assert main(["discover", str(tmp_path), "--metric", "final.y", "--above", "0.5"]) == 2
+    assert "not a sweep folder" in capsys.readouterr().err
+
+
+def test_no_box_dense_enough_is_said_with_the_densest_found(tmp_path):
+    folder = synthetic_sweep(tmp_path / "s")
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs["final.y"] = np.random.default_rng(3).uniform(0, 1, len(runs))  # noise only
+    runs.to_parquet(folder / "runs.parquet")
+    found = discover(folder, "final.y", above=0.5, density=0.99)
+    assert found.boxes == []
+    assert "no box reaches the wanted density (the densest PRIM found has" in found.summary()
+
+
+def test_bad_condition_arguments():
+    with pytest.raises(DiscoveryError, match="exactly one of"):
+        discover("anywhere", "final.y", above=0.5, below=0.2)
+    with pytest.raises(DiscoveryError, match="out of range"):
+        discover("anywhere", "final.y", above=0.5, density=1.5)
