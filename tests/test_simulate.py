@@ -300,3 +300,14 @@ def test_salib_example_computes_sobol_indices(monkeypatch):
     assert namespace["Y"].shape == (8 * (3 + 2),)
     assert np.isfinite(namespace["Y"]).all()
     assert np.isfinite(namespace["indices"]["ST"]).all()
+
+
+def test_simulate_refuses_runs_that_produce_nan_as_run_does():
+    """A parameter value the model cannot compute is an error, not a row of NaN outcomes."""
+    from influence_sim.ensemble import NonFiniteError
+
+    with pytest.raises(NonFiniteError, match="replicate"):
+        influence_sim.simulate(
+            TAKEOVER, overrides={"parameters.offer_sensitivity": 1e6}, seed=1, replicates=1,
+            posterior=False,
+        )

@@ -150,6 +150,9 @@ def simulate(
             (``overrides: parameters.coordination: 1.7 is out of range (expected a number from
             0 to 1)``).
         ValueError: If ``replicates`` is below 1 or an output matches no outcome.
+        influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
+            (parameter values beyond what the model computes), as in :func:`run`.
+        influence_sim.ensemble.MemoryLimitError: If the runs would not fit in memory.
 
     Examples:
         >>> import influence_sim
@@ -174,16 +177,20 @@ def simulate(
     if n < 1:
         raise ValueError("replicates must be at least 1")
     seeds = replicate_seeds(as_seed_sequence(loaded.seed if seed is None else seed), n)
-    output = simulate_runs(
-        loaded.dims,
-        loaded.clock(),
-        seeds,
-        overrides={**loaded.overrides(), **direct},
-        reference_overrides=loaded.reference_overrides(),
-        timeline=loaded.compile(seeds),
-        every=1,
-        posterior=resolve_posterior(loaded, posterior),
-    )
+    clock = loaded.clock()
+    check_memory(loaded.dims, len(recorded_steps(clock.n_steps, 1)), n)
+    with np.errstate(all="ignore"):  # a non-finite result is reported by check_finite
+        output = simulate_runs(
+            loaded.dims,
+            clock,
+            seeds,
+            overrides={**loaded.overrides(), **direct},
+            reference_overrides=loaded.reference_overrides(),
+            timeline=loaded.compile(seeds),
+            every=1,
+            posterior=resolve_posterior(loaded, posterior),
+        )
+    check_finite(output)
     return run_outcomes(output, names)
 
 
