@@ -63,16 +63,46 @@ def test_estimate_until_writes_a_copy_and_leaves_the_seeds_alone(tmp_path, capsy
     assert "already exists" in capsys.readouterr().err
 
 
-def test_the_committed_holdout_table_is_split_at_2015_and_fitted_through_2014():
-    """docs/figures/holdout/ holds a holdout at 2015 made with estimates through 2014."""
-    committed = pd.read_csv(ROOT / "docs/figures/holdout/holdout.csv",
+def test_the_committed_holdout_table_is_split_at_2015_and_drawn_from_a_fit_through_2014():
+    """docs/figures/holdout/ holds a holdout at 2015 run with the posterior fitted through 2014."""
+    import json
+
+    figures = ROOT / "docs" / "figures"
+    committed = pd.read_csv(figures / "holdout" / "holdout.csv",
                             dtype={"period": str, "partner": str})
+    provenance = json.loads((figures / "holdout" / "hindcast.json").read_text())
+    assert provenance["posterior_until"] == 2014 and provenance["holdout"] == 2015
+    assert provenance["replicates"] >= 100
+    fit = json.loads((figures / "fit_2014" / "posterior.json").read_text())
+    assert fit["until"] == 2014
     outside = committed[committed["sample"] == "out"]
-    assert set(outside["period"]) == {"2019", "2015-2019", "2016-2020"}
+    years = {str(y) for y in range(2015, 2021)}
+    assert set(outside["period"]) == years | {"2015-2019", "2016-2020"}
+    assert {"K1_russia_arms_2015_2019", "K2_china_arms_2015_2019", "K5_russia_trade_2019"} <= set(
+        outside["series"]
+    )
     assert (committed[committed["sample"] == "in"]["period"].str[:4].astype(int) < 2015).all()
-    with open(ROOT / "docs/figures/holdout/estimates_until_2014.csv", encoding="utf-8") as f:
+    with open(figures / "fit_2014" / "estimates.csv", encoding="utf-8") as f:
         methods = [r["method"] for r in csv.DictReader(f)]
     assert all("to 2014" in m for m in methods)
+
+
+def test_predictive_bands_add_the_likelihoods_observation_error(hindcast_output):
+    """The predictive band holds the model's band and widens it by the observation error."""
+    from influence_sim.estimate import TRADE_SD
+    from influence_sim.validation import hindcast_table
+
+    table = hindcast_table(hindcast_output, years=(2010,), windows=())
+    assert (table["predictive_p05"] <= table["model_p05"] * 1.0001).all()
+    assert (table["predictive_p95"] >= table["model_p95"] * 0.9999).all()
+    # a trade flow's 95th percentile is about exp(1.645 sd) above the model's median
+    ratio = (table["predictive_p95"] / table["model"]).median()
+    assert ratio == pytest.approx(np.exp(1.645 * TRADE_SD), rel=0.15)
+    low, high = table["predictive_p05"], table["predictive_p95"]
+    inside = (low <= table["panel"]) & (table["panel"] <= high)
+    assert (table["in_predictive"] == inside).all()
+    again = hindcast_table(hindcast_output, years=(2010,), windows=())
+    pd.testing.assert_frame_equal(table, again)  # the errors are drawn from a fixed seed
 
 
 @pytest.mark.parametrize(
@@ -177,3 +207,15 @@ def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(tmp_path
     assert "without --seeds" in capsys.readouterr().err
     assert main(["hindcast", "--fit", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "written by `influence-sim fit`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("doc", ["validation.md"])
+def test_the_generated_tables_of_the_estimation_docs_are_not_stale(tmp_path, doc):
+    """``python -m influence_sim.doctables`` would not change these documents."""
+    from influence_sim.doctables import rewrite
+
+    source = ROOT / "docs" / doc
+    copy = tmp_path / doc
+    copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    assert rewrite(copy), "no generated block found"
+    assert copy.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")

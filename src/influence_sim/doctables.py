@@ -173,7 +173,7 @@ def holdout_tables() -> dict[str, str]:
     return holdout_markdown(pd.read_csv(HOLDOUT_CSV, dtype={"period": str, "partner": str}))
 
 
-FIT14_SUMMARY = HOLDOUT_CSV.parent / "fit_2014" / "summary.csv"
+FIT14_SUMMARY = HOLDOUT_CSV.parents[1] / "fit_2014" / "summary.csv"
 """The committed ``summary.csv`` of ``influence-sim fit --until 2014``."""
 
 
@@ -205,6 +205,31 @@ def posterior_comparison() -> str:
     return "\n".join(lines)
 
 
+RECOVERY_CSV = HOLDOUT_CSV.parents[1] / "recovery" / "coverage.csv"
+"""The committed table of ``benchmarks/recovery.py --table``."""
+
+
+def recovery_table() -> str:
+    """Markdown table of the recovery study's coverage, by parameter and in all."""
+    import pandas as pd
+
+    frame = pd.read_csv(RECOVERY_CSV)
+    lines = [
+        f"Settings: {frame['settings'].iloc[0]}.",
+        "",
+        "| parameter | trials | true value inside the 90% interval | coverage | "
+        "interval width / prior's (median) | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, r in frame.iterrows():
+        name = "**all**" if r["parameter"] == "all" else f"`{r['parameter']}`"
+        lines.append(
+            f"| {name} | {int(r['trials'])} | {int(r['inside'])} | {r['coverage']:.0%} | "
+            f"{r['width_vs_prior']:.2f} | {r['result']} |"
+        )
+    return "\n".join(lines)
+
+
 def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
     """Rewrite the generated blocks of a document; return the names of those rewritten."""
     seeds = seeds or sd.load_seeds()
@@ -215,7 +240,10 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
         made.update(hindcast_tables())
     if "BEGIN holdout-" in text:
         made.update(holdout_tables())
-        made["holdout-posterior"] = posterior_comparison()
+    if "BEGIN posterior-fits" in text:
+        made["posterior-fits"] = posterior_comparison()
+    if "BEGIN recovery" in text:
+        made["recovery"] = recovery_table()
     for name, table in made.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
         if pattern.search(text):
@@ -233,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     """Rewrite the tables of ``docs/ODD.md`` and ``docs/data.md`` (or the files given)."""
     args = argv if argv is not None else sys.argv[1:]
     docs = Path(__file__).resolve().parents[2] / "docs"
-    paths = [Path(a) for a in args] or [docs / "ODD.md", docs / "data.md", docs / "validation.md"]
+    paths = [Path(a) for a in args] or [
+        docs / "ODD.md",
+        docs / "data.md",
+        docs / "validation.md",
+        docs / "estimation.md",
+    ]
     for path in paths:
         print(f"{path}: rewrote {', '.join(rewrite(path)) or 'nothing'}")
     return 0

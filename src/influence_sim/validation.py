@@ -28,6 +28,7 @@ import pandas as pd
 from influence_sim import seeds as sd
 from influence_sim.drivers import decimal_year
 from influence_sim.ensemble import EnsembleOutput
+from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
@@ -85,9 +86,12 @@ def _row(
     draws: np.ndarray,
     kind: str,
     tolerance: float,
+    noise: tuple[str, float],
 ) -> dict[str, object]:
     med = float(np.median(draws))
     lo, hi = (float(v) for v in np.quantile(draws, [0.05, 0.95]))
+    predicted = _with_observation_error(draws, *noise)
+    p_lo, p_hi = (float(v) for v in np.quantile(predicted, [0.05, 0.95]))
     if kind == "factor":
         ratio = med / observed if observed > 0 else math.inf
         ok = 1.0 / tolerance <= ratio <= tolerance
@@ -109,7 +113,30 @@ def _row(
         "tolerance": tolerance,
         "result": "PASS" if ok else "FAIL",
         "in_band": bool(lo <= observed <= hi),
+        "predictive_p05": p_lo,
+        "predictive_p95": p_hi,
+        "in_predictive": bool(p_lo <= observed <= p_hi),
     }
+
+
+PREDICTIVE_DRAWS = 20
+"""Observation errors drawn per model draw for the predictive band (seeded: the same each time)."""
+
+
+def _with_observation_error(draws: np.ndarray, scale: str, sd: float) -> np.ndarray:
+    """Model draws with the likelihood's observation error added: what a statistic could read.
+
+    ``scale`` is ``log`` (a trade flow: times ``exp(sd z)``) or ``share`` (a supplier share:
+    plus ``sd z``, kept in 0-1). The errors come from a fixed seed, so a table is the same
+    every time it is made.
+    """
+    z = np.random.default_rng(0).standard_normal((PREDICTIVE_DRAWS, np.size(draws)))
+    values = np.asarray(draws, dtype=float)[None, :]
+    if scale == "log":
+        out: np.ndarray = values * np.exp(sd * z)
+    else:
+        out = np.clip(values + sd * z, 0.0, 1.0)
+    return out.ravel()
 
 
 def hindcast_table(
@@ -156,6 +183,7 @@ def hindcast_table(
                         vol[:, i].sum(axis=1),
                         "factor",
                         TRADE_FACTOR,
+                        ("log", TRADE_SD),
                     )
                 )
             for k, partner in enumerate(dims.partners[:-1]):
@@ -175,6 +203,7 @@ def hindcast_table(
                         vol[:, i, k],
                         "factor",
                         TRADE_FACTOR,
+                        ("log", TRADE_SD),
                     )
                 )
     for first, last in windows:
@@ -199,6 +228,7 @@ def hindcast_table(
                         model_region_share[:, k],
                         "points",
                         REGION_ARMS_POINTS,
+                        ("share", REGION_ARMS_SD),
                     )
                 )
             for i, state in enumerate(dims.states):
@@ -216,6 +246,7 @@ def hindcast_table(
                         share,
                         "points",
                         STATE_ARMS_POINTS,
+                        ("share", STATE_ARMS_SD),
                     )
                 )
     return pd.DataFrame(rows)
@@ -535,6 +566,10 @@ def holdout_table(table: pd.DataFrame, holdout: int, panel: Panel | None = None)
     out["source"] = "panel"
     if "in_band" not in out.columns:
         out["in_band"] = (out["model_p05"] <= out["panel"]) & (out["panel"] <= out["model_p95"])
+    if "in_predictive" not in out.columns:
+        low = out.get("predictive_p05", out["model_p05"])
+        high = out.get("predictive_p95", out["model_p95"])
+        out["in_predictive"] = (low <= out["panel"]) & (out["panel"] <= high)
     return out
 
 
@@ -603,9 +638,22 @@ def target_rows(
             naive = (top[0] / bottom[0], top[1] / bottom[1])
         else:
             naive = (math.nan, math.nan)
+        if kind == "trade_ratio":
+            noise = ("log", TRADE_SD * math.sqrt(2.0))
+        elif kind.endswith("_usd_bn"):
+            noise = ("log", TRADE_SD)
+        else:
+            noise = ("share", REGION_ARMS_SD)
         row = _row(
-            target.id, "region", "/".join(partners), period, target.value, draws, "points",
+            target.id,
+            "region",
+            "/".join(partners),
+            period,
+            target.value,
+            draws,
+            "points",
             target.tolerance,
+            noise,
         )
         model_err = abs(float(row["model"]) - target.value)  # type: ignore[arg-type]
         for name, value in zip(("last", "trend"), naive, strict=True):
@@ -632,6 +680,7 @@ def holdout_summary(table: pd.DataFrame) -> pd.DataFrame:
         model_beats_last=("beats_last", "sum"),
         model_beats_trend=("beats_trend", "sum"),
         in_band=("in_band", "sum"),
+        in_predictive=("in_predictive", "sum"),
     )
 
 
@@ -644,36 +693,37 @@ def holdout_markdown(table: pd.DataFrame) -> dict[str, str]:
     counts = holdout_summary(table)
     lines = [
         "| series | figures | model PASS | last value PASS | trend PASS | model beats last | "
-        "model beats trend | figure inside the model's 5-95% band |",
-        "|---|---|---|---|---|---|---|---|",
+        "model beats trend | inside the model's 5-95% band | inside the predictive band |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for series, r in counts.iterrows():
         lines.append(
             f"| `{series}` | {int(r['figures'])} | {int(r['model_pass'])} | {int(r['last_pass'])} "
             f"| {int(r['trend_pass'])} | {int(r['model_beats_last'])} | "
-            f"{int(r['model_beats_trend'])} | {int(r['in_band'])} |"
+            f"{int(r['model_beats_trend'])} | {int(r['in_band'])} | {int(r['in_predictive'])} |"
         )
     total = counts.sum()
     lines.append(
         f"| **all** | **{int(total['figures'])}** | **{int(total['model_pass'])}** | "
         f"**{int(total['last_pass'])}** | **{int(total['trend_pass'])}** | "
         f"**{int(total['model_beats_last'])}** | **{int(total['model_beats_trend'])}** | "
-        f"**{int(total['in_band'])}** |"
+        f"**{int(total['in_band'])}** | **{int(total['in_predictive'])}** |"
     )
     out = {"holdout-summary": "\n".join(lines)}
     inside = table[table["sample"] == "in"]
     lines = [
-        "| series | figures | model PASS | figure inside the model's 5-95% band |",
-        "|---|---|---|---|",
+        "| series | figures | model PASS | inside the model's 5-95% band | "
+        "inside the predictive band |",
+        "|---|---|---|---|---|",
     ]
     for series, group in inside.groupby("series"):
         lines.append(
             f"| `{series!s}` | {len(group)} | {int((group['result'] == 'PASS').sum())} | "
-            f"{int(group['in_band'].sum())} |"
+            f"{int(group['in_band'].sum())} | {int(group['in_predictive'].sum())} |"
         )
     lines.append(
         f"| **all** | **{len(inside)}** | **{int((inside['result'] == 'PASS').sum())}** | "
-        f"**{int(inside['in_band'].sum())}** |"
+        f"**{int(inside['in_band'].sum())}** | **{int(inside['in_predictive'].sum())}** |"
     )
     out["holdout-insample"] = "\n".join(lines)
     outside = table[table["sample"] == "out"]
