@@ -30,6 +30,7 @@ from influence_sim.dashboard import (  # noqa: E402
 )
 from influence_sim.engine import replicate_seeds  # noqa: E402
 from influence_sim.parameters import PARAMETERS  # noqa: E402
+from influence_sim.plots import label  # noqa: E402
 
 
 def _images(rc):
@@ -91,7 +92,7 @@ def test_panel_is_the_parameter_table_with_its_ranges():
         if spec.high is not None:
             assert slider.max == spec.high
         assert spec.low <= slider.value <= slider.max
-        assert spec.unit in slider.label
+        assert slider.label.startswith(label(spec.name))
     assert slider_range(PARAMETERS["hedging_weight"], 2.0)[:2] == (0.0, 8.0)
 
 
@@ -164,3 +165,16 @@ def test_figures_mark_shocks_and_name_the_run():
     assert all(ax.get_xlabel() == "date" for ax in fig.axes[:3])
     fig = figure_states(model, "security")
     assert len(fig.axes) == 5 and "security shares by state" in fig.get_suptitle()
+
+
+def test_slider_rounding_of_the_start_leaves_the_parameter_to_the_scenario():
+    """The browser rounds a slider's starting value to its step: that is not a change."""
+    params = model_params()
+    elasticity = params["arms_gdp_elasticity"].value
+    step = params["arms_gdp_elasticity"].step
+    rounded = round(elasticity / step) * step
+    assert rounded != elasticity
+    model = DashboardModel(replicates=1, arms_gdp_elasticity=rounded)
+    assert model.changed == {}
+    model = DashboardModel(replicates=1, arms_gdp_elasticity=rounded + step)
+    assert model.changed == {"arms_gdp_elasticity": rounded + step}

@@ -36,6 +36,7 @@ import reacton
 import solara as _solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.utils import update_counter
 from solara.components.matplotlib import FigureMatplotlib
 
 from influence_sim import seeds as sd
@@ -189,6 +190,16 @@ def check_parameter(name: str, value: float) -> float:
     return number
 
 
+def _at_start(spec: ParameterSpec, value: float, start: float) -> bool:
+    """Whether a slider's value is its starting value.
+
+    The browser's slider rounds its starting value to the slider's step; a value within half
+    a step of the start is the start.
+    """
+    step = slider_range(spec, start)[2]
+    return abs(value - start) <= 0.5 * step * (1 + 1e-9)
+
+
 class _WithOverrides:
     """A scenario whose overrides have some parameter values added on top."""
 
@@ -236,7 +247,8 @@ class DashboardModel(mesa.Model):
             scenario: Mesa's scenario object, which SolaraViz's *Reset* passes to a model
                 with keyword parameters; not used (the run is ``scenario_file``'s).
             **parameters: Values of global parameters by name; a value equal to the
-                scenario's own leaves the parameter to the scenario.
+                scenario's own (within half a slider step, as the browser's slider rounds
+                it) leaves the parameter to the scenario.
 
         Raises:
             ValueError: For a number of replicates out of range, an unknown parameter or a
@@ -253,7 +265,7 @@ class DashboardModel(mesa.Model):
         self.changed: dict[str, float] = {}
         for name, value in parameters.items():
             number = check_parameter(name, value)
-            if name not in start or number != start[name]:
+            if name not in start or not _at_start(PARAMETERS[name], number, start[name]):
                 self.changed[name] = number
         overridden = cast(
             Scenario,
@@ -316,7 +328,7 @@ def model_params(scenario_file: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     for spec in panel_parameters():
         low, high, step = slider_range(spec, start[spec.name])
         params[spec.name] = Slider(
-            f"{spec.mechanism}: {label(spec.name)} ({spec.unit}, {low:g}-{high:g})",
+            f"{label(spec.name)} ({low:g}-{high:g})",
             start[spec.name],
             low,
             high,
@@ -469,32 +481,40 @@ def summary(model: DashboardModel) -> str:
         model: The run.
 
     Returns:
-        The step, the date and China's median share of regional arms imports.
+        The step, the date, China's median shares of regional trade and arms imports, and
+        the parameters the panel changed.
     """
     fans = shown_regional(model)
-    last = fans[(fans["domain"] == "security") & (fans["power"] == "china")].iloc[-1]
+    china = fans[fans["power"] == "china"]
+    trade = china[china["domain"] == "economic"].iloc[-1]["p50"]
+    arms = china[china["domain"] == "security"].iloc[-1]["p50"]
     changed = ", ".join(f"{k}={v:g}" for k, v in model.changed.items()) or "none"
     return (
         f"Step {model.steps} of {model.n_steps} ({model.date.isoformat()}); China's median "
-        f"share of regional arms imports: {last['p50']:.4f}; parameters changed: {changed}"
+        f"share of regional trade: {trade:.4f}, of arms imports: {arms:.4f}; "
+        f"parameters changed: {changed}"
     )
-
-
-def _figure_component(draw: Callable[[DashboardModel], Figure]) -> Callable[[Any], Any]:
-    def component(model: DashboardModel) -> Any:
-        return FigureMatplotlib(  # type: ignore[no-untyped-call]
-            draw(model), format="png", dependencies=[id(model), model.steps]
-        )
-
-    return component
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def downloads(model: DashboardModel) -> None:
-    """The run's headline line and CSV downloads of what the plots show (a page part)."""
+FIGURES: tuple[tuple[str, Callable[[DashboardModel], Figure]], ...] = (
+    ("regional", figure_regional),
+    ("security", lambda m: figure_states(m, "security")),
+    ("economic", lambda m: figure_states(m, "economic")),
+)
+"""The page's figures, top to bottom: name and drawing function."""
+
+
+@reacton.component
+def Plots(model: DashboardModel) -> None:
+    """The run's headline line, CSV downloads of what the plots show, and the plots.
+
+    Drawn at full width below SolaraViz's controls, and drawn again after every step.
+    """
+    update_counter.get()
     name = f"{Path(model.scenario_file).stem}_seed{model.runs[0].seed_sequence.entropy}"
     with solara.Column():
         solara.Text(summary(model), classes=["influence-summary"])
@@ -509,16 +529,10 @@ def downloads(model: DashboardModel) -> None:
                 filename=f"{name}_states_step{model.steps}.csv",
                 label="Download the state shares (CSV)",
             )
-
-
-def components() -> list[tuple[Callable[[Any], Any], int]]:
-    """The page's parts as SolaraViz components (all on the first page)."""
-    return [
-        (downloads, 0),
-        (_figure_component(figure_regional), 0),
-        (_figure_component(lambda m: figure_states(m, "security")), 0),
-        (_figure_component(lambda m: figure_states(m, "economic")), 0),
-    ]
+        for key, draw in FIGURES:
+            FigureMatplotlib(  # type: ignore[no-untyped-call]
+                draw(model), format="png", dependencies=[id(model), model.steps]
+            ).key(key)
 
 
 def _error(message: str) -> None:
@@ -536,20 +550,22 @@ def _build(scenario_file: str) -> tuple[DashboardModel, dict[str, Any]] | str:
 
 @reacton.component
 def ScenarioPage(scenario_file: str) -> None:
-    """SolaraViz for one scenario: its controls and plots."""
+    """SolaraViz for one scenario: its controls, then the plots."""
     built = reacton.use_memo(lambda: _build(scenario_file), [])
-    parts = reacton.use_memo(components, [])
+    model = solara.use_reactive(None if isinstance(built, str) else built[0])
     if isinstance(built, str):
         _error(built)
         return
-    model, controls = built
+    # SolaraViz gives the controls (its grid of half-width cells is left empty); the plots
+    # follow the same reactive model at full width
     SolaraViz(
         model,
-        components=parts,
-        model_params=controls,
+        components=[],
+        model_params=built[1],
         name="Great-power influence in Central Asia",
         play_interval=200,
     )
+    Plots(model.value)
 
 
 @reacton.component
@@ -570,11 +586,12 @@ def Page() -> None:
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "FIGURES",
     "SCENARIOS_ENV",
     "DashboardModel",
     "Page",
+    "Plots",
     "check_parameter",
-    "components",
     "figure_regional",
     "figure_states",
     "model_params",
