@@ -178,3 +178,49 @@ def test_slider_rounding_of_the_start_leaves_the_parameter_to_the_scenario():
     assert model.changed == {}
     model = DashboardModel(replicates=1, arms_gdp_elasticity=rounded + step)
     assert model.changed == {"arms_gdp_elasticity": rounded + step}
+
+
+def test_every_file_the_page_asks_for_is_installed():
+    """solara-assets matches solara: each script and style of the page template is local."""
+    import re
+    from pathlib import Path
+
+    import solara.server.settings as server_settings
+    from solara.server import server
+
+    from influence_sim.analysis.cli import offline_assets_problem
+
+    assert offline_assets_problem() is None
+    template = (Path(server.__file__).parent / "templates" / "solara.html.j2").read_text()
+    major = ipywidgets.__version__.split(".")[0]
+    wanted = set(re.findall(r"\{\{cdn\}\}/([^\"\s]+)", template))
+    assert wanted, "the template names no assets"
+    cache = server_settings.assets.proxy_cache_dir
+    for path in wanted:
+        path = path.replace("{{ipywidget_major_version}}", major)
+        assert (cache / path).is_file(), f"{path} is not installed under {cache}"
+    fontawesome = server_settings.assets.fontawesome_path.lstrip("/")
+    assert (cache / fontawesome).is_file()
+
+
+def test_dashboard_command_sets_offline_assets_and_checks_its_folder(tmp_path, capsys, monkeypatch):
+    from influence_sim.analysis.cli import dashboard_command, dashboard_environment
+    from influence_sim.cli import main
+
+    env = dashboard_environment(str(tmp_path))
+    assert env["SOLARA_ASSETS_PROXY"] == "true"
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env[SCENARIOS_ENV] == str(tmp_path.resolve())
+    command = dashboard_command(8765, "localhost", False)
+    assert "--production" in command and "--no-check-version" in command
+
+    import influence_sim.analysis.cli as analysis_cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("the dashboard must not start")
+
+    monkeypatch.setattr(analysis_cli.os, "execve", never)
+    monkeypatch.setattr(analysis_cli.subprocess, "call", never)
+    assert main(["dashboard", "--no-open", "--scenarios", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scenarios" in err[0] and "not a folder" in err[0]
