@@ -26,8 +26,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import mesa
 import numpy as np
@@ -200,18 +201,23 @@ def _at_start(spec: ParameterSpec, value: float, start: float) -> bool:
     return abs(value - start) <= 0.5 * step * (1 + 1e-9)
 
 
-class _WithOverrides:
-    """A scenario whose overrides have some parameter values added on top."""
+@dataclass(frozen=True)
+class _WithOverrides(Scenario):
+    """A loaded scenario with some parameter values added on top of its overrides."""
 
-    def __init__(self, scenario: Scenario, extra: Mapping[str, float]) -> None:
-        self._scenario = scenario
-        self._extra = dict(extra)
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario, extra: Mapping[str, float]) -> Scenario:
+        """The scenario with ``extra`` (dotted path to value) on top of its overrides."""
+        if not extra:
+            return scenario
+        values = {f.name: getattr(scenario, f.name) for f in fields(scenario)}
+        return cls(**values, extra=dict(extra))
 
     def overrides(self) -> dict[str, float]:
-        return {**self._scenario.overrides(), **self._extra}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._scenario, name)
+        """The scenario's overrides, then the extra values."""
+        return {**super().overrides(), **self.extra}
 
 
 class DashboardModel(mesa.Model):
@@ -267,9 +273,8 @@ class DashboardModel(mesa.Model):
             number = check_parameter(name, value)
             if name not in start or not _at_start(PARAMETERS[name], number, start[name]):
                 self.changed[name] = number
-        overridden = cast(
-            Scenario,
-            _WithOverrides(self.source, {f"parameters.{k}": v for k, v in self.changed.items()}),
+        overridden = _WithOverrides.of(
+            self.source, {f"parameters.{k}": v for k, v in self.changed.items()}
         )
         seeds = replicate_seeds(int(seed), int(replicates))
         self.runs = [InfluenceModel.from_scenario(overridden, rng=s) for s in seeds]
