@@ -221,6 +221,13 @@ def test_page_works_offline_in_a_real_browser() -> None:
             for n in range(1, 9):
                 step_to(f"Step {n} of 40")
             assert "parameters changed: none" in summary.inner_text()
+            # the fans as shown, to date
+            with page.expect_download(timeout=PAGE_TIMEOUT) as download:
+                page.get_by_role("button", name="Download the fans (CSV)").click()
+            assert download.value.suggested_filename == "afghan_takeover_seed1_regional_step8.csv"
+            rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+            assert rows[0].startswith("date,domain,power,p05,p25,p50,p75,p95,median_trust")
+            assert rows[-1].startswith("2023-01-01,security,united_states,")
 
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "dashboard.png"
