@@ -6,23 +6,39 @@ import numpy as np
 import pytest
 
 solara = pytest.importorskip("solara")
+ipyvue = pytest.importorskip("ipyvue")
 ipyvuetify = pytest.importorskip("ipyvuetify")
 ipywidgets = pytest.importorskip("ipywidgets")
 
 from mesa.visualization import Slider  # noqa: E402
 
-from influence_sim import InfluenceModel  # noqa: E402
+from influence_sim import InfluenceModel, load_scenario  # noqa: E402
 from influence_sim.dashboard import (  # noqa: E402
+    SCENARIOS_ENV,
     DashboardModel,
     Page,
+    check_parameter,
     figure_regional,
     figure_states,
     model_params,
+    panel_parameters,
+    scenario_files,
+    shown_regional,
+    shown_states,
+    slider_range,
+    starting_values,
 )
+from influence_sim.engine import replicate_seeds  # noqa: E402
+from influence_sim.parameters import PARAMETERS  # noqa: E402
+from influence_sim.plots import label  # noqa: E402
 
 
 def _images(rc):
     return [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
+
+
+def _summary(rc):
+    return rc.find(ipyvue.Html, class_="influence-summary").widget.children[0]
 
 
 def test_page_renders_and_step_draws_new_plots():
@@ -30,66 +46,181 @@ def test_page_renders_and_step_draws_new_plots():
     _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
     buttons = [b.children[0] for b in rc.find(ipyvuetify.Btn).widgets]
     assert {"Reset", "Step"} <= set(buttons)
+    labels = {s.label for s in rc.find(ipyvuetify.Slider).widgets}
+    assert "Replicates" in labels and any("Coordination" in text for text in labels)
+    assert rc.find(ipyvuetify.Select, label="Scenario file").widget.v_model == "baseline"
     before = _images(rc)
     assert len(before) == 3 and all(img[:4] == b"\x89PNG" for img in before)
+    assert _summary(rc).startswith("Step 0 of 40 (2021-01-01)")
     rc.find(ipyvuetify.Btn, children=["Step"]).widget.click()
     after = _images(rc)
     assert len(after) == 3 and all(img[:4] == b"\x89PNG" for img in after)
     assert all(a != b for a, b in zip(after, before, strict=True))
+    assert _summary(rc).startswith("Step 1 of 40 (2021-04-01)")
     # Reset rebuilds the model from the controls' values; stepping goes on working
     rc.find(ipyvuetify.Btn, children=["Reset"]).widget.click()
+    assert _summary(rc).startswith("Step 0 of 40")
     rc.find(ipyvuetify.Btn, children=["Step"]).widget.click()
     assert all(img[:4] == b"\x89PNG" for img in _images(rc))
+    # the CSV downloads are there
+    downloads = [b.children[-1] for b in rc.find(ipyvuetify.Btn).widgets if b.children]
+    assert any("fans (CSV)" in str(text) for text in downloads)
+    # choosing another scenario starts that scenario's run
+    rc.find(ipyvuetify.Select, label="Scenario file").widget.v_model = "hindcast_2000"
+    assert _summary(rc).startswith("Step 0 of 88 (2000-01-01)")
     rc.close()
 
 
 def test_every_control_is_a_keyword_of_the_model():
     values = {
-        name: (p.value if isinstance(p, Slider) else p["value"])
-        for name, p in model_params().items()
+        name: (p.value if isinstance(p, Slider) else p)
+        for name, p in model_params("afghan_takeover").items()
     }
+    assert values["scenario_file"] == "afghan_takeover"
     model = DashboardModel(**values)
-    assert model.clock.n_steps == 40
+    assert model.n_steps == 40 and len(model.runs) == 8
+    assert model.changed == {}  # every slider at its starting value: the scenario as it is
 
 
-def test_defaults_are_the_reference_model():
-    a, b = DashboardModel(seed=3), InfluenceModel(rng=3)
-    for _ in range(4):
-        a.step()
-        b.step()
-    np.testing.assert_array_equal(a.batch.state.share, b.batch.state.share)
-    assert a.title == "baseline (no shocks)"
+def test_panel_is_the_parameter_table_with_its_ranges():
+    specs = panel_parameters()
+    assert {s.name for s in specs} == {s.name for s in PARAMETERS.values() if s.scope == "global"}
+    params = model_params()
+    for spec in specs:
+        slider = params[spec.name]
+        assert slider.min == spec.low
+        if spec.high is not None:
+            assert slider.max == spec.high
+        assert spec.low <= slider.value <= slider.max
+        assert slider.label.startswith(label(spec.name))
+    assert slider_range(PARAMETERS["hedging_weight"], 2.0)[:2] == (0.0, 8.0)
 
 
-def test_shock_toggles_and_uniform_hedging():
-    model = DashboardModel(
-        taliban_takeover=True,
-        russia_sanctions=True,
-        sanctions_factor=0.5,
-        same_hedging=True,
-        hedging=0.8,
-        years=3,
-    )
-    russia = model.powers["russia"]
-    capacity = russia.economic_capacity
-    assert model.instability == pytest.approx(0.3)
-    while model.date.isoformat() < "2021-10-01":
+def test_scenario_values_start_the_sliders():
+    hindcast = load_scenario("scenarios/hindcast_2000.yaml")
+    assert starting_values(hindcast)["coordination"] == 0.25
+    assert model_params("hindcast_2000")["coordination"].value == 0.25
+
+
+def test_values_outside_the_table_range_are_refused_not_clamped():
+    with pytest.raises(ValueError, match=r"coordination: 1\.7 is outside its range"):
+        DashboardModel(coordination=1.7, replicates=1)
+    with pytest.raises(ValueError, match="unknown parameter 'telepathy'"):
+        DashboardModel(telepathy=1.0, replicates=1)
+    with pytest.raises(ValueError, match="replicates"):
+        DashboardModel(replicates=0)
+    assert check_parameter("trust_erosion", 1e6) == 1e6  # no upper bound in the table
+
+
+def test_replicates_are_the_runs_of_the_scenario():
+    """Replicate i is replicate i of a run of the scenario with the same seed."""
+    model = DashboardModel(scenario_file="afghan_takeover", replicates=3, seed=7)
+    scenario = load_scenario("scenarios/afghan_takeover.yaml")
+    seeds = replicate_seeds(7, 3)
+    reference = InfluenceModel.from_scenario(scenario, rng=seeds[2])
+    for _ in range(3):
         model.step()
-    assert model.instability == pytest.approx(0.9)  # the takeover of 2021-08-15
-    while model.date.isoformat() < "2022-04-01":
-        model.step()
-    assert russia.economic_capacity < 0.7 * capacity  # halved by sanctions, grown with its GDP
-    assert {s.hedging for s in model.states.values()} == {0.8}
-    assert "Taliban takeover" in model.title and "sanctions" in model.title
-    with pytest.raises(ValueError, match="years"):
-        DashboardModel(years=0)
+        reference.step()
+    np.testing.assert_array_equal(model.runs[2].batch.state.share, reference.batch.state.share)
+    assert model.runs[0].batch.state.share.tolist() != model.runs[1].batch.state.share.tolist()
 
 
-def test_figures_have_dated_axes_and_titles_naming_the_run():
-    model = DashboardModel(taliban_takeover=True, years=2)
+def test_moved_slider_applies_to_every_replicate():
+    model = DashboardModel(scenario_file="baseline", replicates=2, coordination=0.9)
+    assert model.changed == {"coordination": 0.9}
+    assert {run.batch.params.coordination.item() for run in model.runs} == {0.9}
+
+
+def test_shown_tables_hold_the_fans_and_shares_to_date():
+    model = DashboardModel(scenario_file="afghan_takeover", replicates=3)
+    model.step()
+    model.step()
+    fans = shown_regional(model)
+    assert list(fans.columns[:6]) == ["date", "domain", "power", "p05", "p25", "p50"]
+    assert fans["date"].nunique() == 3
+    assert (fans["p05"] <= fans["p50"]).all() and (fans["p50"] <= fans["p95"]).all()
+    states = shown_states(model)
+    sums = states.groupby(["date", "state", "domain"])["share"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
+
+
+def test_picker_lists_the_scenario_folder(tmp_path, monkeypatch):
+    assert {"baseline", "afghan_takeover", "hindcast_2000"} <= set(scenario_files())
+    assert "afghan_sensitivity" not in scenario_files()  # sweep files live in sweeps/
+    (tmp_path / "mine.yaml").write_text("name: [\n", encoding="utf-8")
+    monkeypatch.setenv(SCENARIOS_ENV, str(tmp_path))
+    assert list(scenario_files()) == ["mine"]
+    # a bad file is reported on the page, which keeps its picker
+    _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    assert rc.find(ipyvuetify.Select, label="Scenario file").widget.v_model == "mine"
+    assert "mine.yaml" in rc.find(ipyvue.Html, class_="influence-error").widget.children[0]
+    rc.close()
+
+
+def test_figures_mark_shocks_and_name_the_run():
+    model = DashboardModel(scenario_file="afghan_takeover", replicates=2)
     model.step()
     fig = figure_regional(model)
-    assert "Taliban takeover" in fig.get_suptitle()
+    assert "afghan_takeover (2 replicates)" in fig.get_suptitle()
     assert all(ax.get_xlabel() == "date" for ax in fig.axes[:3])
     fig = figure_states(model, "security")
     assert len(fig.axes) == 5 and "security shares by state" in fig.get_suptitle()
+
+
+def test_slider_rounding_of_the_start_leaves_the_parameter_to_the_scenario():
+    """The browser rounds a slider's starting value to its step: that is not a change."""
+    params = model_params()
+    elasticity = params["arms_gdp_elasticity"].value
+    step = params["arms_gdp_elasticity"].step
+    rounded = round(elasticity / step) * step
+    assert rounded != elasticity
+    model = DashboardModel(replicates=1, arms_gdp_elasticity=rounded)
+    assert model.changed == {}
+    model = DashboardModel(replicates=1, arms_gdp_elasticity=rounded + step)
+    assert model.changed == {"arms_gdp_elasticity": rounded + step}
+
+
+def test_every_file_the_page_asks_for_is_installed():
+    """solara-assets matches solara: each script and style of the page template is local."""
+    import re
+    from pathlib import Path
+
+    import solara.server.settings as server_settings
+    from solara.server import server
+
+    from influence_sim.analysis.cli import offline_assets_problem
+
+    assert offline_assets_problem() is None
+    template = (Path(server.__file__).parent / "templates" / "solara.html.j2").read_text()
+    major = ipywidgets.__version__.split(".")[0]
+    wanted = set(re.findall(r"\{\{cdn\}\}/([^\"\s]+)", template))
+    assert wanted, "the template names no assets"
+    cache = server_settings.assets.proxy_cache_dir
+    for path in wanted:
+        path = path.replace("{{ipywidget_major_version}}", major)
+        assert (cache / path).is_file(), f"{path} is not installed under {cache}"
+    fontawesome = server_settings.assets.fontawesome_path.lstrip("/")
+    assert (cache / fontawesome).is_file()
+
+
+def test_dashboard_command_sets_offline_assets_and_checks_its_folder(tmp_path, capsys, monkeypatch):
+    from influence_sim.analysis.cli import dashboard_command, dashboard_environment
+    from influence_sim.cli import main
+
+    env = dashboard_environment(str(tmp_path))
+    assert env["SOLARA_ASSETS_PROXY"] == "true"
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env[SCENARIOS_ENV] == str(tmp_path.resolve())
+    command = dashboard_command(8765, "localhost", False)
+    assert "--production" in command and "--no-check-version" in command
+
+    import influence_sim.analysis.cli as analysis_cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("the dashboard must not start")
+
+    monkeypatch.setattr(analysis_cli.os, "execve", never)
+    monkeypatch.setattr(analysis_cli.subprocess, "call", never)
+    assert main(["dashboard", "--no-open", "--scenarios", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scenarios" in err[0] and "not a folder" in err[0]

@@ -1,262 +1,414 @@
-"""Live dashboard: one run of the model in the browser or a notebook, with Mesa's SolaraViz.
+"""Live dashboard: replicates of a scenario in the browser or a notebook, with Mesa's SolaraViz.
 
-Sliders set the main parameters, check boxes switch shocks on, and the buttons of SolaraViz
-step, play, pause and reset the run; the plots of regional shares, trust and the shares of
-every state follow each step.
+A picker lists the scenario files of ``scenarios/``; the run starts from the chosen file through
+:func:`influence_sim.load_scenario` and :meth:`InfluenceModel.from_scenario`, as many replicates
+as the *Replicates* slider says. The parameter panel is generated from the parameter table
+(:data:`influence_sim.parameters.PARAMETERS`): one slider per global parameter, bounded by the
+table's range. The buttons of SolaraViz step, play, pause and reset the run; the fan charts
+(median, 25-75% and 5-95% of the replicates) and the stacked shares of every state follow each
+step, and the data behind them can be downloaded as CSV.
 
-Start it with ``influence-sim dashboard`` (it runs ``solara run influence_sim.dashboard`` and
-blocks until interrupted; open the address it prints), or show it in a notebook cell::
+Start it with ``influence-sim dashboard`` (it serves ``solara run influence_sim.dashboard``
+with Solara's own copy of its page assets, so it works without internet; see
+``docs/dashboard.md``), or show it in a notebook cell::
 
     from influence_sim.dashboard import Page
     Page()
 
-The model behind the page is :class:`DashboardModel`, an :class:`~influence_sim.InfluenceModel`
-whose keyword arguments are exactly the controls: SolaraViz's *Reset* builds a new model from
-the current control values, so a changed slider or check box takes effect on Reset. Defaults
-are the model's reference values from ``seeds/``.
+The model behind the page is :class:`DashboardModel`, whose keyword arguments are exactly the
+controls: SolaraViz's *Reset* builds a new model from the current control values, so a moved
+slider takes effect on Reset. A slider left at its starting value leaves the parameter to the
+scenario (its own value, or each replicate's draw from the scenario's posterior).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
-import matplotlib.dates as mdates
+import mesa
 import numpy as np
+import pandas as pd
 import reacton
-from matplotlib.axes import Axes
+import solara as _solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.utils import update_counter
 from solara.components.matplotlib import FigureMatplotlib
 
 from influence_sim import seeds as sd
+from influence_sim._inputs import InputFileError
 from influence_sim.analysis.collected import collected_tables
-from influence_sim.engine import Clock, add_months
-from influence_sim.kernel.arrays import Dims
+from influence_sim.api import shock_records
+from influence_sim.engine import replicate_seeds
 from influence_sim.model import InfluenceModel
-from influence_sim.parameters import PARAMETERS
-from influence_sim.paths import resolve
-from influence_sim.plots import label, plot_regional, plot_relations, plot_state_shares
-from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
-from influence_sim.timeline import Operation, Timeline
-
-START = dt.date(2021, 1, 1)
-"""First date of every dashboard run."""
-
-TAKEOVER_DATE = dt.date(2021, 8, 15)
-"""The Taliban enter Kabul (``seeds/events.csv`` taliban_kabul)."""
-
-SANCTIONS_DATE = dt.date(2022, 2, 24)
-"""Sanctions on Russia after the full-scale invasion of Ukraine (``ru_sanctions_2022``)."""
-
-SLIDER_PARAMETERS: tuple[tuple[str, float, float, float], ...] = (
-    ("coordination", 0.0, 1.0, 0.05),
-    ("offer_sensitivity", 0.0, 3.0, 0.1),
-    ("presence_weight", 0.0, 4.0, 0.1),
-    ("hedging_weight", 0.0, 5.0, 0.1),
-    ("trust_tolerance", 0.0, 1.0, 0.05),
-    ("spillover_rate", 0.0, 1.0, 0.05),
+from influence_sim.parameters import PARAMETERS, ParameterSpec
+from influence_sim.plots import (
+    FAN_QUANTILES,
+    label,
+    plot_regional,
+    plot_relations,
+    plot_state_shares,
 )
-"""Global parameters with a slider: name, lowest, highest, step."""
+from influence_sim.posterior import PosteriorError
+from influence_sim.scenario import Scenario, ScenarioError, load_scenario
 
-_DIMS = Dims(DEFAULT_STATES, DEFAULT_POWERS)
+SCENARIOS_ENV = "INFLUENCE_SIM_SCENARIOS"
+"""Environment variable naming the folder of scenario files the picker lists."""
+
+DEFAULT_SCENARIO = "baseline"
+"""Scenario chosen when the page opens (when its file is in the folder)."""
+
+DEFAULT_REPLICATES = 8
+"""Replicates of a run, unless the scenario asks for fewer."""
+
+MAX_REPLICATES = 50
+"""Most replicates the slider allows."""
+
+SLIDER_STEPS = 100
+"""Steps of a parameter slider across its range."""
+
+solara: Any = _solara  # solara's components are partly untyped
+
+_CHECKOUT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
-def _defaults() -> dict[str, float]:
+def scenario_folder() -> Path:
+    """The folder the scenario picker lists.
+
+    Returns:
+        ``$INFLUENCE_SIM_SCENARIOS`` when set, else ``scenarios/`` of the working folder when
+        it exists, else ``scenarios/`` of the source checkout.
+    """
+    chosen = os.environ.get(SCENARIOS_ENV)
+    if chosen:
+        return Path(chosen)
+    here = Path("scenarios")
+    return here if here.is_dir() else _CHECKOUT_SCENARIOS
+
+
+def scenario_files(folder: Path | None = None) -> dict[str, Path]:
+    """The scenario files of a folder (``*.yaml`` directly in it), by name without suffix.
+
+    Args:
+        folder: Folder to list; defaults to :func:`scenario_folder`.
+
+    Returns:
+        Name to path, sorted by name.
+    """
+    folder = scenario_folder() if folder is None else folder
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml")) if p.is_file()}
+
+
+def _scenario_path(scenario_file: str) -> Path:
+    files = scenario_files()
+    if scenario_file in files:
+        return files[scenario_file]
+    return Path(scenario_file)
+
+
+def panel_parameters() -> tuple[ParameterSpec, ...]:
+    """The parameters of the panel: every global parameter of the table, by mechanism.
+
+    Returns:
+        Their specifications, sorted by mechanism, in table order within each.
+    """
+    specs = [spec for spec in PARAMETERS.values() if spec.scope == "global"]
+    return tuple(sorted(specs, key=lambda spec: spec.mechanism))
+
+
+def slider_range(spec: ParameterSpec, default: float) -> tuple[float, float, float]:
+    """Lowest value, highest value and step of a parameter's slider.
+
+    The slider spans the table's range. A parameter without an upper bound gets one of four
+    times its default (at least its lower bound plus one): the slider never leaves the
+    documented range.
+
+    Args:
+        spec: The parameter.
+        default: Its value at the start.
+
+    Returns:
+        ``(low, high, step)``.
+    """
+    low = float(spec.low)
+    if spec.high is not None:
+        high = float(spec.high)
+    else:
+        high = max(4.0 * abs(default), low + 1.0)
+        magnitude = 10.0 ** math.floor(math.log10(high))
+        high = math.ceil(high / magnitude) * magnitude
+    step = (high - low) / SLIDER_STEPS
+    return low, high, float(f"{step:.2g}")
+
+
+def starting_values(scenario: Scenario) -> dict[str, float]:
+    """Each panel parameter's value in a scenario before its posterior draws.
+
+    Args:
+        scenario: A loaded scenario.
+
+    Returns:
+        Parameter name to the scenario's value, or the reference value of ``seeds/``.
+    """
     seeds = sd.load_seeds()
-    out = {name: PARAMETERS[name].default(seeds) for name, *_ in SLIDER_PARAMETERS}
-    out["afghan_instability"] = seeds.assumed("afghan_instability")
-    out["afghan_instability_takeover"] = seeds.assumed("afghan_instability_takeover")
-    return out
+    overrides = scenario.overrides()
+    return {
+        spec.name: float(overrides.get(f"parameters.{spec.name}", spec.default(seeds)))
+        for spec in panel_parameters()
+    }
 
 
-def _operation(
-    path: str, clock: Clock, day: dt.date, kind: Any, value: float, name: str
-) -> list[Operation]:
-    step = clock.step_of(day)
-    if step > clock.n_steps:
-        return []
-    return [
-        Operation(step, target, kind, np.array([value]), np.array([True]), name=name)
-        for target in resolve(path, _DIMS)
-    ]
+def check_parameter(name: str, value: float) -> float:
+    """A panel value, checked against the parameter table's range (never clamped).
+
+    Args:
+        name: Parameter name.
+        value: Its value.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        ValueError: For an unknown parameter or a value outside its range.
+    """
+    if name not in PARAMETERS:
+        raise ValueError(f"unknown parameter {name!r}")
+    spec = PARAMETERS[name]
+    number = float(value)
+    high = math.inf if spec.high is None else spec.high
+    if not (spec.low <= number <= high):
+        shown = "no upper bound" if spec.high is None else f"at most {spec.high:g}"
+        raise ValueError(
+            f"parameter {name}: {number:g} is outside its range (at least {spec.low:g}, {shown})"
+        )
+    return number
 
 
-class DashboardModel(InfluenceModel):
-    """The model behind the dashboard: its keyword arguments are the dashboard's controls.
+def _at_start(spec: ParameterSpec, value: float, start: float) -> bool:
+    """Whether a slider's value is its starting value.
+
+    The browser's slider rounds its starting value to the slider's step; a value within half
+    a step of the start is the start.
+    """
+    step = slider_range(spec, start)[2]
+    return abs(value - start) <= 0.5 * step * (1 + 1e-9)
+
+
+@dataclass(frozen=True)
+class _WithOverrides(Scenario):
+    """A loaded scenario with some parameter values added on top of its overrides."""
+
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario, extra: Mapping[str, float]) -> Scenario:
+        """The scenario with ``extra`` (dotted path to value) on top of its overrides."""
+        if not extra:
+            return scenario
+        values = {f.name: getattr(scenario, f.name) for f in fields(scenario)}
+        return cls(**values, extra=dict(extra))
+
+    def overrides(self) -> dict[str, float]:
+        """The scenario's overrides, then the extra values."""
+        return {**super().overrides(), **self.extra}
+
+
+class DashboardModel(mesa.Model):
+    """The model behind the dashboard: replicates of a scenario, stepped together.
+
+    Its keyword arguments are the dashboard's controls.
 
     Attributes:
-        shocks: Names of the shocks switched on.
+        scenario_file: Name (or path) of the scenario file.
+        source: The loaded scenario.
+        runs: One :class:`InfluenceModel` per replicate, replicate ``i`` seeded as replicate
+            ``i`` of ``influence-sim run`` with the same seed.
+        changed: The parameters set by the panel (those moved away from their starting
+            value), applied to every replicate.
     """
 
     def __init__(
         self,
         *,
-        years: int = 10,
+        scenario_file: str = DEFAULT_SCENARIO,
+        replicates: int = DEFAULT_REPLICATES,
         seed: int = 1,
-        coordination: float | None = None,
-        offer_sensitivity: float | None = None,
-        presence_weight: float | None = None,
-        hedging_weight: float | None = None,
-        trust_tolerance: float | None = None,
-        spillover_rate: float | None = None,
-        afghan_instability: float | None = None,
-        same_hedging: bool = False,
-        hedging: float = 0.5,
-        taliban_takeover: bool = False,
-        russia_sanctions: bool = False,
-        sanctions_factor: float = 0.7,
+        scenario: Any = None,
+        **parameters: float,
     ) -> None:
-        """Create a run from the dashboard's controls.
+        """Create the replicates from the controls.
 
         Args:
-            years: Length of the run in years, from 2021-01-01, in quarterly steps.
-            seed: Seed of the run's random numbers.
-            coordination: China-Russia coordination (default from the seeds).
-            offer_sensitivity: Logit weight of offers.
-            presence_weight: Attraction of a military presence at full threat.
-            hedging_weight: Attraction lost per unit of share at full hedging.
-            trust_tolerance: China's regional security share Russia tolerates.
-            spillover_rate: Rate at which credibility follows economic share.
-            afghan_instability: Afghan instability at the start.
-            same_hedging: Give every state the hedging propensity ``hedging`` instead of its
-                own value from the seeds.
-            hedging: Hedging propensity of every state when ``same_hedging`` is set.
-            taliban_takeover: Set Afghan instability to its takeover level (seeds) on
-                2021-08-15.
-            russia_sanctions: Scale Russia's economic capacity by ``sanctions_factor`` on
-                2022-02-24.
-            sanctions_factor: Factor applied to Russia's economic capacity by the sanctions.
+            scenario_file: Name of a file in the scenario folder (without ``.yaml``), or a
+                path to a scenario file.
+            replicates: Number of replicates (1 to :data:`MAX_REPLICATES`).
+            seed: Root seed of the replicates.
+            scenario: Mesa's scenario object, which SolaraViz's *Reset* passes to a model
+                with keyword parameters; not used (the run is ``scenario_file``'s).
+            **parameters: Values of global parameters by name; a value equal to the
+                scenario's own (within half a slider step, as the browser's slider rounds
+                it) leaves the parameter to the scenario.
 
         Raises:
-            ValueError: For a run shorter than one year.
+            ValueError: For a number of replicates out of range, an unknown parameter or a
+                value outside its range.
+            ScenarioError: For a bad scenario file.
         """
-        if years < 1:
-            raise ValueError("years must be at least 1")
-        defaults = _defaults()
-        end = add_months(START, 12 * int(years))
-        clock = Clock.between(START, end, "quarter")
-        timeline = Timeline()
-        self.shocks: list[str] = []
-        if taliban_takeover:
-            for op in _operation(
-                "afghanistan.instability",
-                clock,
-                TAKEOVER_DATE,
-                "set",
-                defaults["afghan_instability_takeover"],
-                "taliban_takeover",
-            ):
-                timeline.add(op)
-            self.shocks.append("Taliban takeover")
-        if russia_sanctions:
-            for op in _operation(
-                "powers.russia.economic_capacity",
-                clock,
-                SANCTIONS_DATE,
-                "scale",
-                float(sanctions_factor),
-                "russia_sanctions",
-            ):
-                timeline.add(op)
-            self.shocks.append(f"sanctions on Russia (x{sanctions_factor:g})")
-        chosen = {
-            "coordination": coordination,
-            "offer_sensitivity": offer_sensitivity,
-            "presence_weight": presence_weight,
-            "hedging_weight": hedging_weight,
-            "trust_tolerance": trust_tolerance,
-            "spillover_rate": spillover_rate,
-            "afghan_instability": afghan_instability,
-        }
-        parameters: dict[str, Any] = {k: float(v) for k, v in chosen.items() if v is not None}
-        if same_hedging:
-            parameters["hedging"] = float(hedging)
-        super().__init__(
-            start=START, end=end, step="quarter", timeline=timeline, rng=int(seed), **parameters
+        if not 1 <= int(replicates) <= MAX_REPLICATES:
+            raise ValueError(f"replicates must be between 1 and {MAX_REPLICATES}")
+        del scenario
+        super().__init__(rng=int(seed))
+        self.scenario_file = scenario_file
+        self.source = load_scenario(_scenario_path(scenario_file))
+        start = starting_values(self.source)
+        self.changed: dict[str, float] = {}
+        for name, value in parameters.items():
+            number = check_parameter(name, value)
+            if name not in start or not _at_start(PARAMETERS[name], number, start[name]):
+                self.changed[name] = number
+        overridden = _WithOverrides.of(
+            self.source, {f"parameters.{k}": v for k, v in self.changed.items()}
         )
+        seeds = replicate_seeds(int(seed), int(replicates))
+        self.runs = [InfluenceModel.from_scenario(overridden, rng=s) for s in seeds]
+        self.running = True
+
+    def step(self) -> None:
+        """Step every replicate once."""
+        for run in self.runs:
+            run.step()
+        self.running = all(run.running for run in self.runs)
+
+    @property
+    def date(self) -> Any:
+        """Date of the current state."""
+        return self.runs[0].date
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps of the whole run."""
+        return int(self.runs[0].clock.n_steps)
 
     @property
     def title(self) -> str:
-        """A name for the run: the shocks switched on, or the baseline."""
-        return " + ".join(self.shocks) if self.shocks else "baseline (no shocks)"
+        """The scenario's name and the number of replicates."""
+        return f"{self.source.name} ({len(self.runs)} replicates)"
+
+    def shocks(self) -> list[dict[str, Any]]:
+        """The scenario's shocks, for marking their dates on the plots."""
+        return shock_records(self.source)
 
 
-def model_params() -> dict[str, Any]:
-    """The controls of the page, as SolaraViz ``model_params`` (sliders and check boxes)."""
-    d = _defaults()
+def model_params(scenario_file: str = DEFAULT_SCENARIO) -> dict[str, Any]:
+    """The controls of the page for one scenario, as SolaraViz ``model_params``.
+
+    Args:
+        scenario_file: The chosen scenario (fixed: the picker outside the panel chooses it).
+
+    Returns:
+        The scenario (fixed), the replicates and seed sliders, then one slider per panel
+        parameter, starting at the scenario's value.
+    """
+    scenario = load_scenario(_scenario_path(scenario_file))
+    start = starting_values(scenario)
     params: dict[str, Any] = {
-        "taliban_takeover": {
-            "type": "Checkbox",
-            "value": False,
-            "label": f"Taliban takeover ({TAKEOVER_DATE.isoformat()})",
-        },
-        "russia_sanctions": {
-            "type": "Checkbox",
-            "value": False,
-            "label": f"Sanctions on Russia ({SANCTIONS_DATE.isoformat()})",
-        },
-        "sanctions_factor": Slider(
-            "Russia's economic capacity kept under sanctions (factor)",
-            0.7,
-            0.3,
-            1.0,
-            0.05,
-            dtype=float,
+        "scenario_file": scenario_file,
+        "replicates": Slider(
+            "Replicates",
+            min(DEFAULT_REPLICATES, scenario.replicates),
+            1,
+            MAX_REPLICATES,
+            1,
+            dtype=int,
         ),
-        "years": Slider("Years from 2021-01-01", 10, 1, 30, 1, dtype=int),
-        "seed": Slider("Seed", 1, 0, 100, 1, dtype=int),
-        "afghan_instability": Slider(
-            "Afghan instability at the start (0-1)",
-            d["afghan_instability"],
-            0.0,
-            1.0,
-            0.05,
+        "seed": Slider("Seed", 1, 0, 1000, 1, dtype=int),
+    }
+    for spec in panel_parameters():
+        low, high, step = slider_range(spec, start[spec.name])
+        params[spec.name] = Slider(
+            f"{label(spec.name)} ({low:g}-{high:g})",
+            start[spec.name],
+            low,
+            high,
+            step,
             dtype=float,
-        ),
-    }
-    for name, low, high, step in SLIDER_PARAMETERS:
-        spec = PARAMETERS[name]
-        params[name] = Slider(f"{label(name)} ({spec.unit})", d[name], low, high, step, dtype=float)
-    params["same_hedging"] = {
-        "type": "Checkbox",
-        "value": False,
-        "label": "Same hedging for every state",
-    }
-    params["hedging"] = Slider(
-        "Hedging of every state, if ticked (0-1)", 0.5, 0.0, 1.0, 0.05, dtype=float
-    )
+        )
     return params
 
 
-def _whole_run(ax: Axes, model: DashboardModel, ticks: int) -> None:
-    """Show the whole run on the time axis, with at most about ``ticks`` year labels."""
-    last = model.clock.date(model.clock.n_steps)
-    first_day = mdates.date2num(START)  # type: ignore[no-untyped-call]
-    last_day = mdates.date2num(last)  # type: ignore[no-untyped-call]
-    ax.set_xlim(float(first_day), float(last_day))
-    years = max(1, last.year - START.year)
-    base = max(1, int(np.ceil(years / ticks)))
-    ax.xaxis.set_major_locator(mdates.YearLocator(base=base))  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))  # type: ignore[no-untyped-call]
+_TABLES: dict[tuple[int, int], dict[str, pd.DataFrame]] = {}
 
 
-_TABLES: dict[tuple[int, int], dict[str, Any]] = {}
+def tables(model: DashboardModel) -> dict[str, pd.DataFrame]:
+    """The collected tables of every replicate to date (the last few are cached).
 
+    Args:
+        model: The run.
 
-def _tables(model: DashboardModel) -> dict[str, Any]:
-    """The collected tables of a model at its current step (the last few are cached)."""
+    Returns:
+        ``timeseries``, ``regional`` and ``relations`` (see
+        :func:`~influence_sim.analysis.collected.collected_tables`), with the replicates'
+        rows stacked and numbered.
+    """
     key = (id(model), model.steps)
     if key not in _TABLES:
         if len(_TABLES) > 8:
             _TABLES.clear()
-        _TABLES[key] = collected_tables(model)
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for i, run in enumerate(model.runs):
+            for name, frame in collected_tables(run).items():
+                parts.setdefault(name, []).append(frame.assign(replicate=i))
+        _TABLES[key] = {
+            name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()
+        }
     return _TABLES[key]
 
 
+def shown_regional(model: DashboardModel) -> pd.DataFrame:
+    """The fans of the page as a table: quantiles over replicates at each date.
+
+    Args:
+        model: The run.
+
+    Returns:
+        One row per date, domain and power, with the columns ``p05`` to ``p95`` of the
+        regional share; then the median trust and Afghan instability per date.
+    """
+    t = tables(model)
+    regional = t["regional"]
+    regional = regional[regional["power"].isin(model.runs[0].dims.powers)]
+    group = regional.groupby(["date", "domain", "power"], sort=True)["share"]
+    fans = group.quantile(np.array(FAN_QUANTILES)).unstack()
+    fans.columns = [f"p{round(100 * q):02d}" for q in FAN_QUANTILES]
+    fans = fans.reset_index()
+    relations = t["relations"].groupby("date", sort=True)[["trust", "afghan_instability"]]
+    medians = relations.median().add_prefix("median_").reset_index()
+    return fans.merge(medians, on="date", how="left")
+
+
+def shown_states(model: DashboardModel) -> pd.DataFrame:
+    """The stacked shares of the page as a table: mean over replicates.
+
+    Args:
+        model: The run.
+
+    Returns:
+        One row per date, state, domain and power with the mean ``share``.
+    """
+    series = tables(model)["timeseries"]
+    group = series.groupby(["date", "state", "domain", "power"], sort=True)["share"]
+    return group.mean().reset_index()
+
+
 def figure_regional(model: DashboardModel) -> Figure:
-    """Regional shares of each power in both domains, trust and instability, to date.
+    """Fans of the regional shares of each power in both domains, trust and instability.
 
     Args:
         model: The run.
@@ -264,30 +416,38 @@ def figure_regional(model: DashboardModel) -> Figure:
     Returns:
         The figure.
     """
-    tables = _tables(model)
+    t = tables(model)
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     left, middle, right = fig.subplots(1, 3)
-    powers = tuple(model.dims.powers)
+    powers = tuple(model.runs[0].dims.powers)
+    shocks = model.shocks()
     plot_regional(
-        tables["regional"], "economic", "share", powers, ax=left, title="Share of regional trade"
+        t["regional"],
+        "economic",
+        "share",
+        powers,
+        ax=left,
+        title="Share of regional trade",
+        shocks=shocks,
     )
     plot_regional(
-        tables["regional"],
+        t["regional"],
         "security",
         "share",
         powers,
         ax=middle,
         title="Share of regional arms imports",
+        shocks=shocks,
     )
-    plot_relations(tables["relations"], ax=right)
+    plot_relations(t["relations"], ax=right, shocks=shocks)
     for ax in (left, middle, right):
-        _whole_run(ax, model, 6)
+        _whole_run(ax, model)
     fig.suptitle(f"{model.title}: the region on {model.date.isoformat()}")
     return fig
 
 
 def figure_states(model: DashboardModel, domain: str) -> Figure:
-    """Stacked shares of every state in one domain, to date.
+    """Stacked shares of every state in one domain (mean over replicates), to date.
 
     Args:
         model: The run.
@@ -296,60 +456,156 @@ def figure_states(model: DashboardModel, domain: str) -> Figure:
     Returns:
         The figure.
     """
-    tables = _tables(model)
-    states = model.dims.states
+    t = tables(model)
+    states = model.runs[0].dims.states
     fig = Figure(figsize=(3.2 * len(states), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(states), sharey=True))
     for ax, state in zip(axes, states, strict=True):
-        plot_state_shares(tables["timeseries"], state, domain, ax=ax, title=label(state))
-        _whole_run(ax, model, 3)
+        plot_state_shares(t["timeseries"], state, domain, ax=ax, title=label(state))
+        _whole_run(ax, model)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncols=len(names))
     fig.suptitle(f"{model.title}: {domain} shares by state on {model.date.isoformat()}")
     return fig
 
 
-def _figure_component(draw: Callable[[DashboardModel], Figure]) -> Callable[[Any], Any]:
-    def component(model: DashboardModel) -> Any:
-        return FigureMatplotlib(  # type: ignore[no-untyped-call]
-            draw(model), format="png", dependencies=[id(model), model.steps]
-        )
+def _whole_run(ax: Any, model: DashboardModel) -> None:
+    """Show the whole run on the time axis."""
+    import matplotlib.dates as mdates
 
-    return component
+    clock = model.runs[0].clock
+    first = mdates.date2num(clock.date(0))  # type: ignore[no-untyped-call]
+    last = mdates.date2num(clock.date(clock.n_steps))  # type: ignore[no-untyped-call]
+    ax.set_xlim(float(first), float(last))
 
 
-def components() -> list[tuple[Callable[[Any], Any], int]]:
-    """The page's plots as SolaraViz components (all on the first page)."""
-    return [
-        (_figure_component(figure_regional), 0),
-        (_figure_component(lambda m: figure_states(m, "security")), 0),
-        (_figure_component(lambda m: figure_states(m, "economic")), 0),
-    ]
+def summary(model: DashboardModel) -> str:
+    """One line saying where the run is and a headline value, for the page and its tests.
+
+    Args:
+        model: The run.
+
+    Returns:
+        The step, the date, China's median shares of regional trade and arms imports, and
+        the parameters the panel changed.
+    """
+    fans = shown_regional(model)
+    china = fans[fans["power"] == "china"]
+    trade = china[china["domain"] == "economic"].iloc[-1]["p50"]
+    arms = china[china["domain"] == "security"].iloc[-1]["p50"]
+    changed = ", ".join(f"{k}={v:g}" for k, v in model.changed.items()) or "none"
+    return (
+        f"Step {model.steps} of {model.n_steps} ({model.date.isoformat()}); China's median "
+        f"share of regional trade: {trade:.4f}, of arms imports: {arms:.4f}; "
+        f"parameters changed: {changed}"
+    )
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+FIGURES: tuple[tuple[str, Callable[[DashboardModel], Figure]], ...] = (
+    ("regional", figure_regional),
+    ("security", lambda m: figure_states(m, "security")),
+    ("economic", lambda m: figure_states(m, "economic")),
+)
+"""The page's figures, top to bottom: name and drawing function."""
+
+
+@reacton.component
+def Plots(model: DashboardModel) -> None:
+    """The run's headline line, CSV downloads of what the plots show, and the plots.
+
+    Drawn at full width below SolaraViz's controls, and drawn again after every step.
+    """
+    update_counter.get()
+    name = f"{Path(model.scenario_file).stem}_seed{model.runs[0].seed_sequence.entropy}"
+    with solara.Column():
+        solara.Text(summary(model), classes=["influence-summary"])
+        with solara.Row():
+            solara.FileDownload(
+                lambda: _csv_bytes(shown_regional(model)),
+                filename=f"{name}_regional_step{model.steps}.csv",
+                label="Download the fans (CSV)",
+            )
+            solara.FileDownload(
+                lambda: _csv_bytes(shown_states(model)),
+                filename=f"{name}_states_step{model.steps}.csv",
+                label="Download the state shares (CSV)",
+            )
+        for key, draw in FIGURES:
+            FigureMatplotlib(  # type: ignore[no-untyped-call]
+                draw(model), format="png", dependencies=[id(model), model.steps]
+            ).key(key)
+
+
+def _error(message: str) -> None:
+    """Say what went wrong on the page, in red."""
+    solara.Text(message, style={"color": "#b00020"}, classes=["influence-error"])
+
+
+def _build(scenario_file: str) -> tuple[DashboardModel, dict[str, Any]] | str:
+    """The model and controls of a scenario, or the message saying why there are none."""
+    try:
+        return DashboardModel(scenario_file=scenario_file), model_params(scenario_file)
+    except (ScenarioError, InputFileError, PosteriorError, ValueError, OSError) as exc:
+        return str(exc)
+
+
+@reacton.component
+def ScenarioPage(scenario_file: str) -> None:
+    """SolaraViz for one scenario: its controls, then the plots."""
+    built = reacton.use_memo(lambda: _build(scenario_file), [])
+    model = solara.use_reactive(None if isinstance(built, str) else built[0])
+    if isinstance(built, str):
+        _error(built)
+        return
+    # SolaraViz gives the controls (its grid of half-width cells is left empty); the plots
+    # follow the same reactive model at full width
+    SolaraViz(
+        model,
+        components=[],
+        model_params=built[1],
+        name="Great-power influence in Central Asia",
+        play_interval=200,
+    )
+    Plots(model.value)
 
 
 @reacton.component
 def Page() -> None:
-    """The dashboard page: SolaraViz with the controls and live plots."""
-    model = reacton.use_memo(DashboardModel, [])
-    parts = reacton.use_memo(components, [])
-    controls = reacton.use_memo(model_params, [])
-    SolaraViz(
-        model,
-        components=parts,
-        model_params=controls,
-        name="Great-power influence in Central Asia",
-        play_interval=200,
-    )
+    """The dashboard page: the scenario picker, then SolaraViz for the chosen scenario."""
+    files = reacton.use_memo(scenario_files, [])
+    names = list(files)
+    first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in files else (names[0] if names else "")
+    chosen = solara.use_reactive(first)
+    with solara.Sidebar(), solara.Card("Scenario"):
+        if not names:
+            _error(f"no scenario files (*.yaml) in {scenario_folder()}")
+            return
+        solara.Select(label="Scenario file", values=names, value=chosen)
+        solara.Text(f"{files[chosen.value]}", classes=["influence-scenario-path"])
+    ScenarioPage(chosen.value).key(chosen.value)
 
 
 __all__ = [
-    "SANCTIONS_DATE",
-    "START",
-    "TAKEOVER_DATE",
+    "DEFAULT_SCENARIO",
+    "FIGURES",
+    "SCENARIOS_ENV",
     "DashboardModel",
     "Page",
-    "components",
+    "Plots",
+    "check_parameter",
     "figure_regional",
     "figure_states",
     "model_params",
+    "panel_parameters",
+    "scenario_files",
+    "scenario_folder",
+    "shown_regional",
+    "shown_states",
+    "slider_range",
+    "starting_values",
+    "summary",
 ]

@@ -7,7 +7,7 @@
   with a bar chart and a CSV.
 * ``attribute SCENARIO [--baseline FILE]``: mechanism attribution by knockouts, with waterfall
   plots.
-* ``dashboard [--port N]``: the live SolaraViz page (blocks until interrupted).
+* ``dashboard [--port N] [--scenarios DIR]``: the live SolaraViz page (serves until interrupted).
 
 Invalid input is reported as ``error: ...`` lines on standard error with exit code 2, never as a
 traceback. Heavy libraries are imported only when a subcommand runs.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -197,13 +198,20 @@ def register(sub: Any) -> dict[str, Handler]:
         "dashboard",
         help="live dashboard in the browser (SolaraViz; blocks until Ctrl-C)",
         description=(
-            "Start the live dashboard with 'solara run' and serve it until interrupted "
-            "(Ctrl-C). Open the printed address in a browser."
+            "Serve the live dashboard with 'solara run' until interrupted (Ctrl-C or SIGTERM). "
+            "Open the printed address in a browser. The page's scripts and styles come from "
+            "the installed solara-assets package: no internet is needed (docs/dashboard.md)."
         ),
     )
     p.add_argument("--port", type=port, default=8765, help="port to serve on (default: 8765)")
     p.add_argument("--host", default="localhost", help="host to listen on (default: localhost)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser window")
+    p.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        type=path_arg,
+        help="folder of scenario files the picker lists (default: scenarios/)",
+    )
     return {
         "compare": command_compare,
         "analyze": command_analyze,
@@ -380,26 +388,84 @@ def dashboard_command(port: int, host: str, open_browser: bool) -> list[str]:
         str(port),
         "--host",
         host,
+        "--production",
+        "--no-check-version",
         "--open" if open_browser else "--no-open",
     ]
+
+
+def dashboard_environment(scenarios: str | None = None) -> dict[str, str]:
+    """The environment of the dashboard's server: offline assets, no calls home.
+
+    Args:
+        scenarios: Folder of scenario files the picker lists, if not ``scenarios/``.
+
+    Returns:
+        A copy of this process's environment with solara's settings added.
+    """
+    env = dict(os.environ)
+    # the page's scripts, styles and fonts are served from solara-assets' copy
+    env["SOLARA_ASSETS_PROXY"] = "true"
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    if scenarios is not None:
+        env["INFLUENCE_SIM_SCENARIOS"] = str(Path(scenarios).resolve())
+    return env
+
+
+def offline_assets_problem() -> str | None:
+    """Why the page would need the internet, or None when solara-assets matches solara."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        wanted = version("solara")
+    except PackageNotFoundError:
+        return "solara is not installed"
+    try:
+        found = version("solara-assets")
+    except PackageNotFoundError:
+        found = None
+    if found != wanted:
+        got = "not installed" if found is None else f"version {found}"
+        return (
+            f"solara-assets is {got}, solara is version {wanted}: the page will fetch its "
+            f"scripts from the internet (pip install solara-assets=={wanted})"
+        )
+    return None
 
 
 def command_dashboard(args: argparse.Namespace) -> int:
     """Run ``influence-sim dashboard``: serve the page until interrupted.
 
+    The server replaces this process (``exec``), so Ctrl-C or a SIGTERM to the printed PID
+    stops it and leaves no child serving the port.
+
     Args:
         args: Parsed arguments.
 
     Returns:
-        Exit code of the server (130 when interrupted).
+        Exit code of the server where it cannot replace this process (130 when interrupted).
     """
     if importlib.util.find_spec("solara") is None:
         error("the dashboard needs solara (pip install solara, or mesa[rec])")
         return EXIT_FAILURE
+    if args.scenarios is not None and not Path(args.scenarios).is_dir():
+        error(f"--scenarios: {args.scenarios}: not a folder")
+        return EXIT_USAGE
+    problem = offline_assets_problem()
+    if problem is not None:
+        print(f"warning: {problem}", file=sys.stderr)
     command = dashboard_command(args.port, args.host, not args.no_open)
-    print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl-C to stop)")
+    env = dashboard_environment(args.scenarios)
+    print(
+        f"Serving the dashboard on http://{args.host}:{args.port} "
+        f"(process {os.getpid()}; Ctrl-C to stop)",
+        flush=True,
+    )
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(command[0], command, env)
     try:
-        return subprocess.call(command)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -410,6 +476,8 @@ __all__ = [
     "command_compare",
     "command_dashboard",
     "dashboard_command",
+    "dashboard_environment",
     "default_attribution_folder",
+    "offline_assets_problem",
     "register",
 ]
