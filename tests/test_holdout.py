@@ -183,9 +183,14 @@ def test_holdout_rows_say_whether_the_figure_lies_inside_the_band(hindcast_outpu
     assert int(holdout_summary(table)["in_band"].sum()) == outside
 
 
-def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(tmp_path, capsys):
+def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
+    tmp_path, capsys, monkeypatch
+):
     import json
     import shutil
+
+    # hindcast --seeds points the process at the fit's seeds; undo that after the test
+    monkeypatch.setenv("INFLUENCE_SIM_SEEDS", str(ROOT / "seeds"))
 
     fit = tmp_path / "fit"
     shutil.copytree(ROOT / "seeds", fit / "seeds", ignore=shutil.ignore_patterns("posterior"))
