@@ -214,7 +214,7 @@ def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
     assert "written by `influence-sim fit`" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("doc", ["validation.md"])
+@pytest.mark.parametrize("doc", ["validation.md", "estimation.md"])
 def test_the_generated_tables_of_the_estimation_docs_are_not_stale(tmp_path, doc):
     """``python -m influence_sim.doctables`` would not change these documents."""
     from influence_sim.doctables import rewrite
