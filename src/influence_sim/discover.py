@@ -39,7 +39,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._cliutil import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, path_arg
+from influence_sim._cliutil import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    path_arg,
+    positive_int,
+)
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
 
@@ -545,12 +552,6 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
 def _default_out(sweep: str, metric: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", metric)
     return Path(sweep) / "discovery" / safe
@@ -588,7 +589,10 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         help=f"smallest density of a reported box (default {DEFAULT_DENSITY})",
     )
     parser.add_argument(
-        "--boxes", type=_count, default=DEFAULT_BOXES, help=f"most boxes (default {DEFAULT_BOXES})"
+        "--boxes",
+        type=positive_int,
+        default=DEFAULT_BOXES,
+        help=f"most boxes (default {DEFAULT_BOXES})",
     )
     parser.add_argument(
         "--out",
