@@ -265,29 +265,13 @@ def scenario_with_overrides(
         low, high = path_bounds(key, base.dims)
         number = _number(value)
         if number is None:
-            problems.append(
-                Problem(
-                    LAYER_FILE,
-                    None,
-                    None,
-                    key,
-                    f"{value!r} is not a finite number",
-                    range_text(low, high),
-                )
-            )
+            why = f"{value!r} is not a finite number"
         elif (low is not None and number < low) or (high is not None and number > high):
-            problems.append(
-                Problem(
-                    LAYER_FILE,
-                    None,
-                    None,
-                    key,
-                    f"{_fmt(number)} is out of range",
-                    range_text(low, high),
-                )
-            )
+            why = f"{_fmt(number)} is out of range"
         else:
             checked[key] = number
+            continue
+        problems.append(Problem(LAYER_FILE, None, None, key, why, range_text(low, high)))
     if problems:
         raise ScenarioError(problems)
     return load_scenario(path, layer=layer) if layer else base, checked
