@@ -1,13 +1,31 @@
 """Recovery study: does the posterior fit find the parameters that made the data?
 
-Each trial takes a known parameter set (a draw of a fitted posterior, with its residuals),
-draws a synthetic panel from the model's expected path at that set and from the observation
-model the likelihood assumes (:meth:`influence_sim.likelihood.PanelLikelihood.simulate`), and
-fits it with the same sampler, priors and profiling as ``influence-sim fit``
+Each trial takes a known parameter set, draws a synthetic panel from the model's expected
+path at that set and from the observation model the likelihood assumes
+(:meth:`influence_sim.likelihood.PanelLikelihood.simulate`), and fits it with the same
+sampler, priors and profiling as ``influence-sim fit``
 (:func:`influence_sim.posterior.sample_posterior`). A parameter is *recovered* in a trial
 when its true value lies inside the central interval (90% by default) of the trial's kept
 chain. If the fit's intervals mean what they say, about 90% of (trial, parameter) pairs are
 inside; the study passes when at least :data:`PASS_COVERAGE` are.
+
+Where the true values come from (``RecoverySettings.truths``):
+
+``"prior"`` (the default)
+    Each trial draws its parameters from the priors of the fit. This is simulation-based
+    calibration (Cook, Gelman and Rubin 2006; Talts et al. 2018): averaged over truths drawn
+    from the prior, a correct sampler's 90% intervals hold the truth 90% of the time, whatever
+    the data say about each parameter. It checks the whole machinery (synthetic panel,
+    likelihood, residual profiling, sampler, chain length) and is the study's criterion.
+``"posterior"``
+    Each trial takes a draw of the committed posterior (``seeds/posterior/``). This asks a
+    harder, local question: near where the real panel puts the parameters, does a synthetic
+    panel pin them down? A parameter the panel cannot identify falls back towards its prior
+    there, and its truth, if it sits in the prior's tail, falls outside the interval: a
+    statement about the data, not about the sampler.
+
+The residuals (the state-partner levels the fit profiles) always come from the posterior's
+draws, which are spread evenly over its chain.
 
 What a trial holds fixed: the panel's layout (which years and windows are observed, the
 window volumes that weight the arms shares), the parameters that are not sampled (the seed
@@ -49,6 +67,9 @@ from influence_sim.posterior import (
 PASS_COVERAGE = 0.8
 """Share of (trial, parameter) pairs whose true value must lie inside the interval."""
 
+TRUTH_SOURCES = ("prior", "posterior")
+"""Where a study's true values come from."""
+
 
 @dataclass(frozen=True)
 class RecoverySettings:
@@ -63,6 +84,8 @@ class RecoverySettings:
         seed: Root seed (synthetic errors and samplers; trial ``k`` uses child ``k``).
         workers: Processes evaluating candidates.
         until: Last panel year of the synthetic panel (as the fit's ``--until``).
+        truths: ``"prior"`` (true values drawn from the priors) or ``"posterior"`` (draws of
+            the committed posterior); see the module's docstring.
     """
 
     trials: int = 20
@@ -73,6 +96,13 @@ class RecoverySettings:
     seed: int = 11
     workers: int = 2
     until: int = 2019
+    truths: str = "prior"
+
+    def __post_init__(self) -> None:
+        if self.truths not in TRUTH_SOURCES:
+            raise ValueError(
+                f"truths must be one of {', '.join(TRUTH_SOURCES)}, not {self.truths!r}"
+            )
 
     @property
     def burn_steps(self) -> int:
@@ -96,6 +126,33 @@ def truths(
     pick = np.linspace(0, posterior.n_draws - 1, trials).round().astype(int)
     cols = [posterior.names.index(n) for n in names]
     return [(posterior.values[i, cols].copy(), posterior.residual[i].copy()) for i in pick]
+
+
+def prior_truths(
+    priors: Sequence[Prior], posterior: Posterior, trials: int, seed: int
+) -> list[tuple[FloatArray, FloatArray]]:
+    """``trials`` parameter sets drawn from the priors, with residuals from a posterior.
+
+    Trial ``k`` draws its values from its own stream (the third child of the trial's seed),
+    so a trial's truth does not depend on how many trials the study has.
+
+    Args:
+        priors: The fit's priors (normal in the transformed scale ``z``).
+        posterior: Source of the residuals (spread evenly over its draws).
+        trials: How many sets.
+        seed: The study's root seed.
+
+    Returns:
+        ``(values, residual)`` pairs, as :func:`truths`.
+    """
+    pick = np.linspace(0, posterior.n_draws - 1, trials).round().astype(int)
+    out = []
+    for k, stream in enumerate(_trial_seeds(seed, trials)):
+        rng = np.random.default_rng(stream.spawn(3)[2])
+        z = np.array([rng.normal(p.z_mean, p.z_sd) for p in priors])
+        values = np.array([float(p.from_z(z[j])) for j, p in enumerate(priors)])
+        out.append((values, posterior.residual[pick[k]].copy()))
+    return out
 
 
 def _trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
@@ -131,8 +188,30 @@ def run_trial(
     done = where / "result.json"
     if done.is_file():
         rows: list[dict[str, Any]] = json.loads(done.read_text())
+        found = rows[0].get("truths", "posterior") if rows else settings.truths
+        if found != settings.truths:
+            raise ValueError(
+                f"{where} holds a trial with truths from the {found}, not the "
+                f"{settings.truths}: use another folder"
+            )
         return rows
     where.mkdir(parents=True, exist_ok=True)
+    marker = where / "truth.json"
+    if marker.is_file():
+        before = json.loads(marker.read_text())
+        if before.get("truths") != settings.truths or not np.allclose(
+            before.get("values", []), truth[0]
+        ):
+            raise ValueError(
+                f"{where} was started with other true values ({before.get('truths')}): "
+                "use another folder"
+            )
+    else:
+        tmp_marker = where / ".truth.tmp"
+        tmp_marker.write_text(
+            json.dumps({"truths": settings.truths, "values": [float(v) for v in truth[0]]})
+        )
+        os.replace(tmp_marker, marker)
     seeds_path = Path(seeds_dir) if seeds_dir is not None else sd.seeds_dir()
     obs_file = where / "observations.npz"
     stream = _trial_seeds(settings.seed, settings.trials)[k]
@@ -168,6 +247,7 @@ def run_trial(
         rows.append(
             {
                 "trial": k,
+                "truths": settings.truths,
                 "parameter": p.name,
                 "truth": true,
                 "low": float(lo[j]),
@@ -199,7 +279,8 @@ def run_recovery(
         folder: Where the trials are written.
         priors: Priors of the fits (default: ``seeds/priors.csv``); their names are the
             parameters sampled and checked.
-        posterior: Where the true values come from (default: ``seeds/posterior/``).
+        posterior: The committed posterior (default: ``seeds/posterior/``): the residuals,
+            and the true values when ``settings.truths`` is ``"posterior"``.
         seeds_dir: Seed tables (default: the package's).
         on_trial: Called with each trial's rows when it is done.
 
@@ -212,7 +293,11 @@ def run_recovery(
         posterior = load_posterior(posterior or seeds_path / "posterior" / "posterior.csv")
     names = [p.name for p in priors]
     rows: list[dict[str, Any]] = []
-    for k, truth in enumerate(truths(posterior, names, settings.trials)):
+    if settings.truths == "prior":
+        sets = prior_truths(priors, posterior, settings.trials, settings.seed)
+    else:
+        sets = truths(posterior, names, settings.trials)
+    for k, truth in enumerate(sets):
         trial = run_trial(k, truth, priors, settings, folder, seeds_path)
         rows.extend(trial)
         if on_trial is not None:
@@ -256,8 +341,10 @@ def coverage_table(frame: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
 
 __all__ = [
     "PASS_COVERAGE",
+    "TRUTH_SOURCES",
     "RecoverySettings",
     "coverage_table",
+    "prior_truths",
     "run_recovery",
     "run_trial",
     "truths",
