@@ -17,7 +17,14 @@ from influence_sim import seeds as sd
 from influence_sim.estimate import STATE_ARMS_SD, TRADE_SD
 from influence_sim.likelihood import Observations, PanelLikelihood
 from influence_sim.posterior import Posterior, Prior, load_priors
-from influence_sim.recovery import RecoverySettings, coverage_table, run_recovery, truths
+from influence_sim.recovery import (
+    RecoverySettings,
+    coverage_table,
+    prior_truths,
+    run_recovery,
+    run_trial,
+    truths,
+)
 
 NAMES = ("gdp_elasticity", "adjust_rate_economic")
 TRUTH = np.array([0.8, 0.45])
@@ -107,7 +114,9 @@ def test_small_recovery_study_finds_parameters_far_from_the_real_fit(
     of the four (trial, parameter) pairs inside it, and every posterior median within 15% of
     the prior's 90% width of the truth (the real panel's medians are 35-50% away).
     """
-    settings = RecoverySettings(trials=2, walkers=4, steps=20, burn=10, workers=1, seed=5)
+    settings = RecoverySettings(
+        trials=2, walkers=4, steps=20, burn=10, workers=1, seed=5, truths="posterior"
+    )
     priors = _priors()
     frame = run_recovery(
         settings, tmp_path, priors=priors, posterior=_truth_posterior(like, residual, 2)
@@ -140,3 +149,55 @@ def test_truths_spread_over_the_draws() -> None:
     )
     picked = truths(post, ("adjust_rate_economic",), 3)
     assert [float(v[0][0]) for v in picked] == [1.0, 9.0, 19.0]
+
+
+def _posterior_of_zeros(n: int) -> Posterior:
+    return Posterior(
+        NAMES,
+        np.zeros((n, 2)),
+        np.arange(float(n))[:, None, None, None] * np.ones((n, 5, 4, 2)),
+        sd.DEFAULT_STATES,
+        (*sd.DEFAULT_POWERS, "rest_of_world"),
+        np.zeros(n),
+        {},
+    )
+
+
+def test_prior_truths_follow_the_priors_and_each_trial_its_own_stream() -> None:
+    priors = _priors()
+    many = prior_truths(priors, _posterior_of_zeros(10), 2000, seed=11)
+    values = np.array([v for v, _ in many])
+    for j, p in enumerate(priors):
+        # the draws' quantiles are the prior's (within sampling error of 2000 draws)
+        lo, med, hi = np.quantile(values[:, j], [0.05, 0.5, 0.95])
+        width = p.quantile(0.95) - p.quantile(0.05)
+        assert abs(med - p.median) < 0.05 * width
+        assert abs(lo - p.quantile(0.05)) < 0.05 * width
+        assert abs(hi - p.quantile(0.95)) < 0.08 * width
+    # trial k's truth does not depend on the size of the study; another seed, other truths
+    few = prior_truths(priors, _posterior_of_zeros(10), 3, seed=11)
+    for k in range(3):
+        np.testing.assert_array_equal(few[k][0], many[k][0])
+    other = prior_truths(priors, _posterior_of_zeros(10), 3, seed=12)
+    assert not np.allclose(other[0][0], few[0][0])
+    # residuals are spread over the posterior's draws
+    assert [float(r[0, 0, 0]) for _, r in few] == [0.0, 4.0, 9.0]
+
+
+def test_a_trial_folder_refuses_a_study_with_other_truths(tmp_path: Path) -> None:
+    priors = _priors()
+    truth = (np.array([0.5, 0.3]), np.zeros((5, 4, 2)))
+    where = tmp_path / "trial_00"
+    where.mkdir()
+    (where / "truth.json").write_text('{"truths": "posterior", "values": [0.5, 0.3]}')
+    settings = RecoverySettings(trials=1, walkers=4, steps=4, workers=1)
+    with pytest.raises(ValueError, match="other true values"):
+        run_trial(0, truth, priors, settings, tmp_path)
+    (where / "result.json").write_text('[{"trial": 0, "parameter": "x", "truths": "posterior"}]')
+    with pytest.raises(ValueError, match="truths from the posterior, not the prior"):
+        run_trial(0, truth, priors, settings, tmp_path)
+
+
+def test_recovery_settings_refuse_an_unknown_source_of_truths() -> None:
+    with pytest.raises(ValueError, match="truths must be one of prior, posterior"):
+        RecoverySettings(truths="data")
