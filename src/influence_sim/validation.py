@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
+
+if TYPE_CHECKING:
+    from influence_sim._files import FigureOutput
 
 TRADE_FACTOR = 2.0
 STATE_ARMS_POINTS = 0.15
@@ -289,6 +292,7 @@ def plot_hindcast(
     directory: Path,
     panel: Panel | None = None,
     holdout: int | None = None,
+    figures: FigureOutput | None = None,
 ) -> list[Path]:
     """Figures of the hindcast against the panel: one per trade series, one for arms shares.
 
@@ -302,6 +306,7 @@ def plot_hindcast(
         directory: Folder to write into.
         panel: The country panel.
         holdout: First year out of sample: a dashed line marks it, and the titles say so.
+        figures: Formats and resolution of the figures (default: PNG).
 
     Returns:
         The files written.
@@ -311,7 +316,7 @@ def plot_hindcast(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from influence_sim._files import save_figure_atomic
+    from influence_sim._files import figure_output
     from influence_sim.plots import label, power_colour
 
     panel = panel or sd.panel_of(sd.load_seeds())
@@ -323,7 +328,7 @@ def plot_hindcast(
         series = TRADE_PARTNERS.get(partner)
         if series is None:
             continue
-        fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True)
+        fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True)
         for i, state in enumerate(dims.states):
             ax = axes.flat[i]
             band = np.quantile(vol[:, :, i, k], [0.05, 0.5, 0.95], axis=1)
@@ -354,9 +359,9 @@ def plot_hindcast(
             + _holdout_note(holdout)
         )
         fig.tight_layout()
-        written.append(save_figure_atomic(fig, directory / f"hindcast_{series}.png", 110))
+        written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
         plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True, sharey=True)
     arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
     years = np.floor(dates - 1e-9).astype(int)
     entities = ("region", *dims.states)
@@ -399,13 +404,13 @@ def plot_hindcast(
         ax.set_ylabel("share of arms imports", fontsize=8)
     for ax in axes.flat:
         _mark_holdout(ax, holdout)
-    axes.flat[0].legend(fontsize=7, loc="upper right")
+    axes.flat[0].legend(fontsize=8, loc="upper right")
     fig.suptitle(
         "Hindcast: arms-import shares by five-year window, model against the panel"
         + _holdout_note(holdout)
     )
     fig.tight_layout()
-    written.append(save_figure_atomic(fig, directory / "hindcast_arms_shares.png", 110))
+    written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
     plt.close(fig)
     return written
 
@@ -756,7 +761,9 @@ def _tolerance_units(table: pd.DataFrame, values: pd.Series) -> np.ndarray:
     return out
 
 
-def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
+def plot_holdout(
+    table: pd.DataFrame, directory: Path, figures: FigureOutput | None = None
+) -> list[Path]:
     """Figures of the out-of-sample figures: errors against the naive forecasts, and the article's.
 
     ``holdout_errors.png``: for each series, every out-of-sample figure's error in units of
@@ -768,6 +775,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     Args:
         table: From :func:`holdout_table`, with :func:`target_rows` appended.
         directory: Folder to write into.
+        figures: Formats and resolution of the figures (default: PNG).
 
     Returns:
         The files written.
@@ -777,7 +785,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from influence_sim._files import save_figure_atomic
+    from influence_sim._files import figure_output
 
     outside = table[table["sample"] == "out"].reset_index(drop=True)
     written: list[Path] = []
@@ -787,7 +795,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
              ("naive_trend", "trend", "#ff7f0e"))
     errors = {k: _tolerance_units(outside, outside[k]) for k, _, _ in kinds}
     series = list(dict.fromkeys(outside["series"]))
-    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(series) * 1.6 + 1.6))
+    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(series) * 1.6 + 1.6))
     rng = np.random.default_rng(0)  # jitter only: no effect on any number
     for j, name in enumerate(series):
         mask = (outside["series"] == name).to_numpy()
@@ -815,11 +823,11 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    written.append(save_figure_atomic(fig, directory / "holdout_errors.png", 110))
+    written.extend(figure_output(figures).save(fig, directory / "holdout_errors.png", 110))
     plt.close(fig)
     targets = outside[outside.get("source", pd.Series("panel", index=outside.index)) != "panel"]
     if not targets.empty:
-        fig, axes = plt.subplots(1, len(targets), figsize=(2.6 * len(targets) + 0.6, 3.6))
+        fig, axes = plt.subplots(1, len(targets), figsize=(7.0, 3.6))
         for ax, (_, r) in zip(np.atleast_1d(axes), targets.iterrows(), strict=True):
             ax.axhspan(r["panel"] - r["tolerance"], r["panel"] + r["tolerance"], color="#2ca02c",
                        alpha=0.2, lw=0, label="figure ± tolerance")
@@ -839,6 +847,6 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
         fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
         fig.suptitle("Out of sample: the article's figures (Kennan Cable 52)", fontsize=10)
         fig.tight_layout(rect=(0, 0.08, 1, 1))
-        written.append(save_figure_atomic(fig, directory / "holdout_targets.png", 110))
+        written.extend(figure_output(figures).save(fig, directory / "holdout_targets.png", 110))
         plt.close(fig)
     return written

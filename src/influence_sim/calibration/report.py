@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from influence_sim._files import save_figure_atomic
+from influence_sim._files import FigureOutput, figure_output
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
 from influence_sim.calibration.targets import Target
 from influence_sim.kernel.arrays import FloatArray
@@ -278,20 +278,24 @@ def plot_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
     return fig
 
 
-def save_targets_plot(rows: Sequence[TargetRow], path: str | Path, title: str = "") -> Path:
-    """Draw :func:`plot_targets` and save it as a PNG.
+def save_targets_plot(
+    rows: Sequence[TargetRow],
+    path: str | Path,
+    title: str = "",
+    figures: FigureOutput | None = None,
+) -> list[Path]:
+    """Draw :func:`plot_targets` and save it (PNG unless ``figures`` says otherwise).
 
     Args:
         rows: Rows to draw.
-        path: File to write.
+        path: File to write (its suffix is replaced by each format's).
         title: Figure title.
+        figures: Formats and resolution (default: PNG at 100 dpi).
 
     Returns:
-        The path written.
+        The paths written.
     """
-    out = Path(path)
-    save_figure_atomic(plot_targets(rows, title), out, 100)
-    return out
+    return figure_output(figures).save(plot_targets(rows, title), Path(path), 100)
 
 
 __all__ = [
