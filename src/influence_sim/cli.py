@@ -45,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "influence_sim.calibration.cli",
     "influence_sim.panel_cli",
     "influence_sim.discover",
+    "influence_sim.report_html",
 )
 """Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
 
