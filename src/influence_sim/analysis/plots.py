@@ -320,7 +320,7 @@ def figure_states(
         fontsize="small",
         title="median, 25-75% and 5-95%",
         title_fontsize="small",
-        ncols=2 if len(handles) > 9 else 1,
+        ncols=2 if len(handles) > 12 else 1,
     )
     for ax in axes[len(states) + 1 :]:
         ax.axis("off")
