@@ -469,7 +469,13 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             holdout.to_csv(written[-1], index=False)
         figures = figure_choice(args)
         written.extend(
-            plot_hindcast(results.output, folder, holdout=args.holdout, figures=figures)
+            plot_hindcast(
+                results.output,
+                folder,
+                holdout=args.holdout,
+                figures=figures,
+                shocks=results.shock_dates,
+            )
         )
         if holdout is not None:
             written.extend(plot_holdout(holdout, folder, figures=figures))

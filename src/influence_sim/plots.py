@@ -19,7 +19,7 @@ told apart by :func:`scenario_style` (line style, marker and shade), for any num
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -256,7 +256,8 @@ def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8)
 
     Args:
         ax: Axes drawn.
-        widths: The widest 5-95% band of each fan drawn (data units; 0 for no band).
+        widths: The widest 5-95% band of each fan drawn (data units, decades on a log axis;
+            0 for no band).
         linewidth: Width of the median lines in points.
 
     Returns:
@@ -266,8 +267,11 @@ def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8)
     if not drawn:
         return False
     low, high = ax.get_ylim()
+    span = abs(high - low)
+    if ax.get_yscale() == "log" and low > 0 and high > 0:
+        span = abs(float(np.log10(high / low)))
     _, height_pt = _axes_size_points(ax)
-    widest_pt = max(drawn) / max(abs(high - low), 1e-300) * height_pt
+    widest_pt = max(drawn) / max(span, 1e-300) * height_pt
     if widest_pt >= linewidth:
         return False
     ax.text(
@@ -360,7 +364,12 @@ def _fit(name: str, max_chars: int) -> str:
     return name if len(name) <= max_chars else name[: max(max_chars - 1, 1)] + "\u2026"
 
 
-def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Line2D]:
+def mark_shocks(
+    ax: Axes,
+    shocks: Shocks | None,
+    labels: bool = True,
+    position: Callable[[dt.date], float] | None = None,
+) -> list[Line2D]:
     """Mark shock dates on a time axis: a thin dashed vertical line with a small rotated label.
 
     Shocks on the same date share one line and one label (one name per line of text). Labels
@@ -374,6 +383,8 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
         shocks: (date, name) pairs such as :attr:`Results.shock_dates`, or records with
             ``date`` and ``name``; None or empty draws nothing.
         labels: Whether to write the shocks' names beside the lines.
+        position: The x coordinate of a date, for axes whose x is not a matplotlib date (a
+            decimal year, say); default matplotlib's date number.
 
     Returns:
         The lines drawn, one per date.
@@ -390,7 +401,10 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
     taken: dict[str, list[tuple[float, float]]] = {"top": [], "bottom": []}
     stroke = [patheffects.withStroke(linewidth=2.0, foreground="white", alpha=0.7)]
     for day, names in groups:
-        x = float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+        if position is None:
+            x = float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+        else:
+            x = float(position(day))
         if not low <= x <= high:
             continue
         line = ax.axvline(

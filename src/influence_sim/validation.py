@@ -34,6 +34,7 @@ from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
     from influence_sim._files import FigureOutput
+    from influence_sim.plots import Shocks
 
 TRADE_FACTOR = 2.0
 STATE_ARMS_POINTS = 0.15
@@ -293,6 +294,7 @@ def plot_hindcast(
     panel: Panel | None = None,
     holdout: int | None = None,
     figures: FigureOutput | None = None,
+    shocks: Shocks | None = None,
 ) -> list[Path]:
     """Figures of the hindcast against the panel: one per trade series, one for arms shares.
 
@@ -307,6 +309,7 @@ def plot_hindcast(
         panel: The country panel.
         holdout: First year out of sample: a dashed line marks it, and the titles say so.
         figures: Formats and resolution of the figures (default: PNG).
+        shocks: The scenario's dated shocks, marked in every panel (named in the first).
 
     Returns:
         The files written.
@@ -315,10 +318,28 @@ def plot_hindcast(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogFormatter
 
     from influence_sim._files import figure_output
-    from influence_sim.plots import label, power_colour
+    from influence_sim.plots import (
+        SHOCK_COLOUR,
+        SHOCK_STYLE,
+        label,
+        mark_shocks,
+        note_narrow_bands,
+        power_colour,
+    )
 
+    _plain = FuncFormatter(lambda value, _: f"{value:g}")
+    class _PlainLog(LogFormatter):
+        """Matplotlib's choice of log tick labels, written as plain numbers (0.6, not 6e-01)."""
+
+        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+            return f"{x:g}"
+
+    _plain_minor = _PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5))
+    shock_handle = Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9)
     panel = panel or sd.panel_of(sd.load_seeds())
     dims = output.dims
     dates = np.array([decimal_year(d) for d in output.dates])
@@ -348,10 +369,21 @@ def plot_hindcast(
             ax.set_yscale("log")
             ax.set_title(label(state), fontsize=10)
             ax.set_ylabel("USD bn a year", fontsize=8)
+            positive = (band[0] > 0) & (band[2] > 0)
+            decades = np.log10(band[2][positive] / band[0][positive])
+            ax.yaxis.set_major_formatter(_plain)
+            ax.yaxis.set_minor_formatter(_plain_minor)
+            ax.tick_params(axis="both", labelsize=8)
+            marked = mark_shocks(ax, shocks, labels=False, position=decimal_year)
+            note_narrow_bands(ax, [float(decades.max()) if decades.size else 0.0], 1.5)
         ax = axes.flat[-1]
         handles, labels = axes.flat[0].get_legend_handles_labels()
         ax.axis("off")
-        ax.legend(handles, labels, loc="center", fontsize=9)
+        if marked:
+            handles.append(shock_handle)
+            labels.append("shock (dates below)")
+        ax.legend(handles, labels, loc="upper center", fontsize=8, frameon=False)
+        ax.text(0.02, 0.55, _shock_list(shocks), transform=ax.transAxes, va="top", fontsize=8)
         for ax in axes.flat[: len(dims.states)]:
             _mark_holdout(ax, holdout)
         fig.suptitle(
@@ -361,7 +393,7 @@ def plot_hindcast(
         fig.tight_layout()
         written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
         plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.8), sharex=True, sharey=True)
     arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
     years = np.floor(dates - 1e-9).astype(int)
     entities = ("region", *dims.states)
@@ -402,14 +434,35 @@ def plot_hindcast(
         ax.set_title(label(entity) if entity != "region" else "Region (five states)", fontsize=10)
         ax.set_ylim(0, 1)
         ax.set_ylabel("share of arms imports", fontsize=8)
+        mark_shocks(ax, shocks, labels=False, position=decimal_year)
+        ax.tick_params(axis="both", labelsize=8)
     for ax in axes.flat:
         _mark_holdout(ax, holdout)
-    axes.flat[0].legend(fontsize=8, loc="upper right")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    listed = _shock_list(shocks)
+    if listed:
+        handles.append(shock_handle)
+        labels.append("shock")
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.06 if listed else 0.0),
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
+    if listed:
+        import textwrap
+
+        text = textwrap.fill("Shocks: " + listed.replace("\n", "; "), 110)
+        fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=8)
     fig.suptitle(
         "Hindcast: arms-import shares by five-year window, model against the panel"
-        + _holdout_note(holdout)
+        + _holdout_note(holdout),
+        fontsize=11,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.2 if listed else 0.1, 1, 1))
     written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
     plt.close(fig)
     return written
@@ -417,11 +470,21 @@ def plot_hindcast(
 
 def _mark_holdout(ax: Any, holdout: int | None) -> None:
     if holdout is not None:
-        ax.axvline(holdout, color="grey", ls="--", lw=1)
+        ax.axvline(holdout, color="grey", ls="-", lw=1.5, alpha=0.7)
 
 
 def _holdout_note(holdout: int | None) -> str:
-    return "" if holdout is None else f"\n(fitted to the panel before {holdout}; dashed line)"
+    return "" if holdout is None else f"\n(fitted to the panel before {holdout}; grey line)"
+
+
+def _shock_list(shocks: Shocks | None) -> str:
+    """The dated shocks, one ``YYYY-MM name`` a line, for a figure's legend."""
+    from influence_sim.plots import _shock_groups
+
+    return "\n".join(
+        f"{day:%Y-%m} {', '.join(n.replace('_', ' ') for n in names)}"
+        for day, names in _shock_groups(shocks)
+    )
 
 
 _LABEL = {"china": "China", "russia": "Russia", "united_states": "US"}
