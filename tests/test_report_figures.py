@@ -57,7 +57,8 @@ def results(scenario_file) -> Results:
 @pytest.fixture(scope="module")
 def run_folder(scenario_file, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "run"
-    code = main(["run", str(scenario_file), "--out", str(out), "--format", "svg,pdf", "--dpi", "72"])
+    args = ["--format", "svg,pdf", "--dpi", "72"]
+    code = main(["run", str(scenario_file), "--out", str(out), *args])
     assert code == 0
     return out
 

@@ -364,6 +364,11 @@ def _fit(name: str, max_chars: int) -> str:
     return name if len(name) <= max_chars else name[: max(max_chars - 1, 1)] + "\u2026"
 
 
+def _date_number(day: dt.date) -> float:
+    """Matplotlib's number of a date (the x of date axes)."""
+    return float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+
+
 def mark_shocks(
     ax: Axes,
     shocks: Shocks | None,
@@ -400,11 +405,9 @@ def mark_shocks(
     max_chars = max(int(0.92 * height_pt / (0.6 * SHOCK_FONTSIZE)), 4)
     taken: dict[str, list[tuple[float, float]]] = {"top": [], "bottom": []}
     stroke = [patheffects.withStroke(linewidth=2.0, foreground="white", alpha=0.7)]
+    to_x = position if position is not None else _date_number
     for day, names in groups:
-        if position is None:
-            x = float(mdates.date2num(day))  # type: ignore[no-untyped-call]
-        else:
-            x = float(position(day))
+        x = float(to_x(day))
         if not low <= x <= high:
             continue
         line = ax.axvline(
