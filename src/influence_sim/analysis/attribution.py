@@ -321,10 +321,10 @@ class Attribution:
     ) -> Axes:
         """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
         from influence_sim.analysis.plots import plot_waterfall
-        from influence_sim.plots import label
+        from influence_sim.plots import label, scenario_title
 
         where = "the region" if state == REGION else label(state)
-        title = f"{self.name}: {label(power)}'s {domain} share in {where}"
+        title = f"{scenario_title(self.name)}: {label(power)}'s {domain} share in {where}"
         what = "trade" if domain == "economic" else "arms imports"
         return plot_waterfall(
             self.steps(state, domain, power),

@@ -23,7 +23,7 @@ from influence_sim._files import FigureOutput, figure_output
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
 from influence_sim.calibration.targets import Target
 from influence_sim.kernel.arrays import FloatArray
-from influence_sim.plots import power_colour
+from influence_sim.plots import FIGURE_WIDTH, power_colour
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -239,7 +239,7 @@ def plot_target(row: TargetRow, ax: Axes) -> Axes:
     ax.set_xlim(-0.6, 1.6)
     ax.set_xticks([0, 1], ["target", "model"])
     ax.set_ylabel(t.metric.unit)
-    ax.set_title(f"{t.id}\n{t.metric.name}\n{t.period}", fontsize="small")
+    ax.set_title(f"{t.id}\n{t.metric.name}\n{t.period}", fontsize=8)
     ax.text(
         0.98,
         0.98,
@@ -266,7 +266,7 @@ def plot_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
     n = max(len(rows), 1)
     cols = min(n, 3)
     nrows = math.ceil(n / cols)
-    fig = Figure(figsize=(3.6 * cols, 3.4 * nrows), layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH, 2.7 * nrows + 0.5), layout="constrained")
     axes = fig.subplots(nrows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(rows):
