@@ -163,6 +163,7 @@ def plot_difference(
     ax = _axes(ax)
     sel = differences[differences["domain"] == domain].sort_values("date")
     paired = bool(sel["paired"].all()) if len(sel) else True
+    widths = []
     for power in _present(sel, powers):
         rows = sel[sel["power"] == power]
         dates = _dates(rows["date"])
@@ -170,6 +171,7 @@ def plot_difference(
         lo, hi = 100 * rows["p5"].to_numpy(float), 100 * rows["p95"].to_numpy(float)
         if paired and np.any(hi - lo > 1e-9):
             ax.fill_between(dates, lo, hi, color=colour, alpha=FAN_ALPHAS[1] - 0.1, linewidth=0)
+            widths.append(float(np.nanmax(hi - lo)))
         ax.plot(dates, 100 * rows["median"], color=colour, linewidth=2, label=label(power))
     ax.axhline(0.0, color="black", linewidth=0.8, gid=REFERENCE)
     ax.margins(x=0)
@@ -181,7 +183,8 @@ def plot_difference(
         )
     _time_axis(ax)
     mark_shocks(ax, shocks)
-    note_no_change(ax)
+    if not note_no_change(ax):
+        note_narrow_bands(ax, widths, linewidth=2)
     return ax
 
 
