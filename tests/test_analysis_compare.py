@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from influence_sim.analysis import compare, replicate_metrics
-from influence_sim.analysis.comparison import HEADLINE_COLUMNS, CompareWarning
+from influence_sim.analysis.comparison import HEADLINE_COLUMNS, CompareWarning, summary_text
 from influence_sim.analysis.metrics import decimal_year
 from influence_sim.analysis.runset import RunSet, SourceError, from_results, from_run_folder
 from influence_sim.analysis.stats import (
@@ -221,7 +221,14 @@ def test_save_writes_tables_and_json(comparison, tmp_path):
     """(The plots are checked through the command line, tests/test_analysis_cli.py.)"""
     written = comparison.save(tmp_path, plots=False)
     names = {p.name for p in written}
-    assert names == {"headline.csv", "replicate_metrics.csv", "differences.csv", "comparison.json"}
+    assert names == {
+        "headline.csv",
+        "replicate_metrics.csv",
+        "differences.csv",
+        "summary.txt",
+        "comparison.json",
+    }
+    assert (tmp_path / "summary.txt").read_text() == summary_text(comparison) + "\n"
     head = pd.read_csv(tmp_path / "headline.csv")
     assert list(head.columns) == list(HEADLINE_COLUMNS)
     info = json.loads((tmp_path / "comparison.json").read_text())

@@ -221,9 +221,9 @@ def test_trade_by_state_has_a_fan_panel_per_state_and_the_region(sanctions):
     for ax in panels:
         assert len(_bands(ax)) == 4
         assert len(_shock_lines(ax)) == 2
-    assert sanctions.name in fig.get_suptitle()
+    assert plots.scenario_title(sanctions.name) in fig.get_suptitle()
     width, height = fig.get_size_inches()
-    assert 9 <= width <= 11 and 6 <= height <= 10
+    assert width == plots.FIGURE_WIDTH and 4 <= height <= 8
     assert len(fig.legends) == 1
 
 

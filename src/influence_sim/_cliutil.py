@@ -12,7 +12,10 @@ import sys
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from influence_sim._files import FigureOutput
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -203,3 +206,54 @@ def scheduler_address(text: str) -> str:
     if number == 0:
         raise argparse.ArgumentTypeError(f"{text!r}: port 0 is not a port to connect to")
     return text.strip()
+
+
+def figure_formats(text: str) -> tuple[str, ...]:
+    """A comma-separated list of figure formats (``png,svg,pdf``), each once, in order."""
+    from influence_sim._files import FIGURE_FORMATS
+
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",")))
+    unknown = [f for f in formats if f not in FIGURE_FORMATS]
+    if unknown or not any(formats):
+        shown = ", ".join(repr(f) for f in unknown if f) or "an empty list"
+        raise argparse.ArgumentTypeError(
+            f"unknown figure format {shown} (expected a comma-separated list of "
+            f"{', '.join(FIGURE_FORMATS)})"
+        )
+    return formats
+
+
+def dpi(text: str) -> int:
+    """A resolution in dots per inch, 20 to 1200."""
+    value = _whole(text)
+    if not 20 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"must be from 20 to 1200 dots per inch, got {value}")
+    return value
+
+
+def add_figure_options(parser: argparse.ArgumentParser) -> None:
+    """``--format png,svg,pdf`` and ``--dpi N``: how the command's figures are written."""
+    parser.add_argument(
+        "--format",
+        dest="figure_formats",
+        type=figure_formats,
+        default=("png",),
+        metavar="FORMATS",
+        help="figure formats, comma-separated, of png, svg, pdf (default: png)",
+    )
+    parser.add_argument(
+        "--dpi",
+        dest="figure_dpi",
+        type=dpi,
+        metavar="N",
+        help="resolution of PNG figures in dots per inch (default: each figure's own, 110)",
+    )
+
+
+def figure_choice(args: argparse.Namespace) -> FigureOutput:
+    """The figure formats and resolution (:class:`influence_sim._files.FigureOutput`) asked for."""
+    from influence_sim._files import FigureOutput
+
+    return FigureOutput(
+        tuple(getattr(args, "figure_formats", ("png",))), getattr(args, "figure_dpi", None)
+    )

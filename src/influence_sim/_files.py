@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,64 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 def save_figure_atomic(figure: Any, path: Path, dpi: int) -> Path:
     """Save a matplotlib figure to ``path`` atomically (format from the suffix) and return it."""
+    fmt = path.suffix.lstrip(".") or "png"
+    # No creation date in vector files: the same figure gives the same bytes.
+    meta: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
     with replacing(path) as tmp:
-        figure.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+        figure.savefig(tmp, dpi=dpi, format=fmt, metadata=meta)
     return path
+
+
+FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+"""File formats figures can be written in (``--format``)."""
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    """How figures are written: in which formats and at what resolution.
+
+    Every command that writes figures takes one (``--format png,svg,pdf``, ``--dpi N``) and
+    saves each figure with :meth:`save`, which writes one file per format under the same stem.
+
+    Attributes:
+        formats: File formats, in order, each one of :data:`FIGURE_FORMATS`.
+        dpi: Resolution of raster output (PNG) in dots per inch; None for each figure's own.
+    """
+
+    formats: tuple[str, ...] = ("png",)
+    dpi: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.formats if f not in FIGURE_FORMATS]
+        if unknown or not self.formats:
+            raise ValueError(
+                f"unknown figure format {', '.join(map(repr, unknown)) or 'list (empty)'} "
+                f"(expected a comma-separated list of {', '.join(FIGURE_FORMATS)})"
+            )
+        if self.dpi is not None and not 20 <= self.dpi <= 1200:
+            raise ValueError(f"dpi must be from 20 to 1200, got {self.dpi}")
+
+    def save(self, figure: Any, path: Path, dpi: int = 110) -> list[Path]:
+        """Save a figure once per format, atomically, as ``path`` with each format's suffix.
+
+        Args:
+            figure: A matplotlib figure.
+            path: File path; its suffix is replaced by each format's.
+            dpi: The figure's own resolution, used when :attr:`dpi` is None.
+
+        Returns:
+            The paths written, in the order of :attr:`formats`.
+        """
+        resolution = self.dpi if self.dpi is not None else dpi
+        return [
+            save_figure_atomic(figure, path.with_suffix(f".{fmt}"), resolution)
+            for fmt in self.formats
+        ]
+
+
+def figure_output(figures: FigureOutput | None) -> FigureOutput:
+    """The given :class:`FigureOutput`, or the default (PNG at each figure's resolution)."""
+    return figures if figures is not None else FigureOutput()
 
 
 def write_frames_atomic(

@@ -96,6 +96,7 @@ def run(
     meta.update(
         {
             "scenario_name": scenario.name,
+            "scenario_description": scenario.description,
             "scenario_files": list(scenario.files),
             "start": scenario.start.isoformat(),
             "end": scenario.end.isoformat(),

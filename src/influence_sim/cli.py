@@ -2,7 +2,8 @@
 
 Commands:
 
-* ``run SCENARIO [--out DIR] [--seed N] [--replicates N] [--no-plots] [--force]``
+* ``run SCENARIO [--out DIR] [--seed N] [--replicates N] [--no-plots] [--force]
+  [--format png,svg,pdf] [--dpi N]``
 * ``validate FILE...`` (scenario files and sweep files)
 * ``schema``
 
@@ -24,8 +25,10 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     Parser,
+    add_figure_options,
     add_posterior_options,
     error,
+    figure_choice,
     path_arg,
     positive_int,
     posterior_choice,
@@ -42,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "influence_sim.calibration.cli",
     "influence_sim.panel_cli",
     "influence_sim.discover",
+    "influence_sim.report_html",
 )
 """Modules contributing subcommands: each defines ``register(subparsers) -> {name: handler}``."""
 
@@ -78,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "$INFLUENCE_SIM_MEMORY_LIMIT or 3/4 of the available memory)",
     )
     add_posterior_options(run)
+    add_figure_options(run)
 
     validate = sub.add_parser(
         "validate",
@@ -168,7 +173,9 @@ def _command_run(args: argparse.Namespace) -> int:
     print(results.summary())
     results.metadata["wall_time_s"] = round(time.time() - started, 4)
     return save_outputs(
-        out, "results", lambda folder: results.save(folder, plots=not args.no_plots)
+        out,
+        "results",
+        lambda folder: results.save(folder, plots=not args.no_plots, figures=figure_choice(args)),
     )
 
 

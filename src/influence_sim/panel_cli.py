@@ -19,7 +19,9 @@ from pathlib import Path
 from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
+    add_figure_options,
     error,
+    figure_choice,
     path_arg,
     positive_int,
     save_outputs,
@@ -124,6 +126,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         help="a folder written by `fit`: the same as --seeds DIR/seeds --posterior "
         "DIR/posterior.csv --holdout (the fit's --until + 1)",
     )
+    add_figure_options(hc)
     fit = sub.add_parser(
         "fit",
         help="sample the posterior of the model's parameters given the country panel",
@@ -464,9 +467,18 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         if holdout is not None:
             written.append(folder / "holdout.csv")
             holdout.to_csv(written[-1], index=False)
-        written.extend(plot_hindcast(results.output, folder, holdout=args.holdout))
+        figures = figure_choice(args)
+        written.extend(
+            plot_hindcast(
+                results.output,
+                folder,
+                holdout=args.holdout,
+                figures=figures,
+                shocks=results.shock_dates,
+            )
+        )
         if holdout is not None:
-            written.extend(plot_holdout(holdout, folder))
+            written.extend(plot_holdout(holdout, folder, figures=figures))
         return written
 
     return save_outputs(out, "hindcast", write)

@@ -5,15 +5,21 @@ figures compose in notebooks. :func:`save_standard_plots` draws the set the CLI 
 are built without pyplot's global state, so saving plots never opens a window.
 
 Uncertainty over replicates is drawn as a fan (:func:`draw_fan`): the median line with a light
-5-95% band and a darker 25-75% band, drawn only when the replicates differ. Time-series plots
+5-95% band and a darker 25-75% band, drawn only when the replicates differ; a band narrower than
+the line is still drawn and the panel says so (:func:`note_narrow_bands`). Time-series plots
 take ``shocks=`` (e.g. :attr:`Results.shock_dates`) and mark each shock's date with
-:func:`mark_shocks`.
+:func:`mark_shocks`; a panel whose lines do not move says "no change" (:func:`note_no_change`).
+
+Figures are laid out for a report page: :data:`FIGURE_WIDTH` inches wide, small multiples in
+rows of :data:`GRID_COLUMNS` panels, no text below :data:`MIN_FONT_SIZE` points, titles from the
+scenario's name and description (:func:`figure_title`). Scenarios overlaid in one figure are
+told apart by :func:`scenario_style` (line style, marker and shade), for any number of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from influence_sim._files import save_figure_atomic
+from influence_sim._files import FigureOutput, figure_output
 
 if TYPE_CHECKING:
     from influence_sim.results import Results
@@ -61,6 +67,33 @@ FAN_ALPHAS: tuple[float, float] = (0.2, 0.4)
 FAN_LEGEND = "median, 25-75% and 5-95% of replicates"
 """What a fan's line and bands are, for legend titles."""
 
+FIGURE_WIDTH = 7.0
+"""Width of the figures in inches: a page's text width, so that they print at their size."""
+
+GRID_COLUMNS = 3
+"""Panels per row of the per-state small multiples."""
+
+MIN_FONT_SIZE = 8.0
+"""Smallest text size in the figures, in points (at :data:`FIGURE_WIDTH`)."""
+
+LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+"""Line styles of overlaid scenarios, cycled (see :func:`scenario_style`)."""
+
+MARKERS: tuple[str, ...] = ("", "o", "s", "^", "D", "v", "X")
+"""Markers of overlaid scenarios, cycled (see :func:`scenario_style`)."""
+
+SHADES: tuple[float, ...] = (0.0, -0.45, 0.45)
+"""Shades of overlaid scenarios, cycled: 0 the colour itself, below 0 darker, above lighter."""
+
+REFERENCE = "reference"
+"""``gid`` of lines that are not data (a zero line): :func:`note_no_change` passes them by."""
+
+NO_CHANGE = "no change"
+"""What a panel whose lines stay flat says."""
+
+NARROW_BAND = "5-95% band narrower than the line"
+"""What a panel whose bands are thinner than a median line says."""
+
 SHOCK_COLOUR = "#333333"
 """Colour of the dashed lines that mark shock dates."""
 
@@ -88,7 +121,176 @@ def label(name: str) -> str:
     return name.replace("_", " ").title()
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> Axes:
+def scenario_title(name: str, description: str | None = None) -> str:
+    """A scenario's name as a title: ``afghan_takeover`` -> ``Afghan takeover``.
+
+    Args:
+        name: The scenario's ``name``.
+        description: Its ``description``; not used here (see :func:`figure_title`).
+
+    Returns:
+        The name with spaces for underscores and a capital first letter.
+    """
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def figure_title(
+    name: str, what: str, description: str | None = None, width: float = FIGURE_WIDTH
+) -> str:
+    """The title of a figure: the scenario's name and what is shown, then its description.
+
+    Args:
+        name: The scenario's ``name`` (or names joined, for a comparison).
+        what: What the figure shows, e.g. ``"economic shares by state"``.
+        description: The scenario's ``description``, wrapped under the first line (at most
+            two lines, shortened with an ellipsis beyond).
+        width: Width of the figure in inches (how many characters fit a line).
+
+    Returns:
+        The title text.
+    """
+    import textwrap
+
+    chars = max(int(width * 72.0 / (0.6 * 10.0)), 30)
+    lines = textwrap.wrap(f"{scenario_title(name)}: {what}", chars)
+    if description:
+        wrapped = textwrap.wrap(" ".join(str(description).split()), chars)
+        if len(wrapped) > 2:
+            wrapped = [wrapped[0], _fit(wrapped[1] + " " + wrapped[2], chars)]
+        lines.extend(wrapped)
+    return "\n".join(lines)
+
+
+def shade(colour: str, amount: float) -> str:
+    """A colour made darker (``amount`` below 0, towards black) or lighter (towards white).
+
+    Args:
+        colour: A matplotlib colour.
+        amount: From -1 (black) through 0 (the colour) to 1 (white).
+
+    Returns:
+        The colour as ``#rrggbb``.
+    """
+    from matplotlib.colors import to_hex, to_rgb
+
+    target = 1.0 if amount > 0 else 0.0
+    weight = min(abs(amount), 1.0)
+    red, green, blue = (c + (target - c) * weight for c in to_rgb(colour))
+    return str(to_hex((red, green, blue)))
+
+
+def scenario_style(index: int, colour: str) -> dict[str, Any]:
+    """Line properties of the ``index``-th of several overlaid scenarios drawn in ``colour``.
+
+    Line style (:data:`LINESTYLES`), marker (:data:`MARKERS`) and shade (:data:`SHADES`) cycle
+    with different periods, so that no two of the first 84 scenarios look alike (and no two of
+    the first 12 share both shade and line style).
+
+    Args:
+        index: Position of the scenario (0 for the first).
+        colour: Base colour (the power's, for example).
+
+    Returns:
+        Keyword arguments of ``Axes.plot``: ``color``, ``linestyle``, ``marker``,
+        ``markevery``, ``markersize``.
+    """
+    marker = MARKERS[index % len(MARKERS)]
+    return {
+        "color": shade(colour, SHADES[index % len(SHADES)]),
+        "linestyle": LINESTYLES[index % len(LINESTYLES)],
+        "marker": marker or "None",
+        "markevery": (0.02 + 0.013 * (index % 7), 0.14),
+        "markersize": 4.0,
+    }
+
+
+def _flat(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return True
+    scale = max(float(np.max(np.abs(finite))), 1e-12)
+    return bool(np.ptp(finite) <= 1e-9 * scale or np.ptp(finite) < 1e-12)
+
+
+def note_no_change(ax: Axes, text: str = NO_CHANGE) -> bool:
+    """Say "no change" on a panel whose data lines are all flat (constant over time).
+
+    Shock lines and reference lines (gid :data:`REFERENCE`, such as a zero line) are not data.
+
+    Args:
+        ax: Axes drawn.
+        text: What to write in the middle of the axes.
+
+    Returns:
+        Whether the note was written.
+    """
+    lines = [
+        line
+        for line in ax.get_lines()
+        if not str(line.get_label()).startswith("_shock")
+        and line.get_gid() != REFERENCE
+        and len(np.atleast_1d(line.get_ydata())) > 1
+    ]
+    if not lines or not all(_flat(np.asarray(line.get_ydata(), dtype=float)) for line in lines):
+        return False
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=MIN_FONT_SIZE + 1,
+        color="#555555",
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"},
+        zorder=5,
+    )
+    return True
+
+
+def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8) -> bool:
+    """Say so on a panel whose 5-95% bands are all drawn but narrower than the median line.
+
+    Call it after the axes' limits are final.
+
+    Args:
+        ax: Axes drawn.
+        widths: The widest 5-95% band of each fan drawn (data units, decades on a log axis;
+            0 for no band).
+        linewidth: Width of the median lines in points.
+
+    Returns:
+        Whether the note was written.
+    """
+    drawn = [w for w in widths if w > 0]
+    if not drawn:
+        return False
+    low, high = ax.get_ylim()
+    span = abs(high - low)
+    if ax.get_yscale() == "log" and low > 0 and high > 0:
+        span = abs(float(np.log10(high / low)))
+    _, height_pt = _axes_size_points(ax)
+    widest_pt = max(drawn) / max(span, 1e-300) * height_pt
+    if widest_pt >= linewidth:
+        return False
+    ax.text(
+        0.99,
+        0.02,
+        NARROW_BAND,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=MIN_FONT_SIZE,
+        color="#555555",
+        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
+              "alpha": 0.8},
+        zorder=5,
+    )
+    return True
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (FIGURE_WIDTH, 4.0)) -> Axes:
     if ax is not None:
         return ax
     fig = Figure(figsize=size, layout="constrained")
@@ -107,7 +309,10 @@ def format_time_axis(ax: Axes) -> None:
     """
     width_pt, _ = _axes_size_points(ax)
     maxticks = int(min(max(width_pt / 26.0, 3), 11))
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)  # type: ignore[no-untyped-call]
+    minticks = 3 if maxticks > 4 else 2  # narrow panels of short runs: years or half-years
+    locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
+        minticks=minticks, maxticks=maxticks
+    )
     ax.xaxis.set_major_locator(locator)
     formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_formatter(formatter)
@@ -132,7 +337,7 @@ def _shock_groups(shocks: Shocks | None) -> list[tuple[dt.date, list[str]]]:
     return sorted(groups.items())
 
 
-SHOCK_FONTSIZE = 6.5
+SHOCK_FONTSIZE = MIN_FONT_SIZE
 """Font size (points) of the names written beside shock lines."""
 
 _SLOTS: tuple[tuple[str, str], ...] = (
@@ -159,7 +364,17 @@ def _fit(name: str, max_chars: int) -> str:
     return name if len(name) <= max_chars else name[: max(max_chars - 1, 1)] + "\u2026"
 
 
-def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Line2D]:
+def _date_number(day: dt.date) -> float:
+    """Matplotlib's number of a date (the x of date axes)."""
+    return float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+
+
+def mark_shocks(
+    ax: Axes,
+    shocks: Shocks | None,
+    labels: bool = True,
+    position: Callable[[dt.date], float] | None = None,
+) -> list[Line2D]:
     """Mark shock dates on a time axis: a thin dashed vertical line with a small rotated label.
 
     Shocks on the same date share one line and one label (one name per line of text). Labels
@@ -173,6 +388,8 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
         shocks: (date, name) pairs such as :attr:`Results.shock_dates`, or records with
             ``date`` and ``name``; None or empty draws nothing.
         labels: Whether to write the shocks' names beside the lines.
+        position: The x coordinate of a date, for axes whose x is not a matplotlib date (a
+            decimal year, say); default matplotlib's date number.
 
     Returns:
         The lines drawn, one per date.
@@ -188,8 +405,9 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
     max_chars = max(int(0.92 * height_pt / (0.6 * SHOCK_FONTSIZE)), 4)
     taken: dict[str, list[tuple[float, float]]] = {"top": [], "bottom": []}
     stroke = [patheffects.withStroke(linewidth=2.0, foreground="white", alpha=0.7)]
+    to_x = position if position is not None else _date_number
     for day, names in groups:
-        x = float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+        x = float(to_x(day))
         if not low <= x <= high:
             continue
         line = ax.axvline(
@@ -234,7 +452,7 @@ def mark_shocks(ax: Axes, shocks: Shocks | None, labels: bool = True) -> list[Li
                 "boxstyle": "square,pad=0.15",
                 "facecolor": "white",
                 "edgecolor": "none",
-                "alpha": 0.7,
+                "alpha": 0.45,
             },
         )
     ax.set_xlim(low, high)
@@ -266,11 +484,13 @@ def draw_fan(
     linewidth: float = 1.8,
     linestyle: str = "-",
     alphas: tuple[float, float] = FAN_ALPHAS,
-) -> bool:
+    **line: Any,
+) -> float:
     """Draw a fan: the median line, a 5-95% band and a darker 25-75% band.
 
-    Bands are drawn only where the replicates differ; with identical replicates (or one) only
-    the median line is drawn.
+    Bands are drawn wherever the replicates differ at all, however little (a band thinner than
+    the line is still drawn; :func:`note_narrow_bands` says so on the panel); with identical
+    replicates (or one) only the median line is drawn.
 
     Args:
         ax: Axes to draw on.
@@ -281,19 +501,23 @@ def draw_fan(
         linewidth: Width of the median line.
         linestyle: Style of the median line.
         alphas: Opacity of the 5-95% and the 25-75% band (lighter where fans overlap).
+        **line: Further properties of the median line (``marker``, ``markevery``, ...).
 
     Returns:
-        Whether the bands were drawn.
+        The widest 5-95% band in data units, 0.0 when no band was drawn.
     """
     dates = _dates(quantiles.index)
     lo, q25, median, q75, hi = (quantiles[q].to_numpy(dtype=float) for q in FAN_QUANTILES)
     scale = max(float(np.nanmax(np.abs(median))) if len(median) else 0.0, 1.0)
-    spread = bool(np.any(hi - lo > 1e-9 * scale))
+    width = float(np.nanmax(hi - lo)) if len(lo) else 0.0
+    spread = width > 1e-12 * scale
     if spread:
         ax.fill_between(dates, lo, hi, color=colour, alpha=alphas[0], linewidth=0)
         ax.fill_between(dates, q25, q75, color=colour, alpha=alphas[1], linewidth=0)
-    ax.plot(dates, median, color=colour, linewidth=linewidth, linestyle=linestyle, label=name)
-    return spread
+    ax.plot(
+        dates, median, color=colour, linewidth=linewidth, linestyle=linestyle, label=name, **line
+    )
+    return width if spread else 0.0
 
 
 def fan_legend_handles(
@@ -394,10 +618,10 @@ def plot_regional(
     ax = _axes(ax)
     sel = regional[(regional["domain"] == domain) & regional["power"].isin(powers)]
     drawn = [p for p in powers if (sel["power"] == p).any()]
-    spread = False
+    widths = []
     for power in drawn:
         q = quantiles_by_date(sel[sel["power"] == power], quantity)
-        spread |= draw_fan(ax, q, power_colour(power), label(power))
+        widths.append(draw_fan(ax, q, power_colour(power), label(power)))
     ax.set_ylim(bottom=0)
     ax.margins(x=0)
     unit = "fraction" if quantity == "share" else "USD bn per year"
@@ -408,8 +632,10 @@ def plot_regional(
     ax.set_title(title or f"Regional {what}: {', '.join(label(p) for p in powers)}")
     format_time_axis(ax)
     marked = mark_shocks(ax, shocks)
+    note_no_change(ax)
+    note_narrow_bands(ax, widths)
     if legend:
-        handles = fan_legend_handles(drawn, bool(marked), bands=spread)
+        handles = fan_legend_handles(drawn, bool(marked), bands=any(w > 0 for w in widths))
         ax.legend(handles=handles, loc="best", fontsize="small")
     return ax
 
@@ -439,12 +665,12 @@ def plot_partner_trade(
     ax = _axes(ax)
     if "domain" in frame:
         frame = frame[frame["domain"] == "economic"]
+    widths = []
     for power in powers:
         rows = frame[frame["power"] == power]
         if len(rows):
-            draw_fan(
-                ax, quantiles_by_date(rows, "volume_usd_bn"), power_colour(power), label(power)
-            )
+            q = quantiles_by_date(rows, "volume_usd_bn")
+            widths.append(draw_fan(ax, q, power_colour(power), label(power)))
     ax.set_ylim(bottom=0)
     ax.margins(x=0)
     ax.set_ylabel("trade (USD bn per year)")
@@ -452,13 +678,38 @@ def plot_partner_trade(
     ax.set_title(title or "Trade: " + ", ".join(label(p) for p in powers))
     format_time_axis(ax)
     mark_shocks(ax, shocks, labels=shock_labels)
+    note_no_change(ax)
+    note_narrow_bands(ax, widths)
     return ax
+
+
+def grid(
+    panels: int, columns: int = GRID_COLUMNS, height: float = 2.3
+) -> tuple[Figure, np.ndarray]:
+    """A page-wide figure of small multiples: ``panels`` axes in rows of ``columns``.
+
+    The figure is :data:`FIGURE_WIDTH` inches wide; axes beyond ``panels`` are returned too
+    (for a legend) after the ``panels`` first ones.
+
+    Args:
+        panels: Number of panels wanted.
+        columns: Panels per row (fewer when there are fewer panels).
+        height: Height of a row in inches.
+
+    Returns:
+        The figure and its axes, flat, in reading order.
+    """
+    cols = max(min(columns, panels), 1)
+    rows = int(np.ceil(panels / cols))
+    fig = Figure(figsize=(FIGURE_WIDTH, height * rows + 0.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, squeeze=False)).reshape(-1)
+    return fig, axes
 
 
 def figure_trade_by_state(
     results: Results,
     powers: Sequence[str] = ("china", "russia"),
-    columns: int = 2,
+    columns: int = GRID_COLUMNS,
 ) -> Figure:
     """Small multiples of the powers' trade with each state and with the region, as fans.
 
@@ -475,33 +726,122 @@ def figure_trade_by_state(
     """
     states = [str(s) for s in results.dims.states]
     panels = [*states, "region"]
-    rows = int(np.ceil(len(panels) / columns))
-    fig = Figure(figsize=(10.0, 2.45 * rows + 1.0), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, squeeze=False)).reshape(-1)
+    fig, axes = grid(len(panels), columns)
     ts = results.timeseries
     econ = ts[(ts["domain"] == "economic") & ts["power"].isin(powers)]
     reg = results.regional
     region = reg[(reg["domain"] == "economic") & reg["power"].isin(powers)]
     shocks = results.shock_dates
+    cols = min(columns, len(panels))
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
         frame = region if panel == "region" else econ[econ["state"] == panel]
-        name = "Central Asia (the five states)" if panel == "region" else label(panel)
+        name = "Central Asia (region)" if panel == "region" else label(panel)
         plot_partner_trade(frame, powers, ax=ax, title=name, shocks=shocks, shock_labels=i == 0)
         ax.set_title(name, fontsize="medium")
-        if i % columns:
-            ax.set_ylabel("")
-        else:
-            ax.set_ylabel("USD bn per year")
-        if i < len(panels) - columns:
+        ax.set_ylabel("USD bn per year" if i % cols == 0 else "")
+        if i < len(panels) - cols:
             ax.set_xlabel("")
     for ax in axes[len(panels) :]:
         ax.axis("off")
     drawn = [p for p in powers if (econ["power"] == p).any()]
     _fan_figure_legend(fig, drawn, results.n_replicates, bool(shocks))
-    fig.suptitle(
-        f"{results.name}: trade of {' and '.join(label(p) for p in powers)} with each state "
-        f"and the region ({_replicates(results.n_replicates)})"
+    what = (
+        f"trade of {' and '.join(label(p) for p in powers)} with each state "
+        f"({_replicates(results.n_replicates)})"
     )
+    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    return fig
+
+
+def figure_shares(results: Results, domain: str, columns: int = GRID_COLUMNS) -> Figure:
+    """Small multiples of each state's shares (stacked, mean over replicates), legend last.
+
+    Args:
+        results: Results to draw.
+        domain: ``economic`` or ``security``.
+        columns: Panels per row.
+
+    Returns:
+        The figure.
+    """
+    states = [str(s) for s in results.dims.states]
+    fig, axes = grid(len(states) + 1, columns)
+    cols = min(columns, len(states) + 1)
+    shocks = results.shock_dates
+    for i, (ax, state) in enumerate(zip(axes, states, strict=False)):
+        plot_state_shares(results.timeseries, state, domain, ax=ax, title=label(state))
+        ax.set_title(label(state), fontsize="medium")
+        mark_shocks(ax, shocks, labels=i == 0)
+        ax.set_ylabel("share (fraction)" if i % cols == 0 else "")
+        if i < len(states) + 1 - cols:
+            ax.set_xlabel("")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if shocks:
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock")
+    legend_ax = axes[len(states)]
+    legend_ax.axis("off")
+    legend_ax.legend(handles, labels, loc="center", fontsize="small", title="partner")
+    for ax in axes[len(states) + 1 :]:
+        ax.axis("off")
+    what = f"{_WHAT.get(domain, domain)} shares by state (mean over replicates)"
+    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    return fig
+
+
+_WHAT = {"economic": "trade", "security": "arms imports"}
+
+
+def figure_regional(results: Results) -> Figure:
+    """China's and Russia's trade with the region and share of its arms imports, as fans.
+
+    Args:
+        results: Results to draw.
+
+    Returns:
+        The figure.
+    """
+    shocks = results.shock_dates
+    fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    plot_regional(
+        results.regional,
+        "economic",
+        "volume_usd_bn",
+        ax=left,
+        title="Trade with the region",
+        shocks=shocks,
+        legend=False,
+    )
+    plot_regional(
+        results.regional,
+        "security",
+        "share",
+        ax=right,
+        title="Share of regional arms imports",
+        legend=False,
+    )
+    mark_shocks(right, shocks, labels=False)
+    _fan_figure_legend(fig, ("china", "russia"), results.n_replicates, bool(shocks))
+    what = f"China and Russia in the region ({_replicates(results.n_replicates)})"
+    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    return fig
+
+
+def figure_threat(results: Results) -> Figure:
+    """Threat perception by state (median over replicates).
+
+    Args:
+        results: Results to draw.
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=(FIGURE_WIDTH, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    plot_threat(results.states, ax=ax, title="", shocks=results.shock_dates)
+    what = "threat perception by state (median over replicates)"
+    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
     return fig
 
 
@@ -523,23 +863,38 @@ def plot_threat(
         The axes.
     """
     ax = _axes(ax)
-    for state, group in states.groupby("state", sort=False):
+    for i, (state, group) in enumerate(states.groupby("state", sort=False)):
         series = group.groupby("date", sort=True)["threat"].median()
+        colour = STATE_COLOURS.get(str(state), _FALLBACK[i % len(_FALLBACK)])
+        style = scenario_style(i, colour)  # lines that coincide stay apart by style
+        style["color"] = colour
         ax.plot(
             _dates(series.index),
             series.to_numpy(),
             label=label(str(state)),
-            color=STATE_COLOURS.get(str(state)),
             linewidth=2,
+            **style,
         )
     ax.set_ylim(0, 1.02)
     ax.margins(x=0)
     ax.set_ylabel("threat perception (index 0-1)")
     ax.set_xlabel("date")
-    ax.set_title(title or "Threat perception by state")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small", frameon=False)
+    ax.set_title("Threat perception by state" if title is None else title)
     format_time_axis(ax)
-    mark_shocks(ax, shocks)
+    marked = mark_shocks(ax, shocks)
+    handles, labels = ax.get_legend_handles_labels()
+    if marked:
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock")
+    ax.legend(
+        handles,
+        labels,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize="small",
+        frameon=False,
+    )
+    note_no_change(ax)
     return ax
 
 
@@ -561,84 +916,41 @@ def _fan_figure_legend(fig: Figure, powers: Sequence[str], n_replicates: int, sh
     )
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    return save_figure_atomic(fig, path, 110)
+DPI = 110
+"""Resolution of PNG figures unless ``--dpi`` says otherwise."""
 
 
-def save_standard_plots(results: Results, directory: Path) -> list[Path]:
+def save_standard_plots(
+    results: Results, directory: Path, figures: FigureOutput | None = None
+) -> list[Path]:
     """Draw and save the standard figures of a run.
 
-    ``shares_economic.png`` and ``shares_security.png`` (stacked shares per state),
-    ``regional_china_russia.png`` (China's and Russia's trade with the region in USD and their
-    shares of regional arms imports, as fans), ``trade_by_state.png`` (China's and Russia's
-    trade with each state and with the region, as fans; :func:`figure_trade_by_state`) and
-    ``threat.png``. Every figure marks the scenario's shock dates
-    (:attr:`Results.shock_dates`).
+    ``shares_economic`` and ``shares_security`` (stacked shares per state,
+    :func:`figure_shares`), ``regional_china_russia`` (China's and Russia's trade with the
+    region in USD and their shares of regional arms imports, as fans; :func:`figure_regional`),
+    ``trade_by_state`` (China's and Russia's trade with each state and with the region, as
+    fans; :func:`figure_trade_by_state`) and ``threat`` (:func:`figure_threat`). Every figure
+    marks the scenario's shock dates (:attr:`Results.shock_dates`).
 
     Args:
         results: Results to draw.
         directory: Folder to write to.
+        figures: Formats and resolution (default: PNG at 110 dpi).
 
     Returns:
         Paths written.
     """
-    written = []
-    states = results.dims.states
-    shocks = results.shock_dates
-    for domain in ("economic", "security"):
-        fig = Figure(figsize=(3.4 * len(states), 3.8), layout="constrained")
-        axes = fig.subplots(1, len(states), sharey=True)
-        for i, (ax, state) in enumerate(zip(np.atleast_1d(axes), states, strict=True)):
-            plot_state_shares(results.timeseries, state, domain, ax=ax, title=label(state))
-            mark_shocks(ax, shocks, labels=i == 0)
-            if i > 0:
-                ax.set_ylabel("")
-        handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
-        if shocks:
-            handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
-            labels.append("shock")
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        fig.suptitle(f"{results.name}: {domain} shares by state (mean over replicates)")
-        written.append(_save(fig, directory / f"shares_{domain}.png"))
-
-    fig = Figure(figsize=(12, 4.6), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    plot_regional(
-        results.regional,
-        "economic",
-        "volume_usd_bn",
-        ax=left,
-        title="Trade with the region",
-        shocks=shocks,
-        legend=False,
-    )
-    plot_regional(
-        results.regional,
-        "security",
-        "share",
-        ax=right,
-        title="Share of regional arms imports",
-        legend=False,
-    )
-    mark_shocks(right, shocks, labels=False)
-    _fan_figure_legend(fig, ("china", "russia"), results.n_replicates, bool(shocks))
-    fig.suptitle(
-        f"{results.name}: China and Russia in the region ({_replicates(results.n_replicates)})"
-    )
-    written.append(_save(fig, directory / "regional_china_russia.png"))
-
-    fig = figure_trade_by_state(results)
-    written.append(_save(fig, directory / "trade_by_state.png"))
-
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    plot_threat(
-        results.states,
-        ax=ax,
-        title=f"{results.name}: threat perception by state (median over replicates)",
-        shocks=shocks,
-    )
-    written.append(_save(fig, directory / "threat.png"))
+    out = figure_output(figures)
+    drawn = {
+        "shares_economic": figure_shares(results, "economic"),
+        "shares_security": figure_shares(results, "security"),
+        "regional_china_russia": figure_regional(results),
+        "trade_by_state": figure_trade_by_state(results),
+        "threat": figure_threat(results),
+    }
+    written: list[Path] = []
+    for stem, fig in drawn.items():
+        written.extend(out.save(fig, directory / f"{stem}.png", DPI))
     return written
 
 

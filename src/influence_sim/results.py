@@ -24,7 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import json_text, write_frames_atomic, write_text_atomic
+from influence_sim._files import (
+    FigureOutput,
+    json_text,
+    write_frames_atomic,
+    write_text_atomic,
+)
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
@@ -92,6 +97,12 @@ class Results:
     def n_replicates(self) -> int:
         """Number of replicates."""
         return self.output.n_runs
+
+    @property
+    def description(self) -> str:
+        """The scenario's description (``metadata["scenario_description"]``; empty if none)."""
+        text = self.metadata.get("scenario_description")
+        return str(text) if text else ""
 
     @property
     def shock_dates(self) -> list[tuple[dt.date, str]]:
@@ -488,17 +499,24 @@ class Results:
 
     # --- files ------------------------------------------------------------------------------
 
-    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        plots: bool = True,
+        figures: FigureOutput | None = None,
+    ) -> list[Path]:
         """Write tables, metadata and (optionally) plots into ``directory``.
 
         Files: ``timeseries.csv``, ``regional.csv``, ``states.csv``, ``powers.csv``,
-        ``relations.csv``, ``bands.csv`` (:meth:`band_table`), ``metadata.json`` and, with
-        ``plots``, PNG figures (see :func:`influence_sim.plots.save_standard_plots`). Each file is
-        written to a temporary name and renamed, so a crash never leaves half a file.
+        ``relations.csv``, ``bands.csv`` (:meth:`band_table`), ``summary.txt`` (the printed
+        :meth:`summary`), ``metadata.json`` and, with ``plots``, figures (see
+        :func:`influence_sim.plots.save_standard_plots`). Each file is written to a temporary
+        name and renamed, so a crash never leaves half a file.
 
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the standard plots.
+            figures: Formats and resolution of the figures (default: PNG).
 
         Returns:
             Paths written.
@@ -514,6 +532,7 @@ class Results:
             "bands.csv": self.band_table(),
         }
         written = write_frames_atomic(out_dir, tables, "%.10g")
+        written.append(write_text_atomic(out_dir / "summary.txt", self.summary() + "\n"))
         meta = dict(self.metadata)
         meta.setdefault("scenario_name", self.name)
         meta["seed"] = self.seed
@@ -524,9 +543,9 @@ class Results:
         if plots:
             from influence_sim import plots as plotting
 
-            figures = plotting.save_standard_plots(self, out_dir)
-            written.extend(figures)
-            meta["files"] = sorted(meta["files"] + [p.name for p in figures])
+            figures_written = plotting.save_standard_plots(self, out_dir, figures)
+            written.extend(figures_written)
+            meta["files"] = sorted(meta["files"] + [p.name for p in figures_written])
         written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,10 @@ from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
+
+if TYPE_CHECKING:
+    from influence_sim._files import FigureOutput
+    from influence_sim.plots import Shocks
 
 TRADE_FACTOR = 2.0
 STATE_ARMS_POINTS = 0.15
@@ -289,6 +293,8 @@ def plot_hindcast(
     directory: Path,
     panel: Panel | None = None,
     holdout: int | None = None,
+    figures: FigureOutput | None = None,
+    shocks: Shocks | None = None,
 ) -> list[Path]:
     """Figures of the hindcast against the panel: one per trade series, one for arms shares.
 
@@ -302,6 +308,8 @@ def plot_hindcast(
         directory: Folder to write into.
         panel: The country panel.
         holdout: First year out of sample: a dashed line marks it, and the titles say so.
+        figures: Formats and resolution of the figures (default: PNG).
+        shocks: The scenario's dated shocks, marked in every panel (named in the first).
 
     Returns:
         The files written.
@@ -310,10 +318,28 @@ def plot_hindcast(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogFormatter
 
-    from influence_sim._files import save_figure_atomic
-    from influence_sim.plots import label, power_colour
+    from influence_sim._files import figure_output
+    from influence_sim.plots import (
+        SHOCK_COLOUR,
+        SHOCK_STYLE,
+        label,
+        mark_shocks,
+        note_narrow_bands,
+        power_colour,
+    )
 
+    _plain = FuncFormatter(lambda value, _: f"{value:g}")
+    class _PlainLog(LogFormatter):
+        """Matplotlib's choice of log tick labels, written as plain numbers (0.6, not 6e-01)."""
+
+        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+            return f"{x:g}"
+
+    _plain_minor = _PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5))
+    shock_handle = Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9)
     panel = panel or sd.panel_of(sd.load_seeds())
     dims = output.dims
     dates = np.array([decimal_year(d) for d in output.dates])
@@ -323,7 +349,7 @@ def plot_hindcast(
         series = TRADE_PARTNERS.get(partner)
         if series is None:
             continue
-        fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True)
+        fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True)
         for i, state in enumerate(dims.states):
             ax = axes.flat[i]
             band = np.quantile(vol[:, :, i, k], [0.05, 0.5, 0.95], axis=1)
@@ -343,10 +369,21 @@ def plot_hindcast(
             ax.set_yscale("log")
             ax.set_title(label(state), fontsize=10)
             ax.set_ylabel("USD bn a year", fontsize=8)
+            positive = (band[0] > 0) & (band[2] > 0)
+            decades = np.log10(band[2][positive] / band[0][positive])
+            ax.yaxis.set_major_formatter(_plain)
+            ax.yaxis.set_minor_formatter(_plain_minor)
+            ax.tick_params(axis="both", labelsize=8)
+            marked = mark_shocks(ax, shocks, labels=False, position=decimal_year)
+            note_narrow_bands(ax, [float(decades.max()) if decades.size else 0.0], 1.5)
         ax = axes.flat[-1]
         handles, labels = axes.flat[0].get_legend_handles_labels()
         ax.axis("off")
-        ax.legend(handles, labels, loc="center", fontsize=9)
+        if marked:
+            handles.append(shock_handle)
+            labels.append("shock (dates below)")
+        ax.legend(handles, labels, loc="upper center", fontsize=8, frameon=False)
+        ax.text(0.02, 0.55, _shock_list(shocks), transform=ax.transAxes, va="top", fontsize=8)
         for ax in axes.flat[: len(dims.states)]:
             _mark_holdout(ax, holdout)
         fig.suptitle(
@@ -354,9 +391,9 @@ def plot_hindcast(
             + _holdout_note(holdout)
         )
         fig.tight_layout()
-        written.append(save_figure_atomic(fig, directory / f"hindcast_{series}.png", 110))
+        written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
         plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.8), sharex=True, sharey=True)
     arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
     years = np.floor(dates - 1e-9).astype(int)
     entities = ("region", *dims.states)
@@ -397,26 +434,57 @@ def plot_hindcast(
         ax.set_title(label(entity) if entity != "region" else "Region (five states)", fontsize=10)
         ax.set_ylim(0, 1)
         ax.set_ylabel("share of arms imports", fontsize=8)
+        mark_shocks(ax, shocks, labels=False, position=decimal_year)
+        ax.tick_params(axis="both", labelsize=8)
     for ax in axes.flat:
         _mark_holdout(ax, holdout)
-    axes.flat[0].legend(fontsize=7, loc="upper right")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    listed = _shock_list(shocks)
+    if listed:
+        handles.append(shock_handle)
+        labels.append("shock")
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.06 if listed else 0.0),
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
+    if listed:
+        import textwrap
+
+        text = textwrap.fill("Shocks: " + listed.replace("\n", "; "), 110)
+        fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=8)
     fig.suptitle(
         "Hindcast: arms-import shares by five-year window, model against the panel"
-        + _holdout_note(holdout)
+        + _holdout_note(holdout),
+        fontsize=11,
     )
-    fig.tight_layout()
-    written.append(save_figure_atomic(fig, directory / "hindcast_arms_shares.png", 110))
+    fig.tight_layout(rect=(0, 0.2 if listed else 0.1, 1, 1))
+    written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
     plt.close(fig)
     return written
 
 
 def _mark_holdout(ax: Any, holdout: int | None) -> None:
     if holdout is not None:
-        ax.axvline(holdout, color="grey", ls="--", lw=1)
+        ax.axvline(holdout, color="grey", ls="-", lw=1.5, alpha=0.7)
 
 
 def _holdout_note(holdout: int | None) -> str:
-    return "" if holdout is None else f"\n(fitted to the panel before {holdout}; dashed line)"
+    return "" if holdout is None else f"\n(fitted to the panel before {holdout}; grey line)"
+
+
+def _shock_list(shocks: Shocks | None) -> str:
+    """The dated shocks, one ``YYYY-MM name`` a line, for a figure's legend."""
+    from influence_sim.plots import _shock_groups
+
+    return "\n".join(
+        f"{day:%Y-%m} {', '.join(n.replace('_', ' ') for n in names)}"
+        for day, names in _shock_groups(shocks)
+    )
 
 
 _LABEL = {"china": "China", "russia": "Russia", "united_states": "US"}
@@ -756,7 +824,9 @@ def _tolerance_units(table: pd.DataFrame, values: pd.Series) -> np.ndarray:
     return out
 
 
-def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
+def plot_holdout(
+    table: pd.DataFrame, directory: Path, figures: FigureOutput | None = None
+) -> list[Path]:
     """Figures of the out-of-sample figures: errors against the naive forecasts, and the article's.
 
     ``holdout_errors.png``: for each series, every out-of-sample figure's error in units of
@@ -768,6 +838,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     Args:
         table: From :func:`holdout_table`, with :func:`target_rows` appended.
         directory: Folder to write into.
+        figures: Formats and resolution of the figures (default: PNG).
 
     Returns:
         The files written.
@@ -777,7 +848,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from influence_sim._files import save_figure_atomic
+    from influence_sim._files import figure_output
 
     outside = table[table["sample"] == "out"].reset_index(drop=True)
     written: list[Path] = []
@@ -787,7 +858,7 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
              ("naive_trend", "trend", "#ff7f0e"))
     errors = {k: _tolerance_units(outside, outside[k]) for k, _, _ in kinds}
     series = list(dict.fromkeys(outside["series"]))
-    fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(series) * 1.6 + 1.6))
+    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(series) * 1.6 + 1.6))
     rng = np.random.default_rng(0)  # jitter only: no effect on any number
     for j, name in enumerate(series):
         mask = (outside["series"] == name).to_numpy()
@@ -815,11 +886,11 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    written.append(save_figure_atomic(fig, directory / "holdout_errors.png", 110))
+    written.extend(figure_output(figures).save(fig, directory / "holdout_errors.png", 110))
     plt.close(fig)
     targets = outside[outside.get("source", pd.Series("panel", index=outside.index)) != "panel"]
     if not targets.empty:
-        fig, axes = plt.subplots(1, len(targets), figsize=(2.6 * len(targets) + 0.6, 3.6))
+        fig, axes = plt.subplots(1, len(targets), figsize=(7.0, 3.6))
         for ax, (_, r) in zip(np.atleast_1d(axes), targets.iterrows(), strict=True):
             ax.axhspan(r["panel"] - r["tolerance"], r["panel"] + r["tolerance"], color="#2ca02c",
                        alpha=0.2, lw=0, label="figure ± tolerance")
@@ -839,6 +910,6 @@ def plot_holdout(table: pd.DataFrame, directory: Path) -> list[Path]:
         fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
         fig.suptitle("Out of sample: the article's figures (Kennan Cable 52)", fontsize=10)
         fig.tight_layout(rect=(0, 0.08, 1, 1))
-        written.append(save_figure_atomic(fig, directory / "holdout_targets.png", 110))
+        written.extend(figure_output(figures).save(fig, directory / "holdout_targets.png", 110))
         plt.close(fig)
     return written

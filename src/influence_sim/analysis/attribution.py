@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import save_figure_atomic, write_frames_atomic
+from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
@@ -321,10 +321,10 @@ class Attribution:
     ) -> Axes:
         """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
         from influence_sim.analysis.plots import plot_waterfall
-        from influence_sim.plots import label
+        from influence_sim.plots import label, scenario_title
 
         where = "the region" if state == REGION else label(state)
-        title = f"{self.name}: {label(power)}'s {domain} share in {where}"
+        title = f"{scenario_title(self.name)}: {label(power)}'s {domain} share in {where}"
         what = "trade" if domain == "economic" else "arms imports"
         return plot_waterfall(
             self.steps(state, domain, power),
@@ -339,6 +339,7 @@ class Attribution:
         plots: bool = True,
         state: str = REGION,
         power: str | None = None,
+        figures: FigureOutput | None = None,
     ) -> list[Path]:
         """Write ``attribution.csv``, ``attribution_replicates.csv`` and waterfall plots.
 
@@ -351,6 +352,7 @@ class Attribution:
             plots: Whether to draw the figures.
             state: The state whose waterfalls are drawn, or ``region``.
             power: A further partner to draw, besides China and Russia.
+            figures: Formats and resolution of the figures (default: PNG).
 
         Returns:
             Paths written.
@@ -380,8 +382,7 @@ class Attribution:
                     path = out / f"{prefix}{domain}_{p}.png"
                     figure = ax.get_figure(root=True)
                     assert figure is not None
-                    save_figure_atomic(figure, path, 110)
-                    written.append(path)
+                    written.extend(figure_output(figures).save(figure, path, 110))
         return written
 
 

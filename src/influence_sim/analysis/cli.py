@@ -27,8 +27,10 @@ from typing import Any
 from influence_sim._cliutil import (
     EXIT_FAILURE,
     EXIT_USAGE,
+    add_figure_options,
     add_posterior_options,
     error,
+    figure_choice,
     path_arg,
     port,
     positive_int,
@@ -115,6 +117,7 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument(
         "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
     )
+    add_figure_options(p)
 
     p = sub.add_parser(
         "analyze",
@@ -146,6 +149,7 @@ def register(sub: Any) -> dict[str, Handler]:
         "--out", metavar="DIR", type=path_arg, help="output folder (default: SWEEP_DIR/analysis)"
     )
     p.add_argument("--no-plots", action="store_true", help="write the CSV only")
+    add_figure_options(p)
 
     p = sub.add_parser(
         "attribute",
@@ -193,6 +197,7 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument(
         "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
     )
+    add_figure_options(p)
 
     p = sub.add_parser(
         "dashboard",
@@ -260,7 +265,9 @@ def command_compare(args: argparse.Namespace) -> int:
     _notes(comparison.notes)
     print(summary_text(comparison))
     return save_outputs(
-        out, "the comparison", lambda folder: comparison.save(folder, plots=not args.no_plots)
+        out, "the comparison", lambda folder: comparison.save(
+            folder, plots=not args.no_plots, figures=figure_choice(args)
+        ),
     )
 
 
@@ -288,7 +295,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     return save_outputs(
         out,
         "the indices",
-        lambda folder: result.save(folder, plots=not args.no_plots),
+        lambda folder: result.save(folder, plots=not args.no_plots, figures=figure_choice(args)),
         whole=False,  # no --force: files in the folder are replaced one by one
     )
 
@@ -337,7 +344,11 @@ def command_attribute(args: argparse.Namespace) -> int:
         out,
         "the attribution",
         lambda folder: result.save(
-            folder, plots=not args.no_plots, state=args.state, power=args.power
+            folder,
+            plots=not args.no_plots,
+            state=args.state,
+            power=args.power,
+            figures=figure_choice(args),
         ),
     )
 

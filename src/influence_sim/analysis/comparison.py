@@ -20,8 +20,10 @@ and compares every side with the first:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import json_text, write_frames_atomic, write_text_atomic
+from influence_sim._files import FigureOutput, json_text, write_frames_atomic, write_text_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -168,17 +170,25 @@ class Comparison:
 
         return plots.figure_states({s.name: s.timeseries for s in self.sides}, domain)
 
-    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        plots: bool = True,
+        figures: FigureOutput | None = None,
+    ) -> list[Path]:
         """Write the comparison into a folder.
 
         Files: ``headline.csv``, ``replicate_metrics.csv``, ``differences.csv``,
-        ``comparison.json`` (sides, pairing, seeds, notes) and, with ``plots``,
+        ``summary.txt`` (the printed :func:`summary_text`), ``comparison.json`` (sides,
+        pairing, seeds, notes, command, date, versions) and, with ``plots``,
         ``fan_<scenario>.png`` (one per scenario), ``diff_<scenario>.png`` (one per scenario
-        after the first) and ``states_economic.png``, ``states_security.png``.
+        after the first) and ``states_economic.png``, ``states_security.png`` (in each format of
+        ``figures``).
 
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the figures.
+            figures: Formats and resolution of the figures (default: PNG).
 
         Returns:
             Paths written.
@@ -194,6 +204,8 @@ class Comparison:
             },
             "%.6g",
         )
+        from influence_sim.results import package_versions
+
         info: dict[str, Any] = {
             "reference": self.names[0],
             "seed": self.seed,
@@ -211,14 +223,18 @@ class Comparison:
                 for s in self.sides
             ],
             "notes": self.notes,
+            "command": " ".join(sys.argv),
+            "created": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
+            "versions": package_versions(),
         }
+        written.append(write_text_atomic(out / "summary.txt", summary_text(self) + "\n"))
         path = out / "comparison.json"
         write_text_atomic(path, json_text(info))
         written.append(path)
         if plots:
-            from influence_sim.analysis import plots as figures
+            from influence_sim.analysis import plots as plotting
 
-            written.extend(figures.save_comparison_plots(self, out))
+            written.extend(plotting.save_comparison_plots(self, out, figures=figures))
         return written
 
 

@@ -24,18 +24,27 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from influence_sim._files import save_figure_atomic
+from influence_sim._files import FigureOutput, figure_output
 from influence_sim.plots import (
     FAN_ALPHAS,
+    FIGURE_WIDTH,
+    LINESTYLES,
+    NO_CHANGE,
+    REFERENCE,
     SHOCK_COLOUR,
     SHOCK_STYLE,
     Shocks,
     draw_fan,
+    figure_title,
     format_time_axis,
+    grid,
     label,
     mark_shocks,
+    note_narrow_bands,
+    note_no_change,
     power_colour,
     quantiles_by_date,
+    scenario_style,
 )
 
 if TYPE_CHECKING:
@@ -43,9 +52,6 @@ if TYPE_CHECKING:
     from influence_sim.analysis.runset import RunSet
 
 REST_OF_WORLD = "rest_of_world"
-
-LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.")
-"""Line style of each scenario in figures that overlay scenarios, in order."""
 
 DPI = 110
 
@@ -64,7 +70,7 @@ def difference_legend(paired: bool) -> str:
     return "unpaired: difference of the medians"
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.2)) -> Axes:
+def _axes(ax: Axes | None, size: tuple[float, float] = (FIGURE_WIDTH, 4.2)) -> Axes:
     if ax is not None:
         return ax
     return Figure(figsize=size, layout="constrained").add_subplot()
@@ -113,17 +119,20 @@ def plot_fan(
     """
     ax = _axes(ax)
     sel = regional[regional["domain"] == domain]
+    widths = []
     for power in _present(sel, powers):
         q = quantiles_by_date(sel[sel["power"] == power], "share")
-        draw_fan(ax, q, power_colour(power), label(power), linewidth=2)
+        widths.append(draw_fan(ax, q, power_colour(power), label(power), linewidth=2))
     ax.set_ylabel(f"share of regional {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(bottom=0)
     ax.margins(x=0)
     ax.set_title(title or f"Regional {domain} shares")
     if legend:
-        ax.legend(loc="best", fontsize="small", title=FAN_LEGEND, title_fontsize="x-small")
+        ax.legend(loc="best", fontsize="small", title=FAN_LEGEND, title_fontsize="small")
     _time_axis(ax)
     mark_shocks(ax, shocks)
+    note_no_change(ax)
+    note_narrow_bands(ax, widths, linewidth=2)
     return ax
 
 
@@ -154,6 +163,7 @@ def plot_difference(
     ax = _axes(ax)
     sel = differences[differences["domain"] == domain].sort_values("date")
     paired = bool(sel["paired"].all()) if len(sel) else True
+    widths = []
     for power in _present(sel, powers):
         rows = sel[sel["power"] == power]
         dates = _dates(rows["date"])
@@ -161,17 +171,20 @@ def plot_difference(
         lo, hi = 100 * rows["p5"].to_numpy(float), 100 * rows["p95"].to_numpy(float)
         if paired and np.any(hi - lo > 1e-9):
             ax.fill_between(dates, lo, hi, color=colour, alpha=FAN_ALPHAS[1] - 0.1, linewidth=0)
+            widths.append(float(np.nanmax(hi - lo)))
         ax.plot(dates, 100 * rows["median"], color=colour, linewidth=2, label=label(power))
-    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.axhline(0.0, color="black", linewidth=0.8, gid=REFERENCE)
     ax.margins(x=0)
     ax.set_ylabel("difference in share (percentage points)")
     ax.set_title(title or f"Difference in {domain} shares")
     if legend:
         ax.legend(
-            loc="best", fontsize="small", title=difference_legend(paired), title_fontsize="x-small"
+            loc="best", fontsize="small", title=difference_legend(paired), title_fontsize="small"
         )
     _time_axis(ax)
     mark_shocks(ax, shocks)
+    if not note_no_change(ax):
+        note_narrow_bands(ax, widths, linewidth=2)
     return ax
 
 
@@ -187,9 +200,11 @@ def plot_state_lines(
 ) -> Axes:
     """One state's shares under several scenarios: median lines with 25-75% and 5-95% fans.
 
-    Colour marks the power, line style the scenario (in the order of ``timeseries``). With one
-    scenario the fans are as in :func:`plot_fan`; overlaid scenarios get lighter bands
-    (:data:`OVERLAY_ALPHAS`) so that each stays visible through the others.
+    Colour marks the power; line style, marker and shade mark the scenario (in the order of
+    ``timeseries``, :func:`influence_sim.plots.scenario_style`), so that any number of
+    scenarios stay apart. With one scenario the fans are as in :func:`plot_fan`; overlaid
+    scenarios get lighter bands (:data:`OVERLAY_ALPHAS`) so that each stays visible through the
+    others.
 
     Args:
         timeseries: Scenario name to its per-state shares (replicate, date, state, power,
@@ -207,19 +222,23 @@ def plot_state_lines(
     """
     ax = _axes(ax)
     alphas = FAN_ALPHAS if len(timeseries) == 1 else OVERLAY_ALPHAS
+    widths = []
     for i, (name, frame) in enumerate(timeseries.items()):
-        style = LINESTYLES[i % len(LINESTYLES)]
         sel = frame[(frame["state"] == state) & (frame["domain"] == domain)]
         for power in [p for p in powers if p in set(sel["power"])]:
             q = quantiles_by_date(sel[sel["power"] == power], "share")
-            draw_fan(
-                ax,
-                q,
-                power_colour(power),
-                f"{label(power)}, {name}",
-                linewidth=1.8,
-                linestyle=style,
-                alphas=alphas,
+            style = scenario_style(i, power_colour(power))
+            colour = style.pop("color")
+            widths.append(
+                draw_fan(
+                    ax,
+                    q,
+                    colour,
+                    f"{label(power)}, {name}",
+                    linewidth=1.6,
+                    alphas=alphas,
+                    **style,
+                )
             )
     ax.set_ylabel(f"share of {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(0, 1)
@@ -227,7 +246,30 @@ def plot_state_lines(
     ax.set_title(title or label(state))
     _time_axis(ax)
     mark_shocks(ax, shocks, labels=shock_labels)
+    note_no_change(ax)
+    note_narrow_bands(ax, widths, linewidth=1.6)
     return ax
+
+
+def scenario_legend_handles(names: Sequence[str], powers: Sequence[str]) -> list[Line2D]:
+    """Legend handles of overlaid scenarios: one line per power, then one per scenario.
+
+    A scenario's handle has its line style, marker and shade (of a neutral grey) as drawn by
+    :func:`plot_state_lines`.
+
+    Args:
+        names: Scenario names, in drawing order.
+        powers: Powers drawn.
+
+    Returns:
+        The handles, each with its label.
+    """
+    handles = [Line2D([], [], color=power_colour(p), linewidth=1.8, label=label(p)) for p in powers]
+    for i, name in enumerate(names):
+        style = scenario_style(i, "#666666")
+        style.pop("markevery")
+        handles.append(Line2D([], [], linewidth=1.6, label=name, **style))
+    return handles
 
 
 def figure_states(
@@ -238,6 +280,9 @@ def figure_states(
     shocks: Shocks | None = None,
 ) -> Figure:
     """Small multiples: one panel per state, every scenario overlaid (see plot_state_lines).
+
+    A page-wide grid (:func:`influence_sim.plots.grid`); the panel after the last state holds
+    the legend: the powers' colours, then each scenario's line style and marker.
 
     Args:
         timeseries: Scenario name to its per-state shares.
@@ -252,32 +297,39 @@ def figure_states(
     """
     first = next(iter(timeseries.values()))
     states = [str(s) for s in dict.fromkeys(first["state"])]
-    cols = 3
-    rows = int(np.ceil((len(states) + 1) / cols))
-    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True)).reshape(-1)
+    fig, axes = grid(len(states) + 1)
+    for ax in axes[1 : len(states)]:
+        ax.sharey(axes[0])
+    cols = min(3, len(states) + 1)
     for i, (ax, state) in enumerate(zip(axes, states, strict=False)):
         plot_state_lines(
             timeseries, state, domain, powers, ax=ax, shocks=shocks, shock_labels=i == 0
         )
+        ax.set_title(label(state), fontsize="medium")
+        if i % cols:
+            ax.set_ylabel("")
+        if i < len(states) + 1 - cols:
+            ax.set_xlabel("")
     legend_ax = axes[len(states)]
-    handles, labels = axes[0].get_legend_handles_labels()
+    handles: list[Any] = scenario_legend_handles(list(timeseries), powers)
     if any(line.get_label().startswith("_shock") for line in axes[0].get_lines()):
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
-        labels.append("shock")
+        handles.append(
+            Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9, label="shock")
+        )
     legend_ax.axis("off")
     legend_ax.legend(
-        handles,
-        labels,
+        handles=handles,
         loc="center",
         fontsize="small",
-        title="median, 25-75% and 5-95% bands",
+        title="median, 25-75% and 5-95%",
         title_fontsize="small",
+        ncols=2 if len(handles) > 12 else 1,
     )
     for ax in axes[len(states) + 1 :]:
         ax.axis("off")
     names = " vs ".join(timeseries)
-    fig.suptitle(title or f"{names}: {domain} shares by state")
+    what = f"{_WHAT.get(domain, domain)} shares by state"
+    fig.suptitle(title or figure_title(names, what), fontsize="medium")
     return fig
 
 
@@ -311,7 +363,7 @@ def plot_waterfall(
     Returns:
         The axes.
     """
-    ax = _axes(ax, (8.0, 4.6))
+    ax = _axes(ax, (FIGURE_WIDTH, 4.4))
     parts = steps[steps["kind"] != "level"].reset_index(drop=True)
     levels = steps[steps["kind"] == "level"].reset_index(drop=True)
     up, down, rest, total_colour = "#2e86c1", "#e67e22", "#99a3a4", "#34495e"
@@ -345,6 +397,11 @@ def plot_waterfall(
     ax.set_ylabel(ylabel)
     ax.set_title(heading, fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
+    if not np.any(np.abs(parts["value"].to_numpy(dtype=float)) * scale > 1e-12):
+        ax.axhline(0.0, color="#555555", linewidth=1.8)
+        ax.text(0.5, 0.5, NO_CHANGE, transform=ax.transAxes, ha="center", va="center",
+                color="#555555", fontsize="medium",
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
     return ax
 
 
@@ -368,7 +425,7 @@ def plot_indices(
         The axes.
     """
     height = 1.9 + 0.5 * max(len(indices), 1)
-    ax = _axes(ax, (8.5, height))
+    ax = _axes(ax, (FIGURE_WIDTH, height))
     if "ST" in indices:
         pairs = [
             ("ST", "ST_conf", "total order (ST)", "#1f4e9c"),
@@ -416,16 +473,11 @@ def _figure_legend(fig: Figure, ax: Axes, title: str, shocks: bool = False) -> N
             handles,
             labels,
             loc="outside lower center",
-            ncols=len(labels),
+            ncols=min(len(labels), 4),
             title=title,
             title_fontsize="small",
             fontsize="small",
         )
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    save_figure_atomic(fig, path, DPI)
-    return path
 
 
 def side_shocks(side: RunSet) -> list[dict[str, Any]]:
@@ -481,29 +533,32 @@ def save_comparison_plots(
     comparison: Comparison,
     directory: Path,
     shocks: Mapping[str, Shocks] | None = None,
+    figures: FigureOutput | None = None,
 ) -> list[Path]:
     """Draw and save the figures of a comparison.
 
-    ``fan_<scenario>.png`` (economic and security fan charts of each scenario),
-    ``diff_<scenario>.png`` (differences to the first scenario, for each other one) and
-    ``states_economic.png``, ``states_security.png`` (small multiples by state). Every figure
-    marks the shock dates of the scenarios it shows.
+    ``fan_<scenario>`` (economic and security fan charts of each scenario),
+    ``diff_<scenario>`` (differences to the first scenario, for each other one) and
+    ``states_economic``, ``states_security`` (small multiples by state). Every figure marks the
+    shock dates of the scenarios it shows.
 
     Args:
         comparison: The comparison.
         directory: Folder to write to.
         shocks: Scenario name to its shock dates; by default found with :func:`side_shocks`.
+        figures: Formats and resolution (default: PNG at :data:`DPI`).
 
     Returns:
         Paths written.
     """
     from influence_sim.analysis.comparison import slug
 
+    out = figure_output(figures)
     if shocks is None:
         shocks = {side.name: side_shocks(side) for side in comparison.sides}
-    written = []
+    written: list[Path] = []
     for side in comparison.sides:
-        fig = Figure(figsize=(12, 4.6), layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
         left, right = fig.subplots(1, 2)
         own = _union(shocks.get(side.name))
         for ax, domain in ((left, "economic"), (right, "security")):
@@ -517,13 +572,13 @@ def save_comparison_plots(
             mark_shocks(ax, own, labels=ax is left)
         _figure_legend(fig, left, FAN_LEGEND, bool(own))
         what = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
-        fig.suptitle(f"{side.name}: regional shares ({what})")
-        written.append(_save(fig, directory / f"fan_{slug(side.name)}.png"))
+        fig.suptitle(figure_title(side.name, f"regional shares ({what})"), fontsize="medium")
+        written.extend(out.save(fig, directory / f"fan_{slug(side.name)}.png", DPI))
     base = comparison.names[0]
     for side in comparison.sides[1:]:
         sel = comparison.differences[comparison.differences["scenario"] == side.name]
         both = _union(shocks.get(base), shocks.get(side.name))
-        fig = Figure(figsize=(12, 4.6), layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
         left, right = fig.subplots(1, 2)
         for ax, domain in ((left, "economic"), (right, "security")):
             plot_difference(
@@ -533,12 +588,14 @@ def save_comparison_plots(
         _figure_legend(
             fig, left, difference_legend(comparison.pairing[side.name].paired), bool(both)
         )
-        fig.suptitle(f"{side.name} minus {base}: regional shares")
-        written.append(_save(fig, directory / f"diff_{slug(side.name)}.png"))
+        fig.suptitle(
+            figure_title(side.name, f"difference to {base} in regional shares"), fontsize="medium"
+        )
+        written.extend(out.save(fig, directory / f"diff_{slug(side.name)}.png", DPI))
     every = _union(*(shocks.get(s.name) for s in comparison.sides))
     for domain in ("economic", "security"):
         fig = figure_states({s.name: s.timeseries for s in comparison.sides}, domain, shocks=every)
-        written.append(_save(fig, directory / f"states_{domain}.png"))
+        written.extend(out.save(fig, directory / f"states_{domain}.png", DPI))
     return written
 
 
@@ -551,5 +608,6 @@ __all__ = [
     "plot_state_lines",
     "plot_waterfall",
     "save_comparison_plots",
+    "scenario_legend_handles",
     "side_shocks",
 ]

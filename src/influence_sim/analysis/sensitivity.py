@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import save_figure_atomic, write_text_atomic
+from influence_sim._files import FigureOutput, figure_output, write_text_atomic
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -72,12 +72,18 @@ class SensitivityResult:
         what = "Sobol' indices" if self.method == "sobol" else "Morris elementary effects"
         return plot_indices(self.indices, ax=ax, title=f"{self.sweep}: {what}\nof {self.metric}")
 
-    def save(self, directory: str | os.PathLike[str], plots: bool = True) -> list[Path]:
-        """Write ``sensitivity_<method>_<metric>.csv`` and, with ``plots``, the ``.png``.
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        plots: bool = True,
+        figures: FigureOutput | None = None,
+    ) -> list[Path]:
+        """Write ``sensitivity_<method>_<metric>.csv`` and, with ``plots``, the bar chart.
 
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the bar chart.
+            figures: Formats and resolution of the chart (default: PNG).
 
         Returns:
             Paths written.
@@ -95,9 +101,7 @@ class SensitivityResult:
             ax = self.plot()
             figure = ax.get_figure(root=True)
             assert figure is not None
-            path = out / f"{stem}.png"
-            save_figure_atomic(figure, path, 110)
-            written.append(path)
+            written.extend(figure_output(figures).save(figure, out / f"{stem}.png", 110))
         return written
 
 

@@ -21,7 +21,9 @@ from influence_sim._cliutil import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    add_figure_options,
     error,
+    figure_choice,
     path_arg,
     report_problems,
     save_outputs,
@@ -131,6 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
     rep.add_argument(
         "--replicates", type=_whole(1), help="replicates for a scenario (default: its own)"
     )
+    add_figure_options(rep)
     return {"calibrate": command_calibrate, "report": command_report}
 
 
@@ -277,8 +280,11 @@ def command_report(args: argparse.Namespace) -> int:
         out = Path(args.out)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            png = save_targets_plot(
-                rows, out / "report.png", title=f"Model against targets: {name}"
+            pictures = save_targets_plot(
+                rows,
+                out / "report.png",
+                title=f"Model against targets: {name}",
+                figures=figure_choice(args),
             )
             table = out / "report.json"
             write_text_atomic(
@@ -296,7 +302,7 @@ def command_report(args: argparse.Namespace) -> int:
             error(f"{out}: cannot write the report: {exc.strerror or exc}")
             return EXIT_FAILURE
         print()
-        print(f"Wrote {png.name}, {table.name} to {out}/")
+        print(f"Wrote {', '.join(p.name for p in [*pictures, table])} to {out}/")
     return EXIT_OK
 
 

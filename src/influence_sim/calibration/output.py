@@ -163,7 +163,7 @@ def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) 
     written = [
         write_text_atomic(out / "fit.json", fit_json(result)),
         write_text_atomic(out / "parameters.yaml", parameters_yaml(result)),
-        save_targets_plot(
+        *save_targets_plot(
             result.rows(),
             out / "targets.png",
             title=f"Model at the fit against the targets ({result.scenario.name})",

@@ -19,11 +19,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from influence_sim._files import save_figure_atomic
+from influence_sim._files import FigureOutput, figure_output
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
 from influence_sim.calibration.targets import Target
 from influence_sim.kernel.arrays import FloatArray
-from influence_sim.plots import power_colour
+from influence_sim.plots import FIGURE_WIDTH, power_colour
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -239,7 +239,7 @@ def plot_target(row: TargetRow, ax: Axes) -> Axes:
     ax.set_xlim(-0.6, 1.6)
     ax.set_xticks([0, 1], ["target", "model"])
     ax.set_ylabel(t.metric.unit)
-    ax.set_title(f"{t.id}\n{t.metric.name}\n{t.period}", fontsize="small")
+    ax.set_title(f"{t.id}\n{t.metric.name}\n{t.period}", fontsize=8)
     ax.text(
         0.98,
         0.98,
@@ -266,7 +266,7 @@ def plot_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
     n = max(len(rows), 1)
     cols = min(n, 3)
     nrows = math.ceil(n / cols)
-    fig = Figure(figsize=(3.6 * cols, 3.4 * nrows), layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH, 2.7 * nrows + 0.5), layout="constrained")
     axes = fig.subplots(nrows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(rows):
@@ -278,20 +278,24 @@ def plot_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
     return fig
 
 
-def save_targets_plot(rows: Sequence[TargetRow], path: str | Path, title: str = "") -> Path:
-    """Draw :func:`plot_targets` and save it as a PNG.
+def save_targets_plot(
+    rows: Sequence[TargetRow],
+    path: str | Path,
+    title: str = "",
+    figures: FigureOutput | None = None,
+) -> list[Path]:
+    """Draw :func:`plot_targets` and save it (PNG unless ``figures`` says otherwise).
 
     Args:
         rows: Rows to draw.
-        path: File to write.
+        path: File to write (its suffix is replaced by each format's).
         title: Figure title.
+        figures: Formats and resolution (default: PNG at 100 dpi).
 
     Returns:
-        The path written.
+        The paths written.
     """
-    out = Path(path)
-    save_figure_atomic(plot_targets(rows, title), out, 100)
-    return out
+    return figure_output(figures).save(plot_targets(rows, title), Path(path), 100)
 
 
 __all__ = [

@@ -1,0 +1,368 @@
+"""Figures fit for a report (page-wide grids, titles, shocks, bands, styles, formats) and the
+self-contained HTML report of a run or a comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.text import Text
+
+import influence_sim
+from influence_sim import plots
+from influence_sim.analysis import plots as analysis_plots
+from influence_sim.cli import main
+from influence_sim.results import Results
+
+SHORT = """\
+name: short_takeover
+description: Two years of the takeover, for tests <b>&</b> escaping.
+time:
+  start: 2021-01-01
+  end: 2023-01-01
+  step: quarter
+  seed: 3
+  replicates: 3
+shocks:
+  - name: takeover
+    at: 2021-08-15
+    target: afghanistan.instability
+    op: set
+    value: 0.9
+"""
+
+TAKEOVER = float(mdates.date2num(dt.date(2021, 8, 15)))  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "short.yaml"
+    path.write_text(SHORT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def results(scenario_file) -> Results:
+    return influence_sim.run(scenario_file, seed=1)
+
+
+@pytest.fixture(scope="module")
+def run_folder(scenario_file, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "run"
+    args = ["--format", "svg,pdf", "--dpi", "72"]
+    code = main(["run", str(scenario_file), "--out", str(out), *args])
+    assert code == 0
+    return out
+
+
+def _bands(ax) -> list[PolyCollection]:
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def _area(poly: PolyCollection) -> float:
+    total = 0.0
+    for path in poly.get_paths():
+        x, y = path.vertices[:, 0], path.vertices[:, 1]
+        total += 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+    return total
+
+
+def _shock_xs(ax) -> set[float]:
+    return {
+        float(line.get_xdata()[0])
+        for line in ax.get_lines()
+        if str(line.get_label()).startswith("_shock")
+    }
+
+
+def _texts(fig) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+
+
+def _standard_figures(results: Results) -> dict[str, object]:
+    return {
+        "shares_economic": plots.figure_shares(results, "economic"),
+        "shares_security": plots.figure_shares(results, "security"),
+        "regional": plots.figure_regional(results),
+        "trade_by_state": plots.figure_trade_by_state(results),
+        "threat": plots.figure_threat(results),
+    }
+
+
+# --- layout, titles, shocks, bands ------------------------------------------------------------
+
+
+def test_run_figures_are_page_wide_with_readable_text_and_the_scenario_title(results):
+    """Every figure of a run is 7 in wide, no text below 8 pt, titled by name and description."""
+    for name, fig in _standard_figures(results).items():
+        width, height = fig.get_size_inches()
+        assert width == pytest.approx(plots.FIGURE_WIDTH), name
+        assert height < 9.0, name
+        small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < 8]
+        assert not small, (name, small)
+        title = fig.get_suptitle()
+        assert title.startswith("Short takeover:"), (name, title)
+        assert "Two years of the takeover" in title, name
+
+
+def test_per_state_figures_are_grids_of_three_columns(results):
+    """Five states (and the region, or the legend) in two rows of three panels, not a strip."""
+    for fig in (plots.figure_shares(results, "security"), plots.figure_trade_by_state(results)):
+        axes = fig.get_axes()
+        assert len(axes) == 6
+        columns = {round(ax.get_position().x0, 3) for ax in axes}
+        rows = {round(ax.get_position().y0, 3) for ax in axes}
+        assert len(columns) == 3 and len(rows) == 2
+
+
+def test_every_time_series_panel_marks_the_shock_date(results):
+    """A dashed line at 2021-08-15 in every panel that draws data over time."""
+    for name, fig in _standard_figures(results).items():
+        panels = [ax for ax in fig.get_axes() if ax.axison]
+        assert panels, name
+        for ax in panels:
+            assert TAKEOVER in _shock_xs(ax), (name, ax.get_title())
+
+
+def test_fans_have_bands_with_area(results):
+    """Replicates differ: each fan panel has its 5-95% and 25-75% bands, with nonzero area."""
+    fig = plots.figure_trade_by_state(results)
+    for ax in fig.get_axes():
+        if not ax.axison:
+            continue
+        bands = _bands(ax)
+        assert len(bands) == 4, ax.get_title()
+        assert all(_area(b) > 0 for b in bands)
+
+
+def _synthetic(spread: float, slope: float = 0.01, replicates: int = 5) -> pd.DataFrame:
+    dates = pd.date_range("2021-01-01", periods=12, freq="QS").strftime("%Y-%m-%d")
+    rows = []
+    for r in range(replicates):
+        for t, day in enumerate(dates):
+            for power, base in (("china", 0.3), ("russia", 0.5)):
+                value = base + slope * t + spread * r
+                rows.append(
+                    {
+                        "replicate": r,
+                        "date": day,
+                        "power": power,
+                        "domain": "economic",
+                        "state": "kazakhstan",
+                        "share": value,
+                        "volume_usd_bn": 10 * value,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_band_narrower_than_the_line_is_drawn_and_said():
+    """A tiny spread over replicates still gives a band; the panel says it is narrow."""
+    ax = plots.plot_regional(_synthetic(1e-6), "economic", "share")
+    assert _bands(ax) and all(_area(b) > 0 for b in _bands(ax))
+    assert plots.NARROW_BAND in [t.get_text() for t in ax.texts]
+    wide = plots.plot_regional(_synthetic(0.02), "economic", "share")
+    assert plots.NARROW_BAND not in [t.get_text() for t in wide.texts]
+
+
+def test_a_panel_without_change_draws_the_flat_line_and_says_so():
+    """Constant series: the lines are drawn and the panel says 'no change'; moving ones do not."""
+    flat = plots.plot_partner_trade(_synthetic(0.0, slope=0.0))
+    assert len([line for line in flat.get_lines() if line.get_label() == "China"]) == 1
+    assert plots.NO_CHANGE in [t.get_text() for t in flat.texts]
+    moving = plots.plot_partner_trade(_synthetic(0.0))
+    assert plots.NO_CHANGE not in [t.get_text() for t in moving.texts]
+    zero = pd.DataFrame(
+        {
+            "date": pd.date_range("2021-01-01", periods=6, freq="QS"),
+            "power": "china",
+            "domain": "security",
+            "median": 0.0,
+            "p5": 0.0,
+            "p95": 0.0,
+            "paired": True,
+        }
+    )
+    ax = analysis_plots.plot_difference(zero, "security")
+    assert plots.NO_CHANGE in [t.get_text() for t in ax.texts]
+
+
+def test_seven_scenarios_get_seven_distinct_styles():
+    """Overlaying seven scenarios: distinct (colour, line style) per scenario and power."""
+    frames = {f"scenario {i}": _synthetic(0.01 * (i + 1)) for i in range(7)}
+    ax = analysis_plots.plot_state_lines(frames, "kazakhstan", "economic", powers=("china",))
+    lines = [line for line in ax.get_lines() if not str(line.get_label()).startswith("_")]
+    assert len(lines) == 7
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 7
+    both = analysis_plots.plot_state_lines(frames, "kazakhstan", "economic")
+    styles = {
+        (line.get_color(), line.get_linestyle(), line.get_marker())
+        for line in both.get_lines()
+        if not str(line.get_label()).startswith("_")
+    }
+    assert len(styles) == 14
+    fig = analysis_plots.figure_states(frames, "economic")
+    assert fig.get_size_inches()[0] == pytest.approx(plots.FIGURE_WIDTH)
+    legend = fig.get_axes()[1].get_legend()
+    assert legend is not None
+    assert {t.get_text() for t in legend.get_texts()} >= set(frames)
+
+
+# --- formats ----------------------------------------------------------------------------------
+
+
+def test_run_writes_svg_and_pdf_when_asked(run_folder):
+    """--format svg,pdf writes both, parseable, and no PNG; metadata lists them."""
+    svgs = sorted(p.stem for p in run_folder.glob("*.svg"))
+    assert svgs == sorted(["shares_economic", "shares_security", "regional_china_russia",
+                           "trade_by_state", "threat"])
+    for path in run_folder.glob("*.svg"):
+        root = ET.parse(path).getroot()
+        assert root.tag.endswith("svg")
+        assert "Short takeover" in "".join(root.itertext()) or path.stat().st_size > 1000
+    for stem in svgs:
+        assert (run_folder / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not list(run_folder.glob("*.png"))
+    meta = json.loads((run_folder / "metadata.json").read_text())
+    assert "threat.svg" in meta["files"] and "threat.pdf" in meta["files"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "x.yaml"],
+        ["compare", "a.yaml", "b.yaml"],
+        ["report", "x.yaml", "--targets", "t.csv"],
+        ["hindcast"],
+        ["analyze", "sweep"],
+        ["attribute", "x.yaml"],
+    ],
+)
+@pytest.mark.parametrize("bad", [["--format", "png,gif"], ["--format", ""], ["--dpi", "0"]])
+def test_bad_format_or_dpi_is_one_line_and_exit_2(command, bad, capsys):
+    """An unknown format (or a resolution out of range) is refused before anything runs."""
+    with pytest.raises(SystemExit) as exc:
+        main([*command, *bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    if bad[1] == "png,gif":
+        assert "'gif'" in err and "png, svg, pdf" in err
+
+
+# --- HTML report ------------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """What the tests look at in a report: tags, attributes, text and table rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend((k, v or "") for k, v in attrs)
+        if tag == "tr":
+            self._row = []
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._row is not None and data.strip():
+            self._row.append(data.strip())
+
+
+def _page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def _self_contained(page: _Page) -> None:
+    assert "script" not in page.tags and "link" not in page.tags
+    for key, value in page.attributes:
+        if key in ("src", "href"):
+            assert value.startswith("data:"), (key, value[:40])
+    assert not any(v.lower().startswith(("http:", "https:", "//")) for _, v in page.attributes)
+
+
+def test_report_of_a_run_has_summary_table_figures_and_provenance(run_folder, capsys):
+    """One file: the printed summary, the bands table, the five figures, the provenance."""
+    out = run_folder.parent / "mail" / "report.html"
+    out.parent.mkdir()
+    assert main(["report-html", str(run_folder), "--out", str(out)]) == 0
+    page = _page(out)
+    _self_contained(page)
+    assert page.tags.count("img") == 5
+    sources = [v for k, v in page.attributes if k == "src"]
+    assert all(v.startswith("data:image/svg+xml;base64,") for v in sources)
+    text = "".join(page.text)
+    summary = (run_folder / "summary.txt").read_text()
+    assert summary.strip() in text
+    bands = pd.read_csv(run_folder / "bands.csv")
+    first = [str(v) for v in bands.iloc[0][["measure", "area", "power", "date"]]]
+    assert any(row[: len(first)] == first for row in page.rows)
+    provenance = {row[0]: row[1:] for row in page.rows if len(row) >= 1}
+    meta = json.loads((run_folder / "metadata.json").read_text())
+    for field in ("scenario file", "scenario SHA-256", "root seed", "replicates", "command",
+                  "created", "version of numpy", "parameters"):
+        assert field in provenance, field
+    assert provenance["scenario SHA-256"] == [meta["scenario_sha256"]]
+    assert "short.yaml" in provenance["scenario file"][0]
+    assert "time:\n  start: 2021-01-01" in text  # the scenario's text
+    # Text is escaped: the description's markup is text, not tags.
+    assert "<b>&</b>" in text and "b" not in page.tags
+
+
+def test_report_of_a_comparison_and_its_default_place(run_folder, tmp_path, capsys):
+    """compare of two run folders, then report-html writes RESULTS_DIR/report.html."""
+    other = tmp_path / "other"
+    scenario = str(_scenario(run_folder))
+    assert main(["run", scenario, "--out", str(other), "--seed", "2", "--no-plots"]) == 0
+    cmp = tmp_path / "cmp"
+    assert main(["compare", str(run_folder), str(other), "--out", str(cmp),
+                 "--names", "first,second"]) == 0
+    capsys.readouterr()
+    assert main(["report-html", str(cmp)]) == 0
+    page = _page(cmp / "report.html")
+    _self_contained(page)
+    pngs = {p.stem for p in cmp.glob("*.png")}
+    assert len(pngs) == 5 and page.tags.count("img") == 5
+    text = "".join(page.text)
+    assert (cmp / "summary.txt").read_text().strip() in text
+    assert any("final_share_security" in row for row in page.rows)
+    provenance = {row[0]: row[1:] for row in page.rows if row}
+    assert {"reference", "side first", "side second", "command", "created"} <= set(provenance)
+
+
+def _scenario(run_folder: Path) -> Path:
+    meta = json.loads((run_folder / "metadata.json").read_text())
+    return Path(meta["scenario_path"])
+
+
+def test_report_of_a_folder_that_is_no_results_is_one_line_exit_2(tmp_path, capsys):
+    """Neither metadata.json nor comparison.json: one error line, exit 2, nothing written."""
+    assert main(["report-html", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "metadata.json" in err
+    assert not (tmp_path / "report.html").exists()
+    assert main(["report-html", str(tmp_path / "missing")]) == 2
