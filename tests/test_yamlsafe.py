@@ -573,10 +573,10 @@ def test_control_character() -> None:
 
 
 def test_unexpected_internal_failure_is_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(self: object, event: object) -> None:
+    def explode(self: object, *args: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(yamlsafe._Builder, "handle", explode)
+    monkeypatch.setattr(yamlsafe._Reader, "build", explode)
     p = only_problem("a: 1\n")
     assert p.format() == (
         "s.yaml: could not read YAML: RecursionError: maximum recursion depth exceeded"
