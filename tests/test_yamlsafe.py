@@ -262,6 +262,28 @@ def test_collection_keys(text: str, message: str, col: int) -> None:
     assert (p.message, p.expected, p.line, p.col) == (message, "a text key", 1, col)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("!!int abc: 1\n", "'abc' is not a valid whole number"),
+        ("!custom k: 1\n", "tag !custom is not allowed"),
+        ("*nowhere : 1\n", "alias *nowhere has no matching anchor &nowhere before it"),
+    ],
+)
+def test_a_refused_key_is_reported_once(text: str, message: str) -> None:
+    p = only_problem(text)
+    assert (p.line, p.col, p.message) == (1, 1, message)
+
+
+def test_problems_before_a_syntax_error_include_keys_and_values() -> None:
+    found = problems_of("a: 1\na: 2021-02-30\nb: [1, 2\n")
+    assert [(p.line, p.message.split(", ")[0]) for p in found] == [
+        (2, "duplicate key 'a'"),
+        (2, "'2021-02-30' is not a valid date: day is out of range for month"),
+        (4, "expected ',' or ']'"),
+    ]
+
+
 def test_quoted_non_text_keys_are_fine() -> None:
     assert loads_located("'1': a\n\"yes\": b\n").data == {"1": "a", "yes": "b"}
 
