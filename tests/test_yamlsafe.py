@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from influence_sim.scenario import yamlsafe
-from influence_sim.scenario.errors import Problem, ScenarioError, format_path
+from influence_sim.scenario.errors import (
+    Problem,
+    ScenarioError,
+    format_path,
+    kind_of,
+    show,
+    suggest,
+    with_hint,
+)
 from influence_sim.scenario.yamlsafe import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
@@ -100,6 +108,42 @@ def test_format_path() -> None:
     assert format_path(("my key", "a.b", "ok-name")) == '["my key"]["a.b"].ok-name'
     long = format_path(tuple("abcdefghijklmnopqrst"))
     assert long == "a.b.c.d.e[...].p.q.r.s.t"
+
+
+def test_suggest_names_the_closest_choice() -> None:
+    assert suggest("russa", ["china", "russia"]) == "one of china, russia; did you mean 'russia'?"
+    assert suggest("zzz", ["china", "russia"]) == "one of china, russia"
+    assert suggest("cordination", ["coordination", "x"], "parameters of the ODD table") == (
+        "one of the parameters of the ODD table; did you mean 'coordination'?"
+    )
+    assert suggest("zzz", ["coordination", "x"], "parameters") == "one of coordination, x"
+    hints = {"tajikistan": "states.tajikistan.hedging"}
+    assert with_hint("a section", "tajikstan", hints) == (
+        "a section; did you mean 'states.tajikistan.hedging'?"
+    )
+    assert with_hint("a section", "zzz", hints) == "a section"
+
+
+def test_show_and_kind_of_use_the_words_of_the_messages() -> None:
+    assert show("a\tb") == "'a?b'"
+    assert show("x" * 50) == "'" + "x" * 37 + "...'"
+    assert [show(v) for v in (None, True, 7, 10**20, 0.5, -math.inf, math.nan)] == [
+        "null",
+        "true",
+        "7",
+        "a 21-digit number",
+        "0.5",
+        "minus infinity",
+        "NaN",
+    ]
+    assert show(datetime.date(2021, 8, 15)) == "2021-08-15"
+    assert show(datetime.datetime(2021, 8, 15, 12, 0)) == "2021-08-15 12:00:00"
+    assert (show([1]), show({}), show(object())) == (
+        "a list",
+        "a mapping",
+        "a value of an unsupported kind",
+    )
+    assert kind_of(datetime.date(2021, 8, 15)) == "a date" and kind_of(None) == "empty (null)"
 
 
 # --------------------------------------------------------------------------- plain data

@@ -32,7 +32,6 @@ Whatever the input, the public functions raise nothing but
 from __future__ import annotations
 
 import copy
-import datetime
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -51,7 +50,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from influence_sim._inputs import InputFileError, decode_text, read_bytes
-from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, format_path
+from influence_sim.scenario.errors import (
+    PathItem,
+    Problem,
+    ScenarioError,
+    format_path,
+    kind_of,
+    show,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -267,21 +273,6 @@ def _pos(mark: Any) -> Position:
     return (int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _show(text: str) -> str:
-    """Quote a piece of user text for a message, shortened and made printable.
-
-    Args:
-        text: The text as written in the file.
-
-    Returns:
-        The text in single quotes, at most about 40 characters long.
-    """
-    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
-    if len(clean) > _MAX_SHOWN_CHARS:
-        clean = clean[: _MAX_SHOWN_CHARS - 3] + "..."
-    return f"'{clean}'"
-
-
 def _show_tag(tag: str) -> str:
     """Render a tag the way users write it (``!!int`` rather than the full URI).
 
@@ -296,37 +287,6 @@ def _show_tag(tag: str) -> str:
     if len(shown) > 2 * _MAX_SHOWN_CHARS:
         shown = shown[: 2 * _MAX_SHOWN_CHARS - 3] + "..."
     return shown
-
-
-def kind_of(value: object, unknown: str = "an unsupported value") -> str:
-    """Describe the type of a plain value in analyst-friendly words.
-
-    Args:
-        value: A plain Python value (as this module produces, or a tuple or mapping).
-        unknown: What to call any other kind of value.
-
-    Returns:
-        A short noun phrase such as ``"a list"`` or ``"a whole number"``.
-    """
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime.datetime):
-        return "a date and time"
-    if isinstance(value, datetime.date):
-        return "a date"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return unknown
 
 
 def _line_col(text: str, index: int) -> Position:
@@ -785,7 +745,7 @@ class _Reader(yaml.SafeLoader):
         except Exception as exc:  # PyYAML raises ValueError, KeyError, AttributeError...
             if report:
                 kind, expected = _SCALAR_KINDS.get(tag, ("a valid value", _EXPECTED_PLAIN))
-                message = f"{_show(str(node.value))} is not {kind}"
+                message = f"{show(str(node.value))} is not {kind}"
                 detail = str(exc)
                 if isinstance(exc, ValueError) and "digits" in detail and "limit" in detail:
                     limit = re.search(r"\((\d+) digits\)", detail)
@@ -829,7 +789,7 @@ class _Reader(yaml.SafeLoader):
             if isinstance(key, str) and key in lines:
                 problem = (
                     (*path, key),
-                    f"duplicate key {_show(key)}, first defined on line {lines[key]}",
+                    f"duplicate key {show(key)}, first defined on line {lines[key]}",
                     "each key only once per mapping",
                 )
             elif isinstance(key, str):
@@ -842,7 +802,7 @@ class _Reader(yaml.SafeLoader):
                     "a text key; put it in quotes",
                 )
             else:
-                message = f"key {_show(str(node.value))} is {kind_of(key)}, not text"
+                message = f"key {show(str(node.value))} is {kind_of(key)}, not text"
                 problem = (path, message, "a text key; put it in quotes")
         if report:
             self.note(at, *problem)
