@@ -227,6 +227,7 @@ def test_missing_paths_have_no_position() -> None:
     assert doc.where(("shocks", 2)) is None
     assert doc.where(("shocks", -1)) is None
     assert doc.where(("shocks", "0")) is None
+    assert doc.where(("shocks", True)) is None and doc.where(("shocks", 1)) == (8, 5)
     assert doc.where(("time", 0)) is None
     assert doc.where(("name", "x")) is None
     assert Located({}, "x.yaml").where(("a",)) is None

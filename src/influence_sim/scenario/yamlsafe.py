@@ -126,41 +126,8 @@ _MAX_SHOWN_CHARS: Final = 40
 # --------------------------------------------------------------------------- located data
 
 
-@dataclass(frozen=True, slots=True)
-class _Spot:
-    """Where one value sits in the text, plus where its children sit.
-
-    Attributes:
-        key: Position of the mapping key (or of the item itself in a list).
-        value: Position of the value.
-        children: Spots of the entries of a mapping or list; None for scalars.
-    """
-
-    key: Position
-    value: Position
-    children: Mapping[str, _Spot] | Sequence[_Spot] | None
-
-
-_Children = Mapping[str, _Spot] | Sequence[_Spot] | None
-"""The spots of the entries of a mapping or list; None for a single value."""
-
-
-def _child(spot: _Spot, step: PathItem) -> _Spot | None:
-    """Find the spot of one entry below ``spot``.
-
-    Args:
-        spot: The spot of a mapping or list.
-        step: A key (for mappings) or a non-negative index (for lists).
-
-    Returns:
-        The entry's spot, or None if there is no such entry.
-    """
-    children = spot.children
-    if isinstance(children, Mapping):
-        return children.get(step) if isinstance(step, str) else None
-    if isinstance(children, Sequence) and isinstance(step, int) and not isinstance(step, bool):
-        return children[step] if 0 <= step < len(children) else None
-    return None
+_Spots = Mapping[tuple[PathItem, ...], tuple[Position, Position]]
+"""Where each entry of a document is written: its key (or list item) and its value."""
 
 
 @dataclass(frozen=True)
@@ -175,23 +142,20 @@ class Located:
 
     data: dict[str, Any]
     file: str
-    _root: _Spot | None = field(default=None, repr=False, compare=False)
+    _spots: _Spots = field(default_factory=dict, repr=False, compare=False)
 
-    def _spot(self, path: tuple[PathItem, ...]) -> _Spot | None:
-        """Walk down to the spot of ``path``.
+    def _spot(self, path: tuple[PathItem, ...]) -> tuple[Position, Position] | None:
+        """Find where the entry at ``path`` and its value are written.
 
         Args:
             path: Keys and list indexes from the top of the document.
 
         Returns:
-            The spot, or None when the path does not exist.
+            The positions of the key and of the value, or None when the path does not exist.
         """
-        spot = self._root
-        for step in path:
-            if spot is None:
-                return None
-            spot = _child(spot, step)
-        return spot
+        if any(isinstance(step, bool) for step in path):
+            return None
+        return self._spots.get(tuple(path))
 
     def where(self, path: tuple[PathItem, ...]) -> Position | None:
         """Return the 1-based (line, column) of the entry at ``path``.
@@ -208,7 +172,7 @@ class Located:
             The position, or None if the path does not exist in the document.
         """
         spot = self._spot(path)
-        return None if spot is None else spot.key
+        return None if spot is None else spot[0]
 
     def where_value(self, path: tuple[PathItem, ...]) -> Position | None:
         """Return the 1-based (line, column) where the value at ``path`` starts.
@@ -220,7 +184,7 @@ class Located:
             The position, or None if the path does not exist in the document.
         """
         spot = self._spot(path)
-        return None if spot is None else spot.value
+        return None if spot is None else spot[1]
 
     def problem_at(
         self,
@@ -250,7 +214,7 @@ class Located:
             spot = self._spot(path[:length])
             if spot is not None:
                 use_value = at_value and length == len(path)
-                position = spot.value if use_value else spot.key
+                position = spot[1] if use_value else spot[0]
                 break
         line, col = position if position is not None else (None, None)
         return Problem(self.file, line, col, format_path(path), message, expected)
@@ -442,6 +406,7 @@ class _Reader(yaml.SafeLoader):
         self.open_anchors: set[str] = set()
         self.aliases: set[int] = set()
         self.sizes: dict[int, tuple[int, int]] = {}
+        self.spots: dict[tuple[PathItem, ...], tuple[Position, Position]] = {}
         self.expanded = 0
         super().__init__(text)
 
@@ -687,43 +652,38 @@ class _Reader(yaml.SafeLoader):
 
     # ----------------------------------------------------------------- building
 
-    def build(self, node: Node, path: tuple[PathItem, ...]) -> tuple[Any, _Children]:
-        """Turn a composed node into plain data and the spots of its entries.
+    def build(self, node: Node, path: tuple[PathItem, ...], key_at: Position) -> Any:
+        """Turn a composed node into plain data, noting where each entry is written.
 
         Every problem has been recorded while composing; this walk only drops
-        what was refused. Values reached through an alias are built again, so
-        aliases never share objects.
+        what was refused. Values reached through an alias are built again (so
+        aliases never share objects) and keep the positions inside the
+        anchored value.
 
         Args:
             node: The node.
             path: Its key path.
+            key_at: Where its key (or, for a list item or the root, the node itself) is written.
 
         Returns:
-            The plain value and the spots of its entries (None for a single value).
+            The plain value.
         """
+        self.spots[path] = (key_at, _pos(node.start_mark))
         if isinstance(node, SequenceNode):
-            items: list[Any] = []
-            spots: list[_Spot] = []
-            for index, item in enumerate(node.value):
-                value, children = self.build(item, (*path, index))
-                at = _pos(item.start_mark)
-                items.append(value)
-                spots.append(_Spot(at, at, children))
-            return items, spots
+            return [
+                self.build(item, (*path, index), _pos(item.start_mark))
+                for index, item in enumerate(node.value)
+            ]
         if isinstance(node, MappingNode):
             entries: dict[str, Any] = {}
-            spot_map: dict[str, _Spot] = {}
             lines: dict[str, int] = {}
             for key_node, value_node in node.value:
                 key = self.key(key_node, path, lines, report=False)
                 if key is not None:
-                    value, children = self.build(value_node, (*path, key))
-                    entries[key] = value
-                    at = _pos(key_node.start_mark)
-                    spot_map[key] = _Spot(at, _pos(value_node.start_mark), children)
-            return entries, spot_map
+                    entries[key] = self.build(value_node, (*path, key), _pos(key_node.start_mark))
+            return entries
         value = self.scalar(node, path, report=False)
-        return (None if value is _INVALID else value), None
+        return None if value is _INVALID else value
 
     def scalar(self, node: Node, path: Sequence[PathItem], *, report: bool) -> Any:
         """Construct the Python value of a single value with safe semantics.
@@ -920,13 +880,11 @@ def _parse(text: str, file: str) -> Located:
     reader: _Reader | None = None
     root: Node | None = None
     data: Any = None
-    spot: _Spot | None = None
     try:
         reader = _Reader(text, file, problems)
         root = reader.read()
         if root is not None:
-            data, children = reader.build(root, ())
-            spot = _Spot(_pos(root.start_mark), _pos(root.start_mark), children)
+            data = reader.build(root, (), _pos(root.start_mark))
     except ReaderError as exc:
         shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
         line, col = _line_col(text, exc.position)
@@ -951,9 +909,9 @@ def _parse(text: str, file: str) -> Located:
         line, col = _pos(root.start_mark)
         message = f"top level is {kind_of(data)}, not a mapping"
         problems.append(Problem(file, line, col, "", message, _EXPECTED_TOP))
-    if problems or not isinstance(data, dict):
+    if problems or not isinstance(data, dict) or reader is None:
         raise ScenarioError(problems)
-    return Located(data, file, spot)
+    return Located(data, file, reader.spots)
 
 
 def _display_name(path: object) -> str:
