@@ -260,6 +260,12 @@ def test_scalar_alias_can_be_a_key() -> None:
     assert doc.data == {"k": "alpha", "alpha": 1}
 
 
+def test_an_alias_key_that_is_not_text_is_named_by_the_alias() -> None:
+    p = only_problem("a: &x [1]\n? *x\n: 2\nb: &m <<\n*m : 3\n")
+    assert (p.line, p.col, p.message) == (2, 3, "key '*x' is a list, not text")
+    assert loads_located("b: &m <<\n*m : 3\n").data == {"b": "<<", "<<": 3}
+
+
 # --------------------------------------------------------------------------- keys
 
 

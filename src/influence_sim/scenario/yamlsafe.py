@@ -404,7 +404,7 @@ class _Reader(yaml.SafeLoader):
         self.problems = problems
         self.frames: list[_Open] = []
         self.open_anchors: set[str] = set()
-        self.aliases: set[int] = set()
+        self.aliases: dict[int, str] = {}
         self.sizes: dict[int, tuple[int, int]] = {}
         self.spots: dict[tuple[PathItem, ...], tuple[Position, Position]] = {}
         self.expanded = 0
@@ -622,7 +622,7 @@ class _Reader(yaml.SafeLoader):
             self.stop(at, path, _TOO_DEEP, _FLATTER)
         node = copy.copy(anchored)
         node.start_mark = event.start_mark
-        self.aliases.add(id(node))
+        self.aliases[id(node)] = name
         return node
 
     def measure(self, node: Node) -> tuple[int, int]:
@@ -731,39 +731,32 @@ class _Reader(yaml.SafeLoader):
             The key, or None if it is refused.
         """
         at = _pos(node.start_mark)
-        alias = id(node) in self.aliases
-        key = _INVALID if isinstance(node, ScalarNode) else None
-        if key is None:
-            shape = "a mapping" if isinstance(node, MappingNode) else "a list"
-            problem = (path, f"{shape} cannot be used as a key", "a text key")
-        elif node.tag == _MERGE and not alias:
+        alias = self.aliases.get(id(node))
+        scalar = isinstance(node, ScalarNode)
+        key = self.scalar(node, path, report=False) if scalar else None
+        shape = kind_of(key) if scalar else kind_of({} if isinstance(node, MappingNode) else [])
+        if key is _INVALID:
+            return None  # reported where the value is written
+        text_key = "a text key; put it in quotes"
+        if isinstance(key, str) and node.tag == _MERGE and alias is None:
             problem = (
                 path,
                 "merge keys '<<' are not supported",
                 "the keys written out in full; anchors and aliases for whole values are fine",
             )
+        elif isinstance(key, str) and key in lines:
+            message = f"duplicate key {show(key)}, first defined on line {lines[key]}"
+            problem = ((*path, key), message, "each key only once per mapping")
+        elif isinstance(key, str):
+            lines[key] = at[0]
+            return key
+        elif not scalar and alias is None:
+            problem = (path, f"{shape} cannot be used as a key", "a text key")
+        elif alias is None and node.value == "":
+            problem = (path, "key is missing (nothing before ':')", text_key)
         else:
-            key = self.scalar(node, path, report=False)
-            if key is _INVALID:
-                return None  # reported where the value is written
-            if isinstance(key, str) and key in lines:
-                problem = (
-                    (*path, key),
-                    f"duplicate key {show(key)}, first defined on line {lines[key]}",
-                    "each key only once per mapping",
-                )
-            elif isinstance(key, str):
-                lines[key] = at[0]
-                return key
-            elif node.value == "" and not alias:
-                problem = (
-                    path,
-                    "key is missing (nothing before ':')",
-                    "a text key; put it in quotes",
-                )
-            else:
-                message = f"key {show(str(node.value))} is {kind_of(key)}, not text"
-                problem = (path, message, "a text key; put it in quotes")
+            written = "*" + alias if alias is not None else str(node.value)
+            problem = (path, f"key {show(written)} is {shape}, not text", text_key)
         if report:
             self.note(at, *problem)
         return None
