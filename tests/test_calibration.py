@@ -453,3 +453,16 @@ def test_calibrate_with_extreme_tolerances_and_weights_keeps_its_result(
         "profiles.png",
         "targets.png",
     }
+
+
+def test_calibration_and_sweeps_draw_latin_hypercubes_from_one_function() -> None:
+    from influence_sim.calibration import fit
+    from influence_sim.sweep import design
+
+    assert fit.latin_hypercube is design.latin_hypercube
+    points = design.latin_hypercube(8, 3, np.random.default_rng(5))
+    assert points.shape == (8, 3)
+    for column in points.T:
+        assert sorted(np.floor(column * 8).astype(int).tolist()) == list(range(8))
+    again = design.latin_hypercube(8, 3, np.random.default_rng(5))
+    assert np.array_equal(points, again)

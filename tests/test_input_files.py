@@ -22,7 +22,7 @@ from influence_sim.calibration import TargetError, load_targets
 from influence_sim.calibration.targets import COLUMNS
 from influence_sim.cli import main
 from influence_sim.posterior import PriorError, load_priors
-from influence_sim.scenario import ScenarioError, load_scenario
+from influence_sim.scenario import Problem, ScenarioError, load_scenario
 from influence_sim.sweep import read_sweep
 from influence_sim.sweep.spec import SweepError
 
@@ -192,6 +192,19 @@ def test_latin1_targets_are_one_problem_with_the_line(folder: Path) -> None:
     assert problem.format() == (
         f"{path}:2: file is not valid UTF-8: byte 0xE9 cannot be decoded "
         "(expected a UTF-8 CSV file)"
+    )
+
+
+def test_targets_problems_are_the_problems_of_every_input_file(folder: Path) -> None:
+    path = folder / "bad.csv"
+    path.write_text(",".join(COLUMNS) + "\n" + TARGET_ROW.format(source="") + "\n")
+    with pytest.raises(TargetError) as info:
+        load_targets(path)
+    [problem] = info.value.problems
+    assert isinstance(problem, Problem)
+    assert (problem.line, problem.col, problem.path) == (2, None, "source")
+    assert problem.format() == (
+        f"{path}:2: source: empty source (expected where the figure comes from)"
     )
 
 

@@ -52,6 +52,7 @@ from influence_sim.ensemble import simulate
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.paths import PathError, resolve
 from influence_sim.scenario import Scenario
+from influence_sim.sweep.design import latin_hypercube
 
 DESIGN_STREAM = 1_000_003
 """Spawn key of the Latin hypercube's generator under the calibration seed (replicates use the
@@ -322,27 +323,6 @@ def loss_of(model: FloatArray, targets: Sequence[Target]) -> FloatArray:
     """
     out: FloatArray = run_losses(model, targets).sum(axis=0).mean(axis=-1)
     return out
-
-
-def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> FloatArray:
-    """A Latin hypercube sample of ``n`` points in ``[0, 1]^d`` (scipy's ``qmc``).
-
-    Args:
-        n: Number of points.
-        d: Dimension.
-        rng: Generator the design is drawn from.
-
-    Returns:
-        ``(n, d)`` points.
-    """
-    from scipy.stats import qmc
-
-    try:
-        sampler = qmc.LatinHypercube(d=d, rng=rng)
-    except TypeError:  # scipy before 1.15 names the argument seed
-        sampler = qmc.LatinHypercube(d=d, seed=rng)
-    points: FloatArray = np.asarray(sampler.random(n), dtype=float)
-    return points
 
 
 @dataclass(frozen=True)

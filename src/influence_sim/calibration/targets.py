@@ -36,6 +36,7 @@ from influence_sim.calibration.metrics import (
     parse_metric,
 )
 from influence_sim.kernel.arrays import FloatArray
+from influence_sim.scenario.errors import Problem
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -50,35 +51,15 @@ COLUMNS: tuple[str, ...] = (
 """Columns of a targets file, in order."""
 
 
-@dataclass(frozen=True)
-class TargetProblem:
-    """One mistake in a targets file.
-
-    Attributes:
-        file: The file as given.
-        line: Line number (1 for the header).
-        column: Column name, or empty for the whole row.
-        message: What is wrong.
-        expected: What was expected.
-    """
-
-    file: str
-    line: int
-    column: str
-    message: str
-    expected: str
-
-    def format(self) -> str:
-        """Return ``FILE:LINE: column: message (expected ...)``."""
-        where = f"{self.column}: " if self.column else ""
-        line = f":{self.line}" if self.line else ""
-        return f"{self.file}{line}: {where}{self.message} (expected {self.expected})"
+TargetProblem = Problem
+"""One mistake in a targets file: its line (None for the whole file) and column name as the
+problem's path, as scenario and sweep files report theirs."""
 
 
 class TargetError(ValueError):
     """A targets file with mistakes; :attr:`problems` lists every one found."""
 
-    def __init__(self, problems: Sequence[TargetProblem]):
+    def __init__(self, problems: Sequence[Problem]):
         """Keep the problems; the message is their formatted lines."""
         self.problems = list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
@@ -167,13 +148,13 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
         rows = read_csv_rows(path)
     except InputFileError as exc:
         expected = "a UTF-8 CSV file" if exc.kind in ("encoding", "csv") else "a CSV file"
-        problem = TargetProblem(shown, exc.line or 0, "", exc.reason, expected)
+        problem = Problem(shown, exc.line, None, "", exc.reason, expected)
         raise TargetError([problem]) from None
-    problems: list[TargetProblem] = []
+    problems: list[Problem] = []
     if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
         header = ",".join(rows[0]) if rows else "nothing"
         problems.append(
-            TargetProblem(shown, 1, "", f"header is '{header}'", "the header " + ",".join(COLUMNS))
+            Problem(shown, 1, None, "", f"header is '{header}'", "the header " + ",".join(COLUMNS))
         )
         raise TargetError(problems)
     targets: list[Target] = []
@@ -183,14 +164,14 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
             continue
         if len(row) != len(COLUMNS):
             problems.append(
-                TargetProblem(shown, line, "", f"{len(row)} cells", f"{len(COLUMNS)} cells")
+                Problem(shown, line, None, "", f"{len(row)} cells", f"{len(COLUMNS)} cells")
             )
             continue
         cells = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
         before = len(problems)
 
         def bad(column: str, message: str, expected: str, at: int = line) -> None:
-            problems.append(TargetProblem(shown, at, column, message, expected))
+            problems.append(Problem(shown, at, None, column, message, expected))
 
         if not cells["id"]:
             bad("id", "empty id", "a name unique in the file")
@@ -240,7 +221,7 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
                 )
             )
     if not targets and not problems:
-        problems.append(TargetProblem(shown, 2, "", "no targets", "at least one row"))
+        problems.append(Problem(shown, 2, None, "", "no targets", "at least one row"))
     if problems:
         raise TargetError(problems)
     return tuple(targets)

@@ -1,19 +1,36 @@
 """User-facing problem reports for scenario files.
 
-This module owns the vocabulary every scenario layer uses to tell an analyst
-what is wrong with a file: a :class:`Problem` says where (file, line, column
-and key path) and what (a message plus, optionally, what was expected), and a
-:class:`ScenarioError` carries every problem found in one go, so that users
-can fix a file in a single pass instead of one error at a time.
+This module owns the vocabulary every input layer (scenario, sweep and
+calibration files, parameter paths) uses to tell an analyst what is wrong: a
+:class:`Problem` says where (file, line, column and key path) and what (a
+message plus, optionally, what was expected), and a :class:`ScenarioError`
+carries every problem found in one go, so that users can fix a file in a single
+pass instead of one error at a time. The words of the messages come from here
+too: :func:`show` quotes what the user wrote, :func:`kind_of` names its kind
+and :func:`suggest` says what was expected, with the closest choice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["PathItem", "Problem", "ScenarioError", "format_path"]
+__all__ = [
+    "PathItem",
+    "Problem",
+    "ScenarioError",
+    "did_you_mean",
+    "format_path",
+    "kind_of",
+    "show",
+    "suggest",
+    "with_hint",
+]
 
 PathItem = str | int
 """One step into a document: a mapping key (``str``) or a list index (``int``)."""
@@ -156,3 +173,126 @@ class ScenarioError(Exception):
             The problems joined by newlines.
         """
         return "\n".join(problem.format() for problem in self.problems)
+
+
+# --------------------------------------------------------------------------- words of messages
+
+_MAX_SHOWN_CHARS = 40
+_CLOSE_ENOUGH = 0.6
+
+
+def show(value: Any) -> str:
+    """Show a user's value briefly, the way it was probably written.
+
+    Args:
+        value: A plain value as read from a file or the command line.
+
+    Returns:
+        Text in single quotes (made printable, at most about 40 characters), a
+        number as written (a very long whole number by its count of digits),
+        ``null``, ``true``/``false``, an ISO date, or ``a list``/``a mapping``.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        return f"a {int(value.bit_length() * math.log10(2)) + 1}-digit number"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "infinity" if value > 0 else "minus infinity"
+        return f"{value:.6g}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        clean = "".join(ch if ch.isprintable() else "?" for ch in value)
+        if len(clean) > _MAX_SHOWN_CHARS:
+            clean = clean[: _MAX_SHOWN_CHARS - 3] + "..."
+        return f"'{clean}'"
+    return kind_of(value)
+
+
+def kind_of(value: object, unknown: str = "a value of an unsupported kind") -> str:
+    """Describe the type of a plain value in analyst-friendly words.
+
+    Args:
+        value: A plain Python value (as the YAML reader produces, or a tuple or mapping).
+        unknown: What to call any other kind of value.
+
+    Returns:
+        A short noun phrase such as ``"a list"`` or ``"a whole number"``.
+    """
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return unknown
+
+
+def did_you_mean(word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
+    """Name the choice closest to a misspelt word, if one is close.
+
+    Args:
+        word: What the user wrote.
+        choices: What would have been accepted; or a mapping from each candidate to what to
+            suggest when it is the closest (e.g. a state name suggesting a full path).
+
+    Returns:
+        ``did you mean 'x'?``, or an empty string when no choice is close.
+    """
+    candidates = choices if isinstance(choices, Mapping) else {c: c for c in choices}
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=_CLOSE_ENOUGH)
+    return f"did you mean '{candidates[close[0]]}'?" if close else ""
+
+
+def with_hint(expected: str, word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
+    """Add ``; did you mean 'x'?`` to ``expected`` when a choice is close to ``word``.
+
+    Args:
+        expected: What was expected, in words.
+        word: What the user wrote.
+        choices: The candidates, as for :func:`did_you_mean`.
+
+    Returns:
+        ``expected``, with the hint when there is one.
+    """
+    hint = did_you_mean(word, choices)
+    return f"{expected}; {hint}" if hint else expected
+
+
+def suggest(word: str, choices: Sequence[str], many: str = "") -> str:
+    """Say what was expected instead of ``word``, with the closest choice if there is one.
+
+    Args:
+        word: What the user wrote.
+        choices: What would have been accepted.
+        many: Name of the choices as a group; when given and a choice is close, the list is
+            left out to keep the line short.
+
+    Returns:
+        ``one of a, b, c; did you mean 'b'?`` (the hint only when a choice is close), or with
+        ``many``, ``one of the parameters of the ODD table; did you mean 'b'?``.
+    """
+    hint = did_you_mean(word, choices)
+    listing = f"the {many}" if many and hint else ", ".join(choices)
+    return f"one of {listing}; {hint}" if hint else f"one of {listing}"

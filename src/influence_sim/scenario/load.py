@@ -33,8 +33,16 @@ from pydantic import BaseModel, Tag, ValidationError
 from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason
 from influence_sim.initial import build
 from influence_sim.scenario.compile import Scenario
-from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, format_path
-from influence_sim.scenario.spec import TAG, ScenarioSpec, _kind, _not_a, _show, suggest
+from influence_sim.scenario.errors import (
+    PathItem,
+    Problem,
+    ScenarioError,
+    format_path,
+    kind_of,
+    show,
+    suggest,
+)
+from influence_sim.scenario.spec import TAG, ScenarioSpec, _not_a
 from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
 
 __all__ = [
@@ -172,7 +180,7 @@ def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]
             problems.append(
                 located.problem_at(
                     ("extends",),
-                    f"{_show(ext)} makes a cycle: {cycle}",
+                    f"{show(ext)} makes a cycle: {cycle}",
                     "a scenario that does not extend this one, directly or through others",
                     at_value=True,
                 )
@@ -197,7 +205,7 @@ def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]
             problems.append(
                 located.problem_at(
                     ("extends",),
-                    f"file {_show(ext)} {what}: looked for {parent}",
+                    f"file {show(ext)} {what}: looked for {parent}",
                     expected,
                     at_value=True,
                 )
@@ -298,7 +306,7 @@ def _merge_shocks(
             problems.append(
                 located.problem_at(
                     ("shocks", j, "name"),
-                    f"shock name {_show(name)} is already used{where}",
+                    f"shock name {show(name)} is already used{where}",
                     "a unique name per shock",
                     at_value=True,
                 )
@@ -483,7 +491,7 @@ class _Reporter:
             model = _model_at(loc[:-1])
             allowed = list(model.model_fields) if model is not None else []
             expected = suggest(str(loc[-1]), allowed) if allowed else None
-            self.add(path, f"unknown key {_show(loc[-1])}", expected, at_key=True)
+            self.add(path, f"unknown key {show(loc[-1])}", expected, at_key=True)
         elif kind == "missing":
             model = _model_at(loc[:-1])
             field = model.model_fields.get(str(loc[-1])) if model is not None else None
@@ -496,7 +504,7 @@ class _Reporter:
         elif kind in ("tuple_type", "list_type", "iterable_type"):
             self.add(path, _not_a(value, "a list"), "a list, e.g. [a, b]", at_key=at_key)
         elif kind in ("string_type", "str_type"):
-            self.add(path, f"{_kind(value)} is not text", "text", at_key=at_key)
+            self.add(path, f"{kind_of(value)} is not text", "text", at_key=at_key)
         else:
             self.add(path, str(error.get("msg", "invalid value")), None, at_key=at_key)
 

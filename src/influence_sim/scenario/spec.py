@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -56,7 +55,7 @@ from influence_sim.kernel.arrays import (
 )
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
 from influence_sim.paths import PathError, resolve
-from influence_sim.scenario.yamlsafe import kind_of
+from influence_sim.scenario.errors import kind_of, show, suggest, with_hint
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -174,78 +173,15 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- messages
 
 
-def suggest(word: str, choices: Sequence[str], many: str = "") -> str:
-    """Say what was expected instead of ``word``, with the closest choice if there is one.
-
-    Args:
-        word: What the user wrote.
-        choices: What would have been accepted.
-        many: Name of the choices as a group; when given and a choice is close, the list is
-            left out to keep the line short.
-
-    Returns:
-        ``one of a, b, c; did you mean 'b'?`` (the hint only when a choice is close), or with
-        ``many``, ``one of the parameters of the ODD table; did you mean 'b'?``.
-    """
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    if many and close:
-        return f"one of the {many}{hint}"
-    return f"one of {', '.join(choices)}{hint}"
-
-
-def _with_hint(expected: str, word: str, choices: Sequence[str]) -> str:
-    """Add ``; did you mean 'x'?`` to ``expected`` when a choice is close to ``word``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"{expected}; did you mean '{close[0]}'?" if close else expected
-
-
 def _fmt(value: float) -> str:
     """Format a number briefly (``0.5``, ``1e+09``)."""
     return f"{value:.6g}"
 
 
-def _show(value: Any) -> str:
-    """Show a user's value briefly, the way it was probably written."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        if abs(value) < 10**15:
-            return str(value)
-        return f"a {int(value.bit_length() * math.log10(2)) + 1}-digit number"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "infinity" if value > 0 else "minus infinity"
-        return _fmt(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        clean = "".join(ch if ch.isprintable() else "?" for ch in value)
-        if len(clean) > 40:
-            clean = clean[:37] + "..."
-        return f"'{clean}'"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return "a value of an unsupported kind"
-
-
-def _kind(value: Any) -> str:
-    """Name the kind of a user's value (``text``, ``a list``, ...)."""
-    return kind_of(value, "a value of an unsupported kind")
-
-
 def _not_a(value: Any, what: str) -> str:
     """Message for a value of the wrong kind, e.g. ``'abc' is text, not a number``."""
-    shown = _show(value)
-    kind = _kind(value)
+    shown = show(value)
+    kind = kind_of(value)
     if shown in ("a list", "a mapping", "null") or shown == kind:
         return f"{kind} is not {what}"
     return f"{shown} is {kind}, not {what}"
@@ -449,7 +385,7 @@ def _to_float(value: Any) -> float:
     """Accept a finite number of sensible size (never a true/false value or text)."""
     if isinstance(value, str) and _looks_numeric(value):
         _fail(
-            f"{_show(value)} is text, not a number",
+            f"{show(value)} is text, not a number",
             "a number without quotes; YAML reads 1e3 as text, so write 1.0e+3",
         )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -457,14 +393,14 @@ def _to_float(value: Any) -> float:
     limit = f"a number from {-MAX_MAGNITUDE:.0e} to {MAX_MAGNITUDE:.0e}"
     if isinstance(value, int):
         if abs(value) > MAX_MAGNITUDE:
-            _fail(f"{_show(value)} is too large", limit)
+            _fail(f"{show(value)} is too large", limit)
         return float(value)
     if math.isnan(value):
         _fail("NaN (not a number) cannot be used", "a finite number")
     if math.isinf(value):
-        _fail(f"{_show(value)} cannot be used", "a finite number")
+        _fail(f"{show(value)} cannot be used", "a finite number")
     if abs(value) > MAX_MAGNITUDE:
-        _fail(f"{_show(value)} is too large", limit)
+        _fail(f"{show(value)} is too large", limit)
     return float(value)
 
 
@@ -520,7 +456,7 @@ def _whole(
         if isinstance(value, bool) or not isinstance(value, int):
             _fail(_not_a(value, "a whole number"), expected)
         if not low <= value <= high:
-            _fail(f"{_show(value)} is out of range", expected)
+            _fail(f"{show(value)} is out of range", expected)
         return value
 
     return check
@@ -530,19 +466,19 @@ def _to_date(value: Any) -> dt.date:
     """Accept a date (written 2021-08-15, with or without quotes) between 1900 and 2200."""
     expected = "a date, e.g. 2021-08-15"
     if isinstance(value, dt.datetime):
-        _fail(f"{_show(value)} is a date and time", "a date without a time, e.g. 2021-08-15")
+        _fail(f"{show(value)} is a date and time", "a date without a time, e.g. 2021-08-15")
     if isinstance(value, str):
         if not _DATE_RE.match(value.strip()):
             _fail(_not_a(value, "a date"), expected)
         try:
             value = dt.date.fromisoformat(value.strip())
         except ValueError:
-            _fail(f"{_show(value)} is not a real calendar date", expected)
+            _fail(f"{show(value)} is not a real calendar date", expected)
     if not isinstance(value, dt.date):
         _fail(_not_a(value, "a date"), expected)
     if not EARLIEST <= value <= LATEST:
         _fail(
-            f"{_show(value)} is out of range",
+            f"{show(value)} is out of range",
             f"a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}",
         )
     return value
@@ -574,7 +510,7 @@ def _choice(options: Sequence[str], what: str) -> Callable[[Any], str]:
         if not isinstance(value, str):
             _fail(_not_a(value, f"the name of {what}"), f"one of {', '.join(options)}")
         if value not in options:
-            _fail(f"unknown {what} {_show(value)}", suggest(value, options))
+            _fail(f"unknown {what} {show(value)}", suggest(value, options))
         return value
 
     return check
@@ -586,7 +522,7 @@ def _to_duration(value: Any) -> float:
     if isinstance(value, str):
         match = _DURATION_RE.match(value.lower())
         if match is None:
-            _fail(f"{_show(value)} is not a duration", expected)
+            _fail(f"{show(value)} is not a duration", expected)
         years = float(match.group(1)) * _UNIT_YEARS[match.group(2)[0]]
     else:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -594,7 +530,7 @@ def _to_duration(value: Any) -> float:
         years = _to_float(value)
     if not 0.0 < years <= MAX_HALF_LIFE_YEARS:
         _fail(
-            f"{_show(value)} is out of range",
+            f"{show(value)} is out of range",
             f"a duration above 0 and at most {MAX_HALF_LIFE_YEARS:g} years",
         )
     return years
@@ -604,7 +540,7 @@ def _check_path(path: str) -> str:
     """Check a dotted path against the run's entities."""
     if " " in path.strip():
         _fail(
-            f"{_show(path)} contains spaces",
+            f"{show(path)} contains spaces",
             "a dotted path such as states.tajikistan.threat_exposure",
         )
     dims = _current_dims()
@@ -615,7 +551,7 @@ def _check_path(path: str) -> str:
         gone = [p for p in parts if p in sd.DEFAULT_POWERS and p not in dims.powers]
         if gone:
             _fail(
-                f"power {_show(gone[0])} is removed by actors.remove_powers",
+                f"power {show(gone[0])} is removed by actors.remove_powers",
                 "only powers that take part in the run",
             )
         message, expected = _split_expected(str(exc))
@@ -635,7 +571,7 @@ def _known(options: Sequence[str], what: str, hint: str = "") -> Callable[[str],
     def check(name: str) -> str:
         if name not in options:
             expected = suggest(name, options) if options else f"no {what} here"
-            _fail(f"unknown {what} {_show(name)}{hint}", expected)
+            _fail(f"unknown {what} {show(name)}{hint}", expected)
         return name
 
     return check
@@ -649,20 +585,20 @@ def _existing_power_key(name: str) -> str:
     frame = _FRAME.get()
     if frame is not None and name in frame.added:
         _fail(
-            f"power {_show(name)} is added by this scenario",
+            f"power {show(name)} is added by this scenario",
             f"its values under actors.add_powers.{name}",
         )
     removed = [p for p in sd.DEFAULT_POWERS if p not in _current_dims().powers]
     if name in removed:
         _fail(
-            f"power {_show(name)} is removed by actors.remove_powers",
+            f"power {show(name)} is removed by actors.remove_powers",
             "only powers that take part in the run",
         )
     options = [p for p in sd.DEFAULT_POWERS if p not in removed]
     if name not in options:
         _fail(
-            f"unknown power {_show(name)}",
-            _with_hint(
+            f"unknown power {show(name)}",
+            with_hint(
                 f"one of {', '.join(options)}, or a new power under actors.add_powers",
                 name,
                 options,
@@ -686,13 +622,13 @@ def _organisation_key(name: str) -> str:
 def _new_power_key(name: str) -> str:
     if not _NAME_RE.match(name) or len(name) > 40:
         _fail(
-            f"{_show(name)} cannot name a power",
+            f"{show(name)} cannot name a power",
             "a short lower-case name of letters, digits and _, e.g. turkey",
         )
     taken = (*sd.DEFAULT_POWERS, *sd.DEFAULT_STATES, REST_OF_WORLD)
     if name in taken:
         hint = "; to change it, use actors.powers" if name in sd.DEFAULT_POWERS else ""
-        _fail(f"{_show(name)} is already taken{hint}", "the name of a new power, e.g. turkey")
+        _fail(f"{show(name)} is already taken{hint}", "the name of a new power, e.g. turkey")
     return name
 
 
@@ -701,7 +637,7 @@ def _flag(value: Any) -> float:
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)) and value in (0, 1):
         return float(value)
-    _fail(f"{_show(value)} is not a membership", "true or false, or 1 or 0")
+    _fail(f"{show(value)} is not a membership", "true or false, or 1 or 0")
 
 
 def _list_of(value: Any) -> Any:
@@ -879,7 +815,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
         if not isinstance(key, str) or key not in sd.DEFAULT_STATES:
             issues.add(
                 (str(key),),
-                f"unknown state {_show(key)}",
+                f"unknown state {show(key)}",
                 suggest(str(key), sd.DEFAULT_STATES),
                 at_key=True,
             )
@@ -999,13 +935,13 @@ class ActorsSpec(_Model):
         for i, name in enumerate(self.remove_powers):
             if name in seen:
                 issues.add(
-                    ("remove_powers", i), f"power {_show(name)} is listed twice", "each power once"
+                    ("remove_powers", i), f"power {show(name)} is listed twice", "each power once"
                 )
             seen.add(name)
             if name in self.powers:
                 issues.add(
                     ("powers", name),
-                    f"power {_show(name)} is also removed",
+                    f"power {show(name)} is also removed",
                     "values only for powers that take part",
                     at_key=True,
                 )
@@ -1281,7 +1217,7 @@ def _bad_value(value: Any) -> NoReturn:
             issues = _Issues()
             issues.add(
                 ("distribution",),
-                f"unknown distribution {_show(name)}",
+                f"unknown distribution {show(name)}",
                 suggest(name, DISTRIBUTIONS),
             )
             issues.raise_if_any()
@@ -1364,7 +1300,7 @@ def _check_in_run(day: dt.date) -> dt.date:
 
 def _two_dates(value: Any) -> Any:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
-        shown = f"a list of {len(value)}" if isinstance(value, (list, tuple)) else _kind(value)
+        shown = f"a list of {len(value)}" if isinstance(value, (list, tuple)) else kind_of(value)
         _fail(f"{shown} is not a pair of dates", "two dates, e.g. [2022-01-01, 2024-01-01]")
     return value
 
@@ -1567,7 +1503,7 @@ class OutputsSpec(_Model):
         for i, item in enumerate(value):
             name = issues.check((i,), _metric, item)
             if name is not None and name in seen:
-                issues.add((i,), f"metric {_show(name)} is listed twice", "each metric once")
+                issues.add((i,), f"metric {show(name)} is listed twice", "each metric once")
             if name is not None:
                 seen.add(name)
         if not value:
@@ -1600,7 +1536,7 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
         if not isinstance(key, str) or key not in names:
             issues.add(
                 (str(key),),
-                f"unknown parameter {_show(key)}",
+                f"unknown parameter {show(key)}",
                 suggest(str(key), names, "parameters of the ODD table"),
                 at_key=True,
             )
@@ -1619,7 +1555,7 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
             if not isinstance(entity, str) or entity not in entities:
                 issues.add(
                     (key, str(entity)),
-                    f"unknown {scope} {_show(entity)}",
+                    f"unknown {scope} {show(entity)}",
                     suggest(str(entity), entities),
                     at_key=True,
                 )
@@ -1784,7 +1720,7 @@ class ScenarioSpec(_Model):
             if shock.name in first:
                 issues.add(
                     ("shocks", i, "name"),
-                    f"shock name {_show(shock.name)} is already "
+                    f"shock name {show(shock.name)} is already "
                     f"used by shocks[{first[shock.name]}]",
                     "a unique name per shock",
                 )

@@ -5,10 +5,10 @@ Python data. It remembers where every key and value came from, so that later
 layers (the schema, the shock timeline) can point analysts at the exact line
 and column of a mistake.
 
-How it works: PyYAML's scanner and parser (driven through a ``SafeLoader``
-subclass) turn the text into a stream of events, each carrying a start mark.
-Instead of PyYAML's recursive composer and constructor, a small iterative
-builder here turns those events into plain data. That lets it
+How it works: PyYAML's safe scanner, parser, resolver and composer (a
+``SafeLoader`` subclass) turn the text into nodes whose start marks give every
+line and column. The subclass checks each node as it is composed, and a short
+walk turns the nodes into plain data without PyYAML's constructor. That lets it
 
 * refuse every tag outside the YAML core set without ever constructing an
   object from it (so ``!!python/...`` tags can never run code);
@@ -31,30 +31,33 @@ Whatever the input, the public functions raise nothing but
 
 from __future__ import annotations
 
-import datetime
+import copy
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import yaml
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
-    DocumentStartEvent,
-    Event,
-    MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
+    StreamEndEvent,
 )
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from influence_sim._inputs import InputFileError, decode_text, read_bytes
-from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, format_path
+from influence_sim.scenario.errors import (
+    PathItem,
+    Problem,
+    ScenarioError,
+    format_path,
+    kind_of,
+    show,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -123,37 +126,8 @@ _MAX_SHOWN_CHARS: Final = 40
 # --------------------------------------------------------------------------- located data
 
 
-@dataclass(frozen=True, slots=True)
-class _Spot:
-    """Where one value sits in the text, plus where its children sit.
-
-    Attributes:
-        key: Position of the mapping key (or of the item itself in a list).
-        value: Position of the value.
-        children: Spots of the entries of a mapping or list; None for scalars.
-    """
-
-    key: Position
-    value: Position
-    children: Mapping[str, _Spot] | Sequence[_Spot] | None
-
-
-def _child(spot: _Spot, step: PathItem) -> _Spot | None:
-    """Find the spot of one entry below ``spot``.
-
-    Args:
-        spot: The spot of a mapping or list.
-        step: A key (for mappings) or a non-negative index (for lists).
-
-    Returns:
-        The entry's spot, or None if there is no such entry.
-    """
-    children = spot.children
-    if isinstance(children, Mapping):
-        return children.get(step) if isinstance(step, str) else None
-    if isinstance(children, Sequence) and isinstance(step, int) and not isinstance(step, bool):
-        return children[step] if 0 <= step < len(children) else None
-    return None
+_Spots = Mapping[tuple[PathItem, ...], tuple[Position, Position]]
+"""Where each entry of a document is written: its key (or list item) and its value."""
 
 
 @dataclass(frozen=True)
@@ -168,23 +142,20 @@ class Located:
 
     data: dict[str, Any]
     file: str
-    _root: _Spot | None = field(default=None, repr=False, compare=False)
+    _spots: _Spots = field(default_factory=dict, repr=False, compare=False)
 
-    def _spot(self, path: tuple[PathItem, ...]) -> _Spot | None:
-        """Walk down to the spot of ``path``.
+    def _spot(self, path: tuple[PathItem, ...]) -> tuple[Position, Position] | None:
+        """Find where the entry at ``path`` and its value are written.
 
         Args:
             path: Keys and list indexes from the top of the document.
 
         Returns:
-            The spot, or None when the path does not exist.
+            The positions of the key and of the value, or None when the path does not exist.
         """
-        spot = self._root
-        for step in path:
-            if spot is None:
-                return None
-            spot = _child(spot, step)
-        return spot
+        if any(isinstance(step, bool) for step in path):
+            return None
+        return self._spots.get(tuple(path))
 
     def where(self, path: tuple[PathItem, ...]) -> Position | None:
         """Return the 1-based (line, column) of the entry at ``path``.
@@ -201,7 +172,7 @@ class Located:
             The position, or None if the path does not exist in the document.
         """
         spot = self._spot(path)
-        return None if spot is None else spot.key
+        return None if spot is None else spot[0]
 
     def where_value(self, path: tuple[PathItem, ...]) -> Position | None:
         """Return the 1-based (line, column) where the value at ``path`` starts.
@@ -213,7 +184,7 @@ class Located:
             The position, or None if the path does not exist in the document.
         """
         spot = self._spot(path)
-        return None if spot is None else spot.value
+        return None if spot is None else spot[1]
 
     def problem_at(
         self,
@@ -243,7 +214,7 @@ class Located:
             spot = self._spot(path[:length])
             if spot is not None:
                 use_value = at_value and length == len(path)
-                position = spot.value if use_value else spot.key
+                position = spot[1] if use_value else spot[0]
                 break
         line, col = position if position is not None else (None, None)
         return Problem(self.file, line, col, format_path(path), message, expected)
@@ -266,21 +237,6 @@ def _pos(mark: Any) -> Position:
     return (int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _show(text: str) -> str:
-    """Quote a piece of user text for a message, shortened and made printable.
-
-    Args:
-        text: The text as written in the file.
-
-    Returns:
-        The text in single quotes, at most about 40 characters long.
-    """
-    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
-    if len(clean) > _MAX_SHOWN_CHARS:
-        clean = clean[: _MAX_SHOWN_CHARS - 3] + "..."
-    return f"'{clean}'"
-
-
 def _show_tag(tag: str) -> str:
     """Render a tag the way users write it (``!!int`` rather than the full URI).
 
@@ -295,58 +251,6 @@ def _show_tag(tag: str) -> str:
     if len(shown) > 2 * _MAX_SHOWN_CHARS:
         shown = shown[: 2 * _MAX_SHOWN_CHARS - 3] + "..."
     return shown
-
-
-def kind_of(value: object, unknown: str = "an unsupported value") -> str:
-    """Describe the type of a plain value in analyst-friendly words.
-
-    Args:
-        value: A plain Python value (as this module produces, or a tuple or mapping).
-        unknown: What to call any other kind of value.
-
-    Returns:
-        A short noun phrase such as ``"a list"`` or ``"a whole number"``.
-    """
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime.datetime):
-        return "a date and time"
-    if isinstance(value, datetime.date):
-        return "a date"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return unknown
-
-
-_kind = kind_of
-
-
-def _copy(value: Any) -> Any:
-    """Copy the containers of a plain value so aliases never share objects.
-
-    The recursion is bounded by :data:`MAX_DEPTH`, checked before calling.
-
-    Args:
-        value: Plain data.
-
-    Returns:
-        An independent copy (scalars are immutable and shared as is).
-    """
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
 
 
 def _line_col(text: str, index: int) -> Position:
@@ -407,23 +311,23 @@ def _unexpected(file: str, exc: BaseException) -> Problem:
     return _whole_file(file, f"could not read YAML: {_short_reason(exc)}")
 
 
-# --------------------------------------------------------------------------- the builder
+# --------------------------------------------------------------------------- the reader
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe scanner, parser and resolver, used only to produce events.
-
-    The implicit resolvers are snapshotted so that other code registering
-    resolvers on ``yaml.SafeLoader`` cannot change how scenarios are read.
-    """
+class _Stop(Exception):
+    """Raised while composing when reading cannot sensibly go on (the problem is recorded)."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_REFUSED: Final = "!refused"
+"""Tag put on a scalar whose written tag was refused, so that no value is ever built from it."""
 
+_INVALID: Final = object()
+"""Stands for a single value that was refused or does not fit its tag."""
 
-_ScalarMaker = Callable[[_Loader, ScalarNode], Any]
+_TOO_DEEP: Final = f"nesting is too deep (more than {MAX_DEPTH} levels)"
+_FLATTER: Final = "a flatter structure"
+
+_ScalarMaker = Callable[["_Reader", ScalarNode], Any]
 
 _SCALAR_MAKERS: Final[Mapping[str, _ScalarMaker]] = {
     _STR: lambda loader, node: str(node.value),
@@ -441,103 +345,74 @@ _EXPLICIT_SCALAR_TAGS: Final = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIM
 
 
 @dataclass(slots=True)
-class _Built:
-    """A finished value, ready to be attached to its parent.
+class _Open:
+    """A mapping or list being composed.
 
     Attributes:
-        value: The plain data.
-        spot: Where it was written.
-        size: Number of values it contains once aliases are expanded (itself included).
-        height: Nesting levels it contains (0 for scalars, 1 for a flat list).
-        source: For scalars and aliases, the text as written; None for collections.
-        tag: The resolved tag of a scalar, None otherwise.
-        empty_plain: Whether it is an empty, untagged plain scalar (nothing written).
-    """
-
-    value: Any
-    spot: _Spot
-    size: int
-    height: int
-    source: str | None = None
-    tag: str | None = None
-    empty_plain: bool = False
-
-
-@dataclass(slots=True)
-class _Anchor:
-    """A value named with ``&name``, kept for later ``*name`` aliases.
-
-    Attributes:
-        built: The finished value.
-        line: The line where the anchor was defined.
-    """
-
-    built: _Built
-    line: int
-
-
-@dataclass(slots=True)
-class _Frame:
-    """A mapping or list that is still being read.
-
-    Attributes:
+        path: Key path of the collection.
         is_map: True for a mapping, False for a list.
-        path: Key path of this collection.
-        start: Where the collection starts.
-        anchor: Its anchor name, if any.
-        items: The list items (lists only).
-        entries: The mapping entries (mappings only).
-        spots: Child spots by index (lists only).
-        spot_map: Child spots by key (mappings only).
-        size: Values contained so far, itself included.
-        height: Nesting levels contained so far, itself included.
-        expect_key: For mappings, whether the next value is a key.
-        key: The current key, or None if it was refused.
-        key_label: How to name the current key in paths, even when refused.
-        key_pos: Where the current key was written.
-        key_lines: Line of first definition of each key seen so far.
+        step: Key or index of the entry being read, None while a mapping waits for a key.
+        lines: For a mapping, the line where each of its keys was first written.
     """
 
-    is_map: bool
     path: tuple[PathItem, ...]
-    start: Position
-    anchor: str | None
-    items: list[Any] = field(default_factory=list)
-    entries: dict[str, Any] = field(default_factory=dict)
-    spots: list[_Spot] = field(default_factory=list)
-    spot_map: dict[str, _Spot] = field(default_factory=dict)
-    size: int = 1
-    height: int = 1
-    expect_key: bool = True
-    key: str | None = None
-    key_label: str = ""
-    key_pos: Position = (1, 1)
-    key_lines: dict[str, int] = field(default_factory=dict)
+    is_map: bool
+    step: PathItem | None = None
+    lines: dict[str, int] = field(default_factory=dict)
 
 
-class _Builder:
-    """Turns PyYAML events into plain data, spots and problems, without recursion."""
+def _label(node: Node) -> str:
+    """Name a mapping key in key paths, even a key that is refused.
 
-    def __init__(self, file: str) -> None:
-        """Prepare an empty builder.
+    Args:
+        node: The key's node.
+
+    Returns:
+        The key as written for a single value, ``"?"`` for an empty one, a mapping or a list.
+    """
+    return (str(node.value) or "?") if isinstance(node, ScalarNode) else "?"
+
+
+class _Reader(yaml.SafeLoader):
+    """PyYAML's safe scanner, parser, resolver and composer, plus this module's checks.
+
+    :meth:`compose_node` wraps PyYAML's composer and checks each node as it
+    arrives: tags outside the core set, repeated anchors, dangling and
+    self-referring aliases, alias bombs, deep nesting, scalar values that do
+    not fit their tag and refused keys. Nothing is expanded or recursed into
+    beyond the limits, and every problem found before a syntax error is kept.
+    :meth:`build` then turns the composed nodes into plain data; the nodes'
+    start marks give every position. The implicit resolvers are
+    snapshotted so that other code registering resolvers on
+    ``yaml.SafeLoader`` cannot change how scenarios are read.
+
+    Attributes:
+        file: The file name used in problems.
+        problems: The problems found so far.
+    """
+
+    def __init__(self, text: str, file: str, problems: list[Problem]) -> None:
+        """Prepare to read ``text``.
 
         Args:
+            text: The whole document, already decoded.
             file: The file name used in problems.
+            problems: Where to record problems (shared with the caller, so
+                that problems found before a syntax error are kept).
         """
         self.file = file
-        self.problems: list[Problem] = []
-        self.stack: list[_Frame] = []
-        self.anchors: dict[str, _Anchor] = {}
-        self.open_anchors: dict[str, int] = {}
+        self.problems = problems
+        self.frames: list[_Open] = []
+        self.open_anchors: set[str] = set()
+        self.aliases: dict[int, str] = {}
+        self.sizes: dict[int, tuple[int, int]] = {}
+        self.spots: dict[tuple[PathItem, ...], tuple[Position, Position]] = {}
         self.expanded = 0
-        self.documents = 0
-        self.root: _Built | None = None
-        self.stopped = False
-        self.loader: _Loader | None = None
+        super().__init__(text)
 
     # ----------------------------------------------------------------- reporting
 
-    def problem(
+    def note(
         self,
         at: Position | None,
         path: Sequence[PathItem],
@@ -555,406 +430,380 @@ class _Builder:
         line, col = at if at is not None else (None, None)
         self.problems.append(Problem(self.file, line, col, format_path(path), message, expected))
 
-    def fatal(
-        self,
-        at: Position | None,
-        path: Sequence[PathItem],
-        message: str,
-        expected: str | None = None,
-    ) -> None:
-        """Record a problem after which reading cannot sensibly go on.
+    def stop(self, at: Position, path: Sequence[PathItem], message: str, expected: str) -> NoReturn:
+        """Record a problem after which reading cannot sensibly go on, and stop.
 
         Args:
-            at: Position in the file, or None for the whole file.
+            at: Position in the file.
             path: Key path of the offending value.
             message: What is wrong.
             expected: What was expected instead.
+
+        Raises:
+            _Stop: Always.
         """
-        self.problem(at, path, message, expected)
-        self.stopped = True
-
-    # ----------------------------------------------------------------- driving
-
-    def run(self, text: str) -> None:
-        """Read ``text`` event by event, recording data and problems.
-
-        Args:
-            text: The whole document, already decoded.
-        """
-        try:
-            self.loader = _Loader(text)
-            while not self.stopped and self.loader.check_event():
-                self.handle(self.loader.get_event())  # type: ignore[no-untyped-call]
-        except ReaderError as exc:
-            shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
-            self.fatal(
-                _line_col(text, exc.position),
-                (),
-                f"special character {shown} is not allowed in YAML",
-                "plain text; delete this invisible character",
-            )
-        except yaml.MarkedYAMLError as exc:
-            self.syntax_problem(exc)
-        except yaml.YAMLError as exc:
-            self.fatal(None, (), f"could not read YAML: {_short_reason(exc)}")
-        finally:
-            if self.loader is not None:
-                self.loader.dispose()
-
-    def syntax_problem(self, exc: yaml.MarkedYAMLError) -> None:
-        """Record a YAML syntax error as a located problem.
-
-        Args:
-            exc: The error raised by PyYAML's scanner or parser.
-        """
-        problem = exc.problem or _short_reason(exc)
-        mark = exc.problem_mark or exc.context_mark
-        message = problem
-        show_context = bool(exc.context) and not str(exc.context).startswith(
-            "while parsing a block"
-        )
-        if show_context and exc.context_mark is not None and exc.context_mark is not mark:
-            c_line, c_col = _pos(exc.context_mark)
-            if (c_line, c_col) != _pos(mark):
-                message += f", {exc.context} starting at line {c_line}, column {c_col}"
-        hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
-        self.fatal(_pos(mark) if mark is not None else None, self.next_path(), message, hint)
-
-    def handle(self, event: Event) -> None:
-        """Dispatch one parser event.
-
-        Args:
-            event: The next event from the parser.
-        """
-        if isinstance(event, ScalarEvent):
-            self.on_scalar(event)
-        elif isinstance(event, AliasEvent):
-            self.on_alias(event)
-        elif isinstance(event, (SequenceStartEvent, MappingStartEvent)):
-            self.on_start(event)
-        elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
-            self.on_end()
-        elif isinstance(event, DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                self.fatal(
-                    _pos(event.start_mark),
-                    (),
-                    "file contains more than one YAML document",
-                    "a single document; remove the extra '---' line",
-                )
-
-    # ----------------------------------------------------------------- paths
+        self.note(at, path, message, expected)
+        raise _Stop
 
     def next_path(self) -> tuple[PathItem, ...]:
-        """Key path of the value the parser is about to deliver.
+        """Key path of the entry being read, for syntax errors.
 
         Returns:
-            The path; for a mapping key, the path of the enclosing mapping.
+            The path; for a mapping waiting for a key, the path of the mapping.
         """
-        if not self.stack:
+        if not self.frames:
             return ()
-        top = self.stack[-1]
-        if not top.is_map:
-            return (*top.path, len(top.items))
-        if top.expect_key:
-            return top.path
-        return (*top.path, top.key if top.key is not None else top.key_label)
+        top = self.frames[-1]
+        return top.path if top.step is None else (*top.path, top.step)
 
-    # ----------------------------------------------------------------- events
+    # ----------------------------------------------------------------- composing
 
-    def on_scalar(self, event: ScalarEvent) -> None:
-        """Build a scalar value with safe semantics and attach it.
-
-        Args:
-            event: The scalar event.
-        """
-        at = _pos(event.start_mark)
-        path = self.next_path()
-        written = event.tag
-        explicit = written is not None and written != "!"
-        tag = written if written is not None and explicit else self.resolve(event)
-        value: Any = None
-        if explicit and tag not in _EXPLICIT_SCALAR_TAGS:
-            if tag in (_SEQ, _MAP):
-                self.problem(
-                    at,
-                    path,
-                    f"tag {_show_tag(tag)} cannot be used on a single value",
-                    _EXPECTED_PLAIN,
-                )
-            else:
-                self.problem(at, path, f"tag {_show_tag(tag)} is not allowed", _EXPECTED_PLAIN)
-        else:
-            value = self.make_scalar(event, tag, at, path)
-        empty_plain = not explicit and event.style is None and event.value == ""
-        built = _Built(value, _Spot(at, at, None), 1, 0, event.value, tag, empty_plain)
-        if event.anchor is not None:
-            self.define_anchor(event.anchor, at, path)
-            self.anchors[event.anchor] = _Anchor(built, at[0])
-        self.attach(built)
-
-    def resolve(self, event: ScalarEvent) -> str:
-        """Find the implicit tag of an untagged scalar, as PyYAML's safe loader does.
-
-        Args:
-            event: The scalar event.
+    def read(self) -> Node | None:
+        """Compose the one document of the text.
 
         Returns:
-            The resolved tag.
-        """
-        assert self.loader is not None
-        tag = self.loader.resolve(  # type: ignore[no-untyped-call]
-            ScalarNode, event.value, event.implicit
-        )
-        return str(tag) if tag is not None else _STR
+            The root node, or None if the text holds no document.
 
-    def make_scalar(
-        self, event: ScalarEvent, tag: str, at: Position, path: Sequence[PathItem]
-    ) -> Any:
-        """Construct the Python value of a scalar from an allowed tag.
+        Raises:
+            _Stop: If the text holds more than one document.
+        """
+        self.get_event()  # type: ignore[no-untyped-call]  # the start of the stream
+        root: Node | None = None
+        if not self.check_event(StreamEndEvent):
+            root = self.compose_document()
+        if not self.check_event(StreamEndEvent):
+            self.stop(
+                _pos(self.peek_event().start_mark),  # type: ignore[no-untyped-call]
+                (),
+                "file contains more than one YAML document",
+                "a single document; remove the extra '---' line",
+            )
+        return root
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """Compose one node with PyYAML, checking it as it arrives.
 
         Args:
-            event: The scalar event.
-            tag: Its resolved or explicit (allowed) tag.
-            at: Where it was written.
+            parent: The enclosing mapping or list, None for the root.
+            index: For a list item its index, for a mapping value its key's
+                node, None for a mapping key or the root.
+
+        Returns:
+            The node (for an alias, a shallow copy of the anchored node that
+            carries the alias's position).
+
+        Raises:
+            _Stop: If the nesting is too deep.
+        """
+        top = self.frames[-1] if self.frames else None
+        if top is not None and not isinstance(index, Node):
+            top.step = index
+        path = self.next_path()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        at = _pos(event.start_mark)
+        if isinstance(event, AliasEvent):
+            self.get_event()  # type: ignore[no-untyped-call]
+            node = self.alias(event, at, path)
+        else:
+            is_scalar = isinstance(event, ScalarEvent)
+            if not is_scalar and len(self.frames) >= MAX_DEPTH:
+                self.stop(at, path, _TOO_DEEP, _FLATTER)
+            refused = self.refuse_tag(event, at, path)
+            anchor = event.anchor
+            if anchor is not None and anchor in self.anchors:
+                first = self.anchors.pop(anchor).start_mark.line + 1
+                message = f"anchor &{anchor} is already defined on line {first}"
+                self.note(at, path, message, "a different name for each anchor")
+            if is_scalar:
+                node = self.composed(parent, index)
+                if refused:
+                    node.tag = _REFUSED
+                else:
+                    self.scalar(node, path, report=True)
+            else:
+                is_map = isinstance(event, MappingStartEvent)
+                self.frames.append(_Open(path, is_map, None if is_map else 0))
+                open_anchor = {anchor} if anchor is not None else set()
+                self.open_anchors |= open_anchor
+                node = self.composed(parent, index)
+                self.frames.pop()
+                self.open_anchors -= open_anchor
+        if top is not None and top.is_map and index is None:
+            key = self.key(node, top.path, top.lines, report=True)
+            top.step = key if key is not None else _label(node)
+        elif top is not None:
+            top.step = None if top.is_map else int(index) + 1
+        return node
+
+    def composed(self, parent: Node | None, index: Any) -> Node:
+        """Let PyYAML's composer compose the next node (its children come back here).
+
+        Args:
+            parent: The enclosing node.
+            index: The entry's index or key node.
+
+        Returns:
+            The node.
+        """
+        node = super().compose_node(parent, index)
+        assert node is not None  # PyYAML returns None only at the end of the stream
+        return node
+
+    def refuse_tag(
+        self, event: ScalarEvent | CollectionStartEvent, at: Position, path: Sequence[PathItem]
+    ) -> bool:
+        """Record a written tag outside the core set, or one that does not fit the node.
+
+        Args:
+            event: The scalar or collection start event.
+            at: Where the node is written.
             path: Its key path.
 
         Returns:
-            The value, or None after recording a problem if it does not fit its tag.
+            True if the tag is refused.
         """
-        assert self.loader is not None
-        maker = _SCALAR_MAKERS.get(tag)
-        if maker is None:  # pragma: no cover - resolution only yields known tags
-            self.problem(at, path, f"tag {_show_tag(tag)} is not allowed", _EXPECTED_PLAIN)
-            return None
-        node = ScalarNode(tag, event.value, style=event.style)
-        try:
-            return maker(self.loader, node)
-        except Exception as exc:  # PyYAML raises ValueError, KeyError, AttributeError...
-            kind, expected = _SCALAR_KINDS.get(tag, ("a valid value", _EXPECTED_PLAIN))
-            message = f"{_show(event.value)} is not {kind}"
-            detail = str(exc)
-            if isinstance(exc, ValueError) and "digits" in detail and "limit" in detail:
-                limit = re.search(r"\((\d+) digits\)", detail)
-                message += f": it has more than {limit.group(1) if limit else 'the allowed'} digits"
-            elif isinstance(exc, ValueError) and tag == _TIMESTAMP and detail:
-                message += f": {detail}"
-            self.problem(at, path, message, expected)
-            return None
+        tag = event.tag
+        if tag in (None, "!"):
+            return False
+        if isinstance(event, ScalarEvent):
+            allowed, shape = _EXPLICIT_SCALAR_TAGS, "a single value"
+        else:
+            is_map = isinstance(event, MappingStartEvent)
+            allowed, shape = (
+                frozenset({_MAP if is_map else _SEQ}),
+                "a mapping" if is_map else "a list",
+            )
+        if tag in allowed:
+            return False
+        misplaced = tag in _EXPLICIT_SCALAR_TAGS or tag in (_SEQ, _MAP)
+        message = f"cannot be used on {shape}" if misplaced else "is not allowed"
+        self.note(at, path, f"tag {_show_tag(str(tag))} {message}", _EXPECTED_PLAIN)
+        return True
 
-    def on_alias(self, event: AliasEvent) -> None:
-        """Expand an alias into a copy of its anchored value, within limits.
+    def alias(self, event: AliasEvent, at: Position, path: Sequence[PathItem]) -> Node:
+        """Resolve an alias to its anchored node, within the expansion and nesting limits.
 
         Args:
             event: The alias event.
-        """
-        at = _pos(event.start_mark)
-        path = self.next_path()
-        name = event.anchor or ""
-        anchor = self.anchors.get(name)
-        if name in self.open_anchors:
-            self.problem(
-                at,
-                path,
-                f"alias *{name} is used inside the value it names",
-                "no self-references",
-            )
-            built = _Built(None, _Spot(at, at, None), 1, 0, "*" + name)
-        elif anchor is None:
-            self.problem(at, path, f"alias *{name} has no matching anchor &{name} before it")
-            built = _Built(None, _Spot(at, at, None), 1, 0, "*" + name)
-        else:
-            source = anchor.built
-            self.expanded += source.size
-            if self.expanded > MAX_ALIAS_NODES:
-                self.fatal(
-                    at,
-                    path,
-                    f"aliases expand to too many values (more than {MAX_ALIAS_NODES:,})",
-                    "fewer aliases (*name) or smaller anchored values",
-                )
-                return
-            if len(self.stack) + source.height > MAX_DEPTH:
-                self.fatal(
-                    at,
-                    path,
-                    f"nesting is too deep (more than {MAX_DEPTH} levels)",
-                    "a flatter structure",
-                )
-                return
-            built = _Built(
-                _copy(source.value),
-                _Spot(at, at, source.spot.children),
-                source.size,
-                source.height,
-                "*" + name,
-                source.tag,
-            )
-        self.attach(built)
+            at: Where the alias is written.
+            path: Its key path.
 
-    def on_start(self, event: CollectionStartEvent) -> None:
-        """Open a mapping or list, checking depth, tag and anchor.
+        Returns:
+            A shallow copy of the anchored node placed at the alias, or a
+            refused single value if the alias cannot be used.
 
-        Args:
-            event: The start event.
+        Raises:
+            _Stop: If aliases expand to too many values or nest too deep.
         """
-        at = _pos(event.start_mark)
-        path = self.next_path()
-        is_map = isinstance(event, MappingStartEvent)
-        if len(self.stack) + 1 > MAX_DEPTH:
-            self.fatal(
-                at,
-                path,
-                f"nesting is too deep (more than {MAX_DEPTH} levels)",
-                "a flatter structure",
-            )
-            return
-        tag = event.tag
-        if tag not in (None, "!", _MAP if is_map else _SEQ):
-            what = "a mapping" if is_map else "a list"
-            if tag in _EXPLICIT_SCALAR_TAGS or tag in (_SEQ, _MAP):
-                message = f"tag {_show_tag(tag)} cannot be used on {what}"
+        name = str(event.anchor)
+        anchored = self.anchors.get(name)
+        if name in self.open_anchors or anchored is None:
+            if name in self.open_anchors:
+                message, expected = (
+                    f"alias *{name} is used inside the value it names",
+                    "no self-references",
+                )
             else:
-                message = f"tag {_show_tag(tag)} is not allowed"
-            self.problem(at, path, message, _EXPECTED_PLAIN)
-        if event.anchor is not None:
-            self.define_anchor(event.anchor, at, path)
-            self.open_anchors[event.anchor] = at[0]
-        self.stack.append(_Frame(is_map, path, at, event.anchor))
-
-    def on_end(self) -> None:
-        """Close the innermost mapping or list and attach it to its parent."""
-        frame = self.stack.pop()
-        value: Any
-        children: Mapping[str, _Spot] | Sequence[_Spot]
-        if frame.is_map:
-            value, children = frame.entries, frame.spot_map
-        else:
-            value, children = frame.items, frame.spots
-        built = _Built(value, _Spot(frame.start, frame.start, children), frame.size, frame.height)
-        if frame.anchor is not None:
-            self.open_anchors.pop(frame.anchor, None)
-            self.anchors[frame.anchor] = _Anchor(built, frame.start[0])
-        self.attach(built)
-
-    def define_anchor(self, name: str, at: Position, path: Sequence[PathItem]) -> None:
-        """Check that an anchor name is not used twice.
-
-        Args:
-            name: The anchor name.
-            at: Where the new anchor is.
-            path: Key path of the anchored value.
-        """
-        first = self.open_anchors.get(name)
-        if first is None and name in self.anchors:
-            first = self.anchors[name].line
-        if first is not None:
-            self.problem(
+                message, expected = f"alias *{name} has no matching anchor &{name} before it", None
+            self.note(at, path, message, expected)
+            refused = ScalarNode(_REFUSED, "*" + name)
+            refused.start_mark = refused.end_mark = event.start_mark
+            return refused
+        size, height = self.measure(anchored)
+        self.expanded += size
+        if self.expanded > MAX_ALIAS_NODES:
+            self.stop(
                 at,
                 path,
-                f"anchor &{name} is already defined on line {first}",
-                "a different name for each anchor",
+                f"aliases expand to too many values (more than {MAX_ALIAS_NODES:,})",
+                "fewer aliases (*name) or smaller anchored values",
             )
+        if len(self.frames) + height > MAX_DEPTH:
+            self.stop(at, path, _TOO_DEEP, _FLATTER)
+        node = copy.copy(anchored)
+        node.start_mark = event.start_mark
+        self.aliases[id(node)] = name
+        return node
 
-    # ----------------------------------------------------------------- attaching
-
-    def attach(self, built: _Built) -> None:
-        """Put a finished value into its parent (or make it the document root).
+    def measure(self, node: Node) -> tuple[int, int]:
+        """Count the values a node holds once aliases are expanded, and its nesting.
 
         Args:
-            built: The finished value.
-        """
-        if not self.stack:
-            if self.root is None:
-                self.root = built
-            return
-        top = self.stack[-1]
-        top.size += built.size
-        top.height = max(top.height, built.height + 1)
-        if not top.is_map:
-            top.items.append(built.value)
-            top.spots.append(built.spot)
-        elif top.expect_key:
-            top.key = self.check_key(top, built)
-            top.key_label = top.key if top.key is not None else (built.source or "?")
-            top.key_pos = built.spot.value
-            top.expect_key = False
-        else:
-            if top.key is not None:
-                top.entries[top.key] = built.value
-                top.spot_map[top.key] = _Spot(top.key_pos, built.spot.value, built.spot.children)
-            top.expect_key = True
+            node: A fully composed node.
 
-    def check_key(self, frame: _Frame, built: _Built) -> str | None:
+        Returns:
+            The number of values (itself included) and the nesting levels
+            (0 for a single value, 1 for a flat list or mapping).
+        """
+        known = self.sizes.get(id(node))
+        if known is None:
+            children: list[Node] = []
+            if isinstance(node, MappingNode):
+                children = [part for pair in node.value for part in pair]
+            elif isinstance(node, SequenceNode):
+                children = list(node.value)
+            parts = [self.measure(child) for child in children]
+            size = 1 + sum(count for count, _ in parts)
+            height = (
+                0 if isinstance(node, ScalarNode) else 1 + max((h for _, h in parts), default=0)
+            )
+            known = self.sizes[id(node)] = (size, height)
+        return known
+
+    # ----------------------------------------------------------------- building
+
+    def build(self, node: Node, path: tuple[PathItem, ...], key_at: Position) -> Any:
+        """Turn a composed node into plain data, noting where each entry is written.
+
+        Every problem has been recorded while composing; this walk only drops
+        what was refused. Values reached through an alias are built again (so
+        aliases never share objects) and keep the positions inside the
+        anchored value.
+
+        Args:
+            node: The node.
+            path: Its key path.
+            key_at: Where its key (or, for a list item or the root, the node itself) is written.
+
+        Returns:
+            The plain value.
+        """
+        self.spots[path] = (key_at, _pos(node.start_mark))
+        if isinstance(node, SequenceNode):
+            return [
+                self.build(item, (*path, index), _pos(item.start_mark))
+                for index, item in enumerate(node.value)
+            ]
+        if isinstance(node, MappingNode):
+            entries: dict[str, Any] = {}
+            lines: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = self.key(key_node, path, lines, report=False)
+                if key is not None:
+                    entries[key] = self.build(value_node, (*path, key), _pos(key_node.start_mark))
+            return entries
+        value = self.scalar(node, path, report=False)
+        return None if value is _INVALID else value
+
+    def scalar(self, node: Node, path: Sequence[PathItem], *, report: bool) -> Any:
+        """Construct the Python value of a single value with safe semantics.
+
+        Args:
+            node: A scalar node.
+            path: Its key path.
+            report: Whether to record a value that does not fit its tag.
+
+        Returns:
+            The value, or :data:`_INVALID` if its tag was refused or it does not fit its tag.
+        """
+        tag = str(node.tag)
+        maker = _SCALAR_MAKERS.get(tag)
+        if maker is None or not isinstance(node, ScalarNode):
+            return _INVALID  # the tag was refused while composing
+        try:
+            return maker(self, node)
+        except Exception as exc:  # PyYAML raises ValueError, KeyError, AttributeError...
+            if report:
+                kind, expected = _SCALAR_KINDS.get(tag, ("a valid value", _EXPECTED_PLAIN))
+                message = f"{show(str(node.value))} is not {kind}"
+                detail = str(exc)
+                if isinstance(exc, ValueError) and "digits" in detail and "limit" in detail:
+                    limit = re.search(r"\((\d+) digits\)", detail)
+                    found = limit.group(1) if limit else "the allowed"
+                    message += f": it has more than {found} digits"
+                elif isinstance(exc, ValueError) and tag == _TIMESTAMP and detail:
+                    message += f": {detail}"
+                self.note(_pos(node.start_mark), path, message, expected)
+            return _INVALID
+
+    def key(
+        self, node: Node, path: tuple[PathItem, ...], lines: dict[str, int], *, report: bool
+    ) -> str | None:
         """Accept a mapping key only if it is unique text and not a merge key.
 
         Args:
-            frame: The mapping being read.
-            built: The key as a finished value.
+            node: The key's node.
+            path: Key path of the mapping.
+            lines: Line of first definition of each key of the mapping so far.
+            report: Whether to record why a key is refused.
 
         Returns:
-            The key, or None after recording a problem.
+            The key, or None if it is refused.
         """
-        at = built.spot.value
-        if built.source is None:
-            self.problem(
-                at, frame.path, f"{_kind(built.value)} cannot be used as a key", "a text key"
-            )
-            return None
-        if built.tag == _MERGE and not built.source.startswith("*"):
-            self.problem(
-                at,
-                frame.path,
+        at = _pos(node.start_mark)
+        alias = self.aliases.get(id(node))
+        scalar = isinstance(node, ScalarNode)
+        key = self.scalar(node, path, report=False) if scalar else None
+        shape = kind_of(key) if scalar else kind_of({} if isinstance(node, MappingNode) else [])
+        if key is _INVALID:
+            return None  # reported where the value is written
+        text_key = "a text key; put it in quotes"
+        if isinstance(key, str) and node.tag == _MERGE and alias is None:
+            problem = (
+                path,
                 "merge keys '<<' are not supported",
                 "the keys written out in full; anchors and aliases for whole values are fine",
             )
-            return None
-        key = built.value
-        if not isinstance(key, str):
-            if built.source == "":
-                message = "key is missing (nothing before ':')"
-            else:
-                message = f"key {_show(built.source)} is {_kind(key)}, not text"
-            self.problem(at, frame.path, message, "a text key; put it in quotes")
-            return None
-        first = frame.key_lines.get(key)
-        if first is not None:
-            self.problem(
-                at,
-                (*frame.path, key),
-                f"duplicate key {_show(key)}, first defined on line {first}",
-                "each key only once per mapping",
-            )
-            return None
-        frame.key_lines[key] = at[0]
-        return key
+        elif isinstance(key, str) and key in lines:
+            message = f"duplicate key {show(key)}, first defined on line {lines[key]}"
+            problem = ((*path, key), message, "each key only once per mapping")
+        elif isinstance(key, str):
+            lines[key] = at[0]
+            return key
+        elif not scalar and alias is None:
+            problem = (path, f"{shape} cannot be used as a key", "a text key")
+        elif alias is None and node.value == "":
+            problem = (path, "key is missing (nothing before ':')", text_key)
+        else:
+            written = "*" + alias if alias is not None else str(node.value)
+            problem = (path, f"key {show(written)} is {shape}, not text", text_key)
+        if report:
+            self.note(at, *problem)
+        return None
 
-    # ----------------------------------------------------------------- result
 
-    def finish(self) -> Located:
-        """Check the document as a whole and return it, or raise its problems.
+_Reader.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Reader.yaml_path_resolvers = {}
 
-        Returns:
-            The located top-level mapping.
 
-        Raises:
-            ScenarioError: If any problem was recorded or the top level is unusable.
-        """
-        root = self.root
-        if not self.problems:
-            if root is None or root.empty_plain:
-                self.problems.append(_whole_file(self.file, "file is empty", _EXPECTED_TOP))
-            elif not isinstance(root.value, dict):
-                self.problem(
-                    root.spot.value,
-                    (),
-                    f"top level is {_kind(root.value)}, not a mapping",
-                    _EXPECTED_TOP,
-                )
-        if self.problems or root is None or not isinstance(root.value, dict):
-            raise ScenarioError(self.problems)
-        return Located(root.value, self.file, root.spot)
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: Sequence[PathItem]) -> Problem:
+    """Turn a YAML syntax error into a located problem with a hint.
+
+    Args:
+        exc: The error raised by PyYAML's scanner or parser.
+        file: The file name for problems.
+        path: Key path of the entry being read when it was raised.
+
+    Returns:
+        The problem.
+    """
+    problem = exc.problem or _short_reason(exc)
+    mark = exc.problem_mark or exc.context_mark
+    message = problem
+    show_context = bool(exc.context) and not str(exc.context).startswith("while parsing a block")
+    if show_context and exc.context_mark is not None and exc.context_mark is not mark:
+        c_line, c_col = _pos(exc.context_mark)
+        if (c_line, c_col) != _pos(mark):
+            message += f", {exc.context} starting at line {c_line}, column {c_col}"
+    hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
+    line, col = _pos(mark) if mark is not None else (None, None)
+    return Problem(file, line, col, format_path(path), message, hint)
+
+
+def _is_empty(root: Node) -> bool:
+    """Tell whether a document's root is nothing at all (an empty, untagged plain value).
+
+    Args:
+        root: The root node.
+
+    Returns:
+        True for a document with nothing in it, such as ``---`` alone.
+    """
+    return (
+        isinstance(root, ScalarNode) and root.tag == _NULL and root.style is None and not root.value
+    )
 
 
 # --------------------------------------------------------------------------- file reading
@@ -1020,12 +869,42 @@ def _parse(text: str, file: str) -> Located:
         raise ScenarioError(
             [_whole_file(file, "file looks binary: it contains NUL bytes", _EXPECTED_UTF8)]
         )
-    builder = _Builder(file)
+    problems: list[Problem] = []
+    reader: _Reader | None = None
+    root: Node | None = None
+    data: Any = None
     try:
-        builder.run(text)
+        reader = _Reader(text, file, problems)
+        root = reader.read()
+        if root is not None:
+            data = reader.build(root, (), _pos(root.start_mark))
+    except ReaderError as exc:
+        shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
+        line, col = _line_col(text, exc.position)
+        message = f"special character {shown} is not allowed in YAML"
+        problems.append(
+            Problem(file, line, col, "", message, "plain text; delete this invisible character")
+        )
+    except yaml.MarkedYAMLError as exc:
+        problems.append(_syntax_problem(exc, file, reader.next_path() if reader else ()))
+    except yaml.YAMLError as exc:
+        problems.append(_whole_file(file, f"could not read YAML: {_short_reason(exc)}"))
+    except _Stop:
+        pass
     except Exception as exc:  # a bug or a parser failure nobody anticipated
-        builder.problems.append(_unexpected(file, exc))
-    return builder.finish()
+        problems.append(_unexpected(file, exc))
+    finally:
+        if reader is not None:
+            reader.dispose()
+    if not problems and (root is None or _is_empty(root)):
+        problems.append(_whole_file(file, "file is empty", _EXPECTED_TOP))
+    elif not problems and root is not None and not isinstance(data, dict):
+        line, col = _pos(root.start_mark)
+        message = f"top level is {kind_of(data)}, not a mapping"
+        problems.append(Problem(file, line, col, "", message, _EXPECTED_TOP))
+    if problems or not isinstance(data, dict) or reader is None:
+        raise ScenarioError(problems)
+    return Located(data, file, reader.spots)
 
 
 def _display_name(path: object) -> str:

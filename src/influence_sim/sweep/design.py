@@ -122,13 +122,25 @@ def _generator(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed))
 
 
-def _latin_hypercube(d: int, n: int, rng: np.random.Generator) -> FloatArray:
+def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> FloatArray:
+    """A Latin hypercube sample of ``n`` points in ``[0, 1]^d`` (scipy's ``qmc``).
+
+    Sweeps (the ``lhs`` design) and calibration (its starting design) both draw from here.
+
+    Args:
+        n: Number of points.
+        d: Dimension.
+        rng: Generator the design is drawn from.
+
+    Returns:
+        ``(n, d)`` points; each column has one point in each of ``n`` equal strata.
+    """
     from scipy.stats import qmc
 
     # scipy >= 1.15 names the generator ``rng``; older versions call it ``seed``.
     keyword = "rng" if "rng" in inspect.signature(qmc.LatinHypercube).parameters else "seed"
     sampler = qmc.LatinHypercube(d=d, **{keyword: rng})
-    out: FloatArray = sampler.random(n)
+    out: FloatArray = np.asarray(sampler.random(n), dtype=float)
     return out
 
 
@@ -150,7 +162,7 @@ def unit_samples(spec: SweepSpec) -> FloatArray:
     rng = _generator(design.seed)
     if design.kind == "lhs":
         assert design.points is not None
-        return _latin_hypercube(d, design.points, rng)
+        return latin_hypercube(design.points, d, rng)
     if design.kind == "sobol":
         from SALib.sample import sobol  # type: ignore[import-untyped,unused-ignore]
 

@@ -9,7 +9,6 @@ like scenario files. The format is described in ``docs/sweeps.md``.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -22,8 +21,8 @@ from influence_sim._text import text_problem
 from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, resolve
-from influence_sim.scenario.errors import PathItem, Problem, ScenarioError
-from influence_sim.scenario.yamlsafe import Located, kind_of, load_located
+from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
+from influence_sim.scenario.yamlsafe import Located, load_located
 
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
 Scale = Literal["linear", "log"]
@@ -171,12 +170,6 @@ class SweepSpec:
 # --------------------------------------------------------------------------- checking helpers
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    listing = ", ".join(choices)
-    return f"one of {listing}; did you mean '{close[0]}'?" if close else f"one of {listing}"
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -214,7 +207,7 @@ class _Checker:
     ) -> None:
         for key in value:
             if key not in allowed:
-                self.fail((*path, key), f"unknown key '{key}'", _suggest(key, allowed))
+                self.fail((*path, key), f"unknown key '{key}'", suggest(key, allowed))
 
     def number(self, path: tuple[PathItem, ...], value: object) -> float | None:
         if not _is_number(value):
@@ -492,7 +485,7 @@ def _design(
             f"unknown design '{kind}'"
             if isinstance(kind, str)
             else f"unknown design {_kind(kind)}",
-            _suggest(str(kind), DESIGN_KINDS),
+            suggest(str(kind), DESIGN_KINDS),
             at_value=True,
         )
         return None
@@ -505,7 +498,7 @@ def _design(
                 chk.fail(
                     (*where, key),
                     f"unknown key '{key}' for a {kind} design",
-                    _suggest(key, allowed),
+                    suggest(key, allowed),
                 )
     design_seed = seed
     if "seed" in raw and kind in ("lhs", "sobol", "morris"):
@@ -645,7 +638,7 @@ def _keep(chk: _Checker, data: Mapping[str, Any]) -> KeepSpec | None:
                         f"unknown metric group '{item}'"
                         if isinstance(item, str)
                         else f"unknown metric group {_kind(item)}",
-                        _suggest(str(item), METRIC_GROUPS),
+                        suggest(str(item), METRIC_GROUPS),
                         at_value=True,
                     )
                     ok = False
