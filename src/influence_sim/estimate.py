@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
