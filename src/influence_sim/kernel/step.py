@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray, GravityWeights, Params, State
 
 
@@ -267,7 +268,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     wanted = mech.security_demand(arms_base, threat, params.security_demand_elasticity)
 
     # (e) what Russia accepts, and the coordination both seek
-    before = mech.regional_share(state.share, demand_of(state, params))
+    before = obs.regional_share(state.share, demand_of(state, params))
     if np.any(china) and np.any(russia):
         cap_sec = state.capacity[:, :, SEC]
         r_cap, c_cap = cap_sec @ russia, cap_sec @ china
