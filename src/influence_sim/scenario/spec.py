@@ -47,15 +47,14 @@ from pydantic_core import PydanticCustomError
 
 from influence_sim import seeds as sd
 from influence_sim._text import text_problem
-from influence_sim.engine import STEP_MONTHS, Clock
-from influence_sim.initial import canonical_path
+from influence_sim.calendar import STEP_MONTHS, Clock
 from influence_sim.kernel.arrays import (
     ORGANISATIONS,
     REST_OF_WORLD,
     Dims,
 )
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
-from influence_sim.paths import PathError, resolve
+from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.yamlsafe import kind_of
 
 __all__ = [
