@@ -147,6 +147,7 @@ def reference_arrays(
         capacity_driver=np.zeros((1, len(powers), len(DOMAINS))),
         tie_map=sd.tie_map(seeds, powers, dims.organisations),
         restraint_mask=restraint_mask(dims),
+        customs_union=sd.customs_unions(dims.organisations, seeds.directory),
     )
     instability = np.array([seeds.assumed("afghan_instability")])
     threat = params.threat_exposure * instability[:, None]

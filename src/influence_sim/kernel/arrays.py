@@ -161,7 +161,8 @@ class Params:
     estimated from the country panel (:mod:`influence_sim.estimate`), never from a run's start.
     ``gdp_driver`` and ``capacity_driver`` are the exogenous growth of the step's year, written
     by the stepping loop from :mod:`influence_sim.drivers`.
-    ``tie_map`` and ``restraint_mask`` are structure shared by every run of the batch.
+    ``tie_map``, ``restraint_mask`` and ``customs_union`` (``(O,)``, 1 for an organisation whose
+    members' trade sanctions divert) are structure shared by every run of the batch.
     The meaning, unit and provenance of each is in :data:`influence_sim.parameters.PARAMETERS`.
     """
 
@@ -223,6 +224,7 @@ class Params:
     # structure, not batched
     tie_map: FloatArray = dataclasses.field(metadata={"batched": False})
     restraint_mask: FloatArray = dataclasses.field(metadata={"batched": False})
+    customs_union: FloatArray = dataclasses.field(metadata={"batched": False})
 
     @property
     def batch_size(self) -> int:

@@ -213,11 +213,7 @@ def trade_target(
     exclusion = _exclusion(params, coordination, state.trust, third)
     residual_econ = params.residual[..., ECON].copy()
     residual_econ[:, :, :n_powers] -= exclusion[:, None, :]
-    eaeu = (
-        state.membership[:, :, dims.organisations.index("eaeu")]
-        if "eaeu" in dims.organisations
-        else np.zeros_like(state.trade)
-    )
+    union = state.membership @ params.customs_union  # (B, S): member of a customs union
     return mech.gravity_target(
         gdp,
         state.capacity[:, :, ECON],
@@ -227,7 +223,7 @@ def trade_target(
         state.share[..., ECON],
         params.hedging,
         state.sanctions,
-        eaeu,
+        union,
         residual_econ,
         GravityWeights.of(params),
     )
