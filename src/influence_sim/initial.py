@@ -57,7 +57,7 @@ ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 def default_dims() -> Dims:
     """The default cast: five states, China, Russia and the United States."""
-    return Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    return sd.default_dims()
 
 
 def restraint_mask(dims: Dims) -> FloatArray:

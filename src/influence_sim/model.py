@@ -42,7 +42,7 @@ from influence_sim.overrides import checked_value
 from influence_sim.paths import PathError, canonical_path
 from influence_sim.rng import SeedLike, as_seed_sequence
 from influence_sim.scenario.compile import dated_timeline
-from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
+from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ class InfluenceModel(mesa.Model):
         if scenario is not None:
             self.scenario = scenario
         self.seed_sequence = seq
-        self.dims = Dims(tuple(states), tuple(powers))
+        self.dims = default_dims(states, powers)
         self.clock = Clock.between(_date(start), _date(end), step)
         run_overrides = keyword_overrides(parameters, self.dims)
         run_overrides.update(checked_overrides(overrides or {}, self.dims))

@@ -26,7 +26,7 @@ import numpy as np
 
 from influence_sim import cast
 from influence_sim.cast import seeds_dir as seeds_dir
-from influence_sim.kernel.arrays import DOMAINS, ORGANISATIONS, REST_OF_WORLD, FloatArray
+from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, Dims, FloatArray
 from influence_sim.panel import Panel, load_panel
 
 DEFAULT_STATES: tuple[str, ...] = (
@@ -38,6 +38,17 @@ DEFAULT_STATES: tuple[str, ...] = (
 )
 DEFAULT_POWERS: tuple[str, ...] = tuple(row.power for row in cast.POWERS)
 """The default powers: the rows of ``seeds/powers.csv`` (:mod:`influence_sim.cast`)."""
+ORGANISATIONS: tuple[str, ...] = tuple(row.organisation for row in cast.ORGANISATIONS)
+"""The organisations: the rows of ``seeds/organisations.csv`` (:mod:`influence_sim.cast`)."""
+
+
+def default_dims(
+    states: Sequence[str] = DEFAULT_STATES, powers: Sequence[str] = DEFAULT_POWERS
+) -> Dims:
+    """Entities of a run: the given (default) states and powers and the seeds' organisations."""
+    return Dims(tuple(states), tuple(powers), ORGANISATIONS)
+
+
 CSTO = "csto"
 
 

@@ -26,7 +26,6 @@ REST_OF_WORLD = "rest_of_world"
 DOMAINS: tuple[str, str] = ("economic", "security")
 ECON = 0
 SEC = 1
-ORGANISATIONS: tuple[str, ...] = ("csto", "sco", "eaeu")
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,13 @@ class Dims:
     Attributes:
         states: Central Asian states, in array order.
         powers: Great powers, in array order (rest of world is not one of them).
-        organisations: Organisations whose membership binds states to powers.
+        organisations: Organisations whose membership binds states to powers (the rows of
+            ``seeds/organisations.csv``: :data:`influence_sim.seeds.ORGANISATIONS`).
     """
 
     states: tuple[str, ...]
     powers: tuple[str, ...]
-    organisations: tuple[str, ...] = ORGANISATIONS
+    organisations: tuple[str, ...]
 
     @property
     def partners(self) -> tuple[str, ...]:

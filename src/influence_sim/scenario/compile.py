@@ -441,7 +441,7 @@ class Scenario:
         # building arrays is the model's side; the scenario layer reaches it only here
         from influence_sim.initial import apply_overrides, reference_arrays
 
-        base_dims = Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+        base_dims = sd.default_dims()
         before, _ = reference_arrays(base_dims, self.start)
         after, params = reference_arrays(self.dims, self.start)
         apply_overrides(after, params, self.dims, self.reference_overrides())

@@ -49,7 +49,6 @@ from influence_sim import seeds as sd
 from influence_sim._text import text_problem
 from influence_sim.calendar import STEP_MONTHS, Clock
 from influence_sim.kernel.arrays import (
-    ORGANISATIONS,
     REST_OF_WORLD,
     Dims,
 )
@@ -383,7 +382,7 @@ _FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar(
 
 def _current_dims() -> Dims:
     frame = _FRAME.get()
-    return frame.dims if frame is not None else Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    return frame.dims if frame is not None else sd.default_dims()
 
 
 def _current_clock() -> Clock | None:
@@ -402,7 +401,7 @@ def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
         The dims of the run.
     """
     powers = tuple(p for p in sd.DEFAULT_POWERS if p not in removed)
-    return Dims(sd.DEFAULT_STATES, (*powers, *(p for p in added if p not in powers)))
+    return sd.default_dims(powers=(*powers, *(p for p in added if p not in powers)))
 
 
 def _frame_from(data: Any) -> Frame:
@@ -679,7 +678,7 @@ def _partner_key(name: str) -> str:
 
 
 def _organisation_key(name: str) -> str:
-    return _known(ORGANISATIONS, "organisation")(name)
+    return _known(sd.ORGANISATIONS, "organisation")(name)
 
 
 def _new_power_key(name: str) -> str:
