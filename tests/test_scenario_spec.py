@@ -16,7 +16,7 @@ import yaml
 from influence_sim import seeds as sd
 from influence_sim.engine import RunBatch, replicate_seeds
 from influence_sim.initial import build, reference_arrays
-from influence_sim.kernel.arrays import ECON, SEC, Dims
+from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.scenario import (
     METRICS,
     Scenario,
@@ -50,7 +50,7 @@ def test_defaults(tmp_path):
     assert (sc.seed, sc.replicates, sc.tags, sc.description) == (None, 1, (), "")
     assert sc.outputs.metrics == tuple(METRICS)
     assert sc.outputs.every == 1
-    assert sc.dims == Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    assert sc.dims == sd.default_dims()
     assert sc.clock().n_steps == 40
     assert sc.overrides() == {} and sc.reference_overrides() == {}
     assert sc.rescaling_report() == []
@@ -98,7 +98,7 @@ def test_added_powers_get_exactly_their_shares_and_are_reported(tmp_path):
     assert state.share[0, tm, turkey, SEC] == pytest.approx(0.05)
     np.testing.assert_allclose(state.share[0].sum(axis=1), 1.0)
     # the other partners are scaled down proportionally
-    before, _ = reference_arrays(Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS), sc.start)
+    before, _ = reference_arrays(sd.default_dims(), sc.start)
     np.testing.assert_allclose(state.share[0, :, :3, ECON], before.share[0, :, :3, ECON] * 0.75)
     report = sc.rescaling_report()
     kz = sd.DEFAULT_STATES.index("kazakhstan")

@@ -19,16 +19,16 @@ import pytest
 import influence_sim
 from influence_sim import InfluenceModel, ScenarioError
 from influence_sim.engine import replicate_seeds
-from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
+from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS
 from influence_sim.model import KEYWORDS
 from influence_sim.outcomes import outcome_names
 from influence_sim.overrides import path_bounds
-from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
+from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
 
 ROOT = Path(__file__).resolve().parents[1]
 TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
 ANALYSIS = ROOT / "docs" / "analysis.md"
-DIMS = Dims(DEFAULT_STATES, DEFAULT_POWERS)
+DIMS = default_dims(DEFAULT_STATES, DEFAULT_POWERS)
 
 
 def _outside(key: str) -> float:

@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import stat
+from collections.abc import Iterator
 from typing import Final, Literal
 
 __all__ = [
@@ -144,6 +145,13 @@ def read_bytes(
     Raises:
         InputFileError: If the file is missing, unreadable, not a regular file or too large.
     """
+    return b"".join(_chunks(path, max_bytes))
+
+
+def _chunks(
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes], max_bytes: int
+) -> Iterator[bytes]:
+    """A regular file's bytes in blocks of at most 1 MiB, checked as :func:`read_bytes` says."""
     file = _shown(path)
     try:
         fs_path = os.fspath(path)
@@ -166,23 +174,21 @@ def read_bytes(
             raise InputFileError(
                 file, f"file is too large ({info.st_size:,} bytes; {too_large})", "too_large"
             )
-        chunks: list[bytes] = []
         size = 0
         while size <= max_bytes:
             chunk = os.read(fd, min(max_bytes + 1 - size, 1 << 20))
             if not chunk:
                 break
-            chunks.append(chunk)
             size += len(chunk)
+            if size > max_bytes:  # the file grew while it was read
+                raise InputFileError(file, f"file is too large ({too_large})", "too_large")
+            yield chunk
     except OSError as exc:
         if exc.errno == errno.EISDIR:
             raise InputFileError(file, "this is a directory, not a file", "directory") from None
         raise InputFileError(file, f"cannot read file: {exc.strerror or exc}", "os") from None
     finally:
         os.close(fd)
-    if size > max_bytes:  # the file grew while it was read
-        raise InputFileError(file, f"file is too large ({too_large})", "too_large")
-    return b"".join(chunks)
 
 
 def decode_text(raw: bytes, file: str) -> str:
@@ -241,12 +247,19 @@ def file_sha256(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> str:
-    """SHA-256 of a regular file's bytes, read as :func:`read_bytes` does.
+    """SHA-256 of a regular file's bytes, as hex, read as :func:`read_bytes` does.
+
+    The one hash of a file in the package: scenario and sweep files, the inputs a sweep
+    reads and the Parquet files it writes (their check passes ``max_bytes=sys.maxsize``).
+    The file is read in blocks, never whole.
 
     Raises:
         InputFileError: If the file cannot be read.
     """
-    return hashlib.sha256(read_bytes(path, max_bytes=max_bytes)).hexdigest()
+    digest = hashlib.sha256()
+    for chunk in _chunks(path, max_bytes):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_csv_rows(

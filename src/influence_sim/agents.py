@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC
 
 if TYPE_CHECKING:
@@ -132,8 +132,8 @@ class CentralAsianState(mesa.Agent):
     @property
     def security_guarantor(self) -> str:
         """The power with the largest security share (rest of world is not a guarantor)."""
-        row = self.model.batch.state.share[0, self.index, : self.model.dims.n_powers, SEC]
-        return self.model.dims.powers[int(np.argmax(row))]
+        share = self.model.batch.state.share[0, self.index]
+        return self.model.dims.powers[int(obs.guarantor(share, self.model.dims.n_powers))]
 
     @property
     def threat(self) -> float:

@@ -20,15 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim import seeds as sd
+from influence_sim.calendar import decimal_year
 from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray
 from influence_sim.panel import Panel
-
-
-def decimal_year(day: dt.date) -> float:
-    """A date as a decimal year (``2021-07-02`` is about 2021.5)."""
-    start = dt.date(day.year, 1, 1)
-    days = (dt.date(day.year + 1, 1, 1) - start).days
-    return day.year + (day - start).days / days
 
 
 @dataclass(frozen=True)

@@ -5,137 +5,35 @@ model (:class:`influence_sim.model.InfluenceModel`) wraps a batch of one; the en
 (:mod:`influence_sim.ensemble`) a batch of many. Each run draws its noise from its own
 generator, spawned from its own ``SeedSequence``, in a fixed order, so a run's path is the same
 whether it is stepped alone or beside thousands of others.
+
+The calendar (:class:`Clock`, :data:`STEP_MONTHS`, :func:`add_months`) lives in
+:mod:`influence_sim.calendar` and the seed streams (:func:`stream`, :func:`replicate_seeds`,
+...) in :mod:`influence_sim.rng`; they are imported here too, so code that imported them from
+this module keeps working for one more release.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from influence_sim.calendar import STEP_MONTHS, Clock, add_months
 from influence_sim.drivers import Drivers
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
 from influence_sim.kernel.step import StepOutput, demand_of, make_offers
 from influence_sim.kernel.step import step as kernel_step
+from influence_sim.rng import (
+    NOISE_STREAM,
+    SHOCK_STREAM,
+    SeedLike,
+    as_seed_sequence,
+    child,
+    replicate_seeds,
+    stream,
+)
 from influence_sim.timeline import Timeline
-
-STEP_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
-
-SeedLike = int | np.random.SeedSequence | np.random.Generator | None
-
-NOISE_STREAM = 0
-SHOCK_STREAM = 1
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """Return ``day`` moved by whole months (the day of month is clipped to the month's end)."""
-    total = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(total, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError(f"cannot move {day} by {months} months")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Dated steps of a run.
-
-    Attributes:
-        start: Date of step 0.
-        step_months: Months per step (1, 3 or 12).
-        n_steps: Number of steps after step 0.
-    """
-
-    start: datetime.date
-    step_months: int
-    n_steps: int
-
-    @staticmethod
-    def between(start: datetime.date, end: datetime.date, step: str) -> Clock:
-        """The clock running from ``start`` to the last step date not after ``end``.
-
-        Args:
-            start: First date.
-            end: Last date (inclusive if it falls on a step).
-            step: ``month``, ``quarter`` or ``year``.
-
-        Raises:
-            ValueError: For an unknown step or an end less than one step after the start.
-        """
-        if step not in STEP_MONTHS:
-            raise ValueError(f"unknown step '{step}' (expected one of {', '.join(STEP_MONTHS)})")
-        months = STEP_MONTHS[step]
-        if add_months(start, months) > end:
-            raise ValueError(f"end must be at least one {step} after start")
-        n = 0
-        while add_months(start, (n + 1) * months) <= end:
-            n += 1
-        return Clock(start, months, n)
-
-    @property
-    def dt(self) -> float:
-        """Step length in years."""
-        return self.step_months / 12.0
-
-    def date(self, k: int) -> datetime.date:
-        """Date of step ``k``."""
-        return add_months(self.start, k * self.step_months)
-
-    @property
-    def dates(self) -> list[datetime.date]:
-        """Dates of steps 0 to ``n_steps``."""
-        return [self.date(k) for k in range(self.n_steps + 1)]
-
-    def step_of(self, day: datetime.date) -> int:
-        """The step whose recorded state first reflects an event on ``day``.
-
-        That is the first ``k`` with ``date(k) >= day`` (0 for a date at or before the start);
-        the event acts at the start of the transition from ``k - 1`` to ``k``. Dates after the
-        last step give ``n_steps + 1`` (never applied).
-        """
-        k = 0
-        while k <= self.n_steps and self.date(k) < day:
-            k += 1
-        return k
-
-
-def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
-    """Turn a seed of any accepted kind into a ``SeedSequence``.
-
-    Args:
-        seed: An int, a ``SeedSequence`` (used as is), a ``Generator`` (four words are drawn
-            from it) or None (fresh entropy from the operating system).
-    """
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
-    return np.random.SeedSequence(seed)
-
-
-def child(seq: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """The ``i``-th child of ``seq``, the same as ``seq.spawn(i + 1)[i]`` on a fresh sequence.
-
-    Unlike ``spawn``, this does not depend on how many children were spawned before.
-    """
-    return np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, i))
-
-
-def replicate_seeds(seed: SeedLike, n: int) -> list[np.random.SeedSequence]:
-    """Seed sequences of ``n`` replicates: the children 0 to n-1 of the root seed."""
-    root = as_seed_sequence(seed)
-    return [child(root, i) for i in range(n)]
-
-
-def stream(seq: np.random.SeedSequence, which: int) -> np.random.Generator:
-    """A run's generator for one purpose (``NOISE_STREAM`` or ``SHOCK_STREAM``)."""
-    return np.random.default_rng(child(seq, which))
 
 
 class NoiseSource:
@@ -260,3 +158,19 @@ class RunBatch:
         zeros = np.zeros((self.state.batch_size, self.dims.n_states, self.dims.n_powers, 2))
         _, effort = make_offers(self.state, self.params, self.demand(), zeros)
         return effort
+
+
+__all__ = [
+    "NOISE_STREAM",
+    "SHOCK_STREAM",
+    "STEP_MONTHS",
+    "Clock",
+    "NoiseSource",
+    "RunBatch",
+    "SeedLike",
+    "add_months",
+    "as_seed_sequence",
+    "child",
+    "replicate_seeds",
+    "stream",
+]

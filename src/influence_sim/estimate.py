@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
@@ -138,7 +138,7 @@ def estimate_gravity(
         ``infrastructure_weight``).
     """
     seeds = seeds or sd.load_seeds()
-    dims = dims or Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    dims = dims or sd.default_dims()
     panel = sd.panel_of(seeds)
     obs = trade_observations(panel, seeds, dims, until)
     tie_weight = seeds.assumed("tie_weight")
@@ -622,7 +622,7 @@ def estimate_arms_demand(
         The fit.
     """
     seeds = seeds or sd.load_seeds()
-    dims = dims or Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    dims = dims or sd.default_dims()
     panel = sd.panel_of(seeds)
     eta = seeds.assumed("security_demand_elasticity")
     exposure = sd.exposure(seeds, dims.states)
@@ -756,7 +756,7 @@ def estimate_all(
         sd._load.cache_clear()
     seeds = sd.load_seeds(folder)
     fit = estimate_residuals(scenario, seeds, until=until)
-    dims = Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    dims = sd.default_dims()
     write_residuals(folder, dims, fit, until, scenario or DEFAULT_SCENARIO)
     sd._load.cache_clear()
     return {"gravity": gravity, "arms": arms, "weights": weight_fit, "residuals": fit}
@@ -820,7 +820,7 @@ def explain_residuals(
     """
     seeds = seeds or sd.load_seeds()
     rows = _observables(seeds.directory)
-    dims = Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    dims = sd.default_dims()
     y, x, partner = [], [], []
     for s in dims.states:
         russians = _nearest(rows, s, "", "russian_population_share", 2009) / 100.0

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import (
     DOMAINS,
@@ -47,6 +47,7 @@ from influence_sim.kernel.step import (
 )
 from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS
 from influence_sim.parameters import PARAMETERS
+from influence_sim.paths import canonical_path as canonical_path  # its old home, kept for a release
 from influence_sim.paths import resolve
 
 Overrides = Mapping[str, float]
@@ -56,7 +57,7 @@ ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 def default_dims() -> Dims:
     """The default cast: five states, China, Russia and the United States."""
-    return Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    return sd.default_dims()
 
 
 def restraint_mask(dims: Dims) -> FloatArray:
@@ -146,6 +147,7 @@ def reference_arrays(
         capacity_driver=np.zeros((1, len(powers), len(DOMAINS))),
         tie_map=sd.tie_map(seeds, powers, dims.organisations),
         restraint_mask=restraint_mask(dims),
+        customs_union=sd.customs_unions(dims.organisations, seeds.directory),
     )
     instability = np.array([seeds.assumed("afghan_instability")])
     threat = params.threat_exposure * instability[:, None]
@@ -210,17 +212,6 @@ def apply_overrides(state: State, params: Params, dims: Dims, overrides: ColumnO
         values = np.broadcast_to(np.asarray(value, dtype=np.float64), (state.batch_size,))
         for target in resolve(canonical_path(key), dims):
             target.set(state, params, values)
-
-
-def canonical_path(key: str) -> str:
-    """Expand a short keyword name into its dotted path."""
-    if key == "afghan_instability":
-        return "afghanistan.instability"
-    if key == "initial_trust":
-        return "relations.china.russia.trust"
-    if "." not in key:
-        return f"parameters.{key}"
-    return key
 
 
 def build(
@@ -344,14 +335,11 @@ def fit_unrecorded_powers(state: State, params: Params, dims: Dims) -> None:
     utility = security_utility(state, params, offers, state.threat, state.coordination, ties)
     volume = state.share[..., ECON] * state.trade[:, :, None]
     sec = state.share[..., SEC]
+    trade_fit = mech.gravity_residual(volume, log_target)
+    arms_fit = mech.softmax_residual(sec, utility)
     for p in unrecorded:
-        has = volume[:, :, p] > 0.0
-        fitted = np.log(np.where(has, volume[:, :, p], 1.0)) - log_target[:, :, p]
-        params.residual[:, :, p, ECON] += np.where(has, fitted, 0.0)
-        has = sec[:, :, p] > 0.0
-        odds = np.log(np.where(has, sec[:, :, p], 1.0) / sec[:, :, -1])
-        fitted = odds - (utility[:, :, p] - utility[:, :, -1])
-        params.residual[:, :, p, SEC] += np.where(has, fitted, 0.0)
+        params.residual[:, :, p, ECON] += trade_fit[:, :, p]
+        params.residual[:, :, p, SEC] += arms_fit[:, :, p]
 
 
 def _rederive(state: State, params: Params, touched: set[str], starting_arms: FloatArray) -> None:
@@ -377,9 +365,8 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
     if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
         state.threat[...] = params.threat_exposure * state.instability[:, None]
     if not any(p.endswith(".arms_base_usd_bn") for p in paths):
-        state.arms_base[...] = (
-            np.exp(params.arms_propensity)
-            * np.maximum(state.gdp, 1e-12) ** params.arms_gdp_elasticity[:, None]
+        state.arms_base[...] = mech.zero_threat_arms(
+            params.arms_propensity, state.gdp, params.arms_gdp_elasticity
         )
     lead = params.lead_time_years[:, None, None]
     state.arms_backlog[...] = state.share[..., SEC] * (state.arms_flow[:, :, None] * lead)

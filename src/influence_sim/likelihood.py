@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year
 from influence_sim.estimate import (
     DEFAULT_SCENARIO,
     ESTIMATION_WINDOWS,

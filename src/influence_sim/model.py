@@ -26,8 +26,9 @@ import numpy as np
 
 from influence_sim import initial
 from influence_sim.agents import CentralAsianState, Power
-from influence_sim.engine import Clock, RunBatch, SeedLike, as_seed_sequence
-from influence_sim.kernel import mechanisms as mech
+from influence_sim.calendar import Clock
+from influence_sim.engine import RunBatch
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import (
     ECON,
     GLOBAL_PARAMETERS,
@@ -38,9 +39,10 @@ from influence_sim.kernel.arrays import (
     FloatArray,
 )
 from influence_sim.overrides import checked_value
-from influence_sim.paths import PathError
+from influence_sim.paths import PathError, canonical_path
+from influence_sim.rng import SeedLike, as_seed_sequence
 from influence_sim.scenario.compile import dated_timeline
-from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES
+from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
                 shown = key if not isinstance(value, Mapping) else f"{key}[{name!r}]"
                 out[path] = checked_value(shown, v, dims, path)
         else:
-            path = initial.canonical_path(key)
+            path = canonical_path(key)
             out[path] = checked_value(key, value, dims, path)
     return out
 
@@ -231,7 +233,7 @@ class InfluenceModel(mesa.Model):
         if scenario is not None:
             self.scenario = scenario
         self.seed_sequence = seq
-        self.dims = Dims(tuple(states), tuple(powers))
+        self.dims = default_dims(states, powers)
         self.clock = Clock.between(_date(start), _date(end), step)
         run_overrides = keyword_overrides(parameters, self.dims)
         run_overrides.update(checked_overrides(overrides or {}, self.dims))
@@ -332,8 +334,8 @@ class InfluenceModel(mesa.Model):
     def _refresh(self) -> None:
         if self._cache_step != self.batch.steps_done:
             demand = self.batch.demand()
-            self._regional = mech.regional_share(self.batch.state.share, demand)[0]
-            self._volumes = (self.batch.state.share * demand[:, :, None, :]).sum(axis=1)[0]
+            self._regional = obs.regional_share(self.batch.state.share, demand)[0]
+            self._volumes = obs.regional_volume(self.batch.state.share, demand)[0]
             self._cache_step = self.batch.steps_done
 
     def regional_shares(self) -> FloatArray:

@@ -40,8 +40,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_years
 from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
 
 REGION = "region"
@@ -120,10 +121,8 @@ def run_outcomes(output: EnsembleOutput, names: Sequence[str] | None = None) -> 
     dims = output.dims
     share, volume = output.share, output.volume  # (T, B, S, K, D), (T, B, S, D)
     columns: dict[str, np.ndarray] = {}
-    flows = share[-1] * volume[-1][:, :, None, :]  # (B, S, K, D)
-    regional_volume = flows.sum(axis=1)  # (B, K, D)
-    total = volume[-1].sum(axis=1)[:, None, :]
-    regional = regional_volume / np.where(total > 0, total, 1.0)
+    regional_volume = obs.regional_volume(share[-1], volume[-1])  # (B, K, D)
+    regional = obs.regional_share(share[-1], volume[-1])
     for d, domain in enumerate(DOMAINS):
         for k, partner in enumerate(dims.partners):
             columns[f"final.{domain}_share.{REGION}.{partner}"] = regional[:, k, d]
@@ -136,18 +135,17 @@ def run_outcomes(output: EnsembleOutput, names: Sequence[str] | None = None) -> 
         columns[f"final.arms_usd_bn.{partner}"] = regional_volume[:, k, SEC]
     columns["final.trust"] = output.trust[-1]
     columns["final.afghan_instability"] = output.instability[-1]
-    years = np.array([decimal_year(day) for day in output.dates])
+    years = decimal_years(output.dates)
     china, russia = dims.power_index("china"), dims.power_index("russia")
+    amount = obs.regional_volume(share, volume)  # (T, B, K, D)
     for domain, d in (("trade", ECON), ("security", SEC)):
         name = f"china_passes_russia_{domain}_year"
         if china is None or russia is None:
             columns[name] = np.full(output.n_runs, np.nan)
             continue
-        amount = (share[..., d] * volume[..., d][..., None]).sum(axis=2)  # (T, B, K)
-        ahead = amount[:, :, china] > amount[:, :, russia]  # (T, B)
-        first = np.where(ahead.any(axis=0), ahead.argmax(axis=0), -1)
-        columns[name] = np.where(first >= 0, years[np.maximum(first, 0)], np.nan)
-    guarantor = share[:, :, :, : dims.n_powers, SEC].argmax(axis=3)  # (T, B, S)
+        first = obs.first_ahead(amount[:, :, china, d], amount[:, :, russia, d])
+        columns[name] = obs.year_of_step(years, first)
+    guarantor = obs.guarantor(share, dims.n_powers)  # (T, B, S)
     changes = (guarantor[1:] != guarantor[:-1]).sum(axis=0).astype(np.float64)  # (B, S)
     columns["guarantor_changes"] = changes.sum(axis=1)
     for s, state in enumerate(dims.states):

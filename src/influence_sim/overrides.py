@@ -22,10 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from influence_sim import seeds as sd
-from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
-from influence_sim.paths import PathError, resolve
+from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario import Problem, Scenario, ScenarioError, load_scenario
 from influence_sim.scenario.load import LAYER_FILE
 from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS

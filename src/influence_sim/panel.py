@@ -20,19 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-TRADE_PARTNERS: dict[str, str] = {
-    "china": "trade_china",
-    "russia": "trade_russia",
-    "united_states": "trade_us",
-}
-"""Power name -> panel series of a state's trade with it (goods, exports plus imports)."""
+from influence_sim.cast import POWERS
 
-ARMS_SUPPLIERS: dict[str, str] = {
-    "china": "arms_share_china",
-    "russia": "arms_share_russia",
-    "united_states": "arms_share_us",
-}
-"""Power name -> panel series of its share of a state's arms imports in a window."""
+TRADE_PARTNERS: dict[str, str] = {r.power: r.trade_series for r in POWERS if r.trade_series}
+"""Power name -> panel series of a state's trade with it (goods, exports plus imports), from
+``seeds/powers.csv``."""
+
+ARMS_SUPPLIERS: dict[str, str] = {r.power: r.arms_series for r in POWERS if r.arms_series}
+"""Power name -> panel series of its share of a state's arms imports in a window, from
+``seeds/powers.csv``."""
 
 _TO_BN = {
     "USD million": 1e-3,
@@ -173,7 +169,7 @@ class Panel:
     def trade(self, state: str, when: float) -> dict[str, float]:
         """A state's trade with each power and the rest of the world at a date, USD bn.
 
-        Rest of world is total trade less the trade with the three powers of the panel (the
+        Rest of world is total trade less the trade with the powers of the panel (the
         European Union is part of it).
         """
         out = {p: self.at(state, s, when) for p, s in TRADE_PARTNERS.items()}

@@ -31,6 +31,22 @@ class PathError(ValueError):
     """A path that names nothing; the message says what was expected."""
 
 
+def canonical_path(key: str) -> str:
+    """Expand a short keyword name into its dotted path.
+
+    ``afghan_instability`` is ``afghanistan.instability``, ``initial_trust`` is
+    ``relations.china.russia.trust`` and a bare name is ``parameters.NAME``; a dotted path is
+    returned as it is.
+    """
+    if key == "afghan_instability":
+        return "afghanistan.instability"
+    if key == "initial_trust":
+        return "relations.china.russia.trust"
+    if "." not in key:
+        return f"parameters.{key}"
+    return key
+
+
 @dataclass(frozen=True)
 class Target:
     """One value per run inside the kernel's arrays.
@@ -311,4 +327,4 @@ def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
     return out
 
 
-__all__ = ["REST_OF_WORLD", "PathError", "Target", "resolve"]
+__all__ = ["REST_OF_WORLD", "PathError", "Target", "canonical_path", "resolve"]

@@ -745,9 +745,7 @@ def _priors_id(priors: Sequence[Prior]) -> list[list[Any]]:
 
 
 def _dims() -> Any:
-    from influence_sim.kernel.arrays import Dims
-
-    return Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    return sd.default_dims()
 
 
 def autocorrelation_time(chain: Chain, burn: int) -> FloatArray:

@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import platform
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from influence_sim import provenance
 from influence_sim._files import (
     FigureOutput,
     json_text,
@@ -31,6 +30,7 @@ from influence_sim._files import (
     write_text_atomic,
 )
 from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
 
 PERCENTILES = (5, 95)
@@ -47,15 +47,13 @@ REGION = "region"
 _BAND_MEASURES = {"trade_usd_bn": "trade", "arms_share": "arms share"}
 
 
+RUN_PACKAGES = ("influence-sim", "mesa", "numpy", "pandas", "matplotlib", "pyyaml", "pydantic")
+"""Distributions whose versions a run folder records."""
+
+
 def package_versions() -> dict[str, str]:
     """Versions of the package and the libraries results depend on."""
-    out = {"python": platform.python_version()}
-    for name in ("influence-sim", "mesa", "numpy", "pandas", "matplotlib", "pyyaml", "pydantic"):
-        try:
-            out[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return provenance.package_versions(RUN_PACKAGES)
 
 
 def seed_record(seq: np.random.SeedSequence) -> dict[str, Any]:
@@ -199,9 +197,8 @@ class Results:
         """
         out = self.output
         steps, _, dates = self._index()
-        volume = (out.share * out.volume[:, :, :, None, :]).sum(axis=2)  # (T, B, K, D)
-        total = out.volume.sum(axis=2)[:, :, None, :]
-        share = volume / np.where(total > 0, total, 1.0)
+        volume = obs.regional_volume(out.share, out.volume)  # (T, B, K, D)
+        share = obs.regional_share(out.share, out.volume)
         t, b, k, d = share.shape
         rep, ti, ki, di = np.indices((b, t, k, d)).reshape(4, -1)
         return pd.DataFrame(
@@ -224,7 +221,7 @@ class Results:
         t, b, s = out.threat.shape
         rep, ti, si = np.indices((b, t, s)).reshape(3, -1)
         n_powers = self.dims.n_powers
-        guarantor_index = out.share[:, :, :, :n_powers, SEC].argmax(axis=3)
+        guarantor_index = obs.guarantor(out.share, n_powers)
 
         def flat(a: np.ndarray) -> np.ndarray:
             return np.asarray(a).transpose(1, 0, 2).reshape(-1)

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from influence_sim.kernel.arrays import DOMAINS, ORGANISATIONS, REST_OF_WORLD, FloatArray
+from influence_sim import cast
+from influence_sim.cast import seeds_dir as seeds_dir
+from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, Dims, FloatArray
 from influence_sim.panel import Panel, load_panel
 
 DEFAULT_STATES: tuple[str, ...] = (
@@ -34,7 +36,19 @@ DEFAULT_STATES: tuple[str, ...] = (
     "turkmenistan",
     "uzbekistan",
 )
-DEFAULT_POWERS: tuple[str, ...] = ("china", "russia", "united_states")
+DEFAULT_POWERS: tuple[str, ...] = tuple(row.power for row in cast.POWERS)
+"""The default powers: the rows of ``seeds/powers.csv`` (:mod:`influence_sim.cast`)."""
+ORGANISATIONS: tuple[str, ...] = tuple(row.organisation for row in cast.ORGANISATIONS)
+"""The organisations: the rows of ``seeds/organisations.csv`` (:mod:`influence_sim.cast`)."""
+
+
+def default_dims(
+    states: Sequence[str] = DEFAULT_STATES, powers: Sequence[str] = DEFAULT_POWERS
+) -> Dims:
+    """Entities of a run: the given (default) states and powers and the seeds' organisations."""
+    return Dims(tuple(states), tuple(powers), ORGANISATIONS)
+
+
 CSTO = "csto"
 
 
@@ -202,18 +216,6 @@ _OPTIONAL = ("infrastructure.csv", "estimates.csv", "residuals.csv")
 def panel_of(seeds: SeedData) -> Panel:
     """The country panel of a seeds folder (``panel.csv``), read once."""
     return load_panel(seeds.directory, seeds.assumed("tiv_usd"))
-
-
-def seeds_dir() -> Path:
-    """Return the folder the seed tables are read from.
-
-    ``INFLUENCE_SIM_SEEDS`` overrides the default, the ``seeds`` folder shipped with the package
-    (in a source checkout, a link to the repository's ``seeds/``).
-    """
-    override = os.environ.get("INFLUENCE_SIM_SEEDS")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent / "seeds"
 
 
 def _rows(directory: Path, name: str) -> list[dict[str, str]]:
@@ -428,6 +430,20 @@ def tie_map(
                 weight
             )
     return out
+
+
+def customs_unions(organisations: Sequence[str], directory: Path | None = None) -> FloatArray:
+    """``(O,)`` 1.0 for each customs union among ``organisations`` (seeds/organisations.csv).
+
+    Args:
+        organisations: The organisations of a run, in array order.
+        directory: Seeds folder (default: :func:`seeds_dir`).
+
+    Returns:
+        The mask.
+    """
+    unions = {r.organisation for r in cast.organisation_rows(directory) if r.customs_union}
+    return np.array([1.0 if o in unions else 0.0 for o in organisations])
 
 
 def membership_changes(

@@ -44,6 +44,7 @@ from influence_sim.analysis.runset import (
     from_run_folder,
     from_sweep_folder,
 )
+from influence_sim.kernel.arrays import REST_OF_WORLD
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -575,6 +576,9 @@ def summary_text(comparison: Comparison) -> str:
     head = comparison.headline
     base = comparison.names[0]
     lines = [f"Comparison with '{base}' (median and 5-95% band over replicates)"]
+    # the powers of the runs, in table order (rest of world is not one)
+    regional = head[head["metric"].str.startswith("final_share_") & (head["state"] == "region")]
+    powers = [p for p in dict.fromkeys(regional["power"]) if p != REST_OF_WORLD]
     for side in comparison.sides[1:]:
         pair = comparison.pairing[side.name]
         lines.append("")
@@ -582,7 +586,7 @@ def summary_text(comparison: Comparison) -> str:
         lines.append(f"  {'':<30}{base[:27]:>28}{side.name[:27]:>30}{'difference':>30}")
         rows: list[tuple[str, str, str, str]] = []
         for domain in ("economic", "security"):
-            for power in ("china", "russia", "united_states"):
+            for power in powers:
                 rows.append(
                     (
                         f"final_share_{domain}",

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from influence_sim.analysis.runset import RunSet
+from influence_sim.calendar import decimal_years
+from influence_sim.kernel import observables as obs
 
 REGION = "region"
 """State label of regional (volume-weighted) values."""
@@ -89,10 +91,7 @@ COLUMNS: tuple[str, ...] = ("replicate", "metric", "state", "power", "value")
 
 def decimal_year(dates: pd.Series | pd.Index) -> np.ndarray:
     """Dates (ISO text or datetimes) as decimal years: 2021-07-02 is about 2021.5."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates)))
-    days = np.where(stamps.is_leap_year, 366.0, 365.0)
-    out: np.ndarray = stamps.year.to_numpy() + (stamps.day_of_year.to_numpy() - 1) / days
-    return out
+    return decimal_years(pd.DatetimeIndex(pd.to_datetime(np.asarray(dates))).to_numpy())
 
 
 def _last(frame: pd.DataFrame) -> pd.DataFrame:
@@ -142,11 +141,14 @@ def _guarantors(runs: RunSet) -> list[pd.DataFrame]:
 
 def _first_ahead(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """First decimal year at which China's value exceeds Russia's, per group (inf: never)."""
-    table = table.sort_values([*by, "year"], kind="stable")
-    ahead = table[table["china"] > table["russia"]]
-    first = ahead.groupby(by, sort=False)["year"].min()
     groups = table[by].drop_duplicates().set_index(by).index
-    return first.reindex(groups).fillna(np.inf).rename("value").reset_index()
+    keyed = table.set_index([*by, "year"])
+    china = keyed["china"].unstack("year")  # one row per group, one column per year
+    russia = keyed["russia"].unstack("year").reindex_like(china)
+    first = obs.first_ahead(china.to_numpy(float), russia.to_numpy(float), axis=1)
+    years = china.columns.to_numpy(float)
+    value = pd.Series(obs.year_of_step(years, first, never=np.inf), index=china.index)
+    return value.reindex(groups).rename("value").reset_index()
 
 
 def _crossings(runs: RunSet) -> list[pd.DataFrame]:

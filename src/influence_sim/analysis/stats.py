@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from influence_sim.kernel.arrays import FloatArray
+from influence_sim.rng import check_random_state
 
 BAND: tuple[float, float] = (0.05, 0.95)
 """Lower and upper quantile of every band."""
@@ -76,7 +77,7 @@ def cross_differences(a: FloatArray, b: FloatArray, seed: int = 0) -> FloatArray
     b = np.asarray(b, dtype=np.float64)
     if a.size * b.size <= MAX_UNPAIRED:
         return paired_differences(a[:, None], b[None, :]).reshape(-1)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     i = rng.integers(0, a.size, MAX_UNPAIRED)
     j = rng.integers(0, b.size, MAX_UNPAIRED)
     return paired_differences(a[i], b[j])
@@ -96,7 +97,7 @@ def fraction_interval(values: FloatArray, seed: int = 0) -> tuple[float, float, 
     x = x[~np.isnan(x)]
     if x.size == 0:
         return (float("nan"),) * 3
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     means = x[rng.integers(0, x.size, (BOOTSTRAP_SAMPLES, x.size))].mean(axis=1)
     lo, hi = np.quantile(means, BAND)
     return float(x.mean()), float(lo), float(hi)
@@ -120,7 +121,7 @@ def difference_of_fractions(
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0 or b.size == 0:
         return (float("nan"),) * 3
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     if paired:
         idx = rng.integers(0, a.size, (BOOTSTRAP_SAMPLES, a.size))
         diffs = b[idx].mean(axis=1) - a[idx].mean(axis=1)

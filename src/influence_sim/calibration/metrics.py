@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim.ensemble import EnsembleOutput
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, FloatArray
 
 METRIC_KINDS: dict[str, str] = {
@@ -140,9 +141,8 @@ class RegionalSeries:
         Returns:
             The series.
         """
-        volume = (output.share * output.volume[:, :, :, None, :]).sum(axis=2)
-        total = output.volume.sum(axis=2)[:, :, None, :]
-        share = volume / np.where(total > 0.0, total, 1.0)
+        volume = obs.regional_volume(output.share, output.volume)
+        share = obs.regional_share(output.share, output.volume)
         return RegionalSeries(output.dims.partners, tuple(output.dates), share, volume)
 
     @staticmethod

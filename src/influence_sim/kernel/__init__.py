@@ -8,7 +8,6 @@ so every equation lives in one place.
 from influence_sim.kernel.arrays import (
     DOMAINS,
     ECON,
-    ORGANISATIONS,
     REST_OF_WORLD,
     SEC,
     Dims,
@@ -21,7 +20,6 @@ from influence_sim.kernel.step import StepOutput, demand_of, step
 __all__ = [
     "DOMAINS",
     "ECON",
-    "ORGANISATIONS",
     "REST_OF_WORLD",
     "SEC",
     "Dims",

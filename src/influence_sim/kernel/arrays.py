@@ -26,7 +26,6 @@ REST_OF_WORLD = "rest_of_world"
 DOMAINS: tuple[str, str] = ("economic", "security")
 ECON = 0
 SEC = 1
-ORGANISATIONS: tuple[str, ...] = ("csto", "sco", "eaeu")
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,13 @@ class Dims:
     Attributes:
         states: Central Asian states, in array order.
         powers: Great powers, in array order (rest of world is not one of them).
-        organisations: Organisations whose membership binds states to powers.
+        organisations: Organisations whose membership binds states to powers (the rows of
+            ``seeds/organisations.csv``: :data:`influence_sim.seeds.ORGANISATIONS`).
     """
 
     states: tuple[str, ...]
     powers: tuple[str, ...]
-    organisations: tuple[str, ...] = ORGANISATIONS
+    organisations: tuple[str, ...]
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -161,7 +161,8 @@ class Params:
     estimated from the country panel (:mod:`influence_sim.estimate`), never from a run's start.
     ``gdp_driver`` and ``capacity_driver`` are the exogenous growth of the step's year, written
     by the stepping loop from :mod:`influence_sim.drivers`.
-    ``tie_map`` and ``restraint_mask`` are structure shared by every run of the batch.
+    ``tie_map``, ``restraint_mask`` and ``customs_union`` (``(O,)``, 1 for an organisation whose
+    members' trade sanctions divert) are structure shared by every run of the batch.
     The meaning, unit and provenance of each is in :data:`influence_sim.parameters.PARAMETERS`.
     """
 
@@ -223,6 +224,7 @@ class Params:
     # structure, not batched
     tie_map: FloatArray = dataclasses.field(metadata={"batched": False})
     restraint_mask: FloatArray = dataclasses.field(metadata={"batched": False})
+    customs_union: FloatArray = dataclasses.field(metadata={"batched": False})
 
     @property
     def batch_size(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
+from influence_sim.kernel.observables import regional_share
 
 _LETTERS = "abcdefgh"
 
@@ -113,6 +114,25 @@ def security_demand(
         ``(B, S)`` arms imports, USD bn per year.
     """
     return arms_base * (1.0 + elasticity[:, None] * threat)
+
+
+def zero_threat_arms(propensity: FloatArray, gdp: FloatArray, elasticity: FloatArray) -> FloatArray:
+    """Mechanism b (demand, security): arms imports at zero threat, from GDP.
+
+    Equation: ``A0 = exp(a) Y ** e`` with ``a`` the state's arms propensity and ``e`` the GDP
+    elasticity, both estimated from the panel (:func:`influence_sim.estimate.estimate_arms_demand`
+    inverts :func:`security_demand` to ``log A - log(1 + η θ) = a + e log Y``).
+
+    Args:
+        propensity: ``(B, S)`` log arms imports at zero threat and GDP 1.
+        gdp: ``(B, S)`` GDP, USD bn.
+        elasticity: ``(B,)`` GDP elasticity of arms imports.
+
+    Returns:
+        ``(B, S)`` zero-threat arms imports, USD bn per year.
+    """
+    out: FloatArray = np.exp(propensity) * np.maximum(gdp, 1e-12) ** elasticity[:, None]
+    return out
 
 
 def restraint(
@@ -297,6 +317,26 @@ def softmax_partners(utility: FloatArray) -> FloatArray:
     z = utility - axis_max(utility, 2, keepdims=True)
     e = np.exp(z)
     out: FloatArray = e / axis_sum(e, 2, keepdims=True)
+    return out
+
+
+def softmax_residual(share: FloatArray, utility: FloatArray) -> FloatArray:
+    """Inverse of :func:`softmax_partners`: the residual that makes given shares the choice.
+
+    Equation: ``r[k] = log(x[k] / x[K]) - (U[k] - U[K])`` with ``K`` the last partner (rest of
+    world, whose residual is the reference); adding ``r`` to ``U`` makes ``x`` the logit choice.
+    0 where ``x[k]`` is 0 (no share to match).
+
+    Args:
+        share: ``(..., K)`` shares to match (``x[K] > 0``).
+        utility: ``(..., K)`` attraction without the residual.
+
+    Returns:
+        ``(..., K)`` residuals.
+    """
+    has = share > 0.0
+    odds = np.log(np.where(has, share, 1.0) / share[..., -1:])
+    out: FloatArray = np.where(has, odds - (utility - utility[..., -1:]), 0.0)
     return out
 
 
@@ -493,6 +533,24 @@ def gravity_target(
     )
     diverted = w.diversion_weight[:, None, None] * eaeu[:, :, None] * sanctions[:, None, :]
     out[:, :, :n_powers] += power + diverted
+    return out
+
+
+def gravity_residual(volume: FloatArray, log_target: FloatArray) -> FloatArray:
+    """Inverse of :func:`gravity_target`: the residual that makes given volumes the target.
+
+    Equation: ``r = log T0 - log T*|r=0``; adding ``r`` to the residual of the gravity
+    equation makes ``T0`` its target. 0 where ``T0`` is 0 (no trade to match).
+
+    Args:
+        volume: ``(...)`` trade volumes to match, USD bn per year.
+        log_target: ``(...)`` log target of :func:`gravity_target` without the residual.
+
+    Returns:
+        ``(...)`` residuals.
+    """
+    has = volume > 0.0
+    out: FloatArray = np.where(has, np.log(np.where(has, volume, 1.0)) - log_target, 0.0)
     return out
 
 
@@ -741,25 +799,6 @@ def update_coordination(
     return out
 
 
-def regional_share(share: FloatArray, volume: FloatArray) -> FloatArray:
-    """Volume-weighted regional share of every partner in each domain.
-
-    Equation: ``X[k, d] = Σ_s x[s, k, d] V[s, d] / Σ_s V[s, d]`` (rest of world included in
-    the denominator).
-
-    Args:
-        share: ``(B, S, K, D)`` shares.
-        volume: ``(B, S, D)`` trade (economic) and arms imports (security).
-
-    Returns:
-        ``(B, K, D)`` regional shares.
-    """
-    weighted = np.einsum("bskd,bsd->bkd", share, volume)
-    total = axis_sum(volume, 1)[:, None, :]
-    out: FloatArray = weighted / np.where(total > 0.0, total, 1.0)
-    return out
-
-
 def treaty_ties(membership: FloatArray, tie_map: FloatArray) -> FloatArray:
     """Treaty ties of each state to each partner, from its memberships.
 
@@ -788,6 +827,7 @@ __all__ = [
     "axis_sum",
     "coordination_target",
     "deliver_arms",
+    "gravity_residual",
     "gravity_target",
     "grow_capacity",
     "grow_size",
@@ -797,6 +837,7 @@ __all__ = [
     "sign_contracts",
     "smooth_arms",
     "softmax_partners",
+    "softmax_residual",
     "step_fraction",
     "supplier_attraction",
     "supplier_standing",
@@ -805,4 +846,5 @@ __all__ = [
     "update_credibility",
     "update_threat",
     "update_trust",
+    "zero_threat_arms",
 ]

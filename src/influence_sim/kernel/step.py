@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray, GravityWeights, Params, State
 
 
@@ -212,11 +213,7 @@ def trade_target(
     exclusion = _exclusion(params, coordination, state.trust, third)
     residual_econ = params.residual[..., ECON].copy()
     residual_econ[:, :, :n_powers] -= exclusion[:, None, :]
-    eaeu = (
-        state.membership[:, :, dims.organisations.index("eaeu")]
-        if "eaeu" in dims.organisations
-        else np.zeros_like(state.trade)
-    )
+    union = state.membership @ params.customs_union  # (B, S): member of a customs union
     return mech.gravity_target(
         gdp,
         state.capacity[:, :, ECON],
@@ -226,7 +223,7 @@ def trade_target(
         state.share[..., ECON],
         params.hedging,
         state.sanctions,
-        eaeu,
+        union,
         residual_econ,
         GravityWeights.of(params),
     )
@@ -267,7 +264,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     wanted = mech.security_demand(arms_base, threat, params.security_demand_elasticity)
 
     # (e) what Russia accepts, and the coordination both seek
-    before = mech.regional_share(state.share, demand_of(state, params))
+    before = obs.regional_share(state.share, demand_of(state, params))
     if np.any(china) and np.any(russia):
         cap_sec = state.capacity[:, :, SEC]
         r_cap, c_cap = cap_sec @ russia, cap_sec @ china

@@ -19,7 +19,7 @@ by step by further adds until less than a millionth of it is left (the rest is r
 or the run ends. A shock with ``when`` is armed from its date (or over its ``between`` window,
 or over the whole run) and fires once per run, at the first step where the condition holds.
 
-Random draws. For each run, the generator ``engine.stream(seq, engine.SHOCK_STREAM)`` draws,
+Random draws. For each run, the generator ``rng.stream(seq, rng.SHOCK_STREAM)`` draws,
 shock by shock in file order, one uniform number (the shock happens where it is below the
 probability) and then the value (nothing is drawn for a fixed value), whether the shock happens
 or not. A run's draws therefore depend only on its own seed sequence and the scenario.
@@ -39,10 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.engine import SHOCK_STREAM, Clock, stream
-from influence_sim.initial import apply_overrides, reference_arrays
+from influence_sim.calendar import Clock
 from influence_sim.kernel.arrays import DOMAINS, Dims, FloatArray
 from influence_sim.paths import resolve
+from influence_sim.rng import SHOCK_STREAM, stream
 from influence_sim.scenario.spec import (
     POWER_FIELDS,
     ActorsSpec,
@@ -438,7 +438,10 @@ class Scenario:
         actors = self.spec.actors
         if not actors.add_powers and not actors.remove_powers:
             return []
-        base_dims = Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+        # building arrays is the model's side; the scenario layer reaches it only here
+        from influence_sim.initial import apply_overrides, reference_arrays
+
+        base_dims = sd.default_dims()
         before, _ = reference_arrays(base_dims, self.start)
         after, params = reference_arrays(self.dims, self.start)
         apply_overrides(after, params, self.dims, self.reference_overrides())

@@ -31,7 +31,6 @@ import numpy as np
 from pydantic import BaseModel, Tag, ValidationError
 
 from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason
-from influence_sim.initial import build
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import (
     PathItem,
@@ -576,6 +575,9 @@ def _dry_run(scenario: Scenario) -> None:
     Raises:
         ScenarioError: If the scenario cannot be set up.
     """
+    # the dry run builds the model's arrays: the one place the scenario layer reaches them
+    from influence_sim.initial import build
+
     try:
         scenario.compile([np.random.SeedSequence(0)])
         build(scenario.dims, scenario.start, scenario.overrides(), scenario.reference_overrides())

@@ -46,15 +46,13 @@ from pydantic_core import PydanticCustomError
 
 from influence_sim import seeds as sd
 from influence_sim._text import text_problem
-from influence_sim.engine import STEP_MONTHS, Clock
-from influence_sim.initial import canonical_path
+from influence_sim.calendar import STEP_MONTHS, Clock
 from influence_sim.kernel.arrays import (
-    ORGANISATIONS,
     REST_OF_WORLD,
     Dims,
 )
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
-from influence_sim.paths import PathError, resolve
+from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.errors import kind_of, show, suggest, with_hint
 
 __all__ = [
@@ -320,7 +318,7 @@ _FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar(
 
 def _current_dims() -> Dims:
     frame = _FRAME.get()
-    return frame.dims if frame is not None else Dims(sd.DEFAULT_STATES, sd.DEFAULT_POWERS)
+    return frame.dims if frame is not None else sd.default_dims()
 
 
 def _current_clock() -> Clock | None:
@@ -339,7 +337,7 @@ def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
         The dims of the run.
     """
     powers = tuple(p for p in sd.DEFAULT_POWERS if p not in removed)
-    return Dims(sd.DEFAULT_STATES, (*powers, *(p for p in added if p not in powers)))
+    return sd.default_dims(powers=(*powers, *(p for p in added if p not in powers)))
 
 
 def _frame_from(data: Any) -> Frame:
@@ -616,7 +614,7 @@ def _partner_key(name: str) -> str:
 
 
 def _organisation_key(name: str) -> str:
-    return _known(ORGANISATIONS, "organisation")(name)
+    return _known(sd.ORGANISATIONS, "organisation")(name)
 
 
 def _new_power_key(name: str) -> str:

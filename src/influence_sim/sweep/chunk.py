@@ -23,9 +23,10 @@ import numpy as np
 import pyarrow as pa
 
 from influence_sim import initial
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_years
 from influence_sim.engine import RunBatch
 from influence_sim.ensemble import recorded_steps
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.sweep.plan import Chunk, IntArray, Sweep
 
@@ -163,21 +164,12 @@ class _Tracker:
             self.demands.append(demand.copy())
         self.last_share, self.last_demand = share, demand
         if "crossover" in self.groups and self.china is not None and self.russia is not None:
-            c, r = self.china, self.russia
-            trade = demand[:, :, ECON]
-            ahead = (share[:, :, c, ECON] * trade).sum(axis=1) > (share[:, :, r, ECON] * trade).sum(
-                axis=1
-            )
-            self.trade_first = np.where((self.trade_first < 0) & ahead, k, self.trade_first)
-            arms = demand[:, :, SEC]
-            ahead = (share[:, :, c, SEC] * arms).sum(axis=1) > (share[:, :, r, SEC] * arms).sum(
-                axis=1
-            )
-            self.security_first = np.where(
-                (self.security_first < 0) & ahead, k, self.security_first
-            )
+            amount = obs.regional_volume(share, demand)  # (B, K, D)
+            ahead = amount[:, self.china, :] > amount[:, self.russia, :]
+            self.trade_first = obs.track_first(self.trade_first, ahead[:, ECON], k)
+            self.security_first = obs.track_first(self.security_first, ahead[:, SEC], k)
         if "guarantors" in self.groups:
-            now = share[:, :, : self.dims.n_powers, SEC].argmax(axis=2)
+            now = obs.guarantor(share, self.dims.n_powers)
             if self.guarantor is not None:
                 self.changes += now != self.guarantor
             self.guarantor = now
@@ -187,10 +179,8 @@ class _Tracker:
         dims = self.dims
         share, demand = self.last_share, self.last_demand
         metrics: dict[str, np.ndarray] = {}
-        volume = share * demand[:, :, None, :]
-        regional_volume = volume.sum(axis=1)
-        total = demand.sum(axis=1)[:, None, :]
-        regional = regional_volume / np.where(total > 0, total, 1.0)
+        regional_volume = obs.regional_volume(share, demand)
+        regional = obs.regional_share(share, demand)
         finite = np.isfinite(share).all(axis=(1, 2, 3)) & np.isfinite(demand).all(axis=(1, 2))
         finite &= np.isfinite(trust) & np.isfinite(instability)
         if "shares" in self.groups:
@@ -209,9 +199,11 @@ class _Tracker:
             metrics["final.trust"] = trust.copy()
             metrics["final.afghan_instability"] = instability.copy()
         if "crossover" in self.groups:
-            years = np.array([decimal_year(d) for d in self.sweep.clock.dates] + [np.nan])
-            metrics["china_passes_russia_trade_year"] = years[self.trade_first]
-            metrics["china_passes_russia_security_year"] = years[self.security_first]
+            years = decimal_years(self.sweep.clock.dates)
+            metrics["china_passes_russia_trade_year"] = obs.year_of_step(years, self.trade_first)
+            metrics["china_passes_russia_security_year"] = obs.year_of_step(
+                years, self.security_first
+            )
         if "guarantors" in self.groups:
             metrics["guarantor_changes"] = self.changes.sum(axis=1).astype(np.float64)
             for s, state in enumerate(dims.states):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from influence_sim.kernel.arrays import FloatArray
+from influence_sim.rng import check_random_state
 from influence_sim.sweep.spec import Factor, Scale, SweepSpec
 
 
@@ -119,7 +120,7 @@ def to_unit(values: FloatArray, factors: tuple[Factor, ...]) -> FloatArray:
 
 
 def _generator(seed: int | None) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed))
+    return check_random_state(seed)
 
 
 def latin_hypercube(n: int, d: int, rng: np.random.Generator) -> FloatArray:

@@ -4,7 +4,7 @@ Runs are numbered ``0 .. n_runs - 1``; run ``r`` is replicate ``r % R`` of desig
 ``r // R`` (``R`` replicates per point), so the replicates of a point are neighbours.
 
 Seeds. Run ``r`` draws its random numbers from ``child(SeedSequence(seed), r)``
-(:func:`influence_sim.engine.child`), that is ``SeedSequence(seed, spawn_key=(r,))``: a run's
+(:func:`influence_sim.rng.child`), that is ``SeedSequence(seed, spawn_key=(r,))``: a run's
 seed depends on its number only, never on chunks, workers or executors. With
 ``common_random_numbers: true`` the key is the replicate instead, ``(r % R,)``: replicate ``j``
 of every point then meets the same noise and the same shock draws, which sharpens comparisons
@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from influence_sim import _inputs
-from influence_sim.engine import Clock, child
+from influence_sim._inputs import file_sha256
+from influence_sim.calendar import Clock
 from influence_sim.kernel.arrays import Dims, FloatArray
+from influence_sim.rng import child
 from influence_sim.sweep.design import Design, make_design
 from influence_sim.sweep.spec import SweepSpec, read_sweep_spec
 
@@ -69,11 +70,6 @@ class Chunk:
     def size(self) -> int:
         """Number of runs."""
         return self.stop - self.start
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hash of a file's bytes (read as :func:`influence_sim._inputs.read_bytes` does)."""
-    return _inputs.file_sha256(path)
 
 
 class Sweep:

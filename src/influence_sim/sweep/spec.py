@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim._text import text_problem
-from influence_sim.initial import canonical_path
 from influence_sim.kernel.arrays import Dims
-from influence_sim.paths import PathError, resolve
+from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
 from influence_sim.scenario.yamlsafe import Located, load_located
 

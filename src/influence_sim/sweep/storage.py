@@ -32,19 +32,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import os
-import platform
 import shutil
 import sys
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from influence_sim import _inputs, provenance
 from influence_sim._files import find_temporaries, remove_temporaries, replacing
 from influence_sim._lock import LOCK_NAME
 
@@ -55,6 +53,9 @@ TIMESERIES = "timeseries"
 CHUNKS = "chunks"
 FORMAT_VERSION = 1
 COMPRESSION = "zstd"
+
+SWEEP_PACKAGES = ("influence-sim", "numpy", "scipy", "pandas", "pyarrow", "SALib", "mesa", "dask")
+"""Distributions whose versions a sweep records and must find again to resume."""
 
 OUR_NAMES = (MANIFEST, RUNS, DESIGN, TIMESERIES, CHUNKS)
 """Everything a sweep writes in its folder (``--force`` removes these and nothing else)."""
@@ -75,12 +76,8 @@ class SweepDamagedError(ValueError):
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a file's bytes, as hex (:func:`influence_sim._inputs.file_sha256`, any size)."""
+    return _inputs.file_sha256(path, max_bytes=sys.maxsize)
 
 
 def file_record(path: Path) -> dict[str, Any]:
@@ -114,14 +111,7 @@ def check_file(path: Path, record: dict[str, Any]) -> str | None:
 @functools.cache
 def package_versions() -> dict[str, str]:
     """Versions of Python, the package and the libraries a sweep's numbers depend on."""
-    out = {"python": platform.python_version()}
-    names = ("influence-sim", "numpy", "scipy", "pandas", "pyarrow", "SALib", "mesa", "dask")
-    for name in names:
-        try:
-            out[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return provenance.package_versions(SWEEP_PACKAGES)
 
 
 def now() -> str:

@@ -1,0 +1,111 @@
+"""The observables of kernel/observables.py, the inversions beside their equations, and the
+calendar and random-stream helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from influence_sim.analysis.metrics import _first_ahead
+from influence_sim.calendar import decimal_year, decimal_years
+from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
+from influence_sim.kernel.arrays import SEC
+from influence_sim.rng import as_seed_sequence, check_random_state
+
+
+def _random_shares(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    raw = rng.uniform(0.01, 1.0, shape)
+    return raw / raw.sum(axis=-2, keepdims=True)
+
+
+def test_regional_share_and_volume_are_the_volume_weighted_sums_for_any_leading_axes() -> None:
+    rng = np.random.default_rng(0)
+    share = _random_shares(rng, (4, 3, 5, 4, 2))  # (T, B, S, K, D)
+    volume = rng.uniform(0.5, 9.0, (4, 3, 5, 2))
+    by_hand = (share * volume[..., None, :]).sum(axis=-3)
+    assert np.allclose(obs.regional_volume(share, volume), by_hand, rtol=1e-14)
+    expected = by_hand / volume.sum(axis=-2)[..., None, :]
+    assert np.allclose(obs.regional_share(share, volume), expected, rtol=1e-14)
+    assert np.allclose(obs.regional_share(share, volume).sum(axis=-2), 1.0)
+    # a region without volume has zero shares, not NaN
+    assert np.all(obs.regional_share(share[0], np.zeros((3, 5, 2))) == 0.0)
+    # the batch-only form the kernel uses agrees with the mechanisms module's name for it
+    assert np.array_equal(
+        mech.regional_share(share[0], volume[0]), obs.regional_share(share[0], volume[0])
+    )
+
+
+def test_guarantor_is_the_power_with_the_largest_security_share_never_rest_of_world() -> None:
+    share = np.zeros((1, 2, 3, 2))  # (B, S, K = 2 powers + rest of world, D)
+    share[0, 0, :, SEC] = [0.2, 0.3, 0.5]  # rest of world largest: still a power
+    share[0, 1, :, SEC] = [0.4, 0.4, 0.2]  # a tie goes to the first power
+    assert obs.guarantor(share, 2).tolist() == [[1, 0]]
+
+
+def test_first_ahead_and_its_step_by_step_form_agree() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(size=(12, 50)), rng.uniform(size=(12, 50)) + 0.3
+    first = obs.first_ahead(a, b)
+    tracked = np.full(50, -1)
+    for k in range(12):
+        tracked = obs.track_first(tracked, a[k] > b[k], k)
+    assert np.array_equal(first, tracked)
+    ahead = a > b
+    for j in range(50):
+        hits = np.flatnonzero(ahead[:, j])
+        assert first[j] == (hits[0] if hits.size else -1)
+    years = np.arange(2021.0, 2033.0)
+    assert np.array_equal(
+        obs.year_of_step(years, first, never=np.inf), np.where(first >= 0, years[first], np.inf)
+    )
+
+
+def test_the_pandas_first_ahead_of_analysis_is_the_array_one() -> None:
+    table = pd.DataFrame(
+        {
+            "replicate": [0, 0, 0, 1, 1, 1],
+            "year": [2021.0, 2022.0, 2023.0, 2021.0, 2022.0, 2023.0],
+            "china": [1.0, 3.0, 1.0, 1.0, 1.0, 1.0],
+            "russia": [2.0, 2.0, 2.0, 2.0, 2.0, 2.0],
+        }
+    )
+    out = _first_ahead(table, ["replicate"])
+    assert out["replicate"].tolist() == [0, 1]
+    assert out["value"].tolist() == [2022.0, np.inf]
+
+
+def test_gravity_and_softmax_residuals_invert_their_equations() -> None:
+    rng = np.random.default_rng(2)
+    log_target = rng.normal(size=(2, 3, 4))
+    volume = np.exp(rng.normal(size=(2, 3, 4)))
+    volume[0, 0, 1] = 0.0
+    r = mech.gravity_residual(volume, log_target)
+    assert r[0, 0, 1] == 0.0
+    has = volume > 0
+    assert np.allclose(np.exp(log_target + r)[has], volume[has])
+    utility = rng.normal(size=(2, 3, 4, 1))
+    share = _random_shares(rng, (2, 3, 4, 1))
+    fitted = mech.softmax_residual(share[..., 0], utility[..., 0])
+    assert np.allclose(mech.softmax_partners(utility + fitted[..., None]), share)
+
+
+def test_zero_threat_arms_is_exp_propensity_times_gdp_to_the_elasticity() -> None:
+    out = mech.zero_threat_arms(np.array([[np.log(0.5)]]), np.array([[4.0]]), np.array([0.5]))
+    assert np.allclose(out, 0.5 * 2.0)
+
+
+def test_decimal_years_equal_decimal_year_exactly() -> None:
+    days = [dt.date(1999, 12, 31) + dt.timedelta(days=i) for i in range(0, 3000, 11)]
+    assert decimal_years(days).tolist() == [decimal_year(d) for d in days]
+    assert decimal_years(["2021-07-02"]).tolist() == [decimal_year(dt.date(2021, 7, 2))]
+
+
+def test_check_random_state_accepts_each_kind_without_global_state() -> None:
+    g = np.random.default_rng(5)
+    assert check_random_state(g) is g
+    assert check_random_state(5).random() == np.random.default_rng(5).random()
+    seq = as_seed_sequence(7)
+    assert check_random_state(seq).random() == np.random.default_rng(seq).random()
