@@ -408,19 +408,17 @@ def plot_boxes(found: Discovery) -> Any:
         found: What :func:`discover` found (at least one box).
 
     Returns:
-        The matplotlib figure.
+        The matplotlib figure. It is made without pyplot, so drawing it neither switches the
+        backend nor leaves a figure open: a notebook shows it when it is a cell's value.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(found.boxes)
     heights = [0.75 * len(b.limits) + 1.3 for b in found.boxes]
-    fig, axes = plt.subplots(
+    fig = Figure(figsize=(11, sum(heights) + 1.0))
+    axes = fig.subplots(
         n,
         2,
-        figsize=(11, sum(heights) + 1.0),
         gridspec_kw={"width_ratios": [2.2, 1], "height_ratios": heights},
         squeeze=False,
     )
@@ -522,13 +520,7 @@ def save_discovery(found: Discovery, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_text_atomic(out / "boxes.csv", found.table().to_csv(index=False))]
     if found.boxes:
-        import matplotlib.pyplot as plt
-
-        fig = plot_boxes(found)
-        try:
-            paths.append(save_figure_atomic(fig, out / "boxes.png", 150))
-        finally:
-            plt.close(fig)
+        paths.append(save_figure_atomic(plot_boxes(found), out / "boxes.png", 150))
     return paths
 
 
