@@ -1,0 +1,186 @@
+"""Execute the notebooks in this folder and store them with their outputs.
+
+Usage (what ``python3 dev.py notebooks`` runs in the project's environment)::
+
+    python notebooks/execute.py [NOTEBOOK.ipynb ...]     # default: every notebook here
+
+Each notebook is run from top to bottom in a fresh kernel, from this folder, at its full
+size (``INFLUENCE_SIM_SMALL`` is unset; the seeds are fixed in the notebooks). Volatile
+metadata (execution timestamps, the interpreter's exact version) is dropped, so running it
+again changes only what the model's numbers change. A notebook is written back, atomically,
+only when it passes :func:`problems`: every code cell has an output, no output is an error
+and no output shows a path of the machine it ran on.
+
+The tests import :func:`execute` and :func:`problems` from here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+
+from influence_sim._files import write_text_atomic
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+#: Environment variable that makes the notebooks use small sizes (the tests set it).
+SMALL = "INFLUENCE_SIM_SMALL"
+
+#: Cell metadata that changes on every run and is not kept.
+VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled")
+
+#: Output formats whose text is checked for machine paths (images are not text).
+TEXT_FORMATS = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+
+
+def machine_paths() -> list[str]:
+    """Folders that must not appear in a stored output: they belong to one machine."""
+    paths = {"/work/", "/tmp/", "/root/", "/home/", "/Users/", str(ROOT), str(Path.home())}
+    paths.add(tempfile.gettempdir())
+    return sorted(p for p in paths if len(p) > 1)
+
+
+def _output_texts(output: Any) -> list[str]:
+    """The texts an output shows: a stream, an error's traceback, or its text formats."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return [str(output.get("text", ""))]
+    if kind == "error":
+        return [str(output.get("evalue", "")), *map(str, output.get("traceback", []))]
+    data = output.get("data", {})
+    return [str(data[key]) for key in TEXT_FORMATS if key in data]
+
+
+def problems(notebook: Any) -> list[str]:
+    """What keeps a notebook from being stored: one line per problem, empty if none.
+
+    Args:
+        notebook: An executed notebook (``nbformat.NotebookNode``).
+
+    Returns:
+        Lines such as ``cell 3: no output``, ``cell 5: error ValueError: ...`` or
+        ``cell 7: output shows a machine path (/home/)``.
+    """
+    found: list[str] = []
+    paths = machine_paths()
+    number = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        where = f"code cell {number}"
+        if not cell.get("outputs"):
+            found.append(f"{where}: no output")
+        volatile = [key for key in VOLATILE_CELL_KEYS if key in cell.get("metadata", {})]
+        if volatile:
+            found.append(f"{where}: volatile metadata {', '.join(volatile)}")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"{where}: error {output.get('ename')}: {output.get('evalue')}")
+                continue
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                first = str(output.get("text", "")).strip().splitlines()[:1]
+                found.append(f"{where}: writes to stderr: {first[0] if first else ''}")
+            text = "\n".join(_output_texts(output))
+            shown = [p for p in paths if p in text]
+            if shown:
+                found.append(f"{where}: output shows a machine path ({shown[0]})")
+    return found
+
+
+def clean(notebook: Any) -> Any:
+    """Drop volatile metadata in place: cell timings and the interpreter's exact version.
+
+    Args:
+        notebook: A notebook (``nbformat.NotebookNode``).
+
+    Returns:
+        The same notebook.
+    """
+    for cell in notebook.cells:
+        for key in VOLATILE_CELL_KEYS:
+            cell.get("metadata", {}).pop(key, None)
+    language = notebook.metadata.get("language_info", {})
+    notebook.metadata["language_info"] = {"name": language.get("name", "python")}
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    return notebook
+
+
+def execute(path: Path, small: bool = False, timeout: int = 600) -> Any:
+    """Run a notebook from top to bottom in a fresh kernel, from its folder.
+
+    Args:
+        path: The ``.ipynb`` file (read, not written).
+        small: Whether to run at the small sizes (``INFLUENCE_SIM_SMALL=1``).
+        timeout: Seconds one cell may take.
+
+    Returns:
+        The executed, cleaned notebook. A failing cell does not stop the run: its error is
+        an output, which :func:`problems` reports.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    saved = {key: os.environ.get(key) for key in (SMALL, "PYTHONHASHSEED")}
+    os.environ.pop(SMALL, None)
+    if small:
+        os.environ[SMALL] = "1"
+    os.environ["PYTHONHASHSEED"] = "0"
+    try:
+        client = nbclient.NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return clean(notebook)
+
+
+def main(argv: list[str]) -> int:
+    """Execute and store the notebooks named in ``argv`` (default: all); return an exit code."""
+    if any(arg.startswith("-") for arg in argv):
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    paths = [Path(arg) for arg in argv] or sorted(HERE.glob("*.ipynb"))
+    for path in paths:
+        if path.suffix != ".ipynb" or not path.is_file():
+            print(f"execute.py: {path}: not a notebook file", file=sys.stderr)
+            return 2
+    failed = 0
+    for path in paths:
+        start = time.monotonic()
+        notebook = execute(path.resolve())
+        took = time.monotonic() - start
+        found = problems(notebook)
+        if found:
+            failed += 1
+            print(f"{path.name}: not written ({took:.0f} s):", file=sys.stderr)
+            for line in found:
+                print(f"  {line}", file=sys.stderr)
+            continue
+        write_text_atomic(path, nbformat.writes(notebook) + "\n")
+        print(f"{path.name}: executed in {took:.0f} s and written", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
