@@ -435,8 +435,24 @@ def plot_boxes(found: Discovery) -> Any:
             lo = (row["low"] - row["range_low"]) / span
             hi = (row["high"] - row["range_low"]) / span
             y = len(names) - 1 - j
-            ax.barh(y, 1.0, left=0.0, height=0.45, color="0.88", edgecolor="0.6")
-            ax.barh(y, hi - lo, left=lo, height=0.45, color="tab:blue", alpha=0.85)
+            ax.barh(
+                y,
+                1.0,
+                left=0.0,
+                height=0.45,
+                color="0.88",
+                edgecolor="0.6",
+                label="the sweep's range" if j == 0 else None,
+            )
+            ax.barh(
+                y,
+                hi - lo,
+                left=lo,
+                height=0.45,
+                color="tab:blue",
+                alpha=0.85,
+                label="the box's limits" if j == 0 else None,
+            )
             # the limits the box sets (an end left at the sweep's range is not labelled)
             if row["low"] > row["range_low"]:
                 ax.text(lo, y + 0.28, _num(row["low"]), ha="center", va="bottom", fontsize=10)
@@ -464,6 +480,8 @@ def plot_boxes(found: Discovery) -> Any:
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.8, len(names) - 0.2)
         ax.set_xticks([])
+        ax.set_xlabel("position within the sweep's range (low end to high end)", fontsize=9)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=2, fontsize=8, frameon=False)
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
         ax.set_title(
