@@ -360,7 +360,7 @@ def cmd_shell(args: List[str]) -> int:
 def cmd_notebooks(args: List[str]) -> int:
     """Execute the notebooks (or the given ones) in place and store their outputs."""
     python = str(ensure_venv())
-    say("executing the notebooks (about a minute each) ...")
+    say("executing the notebooks (each takes under a minute) ...")
     return run_step([python, str(ROOT / "notebooks" / "execute.py"), *args])
 
 
