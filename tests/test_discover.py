@@ -104,7 +104,7 @@ def test_plot_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path
     fig = plot_boxes(found)
     assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
     for ax in fig.axes:  # every panel says what its bars or points are, and its axes
-        assert ax.get_legend() is not None and ax.get_xlabel()
+        assert ax.get_legend() is not None and ax.get_xlabel() and ax.get_ylabel()
     fig.savefig(tmp_path / "boxes.png")
     assert (tmp_path / "boxes.png").read_bytes().startswith(b"\x89PNG")
 

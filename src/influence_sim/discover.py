@@ -481,6 +481,7 @@ def plot_boxes(found: Discovery) -> Any:
         ax.set_ylim(-0.8, len(names) - 0.2)
         ax.set_xticks([])
         ax.set_xlabel("position within the sweep's range (low end to high end)", fontsize=9)
+        ax.set_ylabel("varied value", fontsize=9)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=2, fontsize=8, frameon=False)
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
