@@ -9,7 +9,9 @@ size (``INFLUENCE_SIM_SMALL`` is unset; the seeds are fixed in the notebooks). V
 metadata (execution timestamps, the interpreter's exact version) is dropped, so running it
 again changes only what the model's numbers change. A notebook is written back, atomically,
 only when it passes :func:`problems`: every code cell has an output, no output is an error
-and no output shows a path of the machine it ran on.
+and no output shows a path of the machine it ran on. Every figure the kernel draws is checked
+as it is drawn (:func:`figure_problems`: a legend and both axis labels on every panel with
+data); a figure that fails writes to stderr, which :func:`problems` reports.
 
 The tests import :func:`execute` and :func:`problems` from here.
 """
@@ -20,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,48 @@ VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled")
 
 #: Output formats whose text is checked for machine paths (images are not text).
 TEXT_FORMATS = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+
+
+def figure_problems(figure: Any) -> list[str]:
+    """What a figure lacks: a legend or an axis label on a panel that shows data.
+
+    A panel's legend may be its own, the figure's, or that of a panel without axes that only
+    holds the legend (a shared legend).
+
+    Args:
+        figure: A matplotlib figure.
+
+    Returns:
+        One line per problem, empty if none.
+    """
+    shared = bool(figure.legends) or any(
+        not ax.axison and ax.get_legend() is not None for ax in figure.axes
+    )
+    found: list[str] = []
+    for ax in figure.axes:
+        if not ax.axison or not ax.has_data():
+            continue
+        name = ax.get_title() or ax.get_title(loc="left") or "untitled"
+        name = name.splitlines()[0]
+        if not (ax.get_xlabel() and ax.get_ylabel()):
+            found.append(f"the panel '{name}' lacks an axis label")
+        if ax.get_legend() is None and not shared:
+            found.append(f"the panel '{name}' has no legend")
+    return found
+
+
+def install_figure_check() -> None:
+    """In a kernel: report on stderr every figure drawn without a legend or an axis label."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    draw = FigureCanvasBase.print_figure
+
+    def print_figure(canvas: Any, *args: Any, **kwargs: Any) -> Any:
+        for line in figure_problems(canvas.figure):
+            print(f"figure check: {line}", file=sys.stderr)
+        return draw(canvas, *args, **kwargs)
+
+    FigureCanvasBase.print_figure = print_figure  # type: ignore[method-assign]
 
 
 def machine_paths() -> list[str]:
@@ -82,6 +127,9 @@ def problems(notebook: Any) -> list[str]:
         volatile = [key for key in VOLATILE_CELL_KEYS if key in cell.get("metadata", {})]
         if volatile:
             found.append(f"{where}: volatile metadata {', '.join(volatile)}")
+        kinds = [(o.get("output_type"), o.get("name")) for o in cell.get("outputs", [])]
+        if any(k == n and k[0] == "stream" for k, n in pairwise(kinds)):
+            found.append(f"{where}: a stream stored in pieces")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"{where}: error {output.get('ename')}: {output.get('evalue')}")
@@ -99,6 +147,9 @@ def problems(notebook: Any) -> list[str]:
 def clean(notebook: Any) -> Any:
     """Drop volatile metadata in place: cell timings and the interpreter's exact version.
 
+    Consecutive pieces of one stream (printed text arrives in pieces, cut where the kernel
+    happened to flush) are joined, so the stored outputs do not depend on timing.
+
     Args:
         notebook: A notebook (``nbformat.NotebookNode``).
 
@@ -108,6 +159,21 @@ def clean(notebook: Any) -> Any:
     for cell in notebook.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.get("metadata", {}).pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        joined: list[Any] = []
+        for output in cell.outputs:
+            last = joined[-1] if joined else None
+            if (
+                last is not None
+                and output.get("output_type") == "stream"
+                and last.get("output_type") == "stream"
+                and output.get("name") == last.get("name")
+            ):
+                last["text"] = last["text"] + output["text"]
+            else:
+                joined.append(output)
+        cell.outputs = joined
     language = notebook.metadata.get("language_info", {})
     notebook.metadata["language_info"] = {"name": language.get("name", "python")}
     notebook.metadata["kernelspec"] = {
@@ -143,6 +209,12 @@ def execute(path: Path, small: bool = False, timeout: int = 600) -> Any:
             kernel_name="python3",
             allow_errors=True,
             record_timing=False,
+            # the kernel loads this file first and checks every figure it draws
+            extra_arguments=[
+                "--IPKernelApp.exec_lines="
+                f"__import__('runpy').run_path({str(Path(__file__).resolve())!r}, "
+                "run_name='figure_check')"
+            ],
             resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
@@ -182,5 +254,7 @@ def main(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
+if __name__ == "figure_check":
+    install_figure_check()
+elif __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

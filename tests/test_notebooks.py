@@ -74,9 +74,13 @@ def test_notebook_interprets_every_figure_and_table(path):
         if not shows:
             continue
         following = cells[i + 1] if i + 1 < len(cells) else None
-        if following is not None and following.cell_type == "code" and not any(
-            "image/png" in o.get("data", {}) or "text/html" in o.get("data", {})
-            for o in following.outputs
+        if (
+            following is not None
+            and following.cell_type == "code"
+            and not any(
+                "image/png" in o.get("data", {}) or "text/html" in o.get("data", {})
+                for o in following.outputs
+            )
         ):
             following = cells[i + 2] if i + 2 < len(cells) else None  # a cell printing a sentence
         assert following is not None and following.cell_type == "markdown", (
@@ -134,6 +138,45 @@ def test_problems_finds_a_missing_output_an_error_and_a_machine_path():
     ]
     execute.clean(notebook)
     assert "execution" not in notebook.cells[0].metadata
+
+
+def test_clean_joins_the_pieces_of_a_stream():
+    """Printed text cut into pieces where the kernel flushed is stored as one output."""
+    piece = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell(
+        "print(1); print(2); warn()",
+        outputs=[
+            piece("stream", name="stdout", text="1\n"),
+            piece("stream", name="stdout", text="2\n"),
+            piece("stream", name="stderr", text="w\n"),
+        ],
+    )
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert "code cell 1: a stream stored in pieces" in execute.problems(notebook)
+    execute.clean(notebook)
+    assert [(o["name"], o["text"]) for o in cell.outputs] == [
+        ("stdout", "1\n2\n"),
+        ("stderr", "w\n"),
+    ]
+
+
+def test_figure_problems_names_a_panel_without_legend_or_label():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    left.plot([0, 1], [0, 1], label="a")
+    left.set(title="left", xlabel="x", ylabel="y")
+    left.legend()
+    right.plot([0, 1], [1, 0], label="b")
+    right.set(title="right", xlabel="x")
+    assert execute.figure_problems(fig) == [
+        "the panel 'right' lacks an axis label",
+        "the panel 'right' has no legend",
+    ]
+    right.set_ylabel("y")
+    fig.legend()  # a figure legend covers every panel
+    assert execute.figure_problems(fig) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
