@@ -87,9 +87,14 @@ def install_figure_check() -> None:
 
 
 def machine_paths() -> list[str]:
-    """Folders that must not appear in a stored output: they belong to one machine."""
-    paths = {"/work/", "/tmp/", "/root/", "/home/", "/Users/", str(ROOT), str(Path.home())}
-    paths.add(tempfile.gettempdir())
+    """Folders that must not appear in a stored output: they belong to one machine.
+
+    The checkout, the top folder it is in, the home folder, the folder of temporary files,
+    and the usual parents of home folders.
+    """
+    paths = {str(ROOT), str(Path.home()), tempfile.gettempdir(), "/home/", "/Users/"}
+    if len(ROOT.parts) > 2:
+        paths.add(str(Path(ROOT.anchor, ROOT.parts[1])))
     return sorted(p for p in paths if len(p) > 1)
 
 

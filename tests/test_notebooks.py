@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,11 @@ def test_problems_finds_a_missing_output_an_error_and_a_machine_path():
         ),
         nbformat.v4.new_code_cell(
             "print(folder)",
-            outputs=[nbformat.v4.new_output("stream", name="stdout", text="in /tmp/abc\n")],
+            outputs=[
+                nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"in {tempfile.gettempdir()}/abc\n"
+                )
+            ],
         ),
         nbformat.v4.new_code_cell(
             "folder",
