@@ -36,8 +36,12 @@ DEFAULT_RUN_ARGS = [
     "1",
     "--force",
 ]
-# Folders that ruff checks, when they exist.
-LINT_PATHS = ["src", "tests", "benchmarks"]
+# Folders that ruff checks, when they exist (with the notebooks' code cells).
+LINT_PATHS = ["src", "tests", "benchmarks", "notebooks"]
+# The extra with Jupyter, and the kernel `dev.py notebook` registers.
+NOTEBOOK_SPEC = ".[test,notebook]"
+KERNEL_NAME = "influence-sim"
+KERNEL_DISPLAY_NAME = "influence_sim"
 
 IS_WINDOWS = os.name == "nt"
 
@@ -48,12 +52,18 @@ Usage:
     python3 dev.py test [PYTEST_ARGS...]  ruff, mypy, then pytest; stops at the first failure
     python3 dev.py lint                   ruff and mypy only
     python3 dev.py shell                  print how to activate .venv
+    python3 dev.py notebooks [FILES...]   execute the notebooks in notebooks/ in place and
+                                          store them with their outputs (default: all)
+    python3 dev.py notebook               install Jupyter into .venv, register it as the
+                                          kernel "{kernel}", print how to start it
 
 The first call creates .venv with a Python >= 3.12 found on this machine and
 installs the project into it (pip install -e ".[test]"); later calls reinstall
 only when pyproject.toml has changed. To choose the interpreter, set
 {env_var}=/path/to/python3.12.
-""".format(default_run=" ".join(DEFAULT_RUN_ARGS), env_var=ENV_VAR)
+""".format(
+    default_run=" ".join(DEFAULT_RUN_ARGS), env_var=ENV_VAR, kernel=KERNEL_DISPLAY_NAME
+)
 
 # Prints "major.minor.micro" and the real executable path (not a pyenv shim).
 _PROBE_CODE = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3])); print(sys.executable)"
@@ -347,11 +357,55 @@ def cmd_shell(args: List[str]) -> int:
     return 0
 
 
+def cmd_notebooks(args: List[str]) -> int:
+    """Execute the notebooks (or the given ones) in place and store their outputs."""
+    python = str(ensure_venv())
+    say("executing the notebooks (each takes under a minute) ...")
+    return run_step([python, str(ROOT / "notebooks" / "execute.py"), *args])
+
+
+def cmd_notebook(args: List[str]) -> int:
+    """Install Jupyter into the venv, register the venv as a kernel, say how to start."""
+    if args:
+        raise DevError("notebook takes no arguments", code=2)
+    python = str(ensure_venv())
+    say("installing Jupyter (the 'notebook' extra) into .venv ...")
+    code = run_step([python, "-m", "pip", "install", "--quiet", "-e", NOTEBOOK_SPEC])
+    if code != 0:
+        raise DevError("installing Jupyter failed (pip exit code {})".format(code), code=code)
+    say("registering .venv as the Jupyter kernel '{}' ...".format(KERNEL_DISPLAY_NAME))
+    code = run_step(
+        [
+            python,
+            "-m",
+            "ipykernel",
+            "install",
+            "--user",
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            KERNEL_DISPLAY_NAME,
+        ]
+    )
+    if code != 0:
+        raise DevError("registering the kernel failed (exit code {})".format(code), code=code)
+    jupyter = venv_python().parent / ("jupyter.exe" if IS_WINDOWS else "jupyter")
+    print("To open the notebooks, run:")
+    print("    " + str(jupyter) + " lab notebooks/")
+    print(
+        "A Jupyter installed elsewhere finds this environment as the kernel "
+        "'{}'.".format(KERNEL_DISPLAY_NAME)
+    )
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "test": cmd_test,
     "lint": cmd_lint,
     "shell": cmd_shell,
+    "notebooks": cmd_notebooks,
+    "notebook": cmd_notebook,
 }
 
 

@@ -56,6 +56,14 @@ def test_sobol_indices_with_confidence_intervals(sweeps, tmp_path):
     }
 
 
+def test_sobol_confidence_intervals_repeat(sweeps):
+    """The bootstrap behind *_conf is seeded: a second analysis gives the same table."""
+    metric = "final.security_share.tajikistan.russia"
+    first = analyze(sweeps["sobol"], "sobol", metric).indices
+    second = analyze(sweeps["sobol"], "sobol", metric).indices
+    assert first.equals(second)
+
+
 def test_morris_mu_star_and_sigma(sweeps):
     result = analyze(sweeps["morris"], "morris", "final.security_share.tajikistan.russia")
     idx = result.indices.set_index("parameter")

@@ -91,6 +91,23 @@ def test_command_prints_the_box_and_writes_csv_and_png(tmp_path, capsys):
     assert main(["discover", str(folder), "--metric", "final.y", "--above", "0.5"]) == 0
 
 
+
+def test_plot_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path):
+    """A notebook keeps its inline backend and shows the figure as a cell's value."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from influence_sim.discover import plot_boxes
+
+    found = discover(synthetic_sweep(tmp_path / "s"), "final.y", above=0.5)
+    backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
+    fig = plot_boxes(found)
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
+    for ax in fig.axes:  # every panel says what its bars or points are, and its axes
+        assert ax.get_legend() is not None and ax.get_xlabel() and ax.get_ylabel()
+    fig.savefig(tmp_path / "boxes.png")
+    assert (tmp_path / "boxes.png").read_bytes().startswith(b"\x89PNG")
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

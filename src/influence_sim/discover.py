@@ -408,19 +408,17 @@ def plot_boxes(found: Discovery) -> Any:
         found: What :func:`discover` found (at least one box).
 
     Returns:
-        The matplotlib figure.
+        The matplotlib figure. It is made without pyplot, so drawing it neither switches the
+        backend nor leaves a figure open: a notebook shows it when it is a cell's value.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(found.boxes)
     heights = [0.75 * len(b.limits) + 1.3 for b in found.boxes]
-    fig, axes = plt.subplots(
+    fig = Figure(figsize=(11, sum(heights) + 1.0))
+    axes = fig.subplots(
         n,
         2,
-        figsize=(11, sum(heights) + 1.0),
         gridspec_kw={"width_ratios": [2.2, 1], "height_ratios": heights},
         squeeze=False,
     )
@@ -437,8 +435,24 @@ def plot_boxes(found: Discovery) -> Any:
             lo = (row["low"] - row["range_low"]) / span
             hi = (row["high"] - row["range_low"]) / span
             y = len(names) - 1 - j
-            ax.barh(y, 1.0, left=0.0, height=0.45, color="0.88", edgecolor="0.6")
-            ax.barh(y, hi - lo, left=lo, height=0.45, color="tab:blue", alpha=0.85)
+            ax.barh(
+                y,
+                1.0,
+                left=0.0,
+                height=0.45,
+                color="0.88",
+                edgecolor="0.6",
+                label="the sweep's range" if j == 0 else None,
+            )
+            ax.barh(
+                y,
+                hi - lo,
+                left=lo,
+                height=0.45,
+                color="tab:blue",
+                alpha=0.85,
+                label="the box's limits" if j == 0 else None,
+            )
             # the limits the box sets (an end left at the sweep's range is not labelled)
             if row["low"] > row["range_low"]:
                 ax.text(lo, y + 0.28, _num(row["low"]), ha="center", va="bottom", fontsize=10)
@@ -466,6 +480,9 @@ def plot_boxes(found: Discovery) -> Any:
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-0.8, len(names) - 0.2)
         ax.set_xticks([])
+        ax.set_xlabel("position within the sweep's range (low end to high end)", fontsize=9)
+        ax.set_ylabel("varied value", fontsize=9)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=2, fontsize=8, frameon=False)
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
         ax.set_title(
@@ -522,13 +539,7 @@ def save_discovery(found: Discovery, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_text_atomic(out / "boxes.csv", found.table().to_csv(index=False))]
     if found.boxes:
-        import matplotlib.pyplot as plt
-
-        fig = plot_boxes(found)
-        try:
-            paths.append(save_figure_atomic(fig, out / "boxes.png", 150))
-        finally:
-            plt.close(fig)
+        paths.append(save_figure_atomic(plot_boxes(found), out / "boxes.png", 150))
     return paths
 
 
