@@ -366,3 +366,25 @@ def test_report_of_a_folder_that_is_no_results_is_one_line_exit_2(tmp_path, caps
     assert len(err.strip().splitlines()) == 1 and "metadata.json" in err
     assert not (tmp_path / "report.html").exists()
     assert main(["report-html", str(tmp_path / "missing")]) == 2
+
+
+def test_crowded_shock_labels_do_not_pile_up() -> None:
+    """Twelve shocks in one year of a ten-year axis: every line drawn, no two labels overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2.4, 2.0))
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    days = [dt.date(2021, 1, 1), dt.date(2031, 1, 1)]
+    ax.plot([mdates.date2num(d) for d in days], [0.0, 1.0])
+    shocks = [(dt.date(2022, 1 + k, 1), f"shock number {k}") for k in range(12)]
+    lines = plots.mark_shocks(ax, shocks)
+    assert len(lines) == 12
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert 1 <= len(boxes) < 12
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)

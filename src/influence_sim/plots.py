@@ -379,7 +379,8 @@ def mark_shocks(
 
     Shocks on the same date share one line and one label (one name per line of text). Labels
     go beside their line at the top of the axes, on the side where they do not run into the
-    previous label, or at the bottom when both sides are taken. The lines have a thin white
+    previous label, or at the bottom when both sides are taken; when all four places are
+    taken, or would run off the axes, the line is drawn without a label. The lines have a thin white
     edge so that they show on filled areas too. Shocks outside the axes' date range are left
     out, and the range is not changed. Call it after the data are drawn.
 
@@ -403,7 +404,9 @@ def mark_shocks(
     width_pt, height_pt = _axes_size_points(ax)
     per_point = (high - low) / max(width_pt, 1.0)
     max_chars = max(int(0.92 * height_pt / (0.6 * SHOCK_FONTSIZE)), 4)
-    taken: dict[str, list[tuple[float, float]]] = {"top": [], "bottom": []}
+    # each label placed so far, as (x from, x to, height from, height to), heights in
+    # points from the bottom of the axes
+    taken: list[tuple[float, float, float, float]] = []
     stroke = [patheffects.withStroke(linewidth=2.0, foreground="white", alpha=0.7)]
     to_x = position if position is not None else _date_number
     for day, names in groups:
@@ -424,17 +427,23 @@ def mark_shocks(
             continue
         text = "\n".join(_fit(n.replace("_", " "), max_chars) for n in names)
         block = (len(names) * 1.15 * SHOCK_FONTSIZE + 2.0) * per_point
+        tall = max(len(line) for line in text.split("\n")) * 0.6 * SHOCK_FONTSIZE + 4.0
         side, end = _SLOTS[0]
         for side, end in _SLOTS:
             span = (x - block, x) if side == "left" else (x, x + block)
+            rows = (height_pt - tall, height_pt) if end == "top" else (0.0, tall)
             inside = low <= span[0] and span[1] <= high
-            free = all(span[1] <= a or span[0] >= b for a, b in taken[end])
+            free = all(
+                span[1] <= x0 or span[0] >= x1 or rows[1] <= y0 or rows[0] >= y1
+                for x0, x1, y0, y1 in taken
+            )
             if inside and free:
                 break
         else:
-            side, end = _SLOTS[0]
-            span = (x - block, x)
-        taken[end].append(span)
+            # no room beside the line: an unlabelled line reads better than labels piled up
+            # (the figure's legend names it "shock", the summary and report list the shocks)
+            continue
+        taken.append((*span, *rows))
         ax.text(
             x,
             0.98 if end == "top" else 0.02,
