@@ -65,11 +65,36 @@ def figure_problems(figure: Any) -> list[str]:
             continue
         name = ax.get_title() or ax.get_title(loc="left") or "untitled"
         name = name.splitlines()[0]
-        if not (ax.get_xlabel() and ax.get_ylabel()):
+        if not (_label(figure, ax, "x") and _label(figure, ax, "y")):
             found.append(f"the panel '{name}' lacks an axis label")
         if ax.get_legend() is None and not shared:
             found.append(f"the panel '{name}' has no legend")
     return found
+
+
+def _label(figure: Any, ax: Any, which: str) -> bool:
+    """Whether a panel's axis is labelled, by itself or by the grid it belongs to.
+
+    Small multiples that share an axis label it once: under each column (x) or beside each
+    row (y). A panel counts as labelled when a panel sharing that axis with it, in its column
+    (x) or row (y), is labelled.
+    """
+    if ax.get_xlabel() if which == "x" else ax.get_ylabel():
+        return True
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return False
+    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    span = spec.colspan if which == "x" else spec.rowspan
+    for other in figure.axes:
+        theirs = other.get_subplotspec()
+        if other is ax or theirs is None or not shared.joined(ax, other):
+            continue
+        if (theirs.colspan if which == "x" else theirs.rowspan) != span:
+            continue
+        if other.get_xlabel() if which == "x" else other.get_ylabel():
+            return True
+    return False
 
 
 def install_figure_check() -> None:

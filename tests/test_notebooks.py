@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
@@ -182,6 +183,21 @@ def test_figure_problems_names_a_panel_without_legend_or_label():
     right.set_ylabel("y")
     fig.legend()  # a figure legend covers every panel
     assert execute.figure_problems(fig) == []
+
+
+def test_figure_problems_accept_a_grid_labelled_once_per_shared_row_and_column():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    axes = fig.subplots(2, 2, sharex=True, sharey=True)
+    for (i, j), ax in np.ndenumerate(axes):
+        ax.plot([0, 1], [0, 1], label="a")
+        ax.set_xlabel("x" if i == 1 else "")
+        ax.set_ylabel("y" if j == 0 else "")
+    fig.legend()
+    assert execute.figure_problems(fig) == []
+    axes[1, 1].set_xlabel("")  # its column is then labelled nowhere
+    assert execute.figure_problems(fig) == ["the panel 'untitled' lacks an axis label"] * 2
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

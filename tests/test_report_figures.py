@@ -123,6 +123,30 @@ def test_per_state_figures_are_grids_of_three_columns(results):
         assert len(columns) == 3 and len(rows) == 2
 
 
+def test_the_bottom_panel_of_each_column_shows_its_dates(results):
+    """A panel above the legend's cell keeps its date tick labels and axis label."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figures = (
+        plots.figure_shares(results, "security"),
+        analysis_plots.figure_states({"a": results.timeseries}, "security"),
+    )
+    for fig in figures:
+        FigureCanvasAgg(fig).draw()
+        panels = [ax for ax in fig.get_axes() if ax.axison]
+        bottoms: dict[float, object] = {}
+        for ax in panels:  # the lowest panel with data in each column
+            x0 = round(ax.get_position().x0, 3)
+            if x0 not in bottoms or ax.get_position().y0 < bottoms[x0].get_position().y0:
+                bottoms[x0] = ax
+        assert len(bottoms) == 3
+        for ax in bottoms.values():
+            assert ax.get_xlabel(), ax.get_title()
+            assert any(t.get_visible() and t.get_text() for t in ax.get_xticklabels()), (
+                ax.get_title()
+            )
+
+
 def test_every_time_series_panel_marks_the_shock_date(results):
     """A dashed line at 2021-08-15 in every panel that draws data over time."""
     for name, fig in _standard_figures(results).items():

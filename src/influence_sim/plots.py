@@ -715,6 +715,22 @@ def grid(
     return fig, axes
 
 
+def label_bottom(ax: Axes, below: bool) -> None:
+    """Label a grid panel's x axis only where no panel of its column is drawn below it.
+
+    :func:`grid` shares the x axis, which hides the tick labels of every row but the last; a
+    panel above an unused cell (a legend's) gets its tick labels and axis label back.
+
+    Args:
+        ax: A panel of :func:`grid`.
+        below: Whether a panel with data is drawn below it.
+    """
+    if below:
+        ax.set_xlabel("")
+    else:
+        ax.tick_params(axis="x", labelbottom=True)
+
+
 def figure_trade_by_state(
     results: Results,
     powers: Sequence[str] = ("china", "russia"),
@@ -748,8 +764,7 @@ def figure_trade_by_state(
         plot_partner_trade(frame, powers, ax=ax, title=name, shocks=shocks, shock_labels=i == 0)
         ax.set_title(name, fontsize="medium")
         ax.set_ylabel("USD bn per year" if i % cols == 0 else "")
-        if i < len(panels) - cols:
-            ax.set_xlabel("")
+        label_bottom(ax, below=i + cols < len(panels))
     for ax in axes[len(panels) :]:
         ax.axis("off")
     drawn = [p for p in powers if (econ["power"] == p).any()]
@@ -782,8 +797,7 @@ def figure_shares(results: Results, domain: str, columns: int = GRID_COLUMNS) ->
         ax.set_title(label(state), fontsize="medium")
         mark_shocks(ax, shocks, labels=i == 0)
         ax.set_ylabel("share (fraction)" if i % cols == 0 else "")
-        if i < len(states) + 1 - cols:
-            ax.set_xlabel("")
+        label_bottom(ax, below=i + cols < len(states))
     handles, labels = axes[0].get_legend_handles_labels()
     if shocks:
         handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))

@@ -39,6 +39,7 @@ from influence_sim.plots import (
     format_time_axis,
     grid,
     label,
+    label_bottom,
     mark_shocks,
     note_narrow_bands,
     note_no_change,
@@ -308,8 +309,7 @@ def figure_states(
         ax.set_title(label(state), fontsize="medium")
         if i % cols:
             ax.set_ylabel("")
-        if i < len(states) + 1 - cols:
-            ax.set_xlabel("")
+        label_bottom(ax, below=i + cols < len(states))
     legend_ax = axes[len(states)]
     handles: list[Any] = scenario_legend_handles(list(timeseries), powers)
     if any(line.get_label().startswith("_shock") for line in axes[0].get_lines()):
