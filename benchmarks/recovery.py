@@ -13,7 +13,8 @@ interval, the median interval width against the prior's, and PASS when at least 
                                   [--truths prior|posterior] [--out DIR] [--table FILE]
 
 Trials are saved in ``--out`` (default: a temporary folder); run again with the same
-``--out`` to resume a stopped study. ``tests/test_recovery.py`` runs a small version.
+``--out`` to resume a stopped study, or with ``--finished`` to tabulate the trials finished so
+far without running more. ``tests/test_recovery.py`` runs a small version.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from typing import Any
 
 
 def main() -> int:
-    from influence_sim.recovery import PASS_COVERAGE, RecoverySettings, coverage_table, run_recovery
+    from influence_sim.recovery import (
+        PASS_COVERAGE,
+        RecoverySettings,
+        coverage_table,
+        finished_trials,
+        run_recovery,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
@@ -42,6 +49,11 @@ def main() -> int:
     parser.add_argument("--out", default=None)
     parser.add_argument(
         "--table", default=None, help="also write the coverage table to this CSV file"
+    )
+    parser.add_argument(
+        "--finished",
+        action="store_true",
+        help="run no trial: tabulate the trials already finished in --out",
     )
     args = parser.parse_args()
     settings = RecoverySettings(
@@ -70,15 +82,22 @@ def main() -> int:
             flush=True,
         )
 
-    try:
-        frame = run_recovery(settings, out, on_trial=report)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    done = f"{settings.trials} trials"
+    if args.finished:
+        frame = finished_trials(out, settings.truths)
+        if frame.empty:
+            parser.error(f"no finished trial in {out}")
+        done = f"{frame['trial'].nunique()} of {settings.trials} trials finished"
+    else:
+        try:
+            frame = run_recovery(settings, out, on_trial=report)
+        finally:
+            if tmp is not None:
+                tmp.cleanup()
     table = coverage_table(frame, settings.level)
     print()
     print(
-        f"{settings.trials} trials, {settings.walkers} walkers x {settings.steps} steps "
+        f"{done}, {settings.walkers} walkers x {settings.steps} steps "
         f"(burn-in {settings.burn_steps}), seed {settings.seed}, {settings.workers} workers, "
         f"true values from the {settings.truths}"
     )
@@ -86,7 +105,7 @@ def main() -> int:
     if args.table is not None:
         frame_out = table.reset_index().rename(columns={table.index.name: "parameter"})
         frame_out["settings"] = (
-            f"{settings.trials} trials; {settings.walkers} walkers x {settings.steps} steps; "
+            f"{done}; {settings.walkers} walkers x {settings.steps} steps; "
             f"seed {settings.seed}; truths from the {settings.truths}"
         )
         Path(args.table).parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from influence_sim.posterior import Posterior, Prior, load_priors
 from influence_sim.recovery import (
     RecoverySettings,
     coverage_table,
+    finished_trials,
     prior_truths,
     run_recovery,
     run_trial,
@@ -201,3 +202,20 @@ def test_a_trial_folder_refuses_a_study_with_other_truths(tmp_path: Path) -> Non
 def test_recovery_settings_refuse_an_unknown_source_of_truths() -> None:
     with pytest.raises(ValueError, match="truths must be one of prior, posterior"):
         RecoverySettings(truths="data")
+
+
+def test_finished_trials_are_tabulated_without_running_more(tmp_path: Path) -> None:
+    import json
+
+    for k, inside in ((0, True), (2, False)):
+        (tmp_path / f"trial_{k:02d}").mkdir()
+        row = {"trial": k, "truths": "prior", "parameter": "a", "inside": inside}
+        (tmp_path / f"trial_{k:02d}" / "result.json").write_text(
+            json.dumps([{**row, "width_ratio": 0.5}])
+        )
+    (tmp_path / "trial_01").mkdir()  # started, not finished
+    frame = finished_trials(tmp_path)
+    assert frame["trial"].tolist() == [0, 2]
+    assert coverage_table(frame).loc["all", "inside"] == 1
+    with pytest.raises(ValueError, match="truths from the prior"):
+        finished_trials(tmp_path, truths="posterior")

@@ -206,14 +206,17 @@ def posterior_comparison() -> str:
 
 
 RECOVERY_CSV = HOLDOUT_CSV.parents[1] / "recovery" / "coverage.csv"
-"""The committed table of ``benchmarks/recovery.py --table``."""
+"""The committed table of ``benchmarks/recovery.py --table`` (true values from the priors)."""
+
+RECOVERY_POSTERIOR_CSV = RECOVERY_CSV.with_name("coverage_posterior.csv")
+"""The same with ``--truths posterior`` (true values from the committed posterior)."""
 
 
-def recovery_table() -> str:
-    """Markdown table of the recovery study's coverage, by parameter and in all."""
+def recovery_table(path: Path | None = None) -> str:
+    """Markdown table of a recovery study's coverage, by parameter and in all."""
     import pandas as pd
 
-    frame = pd.read_csv(RECOVERY_CSV)
+    frame = pd.read_csv(RECOVERY_CSV if path is None else path)
     lines = [
         f"Settings: {frame['settings'].iloc[0]}.",
         "",
@@ -242,8 +245,10 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
         made.update(holdout_tables())
     if "BEGIN posterior-fits" in text:
         made["posterior-fits"] = posterior_comparison()
-    if "BEGIN recovery" in text:
+    if "BEGIN recovery -->" in text:
         made["recovery"] = recovery_table()
+    if "BEGIN recovery-posterior" in text:
+        made["recovery-posterior"] = recovery_table(RECOVERY_POSTERIOR_CSV)
     for name, table in made.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.S)
         if pattern.search(text):

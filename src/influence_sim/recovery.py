@@ -305,6 +305,26 @@ def run_recovery(
     return pd.DataFrame(rows)
 
 
+def finished_trials(folder: str | os.PathLike[str], truths: str = "prior") -> pd.DataFrame:
+    """The rows of the trials a study has finished so far, without running any.
+
+    Args:
+        folder: The study's folder.
+        truths: The study's source of true values; a trial of another source is an error.
+
+    Returns:
+        One row per (trial, parameter) of each ``trial_NN/result.json`` found, by trial.
+    """
+    rows: list[dict[str, Any]] = []
+    for done in sorted(Path(folder).glob("trial_[0-9][0-9]/result.json")):
+        trial: list[dict[str, Any]] = json.loads(done.read_text())
+        found = trial[0].get("truths", "posterior") if trial else truths
+        if found != truths:
+            raise ValueError(f"{done.parent} holds a trial with truths from the {found}")
+        rows.extend(trial)
+    return pd.DataFrame(rows)
+
+
 def coverage_table(frame: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
     """Coverage by parameter and in all, each with PASS or FAIL against :data:`PASS_COVERAGE`.
 
@@ -344,6 +364,7 @@ __all__ = [
     "TRUTH_SOURCES",
     "RecoverySettings",
     "coverage_table",
+    "finished_trials",
     "prior_truths",
     "run_recovery",
     "run_trial",
