@@ -44,6 +44,7 @@ from influence_sim._files import FigureOutput, figure_output, write_frames_atomi
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE, regional_share
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class Knockout:
     """How to switch one mechanism off.
 
     Attributes:
-        name: Mechanism name.
+        name: Knockout name: the mechanism's name (:data:`~influence_sim.kernel.mechanisms.
+            MECHANISM_TABLE`) when it switches a whole mechanism off, else the part's name.
         meaning: What is switched off, in words.
         overrides: Dotted paths set in the runs and in the reference.
         drop_shocks: Whether the scenario's own shocks are left out (dated membership and
@@ -69,6 +71,15 @@ class Knockout:
     meaning: str
     overrides: Mapping[str, float] = field(default_factory=dict)
     drop_shocks: bool = False
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """Letters of the mechanisms it switches off, whole or in part (none for ``shocks``).
+
+        Read from :data:`influence_sim.kernel.mechanisms.MECHANISM_TABLE`, the one table of
+        the mechanisms' letters, names, functions and knockouts.
+        """
+        return tuple(m.letter for m in MECHANISM_TABLE if self.name in m.knockouts)
 
 
 _KNOCKOUTS: tuple[Knockout, ...] = (
@@ -251,8 +262,6 @@ def _simulate(
 
 def _with_region(output: EnsembleOutput, t: int) -> FloatArray:
     """``(B, S + 1, K, D)`` shares at recorded step ``t``, the region appended as a state."""
-    from influence_sim.kernel.mechanisms import regional_share
-
     share = output.share[t]
     region = regional_share(share, output.volume[t])
     out: FloatArray = np.concatenate([share, region[:, None]], axis=1)
@@ -576,13 +585,13 @@ def knockout_table(
         replicates: Replicates per run.
 
     Returns:
-        One row per scenario and mechanism: scenario, mechanism, china_economic,
+        One row per scenario and mechanism: scenario, mechanism, letters (of the mechanisms
+        it switches off, :attr:`Knockout.letters`, comma-separated), china_economic,
         russia_economic, china_security, russia_security (changes, full minus knocked out, in
         share points of 1) and headline (the largest of their absolute values), with the
         measure in which it is largest.
     """
     from influence_sim.engine import replicate_seeds
-    from influence_sim.kernel.mechanisms import regional_share
     from influence_sim.scenario import load_scenario
 
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
@@ -612,6 +621,7 @@ def knockout_table(
                 {
                     "scenario": scenario.name,
                     "mechanism": name,
+                    "letters": ",".join(MECHANISMS[name].letters),
                     **{k: float(v) for k, v in change.items()},
                     "headline": float(abs(change[largest])),
                     "measure": largest,
