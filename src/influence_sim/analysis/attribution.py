@@ -488,7 +488,7 @@ def attribute(
     ):
         raise ValueError(
             f"'{main.name}' and '{base.name}' have different states or powers; "
-            "attribution of a difference needs the same cast"
+            "attribution of a difference needs the same actors"
         )
     root = seed if seed is not None else (main.seed if main.seed is not None else 0)
     n = replicates if replicates is not None else main.replicates
