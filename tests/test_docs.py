@@ -30,7 +30,9 @@ from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.step import demand_of
 
-ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
+GLOSSARY = ROOT / "docs" / "glossary.md"
 PARAMETERS = influence_sim.parameters.PARAMETERS
 
 
@@ -224,3 +226,32 @@ def test_one_name_per_mechanism_across_kernel_knockouts_parameters_and_odd() -> 
     headings = re.findall(r"^### 7\.\d+ Mechanisms? (.*)$", text, flags=re.M)
     used = set(re.findall(r"\b([a-i])\b(?=[^:]*:)", " ".join(headings)))
     assert used == set(letters), headings
+
+
+def test_the_glossary_lists_the_mechanisms_of_the_table_and_is_linked() -> None:
+    text = GLOSSARY.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([a-z]) \| `(\w+)` \| [^|]+ \| ([^|]+) \|$", text, flags=re.M)
+    assert [(letter, name) for letter, name, _ in rows] == [
+        (m.letter, m.name) for m in MECHANISM_TABLE
+    ]
+    for (_, _, knockouts), m in zip(rows, MECHANISM_TABLE, strict=True):
+        assert re.findall(r"`(\w+)`", knockouts) == list(m.knockouts)
+    assert "(docs/glossary.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(glossary.md)" in ODD.read_text(encoding="utf-8")
+
+
+def test_every_renamed_name_in_the_changelog_still_imports() -> None:
+    """The old names of the changelog's "Renamed" table resolve, to the new objects."""
+    import importlib
+    import warnings
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    section = text.split("### Renamed", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)`[^|]* \| `(\w+)` \|", section, flags=re.M)
+    assert len(rows) >= 3
+    for old, new in rows:
+        module_name, _, name = old.rpartition(".")
+        module = importlib.import_module(module_name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert getattr(module, name) is getattr(module, new), old
