@@ -168,3 +168,23 @@ def test_the_kernel_imports_nothing_outside_itself_but_numpy() -> None:
                 assert top in sys.stdlib_module_names or top in ("numpy", "__future__"), (
                     f"{path.name}:{line}: {target}"
                 )
+
+
+def test_figures_depend_on_frames_not_on_the_objects_that_hold_them() -> None:
+    graph = import_graph()
+    holders = {
+        "influence_sim.results",
+        "influence_sim.ensemble",
+        "influence_sim.posterior",
+        "influence_sim.analysis.comparison",
+        "influence_sim.analysis.runset",
+    }
+    for module in ("influence_sim.plots", "influence_sim.analysis.plots"):
+        assert not (graph[module] & holders), f"{module} imports {sorted(graph[module] & holders)}"
+
+
+def test_the_scenario_layer_does_not_import_sweeps() -> None:
+    graph = import_graph()
+    for module in (m for m in graph if m.startswith("influence_sim.scenario")):
+        above = {m for m in graph[module] if m.startswith("influence_sim.sweep")}
+        assert not above, f"{module} imports {sorted(above)}"

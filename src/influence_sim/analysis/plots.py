@@ -525,8 +525,8 @@ def figure_differences(
     """Economic and security differences of one scenario to the reference, side by side.
 
     Args:
-        differences: Rows of one scenario's differences (date, power, domain, median, low,
-            high).
+        differences: Rows of one scenario's differences (date, power, domain, median, p5,
+            p95, paired).
         name: Scenario name (title).
         reference: Name of the scenario it is compared with (title).
         paired: Whether the difference was taken replicate by replicate (legend).
