@@ -615,7 +615,7 @@ def sample_posterior(
     Returns:
         The chain.
     """
-    import emcee
+    import emcee  # imported on use: an optional library, slow to import
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

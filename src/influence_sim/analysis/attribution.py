@@ -43,15 +43,16 @@ import pandas as pd
 from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
+from influence_sim.api import resolve_posterior
+from influence_sim.ensemble import EnsembleOutput, simulate_runs
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
 from influence_sim.kernel.mechanisms import MECHANISM_TABLE, regional_share
+from influence_sim.rng import replicate_seeds
+from influence_sim.scenario import Scenario, load_scenario
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-    from influence_sim.ensemble import EnsembleOutput
-    from influence_sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -235,9 +236,6 @@ def without_shocks(timeline: Timeline, shock_names: Sequence[str]) -> Timeline:
 def _simulate(
     scenario: Scenario, seeds: Sequence[np.random.SeedSequence], knockout: Knockout | None
 ) -> EnsembleOutput:
-    from influence_sim.api import resolve_posterior
-    from influence_sim.ensemble import simulate_runs
-
     overrides = dict(scenario.overrides())
     reference = dict(scenario.reference_overrides())
     timeline = scenario.compile(seeds)
@@ -329,6 +327,7 @@ class Attribution:
         ax: Axes | None = None,
     ) -> Axes:
         """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
+        # matplotlib is imported only when a figure is drawn
         from influence_sim.analysis.plots import plot_waterfall
         from influence_sim.plots import label, scenario_title
 
@@ -397,8 +396,6 @@ class Attribution:
 
 def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
     if isinstance(scenario, (str, os.PathLike)):
-        from influence_sim.scenario import load_scenario
-
         return load_scenario(scenario)
     return scenario
 
@@ -473,8 +470,6 @@ def attribute(
             other states or powers.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
-    from influence_sim.engine import replicate_seeds
-
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
     unknown = [m for m in chosen if m not in MECHANISMS]
     if unknown:
@@ -591,9 +586,6 @@ def knockout_table(
         share points of 1) and headline (the largest of their absolute values), with the
         measure in which it is largest.
     """
-    from influence_sim.engine import replicate_seeds
-    from influence_sim.scenario import load_scenario
-
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
     rows = []
     for item in scenarios:
