@@ -17,6 +17,7 @@ from influence_sim.calibration import (
     CalibrationError,
     MetricError,
     Objective,
+    ObservedFigure,
     RegionalSeries,
     Settings,
     TargetError,
@@ -466,3 +467,15 @@ def test_calibration_and_sweeps_draw_latin_hypercubes_from_one_function() -> Non
         assert sorted(np.floor(column * 8).astype(int).tolist()) == list(range(8))
     again = design.latin_hypercube(8, 3, np.random.default_rng(5))
     assert np.array_equal(points, again)
+
+
+def test_target_is_a_deprecated_alias_of_observed_figure() -> None:
+    """The observed-figure class was called ``Target``; the old name works for one release."""
+    import influence_sim.calibration.targets as targets
+
+    with pytest.warns(DeprecationWarning, match="ObservedFigure"):
+        alias = targets.Target
+    assert alias is ObservedFigure
+    assert all(isinstance(t, ObservedFigure) for t in load_targets(ROOT / "seeds" / "targets.csv"))
+    with pytest.raises(AttributeError):
+        _ = targets.Targets

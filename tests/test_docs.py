@@ -1,7 +1,9 @@
 """docs/ODD.md must agree with the code.
 
-The ODD document carries three generated tables between HTML comment markers:
+The ODD document carries generated tables between HTML comment markers:
 
+* ``mechanism-table``: one row per entry of ``MECHANISM_TABLE`` in ``kernel/mechanisms.py``
+  (letter, name, kernel functions, knockouts);
 * ``parameter-table``: one row per entry of ``influence_sim.parameters.PARAMETERS``, the name in
   backticks in the first column, with scope, mechanism, unit, bounds and default value(s);
 * ``assumption-table``: every row of ``seeds/assumptions.csv`` with its value;
@@ -23,9 +25,14 @@ import pytest
 import influence_sim.initial as initial
 import influence_sim.parameters
 import influence_sim.seeds
+from influence_sim.analysis.attribution import MECHANISMS
+from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.step import demand_of
 
-ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
+GLOSSARY = ROOT / "docs" / "glossary.md"
 PARAMETERS = influence_sim.parameters.PARAMETERS
 
 
@@ -186,3 +193,65 @@ def test_starting_regional_arms_shares_are_near_k1_and_k2(
     assert regional[china, 1] == pytest.approx(seeds.figure("K2"), abs=0.02)
     text = ODD.read_text(encoding="utf-8")
     assert f"{regional[china, 1]:.3f}" in text and f"{regional[russia, 1]:.3f}" in text
+
+
+def test_the_mechanism_table_is_the_odd_list() -> None:
+    rows = _table("mechanism-table")
+    assert [r["Letter"] for r in rows] == [m.letter for m in MECHANISM_TABLE]
+    assert [_name(r["Name"]) for r in rows] == [m.name for m in MECHANISM_TABLE]
+    for row, m in zip(rows, MECHANISM_TABLE, strict=True):
+        assert re.findall(r"`(\w+)`", row["Kernel functions"]) == list(m.functions)
+        assert re.findall(r"`(\w+)`", row["Knockouts"]) == list(m.knockouts)
+
+
+def test_one_name_per_mechanism_across_kernel_knockouts_parameters_and_odd() -> None:
+    letters = [m.letter for m in MECHANISM_TABLE]
+    assert len(set(letters)) == len(letters)
+    assert len({m.name for m in MECHANISM_TABLE}) == len(MECHANISM_TABLE)
+    for m in MECHANISM_TABLE:
+        for function in m.functions:
+            assert callable(getattr(mech, function, None)), f"{m.letter}: no function {function}"
+        # a knockout that switches a whole mechanism off carries the mechanism's name
+        if m.name in MECHANISMS:
+            assert m.name in m.knockouts
+    # every knockout but the scenario's shocks switches off a listed mechanism, and back
+    listed = {k for m in MECHANISM_TABLE for k in m.knockouts}
+    assert listed == set(MECHANISMS) - {"shocks"}
+    assert MECHANISMS["shocks"].letters == ()
+    assert MECHANISMS["gravity"].letters == ("d",)
+    assert MECHANISMS["hedging"].letters == ("d", "i")
+    # the parameters and the ODD's headings use the same letters
+    assert {spec.mechanism for spec in PARAMETERS.values()} <= set(letters)
+    text = ODD.read_text(encoding="utf-8")
+    headings = re.findall(r"^### 7\.\d+ Mechanisms? (.*)$", text, flags=re.M)
+    used = set(re.findall(r"\b([a-i])\b(?=[^:]*:)", " ".join(headings)))
+    assert used == set(letters), headings
+
+
+def test_the_glossary_lists_the_mechanisms_of_the_table_and_is_linked() -> None:
+    text = GLOSSARY.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([a-z]) \| `(\w+)` \| [^|]+ \| ([^|]+) \|$", text, flags=re.M)
+    assert [(letter, name) for letter, name, _ in rows] == [
+        (m.letter, m.name) for m in MECHANISM_TABLE
+    ]
+    for (_, _, knockouts), m in zip(rows, MECHANISM_TABLE, strict=True):
+        assert re.findall(r"`(\w+)`", knockouts) == list(m.knockouts)
+    assert "(docs/glossary.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(glossary.md)" in ODD.read_text(encoding="utf-8")
+
+
+def test_every_renamed_name_in_the_changelog_still_imports() -> None:
+    """The old names of the changelog's "Renamed" table resolve, to the new objects."""
+    import importlib
+    import warnings
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    section = text.split("### Renamed", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)`[^|]* \| `(\w+)` \|", section, flags=re.M)
+    assert len(rows) >= 3
+    for old, new in rows:
+        module_name, _, name = old.rpartition(".")
+        module = importlib.import_module(module_name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert getattr(module, name) is getattr(module, new), old

@@ -676,7 +676,7 @@ def _cached(overrides: tuple[tuple[str, float], ...], shocks: tuple[Shock, ...],
 def simulate(
     overrides: Mapping[str, float] | None = None, shocks: tuple[Shock, ...] = (), seed: int = 11
 ) -> Run:
-    """Run the default cast for ten years in quarters (cached: runs are read, never changed)."""
+    """Run the default actors for ten years in quarters (cached: runs are read, never changed)."""
     return _cached(tuple(sorted((overrides or {}).items())), shocks, seed)
 
 

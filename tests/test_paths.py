@@ -19,7 +19,7 @@ CHINA, RUSSIA = DIMS.powers.index("china"), DIMS.powers.index("russia")
 
 @pytest.fixture
 def arrays():
-    """Three runs of the default cast at the start."""
+    """Three runs of the default actors at the start."""
     return build(DIMS, START, [{}, {}, {}])
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from influence_sim.scenario import Problem, ScenarioError, load_scenario, validate_paths
+from influence_sim.checking import validate_paths
+from influence_sim.scenario import Problem, ScenarioError, load_scenario
 
 BASE = "name: t\ntime:\n  start: 2021-01-01\n  end: 2031-01-01\n  step: quarter\n"
 SHOCK = (

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from influence_sim import seeds as sd
+from influence_sim.checking import validate_paths
 from influence_sim.engine import RunBatch, replicate_seeds
 from influence_sim.initial import build
-from influence_sim.scenario import ScenarioError, load_scenario, validate_paths
+from influence_sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "scenarios").glob("*.yaml"))

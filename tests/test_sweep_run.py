@@ -144,14 +144,14 @@ def test_non_finite_runs_are_recorded_as_failed_and_the_sweep_goes_on(folder):
 def test_a_run_that_raises_is_isolated_and_the_others_are_kept(folder, monkeypatch):
     clean = folder / "clean"
     run_sweep(folder / "lhs.yaml", clean, workers=1, chunk_size=8)
-    real = chunk_module.simulate_block
+    real = chunk_module.simulate_chunk
 
     def flaky(sweep, runs):
         if 9 in np.asarray(runs).tolist():
             raise RuntimeError("injected failure")
         return real(sweep, runs)
 
-    monkeypatch.setattr(chunk_module, "simulate_block", flaky)
+    monkeypatch.setattr(chunk_module, "simulate_chunk", flaky)
     outcome = run_sweep(folder / "lhs.yaml", folder / "flaky", workers=1, chunk_size=8)
     assert outcome.n_failed == 1
     runs = runs_without_time(folder / "flaky")

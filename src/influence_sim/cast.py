@@ -1,4 +1,6 @@
-"""The default cast of a run, read from the seeds folder: the powers and the organisations.
+"""The default actors of a run and the organisations, read from the seeds folder.
+
+The default actors are the powers of ``seeds/powers.csv`` and the five states.
 
 A default power is a row of ``seeds/powers.csv`` (its name, the country-panel series of a
 state's trade with it and of its share of a state's arms imports, and the source of the
@@ -38,7 +40,7 @@ class PowerRow:
         power: Name, as in paths and outputs (``united_states``).
         trade_series: Country-panel series of a state's trade with it (empty: none recorded).
         arms_series: Country-panel series of its share of a state's arms imports (empty: none).
-        source: Why the power is in the default cast, and where its series come from.
+        source: Why the power is among the default actors, and where its series come from.
     """
 
     power: str

@@ -180,7 +180,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _command_validate(args: argparse.Namespace) -> int:
-    from influence_sim.scenario.load import check_file
+    from influence_sim.checking import check_file
 
     checked = [(path, *check_file(path)) for path in args.files]
     problems = [problem for _, _, found in checked for problem in found]

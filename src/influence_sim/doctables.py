@@ -1,11 +1,11 @@
 """The generated tables of ``docs/ODD.md`` and ``docs/data.md``, from the code and ``seeds/``.
 
 ``python -m influence_sim.doctables`` rewrites the blocks between ``<!-- BEGIN name -->`` and
-``<!-- END name -->``: in ``docs/ODD.md`` ``parameter-table``, ``assumption-table``,
-``estimate-table`` and ``initial-state-table``; in ``docs/data.md`` the hindcast blocks, from
-the committed ``docs/figures/hindcast/hindcast.csv`` (run ``influence-sim hindcast --out
-docs/figures/hindcast --force`` first). ``tests/test_docs.py`` parses them back and compares
-them with the code, so the documents cannot drift from it.
+``<!-- END name -->``: in ``docs/ODD.md`` ``mechanism-table``, ``parameter-table``,
+``assumption-table``, ``estimate-table`` and ``initial-state-table``; in ``docs/data.md`` the
+hindcast blocks, from the committed ``docs/figures/hindcast/hindcast.csv`` (run
+``influence-sim hindcast --out docs/figures/hindcast --force`` first). ``tests/test_docs.py``
+parses them back and compares them with the code, so the documents cannot drift from it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from influence_sim import initial
 from influence_sim import seeds as sd
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.step import demand_of
 from influence_sim.parameters import PARAMETERS
 
@@ -31,6 +32,20 @@ def _fmt(value: float) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
+
+
+def mechanism_table(seeds: sd.SeedData) -> str:
+    """One row per mechanism: letter, name, kernel functions, knockouts (seeds are not used)."""
+    del seeds
+    lines = [
+        "| Letter | Name | What it does | Kernel functions | Knockouts |",
+        "|---|---|---|---|---|",
+    ]
+    for m in MECHANISM_TABLE:
+        functions = ", ".join(f"`{f}`" for f in m.functions)
+        knockouts = ", ".join(f"`{k}`" for k in m.knockouts)
+        lines.append(f"| {m.letter} | `{m.name}` | {m.title} | {functions} | {knockouts} |")
+    return "\n".join(lines)
 
 
 def parameter_table(seeds: sd.SeedData) -> str:
@@ -140,6 +155,7 @@ def initial_state_table(seeds: sd.SeedData) -> str:
 
 
 TABLES = {
+    "mechanism-table": mechanism_table,
     "parameter-table": parameter_table,
     "assumption-table": assumption_table,
     "estimate-table": estimate_table,

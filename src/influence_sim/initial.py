@@ -56,7 +56,7 @@ ColumnOverrides = Mapping[str, "FloatArray | float"]
 
 
 def default_dims() -> Dims:
-    """The default cast: five states, China, Russia and the United States."""
+    """The default actors: five states, China, Russia and the United States."""
     return sd.default_dims()
 
 

@@ -22,7 +22,8 @@ class ParameterSpec:
     Attributes:
         name: Name, as used in ``parameters.<name>`` paths and model keyword arguments.
         scope: ``global`` (one value per run), ``state`` or ``power`` (one per entity).
-        mechanism: Mechanism it belongs to (a to g, or ``driver``).
+        mechanism: Letter of the mechanism it belongs to (see
+            :data:`influence_sim.kernel.mechanisms.MECHANISM_TABLE`).
         meaning: What it means.
         unit: Unit.
         low: Smallest allowed value.

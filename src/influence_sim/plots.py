@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -34,9 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from influence_sim._files import FigureOutput, figure_output
-
-if TYPE_CHECKING:
-    from influence_sim.results import Results
+from influence_sim.kernel.arrays import Dims
 
 POWER_COLOURS: dict[str, str] = {
     "china": "#c0392b",
@@ -103,6 +101,55 @@ SHOCK_STYLE: tuple[int, tuple[int, int]] = (0, (4, 3))
 Shocks = Iterable[tuple[Any, str]] | Iterable[Mapping[str, Any]]
 """Shock dates: (date, name) pairs (:attr:`Results.shock_dates`) or records with ``date`` and
 ``name`` (as in ``metadata["shocks"]``); dates as ``datetime.date`` or ISO strings."""
+
+
+class RunFrames(Protocol):
+    """What the standard figures of a run draw: its tidy frames and their captions.
+
+    :class:`~influence_sim.results.Results` has these; so may any object that carries the same
+    frames, so the figures depend on frames only, never on how the runs were made.
+    """
+
+    @property
+    def name(self) -> str:
+        """Scenario name (figure titles)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """Scenario description (figure titles; may be empty)."""
+        ...
+
+    @property
+    def dims(self) -> Dims:
+        """Entities of the runs (the states give the panels)."""
+        ...
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates (legends)."""
+        ...
+
+    @property
+    def shock_dates(self) -> list[tuple[dt.date, str]]:
+        """Shock dates to mark (see :func:`mark_shocks`)."""
+        ...
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Per state, partner and domain: replicate, date, share, volume_usd_bn."""
+        ...
+
+    @property
+    def regional(self) -> pd.DataFrame:
+        """Region-wide rows with the columns of ``timeseries`` but ``state``."""
+        ...
+
+    @property
+    def states(self) -> pd.DataFrame:
+        """Per state: replicate, date, threat."""
+        ...
+
 
 
 def power_colour(name: str) -> str:
@@ -732,7 +779,7 @@ def label_bottom(ax: Axes, below: bool) -> None:
 
 
 def figure_trade_by_state(
-    results: Results,
+    results: RunFrames,
     powers: Sequence[str] = ("china", "russia"),
     columns: int = GRID_COLUMNS,
 ) -> Figure:
@@ -742,7 +789,7 @@ def figure_trade_by_state(
     region is the last panel. Shock dates are marked in every panel and named in the first.
 
     Args:
-        results: Results to draw.
+        results: Results to draw (or any :class:`RunFrames`).
         powers: Powers to draw.
         columns: Panels per row.
 
@@ -777,11 +824,11 @@ def figure_trade_by_state(
     return fig
 
 
-def figure_shares(results: Results, domain: str, columns: int = GRID_COLUMNS) -> Figure:
+def figure_shares(results: RunFrames, domain: str, columns: int = GRID_COLUMNS) -> Figure:
     """Small multiples of each state's shares (stacked, mean over replicates), legend last.
 
     Args:
-        results: Results to draw.
+        results: Results to draw (or any :class:`RunFrames`).
         domain: ``economic`` or ``security``.
         columns: Panels per row.
 
@@ -815,11 +862,11 @@ def figure_shares(results: Results, domain: str, columns: int = GRID_COLUMNS) ->
 _WHAT = {"economic": "trade", "security": "arms imports"}
 
 
-def figure_regional(results: Results) -> Figure:
+def figure_regional(results: RunFrames) -> Figure:
     """China's and Russia's trade with the region and share of its arms imports, as fans.
 
     Args:
-        results: Results to draw.
+        results: Results to draw (or any :class:`RunFrames`).
 
     Returns:
         The figure.
@@ -851,11 +898,11 @@ def figure_regional(results: Results) -> Figure:
     return fig
 
 
-def figure_threat(results: Results) -> Figure:
+def figure_threat(results: RunFrames) -> Figure:
     """Threat perception by state (median over replicates).
 
     Args:
-        results: Results to draw.
+        results: Results to draw (or any :class:`RunFrames`).
 
     Returns:
         The figure.
@@ -944,7 +991,7 @@ DPI = 110
 
 
 def save_standard_plots(
-    results: Results, directory: Path, figures: FigureOutput | None = None
+    results: RunFrames, directory: Path, figures: FigureOutput | None = None
 ) -> list[Path]:
     """Draw and save the standard figures of a run.
 
@@ -956,7 +1003,7 @@ def save_standard_plots(
     marks the scenario's shock dates (:attr:`Results.shock_dates`).
 
     Args:
-        results: Results to draw.
+        results: Results to draw (or any :class:`RunFrames`).
         directory: Folder to write to.
         figures: Formats and resolution (default: PNG at 110 dpi).
 

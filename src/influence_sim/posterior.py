@@ -38,9 +38,15 @@ from typing import Any
 
 import numpy as np
 
+from influence_sim import initial, provenance
 from influence_sim import seeds as sd
+from influence_sim._files import json_text, write_text_atomic
 from influence_sim._inputs import InputFileError, read_csv_rows, read_text
+from influence_sim._workers import lifeline, watch_parent
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
+from influence_sim.likelihood import TRADE_AR, Observations, PanelLikelihood
+from influence_sim.parameters import PARAMETERS
+from influence_sim.rng import stream
 
 POSTERIOR_STREAM = 2
 """Child of a replicate's seed sequence that picks its posterior draw (noise 0, shocks 1)."""
@@ -137,8 +143,6 @@ def load_priors(path: str | os.PathLike[str] | None = None) -> list[Prior]:
     Raises:
         PriorError: With the file, line and column of the first problem.
     """
-    from influence_sim.parameters import PARAMETERS
-
     file = Path(path) if path is not None else sd.seeds_dir() / "priors.csv"
     specs = dict(PARAMETERS)
     out: list[Prior] = []
@@ -194,8 +198,6 @@ def load_priors(path: str | os.PathLike[str] | None = None) -> list[Prior]:
 
 def parameter_table_fingerprint(names: Sequence[str] | None = None) -> str:
     """sha256 of the parameter table's names, scopes and ranges (of ``names``, or all)."""
-    from influence_sim.parameters import PARAMETERS
-
     rows = [
         (p.name, p.scope, p.low, p.high)
         for p in PARAMETERS.values()
@@ -242,8 +244,6 @@ class Posterior:
         Two runs with the same replicate seeds use the same draws (common draws in a paired
         comparison), whatever their batching or workers.
         """
-        from influence_sim.engine import stream
-
         return np.array(
             [int(stream(s, POSTERIOR_STREAM).integers(self.n_draws)) for s in seeds], dtype=int
         )
@@ -304,8 +304,6 @@ def residual_columns(states: Sequence[str], partners: Sequence[str]) -> list[str
 
 def write_posterior(directory: Path, post: Posterior) -> list[Path]:
     """Write ``posterior.csv`` and ``posterior.json`` into ``directory`` (atomically)."""
-    from influence_sim._files import json_text, write_text_atomic
-
     header = ["draw", "log_likelihood"] + [f"parameters.{n}" for n in post.names]
     header += residual_columns(post.states, post.partners)
     lines = [",".join(header)]
@@ -331,8 +329,6 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
             model's parameter table (a parameter unknown, out of its range, or a table changed
             since the fit).
     """
-    from influence_sim.parameters import PARAMETERS
-
     file = Path(path)
     if file.is_dir():
         file = file / "posterior.csv"
@@ -458,8 +454,6 @@ class _Evaluator:
             import concurrent.futures as cf
             import multiprocessing as mp
 
-            from influence_sim._workers import lifeline
-
             context = mp.get_context("spawn")
             self._reader, self._keep = lifeline(context)
             self._pool = cf.ProcessPoolExecutor(
@@ -494,8 +488,6 @@ class _Evaluator:
 
 
 def _make_likelihood(settings: FitSettings, names: tuple[str, ...], seeds_dir: str) -> Any:
-    from influence_sim.likelihood import TRADE_AR, Observations, PanelLikelihood
-
     like = PanelLikelihood(
         settings.scenario,
         sd.load_seeds(seeds_dir),
@@ -516,8 +508,6 @@ _WORKER: dict[str, Any] = {}
 def _worker_init(
     settings: FitSettings, names: tuple[str, ...], seeds_dir: str, reader: Any
 ) -> None:
-    from influence_sim._workers import watch_parent
-
     watch_parent(reader)  # a killed fit leaves no worker behind
     _WORKER["like"] = _make_likelihood(settings, names, seeds_dir)
 
@@ -625,7 +615,7 @@ def sample_posterior(
     Returns:
         The chain.
     """
-    import emcee
+    import emcee  # imported on use: an optional library, slow to import
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -667,8 +657,6 @@ def sample_posterior(
         else:
             rng = np.random.default_rng(settings.seed)
             z0 = z_mean + 0.5 * z_sd * rng.standard_normal((walkers, n_par))
-            from influence_sim import initial
-
             base = initial.residual_array(sd.load_seeds(seeds_path), _dims())
             ll0, res0 = evaluate(to_values(z0), np.repeat(base[None], walkers, axis=0))
             lp0 = ll0 + log_prior(z0)
@@ -824,9 +812,7 @@ def posterior_from_chain(
 
 
 def _versions() -> dict[str, str]:
-    from influence_sim.results import package_versions
-
-    out = package_versions()
+    out = provenance.package_versions(provenance.RUN_PACKAGES)
     try:
         import emcee
 

@@ -10,6 +10,9 @@ import platform
 from collections.abc import Sequence
 from importlib import metadata as importlib_metadata
 
+RUN_PACKAGES = ("influence-sim", "mesa", "numpy", "pandas", "matplotlib", "pyyaml", "pydantic")
+"""Distributions whose versions a run folder records."""
+
 
 def package_versions(names: Sequence[str]) -> dict[str, str]:
     """Versions of Python and of the named distributions (``"not installed"`` if absent).
@@ -29,4 +32,4 @@ def package_versions(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["package_versions"]
+__all__ = ["RUN_PACKAGES", "package_versions"]

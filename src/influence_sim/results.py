@@ -31,7 +31,7 @@ from influence_sim._files import (
 )
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
-from influence_sim.kernel.arrays import DOMAINS, ECON, SEC
+from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
 
 PERCENTILES = (5, 95)
 
@@ -47,8 +47,7 @@ REGION = "region"
 _BAND_MEASURES = {"trade_usd_bn": "trade", "arms_share": "arms share"}
 
 
-RUN_PACKAGES = ("influence-sim", "mesa", "numpy", "pandas", "matplotlib", "pyyaml", "pydantic")
-"""Distributions whose versions a run folder records."""
+RUN_PACKAGES = provenance.RUN_PACKAGES
 
 
 def package_versions() -> dict[str, str]:
@@ -87,7 +86,7 @@ class Results:
     # --- tidy tables ----------------------------------------------------------------------
 
     @property
-    def dims(self) -> Any:
+    def dims(self) -> Dims:
         """Entities of the runs."""
         return self.output.dims
 
@@ -538,6 +537,8 @@ class Results:
         meta.setdefault("versions", package_versions())
         meta["files"] = sorted([p.name for p in written] + ["metadata.json"])
         if plots:
+            # matplotlib is imported only when figures are drawn, so runs without them
+            # (sweep workers, ``--no-plots``) start quickly
             from influence_sim import plots as plotting
 
             figures_written = plotting.save_standard_plots(self, out_dir, figures)

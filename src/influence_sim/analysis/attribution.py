@@ -43,14 +43,16 @@ import pandas as pd
 from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
+from influence_sim.api import resolve_posterior
+from influence_sim.ensemble import EnsembleOutput, simulate_runs
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE, regional_share
+from influence_sim.rng import replicate_seeds
+from influence_sim.scenario import Scenario, load_scenario
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-    from influence_sim.ensemble import EnsembleOutput
-    from influence_sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class Knockout:
     """How to switch one mechanism off.
 
     Attributes:
-        name: Mechanism name.
+        name: Knockout name: the mechanism's name (:data:`~influence_sim.kernel.mechanisms.
+            MECHANISM_TABLE`) when it switches a whole mechanism off, else the part's name.
         meaning: What is switched off, in words.
         overrides: Dotted paths set in the runs and in the reference.
         drop_shocks: Whether the scenario's own shocks are left out (dated membership and
@@ -69,6 +72,15 @@ class Knockout:
     meaning: str
     overrides: Mapping[str, float] = field(default_factory=dict)
     drop_shocks: bool = False
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """Letters of the mechanisms it switches off, whole or in part (none for ``shocks``).
+
+        Read from :data:`influence_sim.kernel.mechanisms.MECHANISM_TABLE`, the one table of
+        the mechanisms' letters, names, functions and knockouts.
+        """
+        return tuple(m.letter for m in MECHANISM_TABLE if self.name in m.knockouts)
 
 
 _KNOCKOUTS: tuple[Knockout, ...] = (
@@ -224,9 +236,6 @@ def without_shocks(timeline: Timeline, shock_names: Sequence[str]) -> Timeline:
 def _simulate(
     scenario: Scenario, seeds: Sequence[np.random.SeedSequence], knockout: Knockout | None
 ) -> EnsembleOutput:
-    from influence_sim.api import resolve_posterior
-    from influence_sim.ensemble import simulate_runs
-
     overrides = dict(scenario.overrides())
     reference = dict(scenario.reference_overrides())
     timeline = scenario.compile(seeds)
@@ -251,8 +260,6 @@ def _simulate(
 
 def _with_region(output: EnsembleOutput, t: int) -> FloatArray:
     """``(B, S + 1, K, D)`` shares at recorded step ``t``, the region appended as a state."""
-    from influence_sim.kernel.mechanisms import regional_share
-
     share = output.share[t]
     region = regional_share(share, output.volume[t])
     out: FloatArray = np.concatenate([share, region[:, None]], axis=1)
@@ -320,6 +327,7 @@ class Attribution:
         ax: Axes | None = None,
     ) -> Axes:
         """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
+        # matplotlib is imported only when a figure is drawn
         from influence_sim.analysis.plots import plot_waterfall
         from influence_sim.plots import label, scenario_title
 
@@ -388,8 +396,6 @@ class Attribution:
 
 def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
     if isinstance(scenario, (str, os.PathLike)):
-        from influence_sim.scenario import load_scenario
-
         return load_scenario(scenario)
     return scenario
 
@@ -464,8 +470,6 @@ def attribute(
             other states or powers.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
-    from influence_sim.engine import replicate_seeds
-
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
     unknown = [m for m in chosen if m not in MECHANISMS]
     if unknown:
@@ -479,7 +483,7 @@ def attribute(
     ):
         raise ValueError(
             f"'{main.name}' and '{base.name}' have different states or powers; "
-            "attribution of a difference needs the same cast"
+            "attribution of a difference needs the same actors"
         )
     root = seed if seed is not None else (main.seed if main.seed is not None else 0)
     n = replicates if replicates is not None else main.replicates
@@ -576,15 +580,12 @@ def knockout_table(
         replicates: Replicates per run.
 
     Returns:
-        One row per scenario and mechanism: scenario, mechanism, china_economic,
+        One row per scenario and mechanism: scenario, mechanism, letters (of the mechanisms
+        it switches off, :attr:`Knockout.letters`, comma-separated), china_economic,
         russia_economic, china_security, russia_security (changes, full minus knocked out, in
         share points of 1) and headline (the largest of their absolute values), with the
         measure in which it is largest.
     """
-    from influence_sim.engine import replicate_seeds
-    from influence_sim.kernel.mechanisms import regional_share
-    from influence_sim.scenario import load_scenario
-
     chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
     rows = []
     for item in scenarios:
@@ -612,6 +613,7 @@ def knockout_table(
                 {
                     "scenario": scenario.name,
                     "mechanism": name,
+                    "letters": ",".join(MECHANISMS[name].letters),
                     **{k: float(v) for k, v in change.items()},
                     "headline": float(abs(change[largest])),
                     "measure": largest,

@@ -21,11 +21,12 @@ and compares every side with the first:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import FigureOutput, json_text, write_frames_atomic, write_text_atomic
-from influence_sim.analysis import stats
+from influence_sim._files import (
+    FigureOutput,
+    figure_output,
+    json_text,
+    write_frames_atomic,
+    write_text_atomic,
+)
+from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
     RunSet,
@@ -42,16 +49,17 @@ from influence_sim.analysis.runset import (
     classify,
     from_results,
     from_run_folder,
-    from_sweep_folder,
 )
+from influence_sim.analysis.sweeps import from_sweep_folder
+from influence_sim.api import run, shock_records
 from influence_sim.kernel.arrays import REST_OF_WORLD
+from influence_sim.plots import Shocks
+from influence_sim.results import Results, package_versions
+from influence_sim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from influence_sim.results import Results
-    from influence_sim.scenario import Scenario
 
 HEADLINE_COLUMNS: tuple[str, ...] = (
     "metric",
@@ -149,8 +157,6 @@ class Comparison:
 
     def plot_fan(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Fan chart of one scenario's regional shares (see :func:`plots.plot_fan`)."""
-        from influence_sim.analysis import plots
-
         side = self.side(name)
         return plots.plot_fan(
             side.regional, domain, ax=ax, title=f"{name}: regional {domain} shares"
@@ -158,8 +164,6 @@ class Comparison:
 
     def plot_difference(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Difference plot of one scenario against the first (see :func:`plots.plot_difference`)."""
-        from influence_sim.analysis import plots
-
         sel = self.differences[self.differences["scenario"] == name]
         return plots.plot_difference(
             sel, domain, ax=ax, title=f"{name} minus {self.names[0]}: {domain} shares"
@@ -167,8 +171,6 @@ class Comparison:
 
     def figure_states(self, domain: str = "security") -> Figure:
         """Small multiples by state of every scenario (see :func:`plots.figure_states`)."""
-        from influence_sim.analysis import plots
-
         return plots.figure_states({s.name: s.timeseries for s in self.sides}, domain)
 
     def save(
@@ -205,8 +207,6 @@ class Comparison:
             },
             "%.6g",
         )
-        from influence_sim.results import package_versions
-
         info: dict[str, Any] = {
             "reference": self.names[0],
             "seed": self.seed,
@@ -233,10 +233,88 @@ class Comparison:
         write_text_atomic(path, json_text(info))
         written.append(path)
         if plots:
-            from influence_sim.analysis import plots as plotting
-
-            written.extend(plotting.save_comparison_plots(self, out, figures=figures))
+            written.extend(save_comparison_plots(self, out, figures=figures))
         return written
+
+
+def side_shocks(side: RunSet) -> list[dict[str, Any]]:
+    """The shock records of one side of a comparison, when they can be found.
+
+    A run folder keeps them in its ``metadata.json``; a side run from (or recorded with) a
+    scenario file gets them from that file. Sweep sides, and sides whose source is gone or
+    unreadable, have none.
+
+    Args:
+        side: The side.
+
+    Returns:
+        Records with ``name`` and ``date`` (see :func:`influence_sim.api.shock_records`).
+    """
+    source = Path(side.source) if side.source else None
+    if side.kind == "sweep" or source is None:
+        return []
+    try:
+        if side.kind == "run":
+            meta = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
+            records = meta.get("shocks")
+            return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+        if source.suffix.lower() in (".yaml", ".yml") and source.is_file():
+            return shock_records(load_scenario(source))
+    except (OSError, ValueError):
+        return []
+    return []
+
+
+def save_comparison_plots(
+    comparison: Comparison,
+    directory: Path,
+    shocks: Mapping[str, Shocks] | None = None,
+    figures: FigureOutput | None = None,
+) -> list[Path]:
+    """Draw and save the figures of a comparison.
+
+    ``fan_<scenario>`` (economic and security fan charts of each scenario,
+    :func:`~influence_sim.analysis.plots.figure_fans`), ``diff_<scenario>`` (differences to the
+    first scenario, for each other one, :func:`~influence_sim.analysis.plots.figure_differences`)
+    and ``states_economic``, ``states_security`` (small multiples by state,
+    :func:`~influence_sim.analysis.plots.figure_states`). Every figure marks the shock dates of
+    the scenarios it shows.
+
+    Args:
+        comparison: The comparison.
+        directory: Folder to write to.
+        shocks: Scenario name to its shock dates; by default found with :func:`side_shocks`.
+        figures: Formats and resolution (default: PNG at
+            :data:`~influence_sim.analysis.plots.DPI`).
+
+    Returns:
+        Paths written.
+    """
+    out = figure_output(figures)
+    if shocks is None:
+        shocks = {side.name: side_shocks(side) for side in comparison.sides}
+    written: list[Path] = []
+    for side in comparison.sides:
+        runs = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
+        fig = plots.figure_fans(side.regional, side.name, runs, shocks.get(side.name))
+        written.extend(out.save(fig, directory / f"fan_{slug(side.name)}.png", plots.DPI))
+    base = comparison.names[0]
+    for side in comparison.sides[1:]:
+        sel = comparison.differences[comparison.differences["scenario"] == side.name]
+        fig = plots.figure_differences(
+            sel,
+            side.name,
+            base,
+            comparison.pairing[side.name].paired,
+            plots.union_shocks(shocks.get(base), shocks.get(side.name)),
+        )
+        written.extend(out.save(fig, directory / f"diff_{slug(side.name)}.png", plots.DPI))
+    every = plots.union_shocks(*(shocks.get(s.name) for s in comparison.sides))
+    timeseries = {s.name: s.timeseries for s in comparison.sides}
+    for domain in ("economic", "security"):
+        fig = plots.figure_states(timeseries, domain, shocks=every)
+        written.extend(out.save(fig, directory / f"states_{domain}.png", plots.DPI))
+    return written
 
 
 def slug(name: str) -> str:
@@ -485,8 +563,6 @@ def compare(
             run folder or sweep folder.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
-    from influence_sim.results import Results
-
     if len(sources) < 2:
         raise ValueError("compare needs at least two inputs")
     if names is not None and len(names) != len(sources):
@@ -506,8 +582,6 @@ def compare(
             elif kind == "sweep":
                 slots.append(from_sweep_folder(src))
             else:
-                from influence_sim.scenario import load_scenario
-
                 pending[i] = load_scenario(src)
                 slots.append(None)
         elif hasattr(src, "compile") and hasattr(src, "clock"):
@@ -521,8 +595,6 @@ def compare(
     root: int | None = None
     n: int | None = None
     if pending:
-        from influence_sim.api import run
-
         data_sides = [s for s in slots if s is not None]
         root, n = _common_seed(seed, replicates, data_sides, list(pending.values()), notes)
         for i, scenario in pending.items():
@@ -638,6 +710,8 @@ __all__ = [
     "compare",
     "headline_table",
     "regional_differences",
+    "save_comparison_plots",
+    "side_shocks",
     "slug",
     "summary_text",
 ]

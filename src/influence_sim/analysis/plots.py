@@ -9,14 +9,13 @@ are built without pyplot, so nothing opens a window.
 Bands over replicates are fans (:func:`influence_sim.plots.draw_fan`: median, a 5-95% band and
 a darker 25-75% band, drawn only when the runs differ). Time-series plots take ``shocks=``
 ((date, name) pairs or shock records) and mark them with :func:`influence_sim.plots.mark_shocks`;
-:func:`save_comparison_plots` finds each side's shocks with :func:`side_shocks`.
+the functions take frames only, never the objects that hold them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from influence_sim._files import FigureOutput, figure_output
 from influence_sim.plots import (
     FAN_ALPHAS,
     FIGURE_WIDTH,
@@ -47,10 +45,6 @@ from influence_sim.plots import (
     quantiles_by_date,
     scenario_style,
 )
-
-if TYPE_CHECKING:
-    from influence_sim.analysis.comparison import Comparison
-    from influence_sim.analysis.runset import RunSet
 
 REST_OF_WORLD = "rest_of_world"
 
@@ -480,40 +474,7 @@ def _figure_legend(fig: Figure, ax: Axes, title: str, shocks: bool = False) -> N
         )
 
 
-def side_shocks(side: RunSet) -> list[dict[str, Any]]:
-    """The shock records of one side of a comparison, when they can be found.
-
-    A run folder keeps them in its ``metadata.json``; a side run from (or recorded with) a
-    scenario file gets them from that file. Sweep sides, and sides whose source is gone or
-    unreadable, have none.
-
-    Args:
-        side: The side.
-
-    Returns:
-        Records with ``name`` and ``date`` (see :func:`influence_sim.api.shock_records`).
-    """
-    import json
-
-    source = Path(side.source) if side.source else None
-    if side.kind == "sweep" or source is None:
-        return []
-    try:
-        if side.kind == "run":
-            meta = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
-            records = meta.get("shocks")
-            return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
-        if source.suffix.lower() in (".yaml", ".yml") and source.is_file():
-            from influence_sim.api import shock_records
-            from influence_sim.scenario import load_scenario
-
-            return shock_records(load_scenario(source))
-    except (OSError, ValueError):
-        return []
-    return []
-
-
-def _union(*groups: Shocks | None) -> list[tuple[Any, str]]:
+def union_shocks(*groups: Shocks | None) -> list[tuple[Any, str]]:
     """Shock dates of several scenarios together, each (date, name) once."""
     pairs: dict[tuple[str, str], tuple[Any, str]] = {}
     for group in groups:
@@ -529,85 +490,76 @@ def _union(*groups: Shocks | None) -> list[tuple[Any, str]]:
     return [pairs[k] for k in sorted(pairs)]
 
 
-def save_comparison_plots(
-    comparison: Comparison,
-    directory: Path,
-    shocks: Mapping[str, Shocks] | None = None,
-    figures: FigureOutput | None = None,
-) -> list[Path]:
-    """Draw and save the figures of a comparison.
-
-    ``fan_<scenario>`` (economic and security fan charts of each scenario),
-    ``diff_<scenario>`` (differences to the first scenario, for each other one) and
-    ``states_economic``, ``states_security`` (small multiples by state). Every figure marks the
-    shock dates of the scenarios it shows.
+def figure_fans(
+    regional: pd.DataFrame, name: str, runs: str, shocks: Shocks | None = None
+) -> Figure:
+    """Economic and security fan charts of one scenario's regional shares, side by side.
 
     Args:
-        comparison: The comparison.
-        directory: Folder to write to.
-        shocks: Scenario name to its shock dates; by default found with :func:`side_shocks`.
-        figures: Formats and resolution (default: PNG at :data:`DPI`).
+        regional: Regional rows of one scenario (replicate, date, power, domain, share).
+        name: Scenario name (title).
+        runs: What the bands are over, e.g. ``"20 replicates"`` (title).
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
 
     Returns:
-        Paths written.
+        The figure.
     """
-    from influence_sim.analysis.comparison import slug
+    fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    own = union_shocks(shocks)
+    for ax, domain in ((left, "economic"), (right, "security")):
+        plot_fan(regional, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False)
+        mark_shocks(ax, own, labels=ax is left)
+    _figure_legend(fig, left, FAN_LEGEND, bool(own))
+    fig.suptitle(figure_title(name, f"regional shares ({runs})"), fontsize="medium")
+    return fig
 
-    out = figure_output(figures)
-    if shocks is None:
-        shocks = {side.name: side_shocks(side) for side in comparison.sides}
-    written: list[Path] = []
-    for side in comparison.sides:
-        fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
-        left, right = fig.subplots(1, 2)
-        own = _union(shocks.get(side.name))
-        for ax, domain in ((left, "economic"), (right, "security")):
-            plot_fan(
-                side.regional,
-                domain,
-                ax=ax,
-                title=f"Share of regional {_WHAT[domain]}",
-                legend=False,
-            )
-            mark_shocks(ax, own, labels=ax is left)
-        _figure_legend(fig, left, FAN_LEGEND, bool(own))
-        what = f"{side.n_replicates} {'runs' if side.kind == 'sweep' else 'replicates'}"
-        fig.suptitle(figure_title(side.name, f"regional shares ({what})"), fontsize="medium")
-        written.extend(out.save(fig, directory / f"fan_{slug(side.name)}.png", DPI))
-    base = comparison.names[0]
-    for side in comparison.sides[1:]:
-        sel = comparison.differences[comparison.differences["scenario"] == side.name]
-        both = _union(shocks.get(base), shocks.get(side.name))
-        fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
-        left, right = fig.subplots(1, 2)
-        for ax, domain in ((left, "economic"), (right, "security")):
-            plot_difference(
-                sel, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False
-            )
-            mark_shocks(ax, both, labels=ax is left)
-        _figure_legend(
-            fig, left, difference_legend(comparison.pairing[side.name].paired), bool(both)
+
+def figure_differences(
+    differences: pd.DataFrame,
+    name: str,
+    reference: str,
+    paired: bool,
+    shocks: Shocks | None = None,
+) -> Figure:
+    """Economic and security differences of one scenario to the reference, side by side.
+
+    Args:
+        differences: Rows of one scenario's differences (date, power, domain, median, p5,
+            p95, paired).
+        name: Scenario name (title).
+        reference: Name of the scenario it is compared with (title).
+        paired: Whether the difference was taken replicate by replicate (legend).
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=(FIGURE_WIDTH, 3.9), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    both = union_shocks(shocks)
+    for ax, domain in ((left, "economic"), (right, "security")):
+        plot_difference(
+            differences, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False
         )
-        fig.suptitle(
-            figure_title(side.name, f"difference to {base} in regional shares"), fontsize="medium"
-        )
-        written.extend(out.save(fig, directory / f"diff_{slug(side.name)}.png", DPI))
-    every = _union(*(shocks.get(s.name) for s in comparison.sides))
-    for domain in ("economic", "security"):
-        fig = figure_states({s.name: s.timeseries for s in comparison.sides}, domain, shocks=every)
-        written.extend(out.save(fig, directory / f"states_{domain}.png", DPI))
-    return written
+        mark_shocks(ax, both, labels=ax is left)
+    _figure_legend(fig, left, difference_legend(paired), bool(both))
+    fig.suptitle(
+        figure_title(name, f"difference to {reference} in regional shares"), fontsize="medium"
+    )
+    return fig
 
 
 __all__ = [
     "LINESTYLES",
+    "figure_differences",
+    "figure_fans",
     "figure_states",
     "plot_difference",
     "plot_fan",
     "plot_indices",
     "plot_state_lines",
     "plot_waterfall",
-    "save_comparison_plots",
     "scenario_legend_handles",
-    "side_shocks",
+    "union_shocks",
 ]

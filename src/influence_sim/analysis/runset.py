@@ -217,27 +217,6 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
     )
 
 
-def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> RunSet:
-    """Read a sweep folder: every run of the sweep becomes one unit of the side.
-
-    Sweep runs differ in their parameters, so a sweep side is a distribution over the design
-    and is never paired with another side.
-
-    Args:
-        path: The sweep folder.
-        name: Label; defaults to the sweep's name.
-
-    Returns:
-        The run set.
-
-    Raises:
-        SourceError: If the sweep cannot be read or keeps no time series.
-    """
-    from influence_sim.analysis.sweeps import sweep_runset
-
-    return sweep_runset(path, name)
-
-
 __all__ = [
     "RUN_FILES",
     "RunSet",
@@ -246,6 +225,5 @@ __all__ = [
     "classify",
     "from_results",
     "from_run_folder",
-    "from_sweep_folder",
     "seed_records",
 ]

@@ -86,7 +86,7 @@ def _guarantors(timeseries: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
     return out.rename(columns={"power": "security_guarantor"}).reset_index(drop=True)
 
 
-def sweep_runset(path: str | os.PathLike[str], name: str | None = None) -> RunSet:
+def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> RunSet:
     """Read a sweep folder into a run set (each successful run is one unit).
 
     Args:
@@ -99,6 +99,7 @@ def sweep_runset(path: str | os.PathLike[str], name: str | None = None) -> RunSe
     Raises:
         SourceError: If the folder cannot be read as a sweep or has no successful run.
     """
+    # the sweep reader pulls in pyarrow; it is imported only when a sweep folder is read
     from influence_sim.sweep import load_sweep
 
     try:
@@ -152,4 +153,7 @@ def sweep_runset(path: str | os.PathLike[str], name: str | None = None) -> RunSe
     return runset
 
 
-__all__ = ["sweep_metrics", "sweep_runset"]
+sweep_runset = from_sweep_folder
+"""Former name of :func:`from_sweep_folder`."""
+
+__all__ = ["from_sweep_folder", "sweep_metrics", "sweep_runset"]

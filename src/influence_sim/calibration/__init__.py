@@ -36,7 +36,11 @@ if TYPE_CHECKING:
     )
     from influence_sim.calibration.output import parameters_yaml, summary, write_outputs
     from influence_sim.calibration.report import TargetRow, compare, compare_series, format_table
-    from influence_sim.calibration.targets import Target, TargetError, load_targets
+    from influence_sim.calibration.targets import (
+        ObservedFigure,
+        TargetError,
+        load_targets,
+    )
 
 _HOMES: dict[str, str] = {
     "CalibrationError": ".fit",
@@ -48,8 +52,9 @@ _HOMES: dict[str, str] = {
     "Objective": ".fit",
     "PeriodError": ".metrics",
     "RegionalSeries": ".metrics",
+    "ObservedFigure": ".targets",
     "Settings": ".fit",
-    "Target": ".targets",
+    "Target": ".targets",  # former name of ObservedFigure (deprecated, warns)
     "TargetError": ".targets",
     "TargetRow": ".report",
     "calibrate": ".fit",
@@ -75,10 +80,10 @@ __all__ = [
     "Metric",
     "MetricError",
     "Objective",
+    "ObservedFigure",
     "PeriodError",
     "RegionalSeries",
     "Settings",
-    "Target",
     "TargetError",
     "TargetRow",
     "calibrate",

@@ -46,7 +46,7 @@ import numpy as np
 from influence_sim import initial
 from influence_sim.calibration.metrics import RegionalSeries
 from influence_sim.calibration.report import TargetRow, compare
-from influence_sim.calibration.targets import Target, run_losses
+from influence_sim.calibration.targets import ObservedFigure, run_losses
 from influence_sim.engine import as_seed_sequence, child, replicate_seeds
 from influence_sim.ensemble import simulate
 from influence_sim.kernel.arrays import FloatArray
@@ -201,7 +201,7 @@ class Objective:
     def __init__(
         self,
         scenario: Scenario,
-        targets: Sequence[Target],
+        targets: Sequence[ObservedFigure],
         free: Sequence[FreeParameter],
         seed: int,
         replicates: int,
@@ -310,7 +310,7 @@ class Objective:
         return self.losses(self.values_of(unit))
 
 
-def loss_of(model: FloatArray, targets: Sequence[Target]) -> FloatArray:
+def loss_of(model: FloatArray, targets: Sequence[ObservedFigure]) -> FloatArray:
     """Loss from model values.
 
     Args:
@@ -438,7 +438,7 @@ class CalibrationResult:
     """
 
     scenario: Scenario
-    targets: tuple[Target, ...]
+    targets: tuple[ObservedFigure, ...]
     free: tuple[FreeParameter, ...]
     settings: Settings
     fitted: FloatArray
@@ -589,7 +589,7 @@ def _verdict(fraction: float) -> str:
 
 def calibrate(
     scenario: Scenario,
-    targets: Sequence[Target],
+    targets: Sequence[ObservedFigure],
     free: Sequence[FreeParameter],
     settings: Settings,
     progress: bool = False,

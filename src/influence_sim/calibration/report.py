@@ -3,7 +3,7 @@
 :func:`compare` turns the model's values of every target (one per replicate) into
 :class:`TargetRow` objects; :func:`format_table` prints them; :func:`plot_targets` draws them
 with the tolerance as a bar around each figure. The rule is the one of
-:meth:`influence_sim.calibration.targets.Target.passes`: a target passes when the mean over
+:meth:`influence_sim.calibration.targets.ObservedFigure.passes`: a target passes when the mean over
 replicates lies within the tolerance of the figure. A target whose period holds no recorded step
 of the run is reported as ``NO DATA`` and neither passes nor fails.
 """
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from influence_sim._files import FigureOutput, figure_output
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
-from influence_sim.calibration.targets import Target
+from influence_sim.calibration.targets import ObservedFigure
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.plots import FIGURE_WIDTH, power_colour
 
@@ -39,7 +39,7 @@ class TargetRow:
         values: ``(R,)`` the model's value in each replicate (empty when not covered).
     """
 
-    target: Target
+    target: ObservedFigure
     values: FloatArray
 
     @property
@@ -102,7 +102,7 @@ class TargetRow:
         }
 
 
-def compare(targets: Sequence[Target], values: FloatArray) -> list[TargetRow]:
+def compare(targets: Sequence[ObservedFigure], values: FloatArray) -> list[TargetRow]:
     """Rows of model against target from the model's values.
 
     Args:
@@ -115,7 +115,7 @@ def compare(targets: Sequence[Target], values: FloatArray) -> list[TargetRow]:
     return [TargetRow(t, np.asarray(v, dtype=float)) for t, v in zip(targets, values, strict=True)]
 
 
-def compare_series(series: RegionalSeries, targets: Sequence[Target]) -> list[TargetRow]:
+def compare_series(series: RegionalSeries, targets: Sequence[ObservedFigure]) -> list[TargetRow]:
     """Rows of model against target for a run's regional series.
 
     Targets whose period holds no recorded step get an empty row (``NO DATA``).

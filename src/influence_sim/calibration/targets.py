@@ -1,6 +1,7 @@
-"""Calibration targets: the figures a run is compared with, read from a CSV file.
+"""Calibration targets: the observed figures a run is compared with, read from a CSV file.
 
-A targets file (``seeds/targets.csv``) has one row per target with the columns
+A targets file (``seeds/targets.csv``) has one row per target (an :class:`ObservedFigure` with
+the tolerance and weight the fit aims at it with) with the columns
 
 ``id, metric, period_start, period_end, value, tolerance, weight, source``
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,8 +68,8 @@ class TargetError(ValueError):
 
 
 @dataclass(frozen=True)
-class Target:
-    """A figure the model is compared with.
+class ObservedFigure:
+    """An observed figure the model is compared with (one row of a targets file).
 
     Attributes:
         id: Identifier, unique in its file.
@@ -130,7 +132,7 @@ def _number(text: str, low: float, low_open: bool) -> float:
     return value
 
 
-def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
+def load_targets(path: str | os.PathLike[str]) -> tuple[ObservedFigure, ...]:
     """Read and check a targets file.
 
     Args:
@@ -157,7 +159,7 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
             Problem(shown, 1, None, "", f"header is '{header}'", "the header " + ",".join(COLUMNS))
         )
         raise TargetError(problems)
-    targets: list[Target] = []
+    targets: list[ObservedFigure] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
@@ -209,7 +211,7 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[Target, ...]:
             bad("source", "empty source", "where the figure comes from")
         if len(problems) == before and metric is not None:
             targets.append(
-                Target(
+                ObservedFigure(
                     cells["id"],
                     metric,
                     dates[0],
@@ -237,7 +239,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return _file_sha256(path)
 
 
-def target_values(series: RegionalSeries, targets: Sequence[Target]) -> FloatArray:
+def target_values(series: RegionalSeries, targets: Sequence[ObservedFigure]) -> FloatArray:
     """The model's value of every target in every run.
 
     Args:
@@ -255,7 +257,7 @@ def target_values(series: RegionalSeries, targets: Sequence[Target]) -> FloatArr
     return np.stack(rows) if rows else np.zeros((0, series.n_runs))
 
 
-def run_losses(values: FloatArray, targets: Sequence[Target]) -> FloatArray:
+def run_losses(values: FloatArray, targets: Sequence[ObservedFigure]) -> FloatArray:
     """Weighted squared misses in units of tolerance, per target and run.
 
     Args:
@@ -275,10 +277,23 @@ def run_losses(values: FloatArray, targets: Sequence[Target]) -> FloatArray:
     return out
 
 
+def __getattr__(name: str) -> type[ObservedFigure]:
+    """``Target``: the former name of :class:`ObservedFigure`, kept for one release."""
+    if name == "Target":
+        warnings.warn(
+            "influence_sim.calibration.targets.Target is now ObservedFigure; "
+            "the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ObservedFigure
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "COLUMNS",
+    "ObservedFigure",
     "PeriodError",
-    "Target",
     "TargetError",
     "TargetProblem",
     "file_sha256",

@@ -5,9 +5,15 @@ or draws random numbers (noise comes in as an argument, drawn from each run's ow
 the driver). All take a leading batch axis ``B``; shapes use the names of
 :mod:`influence_sim.kernel.arrays`. Rates are per year and ``dt`` is the step length in years,
 so results do not depend on the step length beyond discretisation error.
+
+:data:`MECHANISM_TABLE` gives each mechanism its one name: the letter of ``docs/ODD.md`` and of
+the parameters, the name used in the documents and by the knockouts of
+:mod:`influence_sim.analysis.attribution`, and the functions of this module that compute it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +21,88 @@ from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
 from influence_sim.kernel.observables import regional_share
 
 _LETTERS = "abcdefgh"
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One mechanism of the model under its names.
+
+    Attributes:
+        letter: Its letter in ``docs/ODD.md`` (sections 3 and 7) and in
+            :attr:`influence_sim.parameters.ParameterSpec.mechanism`.
+        name: Its name, also the name of the knockout that switches it off.
+        title: What it does, in words (as in the ODD's section headings).
+        functions: The functions of this module that compute it.
+        knockouts: Knockouts that switch it off, whole (the one called ``name``, when there is
+            one) or in part (a part may belong to several mechanisms; arms demand has no
+            knockout of its own, only its rise with threat is switched off).
+    """
+
+    letter: str
+    name: str
+    title: str
+    functions: tuple[str, ...]
+    knockouts: tuple[str, ...]
+
+
+MECHANISM_TABLE: tuple[Mechanism, ...] = (
+    Mechanism("a", "threat", "threat", ("update_threat",), ("threat",)),
+    Mechanism(
+        "b",
+        "arms_demand",
+        "arms demand",
+        ("security_demand", "zero_threat_arms"),
+        ("threat",),
+    ),
+    Mechanism("c", "offers", "offers", ("allocate_offers",), ("offers",)),
+    Mechanism(
+        "d",
+        "gravity",
+        "trade by gravity",
+        (
+            "treaty_ties",
+            "gravity_target",
+            "gravity_residual",
+            "adjust_volumes",
+            "softmax_partners",
+            "softmax_residual",
+            "adjust_shares",
+        ),
+        ("gravity", "hedging", "stickiness", "infrastructure", "sanctions_channels"),
+    ),
+    Mechanism(
+        "e",
+        "division_of_labour",
+        "division of labour: coordination, restraint, competition and trust",
+        (
+            "accepted_share",
+            "coordination_target",
+            "update_coordination",
+            "restraint",
+            "update_trust",
+        ),
+        ("division_of_labour", "coordination_motives"),
+    ),
+    Mechanism("f", "spillover", "spillover", ("update_credibility",), ("spillover",)),
+    Mechanism("g", "capacity", "capacity", ("grow_capacity",), ("capacity",)),
+    Mechanism("h", "drivers", "drivers", ("grow_size",), ("drivers",)),
+    Mechanism(
+        "i",
+        "arms_market",
+        "the arms market",
+        (
+            "supplier_attraction",
+            "supplier_standing",
+            "sign_contracts",
+            "deliver_arms",
+            "smooth_arms",
+            "softmax_partners",
+            "softmax_residual",
+        ),
+        ("arms_market", "hedging", "stickiness"),
+    ),
+)
+"""Every mechanism by letter, name, kernel functions and knockouts; ``docs/ODD.md`` lists it."""
 
 
 def axis_sum(a: FloatArray, axis: int, keepdims: bool = False) -> FloatArray:
@@ -818,7 +906,9 @@ def treaty_ties(membership: FloatArray, tie_map: FloatArray) -> FloatArray:
 
 __all__ = [
     "ECON",
+    "MECHANISM_TABLE",
     "SEC",
+    "Mechanism",
     "accepted_share",
     "adjust_shares",
     "adjust_volumes",

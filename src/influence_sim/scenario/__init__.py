@@ -9,7 +9,7 @@ an immutable :class:`Scenario`, which gives the run's entities, calendar, overri
 
 from influence_sim.scenario.compile import DatedChange, Scenario
 from influence_sim.scenario.errors import Problem, ScenarioError
-from influence_sim.scenario.load import json_schema, load_scenario, validate_paths
+from influence_sim.scenario.load import json_schema, load_scenario
 from influence_sim.scenario.spec import METRICS, OutputsSpec, ScenarioSpec, ShockSpec
 
 __all__ = [
@@ -23,5 +23,4 @@ __all__ = [
     "ShockSpec",
     "json_schema",
     "load_scenario",
-    "validate_paths",
 ]

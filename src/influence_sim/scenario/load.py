@@ -47,11 +47,9 @@ from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_loc
 __all__ = [
     "LAYER_FILE",
     "MAX_EXTENDS",
-    "check_file",
     "is_sweep_document",
     "json_schema",
     "load_scenario",
-    "validate_paths",
 ]
 
 MAX_EXTENDS = 16
@@ -622,57 +620,6 @@ def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None 
                 )
             ]
         ) from exc
-
-
-def check_file(path: str | os.PathLike[str]) -> tuple[str, list[Problem]]:
-    """Check a scenario file or a sweep file (told apart by their keys) without running it.
-
-    Args:
-        path: A scenario file or a sweep file.
-
-    Returns:
-        ``(summary, problems)``: a short description of the file when it is valid (its name,
-        dates and step for a scenario; its name, number of runs, design and base scenario for
-        a sweep), and every problem found (empty when it is valid).
-    """
-    try:
-        doc = load_located(path)
-    except ScenarioError as exc:
-        return "", list(exc.problems)
-    if is_sweep_document(doc.data):
-        from influence_sim.sweep.design import count_points
-        from influence_sim.sweep.spec import parse_sweep
-
-        try:
-            spec, _ = parse_sweep(doc, _sha256(path, doc.file))
-        except ScenarioError as exc:
-            return "", list(exc.problems)
-        runs = count_points(spec) * spec.replicates
-        return (
-            f"sweep {spec.name}; {runs:,} runs, {spec.design.kind} design, "
-            f"base scenario {spec.scenario_path}",
-            [],
-        )
-    try:
-        scenario = load_scenario(path)
-    except ScenarioError as exc:
-        return "", list(exc.problems)
-    return f"{scenario.name}; {scenario.start} to {scenario.end}, {scenario.step}", []
-
-
-def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Problem]:
-    """Check scenario files and sweep files without running them.
-
-    Args:
-        paths: Scenario files or sweep files (see :func:`check_file`).
-
-    Returns:
-        Every problem found in any of them (empty when all are valid), in the order given.
-    """
-    problems: list[Problem] = []
-    for path in paths:
-        problems.extend(check_file(path)[1])
-    return problems
 
 
 def json_schema() -> dict[str, Any]:

@@ -327,7 +327,7 @@ def _current_clock() -> Clock | None:
 
 
 def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
-    """The run's entities: the default cast less the removed powers, plus the added ones.
+    """The run's entities: the default actors less the removed powers, plus the added ones.
 
     Args:
         removed: Default powers to leave out.
@@ -782,7 +782,7 @@ class TimeSpec(_Model):
 
 
 class PowerOverride(_Model):
-    """New values for a power of the default cast (departures from the reference)."""
+    """New values for a power of the default actors (departures from the reference)."""
 
     economic_capacity: MaybeNonNegative = Field(
         default=None, description="economic capacity: GDP, USD trn"
@@ -910,11 +910,11 @@ class StateOverride(_Model):
 
 
 class ActorsSpec(_Model):
-    """Changes to the cast: values of powers and states, powers added or removed."""
+    """Changes to the actors (powers and states): their values, powers added or removed."""
 
     powers: Annotated[
         Mapping[ExistingPowerKey, PowerOverride], BeforeValidator(_mapping), _FREEZE, _THAW
-    ] = Field(default_factory=FrozenMap, description="new values for powers of the default cast")
+    ] = Field(default_factory=FrozenMap, description="new values for powers of the default actors")
     states: Annotated[
         Mapping[StateKey, StateOverride], BeforeValidator(_mapping), _FREEZE, _THAW
     ] = Field(default_factory=FrozenMap, description="new values for the Central Asian states")
@@ -924,7 +924,7 @@ class ActorsSpec(_Model):
     remove_powers: Annotated[
         tuple[Annotated[str, BeforeValidator(_choice(sd.DEFAULT_POWERS, "power"))], ...],
         BeforeValidator(_list_of),
-    ] = Field(default=(), description="powers of the default cast to leave out")
+    ] = Field(default=(), description="powers of the default actors to leave out")
 
     @model_validator(mode="after")
     def _consistent(self) -> ActorsSpec:

@@ -230,12 +230,12 @@ class _Tracker:
         )
 
 
-def simulate_block(sweep: Sweep, runs: IntArray) -> Recorded:
-    """Step a block of runs of a sweep together and record what it keeps.
+def simulate_chunk(sweep: Sweep, runs: IntArray) -> Recorded:
+    """Step the runs of a chunk together and record what the sweep keeps.
 
     Args:
         sweep: The sweep.
-        runs: Run numbers.
+        runs: Run numbers: those of a chunk, or one of them when a failing run is isolated.
 
     Returns:
         The recorded metrics and series.
@@ -259,6 +259,10 @@ def simulate_block(sweep: Sweep, runs: IntArray) -> Recorded:
         # the step's demand is the demand of the state it leaves (same numbers, not recomputed)
         tracker.observe(batch.steps_done, out.state.share, out.demand)
     return tracker.finish(batch.state.trust, batch.state.instability)
+
+
+simulate_block = simulate_chunk
+"""Former name of :func:`simulate_chunk`, kept for one release."""
 
 
 # --------------------------------------------------------------------------- chunks
@@ -323,7 +327,7 @@ def compute_chunk(sweep: Sweep, chunk: Chunk) -> ChunkResult:
     wall = np.zeros(n)
     try:
         with np.errstate(all="ignore"):
-            rec = simulate_block(sweep, runs)
+            rec = simulate_chunk(sweep, runs)
         wall[:] = (time.perf_counter() - started) / n
         pieces = [(np.arange(n), rec)]
     except Exception:
@@ -333,7 +337,7 @@ def compute_chunk(sweep: Sweep, chunk: Chunk) -> ChunkResult:
             t0 = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):
-                    one = simulate_block(sweep, runs[i : i + 1])
+                    one = simulate_chunk(sweep, runs[i : i + 1])
             except Exception as exc:
                 errors[i] = _error_text(exc)
                 one = _empty_recorded(sweep, 1)
@@ -435,7 +439,7 @@ def _timeseries_table(
 def series_table(
     dims: Dims, run_ids: IntArray, rec: Recorded, keep: np.ndarray, states: bool
 ) -> pa.Table:
-    """The long time-series table of some runs of a recorded block.
+    """The long time-series table of some runs of a recorded chunk.
 
     Rows are ordered by run, step, place (``region`` first, then the states), partner and
     domain. Regional shares are volume-weighted over states with rest of world in the
@@ -444,8 +448,8 @@ def series_table(
     Args:
         dims: Entities.
         run_ids: Run numbers of the kept runs.
-        rec: The block's recorded arrays.
-        keep: ``(B,)`` which runs of the block to include.
+        rec: The chunk's recorded arrays.
+        keep: ``(B,)`` which runs of the chunk to include.
         states: Whether to include per-state rows.
 
     Returns:

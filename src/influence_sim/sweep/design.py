@@ -28,50 +28,7 @@ import numpy as np
 
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.rng import check_random_state
-from influence_sim.sweep.spec import Factor, Scale, SweepSpec
-
-
-def spread(low: float, high: float, num: int, scale: Scale) -> list[float]:
-    """``num`` values from ``low`` to ``high``, evenly spaced (or evenly on a log scale).
-
-    Args:
-        low: First value.
-        high: Last value.
-        num: How many values (at least 2).
-        scale: ``linear`` or ``log`` (``low`` must then be positive).
-
-    Returns:
-        The values, ``low`` and ``high`` included exactly.
-    """
-    values = np.geomspace(low, high, num) if scale == "log" else np.linspace(low, high, num)
-    out = [float(v) for v in values]
-    out[0], out[-1] = low, high
-    return out
-
-
-def count_points(spec: SweepSpec) -> int:
-    """Number of design points of a sweep, without drawing them.
-
-    Args:
-        spec: A validated sweep.
-
-    Returns:
-        The number of points.
-    """
-    design = spec.design
-    d = len(spec.factors)
-    if design.kind == "grid":
-        return math.prod(len(f.values or ()) for f in spec.factors)
-    if design.kind == "cases":
-        return len(design.cases)
-    if design.kind == "lhs":
-        assert design.points is not None
-        return design.points
-    if design.kind == "sobol":
-        assert design.base is not None
-        return design.base * (2 * d + 2 if design.second_order else d + 2)
-    assert design.trajectories is not None
-    return design.trajectories * (d + 1)
+from influence_sim.sweep.spec import Factor, SweepSpec
 
 
 def to_range(unit: FloatArray, factors: tuple[Factor, ...]) -> FloatArray:

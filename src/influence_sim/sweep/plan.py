@@ -54,7 +54,7 @@ class SweepSource:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A contiguous block of runs, stepped in one batched call.
+    """A chunk: a contiguous range of runs, stepped in one batched call.
 
     Attributes:
         index: Chunk number (its files are named after it).
@@ -214,7 +214,7 @@ class Sweep:
         return out
 
     def columns(self, runs: IntArray) -> dict[str, FloatArray | float]:
-        """Overrides of a block of runs, column-wise (a later one wins).
+        """Overrides of some runs (a chunk), column-wise (a later one wins).
 
         A posterior draw's (when the base scenario names a posterior), the scenario's, then
         the sweep's.

@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim._text import text_problem
 from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, canonical_path, resolve
+from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
+from influence_sim.scenario.load import load_scenario
 from influence_sim.scenario.yamlsafe import Located, load_located
 
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
@@ -164,6 +168,52 @@ class SweepSpec:
     def names(self) -> tuple[str, ...]:
         """Paths of the varied values, in file order."""
         return tuple(f.path for f in self.factors)
+
+
+# --------------------------------------------------------------------------- design size
+
+
+def spread(low: float, high: float, num: int, scale: Scale) -> list[float]:
+    """``num`` values from ``low`` to ``high``, evenly spaced (or evenly on a log scale).
+
+    Args:
+        low: First value.
+        high: Last value.
+        num: How many values (at least 2).
+        scale: ``linear`` or ``log`` (``low`` must then be positive).
+
+    Returns:
+        The values, ``low`` and ``high`` included exactly.
+    """
+    values = np.geomspace(low, high, num) if scale == "log" else np.linspace(low, high, num)
+    out = [float(v) for v in values]
+    out[0], out[-1] = low, high
+    return out
+
+
+def count_points(spec: SweepSpec) -> int:
+    """Number of design points of a sweep, without drawing them.
+
+    Args:
+        spec: A validated sweep.
+
+    Returns:
+        The number of points.
+    """
+    design = spec.design
+    d = len(spec.factors)
+    if design.kind == "grid":
+        return math.prod(len(f.values or ()) for f in spec.factors)
+    if design.kind == "cases":
+        return len(design.cases)
+    if design.kind == "lhs":
+        assert design.points is not None
+        return design.points
+    if design.kind == "sobol":
+        assert design.base is not None
+        return design.base * (2 * d + 2 if design.second_order else d + 2)
+    assert design.trajectories is not None
+    return design.trajectories * (d + 1)
 
 
 # --------------------------------------------------------------------------- checking helpers
@@ -459,8 +509,6 @@ def _factor(
     if not ok or kind is None:
         return None
     if num is not None:
-        from influence_sim.sweep.design import spread
-
         grid = spread(ends["low"], ends["high"], num, scale)
         return Factor(path, ends["low"], ends["high"], tuple(grid), scale, bounds)
     return Factor(path, ends["low"], ends["high"], None, scale, bounds)
@@ -693,7 +741,7 @@ def _not_a_sweep(doc: Located) -> SweepError:
     return SweepError([problem])
 
 
-def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
+def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
     """Validate a located sweep document and load its base scenario.
 
     Args:
@@ -707,9 +755,6 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
         SweepError: With every problem found in the sweep file (and, if the base scenario is
             invalid, the scenario's problems).
     """
-    from influence_sim.scenario import ScenarioError as _ScenarioError
-    from influence_sim.scenario import load_scenario
-
     data = doc.data
     if "scenario" not in data and "design" not in data:
         raise _not_a_sweep(doc)
@@ -735,7 +780,7 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
     if "description" in data:
         description = chk.text(("description",), data["description"]) or ""
 
-    scenario: Any = None
+    scenario: Scenario | None = None
     scenario_path = ""
     if "scenario" in data:
         written = chk.text(("scenario",), data["scenario"])
@@ -751,12 +796,12 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
             else:
                 try:
                     scenario = load_scenario(scenario_path)
-                except _ScenarioError as exc:
+                except ScenarioError as exc:
                     raise SweepError([*chk.problems, *exc.problems]) from None
     if scenario is None:
         raise SweepError(chk.problems or [doc.problem_at(("scenario",), "no base scenario")])
 
-    seed: int | None = getattr(scenario, "seed", None)
+    seed: int | None = scenario.seed
     if "seed" in data:
         seed = chk.integer(("seed",), data["seed"], 0, MAX_SEED)
     elif seed is None:
@@ -834,8 +879,6 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
         design=design,
         keep=keep,
     )
-    from influence_sim.sweep.design import count_points
-
     n_runs = count_points(spec) * replicates
     if n_runs > MAX_RUNS:
         where = ("replicates",) if "replicates" in data else ("design",)
@@ -849,7 +892,7 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Any]:
     return spec, scenario
 
 
-def read_sweep_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, Any]:
+def read_sweep_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
     """Read and validate a sweep file and load its base scenario.
 
     Args:
