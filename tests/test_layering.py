@@ -188,3 +188,14 @@ def test_the_scenario_layer_does_not_import_sweeps() -> None:
     for module in (m for m in graph if m.startswith("influence_sim.scenario")):
         above = {m for m in graph[module] if m.startswith("influence_sim.sweep")}
         assert not above, f"{module} imports {sorted(above)}"
+
+
+def test_close_choices_are_suggested_in_one_place() -> None:
+    """``did you mean`` comes from ``_text.did_you_mean`` (sensitivity lists up to three)."""
+    package = Path(__file__).resolve().parents[1] / "src" / "influence_sim"
+    callers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "get_close_matches":
+                callers.add(path.relative_to(package).as_posix())
+    assert callers == {"_text.py", "analysis/sensitivity.py"}

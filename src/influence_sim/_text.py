@@ -14,9 +14,11 @@ and YAML files. :func:`text_problem` refuses, at validation:
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
+from collections.abc import Iterable, Mapping
 
-__all__ = ["text_problem"]
+__all__ = ["did_you_mean", "text_problem", "with_hint"]
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 """Characters that break a line for ``str.splitlines`` (and, for some of them, YAML)."""
@@ -52,3 +54,38 @@ def text_problem(value: str, *, single_line: bool = True) -> str | None:
         if category == "Cc" and not (not single_line and char in _MULTILINE_OK):
             return f"text contains the control character {_code(char)}"
     return None
+
+
+_CLOSE_ENOUGH = 0.6
+"""How close (difflib's ratio) a choice must be to a misspelt word to be suggested."""
+
+
+def did_you_mean(word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
+    """Name the choice closest to a misspelt word, if one is close.
+
+    Args:
+        word: What the user wrote.
+        choices: What would have been accepted; or a mapping from each candidate to what to
+            suggest when it is the closest (e.g. a state name suggesting a full path).
+
+    Returns:
+        ``did you mean 'x'?``, or an empty string when no choice is close.
+    """
+    candidates = choices if isinstance(choices, Mapping) else {c: c for c in choices}
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=_CLOSE_ENOUGH)
+    return f"did you mean '{candidates[close[0]]}'?" if close else ""
+
+
+def with_hint(expected: str, word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
+    """Add ``; did you mean 'x'?`` to ``expected`` when a choice is close to ``word``.
+
+    Args:
+        expected: What was expected, in words.
+        word: What the user wrote.
+        choices: The candidates, as for :func:`did_you_mean`.
+
+    Returns:
+        ``expected``, with the hint when there is one.
+    """
+    hint = did_you_mean(word, choices)
+    return f"{expected}; {hint}" if hint else expected

@@ -25,7 +25,6 @@ PRIM needs the EMA Workbench: ``pip install 'influence-sim[ema]'``.
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import math
 import os
@@ -47,6 +46,7 @@ from influence_sim._cliutil import (
     path_arg,
     positive_int,
 )
+from influence_sim._text import did_you_mean
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
 
@@ -177,9 +177,9 @@ def _qp(value: float) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
+    hint = did_you_mean(word, choices)
+    if hint:
+        return hint
     shown = ", ".join(choices[:6]) + (", ..." if len(choices) > 6 else "")
     return f"the sweep's metrics are {shown}"
 

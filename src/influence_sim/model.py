@@ -17,7 +17,6 @@ takes the bundle's values as keyword parameters and its ``rng`` as the seed, and
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ import mesa
 import numpy as np
 
 from influence_sim import initial
+from influence_sim._text import with_hint
 from influence_sim.agents import CentralAsianState, Power
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
@@ -82,19 +82,19 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
     out: dict[str, float] = {}
     for key, value in parameters.items():
         if key not in KEYWORDS:
-            close = difflib.get_close_matches(key, KEYWORDS, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise TypeError(f"InfluenceModel got an unexpected keyword argument '{key}'{hint}")
+            unexpected = f"InfluenceModel got an unexpected keyword argument '{key}'"
+            raise TypeError(with_hint(unexpected, key, KEYWORDS))
         if key in _ENTITY_PATH:
             entities = dims.states if key in STATE_PARAMETERS else dims.powers
             values = value if isinstance(value, Mapping) else dict.fromkeys(entities, value)
             for name, v in values.items():
                 if name not in entities:
-                    close = difflib.get_close_matches(str(name), entities, n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    expected = with_hint(
+                        f"expected one of {', '.join(entities)}", str(name), entities
+                    )
                     raise ValueError(
                         f"{key}: unknown {'state' if key in STATE_PARAMETERS else 'power'} "
-                        f"{name!r} (expected one of {', '.join(entities)}{hint})"
+                        f"{name!r} ({expected})"
                     )
                 path = _ENTITY_PATH[key].format(name)
                 shown = key if not isinstance(value, Mapping) else f"{key}[{name!r}]"

@@ -33,13 +33,13 @@ PARTNER is a power of the run or ``rest_of_world``.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from influence_sim._text import with_hint
 from influence_sim.calendar import decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
@@ -96,13 +96,13 @@ def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[st
     for pattern in patterns:
         found = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         if not found:
-            close = difflib.get_close_matches(str(pattern), names, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(
-                f"outputs: {pattern!r} matches no outcome (expected a name of the outcome "
-                f"table in influence_sim.outcomes, or a pattern such as 'final.*.region.china'"
-                f"{hint})"
+            expected = with_hint(
+                "expected a name of the outcome table in influence_sim.outcomes, or a pattern "
+                "such as 'final.*.region.china'",
+                str(pattern),
+                names,
             )
+            raise ValueError(f"outputs: {pattern!r} matches no outcome ({expected})")
         chosen.update(dict.fromkeys(found))
     return list(chosen)
 

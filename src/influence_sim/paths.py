@@ -8,12 +8,12 @@ into :class:`Target` objects that read and write the kernel's arrays.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from influence_sim._text import with_hint
 from influence_sim.kernel.arrays import (
     DOMAINS,
     GLOBAL_PARAMETERS,
@@ -169,9 +169,7 @@ def _suggest(
     """
     candidates = {c: c for c in choices}
     candidates.update(hints or {})
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    hint = f"; did you mean '{candidates[close[0]]}'?" if close else ""
-    return f"expected one of {', '.join(choices)}{hint}"
+    return with_hint(f"expected one of {', '.join(choices)}", word, candidates)
 
 
 def _entity_hints(parts: list[str], dims: Dims) -> dict[str, str]:

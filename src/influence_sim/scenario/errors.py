@@ -13,12 +13,13 @@ and :func:`suggest` says what was expected, with the closest choice.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from influence_sim._text import did_you_mean, with_hint
 
 __all__ = [
     "PathItem",
@@ -178,7 +179,6 @@ class ScenarioError(Exception):
 # --------------------------------------------------------------------------- words of messages
 
 _MAX_SHOWN_CHARS = 40
-_CLOSE_ENOUGH = 0.6
 
 
 def show(value: Any) -> str:
@@ -247,37 +247,6 @@ def kind_of(value: object, unknown: str = "a value of an unsupported kind") -> s
     if isinstance(value, Mapping):
         return "a mapping"
     return unknown
-
-
-def did_you_mean(word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
-    """Name the choice closest to a misspelt word, if one is close.
-
-    Args:
-        word: What the user wrote.
-        choices: What would have been accepted; or a mapping from each candidate to what to
-            suggest when it is the closest (e.g. a state name suggesting a full path).
-
-    Returns:
-        ``did you mean 'x'?``, or an empty string when no choice is close.
-    """
-    candidates = choices if isinstance(choices, Mapping) else {c: c for c in choices}
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=_CLOSE_ENOUGH)
-    return f"did you mean '{candidates[close[0]]}'?" if close else ""
-
-
-def with_hint(expected: str, word: str, choices: Iterable[str] | Mapping[str, str]) -> str:
-    """Add ``; did you mean 'x'?`` to ``expected`` when a choice is close to ``word``.
-
-    Args:
-        expected: What was expected, in words.
-        word: What the user wrote.
-        choices: The candidates, as for :func:`did_you_mean`.
-
-    Returns:
-        ``expected``, with the hint when there is one.
-    """
-    hint = did_you_mean(word, choices)
-    return f"{expected}; {hint}" if hint else expected
 
 
 def suggest(word: str, choices: Sequence[str], many: str = "") -> str:
