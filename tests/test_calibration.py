@@ -373,6 +373,8 @@ def test_calibrate_command_writes_its_files_and_refuses_bad_input(
         "3",
         "--profile-points",
         "3",
+        "--format",
+        "png,pdf",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -381,7 +383,9 @@ def test_calibrate_command_writes_its_files_and_refuses_bad_input(
         "fit.json",
         "parameters.yaml",
         "profiles.png",
+        "profiles.pdf",
         "targets.png",
+        "targets.pdf",
     }
     assert (
         main(

@@ -87,8 +87,10 @@ def test_command_prints_the_box_and_writes_csv_and_png(tmp_path, capsys):
     assert table.loc[0, "parameter"] == "parameters.a" and table.loc[0, "box"] == 1
     assert 0.4 < table.loc[0, "low"] < 0.6 and table.loc[0, "density"] >= 0.9
     assert (written / "boxes.png").read_bytes().startswith(b"\x89PNG")
-    # a second run replaces the files
-    assert main(["discover", str(folder), "--metric", "final.y", "--above", "0.5"]) == 0
+    # a second run replaces the files, in the formats asked for
+    args = ["discover", str(folder), "--metric", "final.y", "--above", "0.5", "--format", "svg"]
+    assert main(args) == 0
+    assert (written / "boxes.svg").read_text().lstrip().startswith("<?xml")
 
 
 

@@ -228,6 +228,20 @@ def test_posterior_from_chain_keeps_the_draws_asked(tmp_path: Path, short_hindca
     assert post.meta["until"] == 2009
     write_posterior(tmp_path, post)
     assert load_posterior(tmp_path).n_draws == 4
+    # the fit's figures, in the formats asked for
+    from influence_sim._files import FigureOutput
+    from influence_sim.posterior_plots import save_fit_figures
+
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    written = save_fit_figures(
+        figures, post, chain, _tiny_priors(), 1, "tiny", FigureOutput(("png", "svg"))
+    )
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        f"{stem}.{fmt}" for stem in ("marginals", "correlations", "trace") for fmt in ("png", "svg")
+    )
+    assert (figures / "trace.svg").read_text().lstrip().startswith("<?xml")
 
 
 def test_copy_of_seeds_folder_fits(tmp_path: Path) -> None:

@@ -268,6 +268,9 @@ def test_run_writes_svg_and_pdf_when_asked(run_folder):
         ["hindcast"],
         ["analyze", "sweep"],
         ["attribute", "x.yaml"],
+        ["discover", "sweep", "--metric", "m", "--above", "1"],
+        ["calibrate", "x.yaml", "--targets", "t.csv", "--params", "coordination", "--out", "o"],
+        ["fit"],
     ],
 )
 @pytest.mark.parametrize("bad", [["--format", "png,gif"], ["--format", ""], ["--dpi", "0"]])

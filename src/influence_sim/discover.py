@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,16 @@ from influence_sim._cliutil import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    add_figure_options,
     error,
+    figure_choice,
     path_arg,
     positive_int,
 )
 from influence_sim._text import did_you_mean
+
+if TYPE_CHECKING:
+    from influence_sim._files import FigureOutput
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
 
@@ -524,22 +529,23 @@ def plot_boxes(found: Discovery) -> Any:
     return fig
 
 
-def save_discovery(found: Discovery, out: Path) -> list[Path]:
-    """Write ``boxes.csv`` and ``boxes.png`` into ``out`` (atomically).
+def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = None) -> list[Path]:
+    """Write ``boxes.csv`` and the ``boxes`` figure into ``out`` (atomically).
 
     Args:
         found: What :func:`discover` found.
         out: Output folder (created if needed).
+        figures: Formats and resolution of the figure (default: PNG at 150 dpi).
 
     Returns:
         The files written.
     """
-    from influence_sim._files import save_figure_atomic, write_text_atomic
+    from influence_sim._files import figure_output, write_text_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_text_atomic(out / "boxes.csv", found.table().to_csv(index=False))]
     if found.boxes:
-        paths.append(save_figure_atomic(plot_boxes(found), out / "boxes.png", 150))
+        paths.extend(figure_output(figures).save(plot_boxes(found), out / "boxes.png", 150))
     return paths
 
 
@@ -611,6 +617,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         type=path_arg,
         help="output folder (default: SWEEP_DIR/discovery/METRIC; files are replaced)",
     )
+    add_figure_options(parser)
     return {"discover": _command}
 
 
@@ -634,7 +641,7 @@ def _command(args: argparse.Namespace) -> int:
         error(f"{out}: output path exists and is not a folder (expected a folder)")
         return EXIT_USAGE
     try:
-        written = save_discovery(found, out)
+        written = save_discovery(found, out, figure_choice(args))
     except OSError as exc:
         error(f"{out}: cannot write the discovery: {exc.strerror or exc}")
         return EXIT_FAILURE

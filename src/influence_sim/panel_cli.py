@@ -161,6 +161,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     fit.add_argument("--resume", action="store_true", help="continue the chain saved in DIR")
     fit.add_argument("--force", action="store_true", help="start over in a non-empty DIR")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_figure_options(fit)
     return {"estimate": _command_estimate, "hindcast": _command_hindcast, "fit": _command_fit}
 
 
@@ -262,7 +263,9 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     frame = summary_frame(post, priors)
     written.append(write_text_atomic(out / "summary.csv", frame.to_csv(index=False)))
     label = f"fit to {args.until}"
-    written += save_fit_figures(out, post, chain, priors, settings.burn_steps, label)
+    written += save_fit_figures(
+        out, post, chain, priors, settings.burn_steps, label, figure_choice(args)
+    )
     meta = post.meta
     print(summary_text(post, priors))
     print(
@@ -461,9 +464,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     def write(folder: Path) -> list[Path]:
         written = [folder / "hindcast.csv"]
         table.to_csv(written[0], index=False)
-        written.append(
-            write_text_atomic(folder / "hindcast.json", json_text(provenance))
-        )
+        written.append(write_text_atomic(folder / "hindcast.json", json_text(provenance)))
         if holdout is not None:
             written.append(folder / "holdout.csv")
             holdout.to_csv(written[-1], index=False)

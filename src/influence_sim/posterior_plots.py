@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from influence_sim._files import save_figure_atomic
+from influence_sim._files import FigureOutput, figure_output
 from influence_sim.posterior import Chain, Posterior, Prior
 
 
@@ -33,9 +33,7 @@ def summary_text(post: Posterior, priors: Sequence[Prior]) -> str:
     ]
     for _, r in frame.iterrows():
         prior = f"{r['prior_median']:.3g} ({r['prior_p05']:.3g}-{r['prior_p95']:.3g})"
-        postr = (
-            f"{r['posterior_median']:.3g} ({r['posterior_p05']:.3g}-{r['posterior_p95']:.3g})"
-        )
+        postr = f"{r['posterior_median']:.3g} ({r['posterior_p05']:.3g}-{r['posterior_p95']:.3g})"
         lines.append(
             f"  {r['parameter']:<26}{prior:>26}{postr:>30}{r['width_ratio']:>8.2f}  {r['pinned']}"
         )
@@ -62,12 +60,19 @@ def plot_marginals(post: Posterior, priors: Sequence[Prior], title: str = "") ->
         z = prior.to_z(grid)
         dz = np.gradient(z, grid)
         density = np.exp(prior.log_density(z)) / (prior.z_sd * np.sqrt(2 * np.pi)) * dz
-        ax.hist(x, bins=30, range=(grid[0], grid[-1]), density=True, color="#4c72b0",
-                alpha=0.75, label="posterior")
+        ax.hist(
+            x,
+            bins=30,
+            range=(grid[0], grid[-1]),
+            density=True,
+            color="#4c72b0",
+            alpha=0.75,
+            label="posterior",
+        )
         ax.plot(grid, density, color="#dd8452", linewidth=2, label="prior")
         ax.set_title(prior.name, fontsize=10)
         ax.tick_params(labelsize=8)
-    for ax in axes[len(priors):]:
+    for ax in axes[len(priors) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
@@ -87,8 +92,15 @@ def plot_correlations(post: Posterior, priors: Sequence[Prior], title: str = "")
     ax.set_yticks(range(len(names)), names, fontsize=8)
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if abs(corr[i, j]) > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{corr[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if abs(corr[i, j]) > 0.6 else "black",
+            )
     fig.colorbar(image, ax=ax, shrink=0.8, label="correlation")
     ax.set_title(title or "Posterior correlations (sampling scale)")
     return fig
@@ -106,7 +118,7 @@ def plot_trace(chain: Chain, priors: Sequence[Prior], burn: int, title: str = ""
         ax.axvspan(0, burn, color="grey", alpha=0.15, linewidth=0)
         ax.set_title(f"{prior.name} ({prior.transform})", fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(priors):]:
+    for ax in axes[len(priors) :]:
         ax.set_visible(False)
     fig.supxlabel("step (burn-in shaded)")
     fig.suptitle(title or "Walkers' paths")
@@ -114,18 +126,31 @@ def plot_trace(chain: Chain, priors: Sequence[Prior], burn: int, title: str = ""
 
 
 def save_fit_figures(
-    directory: Path, post: Posterior, chain: Chain, priors: Sequence[Prior], burn: int, label: str
+    directory: Path,
+    post: Posterior,
+    chain: Chain,
+    priors: Sequence[Prior],
+    burn: int,
+    label: str,
+    figures: FigureOutput | None = None,
 ) -> list[Path]:
-    """Write ``marginals.png``, ``correlations.png`` and ``trace.png``."""
-    out = []
-    out.append(save_figure_atomic(plot_marginals(post, priors, f"{label}: posterior against "
-                                                 "prior"), directory / "marginals.png", 110))
-    out.append(save_figure_atomic(plot_correlations(post, priors, f"{label}: posterior "
-                                                    "correlations"),
-                                  directory / "correlations.png", 110))
-    out.append(save_figure_atomic(plot_trace(chain, priors, burn, f"{label}: walkers"),
-                                  directory / "trace.png", 110))
-    return out
+    """Write the ``marginals``, ``correlations`` and ``trace`` figures (PNG by default)."""
+    out = figure_output(figures)
+    return [
+        *out.save(
+            plot_marginals(post, priors, f"{label}: posterior against prior"),
+            directory / "marginals.png",
+            110,
+        ),
+        *out.save(
+            plot_correlations(post, priors, f"{label}: posterior correlations"),
+            directory / "correlations.png",
+            110,
+        ),
+        *out.save(
+            plot_trace(chain, priors, burn, f"{label}: walkers"), directory / "trace.png", 110
+        ),
+    ]
 
 
 __all__ = [

@@ -107,6 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
         help="loss above the minimum that still fits as well, for identifiability (1.0)",
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_figure_options(cal)
     cal.add_argument(
         "--force", action="store_true", help="replace DIR (as a whole) even if it is not empty"
     )
@@ -204,7 +205,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
         error(f"{args.scenario}: {exc}")
         return EXIT_USAGE
     print(summary(result))
-    return save_outputs(out, "results", lambda folder: write_outputs(result, folder))
+    figures = figure_choice(args)
+    return save_outputs(out, "results", lambda folder: write_outputs(result, folder, figures))
 
 
 def command_report(args: argparse.Namespace) -> int:

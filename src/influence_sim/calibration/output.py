@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from influence_sim._files import json_text, save_figure_atomic, write_text_atomic
+from influence_sim._files import FigureOutput, figure_output, json_text, write_text_atomic
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
 
@@ -145,12 +145,17 @@ def plot_profiles(result: CalibrationResult) -> Figure:
     return fig
 
 
-def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``fit.json``, ``parameters.yaml``, ``targets.png`` and ``profiles.png``.
+def write_outputs(
+    result: CalibrationResult,
+    directory: str | os.PathLike[str],
+    figures: FigureOutput | None = None,
+) -> list[Path]:
+    """Write ``fit.json``, ``parameters.yaml`` and the ``targets`` and ``profiles`` figures.
 
     Args:
         result: The calibration.
         directory: Output folder (created if missing).
+        figures: Formats and resolution of the figures (default: PNG).
 
     Returns:
         The paths written.
@@ -167,11 +172,10 @@ def write_outputs(result: CalibrationResult, directory: str | os.PathLike[str]) 
             result.rows(),
             out / "targets.png",
             title=f"Model at the fit against the targets ({result.scenario.name})",
+            figures=figures,
         ),
+        *figure_output(figures).save(plot_profiles(result), out / "profiles.png", 100),
     ]
-    profiles = out / "profiles.png"
-    save_figure_atomic(plot_profiles(result), profiles, 100)
-    written.append(profiles)
     return written
 
 
