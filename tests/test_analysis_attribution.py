@@ -32,7 +32,7 @@ def versus():
 def _components(result, first, last):
     pr = result.per_replicate
     wide = pr.pivot_table(
-        index=["replicate", "state", "domain", "power"], columns="component", values="value"
+        index=["replicate", "state", "domain", "partner"], columns="component", values="value"
     )
     steps = [*result.mechanisms, "remainder"]
     return wide, wide[first], wide[steps].sum(axis=1), wide[last]
@@ -60,7 +60,7 @@ def test_effects_of_a_run_are_full_minus_knockout(takeover):
     got = pr[
         (pr["component"] == "shocks")
         & (pr["state"] == "tajikistan")
-        & (pr["power"] == "russia")
+        & (pr["partner"] == "russia")
         & (pr["domain"] == "security")
     ]
     np.testing.assert_allclose(got.sort_values("replicate")["value"], expected, atol=1e-12)
@@ -94,7 +94,7 @@ def test_difference_attribution_matches_the_paired_comparison(versus):
     sel = m[
         (m["metric"] == "final_share_security")
         & (m["state"] == "tajikistan")
-        & (m["power"] == "russia")
+        & (m["partner"] == "russia")
     ]
     a = sel[sel["scenario"] == "baseline"].sort_values("replicate")["value"].to_numpy()
     b = sel[sel["scenario"] == "afghan_takeover"].sort_values("replicate")["value"].to_numpy()

@@ -37,7 +37,7 @@ def _row(table: pd.DataFrame, metric: str, state: str, power: str, scenario: str
     sel = table[
         (table["metric"] == metric)
         & (table["state"] == state)
-        & (table["power"] == power)
+        & (table["partner"] == power)
         & (table["scenario"] == scenario)
     ]
     assert len(sel) == 1, (metric, state, power, scenario)
@@ -77,7 +77,7 @@ def test_paired_delta_is_the_median_of_per_replicate_differences(comparison):
     sel = m[
         (m["metric"] == "final_share_security")
         & (m["state"] == "tajikistan")
-        & (m["power"] == "russia")
+        & (m["partner"] == "russia")
     ]
     a = sel[sel["scenario"] == "baseline"].set_index("replicate")["value"].sort_index()
     b = sel[sel["scenario"] == "afghan_takeover"].set_index("replicate")["value"].sort_index()
@@ -125,7 +125,7 @@ def test_crossing_year_and_guarantor_changes_from_synthetic_runs():
                             "step": step,
                             "date": day,
                             "state": "tajikistan",
-                            "power": power,
+                            "partner": power,
                             "domain": domain,
                             "share": share,
                             "volume_usd_bn": share * 10,
@@ -133,10 +133,10 @@ def test_crossing_year_and_guarantor_changes_from_synthetic_runs():
                     )
     ts = pd.DataFrame(rows)
     regional = ts.drop(columns=["state"])
-    states = ts[(ts["domain"] == "security") & (ts["power"] != "rest_of_world")]
+    states = ts[(ts["domain"] == "security") & (ts["partner"] != "rest_of_world")]
     top = states.loc[states.groupby(["replicate", "step"])["share"].idxmax()]
     states = top[["replicate", "step", "date", "state"]].assign(
-        security_guarantor=top["power"].to_numpy()
+        security_guarantor=top["partner"].to_numpy()
     )
     relations = pd.DataFrame(
         {"replicate": [0, 1], "step": 3, "date": dates[-1], "trust": [0.5, 0.9]}
@@ -172,9 +172,9 @@ def test_run_folder_pairs_with_a_scenario_file_run_on_its_seed(tmp_path):
     results.save(tmp_path / "base", plots=False)
     folder = from_run_folder(tmp_path / "base")
     # the CSV round trip gives the same metrics as the in-memory run
-    a = replicate_metrics(folder).sort_values(["metric", "state", "power", "replicate"])
+    a = replicate_metrics(folder).sort_values(["metric", "state", "partner", "replicate"])
     b = replicate_metrics(from_results(results)).sort_values(
-        ["metric", "state", "power", "replicate"]
+        ["metric", "state", "partner", "replicate"]
     )
     np.testing.assert_allclose(a["value"].to_numpy(), b["value"].to_numpy(), rtol=1e-8)
     out = compare(tmp_path / "base", TAKEOVER)
@@ -197,7 +197,7 @@ def test_run_folders_with_other_seeds_are_compared_unpaired_with_a_warning(tmp_p
     sel = m[
         (m["metric"] == "final_share_security")
         & (m["state"] == "tajikistan")
-        & (m["power"] == "russia")
+        & (m["partner"] == "russia")
     ]
     a = sel[sel["scenario"] == "baseline"]["value"].to_numpy()
     b = sel[sel["scenario"] == "afghan_takeover"]["value"].to_numpy()
@@ -237,7 +237,7 @@ def test_save_writes_tables_and_json(comparison, tmp_path):
 
 def test_differences_over_time_are_paired_medians(comparison):
     d = comparison.differences
-    sel = d[(d["power"] == "russia") & (d["domain"] == "security")].sort_values("date")
+    sel = d[(d["partner"] == "russia") & (d["domain"] == "security")].sort_values("date")
     assert sel["paired"].all()
     assert sel["median"].iloc[0] == pytest.approx(0.0, abs=1e-12)  # same start
     assert (sel["p5"] <= sel["median"] + 1e-15).all()

@@ -145,14 +145,14 @@ def test_a_sweep_is_an_unpaired_side_of_a_comparison(sweeps):
     row = head[
         (head["metric"] == "final_share_security")
         & (head["state"] == "region")
-        & (head["power"] == "china")
+        & (head["partner"] == "china")
         & (head["scenario"] == "tiny_lhs")
     ].iloc[0]
     values = sweep.metrics
     sel = values[
         (values["metric"] == "final_share_security")
         & (values["state"] == "region")
-        & (values["power"] == "china")
+        & (values["partner"] == "china")
     ]["value"]
     assert row["median"] == pytest.approx(np.median(sel)) and row["n"] == 8
     assert not row["paired"]

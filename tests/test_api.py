@@ -18,7 +18,7 @@ def final_security_share(results: influence_sim.Results, state: str, power: str)
     last = ts[
         (ts["step"] == ts["step"].max())
         & (ts["state"] == state)
-        & (ts["power"] == power)
+        & (ts["partner"] == power)
         & (ts["domain"] == "security")
     ]
     return last.sort_values("replicate")["share"].to_numpy()

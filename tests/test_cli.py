@@ -75,7 +75,7 @@ def test_run_succeeds_prints_summary_and_writes_files(work, first_run):
         "step",
         "date",
         "state",
-        "power",
+        "partner",
         "domain",
         "share",
         "volume_usd_bn",

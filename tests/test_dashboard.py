@@ -136,7 +136,7 @@ def test_shown_tables_hold_the_fans_and_shares_to_date():
     model.step()
     model.step()
     fans = shown_regional(model)
-    assert list(fans.columns[:6]) == ["date", "domain", "power", "p05", "p25", "p50"]
+    assert list(fans.columns[:6]) == ["date", "domain", "partner", "p05", "p25", "p50"]
     assert fans["date"].nunique() == 3
     assert (fans["p05"] <= fans["p50"]).all() and (fans["p50"] <= fans["p95"]).all()
     states = shown_states(model)

@@ -226,7 +226,7 @@ def test_page_works_offline_in_a_real_browser() -> None:
                 page.get_by_role("button", name="Download the fans (CSV)").click()
             assert download.value.suggested_filename == "afghan_takeover_seed1_regional_step8.csv"
             rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-            assert rows[0].startswith("date,domain,power,p05,p25,p50,p75,p95,median_trust")
+            assert rows[0].startswith("date,domain,partner,p05,p25,p50,p75,p95,median_trust")
             assert rows[-1].startswith("2023-01-01,security,united_states,")
 
             ARTIFACTS.mkdir(exist_ok=True)

@@ -110,14 +110,14 @@ def test_a_row_of_data_adds_a_default_power(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     regional = pd.read_csv(out / "regional.csv")
-    assert list(dict.fromkeys(regional["power"])) == [
+    assert list(dict.fromkeys(regional["partner"])) == [
         "china",
         "russia",
         "united_states",
         "testland",
         "rest_of_world",
     ]
-    trade = regional[(regional["power"] == "testland") & (regional["domain"] == "economic")]
+    trade = regional[(regional["partner"] == "testland") & (regional["domain"] == "economic")]
     assert (trade["share"] > 0.0).all()
     powers = pd.read_csv(out / "powers.csv")
     assert "testland" in set(powers["power"])

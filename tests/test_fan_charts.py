@@ -179,8 +179,8 @@ def test_time_series_plots_mark_the_shocks(sanctions):
 def test_fan_has_two_bands_per_power_when_replicates_differ(sanctions):
     """The 5-95% and the darker 25-75% band of China and Russia, and the median lines."""
     reg = sanctions.regional
-    sec = reg[(reg["domain"] == "security") & reg["power"].isin(["china", "russia"])]
-    assert sec.groupby(["date", "power"])["share"].nunique().max() > 1
+    sec = reg[(reg["domain"] == "security") & reg["partner"].isin(["china", "russia"])]
+    assert sec.groupby(["date", "partner"])["share"].nunique().max() > 1
     ax = plots.plot_regional(reg, "security", "share")
     bands = _bands(ax)
     assert len(bands) == 4
@@ -259,7 +259,7 @@ def test_band_table_has_trade_by_state_and_region_and_arms_shares(sanctions):
     assert list(table.columns) == [
         "measure",
         "area",
-        "power",
+        "partner",
         "date",
         "median",
         "p5",
@@ -271,9 +271,9 @@ def test_band_table_has_trade_by_state_and_region_and_arms_shares(sanctions):
     trade = table[table["measure"] == "trade_usd_bn"]
     assert list(dict.fromkeys(trade["area"])) == [*states, "region"]
     arms = table[table["measure"] == "arms_share"]
-    assert set(arms["area"]) == {"region"} and set(arms["power"]) == {"china", "russia"}
+    assert set(arms["area"]) == {"region"} and set(arms["partner"]) == {"china", "russia"}
     assert set(table["date"]) == set(dates)
-    assert not table.duplicated(["measure", "area", "power", "date"]).any()
+    assert not table.duplicated(["measure", "area", "partner", "date"]).any()
     order = table[["p5", "p25", "median", "p75", "p95"]].to_numpy()
     assert (np.diff(order, axis=1) >= -1e-12).all()
     assert (arms[["p5", "p95"]].to_numpy() >= 0).all() and (arms["p95"] <= 1).all()
@@ -283,11 +283,11 @@ def test_band_table_has_trade_by_state_and_region_and_arms_shares(sanctions):
 
 def test_band_table_numbers_are_quantiles_of_the_replicates(sanctions):
     """One trade cell and one arms cell equal quantiles computed from the tidy tables."""
-    table = sanctions.band_table().set_index(["measure", "area", "power", "date"])
+    table = sanctions.band_table().set_index(["measure", "area", "partner", "date"])
     ts = sanctions.timeseries
     values = ts[
         (ts["state"] == "kazakhstan")
-        & (ts["power"] == "russia")
+        & (ts["partner"] == "russia")
         & (ts["domain"] == "economic")
         & (ts["date"] == "2031-01-01")
     ]["volume_usd_bn"].to_numpy()
@@ -297,7 +297,7 @@ def test_band_table_numbers_are_quantiles_of_the_replicates(sanctions):
     np.testing.assert_allclose(row[["p5", "median", "p95"]].to_numpy(float), expected)
     reg = sanctions.regional
     shares = reg[
-        (reg["power"] == "china") & (reg["domain"] == "security") & (reg["date"] == "2026-01-01")
+        (reg["partner"] == "china") & (reg["domain"] == "security") & (reg["date"] == "2026-01-01")
     ]["share"].to_numpy()
     row = table.loc[("arms_share", "region", "china", "2026-01-01")]
     np.testing.assert_allclose(row["median"], np.median(shares))
@@ -312,7 +312,7 @@ def test_summary_has_the_band_section_only_with_several_replicates(sanctions):
     section = text.split("China and Russia, median (5-95%)")[1]
     assert "2021-01-01" in section and "2026-01-01" in section and "2031-01-01" in section
     assert "kazakhstan" in section and "region" in section and "arms share" in section
-    row = sanctions.band_table().set_index(["measure", "area", "power", "date"])
+    row = sanctions.band_table().set_index(["measure", "area", "partner", "date"])
     cell = row.loc[("trade_usd_bn", "region", "china", "2031-01-01")]
     assert f"{cell['median']:.1f} ({cell['p5']:.1f}-{cell['p95']:.1f})" in section
     single = influence_sim.run(SCENARIOS / "russia_sanctions_2022.yaml", seed=1, replicates=1)

@@ -178,7 +178,7 @@ def _synthetic(spread: float, slope: float = 0.01, replicates: int = 5) -> pd.Da
                     {
                         "replicate": r,
                         "date": day,
-                        "power": power,
+                        "partner": power,
                         "domain": "economic",
                         "state": "kazakhstan",
                         "share": value,
@@ -207,7 +207,7 @@ def test_a_panel_without_change_draws_the_flat_line_and_says_so():
     zero = pd.DataFrame(
         {
             "date": pd.date_range("2021-01-01", periods=6, freq="QS"),
-            "power": "china",
+            "partner": "china",
             "domain": "security",
             "median": 0.0,
             "p5": 0.0,
@@ -346,7 +346,7 @@ def test_report_of_a_run_has_summary_table_figures_and_provenance(run_folder, ca
     summary = (run_folder / "summary.txt").read_text()
     assert summary.strip() in text
     bands = pd.read_csv(run_folder / "bands.csv")
-    first = [str(v) for v in bands.iloc[0][["measure", "area", "power", "date"]]]
+    first = [str(v) for v in bands.iloc[0][["measure", "area", "partner", "date"]]]
     assert any(row[: len(first)] == first for row in page.rows)
     provenance = {row[0]: row[1:] for row in page.rows if len(row) >= 1}
     meta = json.loads((run_folder / "metadata.json").read_text())

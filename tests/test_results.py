@@ -26,12 +26,12 @@ def results() -> Results:
 def test_timeseries_is_tidy_and_complete(results):
     """One row per replicate, step, state, partner and domain, with the required columns."""
     ts = results.timeseries
-    required = {"replicate", "step", "date", "state", "power", "domain", "share", "volume_usd_bn"}
+    required = {"replicate", "step", "date", "state", "partner", "domain", "share", "volume_usd_bn"}
     assert required <= set(ts.columns)
     assert len(ts) == 3 * 9 * 5 * 4 * 2
-    assert set(ts["power"]) == {"china", "russia", "united_states", "rest_of_world"}
+    assert set(ts["partner"]) == {"china", "russia", "united_states", "rest_of_world"}
     assert set(ts["domain"]) == {"economic", "security"}
-    assert not ts.duplicated(["replicate", "step", "state", "power", "domain"]).any()
+    assert not ts.duplicated(["replicate", "step", "state", "partner", "domain"]).any()
     sums = ts.groupby(["replicate", "step", "state", "domain"])["share"].sum()
     np.testing.assert_allclose(sums, 1.0, atol=1e-12)
 
@@ -69,7 +69,7 @@ def test_regional_trade_starts_at_the_panels_figures(results):
     panel = sd.panel_of(sd.load_seeds())
     reg = results.regional
     start = reg[(reg["step"] == 0) & (reg["domain"] == "economic")].set_index(
-        ["replicate", "power"]
+        ["replicate", "partner"]
     )["volume_usd_bn"]
     states = results.dims.states
     for power in ("russia", "china"):

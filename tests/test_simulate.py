@@ -226,7 +226,7 @@ def test_outcomes_agree_with_the_results_of_run():
     assert list(out.index) == [0, 1, 2]
     reg = results.regional
     last = reg[(reg["step"] == reg["step"].max()) & (reg["domain"] == "security")]
-    china = last[last["power"] == "china"].sort_values("replicate")["share"].to_numpy()
+    china = last[last["partner"] == "china"].sort_values("replicate")["share"].to_numpy()
     np.testing.assert_allclose(out["final.security_share.region.china"], china)
     states = results.states
     end = states[(states["step"] == states["step"].max()) & (states["state"] == "tajikistan")]

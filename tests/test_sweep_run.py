@@ -103,7 +103,9 @@ def test_a_sweep_run_equals_the_mesa_model_run(folder):
                 assert abs(got - share[s, k, 1]) <= 1e-12
         assert abs(row["final.trust"] - model.trust) <= 1e-12
         frame = model.datacollector.get_model_vars_dataframe()
-        series = data.read_timeseries(runs=[run], state="region", power="china", domain="economic")
+        series = data.read_timeseries(
+            runs=[run], state="region", partner="china", domain="economic"
+        )
         expected = frame["china_economic_share"].to_numpy()[series["step"].to_numpy()]
         np.testing.assert_allclose(series["share"].to_numpy(), expected, rtol=0, atol=1e-12)
 
@@ -228,7 +230,7 @@ def test_folder_layout_manifest_and_load_sweep(folder):
         "step",
         "date",
         "state",
-        "power",
+        "partner",
         "domain",
         "share",
         "volume_usd_bn",
@@ -238,7 +240,7 @@ def test_folder_layout_manifest_and_load_sweep(folder):
     assert sorted(ts["step"].unique()) == [0, 4, 8, 12]
     region = data.read_timeseries(state="region", domain="security", steps=[12])
     assert len(region) == 30 * 4
-    final = region[region["power"] == "china"].set_index("run_id")["share"]
+    final = region[region["partner"] == "china"].set_index("run_id")["share"]
     np.testing.assert_allclose(
         final.to_numpy(), runs["final.security_share.region.china"].to_numpy(), atol=1e-15
     )
@@ -264,7 +266,7 @@ def test_whole_timeseries_of_a_large_sweep_warns_and_points_to_the_filtered_read
     assert caught[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert len(data.read_timeseries(state="region", power="china")) == 30 * 4 * 2
+        assert len(data.read_timeseries(state="region", partner="china")) == 30 * 4 * 2
 
 
 def test_example_sweep_suggests_metrics_that_vary(tmp_path):

@@ -378,13 +378,13 @@ def shown_regional(model: DashboardModel) -> pd.DataFrame:
         model: The run.
 
     Returns:
-        One row per date, domain and power, with the columns ``p05`` to ``p95`` of the
+        One row per date, domain and partner, with the columns ``p05`` to ``p95`` of the
         regional share; then the median trust and Afghan instability per date.
     """
     t = tables(model)
     regional = t["regional"]
-    regional = regional[regional["power"].isin(model.runs[0].dims.powers)]
-    group = regional.groupby(["date", "domain", "power"], sort=True)["share"]
+    regional = regional[regional["partner"].isin(model.runs[0].dims.powers)]
+    group = regional.groupby(["date", "domain", "partner"], sort=True)["share"]
     fans = group.quantile(np.array(FAN_QUANTILES)).unstack()
     fans.columns = [f"p{round(100 * q):02d}" for q in FAN_QUANTILES]
     fans = fans.reset_index()
@@ -400,10 +400,10 @@ def shown_states(model: DashboardModel) -> pd.DataFrame:
         model: The run.
 
     Returns:
-        One row per date, state, domain and power with the mean ``share``.
+        One row per date, state, domain and partner with the mean ``share``.
     """
     series = tables(model)["timeseries"]
-    group = series.groupby(["date", "state", "domain", "power"], sort=True)["share"]
+    group = series.groupby(["date", "state", "domain", "partner"], sort=True)["share"]
     return group.mean().reset_index()
 
 
@@ -490,7 +490,7 @@ def summary(model: DashboardModel) -> str:
         the parameters the panel changed.
     """
     fans = shown_regional(model)
-    china = fans[fans["power"] == "china"]
+    china = fans[fans["partner"] == "china"]
     trade = china[china["domain"] == "economic"].iloc[-1]["p50"]
     arms = china[china["domain"] == "security"].iloc[-1]["p50"]
     changed = ", ".join(f"{k}={v:g}" for k, v in model.changed.items()) or "none"

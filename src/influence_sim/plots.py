@@ -626,8 +626,8 @@ def plot_state_shares(
     """
     ax = _axes(ax)
     sel = timeseries[(timeseries["state"] == state) & (timeseries["domain"] == domain)]
-    table = sel.groupby(["date", "power"], sort=False)["share"].mean().unstack("power")
-    order = list(dict.fromkeys(sel["power"]))
+    table = sel.groupby(["date", "partner"], sort=False)["share"].mean().unstack("partner")
+    order = list(dict.fromkeys(sel["partner"]))
     table = table[order]
     ax.stackplot(
         _dates(table.index),
@@ -672,11 +672,11 @@ def plot_regional(
         The axes.
     """
     ax = _axes(ax)
-    sel = regional[(regional["domain"] == domain) & regional["power"].isin(powers)]
-    drawn = [p for p in powers if (sel["power"] == p).any()]
+    sel = regional[(regional["domain"] == domain) & regional["partner"].isin(powers)]
+    drawn = [p for p in powers if (sel["partner"] == p).any()]
     widths = []
     for power in drawn:
-        q = quantiles_by_date(sel[sel["power"] == power], quantity)
+        q = quantiles_by_date(sel[sel["partner"] == power], quantity)
         widths.append(draw_fan(ax, q, power_colour(power), label(power)))
     ax.set_ylim(bottom=0)
     ax.margins(x=0)
@@ -708,7 +708,7 @@ def plot_partner_trade(
 
     Args:
         frame: Economic rows of one state from :attr:`Results.timeseries` (or of
-            :attr:`Results.regional` for the region): replicate, date, power, volume_usd_bn.
+            :attr:`Results.regional` for the region): replicate, date, partner, volume_usd_bn.
         powers: Powers to draw.
         ax: Axes to draw on; a new figure if None.
         title: Title.
@@ -723,7 +723,7 @@ def plot_partner_trade(
         frame = frame[frame["domain"] == "economic"]
     widths = []
     for power in powers:
-        rows = frame[frame["power"] == power]
+        rows = frame[frame["partner"] == power]
         if len(rows):
             q = quantiles_by_date(rows, "volume_usd_bn")
             widths.append(draw_fan(ax, q, power_colour(power), label(power)))
@@ -800,9 +800,9 @@ def figure_trade_by_state(
     panels = [*states, "region"]
     fig, axes = grid(len(panels), columns)
     ts = results.timeseries
-    econ = ts[(ts["domain"] == "economic") & ts["power"].isin(powers)]
+    econ = ts[(ts["domain"] == "economic") & ts["partner"].isin(powers)]
     reg = results.regional
-    region = reg[(reg["domain"] == "economic") & reg["power"].isin(powers)]
+    region = reg[(reg["domain"] == "economic") & reg["partner"].isin(powers)]
     shocks = results.shock_dates
     cols = min(columns, len(panels))
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
@@ -814,7 +814,7 @@ def figure_trade_by_state(
         label_bottom(ax, below=i + cols < len(panels))
     for ax in axes[len(panels) :]:
         ax.axis("off")
-    drawn = [p for p in powers if (econ["power"] == p).any()]
+    drawn = [p for p in powers if (econ["partner"] == p).any()]
     _fan_figure_legend(fig, drawn, results.n_replicates, bool(shocks))
     what = (
         f"trade of {' and '.join(label(p) for p in powers)} with each state "

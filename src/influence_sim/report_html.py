@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
 
@@ -181,7 +182,7 @@ def _run_sections(folder: Path, meta: dict[str, Any]) -> tuple[str, list[str]]:
     ]
     tables = []
     if (folder / "bands.csv").is_file():
-        bands = pd.read_csv(folder / "bands.csv")
+        bands = tidy.read_csv(folder / "bands.csv")
         tables.append(_table(bands, "China and Russia: median and bands over replicates"))
     sections = [
         _section("Summary", _summary(folder) + "".join(tables)),
@@ -214,7 +215,7 @@ def _compare_sections(folder: Path, info: dict[str, Any]) -> tuple[str, list[str
     ]
     tables = []
     if (folder / "headline.csv").is_file():
-        head = pd.read_csv(folder / "headline.csv")
+        head = tidy.read_csv(folder / "headline.csv")
         if "state" in head:
             head = head[head["state"] == "region"]
         tables.append(_table(head, "Headline metrics for the region, against the reference"))

@@ -159,7 +159,7 @@ class Results:
     def timeseries(self) -> pd.DataFrame:
         """Long table, one row per replicate, step, state, partner and domain.
 
-        Columns: replicate, seed_entropy, seed_spawn_key, step, date, state, power, domain,
+        Columns: replicate, seed_entropy, seed_spawn_key, step, date, state, partner, domain,
         share, volume_usd_bn. ``seed_entropy`` and ``seed_spawn_key`` are the replicate's own
         seed: it ran on ``SeedSequence(seed_entropy, spawn_key=(seed_spawn_key,))`` (the
         entropy is the run's root seed, the spawn key tells the replicates apart), the same
@@ -181,7 +181,7 @@ class Results:
                 "step": steps[ti],
                 "date": np.asarray(dates)[ti],
                 "state": np.asarray(self.dims.states)[si],
-                "power": np.asarray(self.dims.partners)[ki],
+                "partner": np.asarray(self.dims.partners)[ki],
                 "domain": np.asarray(DOMAINS)[di],
                 "share": share,
                 "volume_usd_bn": volume,
@@ -190,7 +190,7 @@ class Results:
 
     @functools.cached_property
     def regional(self) -> pd.DataFrame:
-        """Regional totals: replicate, step, date, power, domain, share, volume_usd_bn.
+        """Regional totals: replicate, step, date, partner, domain, share, volume_usd_bn.
 
         Shares are volume-weighted over states, with rest of world in the denominator.
         """
@@ -205,7 +205,7 @@ class Results:
                 "replicate": rep,
                 "step": steps[ti],
                 "date": np.asarray(dates)[ti],
-                "power": np.asarray(self.dims.partners)[ki],
+                "partner": np.asarray(self.dims.partners)[ki],
                 "domain": np.asarray(DOMAINS)[di],
                 "share": share.transpose(1, 0, 2, 3).reshape(-1),
                 "volume_usd_bn": volume.transpose(1, 0, 2, 3).reshape(-1),
@@ -282,10 +282,10 @@ class Results:
     # --- headline figures ----------------------------------------------------------------
 
     def final_shares(self) -> pd.DataFrame:
-        """Final shares by state, domain and power: mean and 5-95% band over replicates."""
+        """Final shares by state, domain and partner: mean and 5-95% band over replicates."""
         ts = self.timeseries
         last = ts[ts["step"] == ts["step"].max()]
-        grouped = last.groupby(["state", "domain", "power"], sort=False)["share"]
+        grouped = last.groupby(["state", "domain", "partner"], sort=False)["share"]
         return pd.DataFrame(
             {
                 "mean": grouped.mean(),
@@ -313,15 +313,15 @@ class Results:
     def regional_trade(self) -> pd.DataFrame:
         """China's and Russia's trade with the region at the start and the end, USD bn/yr."""
         reg = self.regional
-        econ = reg[(reg["domain"] == "economic") & reg["power"].isin(["china", "russia"])]
+        econ = reg[(reg["domain"] == "economic") & reg["partner"].isin(["china", "russia"])]
         first, last = econ["step"].min(), econ["step"].max()
         rows = []
-        for power, group in econ.groupby("power", sort=False):
+        for power, group in econ.groupby("partner", sort=False):
             start = group[group["step"] == first]["volume_usd_bn"]
             end = group[group["step"] == last]["volume_usd_bn"]
             rows.append(
                 {
-                    "power": power,
+                    "partner": power,
                     "start": float(start.mean()),
                     "end": float(end.mean()),
                     "end_p5": float(end.quantile(0.05)),
@@ -369,7 +369,7 @@ class Results:
                 the first date, five years on, and the last date.
 
         Returns:
-            Columns measure, area (a state or ``region``), power, date (ISO), median, p5, p25,
+            Columns measure, area (a state or ``region``), partner, date (ISO), median, p5, p25,
             p75, p95.
         """
         dates = [d.isoformat() for d in self.band_dates(years)]
@@ -378,18 +378,18 @@ class Results:
         names = {0.05: "p5", 0.25: "p25", 0.5: "median", 0.75: "p75", 0.95: "p95"}
 
         def bands(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-            sel = frame[frame["power"].isin(powers) & frame["date"].isin(dates)]
+            sel = frame[frame["partner"].isin(powers) & frame["date"].isin(dates)]
             q = sel.groupby(keys, sort=False)[column].quantile(qs).unstack()
             return q.rename(columns=names).reset_index()
 
         ts = self.timeseries
         reg = self.regional
         by_state = bands(
-            ts[ts["domain"] == "economic"], ["state", "power", "date"], "volume_usd_bn"
+            ts[ts["domain"] == "economic"], ["state", "partner", "date"], "volume_usd_bn"
         )
         by_state = by_state.rename(columns={"state": "area"})
-        region_trade = bands(reg[reg["domain"] == "economic"], ["power", "date"], "volume_usd_bn")
-        region_arms = bands(reg[reg["domain"] == "security"], ["power", "date"], "share")
+        region_trade = bands(reg[reg["domain"] == "economic"], ["partner", "date"], "volume_usd_bn")
+        region_arms = bands(reg[reg["domain"] == "security"], ["partner", "date"], "share")
         parts = [
             by_state.assign(measure="trade_usd_bn"),
             region_trade.assign(measure="trade_usd_bn", area=REGION),
@@ -400,7 +400,7 @@ class Results:
         order = {
             "measure": list(_BAND_MEASURES),
             "area": areas,
-            "power": powers,
+            "partner": powers,
             "date": dates,
         }
         for column, values in order.items():
@@ -408,21 +408,22 @@ class Results:
         table = table.sort_values(list(order), ignore_index=True)
         for column in order:
             table[column] = table[column].astype(str)
-        columns = ["measure", "area", "power", "date", "median", "p5", "p25", "p75", "p95"]
+        columns = ["measure", "area", "partner", "date", "median", "p5", "p25", "p75", "p95"]
         return table[columns]
 
     def _band_lines(self) -> list[str]:
-        """The band table as text: one row per measure, area and power, one column per date."""
+        """The band table as text: one row per measure, area and partner, one column per date."""
         table = self.band_table()
         dates = list(dict.fromkeys(table["date"]))
         width = 21
         lines = [
             f"China and Russia, median (5-95%) over {self.n_replicates} replicates",
             "  trade: USD bn per year; arms share: share of regional arms imports (fraction)",
-            f"  {'':<12}{'':<14}{'power':<8}" + "".join(f"{d:>{width}}" for d in dates),
+            f"  {'':<12}{'':<14}{'partner':<8}" + "".join(f"{d:>{width}}" for d in dates),
         ]
         shown_measure = shown_area = ""
-        for (measure, area, power), rows in table.groupby(["measure", "area", "power"], sort=False):
+        groups = table.groupby(["measure", "area", "partner"], sort=False)
+        for (measure, area, partner), rows in groups:
             # Small trade figures keep two decimals so that their bands stay readable.
             small = measure == "arms_share" or float(rows["median"].max()) < 10.0
             digits = 2 if small else 1
@@ -437,7 +438,7 @@ class Results:
             first = name if name != shown_measure else ""
             where = str(area) if (first or str(area) != shown_area) else ""
             shown_measure, shown_area = name, str(area)
-            lines.append(f"  {first:<12}{where:<14}{power!s:<8}{cells}")
+            lines.append(f"  {first:<12}{where:<14}{partner!s:<8}{cells}")
         return lines
 
     def summary(self) -> str:
@@ -464,7 +465,7 @@ class Results:
         for state in self.dims.states:
             for domain in DOMAINS:
                 sel = final[(final["state"] == state) & (final["domain"] == domain)]
-                values = sel.set_index("power")["mean"]
+                values = sel.set_index("partner")["mean"]
                 cells = "".join(f"{values[p]:>15.3f}" for p in partners)
                 tail = ""
                 if domain == "security":
@@ -480,7 +481,7 @@ class Results:
             band = ""
             if self.n_replicates > 1:
                 band = f"  (5-95%: {row['end_p5']:.1f} to {row['end_p95']:.1f})"
-            lines.append(f"  {row['power']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
+            lines.append(f"  {row['partner']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
         trust = out.trust
         lines.append("")
         lines.append(

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from influence_sim import tidy
 from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
@@ -275,10 +276,10 @@ class Attribution:
         scenario: Scenario name.
         baseline: Baseline name for a comparison, else None.
         mechanisms: Mechanisms switched off, in order.
-        table: One row per state (and ``region``), domain, power and component: ``component``
+        table: One row per state (and ``region``), domain, partner and component: ``component``
             (``start``/``baseline``, the mechanisms, ``remainder``, ``end``/``scenario``),
             ``kind`` (``level`` or ``step``), ``mean``, ``median``, ``p5``, ``p95``.
-        per_replicate: replicate, state, domain, power, component, value.
+        per_replicate: replicate, state, domain, partner, component, value.
         seed: Root seed of the replicates.
         replicates: Number of replicates.
         meanings: What each switch does, by mechanism.
@@ -294,15 +295,16 @@ class Attribution:
     replicates: int
     meanings: dict[str, str] = field(default_factory=dict)
 
+    @tidy.partner_keyword
     def steps(
-        self, state: str = REGION, domain: str = "security", power: str = "china"
+        self, state: str = REGION, domain: str = "security", partner: str = "china"
     ) -> pd.DataFrame:
-        """The waterfall of one state, domain and power, in drawing order.
+        """The waterfall of one state, domain and partner, in drawing order.
 
         Args:
             state: A state or ``region``.
             domain: ``economic`` or ``security``.
-            power: A partner.
+            partner: A partner.
 
         Returns:
             component, kind, value (mean), median, p5, p95.
@@ -311,69 +313,71 @@ class Attribution:
             KeyError: If there is no such combination.
         """
         t = self.table
-        sel = t[(t["state"] == state) & (t["domain"] == domain) & (t["power"] == power)]
+        sel = t[(t["state"] == state) & (t["domain"] == domain) & (t["partner"] == partner)]
         if sel.empty:
             raise KeyError(
-                f"no attribution for state '{state}', domain '{domain}', power '{power}'"
+                f"no attribution for state '{state}', domain '{domain}', partner '{partner}'"
             )
         out = sel[["component", "kind", "mean", "median", "p5", "p95"]]
         return out.rename(columns={"mean": "value"}).reset_index(drop=True)
 
+    @tidy.partner_keyword
     def plot_waterfall(
         self,
         state: str = REGION,
         domain: str = "security",
-        power: str = "china",
+        partner: str = "china",
         ax: Axes | None = None,
     ) -> Axes:
-        """Waterfall of one state, domain and power (see :func:`plots.plot_waterfall`)."""
+        """Waterfall of one state, domain and partner (see :func:`plots.plot_waterfall`)."""
         # matplotlib is imported only when a figure is drawn
         from influence_sim.analysis.plots import plot_waterfall
         from influence_sim.plots import label, scenario_title
 
         where = "the region" if state == REGION else label(state)
-        title = f"{scenario_title(self.name)}: {label(power)}'s {domain} share in {where}"
+        title = f"{scenario_title(self.name)}: {label(partner)}'s {domain} share in {where}"
         what = "trade" if domain == "economic" else "arms imports"
         return plot_waterfall(
-            self.steps(state, domain, power),
+            self.steps(state, domain, partner),
             ax=ax,
             title=title,
             ylabel=f"change in share of {what} (percentage points)",
         )
 
+    @tidy.partner_keyword
     def save(
         self,
         directory: str | os.PathLike[str],
         plots: bool = True,
         state: str = REGION,
-        power: str | None = None,
+        partner: str | None = None,
         figures: FigureOutput | None = None,
     ) -> list[Path]:
         """Write ``attribution.csv``, ``attribution_replicates.csv`` and waterfall plots.
 
-        Plots: the waterfalls of ``state`` for China and Russia (and ``power``) in both
-        domains, ``waterfall_<domain>_<power>.png`` for the region and
-        ``waterfall_<state>_<domain>_<power>.png`` for a state.
+        Plots: the waterfalls of ``state`` for China and Russia (and ``partner``) in both
+        domains, ``waterfall_<domain>_<partner>.png`` for the region and
+        ``waterfall_<state>_<domain>_<partner>.png`` for a state.
 
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the figures.
             state: The state whose waterfalls are drawn, or ``region``.
-            power: A further partner to draw, besides China and Russia.
+            partner: A further partner to draw, besides China and Russia.
             figures: Formats and resolution of the figures (default: PNG).
 
         Returns:
             Paths written.
 
         Raises:
-            KeyError: If there is no attribution for ``state`` or ``power``.
+            KeyError: If there is no attribution for ``state`` or ``partner``.
         """
-        present = set(self.table["power"])
+        present = set(self.table["partner"])
         wanted = [p for p in ("china", "russia") if p in present]
-        if power is not None and power not in wanted:
-            wanted.append(power)
+        if partner is not None and partner not in wanted:
+            wanted.append(partner)
         if plots:
-            for p in wanted:  # an unknown state or power fails before anything is written
+            for p in wanted:  # an unknown state or partner fails before anything is written
                 self.steps(state, DOMAINS[0], p)
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -414,7 +418,7 @@ def _frame(
                     "replicate": rep,
                     "state": np.asarray(states)[si],
                     "domain": np.asarray(DOMAINS)[di],
-                    "power": np.asarray(partners)[ki],
+                    "partner": np.asarray(partners)[ki],
                     "component": component,
                     "value": array.reshape(-1),
                 }
@@ -424,7 +428,7 @@ def _frame(
 
 
 def _summary(per_replicate: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
-    keys = ["state", "domain", "power", "component"]
+    keys = ["state", "domain", "partner", "component"]
     rows = []
     for key, group in per_replicate.groupby(keys, sort=False):
         values = group["value"].to_numpy(dtype=float)
@@ -530,23 +534,24 @@ def attribute(
     )
 
 
+@tidy.partner_keyword
 def describe(
-    attribution: Attribution, state: str = REGION, domain: str = "security", power: str = "china"
+    attribution: Attribution, state: str = REGION, domain: str = "security", partner: str = "china"
 ) -> str:
-    """A few lines of text: the waterfall of one state, domain and power.
+    """A few lines of text: the waterfall of one state, domain and partner.
 
     Args:
         attribution: The attribution.
         state: A state or ``region``.
         domain: ``economic`` or ``security``.
-        power: A partner.
+        partner: A partner.
 
     Returns:
         The text.
     """
-    steps = attribution.steps(state, domain, power)
+    steps = attribution.steps(state, domain, partner)
     lines = [
-        f"{attribution.name}: {power} {domain} share in {state} "
+        f"{attribution.name}: {partner} {domain} share in {state} "
         f"(mean over {attribution.replicates} replicates; 5-95% band)"
     ]
     for _, row in steps.iterrows():

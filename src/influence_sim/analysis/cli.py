@@ -347,7 +347,7 @@ def command_attribute(args: argparse.Namespace) -> int:
             folder,
             plots=not args.no_plots,
             state=args.state,
-            power=args.power,
+            partner=args.power,
             figures=figure_choice(args),
         ),
     )

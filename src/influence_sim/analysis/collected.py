@@ -23,8 +23,8 @@ def collected_tables(model: InfluenceModel) -> dict[str, pd.DataFrame]:
         model: A model (stepped or not).
 
     Returns:
-        ``timeseries`` (replicate, step, date, state, power, domain, share), ``regional``
-        (replicate, step, date, power, domain, share, volume_usd_bn: the partner's trade with
+        ``timeseries`` (replicate, step, date, state, partner, domain, share), ``regional``
+        (replicate, step, date, partner, domain, share, volume_usd_bn: the partner's trade with
         the region, USD bn per year, on economic rows and NaN on security rows) and
         ``relations`` (replicate, step, date, trust, afghan_instability).
     """
@@ -42,7 +42,7 @@ def collected_tables(model: InfluenceModel) -> dict[str, pd.DataFrame]:
                     "replicate": 0,
                     "step": frame["step"],
                     "date": frame["date"],
-                    "power": power,
+                    "partner": power,
                     "domain": domain,
                     "share": frame[f"{power}_{domain}_share"],
                     "volume_usd_bn": frame[f"{power}_trade_usd_bn"]
@@ -77,7 +77,7 @@ def collected_tables(model: InfluenceModel) -> dict[str, pd.DataFrame]:
                         "step": agents["step"],
                         "date": agents["step"].map(dates),
                         "state": agents["name"],
-                        "power": power,
+                        "partner": power,
                         "domain": domain,
                         "share": agents[f"{domain}_share_{power}"],
                     }

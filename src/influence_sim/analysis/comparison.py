@@ -12,7 +12,7 @@ and compares every side with the first:
   difference is then taken replicate by replicate and summarised (median and 5-95% band).
   Run folders whose seeds differ are compared unpaired, with a warning; sweep folders are never
   paired (their runs differ in parameters, not only in seeds).
-* **Output.** :class:`Comparison` holds the headline table (one row per metric, state, power
+* **Output.** :class:`Comparison` holds the headline table (one row per metric, state, partner
   and scenario with median, band and the delta to the first scenario), the per-replicate
   metrics and the regional differences over time, and draws fan charts, difference plots and
   small multiples by state.
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 HEADLINE_COLUMNS: tuple[str, ...] = (
     "metric",
     "state",
-    "power",
+    "partner",
     "scenario",
     "median",
     "p5",
@@ -105,10 +105,10 @@ class Comparison:
 
     Attributes:
         sides: The runs compared; the first is the reference of every delta.
-        headline: One row per metric, state, power and scenario (:data:`HEADLINE_COLUMNS`).
+        headline: One row per metric, state, partner and scenario (:data:`HEADLINE_COLUMNS`).
         metrics: Per-replicate metrics of every side (a ``scenario`` column added).
         differences: Regional share differences to the first side over time: scenario, date,
-            power, domain, median, p5, p95, paired (percentage points are not used here: the
+            partner, domain, median, p5, p95, paired (percentage points are not used here: the
             values are fractions).
         pairing: How each side was compared with the first, by scenario name.
         notes: Remarks and warnings for the user.
@@ -148,7 +148,7 @@ class Comparison:
             metric: Name from :data:`influence_sim.analysis.metrics.HEADLINE_METRICS`.
 
         Returns:
-            The rows, one per state, power and scenario.
+            The rows, one per state, partner and scenario.
         """
         sel = self.headline[
             (self.headline["metric"] == metric) & (self.headline["scenario"] != self.names[0])
@@ -382,7 +382,7 @@ def _values(
 
 def _wide(metrics: pd.DataFrame) -> pd.DataFrame:
     return metrics.pivot_table(
-        index=["metric", "state", "power"], columns="replicate", values="value", aggfunc="first"
+        index=["metric", "state", "partner"], columns="replicate", values="value", aggfunc="first"
     )
 
 
@@ -434,7 +434,7 @@ def headline_table(
                 {
                     "metric": key[0],
                     "state": key[1],
-                    "power": key[2],
+                    "partner": key[2],
                     "scenario": side.name,
                     "median": centre,
                     "p5": lo,
@@ -453,7 +453,7 @@ def headline_table(
     table["_m"] = table["metric"].map(order)
     table["_s"] = table["state"].map({s: i for i, s in enumerate(states)}).fillna(len(states))
     table["_c"] = table["scenario"].map({s.name: i for i, s in enumerate(sides)})
-    table = table.sort_values(["_m", "_s", "power", "_c"], kind="stable")
+    table = table.sort_values(["_m", "_s", "partner", "_c"], kind="stable")
     return table.drop(columns=["_m", "_s", "_c"]).reset_index(drop=True)
 
 
@@ -469,9 +469,9 @@ def regional_differences(base: RunSet, side: RunSet, pairing: Pairing) -> pd.Dat
         pairing: How they pair.
 
     Returns:
-        scenario, date, power, domain, median, p5, p95, paired.
+        scenario, date, partner, domain, median, p5, p95, paired.
     """
-    keys = ["date", "power", "domain"]
+    keys = ["date", "partner", "domain"]
     if pairing.paired:
         a = base.regional[base.regional["replicate"].isin(pairing.replicates)]
         b = side.regional[side.regional["replicate"].isin(pairing.replicates)]
@@ -650,7 +650,7 @@ def summary_text(comparison: Comparison) -> str:
     lines = [f"Comparison with '{base}' (median and 5-95% band over replicates)"]
     # the powers of the runs, in table order (rest of world is not one)
     regional = head[head["metric"].str.startswith("final_share_") & (head["state"] == "region")]
-    powers = [p for p in dict.fromkeys(regional["power"]) if p != REST_OF_WORLD]
+    powers = [p for p in dict.fromkeys(regional["partner"]) if p != REST_OF_WORLD]
     for side in comparison.sides[1:]:
         pair = comparison.pairing[side.name]
         lines.append("")
@@ -670,7 +670,7 @@ def summary_text(comparison: Comparison) -> str:
         rows.append(("final_trust", "region", "", "China-Russia trust"))
         for metric, state, power, text in rows:
             sel = head[
-                (head["metric"] == metric) & (head["state"] == state) & (head["power"] == power)
+                (head["metric"] == metric) & (head["state"] == state) & (head["partner"] == power)
             ]
             a = sel[sel["scenario"] == base]
             b = sel[sel["scenario"] == side.name]
@@ -683,7 +683,7 @@ def summary_text(comparison: Comparison) -> str:
                 f"{_cell(rb['delta_median'], rb['delta_p5'], rb['delta_p95'], True):>30}"
             )
         sec = head[(head["metric"] == "final_share_security") & (head["scenario"] == side.name)]
-        guar = head[(head["metric"] == "final_guarantor") & (head["power"] == "russia")]
+        guar = head[(head["metric"] == "final_guarantor") & (head["partner"] == "russia")]
         states = [s for s in dict.fromkeys(sec["state"]) if s != "region"]
         if states:
             lines.append(
@@ -691,7 +691,7 @@ def summary_text(comparison: Comparison) -> str:
                 "Russia is the guarantor at the end"
             )
         for state in states:
-            d = sec[sec["state"] == state].set_index("power")["delta_median"]
+            d = sec[sec["state"] == state].set_index("partner")["delta_median"]
             g = guar[guar["state"] == state].set_index("scenario")["median"]
             text = f"    {state:<16}"
             for power in ("china", "russia"):

@@ -1,7 +1,7 @@
 """Headline metrics of every replicate, the numbers comparisons are made of.
 
 :func:`replicate_metrics` turns a :class:`~influence_sim.analysis.runset.RunSet` into a long
-table with one value per replicate, metric, state and power. Regional values carry the state
+table with one value per replicate, metric, state and partner. Regional values carry the state
 ``region``. The metrics (:data:`HEADLINE_METRICS`):
 
 * ``final_share_economic`` / ``final_share_security``: each partner's share of a state's
@@ -86,7 +86,7 @@ _METRICS: tuple[Metric, ...] = (
 HEADLINE_METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 """All headline metrics by name, in table order."""
 
-COLUMNS: tuple[str, ...] = ("replicate", "metric", "state", "power", "value")
+COLUMNS: tuple[str, ...] = ("replicate", "metric", "state", "partner", "value")
 
 
 def decimal_year(dates: pd.Series | pd.Index) -> np.ndarray:
@@ -103,7 +103,7 @@ def _frame(
     replicate: object, metric: str, state: object, power: object, value: object
 ) -> pd.DataFrame:
     return pd.DataFrame(
-        {"replicate": replicate, "metric": metric, "state": state, "power": power, "value": value}
+        {"replicate": replicate, "metric": metric, "state": state, "partner": power, "value": value}
     )
 
 
@@ -114,9 +114,9 @@ def _final_shares(runs: RunSet) -> list[pd.DataFrame]:
     for domain in ("economic", "security"):
         metric = f"final_share_{domain}"
         sel = ts[ts["domain"] == domain]
-        out.append(_frame(sel["replicate"], metric, sel["state"], sel["power"], sel["share"]))
+        out.append(_frame(sel["replicate"], metric, sel["state"], sel["partner"], sel["share"]))
         sel = reg[reg["domain"] == domain]
-        out.append(_frame(sel["replicate"], metric, REGION, sel["power"], sel["share"]))
+        out.append(_frame(sel["replicate"], metric, REGION, sel["partner"], sel["share"]))
     return out
 
 
@@ -156,22 +156,22 @@ def _crossings(runs: RunSet) -> list[pd.DataFrame]:
     if "china" not in powers or "russia" not in powers:
         return []
     out = []
-    ts = runs.timeseries[runs.timeseries["power"].isin(["china", "russia"])]
-    reg = runs.regional[runs.regional["power"].isin(["china", "russia"])]
+    ts = runs.timeseries[runs.timeseries["partner"].isin(["china", "russia"])]
+    reg = runs.regional[runs.regional["partner"].isin(["china", "russia"])]
     for domain, column, metric in (
         ("economic", "volume_usd_bn", "china_passes_russia_trade_year"),
         ("security", "share", "china_passes_russia_security_year"),
     ):
         sel = ts[ts["domain"] == domain]
         wide = sel.pivot_table(
-            index=["replicate", "state", "date"], columns="power", values=column, aggfunc="first"
+            index=["replicate", "state", "date"], columns="partner", values=column, aggfunc="first"
         ).reset_index()
         wide["year"] = decimal_year(wide["date"])
         first = _first_ahead(wide, ["replicate", "state"])
         out.append(_frame(first["replicate"], metric, first["state"], "china", first["value"]))
         sel = reg[reg["domain"] == domain]
         wide = sel.pivot_table(
-            index=["replicate", "date"], columns="power", values=column, aggfunc="first"
+            index=["replicate", "date"], columns="partner", values=column, aggfunc="first"
         ).reset_index()
         wide["year"] = decimal_year(wide["date"])
         first = _first_ahead(wide, ["replicate"])
@@ -194,7 +194,7 @@ def replicate_metrics(runs: RunSet) -> pd.DataFrame:
         runs: The runs.
 
     Returns:
-        Long table: replicate, metric, state, power, value (float; ``inf`` for a crossing
+        Long table: replicate, metric, state, partner, value (float; ``inf`` for a crossing
         that never happens). Metrics that need China and Russia are left out when either
         is not in the runs. Metrics a run set carries already (sweeps) are returned as they are.
     """

@@ -82,7 +82,7 @@ def _time_axis(ax: Axes) -> None:
 
 def _present(frame: pd.DataFrame, powers: Sequence[str] | None) -> list[str]:
     """The powers to draw: those asked for, or every power (not rest of world) in the data."""
-    have = [str(p) for p in dict.fromkeys(frame["power"])]
+    have = [str(p) for p in dict.fromkeys(frame["partner"])]
     if powers is None:
         return [p for p in have if p != REST_OF_WORLD]
     return [p for p in powers if p in have]
@@ -101,7 +101,7 @@ def plot_fan(
 
     Args:
         regional: Regional shares over replicates (``Results.regional`` or the same columns:
-            replicate, date, power, domain, share).
+            replicate, date, partner, domain, share).
         domain: ``economic`` or ``security``.
         powers: Powers to draw; default every power in the data (not rest of world).
         ax: Axes to draw on; a new figure if None.
@@ -116,7 +116,7 @@ def plot_fan(
     sel = regional[regional["domain"] == domain]
     widths = []
     for power in _present(sel, powers):
-        q = quantiles_by_date(sel[sel["power"] == power], "share")
+        q = quantiles_by_date(sel[sel["partner"] == power], "share")
         widths.append(draw_fan(ax, q, power_colour(power), label(power), linewidth=2))
     ax.set_ylabel(f"share of regional {_WHAT.get(domain, domain)} (fraction)")
     ax.set_ylim(bottom=0)
@@ -143,7 +143,7 @@ def plot_difference(
     """Difference of regional shares to the reference scenario, in percentage points.
 
     Args:
-        differences: Rows of :attr:`Comparison.differences` for one scenario (date, power,
+        differences: Rows of :attr:`Comparison.differences` for one scenario (date, partner,
             domain, median, p5, p95, paired).
         domain: ``economic`` or ``security``.
         powers: Powers to draw; default every power in the data (not rest of world).
@@ -160,7 +160,7 @@ def plot_difference(
     paired = bool(sel["paired"].all()) if len(sel) else True
     widths = []
     for power in _present(sel, powers):
-        rows = sel[sel["power"] == power]
+        rows = sel[sel["partner"] == power]
         dates = _dates(rows["date"])
         colour = power_colour(power)
         lo, hi = 100 * rows["p5"].to_numpy(float), 100 * rows["p95"].to_numpy(float)
@@ -202,7 +202,7 @@ def plot_state_lines(
     others.
 
     Args:
-        timeseries: Scenario name to its per-state shares (replicate, date, state, power,
+        timeseries: Scenario name to its per-state shares (replicate, date, state, partner,
             domain, share).
         state: State to draw.
         domain: ``economic`` or ``security``.
@@ -220,8 +220,8 @@ def plot_state_lines(
     widths = []
     for i, (name, frame) in enumerate(timeseries.items()):
         sel = frame[(frame["state"] == state) & (frame["domain"] == domain)]
-        for power in [p for p in powers if p in set(sel["power"])]:
-            q = quantiles_by_date(sel[sel["power"] == power], "share")
+        for power in [p for p in powers if p in set(sel["partner"])]:
+            q = quantiles_by_date(sel[sel["partner"] == power], "share")
             style = scenario_style(i, power_colour(power))
             colour = style.pop("color")
             widths.append(
@@ -496,7 +496,7 @@ def figure_fans(
     """Economic and security fan charts of one scenario's regional shares, side by side.
 
     Args:
-        regional: Regional rows of one scenario (replicate, date, power, domain, share).
+        regional: Regional rows of one scenario (replicate, date, partner, domain, share).
         name: Scenario name (title).
         runs: What the bands are over, e.g. ``"20 replicates"`` (title).
         shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
@@ -525,7 +525,7 @@ def figure_differences(
     """Economic and security differences of one scenario to the reference, side by side.
 
     Args:
-        differences: Rows of one scenario's differences (date, power, domain, median, p5,
+        differences: Rows of one scenario's differences (date, partner, domain, median, p5,
             p95, paired).
         name: Scenario name (title).
         reference: Name of the scenario it is compared with (title).

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from influence_sim import tidy
+
 if TYPE_CHECKING:
     from influence_sim.results import Results
 
@@ -51,8 +53,8 @@ class RunSet:
         name: Label of the side (the scenario name unless given).
         kind: Where the runs came from: ``scenario`` (run on the spot), ``results``
             (in memory), ``run`` (a run folder) or ``sweep`` (a sweep folder).
-        timeseries: replicate, step, date, state, power, domain, share, volume_usd_bn.
-        regional: replicate, step, date, power, domain, share, volume_usd_bn.
+        timeseries: replicate, step, date, state, partner, domain, share, volume_usd_bn.
+        regional: replicate, step, date, partner, domain, share, volume_usd_bn.
         states: replicate, step, date, state, security_guarantor (and more columns).
         relations: replicate, step, date, trust.
         seeds: Seed record (entropy and spawn key) of each replicate, in replicate order, or
@@ -91,7 +93,7 @@ class RunSet:
     def powers(self) -> list[str]:
         """Partners in the runs (powers, then rest of world), in the order they appear."""
         frame = self.regional if len(self.regional) or self.metrics is None else self.metrics
-        return [str(p) for p in dict.fromkeys(frame["power"]) if p]
+        return [str(p) for p in dict.fromkeys(frame["partner"]) if p]
 
     @property
     def state_names(self) -> list[str]:
@@ -193,7 +195,7 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
     try:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
         tables = {
-            stem: pd.read_csv(folder / f"{stem}.csv")
+            stem: tidy.read_csv(folder / f"{stem}.csv")
             for stem in ("timeseries", "regional", "states", "relations")
         }
     except (OSError, ValueError) as exc:

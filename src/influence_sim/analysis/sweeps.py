@@ -32,7 +32,7 @@ def sweep_metrics(runs: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
         powers: The powers of the runs (for guarantor indicators).
 
     Returns:
-        replicate (the run id), metric, state, power, value.
+        replicate (the run id), metric, state, partner, value.
     """
     parts = []
     ids = runs["run_id"].to_numpy()
@@ -44,7 +44,7 @@ def sweep_metrics(runs: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
                     "replicate": ids,
                     "metric": metric,
                     "state": state,
-                    "power": power,
+                    "partner": power,
                     "value": values.astype(float),
                 }
             )
@@ -71,19 +71,19 @@ def sweep_metrics(runs: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
         elif name == "final.trust":
             add("final_trust", REGION, NO_POWER, runs[column].to_numpy(dtype=float))
     if not parts:
-        return pd.DataFrame(columns=["replicate", "metric", "state", "power", "value"])
+        return pd.DataFrame(columns=["replicate", "metric", "state", "partner", "value"])
     out = pd.concat(parts, ignore_index=True)
     out["replicate"] = out["replicate"].astype(int)
     return out
 
 
 def _guarantors(timeseries: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
-    sec = timeseries[(timeseries["domain"] == "security") & timeseries["power"].isin(powers)]
+    sec = timeseries[(timeseries["domain"] == "security") & timeseries["partner"].isin(powers)]
     if sec.empty:
         return pd.DataFrame(columns=["replicate", "step", "date", "state", "security_guarantor"])
     top = sec.loc[sec.groupby(["replicate", "step", "state"])["share"].idxmax()]
-    out = top[["replicate", "step", "date", "state", "power"]]
-    return out.rename(columns={"power": "security_guarantor"}).reset_index(drop=True)
+    out = top[["replicate", "step", "date", "state", "partner"]]
+    return out.rename(columns={"partner": "security_guarantor"}).reset_index(drop=True)
 
 
 def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> RunSet:
@@ -123,13 +123,22 @@ def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> 
             f"{path}: the sweep kept no time series, so its fan charts and state panels are empty"
         )
         ts = pd.DataFrame(
-            columns=["run_id", "step", "date", "state", "power", "domain", "share", "volume_usd_bn"]
+            columns=[
+                "run_id",
+                "step",
+                "date",
+                "state",
+                "partner",
+                "domain",
+                "share",
+                "volume_usd_bn",
+            ]
         )
     ts = ts[ts["run_id"].isin(ok["run_id"])].rename(columns={"run_id": "replicate"})
     ts["date"] = pd.to_datetime(ts["date"]).dt.strftime("%Y-%m-%d")
     regional = ts[ts["state"] == REGION].drop(columns=["state"]).reset_index(drop=True)
     per_state = ts[ts["state"] != REGION].reset_index(drop=True)
-    partners = [str(p) for p in dict.fromkeys(ts["power"])] or ["china", "russia"]
+    partners = [str(p) for p in dict.fromkeys(ts["partner"])] or ["china", "russia"]
     powers = [p for p in partners if p != "rest_of_world"]
     trust = (
         ok["final.trust"].to_numpy(dtype=float) if "final.trust" in ok else np.full(len(ok), np.nan)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from influence_sim import tidy
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, FloatArray
@@ -150,7 +151,7 @@ class RegionalSeries:
         """Regional series read from a run folder's ``regional.csv``.
 
         Args:
-            path: The CSV file (columns replicate, date, power, domain, share, volume_usd_bn).
+            path: The CSV file (columns replicate, date, partner, domain, share, volume_usd_bn).
 
         Returns:
             The series.
@@ -159,12 +160,12 @@ class RegionalSeries:
             ValueError: If a column is missing or the table is not complete (every replicate,
                 date, partner and domain once).
         """
-        frame = pd.read_csv(Path(path))
-        needed = ("replicate", "date", "power", "domain", "share", "volume_usd_bn")
+        frame = tidy.read_csv(Path(path))
+        needed = ("replicate", "date", "partner", "domain", "share", "volume_usd_bn")
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise ValueError(f"{path}: missing columns {', '.join(missing)} (expected {needed})")
-        partners = tuple(dict.fromkeys(frame["power"].astype(str)))
+        partners = tuple(dict.fromkeys(frame["partner"].astype(str)))
         date_text = sorted(dict.fromkeys(frame["date"].astype(str)))
         replicates = sorted(dict.fromkeys(frame["replicate"].astype(int)))
         shape = (len(date_text), len(replicates), len(partners), len(DOMAINS))
@@ -175,7 +176,7 @@ class RegionalSeries:
             )
         ti = pd.Index(date_text).get_indexer(pd.Index(frame["date"].astype(str)))
         bi = pd.Index(replicates).get_indexer(pd.Index(frame["replicate"].astype(int)))
-        ki = pd.Index(partners).get_indexer(pd.Index(frame["power"].astype(str)))
+        ki = pd.Index(partners).get_indexer(pd.Index(frame["partner"].astype(str)))
         di = pd.Index(DOMAINS).get_indexer(pd.Index(frame["domain"].astype(str)))
         if (di < 0).any():
             raise ValueError(f"{path}: unknown domain (expected {', '.join(DOMAINS)})")

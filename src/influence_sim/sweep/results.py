@@ -5,7 +5,7 @@
 * :attr:`SweepData.runs`: one row per run (identity, seed, varied values, status, error, wall
   time, summary metrics);
 * :meth:`SweepData.read_timeseries`: only the rows and columns asked for, filtered by the
-  Parquet reader (``data.read_timeseries(state="region", power="china", domain="security")``);
+  Parquet reader (``data.read_timeseries(state="region", partner="china", domain="security")``);
   use it rather than :attr:`SweepData.timeseries` for anything but a small sweep;
 * :attr:`SweepData.timeseries`: the whole long time series in memory, read on first use (a
   sweep of thousands of runs holds tens of millions of rows, gigabytes as a DataFrame; it
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from influence_sim import tidy
 from influence_sim.sweep.storage import (
     CHUNKS,
     DESIGN,
@@ -43,6 +44,7 @@ from influence_sim.sweep.storage import (
     SweepDamagedError,
     SweepFolder,
 )
+from influence_sim.tidy import PARTNER
 
 LARGE_TIMESERIES_ROWS = 5_000_000
 """Rows of a sweep's time series above which :attr:`SweepData.timeseries` warns (about 0.4 GB
@@ -148,21 +150,26 @@ class SweepData:
 
     @property
     def timeseries_dataset(self) -> ds.Dataset:
-        """The time series parts as a :mod:`pyarrow.dataset` (nothing is read yet)."""
+        """The time series parts as a :mod:`pyarrow.dataset` (nothing is read yet).
+
+        The columns are those the parts were written with: a sweep written before the partner
+        column was renamed has ``power`` here; :meth:`read_timeseries` reads either as
+        ``partner``.
+        """
         return ds.dataset(self.folder / TIMESERIES, format="parquet")
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
         """The whole long time series, sorted by run (read on first use).
 
-        Columns: ``run_id, step, date, state, power, domain, share, volume_usd_bn``; ``state``
+        Columns: ``run_id, step, date, state, partner, domain, share, volume_usd_bn``; ``state``
         is ``region`` for the regional rows.
 
         Warning:
             This reads every row into memory: one per run, recorded step, place, partner and
             domain, tens of millions of rows (gigabytes) for a sweep of thousands of runs.
             :meth:`read_timeseries` reads only the rows and columns asked for, e.g.
-            ``read_timeseries(state="region", power=["china", "russia"], domain="security")``.
+            ``read_timeseries(state="region", partner=["china", "russia"], domain="security")``.
             Above :data:`LARGE_TIMESERIES_ROWS` rows this property emits a ``UserWarning``
             saying so.
         """
@@ -172,18 +179,19 @@ class SweepData:
                 warnings.warn(
                     f"{self.folder}: reading the whole time series, {rows:,} rows (about "
                     f"{rows * _BYTES_PER_ROW / 1e9:.1f} GB in memory); read_timeseries(runs=, "
-                    "state=, power=, domain=, steps=, columns=) reads only what is asked for",
+                    "state=, partner=, domain=, steps=, columns=) reads only what is asked for",
                     UserWarning,
                     stacklevel=3,  # the caller, past functools.cached_property
                 )
         return self.read_timeseries()
 
+    @tidy.partner_keyword
     def read_timeseries(
         self,
         *,
         runs: Sequence[int] | None = None,
         state: str | Sequence[str] | None = None,
-        power: str | Sequence[str] | None = None,
+        partner: str | Sequence[str] | None = None,
         domain: str | Sequence[str] | None = None,
         steps: Sequence[int] | None = None,
         columns: Sequence[str] | None = None,
@@ -193,7 +201,8 @@ class SweepData:
         Args:
             runs: Only these run ids.
             state: Only these places (``region`` or state names).
-            power: Only these partners.
+            partner: Only these partners (``power=``, the old name, works for one release
+                and warns).
             domain: Only ``economic`` or ``security``.
             steps: Only these steps.
             columns: Only these columns (all by default).
@@ -206,22 +215,17 @@ class SweepData:
             or self.manifest["keep"].get("timeseries_every") is None
         ):
             return pd.DataFrame()
-        condition = None
+        where: dict[str, list[Any]] = {}
         for name, wanted in (
             ("run_id", runs),
             ("state", state),
-            ("power", power),
+            (PARTNER, partner),
             ("domain", domain),
             ("step", steps),
         ):
-            if wanted is None:
-                continue
-            values = [wanted] if isinstance(wanted, str) else list(wanted)
-            term = ds.field(name).isin(values)
-            condition = term if condition is None else condition & term
-        table: pa.Table = self.timeseries_dataset.to_table(
-            columns=list(columns) if columns is not None else None, filter=condition
-        )
+            if wanted is not None:
+                where[name] = [wanted] if isinstance(wanted, str) else list(wanted)
+        table: pa.Table = tidy.read_dataset(self.timeseries_dataset, where, columns)
         order = [c for c in ("run_id", "step") if c in table.column_names]
         if order:
             table = table.sort_by([(c, "ascending") for c in order])
