@@ -180,9 +180,11 @@ def register(sub: Any) -> dict[str, Handler]:
         "--state", default="region", help="state printed and plotted (default: region)"
     )
     p.add_argument(
-        "--power",
+        "--partner",
+        "--power",  # the option's name before the partner column was renamed; one release
+        dest="partner",
         default="china",
-        help="power printed; plotted besides China and Russia (default: china)",
+        help="partner printed; plotted besides China and Russia (default: china)",
     )
     p.add_argument(
         "--out",
@@ -190,7 +192,7 @@ def register(sub: Any) -> dict[str, Handler]:
         type=path_arg,
         help=(
             "output folder (default: results/attribution_<scenario>[_vs_<baseline>]"
-            "[_<state>][_<power>], the state and power when not the defaults)"
+            "[_<state>][_<partner>], the state and partner when not the defaults)"
         ),
     )
     p.add_argument("--no-plots", action="store_true", help="write tables only")
@@ -330,7 +332,7 @@ def command_attribute(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         for domain in ("economic", "security"):
-            print(describe(result, args.state, domain, args.power))
+            print(describe(result, args.state, domain, args.partner))
             print()
     except KeyError as exc:
         error(str(exc.args[0]) if exc.args else str(exc))
@@ -347,7 +349,7 @@ def command_attribute(args: argparse.Namespace) -> int:
             folder,
             plots=not args.no_plots,
             state=args.state,
-            partner=args.power,
+            partner=args.partner,
             figures=figure_choice(args),
         ),
     )
@@ -357,7 +359,7 @@ def default_attribution_folder(args: argparse.Namespace) -> Path:
     """The folder ``attribute`` writes to without ``--out``.
 
     ``results/attribution_<scenario>``, followed by ``_vs_<baseline>`` with a baseline, and by
-    the state and the power when they are not the defaults, so that attributions asked
+    the state and the partner when they are not the defaults, so that attributions asked
     differently do not collide.
 
     Args:
@@ -373,8 +375,8 @@ def default_attribution_folder(args: argparse.Namespace) -> Path:
         parts.append(f"vs_{slug(Path(args.baseline).stem)}")
     if args.state != "region":
         parts.append(slug(args.state))
-    if args.power != "china":
-        parts.append(slug(args.power))
+    if args.partner != "china":
+        parts.append(slug(args.partner))
     return Path("results") / "_".join(parts)
 
 
