@@ -159,9 +159,10 @@ def test_same_seed_same_chain_and_resume_continues_it(tmp_path: Path, short_hind
 
 
 def test_resume_with_other_settings_is_refused(tmp_path: Path, short_hindcast: Path) -> None:
-    _fit(tmp_path, short_hindcast, steps=1, chunk=1)
+    _fit(tmp_path, short_hindcast, steps=1, chunk=1, start="prior")  # the start is not tested
     settings = FitSettings(
-        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9
+        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9,
+        start="prior",
     )
     with pytest.raises(PosteriorError, match="seed"):
         sample_posterior(settings, tmp_path, _tiny_priors(), resume=True)
@@ -228,7 +229,7 @@ def test_draws_follow_the_replicate_seed() -> None:
 
 
 def test_posterior_from_chain_keeps_the_draws_asked(tmp_path: Path, short_hindcast: Path) -> None:
-    settings, chain = _fit(tmp_path, short_hindcast, steps=2, chunk=2)
+    settings, chain = _fit(tmp_path, short_hindcast, steps=2, chunk=2, start="prior")
     post = posterior_from_chain(chain, settings, _tiny_priors())
     assert post.n_draws == 4  # one kept step of four walkers, fewer than the six asked
     assert post.meta["until"] == 2009
