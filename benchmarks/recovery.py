@@ -5,11 +5,12 @@ from the observation model of the likelihood (AR(1) trade errors, noisy supplier
 fitted with the nine priors of ``seeds/priors.csv`` by the same sampler and residual profiling
 as ``influence-sim fit`` (shorter chains: ``--walkers``, ``--steps``). The true values are
 drawn from the priors (simulation-based calibration, the default) or, with ``--truths
-posterior``, spread over the committed posterior ``seeds/posterior/``; the residuals come from
-that posterior. It prints, per parameter and in all, how many true values lie inside the 90%
+posterior``, spread over the committed posterior ``seeds/posterior/``; the residuals are those
+the fit profiles at the true values on the real panel (prior) or the posterior draw's.
+It prints, per parameter and in all, how many true values lie inside the 90%
 interval, the median interval width against the prior's, and PASS when at least 80% are inside.
 
-    python benchmarks/recovery.py [--trials 20] [--walkers 18] [--steps 80] [--workers 2]
+    python benchmarks/recovery.py [--trials 20] [--walkers 32] [--steps 40] [--workers 2]
                                   [--truths prior|posterior] [--out DIR] [--table FILE]
 
 Trials are saved in ``--out`` (default: a temporary folder); run again with the same
@@ -36,8 +37,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--walkers", type=int, default=18)
-    parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--walkers", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -14,10 +15,12 @@ from influence_sim import initial
 from influence_sim import seeds as sd
 from influence_sim.likelihood import PanelLikelihood
 from influence_sim.posterior import (
+    START_INFLATION,
     FitSettings,
     Posterior,
     PosteriorError,
     PriorError,
+    find_start,
     load_posterior,
     load_priors,
     parameter_table_fingerprint,
@@ -131,15 +134,18 @@ def _tiny_priors() -> list:
 
 def _fit(folder: Path, scenario: Path, steps: int, chunk: int, resume: bool = False):
     settings = FitSettings(
-        until=2009, walkers=4, steps=steps, chunk=chunk, workers=1, scenario=str(scenario),
+        until=2009,
+        walkers=4,
+        steps=steps,
+        chunk=chunk,
+        workers=1,
+        scenario=str(scenario),
         draws=6,
     )
     return settings, sample_posterior(settings, folder, _tiny_priors(), resume=resume)
 
 
-def test_same_seed_same_chain_and_resume_continues_it(
-    tmp_path: Path, short_hindcast: Path
-) -> None:
+def test_same_seed_same_chain_and_resume_continues_it(tmp_path: Path, short_hindcast: Path) -> None:
     _, whole = _fit(tmp_path / "a", short_hindcast, steps=3, chunk=3)
     _, again = _fit(tmp_path / "b", short_hindcast, steps=3, chunk=3)
     np.testing.assert_array_equal(whole.z, again.z)
@@ -153,9 +159,10 @@ def test_same_seed_same_chain_and_resume_continues_it(
 
 
 def test_resume_with_other_settings_is_refused(tmp_path: Path, short_hindcast: Path) -> None:
-    _fit(tmp_path, short_hindcast, steps=1, chunk=1)
+    _fit(tmp_path, short_hindcast, steps=1, chunk=1, start="prior")  # the start is not tested
     settings = FitSettings(
-        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9
+        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9,
+        start="prior",
     )
     with pytest.raises(PosteriorError, match="seed"):
         sample_posterior(settings, tmp_path, _tiny_priors(), resume=True)
@@ -222,7 +229,7 @@ def test_draws_follow_the_replicate_seed() -> None:
 
 
 def test_posterior_from_chain_keeps_the_draws_asked(tmp_path: Path, short_hindcast: Path) -> None:
-    settings, chain = _fit(tmp_path, short_hindcast, steps=2, chunk=2)
+    settings, chain = _fit(tmp_path, short_hindcast, steps=2, chunk=2, start="prior")
     post = posterior_from_chain(chain, settings, _tiny_priors())
     assert post.n_draws == 4  # one kept step of four walkers, fewer than the six asked
     assert post.meta["until"] == 2009
@@ -323,3 +330,68 @@ def test_a_killed_fit_leaves_no_worker_behind(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"workers of the killed fit still running: {left}"
+
+
+def _gaussian_score(mean: np.ndarray, cov: np.ndarray, calls: list[int]):
+    precision = np.linalg.inv(cov)
+
+    def score(z: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(len(z))
+        d = np.atleast_2d(z) - mean
+        return -0.5 * np.einsum("bi,ij,bj->b", d, precision, d), start
+
+    return score
+
+
+def test_walkers_start_from_the_laplace_approximation_at_the_mode() -> None:
+    """A correlated normal posterior far from the prior's centre: the start finds its mode and
+    draws the walkers with its covariance, widened by START_INFLATION."""
+    mean = np.array([2.0, -1.5, 0.5])
+    sd_ = np.array([0.2, 0.4, 0.1])
+    corr = np.array([[1.0, 0.7, 0.0], [0.7, 1.0, -0.3], [0.0, -0.3, 1.0]])
+    cov = corr * np.outer(sd_, sd_)
+    calls: list[int] = []
+    z, lp, res = find_start(
+        _gaussian_score(mean, cov, calls),
+        np.zeros(3),
+        np.ones(3),
+        np.zeros((1,)),
+        2000,
+        np.random.default_rng(3),
+    )
+    assert z.shape == (2000, 3) and res.shape == (2000, 1) and np.all(np.isfinite(lp))
+    np.testing.assert_allclose(z.mean(axis=0), mean, atol=0.03)
+    np.testing.assert_allclose(np.cov(z.T), START_INFLATION**2 * cov, atol=0.01)
+    # the pool, the searches' batched gradients, the Hessian and the walkers: a few batches
+    assert max(calls) >= 2000 and len(calls) < 200
+
+
+def test_the_start_climbs_to_the_higher_of_two_modes() -> None:
+    """The pool seeds two searches; the walkers start at the mode with more mass."""
+
+    def score(z: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.atleast_2d(z)
+        low = -0.5 * (((z - np.array([-1.0, -1.0])) / 0.3) ** 2).sum(axis=1)
+        high = -0.5 * (((z - np.array([1.5, 1.0])) / 0.3) ** 2).sum(axis=1) + 3.0
+        return np.logaddexp(low, high), start
+
+    z, _, _ = find_start(score, np.zeros(2), np.ones(2), np.zeros(1), 400, np.random.default_rng(1))
+    np.testing.assert_allclose(np.median(z, axis=0), [1.5, 1.0], atol=0.1)
+
+
+def test_the_start_is_part_of_the_fit_settings(tmp_path: Path, short_hindcast: Path) -> None:
+    """A chain started one way is not resumed the other way; the default is the Laplace start."""
+    assert FitSettings().start == "laplace"
+    settings = FitSettings(
+        until=2009, walkers=4, steps=1, workers=1, scenario=str(short_hindcast), start="prior"
+    )
+    sample_posterior(settings, tmp_path, _tiny_priors())
+    with pytest.raises(PosteriorError, match="start"):
+        sample_posterior(
+            dataclasses.replace(settings, start="laplace"), tmp_path, _tiny_priors(), resume=True
+        )
+
+
+def test_an_unknown_start_is_refused() -> None:
+    with pytest.raises(ValueError, match="start must be one of laplace, prior"):
+        FitSettings(start="mode")

@@ -21,7 +21,8 @@ from influence_sim.recovery import (
     RecoverySettings,
     coverage_table,
     finished_trials,
-    prior_truths,
+    panel_residuals,
+    prior_values,
     run_recovery,
     run_trial,
     truths,
@@ -152,22 +153,9 @@ def test_truths_spread_over_the_draws() -> None:
     assert [float(v[0][0]) for v in picked] == [1.0, 9.0, 19.0]
 
 
-def _posterior_of_zeros(n: int) -> Posterior:
-    return Posterior(
-        NAMES,
-        np.zeros((n, 2)),
-        np.arange(float(n))[:, None, None, None] * np.ones((n, 5, 4, 2)),
-        sd.DEFAULT_STATES,
-        (*sd.DEFAULT_POWERS, "rest_of_world"),
-        np.zeros(n),
-        {},
-    )
-
-
 def test_prior_truths_follow_the_priors_and_each_trial_its_own_stream() -> None:
     priors = _priors()
-    many = prior_truths(priors, _posterior_of_zeros(10), 2000, seed=11)
-    values = np.array([v for v, _ in many])
+    values = prior_values(priors, 2000, seed=11)
     for j, p in enumerate(priors):
         # the draws' quantiles are the prior's (within sampling error of 2000 draws)
         lo, med, hi = np.quantile(values[:, j], [0.05, 0.5, 0.95])
@@ -176,13 +164,23 @@ def test_prior_truths_follow_the_priors_and_each_trial_its_own_stream() -> None:
         assert abs(lo - p.quantile(0.05)) < 0.05 * width
         assert abs(hi - p.quantile(0.95)) < 0.08 * width
     # trial k's truth does not depend on the size of the study; another seed, other truths
-    few = prior_truths(priors, _posterior_of_zeros(10), 3, seed=11)
-    for k in range(3):
-        np.testing.assert_array_equal(few[k][0], many[k][0])
-    other = prior_truths(priors, _posterior_of_zeros(10), 3, seed=12)
-    assert not np.allclose(other[0][0], few[0][0])
-    # residuals are spread over the posterior's draws
-    assert [float(r[0, 0, 0]) for _, r in few] == [0.0, 4.0, 9.0]
+    few = prior_values(priors, 3, seed=11)
+    np.testing.assert_array_equal(few, values[:3])
+    other = prior_values(priors, 3, seed=12)
+    assert not np.allclose(other[0], few[0])
+
+
+def test_prior_truths_take_the_residuals_the_fit_would_profile_on_the_real_panel(
+    like: PanelLikelihood,
+) -> None:
+    names = like.names
+    values = np.array([[0.3, 0.2], [0.6, 0.5]])
+    residual = panel_residuals(values, names, like.until)
+    assert residual.shape == (2, 5, 4, 2)
+    # the two truths move differently, so their levels differ; each matches the panel on average
+    assert not np.allclose(residual[0], residual[1])
+    trade, arms = like.paths(values, residual)
+    assert np.abs(like._gaps(trade, arms)).max() < 0.05
 
 
 def test_a_trial_folder_refuses_a_study_with_other_truths(tmp_path: Path) -> None:

@@ -24,8 +24,10 @@ Where the true values come from (``RecoverySettings.truths``):
     there, and its truth, if it sits in the prior's tail, falls outside the interval: a
     statement about the data, not about the sampler.
 
-The residuals (the state-partner levels the fit profiles) always come from the posterior's
-draws, which are spread evenly over its chain.
+The residuals (the state-partner levels the fit profiles) come with the true values: from the
+same posterior draw under ``"posterior"``; under ``"prior"``, the residuals the fit would
+profile at the true values against the real panel (:func:`panel_residuals`), so the synthetic
+panel has the real panel's levels and no fitted posterior enters the study.
 
 What a trial holds fixed: the panel's layout (which years and windows are observed, the
 window volumes that weight the arms shares), the parameters that are not sampled (the seed
@@ -89,8 +91,8 @@ class RecoverySettings:
     """
 
     trials: int = 20
-    walkers: int = 18
-    steps: int = 80
+    walkers: int = 32
+    steps: int = 40
     burn: int | None = None
     level: float = 0.9
     seed: int = 11
@@ -128,31 +130,56 @@ def truths(
     return [(posterior.values[i, cols].copy(), posterior.residual[i].copy()) for i in pick]
 
 
-def prior_truths(
-    priors: Sequence[Prior], posterior: Posterior, trials: int, seed: int
-) -> list[tuple[FloatArray, FloatArray]]:
-    """``trials`` parameter sets drawn from the priors, with residuals from a posterior.
+def prior_values(priors: Sequence[Prior], trials: int, seed: int) -> FloatArray:
+    """``(trials, P)`` parameter sets drawn from the priors.
 
     Trial ``k`` draws its values from its own stream (the third child of the trial's seed),
     so a trial's truth does not depend on how many trials the study has.
 
     Args:
         priors: The fit's priors (normal in the transformed scale ``z``).
-        posterior: Source of the residuals (spread evenly over its draws).
         trials: How many sets.
         seed: The study's root seed.
 
     Returns:
-        ``(values, residual)`` pairs, as :func:`truths`.
+        One row per trial, one column per prior.
     """
-    pick = np.linspace(0, posterior.n_draws - 1, trials).round().astype(int)
-    out = []
+    out = np.empty((trials, len(priors)))
     for k, stream in enumerate(_trial_seeds(seed, trials)):
         rng = np.random.default_rng(stream.spawn(3)[2])
         z = np.array([rng.normal(p.z_mean, p.z_sd) for p in priors])
-        values = np.array([float(p.from_z(z[j])) for j, p in enumerate(priors)])
-        out.append((values, posterior.residual[pick[k]].copy()))
+        out[k] = [float(p.from_z(z[j])) for j, p in enumerate(priors)]
     return out
+
+
+def panel_residuals(
+    values: FloatArray,
+    names: Sequence[str],
+    until: int,
+    seeds_dir: str | os.PathLike[str] | None = None,
+) -> FloatArray:
+    """The residuals that make each set's expected path match the real panel on average.
+
+    These are what the fit itself would profile at those parameters
+    (:meth:`~influence_sim.likelihood.PanelLikelihood.profile`), so a synthetic panel made from
+    them has the real panel's levels and the truth's dynamics, and it depends on no fitted
+    posterior.
+
+    Args:
+        values: ``(n, P)`` parameter sets (columns ``names``).
+        names: The parameters.
+        until: Last panel year matched.
+        seeds_dir: Seed tables (default: the package's).
+
+    Returns:
+        ``(n, S, K, D)`` residuals.
+    """
+    from influence_sim.likelihood import PanelLikelihood
+
+    seeds = sd.load_seeds(seeds_dir) if seeds_dir is not None else sd.load_seeds()
+    like = PanelLikelihood(seeds=seeds, until=until, names=names)
+    residual: FloatArray = like.evaluate(np.atleast_2d(values)).residual
+    return residual
 
 
 def _trial_seeds(seed: int, trials: int) -> list[np.random.SeedSequence]:
@@ -279,8 +306,8 @@ def run_recovery(
         folder: Where the trials are written.
         priors: Priors of the fits (default: ``seeds/priors.csv``); their names are the
             parameters sampled and checked.
-        posterior: The committed posterior (default: ``seeds/posterior/``): the residuals,
-            and the true values when ``settings.truths`` is ``"posterior"``.
+        posterior: The committed posterior (default: ``seeds/posterior/``): the true values
+            and residuals when ``settings.truths`` is ``"posterior"`` (not read otherwise).
         seeds_dir: Seed tables (default: the package's).
         on_trial: Called with each trial's rows when it is done.
 
@@ -289,13 +316,24 @@ def run_recovery(
     """
     seeds_path = Path(seeds_dir) if seeds_dir is not None else sd.seeds_dir()
     priors = list(priors) if priors is not None else load_priors(seeds_path / "priors.csv")
-    if not isinstance(posterior, Posterior):
-        posterior = load_posterior(posterior or seeds_path / "posterior" / "posterior.csv")
     names = [p.name for p in priors]
     rows: list[dict[str, Any]] = []
     if settings.truths == "prior":
-        sets = prior_truths(priors, posterior, settings.trials, settings.seed)
+        values = prior_values(priors, settings.trials, settings.seed)
+        need = [
+            k
+            for k in range(settings.trials)
+            if not (Path(folder) / f"trial_{k:02d}" / "observations.npz").is_file()
+        ]
+        # a trial whose synthetic panel is written needs its residuals no more
+        residual: dict[int, FloatArray] = {}
+        if need:
+            found = panel_residuals(values[need], names, settings.until, seeds_path)
+            residual = dict(zip(need, found, strict=True))
+        sets = [(values[k], residual.get(k, np.zeros(0))) for k in range(settings.trials)]
     else:
+        if not isinstance(posterior, Posterior):
+            posterior = load_posterior(posterior or seeds_path / "posterior" / "posterior.csv")
         sets = truths(posterior, names, settings.trials)
     for k, truth in enumerate(sets):
         trial = run_trial(k, truth, priors, settings, folder, seeds_path)
@@ -365,7 +403,8 @@ __all__ = [
     "RecoverySettings",
     "coverage_table",
     "finished_trials",
-    "prior_truths",
+    "panel_residuals",
+    "prior_values",
     "run_recovery",
     "run_trial",
     "truths",
