@@ -132,7 +132,14 @@ def _tiny_priors() -> list:
     return [p for p in load_priors() if p.name in ("spillover_rate", "adjust_rate_economic")]
 
 
-def _fit(folder: Path, scenario: Path, steps: int, chunk: int, resume: bool = False):
+def _fit(
+    folder: Path,
+    scenario: Path,
+    steps: int,
+    chunk: int,
+    resume: bool = False,
+    start: str = "laplace",
+):
     settings = FitSettings(
         until=2009,
         walkers=4,
@@ -141,6 +148,7 @@ def _fit(folder: Path, scenario: Path, steps: int, chunk: int, resume: bool = Fa
         workers=1,
         scenario=str(scenario),
         draws=6,
+        start=start,
     )
     return settings, sample_posterior(settings, folder, _tiny_priors(), resume=resume)
 

@@ -166,8 +166,8 @@ def simulate(
         ... )
         >>> out.shape
         (2, 6)
-        >>> out.loc[0, "final.security_guarantor.tajikistan"]
-        'china'
+        >>> out["final.security_guarantor.tajikistan"].tolist()  # two posterior draws
+        ['russia', 'china']
     """
     from influence_sim.outcomes import run_outcomes, select_outcomes
     from influence_sim.overrides import scenario_with_overrides
