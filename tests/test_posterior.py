@@ -403,3 +403,14 @@ def test_the_start_is_part_of_the_fit_settings(tmp_path: Path, short_hindcast: P
 def test_an_unknown_start_is_refused() -> None:
     with pytest.raises(ValueError, match="start must be one of laplace, prior"):
         FitSettings(start="mode")
+
+
+def test_the_start_is_reported_when_progress_is_shown(
+    tmp_path: Path, short_hindcast: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The search for the start takes a few minutes in a real fit: the user is told."""
+    settings = FitSettings(until=2009, walkers=4, steps=1, workers=1, scenario=str(short_hindcast))
+    sample_posterior(settings, tmp_path, _tiny_priors(), progress=True)
+    err = capsys.readouterr().err
+    assert "finding the start: 32 prior draws, then 2 searches" in err
+    assert "start found in" in err and "walkers at log posterior" in err

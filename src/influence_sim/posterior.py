@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -672,8 +673,23 @@ def sample_posterior(
                     ll, res = evaluate(to_values(z), start)
                     return np.where(np.isfinite(ll), ll + log_prior(z), -np.inf), res
 
+                began = time.time()
+                if progress:
+                    print(
+                        f"finding the start: {START_POOL * walkers} prior draws, then "
+                        f"{START_SEARCHES} searches for the posterior's mode ...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 z0, lp0, res0 = find_start(score, z_mean, z_sd, base, walkers, rng)
                 ll0 = lp0 - log_prior(z0)
+                if progress:
+                    print(
+                        f"start found in {time.time() - began:.0f} s: walkers at log posterior "
+                        f"{np.min(lp0):.1f} to {np.max(lp0):.1f}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             else:
                 z0 = z_mean + 0.5 * z_sd * rng.standard_normal((walkers, n_par))
                 ll0, res0 = evaluate(to_values(z0), np.repeat(base[None], walkers, axis=0))
