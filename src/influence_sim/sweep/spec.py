@@ -2,21 +2,36 @@
 
 A sweep file names a base scenario, the values to vary (dotted paths, the same paths scenario
 shocks target), an experimental design, the replicates per design point, the metrics to keep
-and the seeds. :func:`read_sweep` checks the whole file in one pass and raises a
+and the seeds. :func:`read_sweep_spec` checks the whole file in one pass and raises a
 :class:`SweepError` listing every problem as ``FILE:LINE:COL: key.path: message (expected ...)``,
 like scenario files. The format is described in ``docs/sweeps.md``.
+
+The file is validated the way scenario files are: pydantic models whose checks raise
+``PydanticCustomError`` issues (:class:`~influence_sim.scenario.spec.ScenarioSpec`'s collector),
+turned into located problems by the scenario loader's reporter. The run a sweep varies (the base
+scenario's states and powers, the seed, the design kind) is passed as pydantic's validation
+context rather than a context variable: a sweep must load its base scenario between its two
+models, so an explicit context, filled as validation goes, is simpler than a variable set and reset.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim._text import text_problem
@@ -24,7 +39,8 @@ from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
-from influence_sim.scenario.load import load_scenario
+from influence_sim.scenario.load import _Reporter, load_scenario
+from influence_sim.scenario.spec import _fail, _Issues
 from influence_sim.scenario.yamlsafe import Located, load_located
 
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
@@ -216,103 +232,105 @@ def count_points(spec: SweepSpec) -> int:
     return design.trajectories * (d + 1)
 
 
-# --------------------------------------------------------------------------- checking helpers
+# --------------------------------------------------------------------------- leaf checks
+
+Path_ = tuple[PathItem, ...]
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _kind(value: object) -> str:
+    if isinstance(value, str):
+        return f"text '{value[:30]}'"
+    return kind_of(value, type(value).__name__)
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-class _Checker:
-    """Collects problems while walking a located document."""
+def _number(value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        _fail(f"must be a number, not {_kind(value)}", "a number, e.g. 0.5")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        _fail("must be a finite number", "a number, e.g. 0.5")
+    return number
 
-    def __init__(self, doc: Located) -> None:
-        self.doc = doc
-        self.problems: list[Problem] = []
 
-    def fail(
-        self,
-        path: tuple[PathItem, ...],
-        message: str,
-        expected: str | None = None,
-        *,
-        at_value: bool = False,
-    ) -> None:
-        self.problems.append(self.doc.problem_at(path, message, expected, at_value=at_value))
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    expected = f"a whole number from {low} to {high:,}"
 
-    def mapping(self, path: tuple[PathItem, ...], value: object, expected: str) -> bool:
-        if not isinstance(value, dict):
-            kind = type(value).__name__ if value is not None else "empty"
-            self.fail(path, f"must be a mapping, not {_kind(value, kind)}", expected, at_value=True)
-            return False
-        return True
-
-    def keys(
-        self, path: tuple[PathItem, ...], value: Mapping[str, Any], allowed: Sequence[str]
-    ) -> None:
-        for key in value:
-            if key not in allowed:
-                self.fail((*path, key), f"unknown key '{key}'", suggest(key, allowed))
-
-    def number(self, path: tuple[PathItem, ...], value: object) -> float | None:
-        if not _is_number(value):
-            self.fail(
-                path, f"must be a number, not {_kind(value)}", "a number, e.g. 0.5", at_value=True
-            )
-            return None
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except OverflowError:
-            number = math.inf
-        if not math.isfinite(number):
-            self.fail(path, "must be a finite number", "a number, e.g. 0.5", at_value=True)
-            return None
-        return number
-
-    def integer(
-        self, path: tuple[PathItem, ...], value: object, low: int, high: int | None = None
-    ) -> int | None:
-        expected = f"a whole number from {low}" + (f" to {high:,}" if high is not None else " up")
+    def check(value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(path, f"must be a whole number, not {_kind(value)}", expected, at_value=True)
-            return None
-        if value < low or (high is not None and value > high):
-            self.fail(path, f"{value} is out of range", expected, at_value=True)
-            return None
+            _fail(f"must be a whole number, not {_kind(value)}", expected)
+        if value < low or value > high:
+            _fail(f"{value} is out of range", expected)
         return value
 
-    def boolean(self, path: tuple[PathItem, ...], value: object) -> bool | None:
-        if not isinstance(value, bool):
-            self.fail(
-                path, f"must be true or false, not {_kind(value)}", "true or false", at_value=True
-            )
-            return None
-        return value
+    return check
 
-    def text(self, path: tuple[PathItem, ...], value: object) -> str | None:
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        _fail(f"must be true or false, not {_kind(value)}", "true or false")
+    return value
+
+
+def _text(one_line: bool) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"must be text, not {_kind(value)}", "non-empty text", at_value=True)
-            return None
-        one_line = path != ("description",)
+            _fail(f"must be text, not {_kind(value)}", "non-empty text")
         problem = text_problem(value, single_line=one_line)
         if problem is not None:
             expected = "text without control characters"
-            self.fail(path, problem, ("one-line " if one_line else "") + expected, at_value=True)
-            return None
+            _fail(problem, ("one-line " if one_line else "") + expected)
         return value
 
-
-def _kind(value: object, fallback: str = "") -> str:
-    if isinstance(value, str):
-        return f"text '{value[:30]}'"
-    return kind_of(value, fallback or type(value).__name__)
+    return check
 
 
-# --------------------------------------------------------------------------- sections
+def _mapping(expected: str) -> Callable[[Any], dict[Any, Any]]:
+    def check(value: Any) -> dict[Any, Any]:
+        if not isinstance(value, dict):
+            _fail(f"must be a mapping, not {_kind(value)}", expected)
+        return value
+
+    return check
+
+
+def _unknown_keys(issues: _Issues, where: Path_, value: Mapping[Any, Any], allowed: Any) -> None:
+    for key in value:
+        if key not in allowed:
+            issues.add((*where, key), f"unknown key '{key}'", suggest(key, allowed), at_key=True)
+
+
+def _range_text(bounds: tuple[float, float]) -> str:
+    low, high = bounds
+    if math.isinf(high):
+        return f"a value of at least {_fmt(low)}"
+    return f"a value from {_fmt(low)} to {_fmt(high)}"
+
+
+def _within(bounds: tuple[float, float]) -> Callable[[float], float]:
+    def check(value: float) -> float:
+        if value < bounds[0] or value > bounds[1]:
+            _fail(f"{_fmt(value)} is outside the range this path accepts", _range_text(bounds))
+        return value
+
+    return check
+
+
+def _bounded(issues: _Issues, at: Path_, value: Any, bounds: tuple[float, float]) -> float | None:
+    """The number at ``at`` (None if it is not one); out of range is recorded, not dropped."""
+    number = issues.check(at, _number, value)
+    if number is not None:
+        issues.check(at, _within(bounds), number)
+    return number
+
+
+# --------------------------------------------------------------------------- paths
 
 
 def _path_bounds(path: str, dims: Dims) -> tuple[float, float]:
@@ -326,51 +344,27 @@ def _path_bounds(path: str, dims: Dims) -> tuple[float, float]:
     return low, high
 
 
-def _range_text(bounds: tuple[float, float]) -> str:
-    low, high = bounds
-    if math.isinf(high):
-        return f"a value of at least {_fmt(low)}"
-    return f"a value from {_fmt(low)} to {_fmt(high)}"
-
-
-def _check_value(
-    chk: _Checker, path: tuple[PathItem, ...], value: float, bounds: tuple[float, float]
-) -> bool:
-    low, high = bounds
-    if value < low or value > high:
-        chk.fail(
-            path,
-            f"{_fmt(value)} is outside the range this path accepts",
-            _range_text(bounds),
-            at_value=True,
-        )
-        return False
-    return True
-
-
 def _resolve_path(
-    chk: _Checker, where: tuple[PathItem, ...], written: object, dims: Dims
+    issues: _Issues, where: Path_, written: object, dims: Dims
 ) -> tuple[str, tuple[float, float]] | None:
     """Canonical path and bounds of a varied value, or None after recording a problem."""
     if not isinstance(written, str) or not written.strip():
-        chk.fail(
+        issues.add(
             where,
             "a varied value must be named by a dotted path",
             "a path such as parameters.coordination",
+            at_key=True,
         )
         return None
     path = canonical_path(written.strip())
     try:
-        bounds = _path_bounds(path, dims)
+        return path, _path_bounds(path, dims)
     except PathError as exc:
-        chk.fail(where, str(exc))
+        issues.add(where, str(exc), at_key=True)
         return None
-    return path, bounds
 
 
-def _check_overlap(
-    chk: _Checker, where: list[tuple[PathItem, ...]], paths: list[str], dims: Dims
-) -> None:
+def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: Dims) -> None:
     """Two varied paths may not name the same value (e.g. ``states.*.x`` and a state's x).
 
     Values are compared by where they live in the arrays, so two spellings of one value
@@ -385,340 +379,454 @@ def _check_overlap(
         for target in targets:
             slot = (target.container, target.field, target.index)
             if slot in seen and seen[slot] != path:
-                chk.fail(
+                issues.add(
                     loc,
                     f"names the same value ({target.path}) as '{seen[slot]}'",
                     "each value varied by one path only",
+                    at_key=True,
                 )
                 break
             seen[slot] = path
 
 
-def _factor(
-    chk: _Checker,
-    key: str,
-    spec: object,
-    kind: str | None,
-    dims: Dims,
-) -> Factor | None:
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Run:
+    """The validation context of a sweep file, filled as validation goes.
+
+    Attributes:
+        doc: The sweep file.
+        issues: Problems about the file as a whole (missing keys and the like), found before
+            the fields are checked.
+        later: The same, reported after the fields' problems (as the file reads: ``vary``
+            after ``design``).
+        scenario_path: The base scenario's path, relative to the current folder.
+        scenario: The base scenario, once loaded.
+        seed: The root seed (the file's, else the base scenario's), None if unusable.
+        kind: The design kind written, None if unusable.
+    """
+
+    doc: Located
+    issues: _Issues = field(default_factory=_Issues)
+    later: _Issues = field(default_factory=_Issues)
+    scenario_path: str = ""
+    scenario: Scenario | None = None
+    seed: int | None = None
+    kind: str | None = None
+
+    @property
+    def dims(self) -> Dims:
+        assert self.scenario is not None
+        return self.scenario.dims
+
+
+def _run(info: ValidationInfo) -> _Run:
+    run = info.context
+    assert isinstance(run, _Run)
+    return run
+
+
+# --------------------------------------------------------------------------- vary
+
+
+def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dims) -> Factor | None:
     """Check one entry of ``vary``; ``kind`` is None when the design itself is invalid."""
-    where: tuple[PathItem, ...] = ("vary", key)
-    resolved = _resolve_path(chk, where, key, dims)
-    values_at: tuple[PathItem, ...] = (*where, "values")
+    where: Path_ = (key,)
+    resolved = _resolve_path(issues, where, key, dims)
+    values_at: Path_ = (*where, "values")
     if isinstance(spec, list):
         spec, values_at = {"values": spec}, where
-    if not chk.mapping(where, spec, "a mapping with low and high (or values for a grid)"):
+    expected = "a mapping with low and high (or values for a grid)"
+    raw = issues.check(where, _mapping(expected), spec)
+    if raw is None:
         return None
-    assert isinstance(spec, dict)
-    chk.keys(where, spec, FACTOR_KEYS)
+    _unknown_keys(issues, where, raw, FACTOR_KEYS)
     if resolved is None:
         return None
     path, bounds = resolved
-    ok = True
+    n_issues = len(issues.items)
     scale: Scale = "linear"
-    if "scale" in spec:
-        if spec["scale"] not in ("linear", "log"):
-            chk.fail(
-                (*where, "scale"),
-                f"unknown scale '{spec['scale']}'",
-                "linear or log",
-                at_value=True,
-            )
-            ok = False
+    if "scale" in raw:
+        if raw["scale"] not in ("linear", "log"):
+            issues.add((*where, "scale"), f"unknown scale '{raw['scale']}'", "linear or log")
         else:
-            scale = spec["scale"]
-    if "values" in spec:
+            scale = raw["scale"]
+    if "values" in raw:
         if kind is not None and kind != "grid":
-            chk.fail(values_at, f"values are only for a grid design, not {kind}", "low and high")
+            message = f"values are only for a grid design, not {kind}"
+            issues.add(values_at, message, "low and high", at_key=True)
             return None
         for other in ("low", "high", "num"):
-            if other in spec:
-                chk.fail(
-                    (*where, other),
-                    "give either values or low, high and num, not both",
-                    "values alone",
-                )
-                ok = False
-        raw = spec["values"]
-        if not isinstance(raw, list) or not raw:
-            chk.fail(
-                values_at,
-                "must be a non-empty list of numbers",
-                "a list such as [0.0, 0.5, 1.0]",
-                at_value=True,
-            )
+            if other in raw:
+                message = "give either values or low, high and num, not both"
+                issues.add((*where, other), message, "values alone", at_key=True)
+        items = raw["values"]
+        if not isinstance(items, list) or not items:
+            message = "must be a non-empty list of numbers"
+            issues.add(values_at, message, "a list such as [0.0, 0.5, 1.0]")
             return None
         values: list[float] = []
-        for i, item in enumerate(raw):
-            number = chk.number((*values_at, i), item)
+        for i, item in enumerate(items):
+            number = _bounded(issues, (*values_at, i), item, bounds)
             if number is None:
-                ok = False
                 continue
-            if not _check_value(chk, (*values_at, i), number, bounds):
-                ok = False
             if number in values:
-                chk.fail(
-                    (*values_at, i),
-                    f"{_fmt(number)} is listed twice",
-                    "distinct values",
-                    at_value=True,
-                )
-                ok = False
+                issues.add((*values_at, i), f"{_fmt(number)} is listed twice", "distinct values")
             values.append(number)
-        return Factor(path, values=tuple(values), scale=scale, bounds=bounds) if ok else None
-    if kind == "grid" and "num" not in spec:
-        chk.fail(
-            where, "a grid needs values, or low, high and num", "values: [...] or low, high and num"
-        )
+        if len(issues.items) > n_issues:
+            return None
+        return Factor(path, values=tuple(values), scale=scale, bounds=bounds)
+    if kind == "grid" and "num" not in raw:
+        expected = "values: [...] or low, high and num"
+        issues.add(where, "a grid needs values, or low, high and num", expected, at_key=True)
         return None
-    if kind is not None and kind != "grid" and "num" in spec:
-        chk.fail(
+    if kind is not None and kind != "grid" and "num" in raw:
+        issues.add(
             (*where, "num"),
             f"num is only for a grid design, not {kind}",
             f"the size of the {kind} design under design:",
+            at_key=True,
         )
-        ok = False
     ends: dict[str, float] = {}
     for end in ("low", "high"):
-        if end not in spec:
-            chk.fail(where, f"missing '{end}'", "low and high")
-            ok = False
+        if end not in raw:
+            issues.add(where, f"missing '{end}'", "low and high", at_key=True)
             continue
-        number = chk.number((*where, end), spec[end])
-        if number is None:
-            ok = False
-            continue
-        if not _check_value(chk, (*where, end), number, bounds):
-            ok = False
-        ends[end] = number
+        number = _bounded(issues, (*where, end), raw[end], bounds)
+        if number is not None:
+            ends[end] = number
     if len(ends) == 2 and ends["low"] >= ends["high"]:
-        chk.fail(
-            (*where, "high"),
-            f"high ({_fmt(ends['high'])}) must be above low ({_fmt(ends['low'])})",
-            "high > low",
-            at_value=True,
-        )
-        ok = False
+        message = f"high ({_fmt(ends['high'])}) must be above low ({_fmt(ends['low'])})"
+        issues.add((*where, "high"), message, "high > low")
     if scale == "log" and "low" in ends and ends["low"] <= 0.0:
-        chk.fail((*where, "low"), "a log scale needs a positive low", "low > 0", at_value=True)
-        ok = False
+        issues.add((*where, "low"), "a log scale needs a positive low", "low > 0")
     num = None
     if kind == "grid":
-        num = chk.integer((*where, "num"), spec["num"], 2, 10_000)
-        ok = ok and num is not None
-    if not ok or kind is None:
+        num = issues.check((*where, "num"), _integer(2, 10_000), raw["num"])
+    if len(issues.items) > n_issues or kind is None:
         return None
-    if num is not None:
-        grid = spread(ends["low"], ends["high"], num, scale)
-        return Factor(path, ends["low"], ends["high"], tuple(grid), scale, bounds)
-    return Factor(path, ends["low"], ends["high"], None, scale, bounds)
+    grid = None if num is None else tuple(spread(ends["low"], ends["high"], num, scale))
+    return Factor(path, ends["low"], ends["high"], grid, scale, bounds)
 
 
-def _design(
-    chk: _Checker, data: Mapping[str, Any], dims: Dims, seed: int | None
-) -> DesignSpec | None:
-    where: tuple[PathItem, ...] = ("design",)
-    raw = data.get("design")
-    if not chk.mapping(where, raw, "a mapping with kind: grid, cases, lhs, sobol or morris"):
+def _vary(value: Any, info: ValidationInfo) -> tuple[Factor, ...]:
+    run = _run(info)
+    if run.scenario is None or run.kind == "cases":
+        return ()
+    issues = _Issues()
+    raw = issues.check((), _mapping("a mapping from path to range (or values)"), value)
+    factors: list[Factor] = []
+    if raw is not None:
+        if not raw:
+            issues.add((), "varies nothing", "at least one path", at_key=True)
+        for key, spec in raw.items():
+            factor = _factor(issues, key, spec, run.kind, run.dims)
+            if factor is not None:
+                factors.append(factor)
+        _check_overlap(
+            issues,
+            [(k,) for k in raw],
+            [canonical_path(k) for k in raw if isinstance(k, str)],
+            run.dims,
+        )
+        paths = [f.path for f in factors]
+        for key in raw:
+            if paths.count(canonical_path(key)) > 1:
+                message = "is varied twice (under two spellings)"
+                issues.add((key,), message, "each path once", at_key=True)
+                break
+    issues.raise_if_any()
+    return tuple(factors)
+
+
+# --------------------------------------------------------------------------- design
+
+
+def _design(value: Any, info: ValidationInfo) -> DesignSpec | None:
+    run = _run(info)
+    if run.scenario is None:
         return None
-    assert isinstance(raw, dict)
+    issues = _Issues()
+    expected = "a mapping with kind: grid, cases, lhs, sobol or morris"
+    raw = issues.check((), _mapping(expected), value)
+    design = None if raw is None else _design_of(issues, raw, run)
+    issues.raise_if_any()
+    return design
+
+
+def _design_of(issues: _Issues, raw: Mapping[str, Any], run: _Run) -> DesignSpec | None:
     kind = raw.get("kind")
     if kind is None:
-        chk.fail(where, "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS))
+        issues.add((), "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS), at_key=True)
         return None
     if kind not in DESIGN_KINDS:
-        chk.fail(
-            (*where, "kind"),
-            f"unknown design '{kind}'"
-            if isinstance(kind, str)
-            else f"unknown design {_kind(kind)}",
-            suggest(str(kind), DESIGN_KINDS),
-            at_value=True,
+        message = (
+            f"unknown design '{kind}'" if isinstance(kind, str) else f"unknown design {_kind(kind)}"
         )
+        issues.add(("kind",), message, suggest(str(kind), DESIGN_KINDS))
         return None
     allowed = DESIGN_KEYS[kind]
     for key in raw:
-        if key not in allowed:
-            if key == "seed":
-                chk.fail((*where, key), f"a {kind} design draws nothing at random", "no seed here")
-            else:
-                chk.fail(
-                    (*where, key),
-                    f"unknown key '{key}' for a {kind} design",
-                    suggest(key, allowed),
-                )
-    design_seed = seed
+        if key == "seed" and key not in allowed:
+            issues.add(
+                (key,), f"a {kind} design draws nothing at random", "no seed here", at_key=True
+            )
+        elif key not in allowed:
+            message = f"unknown key '{key}' for a {kind} design"
+            issues.add((key,), message, suggest(key, allowed), at_key=True)
+    seed = run.seed
     if "seed" in raw and kind in ("lhs", "sobol", "morris"):
-        design_seed = chk.integer((*where, "seed"), raw["seed"], 0, MAX_SEED)
+        seed = issues.check(("seed",), _integer(0, MAX_SEED), raw["seed"])
+    sizes = {
+        "lhs": ("points", "the number of points, e.g. 64"),
+        "sobol": ("base", "the base sample size N, a power of 2 such as 64"),
+        "morris": ("trajectories", "the number of trajectories, e.g. 20"),
+    }
     if kind == "grid":
         return DesignSpec("grid")
+    if kind == "cases":
+        return _cases(issues, raw, run.dims)
+    size_key, expected = sizes[kind]
+    if size_key not in raw:
+        issues.add((), f"missing '{size_key}'", expected, at_key=True)
+        return None
+    size = issues.check((size_key,), _integer(2, MAX_RUNS), raw[size_key])
     if kind == "lhs":
-        if "points" not in raw:
-            chk.fail(where, "missing 'points'", "the number of points, e.g. 64")
-            return None
-        points = chk.integer((*where, "points"), raw["points"], 2, MAX_RUNS)
-        return None if points is None else DesignSpec("lhs", points=points, seed=design_seed)
+        return None if size is None else DesignSpec("lhs", points=size, seed=seed)
     if kind == "sobol":
-        if "base" not in raw:
-            chk.fail(where, "missing 'base'", "the base sample size N, a power of 2 such as 64")
-            return None
-        base = chk.integer((*where, "base"), raw["base"], 2, MAX_RUNS)
-        if base is not None and base & (base - 1):
-            chk.fail(
-                (*where, "base"),
-                f"{base} is not a power of 2",
-                "a power of 2 such as 32, 64 or 128",
-                at_value=True,
+        if size is not None and size & (size - 1):
+            issues.add(
+                ("base",), f"{size} is not a power of 2", "a power of 2 such as 32, 64 or 128"
             )
-            base = None
+            size = None
         second = True
         if "second_order" in raw:
-            value = chk.boolean((*where, "second_order"), raw["second_order"])
-            second = True if value is None else value
-        if base is None:
-            return None
-        return DesignSpec("sobol", base=base, second_order=second, seed=design_seed)
-    if kind == "morris":
-        if "trajectories" not in raw:
-            chk.fail(where, "missing 'trajectories'", "the number of trajectories, e.g. 20")
-            return None
-        trajectories = chk.integer((*where, "trajectories"), raw["trajectories"], 2, MAX_RUNS)
-        levels = 4
-        if "levels" in raw:
-            given = chk.integer((*where, "levels"), raw["levels"], 2, 1000)
-            levels = 4 if given is None else given
-        if trajectories is None:
-            return None
-        return DesignSpec("morris", trajectories=trajectories, levels=levels, seed=design_seed)
-    return _cases(chk, raw, dims)
+            second = issues.check(("second_order",), _boolean, raw["second_order"]) is not False
+        return (
+            None if size is None else DesignSpec("sobol", base=size, second_order=second, seed=seed)
+        )
+    levels = 4
+    if "levels" in raw:
+        levels = issues.check(("levels",), _integer(2, 1000), raw["levels"]) or 4
+    return (
+        None if size is None else DesignSpec("morris", trajectories=size, levels=levels, seed=seed)
+    )
 
 
-def _cases(chk: _Checker, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | None:
-    where: tuple[PathItem, ...] = ("design", "cases")
+def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | None:
+    expected = "a list of mappings from path to value"
     cases = raw.get("cases")
     if cases is None:
-        chk.fail(("design",), "missing 'cases'", "a list of mappings from path to value")
+        issues.add((), "missing 'cases'", expected, at_key=True)
         return None
     if not isinstance(cases, list) or not cases:
-        chk.fail(
-            where,
-            "must be a non-empty list",
-            "a list of mappings from path to value",
-            at_value=True,
-        )
+        issues.add(("cases",), "must be a non-empty list", expected)
         return None
+    n_issues = len(issues.items)
     out: list[dict[str, float]] = []
     first_keys: list[str] | None = None
     known: dict[str, tuple[float, float] | None] = {}
-    ok = True
     for i, case in enumerate(cases):
-        here = (*where, i)
-        if not chk.mapping(here, case, "a mapping from path to value"):
-            ok = False
+        here: Path_ = ("cases", i)
+        if issues.check(here, _mapping("a mapping from path to value"), case) is None:
             continue
-        assert isinstance(case, dict)
         row: dict[str, float] = {}
         for key, value in case.items():
             if key not in known:
-                resolved = _resolve_path(chk, (*here, key), key, dims)
+                resolved = _resolve_path(issues, (*here, key), key, dims)
                 known[key] = None if resolved is None else resolved[1]
             bounds = known[key]
-            number = chk.number((*here, key), value)
-            if bounds is None or number is None:
-                ok = False
+            if bounds is None:
+                issues.check((*here, key), _number, value)
                 continue
-            if not _check_value(chk, (*here, key), number, bounds):
-                ok = False
-            row[canonical_path(key)] = number
+            number = _bounded(issues, (*here, key), value, bounds)
+            if number is not None:
+                row[canonical_path(key)] = number
         keys = list(case)
         if first_keys is None:
             first_keys = keys
         elif sorted(keys) != sorted(first_keys):
             missing = sorted(set(first_keys) - set(keys))
             extra = sorted(set(keys) - set(first_keys))
-            parts = []
-            if missing:
-                parts.append("lacks " + ", ".join(missing))
-            if extra:
-                parts.append("adds " + ", ".join(extra))
-            chk.fail(
+            parts = (["lacks " + ", ".join(missing)] if missing else []) + (
+                ["adds " + ", ".join(extra)] if extra else []
+            )
+            issues.add(
                 here,
                 "every case must set the same paths; this one " + " and ".join(parts),
                 "the paths of the first case: " + ", ".join(first_keys),
+                at_key=True,
             )
-            ok = False
         if row in out:
-            chk.fail(here, "repeats an earlier case", "distinct cases")
-            ok = False
+            issues.add(here, "repeats an earlier case", "distinct cases", at_key=True)
         out.append(row)
     if first_keys:
-        _check_overlap(
-            chk,
-            [(*where, 0, k) for k in first_keys],
-            [canonical_path(k) for k in first_keys],
-            dims,
-        )
-    return DesignSpec("cases", cases=tuple(out)) if ok else None
+        where: list[Path_] = [("cases", 0, k) for k in first_keys]
+        _check_overlap(issues, where, [canonical_path(k) for k in first_keys], dims)
+    return DesignSpec("cases", cases=tuple(out)) if len(issues.items) == n_issues else None
 
 
-def _keep(chk: _Checker, data: Mapping[str, Any]) -> KeepSpec | None:
-    if "keep" not in data:
-        return KeepSpec()
-    raw = data["keep"]
-    where: tuple[PathItem, ...] = ("keep",)
-    if not chk.mapping(where, raw, "a mapping with final and timeseries"):
+# --------------------------------------------------------------------------- keep
+
+
+def _keep(value: Any, info: ValidationInfo) -> KeepSpec | None:
+    if _run(info).scenario is None:
         return None
-    assert isinstance(raw, dict)
-    chk.keys(where, raw, KEEP_KEYS)
+    issues = _Issues()
+    raw = issues.check((), _mapping("a mapping with final and timeseries"), value)
+    keep = None if raw is None else _keep_of(issues, raw)
+    issues.raise_if_any()
+    return keep
+
+
+def _keep_of(issues: _Issues, raw: Mapping[str, Any]) -> KeepSpec:
+    _unknown_keys(issues, (), raw, KEEP_KEYS)
     final: tuple[str, ...] = METRIC_GROUPS
-    ok = True
-    if "final" in raw:
-        value = raw["final"]
-        if value == "all":
-            final = METRIC_GROUPS
-        elif isinstance(value, list):
-            groups = []
-            for i, item in enumerate(value):
-                if item not in METRIC_GROUPS:
-                    chk.fail(
-                        (*where, "final", i),
-                        f"unknown metric group '{item}'"
-                        if isinstance(item, str)
-                        else f"unknown metric group {_kind(item)}",
-                        suggest(str(item), METRIC_GROUPS),
-                        at_value=True,
-                    )
-                    ok = False
-                elif item not in groups:
-                    groups.append(item)
-            final = tuple(g for g in METRIC_GROUPS if g in groups)
-        else:
-            chk.fail(
-                (*where, "final"),
-                f"must be 'all' or a list, not {_kind(value)}",
-                "all, or a list of: " + ", ".join(METRIC_GROUPS),
-                at_value=True,
-            )
-            ok = False
+    value = raw.get("final", "all")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if item not in METRIC_GROUPS:
+                shown = f"'{item}'" if isinstance(item, str) else _kind(item)
+                message = f"unknown metric group {shown}"
+                issues.add(("final", i), message, suggest(str(item), METRIC_GROUPS))
+        final = tuple(g for g in METRIC_GROUPS if g in value)
+    elif value != "all":
+        issues.add(
+            ("final",),
+            f"must be 'all' or a list, not {_kind(value)}",
+            "all, or a list of: " + ", ".join(METRIC_GROUPS),
+        )
     every: int | None = KeepSpec.every
     states = True
-    if "timeseries" in raw:
-        ts = raw["timeseries"]
-        if ts is False or ts is None:
-            every = None
-        elif chk.mapping((*where, "timeseries"), ts, "false, or a mapping with every and states"):
-            assert isinstance(ts, dict)
-            chk.keys((*where, "timeseries"), ts, TIMESERIES_KEYS)
-            if "every" in ts:
-                every = chk.integer((*where, "timeseries", "every"), ts["every"], 1, 100_000)
-                ok = ok and every is not None
-            if "states" in ts:
-                value = chk.boolean((*where, "timeseries", "states"), ts["states"])
-                ok = ok and value is not None
-                states = bool(value)
-        else:
-            ok = False
-    return KeepSpec(final, every, states) if ok else None
+    ts = raw.get("timeseries", {})
+    if ts is False or ts is None:
+        every = None
+    else:
+        expected = "false, or a mapping with every and states"
+        ts = issues.check(("timeseries",), _mapping(expected), ts) or {}
+        _unknown_keys(issues, ("timeseries",), ts, TIMESERIES_KEYS)
+        if "every" in ts:
+            every = issues.check(("timeseries", "every"), _integer(1, 100_000), ts["every"])
+        if "states" in ts:
+            states = bool(issues.check(("timeseries", "states"), _boolean, ts["states"]))
+    return KeepSpec(final, every, states)
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def _checked(check: Callable[[Any], Any]) -> PlainValidator:
+    """A field checked by ``check``, its problem reported at the field's value."""
+
+    def validate(value: Any) -> Any:
+        issues = _Issues()
+        out = issues.check((), check, value)
+        issues.raise_if_any()
+        return out
+
+    return PlainValidator(validate)
+
+
+def _scenario(value: Any, info: ValidationInfo) -> str:
+    """The base scenario's path relative to the current folder (the file must exist)."""
+    written = _text(True)(value)
+    path = os.path.normpath(os.path.join(os.path.dirname(_run(info).doc.file), written))
+    if not os.path.isfile(path):
+        _fail(f"no scenario file at '{written}'", "a path relative to the sweep file's folder")
+    _run(info).scenario_path = path
+    return path
+
+
+class _Head(BaseModel):
+    """What a sweep file says before its base scenario is loaded."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Annotated[str | None, _checked(_text(True))] = None
+    description: Annotated[str, _checked(_text(False))] = ""
+    scenario: Annotated[str | None, PlainValidator(_scenario)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _top(cls, data: Any, info: ValidationInfo) -> Any:
+        run = _run(info)
+        issues = run.issues
+        _unknown_keys(issues, (), data, TOP_KEYS)
+        for required in ("scenario", "design"):
+            if required not in data:
+                expected = "the path of the base scenario, relative to this file"
+                if required == "design":
+                    expected = "a design: grid, cases, lhs, sobol or morris"
+                issues.add((), f"missing '{required}'", expected, at_key=True)
+        problem = text_problem(Path(run.doc.file).stem)
+        if "name" not in data and problem is not None:
+            message = f"the file name cannot name the sweep: {problem}"
+            issues.add((), message, "name: a short name for this sweep", at_key=True)
+        return data
+
+
+class _Body(BaseModel):
+    """What a sweep file says about its runs, checked against the base scenario."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    seed: Annotated[int | None, _checked(_integer(0, MAX_SEED))] = None
+    replicates: Annotated[int, _checked(_integer(1, MAX_RUNS))] = 1
+    common_random_numbers: Annotated[bool, _checked(_boolean)] = False
+    design: Annotated[DesignSpec | None, PlainValidator(_design)] = None
+    vary: Annotated[tuple[Factor, ...], PlainValidator(_vary)] = ()
+    keep: Annotated[KeepSpec | None, PlainValidator(_keep)] = KeepSpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _top(cls, data: Any, info: ValidationInfo) -> Any:
+        run = _run(info)
+        issues = run.issues
+        assert run.scenario is not None
+        run.seed = run.scenario.seed
+        if "seed" in data:
+            run.seed = _Issues().check((), _integer(0, MAX_SEED), data["seed"])
+        elif run.seed is None:
+            message = "missing 'seed' (the base scenario has none either)"
+            issues.add((), message, "a whole number, e.g. seed: 1", at_key=True)
+        elif run.seed > MAX_SEED:
+            issues.add(
+                (),
+                "missing 'seed': the base scenario's seed is too large for a sweep",
+                f"a whole number from 0 to {MAX_SEED}",
+                at_key=True,
+            )
+            run.seed = None
+        design = data.get("design")
+        if isinstance(design, dict) and design.get("kind") in DESIGN_KINDS:
+            run.kind = str(design["kind"])
+        if run.kind == "cases" and "vary" in data:
+            message = "a cases design takes its paths from the cases"
+            run.later.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
+        elif run.kind != "cases" and "vary" not in data and "design" in data:
+            expected = "a mapping from path to range (or values)"
+            run.later.add((), "missing 'vary'", expected, at_key=True)
+        return data
+
+
+def _validate[M: BaseModel](model: type[M], run: _Run, reporter: _Reporter) -> M | None:
+    """Validate the document against ``model``; its problems go to ``reporter``."""
+    try:
+        out: M | None = model.model_validate(run.doc.data, context=run)
+        errors = []
+    except ValidationError as exc:
+        out, errors = None, exc.errors(include_url=False)
+    for path, message, expected, at_key in run.issues.items:
+        reporter.add(path, message, expected, at_key=at_key)
+    for error in errors:
+        reporter.add_error(error)
+    for path, message, expected, at_key in run.later.items:
+        reporter.add(path, message, expected, at_key=at_key)
+    run.issues.items.clear()
+    run.later.items.clear()
+    return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -758,138 +866,44 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
     data = doc.data
     if "scenario" not in data and "design" not in data:
         raise _not_a_sweep(doc)
-    chk = _Checker(doc)
-    chk.keys((), data, TOP_KEYS)
-    for required in ("scenario", "design"):
-        if required not in data:
-            expected = "the path of the base scenario, relative to this file"
-            if required == "design":
-                expected = "a design: grid, cases, lhs, sobol or morris"
-            chk.fail((), f"missing '{required}'", expected)
-
-    name = Path(doc.file).stem
-    if "name" in data:
-        name = chk.text(("name",), data["name"]) or name
-    elif text_problem(name) is not None:
-        chk.fail(
-            (),
-            f"the file name cannot name the sweep: {text_problem(name)}",
-            "name: a short name for this sweep",
-        )
-    description = ""
-    if "description" in data:
-        description = chk.text(("description",), data["description"]) or ""
-
-    scenario: Scenario | None = None
-    scenario_path = ""
-    if "scenario" in data:
-        written = chk.text(("scenario",), data["scenario"])
-        if written is not None:
-            scenario_path = os.path.normpath(os.path.join(os.path.dirname(doc.file), written))
-            if not os.path.isfile(scenario_path):
-                chk.fail(
-                    ("scenario",),
-                    f"no scenario file at '{written}'",
-                    "a path relative to the sweep file's folder",
-                    at_value=True,
-                )
-            else:
-                try:
-                    scenario = load_scenario(scenario_path)
-                except ScenarioError as exc:
-                    raise SweepError([*chk.problems, *exc.problems]) from None
-    if scenario is None:
-        raise SweepError(chk.problems or [doc.problem_at(("scenario",), "no base scenario")])
-
-    seed: int | None = scenario.seed
-    if "seed" in data:
-        seed = chk.integer(("seed",), data["seed"], 0, MAX_SEED)
-    elif seed is None:
-        chk.fail(
-            (), "missing 'seed' (the base scenario has none either)", "a whole number, e.g. seed: 1"
-        )
-    elif seed > MAX_SEED:
-        chk.fail(
-            (),
-            "missing 'seed': the base scenario's seed is too large for a sweep",
-            f"a whole number from 0 to {MAX_SEED}",
-        )
-        seed = None
-    replicates = 1
-    if "replicates" in data:
-        replicates = chk.integer(("replicates",), data["replicates"], 1, MAX_RUNS) or 1
-    crn = False
-    if "common_random_numbers" in data:
-        crn = bool(chk.boolean(("common_random_numbers",), data["common_random_numbers"]))
-
-    dims: Dims = scenario.dims
-    design = _design(chk, data, dims, seed) if "design" in data else None
-    factors: list[Factor] = []
-    kind: str | None = design.kind if design is not None else None
-    raw_design = data.get("design")
-    if kind is None and isinstance(raw_design, dict) and raw_design.get("kind") in DESIGN_KINDS:
-        kind = str(raw_design["kind"])
-    raw_vary = data.get("vary")
-    if kind == "cases":
-        if "vary" in data:
-            chk.fail(
-                ("vary",),
-                "a cases design takes its paths from the cases",
-                "no 'vary' with kind: cases",
-            )
-    elif "vary" not in data:
-        if "design" in data:
-            chk.fail((), "missing 'vary'", "a mapping from path to range (or values)")
-    elif chk.mapping(("vary",), raw_vary, "a mapping from path to range (or values)"):
-        assert isinstance(raw_vary, dict)
-        if not raw_vary:
-            chk.fail(("vary",), "varies nothing", "at least one path")
-        for key, spec in raw_vary.items():
-            factor = _factor(chk, key, spec, kind, dims)
-            if factor is not None:
-                factors.append(factor)
-        _check_overlap(
-            chk,
-            [("vary", k) for k in raw_vary],
-            [canonical_path(k) for k in raw_vary if isinstance(k, str)],
-            dims,
-        )
-        paths = [f.path for f in factors]
-        for key in raw_vary:
-            if paths.count(canonical_path(key)) > 1:
-                chk.fail(("vary", key), "is varied twice (under two spellings)", "each path once")
-                break
-    keep = _keep(chk, data)
-    if design is not None and design.kind == "cases" and design.cases:
-        factors = [Factor(p, bounds=_path_bounds(p, dims)) for p in design.cases[0]]
-
-    if chk.problems:
-        raise SweepError(chk.problems)
-    assert design is not None and keep is not None and seed is not None
+    run = _Run(doc)
+    reporter = _Reporter({(): (doc, ())})
+    head = _validate(_Head, run, reporter)
+    if run.scenario_path:
+        try:
+            run.scenario = load_scenario(run.scenario_path)
+        except ScenarioError as exc:
+            raise SweepError([*reporter.problems, *exc.problems]) from None
+    if run.scenario is None:
+        raise SweepError(reporter.problems or [doc.problem_at(("scenario",), "no base scenario")])
+    body = _validate(_Body, run, reporter)
+    if reporter.problems:
+        raise SweepError(reporter.problems)
+    assert head is not None and body is not None and body.design is not None
+    assert body.keep is not None and run.seed is not None
+    factors = body.vary
+    if body.design.kind == "cases":
+        dims = run.scenario.dims
+        factors = tuple(Factor(p, bounds=_path_bounds(p, dims)) for p in body.design.cases[0])
     spec = SweepSpec(
         path=doc.file,
         sha256=sha256,
-        name=name,
-        description=description,
-        scenario_path=scenario_path,
-        seed=seed,
-        replicates=replicates,
-        common_random_numbers=crn,
-        factors=tuple(factors),
-        design=design,
-        keep=keep,
+        name=head.name or Path(doc.file).stem,
+        description=head.description,
+        scenario_path=run.scenario_path,
+        seed=run.seed,
+        replicates=body.replicates,
+        common_random_numbers=body.common_random_numbers,
+        factors=factors,
+        design=body.design,
+        keep=body.keep,
     )
-    n_runs = count_points(spec) * replicates
+    n_runs = count_points(spec) * spec.replicates
     if n_runs > MAX_RUNS:
         where = ("replicates",) if "replicates" in data else ("design",)
-        raise SweepError(
-            [
-                doc.problem_at(
-                    where, f"the sweep would make {n_runs:,} runs", f"at most {MAX_RUNS:,} runs"
-                )
-            ]
-        )
-    return spec, scenario
+        message = f"the sweep would make {n_runs:,} runs"
+        raise SweepError([doc.problem_at(where, message, f"at most {MAX_RUNS:,} runs")])
+    return spec, run.scenario
 
 
 def read_sweep_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
