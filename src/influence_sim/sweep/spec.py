@@ -40,7 +40,7 @@ from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
 from influence_sim.scenario.load import _Reporter, load_scenario
-from influence_sim.scenario.spec import _fail, _Issues
+from influence_sim.scenario.spec import _fail, _fmt, _Issues
 from influence_sim.scenario.yamlsafe import Located, load_located
 
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
@@ -48,19 +48,6 @@ Scale = Literal["linear", "log"]
 
 DESIGN_KINDS: tuple[str, ...] = ("grid", "cases", "lhs", "sobol", "morris")
 """Designs a sweep file may ask for."""
-
-TOP_KEYS: tuple[str, ...] = (
-    "name",
-    "description",
-    "scenario",
-    "seed",
-    "replicates",
-    "common_random_numbers",
-    "vary",
-    "design",
-    "keep",
-)
-"""Keys allowed at the top of a sweep file."""
 
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "grid": ("kind",),
@@ -243,10 +230,6 @@ def _kind(value: object) -> str:
     return kind_of(value, type(value).__name__)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
 def _number(value: Any) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         _fail(f"must be a number, not {_kind(value)}", "a number, e.g. 0.5")
@@ -306,17 +289,15 @@ def _unknown_keys(issues: _Issues, where: Path_, value: Mapping[Any, Any], allow
             issues.add((*where, key), f"unknown key '{key}'", suggest(key, allowed), at_key=True)
 
 
-def _range_text(bounds: tuple[float, float]) -> str:
-    low, high = bounds
-    if math.isinf(high):
-        return f"a value of at least {_fmt(low)}"
-    return f"a value from {_fmt(low)} to {_fmt(high)}"
-
-
 def _within(bounds: tuple[float, float]) -> Callable[[float], float]:
+    low, high = bounds
+    accepted = f"a value from {_fmt(low)} to {_fmt(high)}"
+    if math.isinf(high):
+        accepted = f"a value of at least {_fmt(low)}"
+
     def check(value: float) -> float:
-        if value < bounds[0] or value > bounds[1]:
-            _fail(f"{_fmt(value)} is outside the range this path accepts", _range_text(bounds))
+        if value < low or value > high:
+            _fail(f"{_fmt(value)} is outside the range this path accepts", accepted)
         return value
 
     return check
@@ -349,12 +330,8 @@ def _resolve_path(
 ) -> tuple[str, tuple[float, float]] | None:
     """Canonical path and bounds of a varied value, or None after recording a problem."""
     if not isinstance(written, str) or not written.strip():
-        issues.add(
-            where,
-            "a varied value must be named by a dotted path",
-            "a path such as parameters.coordination",
-            at_key=True,
-        )
+        expected = "a path such as parameters.coordination"
+        issues.add(where, "a varied value must be named by a dotted path", expected, at_key=True)
         return None
     path = canonical_path(written.strip())
     try:
@@ -483,11 +460,9 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
         issues.add(where, "a grid needs values, or low, high and num", expected, at_key=True)
         return None
     if kind is not None and kind != "grid" and "num" in raw:
+        expected = f"the size of the {kind} design under design:"
         issues.add(
-            (*where, "num"),
-            f"num is only for a grid design, not {kind}",
-            f"the size of the {kind} design under design:",
-            at_key=True,
+            (*where, "num"), f"num is only for a grid design, not {kind}", expected, at_key=True
         )
     ends: dict[str, float] = {}
     for end in ("low", "high"):
@@ -511,52 +486,42 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
     return Factor(path, ends["low"], ends["high"], grid, scale, bounds)
 
 
-def _vary(value: Any, info: ValidationInfo) -> tuple[Factor, ...]:
-    run = _run(info)
-    if run.scenario is None or run.kind == "cases":
-        return ()
-    issues = _Issues()
-    raw = issues.check((), _mapping("a mapping from path to range (or values)"), value)
-    factors: list[Factor] = []
-    if raw is not None:
-        if not raw:
-            issues.add((), "varies nothing", "at least one path", at_key=True)
-        for key, spec in raw.items():
-            factor = _factor(issues, key, spec, run.kind, run.dims)
-            if factor is not None:
-                factors.append(factor)
-        _check_overlap(
-            issues,
-            [(k,) for k in raw],
-            [canonical_path(k) for k in raw if isinstance(k, str)],
-            run.dims,
-        )
-        paths = [f.path for f in factors]
-        for key in raw:
-            if paths.count(canonical_path(key)) > 1:
-                message = "is varied twice (under two spellings)"
-                issues.add((key,), message, "each path once", at_key=True)
-                break
-    issues.raise_if_any()
-    return tuple(factors)
+def _section[T](expected: str, check: Callable[[_Issues, dict[Any, Any], _Run], T]) -> Any:
+    """A section of the file, a mapping checked by ``check`` once the base scenario is loaded."""
+
+    def validate(value: Any, info: ValidationInfo) -> T | None:
+        run = _run(info)
+        if run.scenario is None:
+            return None
+        issues = _Issues()
+        raw = issues.check((), _mapping(expected), value)
+        out = None if raw is None else check(issues, raw, run)
+        issues.raise_if_any()
+        return out
+
+    return PlainValidator(validate)
+
+
+def _vary(issues: _Issues, raw: dict[Any, Any], run: _Run) -> tuple[Factor, ...]:
+    if not raw:
+        issues.add((), "varies nothing", "at least one path", at_key=True)
+    factors = [_factor(issues, key, spec, run.kind, run.dims) for key, spec in raw.items()]
+    paths = [canonical_path(k) for k in raw if isinstance(k, str)]
+    _check_overlap(issues, [(k,) for k in raw], paths, run.dims)
+    kept = [f.path for f in factors if f is not None]
+    for key in raw:
+        if kept.count(canonical_path(key)) > 1:
+            issues.add(
+                (key,), "is varied twice (under two spellings)", "each path once", at_key=True
+            )
+            break
+    return tuple(f for f in factors if f is not None)
 
 
 # --------------------------------------------------------------------------- design
 
 
-def _design(value: Any, info: ValidationInfo) -> DesignSpec | None:
-    run = _run(info)
-    if run.scenario is None:
-        return None
-    issues = _Issues()
-    expected = "a mapping with kind: grid, cases, lhs, sobol or morris"
-    raw = issues.check((), _mapping(expected), value)
-    design = None if raw is None else _design_of(issues, raw, run)
-    issues.raise_if_any()
-    return design
-
-
-def _design_of(issues: _Issues, raw: Mapping[str, Any], run: _Run) -> DesignSpec | None:
+def _design(issues: _Issues, raw: dict[Any, Any], run: _Run) -> DesignSpec | None:
     kind = raw.get("kind")
     if kind is None:
         issues.add((), "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS), at_key=True)
@@ -593,26 +558,21 @@ def _design_of(issues: _Issues, raw: Mapping[str, Any], run: _Run) -> DesignSpec
         issues.add((), f"missing '{size_key}'", expected, at_key=True)
         return None
     size = issues.check((size_key,), _integer(2, MAX_RUNS), raw[size_key])
-    if kind == "lhs":
-        return None if size is None else DesignSpec("lhs", points=size, seed=seed)
-    if kind == "sobol":
-        if size is not None and size & (size - 1):
-            issues.add(
-                ("base",), f"{size} is not a power of 2", "a power of 2 such as 32, 64 or 128"
-            )
-            size = None
-        second = True
-        if "second_order" in raw:
-            second = issues.check(("second_order",), _boolean, raw["second_order"]) is not False
-        return (
-            None if size is None else DesignSpec("sobol", base=size, second_order=second, seed=seed)
-        )
-    levels = 4
-    if "levels" in raw:
+    if kind == "sobol" and size is not None and size & (size - 1):
+        issues.add(("base",), f"{size} is not a power of 2", "a power of 2 such as 32, 64 or 128")
+        size = None
+    second, levels = True, 4
+    if kind == "sobol" and "second_order" in raw:
+        second = issues.check(("second_order",), _boolean, raw["second_order"]) is not False
+    if kind == "morris" and "levels" in raw:
         levels = issues.check(("levels",), _integer(2, 1000), raw["levels"]) or 4
-    return (
-        None if size is None else DesignSpec("morris", trajectories=size, levels=levels, seed=seed)
-    )
+    if size is None:
+        return None
+    if kind == "lhs":
+        return DesignSpec("lhs", points=size, seed=seed)
+    if kind == "sobol":
+        return DesignSpec("sobol", base=size, second_order=second, seed=seed)
+    return DesignSpec("morris", trajectories=size, levels=levels, seed=seed)
 
 
 def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | None:
@@ -671,17 +631,7 @@ def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | 
 # --------------------------------------------------------------------------- keep
 
 
-def _keep(value: Any, info: ValidationInfo) -> KeepSpec | None:
-    if _run(info).scenario is None:
-        return None
-    issues = _Issues()
-    raw = issues.check((), _mapping("a mapping with final and timeseries"), value)
-    keep = None if raw is None else _keep_of(issues, raw)
-    issues.raise_if_any()
-    return keep
-
-
-def _keep_of(issues: _Issues, raw: Mapping[str, Any]) -> KeepSpec:
+def _keep(issues: _Issues, raw: dict[Any, Any], run: _Run) -> KeepSpec:
     _unknown_keys(issues, (), raw, KEEP_KEYS)
     final: tuple[str, ...] = METRIC_GROUPS
     value = raw.get("final", "all")
@@ -775,9 +725,16 @@ class _Body(BaseModel):
     seed: Annotated[int | None, _checked(_integer(0, MAX_SEED))] = None
     replicates: Annotated[int, _checked(_integer(1, MAX_RUNS))] = 1
     common_random_numbers: Annotated[bool, _checked(_boolean)] = False
-    design: Annotated[DesignSpec | None, PlainValidator(_design)] = None
-    vary: Annotated[tuple[Factor, ...], PlainValidator(_vary)] = ()
-    keep: Annotated[KeepSpec | None, PlainValidator(_keep)] = KeepSpec()
+    vary: Annotated[
+        tuple[Factor, ...], _section("a mapping from path to range (or values)", _vary)
+    ] = ()
+    design: Annotated[
+        DesignSpec | None,
+        _section("a mapping with kind: grid, cases, lhs, sobol or morris", _design),
+    ] = None
+    keep: Annotated[KeepSpec | None, _section("a mapping with final and timeseries", _keep)] = (
+        KeepSpec()
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -805,10 +762,15 @@ class _Body(BaseModel):
         if run.kind == "cases" and "vary" in data:
             message = "a cases design takes its paths from the cases"
             run.later.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
+            return {k: v for k, v in data.items() if k != "vary"}
         elif run.kind != "cases" and "vary" not in data and "design" in data:
             expected = "a mapping from path to range (or values)"
             run.later.add((), "missing 'vary'", expected, at_key=True)
         return data
+
+
+TOP_KEYS: tuple[str, ...] = (*_Head.model_fields, *_Body.model_fields)
+"""Keys allowed at the top of a sweep file."""
 
 
 def _validate[M: BaseModel](model: type[M], run: _Run, reporter: _Reporter) -> M | None:
