@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import shutil
@@ -97,6 +98,28 @@ def test_a_set_scores_the_same_alone_or_in_a_batch(like: PanelLikelihood) -> Non
     alone = like.evaluate(values[1:])
     assert together.loglik[1] == alone.loglik[0]
     np.testing.assert_array_equal(together.residual[1], alone.residual[0])
+
+
+def test_a_fit_through_2014_runs_only_the_steps_its_figures_need() -> None:
+    """The run stops after 2014; scores and residuals are those of the whole run."""
+    short = PanelLikelihood(names=NAMES, until=2014)
+    steps = short.spec.clock().n_steps
+    assert short.horizon == 61 < steps + 1  # 60 quarterly steps of the 88
+    values = np.vstack([_values(), _values() * np.array([[2.0, 1.5, 0.6]])])
+    ev = short.evaluate(values)
+    trade, _ = short.paths(values, ev.residual)
+    assert trade.shape[0] == short.horizon
+    # the same likelihood run to the clock's end, with the drivers each run builds itself
+    whole = copy.copy(short)
+    whole.horizon = steps + 1
+    pad = steps + 1 - short.horizon
+    for name in ("_annual", "_w_mask", "_r_mask"):
+        setattr(whole, name, np.pad(getattr(short, name), ((0, 0), (0, pad))))
+    whole._drivers = None
+    full = whole.evaluate(values)
+    np.testing.assert_allclose(ev.loglik, full.loglik, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ev.residual, full.residual, rtol=0, atol=1e-9)
+    assert whole.paths(values, ev.residual)[0].shape[0] == steps + 1
 
 
 def test_a_wrong_elasticity_fits_worse() -> None:

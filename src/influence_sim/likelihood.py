@@ -38,6 +38,7 @@ import numpy as np
 
 from influence_sim import seeds as sd
 from influence_sim.calendar import decimal_year
+from influence_sim.drivers import build_drivers
 from influence_sim.estimate import (
     DEFAULT_SCENARIO,
     ESTIMATION_WINDOWS,
@@ -128,6 +129,12 @@ class PanelLikelihood:
         tolerance: Residual iterations stop for a set when no mean gap is larger (log units).
         iterations: Most residual iterations.
         damping: Fraction of the mean gap added per iteration.
+
+    Attributes:
+        horizon: Time points of the scenario's clock that the scored figures need (the start
+            and the steps up to the last year or window scored). A run stops there: what the
+            model does after ``until`` cannot change a score, and a fit through 2014 runs 60 of
+            the hindcast's 88 steps.
 
     Example:
         >>> like = PanelLikelihood(until=2014, names=("spillover_rate",))
@@ -227,6 +234,17 @@ class PanelLikelihood:
         self._r_mask = np.array([r[0] for r in region], dtype=float).reshape(len(region), -1)
         self._r_share = np.array([r[1] for r in region]).reshape(len(region), dims.n_powers)
         self.n_region_windows = len(region)
+        # the figures scored average the run's steps only up to a point: run no further
+        used = np.zeros(len(years), dtype=bool)
+        for mask in (self._annual, self._w_mask, self._r_mask):
+            if mask.size:
+                used |= mask.any(axis=0)
+        self.horizon = int(np.flatnonzero(used).max()) + 1 if used.any() else 1
+        self._annual = self._annual[:, : self.horizon]
+        self._w_mask = self._w_mask[:, : self.horizon]
+        self._r_mask = self._r_mask[:, : self.horizon]
+        # the drivers are data, the same for every parameter set: built once
+        self._drivers = build_drivers(dims, clock.dates, self.seeds, sd.panel_of(self.seeds))
 
     @property
     def n_figures(self) -> int:
@@ -325,6 +343,8 @@ class PanelLikelihood:
     ) -> tuple[FloatArray, FloatArray]:
         """Expected paths of a batch: ``(T, B, S, K)`` trade volumes and arms imports.
 
+        ``T`` is :attr:`horizon`: the run stops at the last step a scored figure needs.
+
         Args:
             values: ``(B, P)`` values of :attr:`names`.
             residual: ``(B, S, K, D)`` residuals.
@@ -350,10 +370,12 @@ class PanelLikelihood:
             dims, clock.start, n, columns, self.spec.reference_overrides(), self.seeds  # type: ignore[arg-type]
         )
         params.residual = np.array(residual, dtype=np.float64, copy=True)
-        batch = RunBatch(dims, clock, state, params, self.spec.compile(run_seeds), run_seeds)
+        batch = RunBatch(
+            dims, clock, state, params, self.spec.compile(run_seeds), run_seeds, self._drivers
+        )
         trade = [batch.state.share[:, :, :, ECON] * batch.state.trade[:, :, None]]
         arms = [batch.state.share[:, :, :, SEC] * batch.state.arms_flow[:, :, None]]
-        for _ in range(clock.n_steps):
+        for _ in range(self.horizon - 1):
             out = batch.advance()
             trade.append(out.state.share[:, :, :, ECON] * out.state.trade[:, :, None])
             arms.append(out.state.share[:, :, :, SEC] * out.state.arms_flow[:, :, None])
