@@ -70,6 +70,24 @@ class NoiseSource:
         return out
 
 
+def default_drivers(dims: Dims, clock: Clock) -> Drivers:
+    """The growth drivers every run uses unless given others: the package's seed tables and panel.
+
+    Args:
+        dims: Entities.
+        clock: Calendar.
+
+    Returns:
+        The drivers of steps 0 to ``clock.n_steps``. They depend on no parameter, so code that
+        runs many batches on one clock may build them once.
+    """
+    from influence_sim import seeds as sd
+    from influence_sim.drivers import build_drivers
+
+    seed_data = sd.load_seeds()
+    return build_drivers(dims, clock.dates, seed_data, sd.panel_of(seed_data))
+
+
 class RunBatch:
     """``B`` runs advanced together, one step at a time.
 
@@ -103,8 +121,7 @@ class RunBatch:
             params: Parameters (taken over, not copied).
             timeline: Operations.
             seeds: One seed sequence per run.
-            drivers: Growth drivers of every step; default from the seed tables and the
-                country panel (:func:`influence_sim.drivers.build_drivers`).
+            drivers: Growth drivers of every step; default :func:`default_drivers`.
         """
         if len(seeds) != state.batch_size:
             raise ValueError("one seed sequence per run is needed")
@@ -114,13 +131,7 @@ class RunBatch:
         self.params = params
         self.timeline = timeline
         self.seeds = list(seeds)
-        if drivers is None:
-            from influence_sim import seeds as sd
-            from influence_sim.drivers import build_drivers
-
-            seed_data = sd.load_seeds()
-            drivers = build_drivers(dims, clock.dates, seed_data, sd.panel_of(seed_data))
-        self.drivers = drivers
+        self.drivers = drivers if drivers is not None else default_drivers(dims, clock)
         # offer noise for every power, and one more slot whose security draw times contracts
         shape = (dims.n_states, dims.n_powers + 1, 2)
         # draw a whole (short) run's noise per generator call; the values do not depend on it
@@ -171,6 +182,7 @@ __all__ = [
     "add_months",
     "as_seed_sequence",
     "child",
+    "default_drivers",
     "replicate_seeds",
     "stream",
 ]

@@ -38,7 +38,6 @@ import numpy as np
 
 from influence_sim import seeds as sd
 from influence_sim.calendar import decimal_year
-from influence_sim.drivers import build_drivers
 from influence_sim.estimate import (
     DEFAULT_SCENARIO,
     ESTIMATION_WINDOWS,
@@ -243,8 +242,10 @@ class PanelLikelihood:
         self._annual = self._annual[:, : self.horizon]
         self._w_mask = self._w_mask[:, : self.horizon]
         self._r_mask = self._r_mask[:, : self.horizon]
-        # the drivers are data, the same for every parameter set: built once
-        self._drivers = build_drivers(dims, clock.dates, self.seeds, sd.panel_of(self.seeds))
+        # the drivers every run uses depend on no parameter: built once, not once a batch
+        from influence_sim.engine import default_drivers
+
+        self._drivers = default_drivers(dims, clock)
 
     @property
     def n_figures(self) -> int:
