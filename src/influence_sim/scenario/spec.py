@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from typing import Annotated, Any, Literal, NoReturn, Self, TypeVar, override
 
 import numpy as np
 from pydantic import (
@@ -33,6 +33,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     PlainSerializer,
     Tag,
@@ -42,7 +44,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from influence_sim import seeds as sd
 from influence_sim._text import text_problem
@@ -151,6 +153,7 @@ STATE_MAPS: tuple[str, ...] = (
     "credibility",
     "membership",
 )
+STATE_FIELDS = (*STATE_SCALARS, *STATE_MAPS)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION_RE = re.compile(
@@ -222,14 +225,24 @@ class _Issues:
                 self.add(path, str(context.get("message", exc.message())), context.get("expected"))
             return None
 
+    def error(self) -> PydanticCustomError:
+        """The error that carries the collected problems."""
+        context = {"message": self.items[0][1], "issues": list(self.items)}
+        return PydanticCustomError("scenario", "{message}", context)
+
     def raise_if_any(self) -> None:
         """Raise the collected problems, if any."""
         if self.items:
-            raise PydanticCustomError(
-                "scenario",
-                "{message}",
-                {"message": self.items[0][1], "issues": list(self.items)},
-            )
+            raise self.error()
+
+
+def _issue(
+    path: Sequence[PathItem], message: str, expected: str | None = None, *, at_key: bool = False
+) -> PydanticCustomError:
+    """The error of one problem found at ``path`` below the value being checked."""
+    issues = _Issues()
+    issues.add(path, message, expected, at_key=at_key)
+    return issues.error()
 
 
 # --------------------------------------------------------------------------- read-only mapping
@@ -388,16 +401,12 @@ def _to_float(value: Any) -> float:
         )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(_not_a(value, "a number"), "a number, e.g. 0.5")
-    limit = f"a number from {-MAX_MAGNITUDE:.0e} to {MAX_MAGNITUDE:.0e}"
-    if isinstance(value, int):
-        if abs(value) > MAX_MAGNITUDE:
-            _fail(f"{show(value)} is too large", limit)
-        return float(value)
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         _fail("NaN (not a number) cannot be used", "a finite number")
-    if math.isinf(value):
+    if isinstance(value, float) and math.isinf(value):
         _fail(f"{show(value)} cannot be used", "a finite number")
     if abs(value) > MAX_MAGNITUDE:
+        limit = f"a number from {-MAX_MAGNITUDE:.0e} to {MAX_MAGNITUDE:.0e}"
         _fail(f"{show(value)} is too large", limit)
     return float(value)
 
@@ -412,33 +421,57 @@ def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
     return "a number"
 
 
-def _in_range(value: float, low: float | None, high: float | None, low_open: bool = False) -> None:
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and value > high
-    if bad_low or bad_high:
-        _fail(f"{_fmt(value)} is out of range", _range_text(low, high, low_open))
+@dataclass(frozen=True)
+class _Number:
+    """A number field's check and JSON schema, used as ``Annotated[float, _Number(0, 1)]``.
 
+    Calling it checks one value: a finite number from ``low`` to ``high`` (above ``low`` when
+    ``low_open``), or None when ``optional``.
+    """
 
-def _number_schema(low: float | None, high: float | None, low_open: bool) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "number"}
-    if low is not None:
-        schema["exclusiveMinimum" if low_open else "minimum"] = low
-    if high is not None:
-        schema["maximum"] = high
-    return schema
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    optional: bool = False
 
-
-def _number_check(
-    low: float | None, high: float | None, low_open: bool = False, optional: bool = False
-) -> Callable[[Any], float | None]:
-    def check(value: Any) -> float | None:
-        if value is None and optional:
+    def __call__(self, value: Any) -> float | None:
+        """Check ``value`` and return it as a float (None stays None when optional)."""
+        if value is None and self.optional:
             return None
         number = _to_float(value)
-        _in_range(number, low, high, low_open)
+        low, high = self.low, self.high
+        if (low is not None and (number <= low if self.low_open else number < low)) or (
+            high is not None and number > high
+        ):
+            _fail(f"{_fmt(number)} is out of range", _range_text(low, high, self.low_open))
         return number
 
-    return check
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Run the check before pydantic's own."""
+        return core_schema.no_info_before_validator_function(self, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        """The number's JSON schema, with its bounds."""
+        number = self.json_schema()
+        return {"anyOf": [number, {"type": "null"}]} if self.optional else number
+
+    def json_schema(self) -> dict[str, Any]:
+        """JSON schema of the number (without null)."""
+        number: dict[str, Any] = {"type": "number"}
+        if self.low is not None:
+            number["exclusiveMinimum" if self.low_open else "minimum"] = self.low
+        if self.high is not None:
+            number["maximum"] = self.high
+        return number
+
+
+def _parameter(name: str, optional: bool = False) -> _Number:
+    """The number check of a model parameter's range (see :data:`PARAMETERS`)."""
+    return _Number(PARAMETERS[name].low, PARAMETERS[name].high, optional=optional)
 
 
 def _whole(
@@ -653,51 +686,19 @@ def _mapping(value: Any) -> Any:
 # --------------------------------------------------------------------------- annotated types
 
 
-def _num(low: float | None, high: float | None, low_open: bool = False) -> BeforeValidator:
-    return BeforeValidator(_number_check(low, high, low_open))
-
-
-def _maybe(low: float | None, high: float | None, low_open: bool = False) -> BeforeValidator:
-    return BeforeValidator(_number_check(low, high, low_open, optional=True))
-
-
-def _schema(
-    low: float | None, high: float | None, low_open: bool = False, optional: bool = False
-) -> WithJsonSchema:
-    number = _number_schema(low, high, low_open)
-    return WithJsonSchema({"anyOf": [number, {"type": "null"}]} if optional else number)
-
-
-Unit = Annotated[float, _num(0.0, 1.0), _schema(0.0, 1.0)]
-NonNegative = Annotated[float, _num(0.0, None), _schema(0.0, None)]
-Positive = Annotated[float, _num(0.0, None, True), _schema(0.0, None, True)]
-Finite = Annotated[float, _num(None, None), _schema(None, None)]
-MaybeUnit = Annotated[float | None, _maybe(0.0, 1.0), _schema(0.0, 1.0, optional=True)]
-MaybeNonNegative = Annotated[float | None, _maybe(0.0, None), _schema(0.0, None, optional=True)]
-Probability = Annotated[float, _num(0.0, 1.0), _schema(0.0, 1.0)]
-
-
-def _bounds(name: str) -> tuple[float, float | None]:
-    return PARAMETERS[name].low, PARAMETERS[name].high
-
-
-Priority = Annotated[float, _num(*_bounds("priority")), _schema(*_bounds("priority"))]
-Doctrine = Annotated[float, _num(*_bounds("doctrine")), _schema(*_bounds("doctrine"))]
-CapacityGrowth = Annotated[
-    float, _num(*_bounds("capacity_growth")), _schema(*_bounds("capacity_growth"))
-]
-MaybePriority = Annotated[
-    float | None, _maybe(*_bounds("priority")), _schema(*_bounds("priority"), optional=True)
-]
-MaybeDoctrine = Annotated[
-    float | None, _maybe(*_bounds("doctrine")), _schema(*_bounds("doctrine"), optional=True)
-]
-MaybeCapacityGrowth = Annotated[
-    float | None,
-    _maybe(*_bounds("capacity_growth")),
-    _schema(*_bounds("capacity_growth"), optional=True),
-]
-MaybeFinite = Annotated[float | None, _maybe(None, None), _schema(None, None, optional=True)]
+Unit = Annotated[float, _Number(0.0, 1.0)]
+NonNegative = Annotated[float, _Number(0.0)]
+Positive = Annotated[float, _Number(0.0, low_open=True)]
+Finite = Annotated[float, _Number()]
+MaybeUnit = Annotated[float | None, _Number(0.0, 1.0, optional=True)]
+MaybeNonNegative = Annotated[float | None, _Number(0.0, optional=True)]
+MaybeFinite = Annotated[float | None, _Number(optional=True)]
+Priority = Annotated[float, _parameter("priority")]
+Doctrine = Annotated[float, _parameter("doctrine")]
+CapacityGrowth = Annotated[float, _parameter("capacity_growth")]
+MaybePriority = Annotated[float | None, _parameter("priority", optional=True)]
+MaybeDoctrine = Annotated[float | None, _parameter("doctrine", optional=True)]
+MaybeCapacityGrowth = Annotated[float | None, _parameter("capacity_growth", optional=True)]
 
 Name = Annotated[str, BeforeValidator(_text(MAX_NAME))]
 Description = Annotated[str, BeforeValidator(_text(MAX_DESCRIPTION, False, True))]
@@ -804,7 +805,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
     if not isinstance(value, Mapping):
         if isinstance(value, (list, tuple, str)) or value is None or isinstance(value, bool):
             _fail(_not_a(value, "a share"), "a share from 0 to 1, or a mapping of states to shares")
-        number = _number_check(0.0, 1.0)(value)
+        number = _Number(0.0, 1.0)(value)
         assert number is not None
         return number
     issues = _Issues()
@@ -818,7 +819,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
                 at_key=True,
             )
             continue
-        number = issues.check((key,), _number_check(0.0, 1.0), item)
+        number = issues.check((key,), _Number(0.0, 1.0), item)
         if number is not None:
             out[key] = number
     issues.raise_if_any()
@@ -846,9 +847,7 @@ ShareSpec = Annotated[
 class NewPower(_Model):
     """A power the scenario adds (part of the reference: its residual comes from its shares)."""
 
-    economic_capacity: NonNegative = Field(
-        description="economic capacity: GDP, USD trn"
-    )
+    economic_capacity: NonNegative = Field(description="economic capacity: GDP, USD trn")
     security_capacity: NonNegative = Field(
         description="security capacity: world arms exports, USD bn a year"
     )
@@ -973,10 +972,14 @@ class ActorsSpec(_Model):
 
 
 class _Distribution(_Model):
-    """A distribution a shock value is drawn from, once per replicate."""
+    """A distribution a shock value is drawn from, once per replicate.
+
+    Distributions with ``low`` and ``high`` need ``high`` above ``low`` and give values between
+    them; the others are unbounded unless they say otherwise.
+    """
 
     def draw(self, rng: np.random.Generator) -> float:  # pragma: no cover - overridden
-        """Draw one value with the run's generator.
+        """Draw one value with the run's generator for shock draws.
 
         Args:
             rng: The run's generator for shock draws.
@@ -992,7 +995,19 @@ class _Distribution(_Model):
         Returns:
             ``(low, high)``, or None when unbounded.
         """
-        return None
+        low, high = getattr(self, "low", None), getattr(self, "high", None)
+        return None if low is None or high is None else (low, high)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        low, high = getattr(self, "low", None), getattr(self, "high", None)
+        if low is not None and high is not None and high <= low:
+            raise _issue(
+                ("high",),
+                f"high {_fmt(high)} is not above low {_fmt(low)}",
+                f"a number above {_fmt(low)}",
+            )
+        return self
 
 
 class Normal(_Distribution):
@@ -1002,8 +1017,8 @@ class Normal(_Distribution):
     mean: Finite = Field(description="mean")
     sd: NonNegative = Field(description="standard deviation")
 
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.normal(self.mean, self.sd))
 
 
@@ -1014,29 +1029,9 @@ class LogNormal(_Distribution):
     median: Positive = Field(description="median (exp of the mean of the log)")
     sigma: NonNegative = Field(description="standard deviation of the log")
 
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.lognormal(math.log(self.median), self.sigma))
-
-    def support(self) -> tuple[float, float] | None:
-        """Positive values, unbounded above.
-
-        Returns:
-            None: the distribution is unbounded.
-        """
-        return None
-
-
-def _check_ordered(low: float, high: float) -> None:
-    """Raise the scenario error for a distribution whose ``high`` is not above its ``low``."""
-    if high <= low:
-        issues = _Issues()
-        issues.add(
-            ("high",),
-            f"high {_fmt(high)} is not above low {_fmt(low)}",
-            f"a number above {_fmt(low)}",
-        )
-        issues.raise_if_any()
 
 
 class Uniform(_Distribution):
@@ -1046,22 +1041,9 @@ class Uniform(_Distribution):
     low: Finite = Field(description="smallest value")
     high: Finite = Field(description="largest value, above low")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        _check_ordered(self.low, self.high)
-        return self
-
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.uniform(self.low, self.high))
-
-    def support(self) -> tuple[float, float] | None:
-        """From low to high.
-
-        Returns:
-            ``(low, high)``.
-        """
-        return (self.low, self.high)
 
 
 class Triangular(_Distribution):
@@ -1073,34 +1055,18 @@ class Triangular(_Distribution):
     high: Finite = Field(description="largest value, above low")
 
     @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
-        issues = _Issues()
-        if self.high <= self.low:
-            issues.add(
-                ("high",),
-                f"high {_fmt(self.high)} is not above low {_fmt(self.low)}",
-                f"a number above {_fmt(self.low)}",
-            )
-        elif not self.low <= self.mode <= self.high:
-            issues.add(
+    def _mode_inside(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise _issue(
                 ("mode",),
                 f"mode {_fmt(self.mode)} is outside low to high",
                 f"a number from {_fmt(self.low)} to {_fmt(self.high)}",
             )
-        issues.raise_if_any()
         return self
 
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(rng.triangular(self.low, self.mode, self.high))
-
-    def support(self) -> tuple[float, float] | None:
-        """From low to high.
-
-        Returns:
-            ``(low, high)``.
-        """
-        return (self.low, self.high)
 
 
 class Beta(_Distribution):
@@ -1112,22 +1078,9 @@ class Beta(_Distribution):
     low: Finite = Field(default=0.0, description="smallest value (default 0)")
     high: Finite = Field(default=1.0, description="largest value (default 1)")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Beta:
-        _check_ordered(self.low, self.high)
-        return self
-
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         return float(self.low + (self.high - self.low) * rng.beta(self.alpha, self.beta))
-
-    def support(self) -> tuple[float, float] | None:
-        """From low to high.
-
-        Returns:
-            ``(low, high)``.
-        """
-        return (self.low, self.high)
 
 
 class Choice(_Distribution):
@@ -1161,20 +1114,16 @@ class Choice(_Distribution):
         issues.raise_if_any()
         return self
 
+    @override
     def draw(self, rng: np.random.Generator) -> float:
-        """Draw one value with the run's generator (see :meth:`_Distribution.draw`)."""
         if self.weights is None:
             return float(self.values[int(rng.integers(len(self.values)))])
         weights = np.asarray(self.weights, dtype=float)
         index = int(rng.choice(len(self.values), p=weights / weights.sum()))
         return float(self.values[index])
 
+    @override
     def support(self) -> tuple[float, float] | None:
-        """From the smallest to the largest value.
-
-        Returns:
-            ``(min(values), max(values))``.
-        """
         return (min(self.values), max(self.values))
 
 
@@ -1208,24 +1157,18 @@ def _bad_value(value: Any) -> NoReturn:
     if isinstance(value, Mapping):
         name = value.get("distribution")
         if name is None:
-            issues = _Issues()
-            issues.add((), "a value given as a mapping needs 'distribution'", expected)
-            issues.raise_if_any()
+            raise _issue((), "a value given as a mapping needs 'distribution'", expected)
         if isinstance(name, str):
-            issues = _Issues()
-            issues.add(
+            raise _issue(
                 ("distribution",),
                 f"unknown distribution {show(name)}",
                 suggest(name, DISTRIBUTIONS),
             )
-            issues.raise_if_any()
-        issues = _Issues()
-        issues.add(
+        raise _issue(
             ("distribution",),
             _not_a(name, "the name of a distribution"),
             f"one of {', '.join(DISTRIBUTIONS)}",
         )
-        issues.raise_if_any()
     numeric = isinstance(value, (int, float)) or (isinstance(value, str) and _looks_numeric(value))
     if numeric and not isinstance(value, bool):
         _to_float(value)
@@ -1321,9 +1264,7 @@ class ShockSpec(_Model):
     half_life: Years = Field(
         default=None, description="pulse only: years, or a duration such as '6 months'"
     )
-    probability: Probability = Field(
-        default=1.0, description="chance that it happens in a replicate"
-    )
+    probability: Unit = Field(default=1.0, description="chance that it happens in a replicate")
     when: WhenSpec | None = Field(
         default=None, description="condition on the state: it fires when this first holds"
     )
@@ -1540,7 +1481,7 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
             )
             continue
         low, high = _parameter_bounds(key)
-        check = _number_check(low, high)
+        check = _Number(low, high)
         scope = PARAMETERS[key].scope if key in PARAMETERS else "global"
         if scope == "global" or not isinstance(item, Mapping):
             number = issues.check((key,), check, item)
@@ -1570,7 +1511,7 @@ def _parameters_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for name in _parameter_names():
         low, high = _parameter_bounds(name)
-        number = _number_schema(low, high, False)
+        number = _Number(low, high).json_schema()
         if name in PARAMETERS:
             spec = PARAMETERS[name]
             text = f"{spec.meaning} ({spec.unit}); default from {spec.provenance()}"
@@ -1615,55 +1556,33 @@ def override_items(
     """
     out: list[tuple[str, float, tuple[PathItem, ...]]] = []
     for name, value in parameters.items():
+        where: tuple[PathItem, ...] = ("parameters", name)
         scope = PARAMETERS[name].scope if name in PARAMETERS else "global"
-        if not isinstance(value, Mapping):
-            if name in INITIAL_CONDITIONS:
-                out.append((canonical_path(name), float(value), ("parameters", name)))
-            elif scope == "global":
-                out.append((f"parameters.{name}", float(value), ("parameters", name)))
-            else:
-                head, field = _entity_path(name)
-                entities = dims.states if scope == "state" else dims.powers
-                out.extend(
-                    (f"{head}.{entity}.{field}", float(value), ("parameters", name))
-                    for entity in entities
-                )
-            continue
-        head, field = _entity_path(name)
-        for entity, number in value.items():
-            out.append((f"{head}.{entity}.{field}", float(number), ("parameters", name, entity)))
-    for power, override in actors.powers.items():
-        for field in POWER_FIELDS:
-            number = getattr(override, field)
-            if number is not None:
-                out.append(
-                    (f"powers.{power}.{field}", float(number), ("actors", "powers", power, field))
-                )
-    for state, change in actors.states.items():
-        for field in STATE_SCALARS:
-            number = getattr(change, field)
-            if number is not None:
-                out.append(
-                    (f"states.{state}.{field}", float(number), ("actors", "states", state, field))
-                )
-        for field in STATE_MAPS:
-            mapping = getattr(change, field)
-            for who, number in (mapping or {}).items():
-                out.append(
-                    (
-                        f"states.{state}.{field}.{who}",
-                        float(number),
-                        ("actors", "states", state, field, who),
-                    )
-                )
+        head = "states" if scope == "state" else "powers"
+        if isinstance(value, Mapping):
+            out.extend(
+                (f"{head}.{who}.{name}", float(number), (*where, who))
+                for who, number in value.items()
+            )
+        elif name in INITIAL_CONDITIONS:
+            out.append((canonical_path(name), float(value), where))
+        elif scope == "global":
+            out.append((f"parameters.{name}", float(value), where))
+        else:
+            entities = dims.states if scope == "state" else dims.powers
+            out.extend((f"{head}.{who}.{name}", float(value), where) for who in entities)
+    sections = (("powers", actors.powers, POWER_FIELDS), ("states", actors.states, STATE_FIELDS))
+    for head, changes, fields in sections:
+        for who, change in changes.items():
+            for field in fields:
+                value = getattr(change, field)
+                entries = value.items() if isinstance(value, Mapping) else [(None, value)]
+                for key, number in entries:
+                    if number is not None:
+                        tail = (field,) if key is None else (field, key)
+                        path = ".".join((head, who, *tail))
+                        out.append((path, float(number), ("actors", head, who, *tail)))
     return out
-
-
-def _entity_path(name: str) -> tuple[str, str]:
-    """Section and field of the paths a state or power parameter is written to."""
-    if PARAMETERS[name].scope == "state":
-        return "states", name
-    return "powers", name
 
 
 class ScenarioSpec(_Model):
@@ -1718,8 +1637,7 @@ class ScenarioSpec(_Model):
             if shock.name in first:
                 issues.add(
                     ("shocks", i, "name"),
-                    f"shock name {show(shock.name)} is already "
-                    f"used by shocks[{first[shock.name]}]",
+                    f"shock name {show(shock.name)} is already used by shocks[{first[shock.name]}]",
                     "a unique name per shock",
                 )
             first.setdefault(shock.name, i)
