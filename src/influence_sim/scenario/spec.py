@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal, NoReturn, Self, TypeVar, override
 
 import numpy as np
@@ -230,6 +231,35 @@ class _Issues:
         context = {"message": self.items[0][1], "issues": list(self.items)}
         return PydanticCustomError("scenario", "{message}", context)
 
+    def entries(
+        self,
+        path: tuple[PathItem, ...],
+        value: Mapping[Any, Any],
+        what: str,
+        names: Sequence[str],
+        check: Callable[[str, Any], T | None],
+        many: str = "",
+    ) -> dict[str, T]:
+        """Check a mapping whose keys name ``what`` (one of ``names``), entry by entry.
+
+        An unknown key is recorded at the key; ``check(key, value)`` checks a known key's value
+        (its problems recorded under ``path``, or by ``check`` itself) and returns None when the
+        value is unusable.
+
+        Returns:
+            The usable entries, checked.
+        """
+        out: dict[str, T] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or key not in names:
+                message = f"unknown {what} {show(key)}"
+                self.add((*path, str(key)), message, suggest(str(key), names, many), at_key=True)
+                continue
+            checked = self.check((*path, key), partial(check, key), item)
+            if checked is not None:
+                out[key] = checked
+        return out
+
     def raise_if_any(self) -> None:
         """Raise the collected problems, if any."""
         if self.items:
@@ -329,14 +359,9 @@ _FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar(
 )
 
 
-def _current_dims() -> Dims:
-    frame = _FRAME.get()
-    return frame.dims if frame is not None else sd.default_dims()
-
-
-def _current_clock() -> Clock | None:
-    frame = _FRAME.get()
-    return frame.clock if frame is not None else None
+def _frame() -> Frame:
+    """The frame of the document being checked (the default actors outside a check)."""
+    return _FRAME.get() or Frame(sd.default_dims(), None)
 
 
 def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
@@ -574,7 +599,7 @@ def _check_path(path: str) -> str:
             f"{show(path)} contains spaces",
             "a dotted path such as states.tajikistan.threat_exposure",
         )
-    dims = _current_dims()
+    dims = _frame().dims
     try:
         resolve(path.strip(), dims)
     except PathError as exc:
@@ -598,28 +623,27 @@ def _split_expected(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _known(options: Sequence[str], what: str, hint: str = "") -> Callable[[str], str]:
+def _known_key(what: str, options: Callable[[], Sequence[str]]) -> AfterValidator:
+    """A mapping key that must name one of ``options()``, a ``what``."""
+
     def check(name: str) -> str:
-        if name not in options:
-            expected = suggest(name, options) if options else f"no {what} here"
-            _fail(f"unknown {what} {show(name)}{hint}", expected)
+        choices = options()
+        if name not in choices:
+            expected = suggest(name, choices) if choices else f"no {what} here"
+            _fail(f"unknown {what} {show(name)}", expected)
         return name
 
-    return check
-
-
-def _state_key(name: str) -> str:
-    return _known(sd.DEFAULT_STATES, "state")(name)
+    return AfterValidator(check)
 
 
 def _existing_power_key(name: str) -> str:
-    frame = _FRAME.get()
-    if frame is not None and name in frame.added:
+    frame = _frame()
+    if name in frame.added:
         _fail(
             f"power {show(name)} is added by this scenario",
             f"its values under actors.add_powers.{name}",
         )
-    removed = [p for p in sd.DEFAULT_POWERS if p not in _current_dims().powers]
+    removed = [p for p in sd.DEFAULT_POWERS if p not in frame.dims.powers]
     if name in removed:
         _fail(
             f"power {show(name)} is removed by actors.remove_powers",
@@ -636,18 +660,6 @@ def _existing_power_key(name: str) -> str:
             ),
         )
     return name
-
-
-def _power_key(name: str) -> str:
-    return _known(_current_dims().powers, "power")(name)
-
-
-def _partner_key(name: str) -> str:
-    return _known(_current_dims().partners, "partner")(name)
-
-
-def _organisation_key(name: str) -> str:
-    return _known(sd.ORGANISATIONS, "organisation")(name)
 
 
 def _new_power_key(name: str) -> str:
@@ -724,11 +736,11 @@ OpName = Literal["set", "add", "scale", "ramp", "pulse"]
 Across = Literal["any", "all"]
 
 
-StateKey = Annotated[str, AfterValidator(_state_key)]
+StateKey = Annotated[str, _known_key("state", lambda: sd.DEFAULT_STATES)]
 ExistingPowerKey = Annotated[str, AfterValidator(_existing_power_key)]
-PowerKey = Annotated[str, AfterValidator(_power_key)]
-PartnerKey = Annotated[str, AfterValidator(_partner_key)]
-OrganisationKey = Annotated[str, AfterValidator(_organisation_key)]
+PowerKey = Annotated[str, _known_key("power", lambda: _frame().dims.powers)]
+PartnerKey = Annotated[str, _known_key("partner", lambda: _frame().dims.partners)]
+OrganisationKey = Annotated[str, _known_key("organisation", lambda: sd.ORGANISATIONS)]
 NewPowerKey = Annotated[str, AfterValidator(_new_power_key)]
 Flag = Annotated[float, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "integer"]})]
 
@@ -809,19 +821,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
         assert number is not None
         return number
     issues = _Issues()
-    out: dict[str, float] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or key not in sd.DEFAULT_STATES:
-            issues.add(
-                (str(key),),
-                f"unknown state {show(key)}",
-                suggest(str(key), sd.DEFAULT_STATES),
-                at_key=True,
-            )
-            continue
-        number = issues.check((key,), _Number(0.0, 1.0), item)
-        if number is not None:
-            out[key] = number
+    out = issues.entries((), value, "state", sd.DEFAULT_STATES, lambda _, v: _Number(0.0, 1.0)(v))
     issues.raise_if_any()
     return FrozenMap(out)
 
@@ -1227,7 +1227,7 @@ class WhenSpec(_Model):
 
 
 def _check_in_run(day: dt.date) -> dt.date:
-    clock = _current_clock()
+    clock = _frame().clock
     if clock is not None:
         last = clock.date(clock.n_steps)
         if not clock.start <= day <= last:
@@ -1357,7 +1357,7 @@ class ShockSpec(_Model):
 
     def _check_value(self, issues: _Issues) -> None:
         try:
-            targets = resolve(self.target, _current_dims())
+            targets = resolve(self.target, _frame().dims)
         except PathError:
             return
         low, high = targets[0].low, targets[0].high
@@ -1413,7 +1413,7 @@ def _metric(value: Any) -> str:
 def _every_check(value: Any) -> int:
     every = _whole(1, 100_000)(value)
     assert every is not None
-    clock = _current_clock()
+    clock = _frame().clock
     if clock is not None and every > clock.n_steps:
         _fail(
             f"every {every} steps, but the run has only {clock.n_steps} steps",
@@ -1469,40 +1469,19 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
     if not isinstance(value, Mapping):
         _fail(_not_a(value, "a mapping"), "a mapping of parameter names to values")
     issues = _Issues()
-    out: dict[str, float | FrozenMap[float]] = {}
-    names = _parameter_names()
-    for key, item in value.items():
-        if not isinstance(key, str) or key not in names:
-            issues.add(
-                (str(key),),
-                f"unknown parameter {show(key)}",
-                suggest(str(key), names, "parameters of the ODD table"),
-                at_key=True,
-            )
-            continue
-        low, high = _parameter_bounds(key)
-        check = _Number(low, high)
+
+    def one(key: str, item: Any) -> float | FrozenMap[float] | None:
+        check = _Number(*_parameter_bounds(key))
         scope = PARAMETERS[key].scope if key in PARAMETERS else "global"
         if scope == "global" or not isinstance(item, Mapping):
-            number = issues.check((key,), check, item)
-            if number is not None:
-                out[key] = number
-            continue
-        entities = sd.DEFAULT_STATES if scope == "state" else _current_dims().powers
-        per: dict[str, float] = {}
-        for entity, sub in item.items():
-            if not isinstance(entity, str) or entity not in entities:
-                issues.add(
-                    (key, str(entity)),
-                    f"unknown {scope} {show(entity)}",
-                    suggest(str(entity), entities),
-                    at_key=True,
-                )
-                continue
-            number = issues.check((key, entity), check, sub)
-            if number is not None:
-                per[entity] = number
-        out[key] = FrozenMap(per)
+            return check(item)
+        entities = sd.DEFAULT_STATES if scope == "state" else _frame().dims.powers
+        return FrozenMap(issues.entries((key,), item, scope, entities, lambda _, v: check(v)))
+
+    names = _parameter_names()
+    out: dict[str, float | FrozenMap[float]] = issues.entries(
+        (), value, "parameter", names, one, "parameters of the ODD table"
+    )
     issues.raise_if_any()
     return FrozenMap(out)
 
