@@ -380,26 +380,19 @@ def dims_of(removed: Sequence[str], added: Sequence[str]) -> Dims:
 
 def _frame_from(data: Any) -> Frame:
     """Derive the frame from raw data, leniently (whatever is usable is used)."""
-    removed: list[str] = []
-    added: list[str] = []
-    clock: Clock | None = None
-    if not isinstance(data, Mapping):
-        return Frame(dims_of(removed, added), clock)
+    data = data if isinstance(data, Mapping) else {}
     actors = data.get("actors")
-    if isinstance(actors, Mapping):
-        remove = actors.get("remove_powers")
-        if isinstance(remove, (list, tuple)):
-            removed = [p for p in remove if isinstance(p, str) and p in sd.DEFAULT_POWERS]
-        add = actors.get("add_powers")
-        if isinstance(add, Mapping):
-            added = [p for p in add if isinstance(p, str) and _NAME_RE.match(p)]
+    actors = actors if isinstance(actors, Mapping) else {}
+    remove, add = actors.get("remove_powers"), actors.get("add_powers")
+    removed = [p for p in remove if p in sd.DEFAULT_POWERS] if isinstance(remove, list) else []
+    added = [p for p in add if _NAME_RE.match(str(p))] if isinstance(add, Mapping) else []
+    clock: Clock | None = None
     time = data.get("time")
-    if isinstance(time, Mapping):
+    step = time.get("step") if isinstance(time, Mapping) else None
+    if isinstance(time, Mapping) and isinstance(step, str) and step in STEP_MONTHS:
         try:
             start, end = _to_date(time.get("start")), _to_date(time.get("end"))
-            step = time.get("step")
-            if isinstance(step, str) and step in STEP_MONTHS and end > start:
-                clock = Clock.between(start, end, step)
+            clock = Clock.between(start, end, step) if end > start else None
         except (PydanticCustomError, ValueError):
             clock = None
     return Frame(dims_of(removed, added), clock, tuple(added))
@@ -1209,20 +1202,13 @@ class WhenSpec(_Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> WhenSpec:
-        issues = _Issues()
-        if self.above is None and self.below is None:
-            issues.add(
-                ("above",),
-                "a condition needs 'above' or 'below'",
-                "above: NUMBER and/or below: NUMBER",
-            )
-        elif self.above is not None and self.below is not None and self.above >= self.below:
-            issues.add(
-                ("below",),
-                f"below {_fmt(self.below)} is not above 'above' {_fmt(self.above)}",
-                "a band with above < below",
-            )
-        issues.raise_if_any()
+        above, below = self.above, self.below
+        if above is None and below is None:
+            need = "above: NUMBER and/or below: NUMBER"
+            raise _issue(("above",), "a condition needs 'above' or 'below'", need)
+        if above is not None and below is not None and above >= below:
+            message = f"below {_fmt(below)} is not above 'above' {_fmt(above)}"
+            raise _issue(("below",), message, "a band with above < below")
         return self
 
 
