@@ -124,38 +124,16 @@ def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[Date
     out: list[DatedChange] = []
     for day, state, org, value in sd.membership_changes(seed_data, dims.states, clock.start, last):
         verb = "joins" if value else "leaves"
-        out.append(
-            DatedChange(
-                day,
-                f"states.{state}.membership.{org}",
-                value,
-                f"seeds/memberships.csv: {state} {verb} {org}",
-            )
+        name = f"seeds/memberships.csv: {state} {verb} {org}"
+        out.append(DatedChange(day, f"states.{state}.membership.{org}", value, name))
+    for table, link in (("presence", "presence in"), ("infrastructure", "link with")):
+        changes = sd.presence_changes(
+            seed_data, dims.states, dims.powers, clock.start, last, table=table
         )
-    for day, state, power, value in sd.presence_changes(
-        seed_data, dims.states, dims.powers, clock.start, last
-    ):
-        what = f"set to {value:g}" if value else "ends"
-        out.append(
-            DatedChange(
-                day,
-                f"states.{state}.presence.{power}",
-                value,
-                f"seeds/presence.csv: {power} presence in {state} {what}",
-            )
-        )
-    for day, state, power, value in sd.presence_changes(
-        seed_data, dims.states, dims.powers, clock.start, last, table="infrastructure"
-    ):
-        what = f"set to {value:g}" if value else "ends"
-        out.append(
-            DatedChange(
-                day,
-                f"states.{state}.infrastructure.{power}",
-                value,
-                f"seeds/infrastructure.csv: {power} link with {state} {what}",
-            )
-        )
+        for day, state, power, value in changes:
+            what = f"set to {value:g}" if value else "ends"
+            name = f"seeds/{table}.csv: {power} {link} {state} {what}"
+            out.append(DatedChange(day, f"states.{state}.{table}.{power}", value, name))
     return sorted(out, key=lambda c: c.date)
 
 
