@@ -13,6 +13,10 @@ once, ``issues``: ``(sub-path, message, expected, at_key)`` tuples); the loader 
 Checks that need to know the run (which powers it has, which dates it spans) read a
 :class:`Frame` derived from the raw document before validation starts, so that a mistake in one
 section never hides the mistakes in another: all problems of a file are found in one pass.
+:class:`ScenarioSpec` derives the frame itself (a wrap validator sets it in a context variable
+for the checks below it), so every way of validating a document, the constructor included,
+checks it against its own run. Sweep files, whose run is a scenario loaded beforehand, get
+theirs from pydantic's validation context instead (:mod:`influence_sim.sweep.spec`).
 """
 
 from __future__ import annotations
