@@ -6,14 +6,11 @@ and the seeds. :func:`read_sweep_spec` checks the whole file in one pass and rai
 :class:`SweepError` listing every problem as ``FILE:LINE:COL: key.path: message (expected ...)``,
 like scenario files. The format is described in ``docs/sweeps.md``.
 
-The file is validated the way scenario files are: pydantic models whose checks collect their
-problems as the scenario checks do (``_Issues`` of :mod:`influence_sim.scenario.spec`), turned
-into located problems by the scenario loader's reporter (``_Reporter``). The run a sweep varies
-(the base scenario's states and powers, the seed, the design kind) is passed as pydantic's
-validation context rather than a context variable: a sweep loads its base scenario between its
-two models, so an explicit context, filled as validation goes, is simpler than a variable set
-and reset, and it needs no cleanup when a check fails. Scenario checks still read their frame
-from a context variable; moving them over touches every leaf check of that layer.
+The checks are plain functions that record problems in the scenario layer's collector
+(``_Issues``), located by the scenario loader's reporter. A sweep file is not a pydantic model:
+every value has a message of its own, and what a value may be depends on others (the design
+kind decides what ``vary`` takes, the base scenario loaded half-way decides the paths and the
+seed), so a model would only dispatch to these checks.
 """
 
 from __future__ import annotations
@@ -23,17 +20,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    PlainValidator,
-    ValidationError,
-    ValidationInfo,
-    model_validator,
-)
 
 from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim._text import text_problem
@@ -48,9 +37,6 @@ from influence_sim.scenario.yamlsafe import Located, load_located
 DesignKind = Literal["grid", "cases", "lhs", "sobol", "morris"]
 Scale = Literal["linear", "log"]
 
-DESIGN_KINDS: tuple[str, ...] = ("grid", "cases", "lhs", "sobol", "morris")
-"""Designs a sweep file may ask for."""
-
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "grid": ("kind",),
     "cases": ("kind", "cases"),
@@ -60,12 +46,35 @@ DESIGN_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Keys each design kind accepts under ``design:``."""
 
+DESIGN_KINDS: tuple[str, ...] = tuple(DESIGN_KEYS)
+"""Designs a sweep file may ask for."""
+
+_SIZES = {
+    "lhs": ("points", "the number of points, e.g. 64"),
+    "sobol": ("base", "the base sample size N, a power of 2 such as 64"),
+    "morris": ("trajectories", "the number of trajectories, e.g. 20"),
+}
+"""The key giving the size of each random design, and what it expects."""
+
 METRIC_GROUPS: tuple[str, ...] = ("shares", "trade", "relations", "crossover", "guarantors")
 """Groups of summary metrics a sweep can keep (see ``docs/sweeps.md``)."""
 
+TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "scenario",
+    "seed",
+    "replicates",
+    "common_random_numbers",
+    "vary",
+    "design",
+    "keep",
+)
+"""Keys allowed at the top of a sweep file."""
+
+FACTOR_KEYS: tuple[str, ...] = ("low", "high", "values", "num", "scale")
 KEEP_KEYS: tuple[str, ...] = ("final", "timeseries")
 TIMESERIES_KEYS: tuple[str, ...] = ("every", "states")
-FACTOR_KEYS: tuple[str, ...] = ("low", "high", "values", "num", "scale")
 
 MAX_RUNS = 10_000_000
 """Largest number of runs (design points times replicates) a sweep may have."""
@@ -205,20 +214,15 @@ def count_points(spec: SweepSpec) -> int:
     Returns:
         The number of points.
     """
-    design = spec.design
-    d = len(spec.factors)
-    if design.kind == "grid":
-        return math.prod(len(f.values or ()) for f in spec.factors)
-    if design.kind == "cases":
-        return len(design.cases)
-    if design.kind == "lhs":
-        assert design.points is not None
-        return design.points
-    if design.kind == "sobol":
-        assert design.base is not None
-        return design.base * (2 * d + 2 if design.second_order else d + 2)
-    assert design.trajectories is not None
-    return design.trajectories * (d + 1)
+    design, d = spec.design, len(spec.factors)
+    sizes = {
+        "grid": math.prod(len(f.values or ()) for f in spec.factors),
+        "cases": len(design.cases),
+        "lhs": design.points or 0,
+        "sobol": (design.base or 0) * (2 * d + 2 if design.second_order else d + 2),
+        "morris": (design.trajectories or 0) * (d + 1),
+    }
+    return sizes[design.kind]
 
 
 # --------------------------------------------------------------------------- leaf checks
@@ -230,6 +234,10 @@ def _kind(value: object) -> str:
     if isinstance(value, str):
         return f"text '{value[:30]}'"
     return kind_of(value, type(value).__name__)
+
+
+def _quoted(value: object) -> str:
+    return f"'{value}'" if isinstance(value, str) else _kind(value)
 
 
 def _number(value: Any) -> float:
@@ -291,26 +299,34 @@ def _unknown_keys(issues: _Issues, where: Path_, value: Mapping[Any, Any], allow
             issues.add((*where, key), f"unknown key '{key}'", suggest(key, allowed), at_key=True)
 
 
-def _within(bounds: tuple[float, float]) -> Callable[[float], float]:
-    low, high = bounds
-    accepted = f"a value from {_fmt(low)} to {_fmt(high)}"
-    if math.isinf(high):
-        accepted = f"a value of at least {_fmt(low)}"
-
-    def check(value: float) -> float:
-        if value < low or value > high:
-            _fail(f"{_fmt(value)} is outside the range this path accepts", accepted)
-        return value
-
-    return check
-
-
 def _bounded(issues: _Issues, at: Path_, value: Any, bounds: tuple[float, float]) -> float | None:
     """The number at ``at`` (None if it is not one); out of range is recorded, not dropped."""
     number = issues.check(at, _number, value)
-    if number is not None:
-        issues.check(at, _within(bounds), number)
+    low, high = bounds
+    if number is not None and not low <= number <= high:
+        accepted = f"a value from {_fmt(low)} to {_fmt(high)}"
+        if math.isinf(high):
+            accepted = f"a value of at least {_fmt(low)}"
+        issues.add(at, f"{_fmt(number)} is outside the range this path accepts", accepted)
     return number
+
+
+def _section[T](
+    issues: _Issues,
+    key: str,
+    value: Any,
+    expected: str,
+    check: Callable[[_Issues, dict[Any, Any]], T],
+) -> T | None:
+    """The mapping under ``key`` checked by ``check`` (None if it has a problem)."""
+
+    def validate(value: Any) -> T:
+        inside = _Issues()
+        out = check(inside, _mapping(expected)(value))
+        inside.raise_if_any()
+        return out
+
+    return issues.check((key,), validate, value)
 
 
 # --------------------------------------------------------------------------- paths
@@ -344,11 +360,7 @@ def _resolve_path(
 
 
 def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: Dims) -> None:
-    """Two varied paths may not name the same value (e.g. ``states.*.x`` and a state's x).
-
-    Values are compared by where they live in the arrays, so two spellings of one value
-    (``parameters.coordination`` and ``relations.china.russia.coordination``) are caught too.
-    """
+    """Two varied paths may not name the same value (e.g. ``states.*.x`` and a state's x)."""
     seen: dict[tuple[str, str, tuple[int, ...]], str] = {}
     for loc, path in zip(where, paths, strict=True):
         try:
@@ -368,46 +380,26 @@ def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: 
             seen[slot] = path
 
 
-# --------------------------------------------------------------------------- the run
-
-
-@dataclass
-class _Run:
-    """The validation context of a sweep file, filled as validation goes.
-
-    Attributes:
-        doc: The sweep file.
-        issues: Problems about the file as a whole (missing keys and the like), found before
-            the fields are checked.
-        later: The same, reported after the fields' problems (as the file reads: ``vary``
-            after ``design``).
-        scenario_path: The base scenario's path, relative to the current folder.
-        scenario: The base scenario, once loaded.
-        seed: The root seed (the file's, else the base scenario's), None if unusable.
-        kind: The design kind written, None if unusable.
-    """
-
-    doc: Located
-    issues: _Issues = field(default_factory=_Issues)
-    later: _Issues = field(default_factory=_Issues)
-    scenario_path: str = ""
-    scenario: Scenario | None = None
-    seed: int | None = None
-    kind: str | None = None
-
-    @property
-    def dims(self) -> Dims:
-        assert self.scenario is not None
-        return self.scenario.dims
-
-
-def _run(info: ValidationInfo) -> _Run:
-    run = info.context
-    assert isinstance(run, _Run)
-    return run
-
-
 # --------------------------------------------------------------------------- vary
+
+
+def _grid_values(
+    issues: _Issues, at: Path_, items: Any, bounds: tuple[float, float]
+) -> tuple[float, ...] | None:
+    """The values of a grid factor written as a list, or None after recording a problem."""
+    if not isinstance(items, list) or not items:
+        issues.add(at, "must be a non-empty list of numbers", "a list such as [0.0, 0.5, 1.0]")
+        return None
+    n_issues = len(issues.items)
+    values: list[float] = []
+    for i, item in enumerate(items):
+        number = _bounded(issues, (*at, i), item, bounds)
+        if number is None:
+            continue
+        if number in values:
+            issues.add((*at, i), f"{_fmt(number)} is listed twice", "distinct values")
+        values.append(number)
+    return tuple(values) if len(issues.items) == n_issues else None
 
 
 def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dims) -> Factor | None:
@@ -426,12 +418,10 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
         return None
     path, bounds = resolved
     n_issues = len(issues.items)
-    scale: Scale = "linear"
-    if "scale" in raw:
-        if raw["scale"] not in ("linear", "log"):
-            issues.add((*where, "scale"), f"unknown scale '{raw['scale']}'", "linear or log")
-        else:
-            scale = raw["scale"]
+    scale = raw.get("scale", "linear")
+    if scale not in ("linear", "log"):
+        issues.add((*where, "scale"), f"unknown scale '{scale}'", "linear or log")
+        scale = "linear"
     if "values" in raw:
         if kind is not None and kind != "grid":
             message = f"values are only for a grid design, not {kind}"
@@ -441,31 +431,18 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
             if other in raw:
                 message = "give either values or low, high and num, not both"
                 issues.add((*where, other), message, "values alone", at_key=True)
-        items = raw["values"]
-        if not isinstance(items, list) or not items:
-            message = "must be a non-empty list of numbers"
-            issues.add(values_at, message, "a list such as [0.0, 0.5, 1.0]")
+        values = _grid_values(issues, values_at, raw["values"], bounds)
+        if values is None or len(issues.items) > n_issues:
             return None
-        values: list[float] = []
-        for i, item in enumerate(items):
-            number = _bounded(issues, (*values_at, i), item, bounds)
-            if number is None:
-                continue
-            if number in values:
-                issues.add((*values_at, i), f"{_fmt(number)} is listed twice", "distinct values")
-            values.append(number)
-        if len(issues.items) > n_issues:
-            return None
-        return Factor(path, values=tuple(values), scale=scale, bounds=bounds)
+        return Factor(path, values=values, scale=scale, bounds=bounds)
     if kind == "grid" and "num" not in raw:
         expected = "values: [...] or low, high and num"
         issues.add(where, "a grid needs values, or low, high and num", expected, at_key=True)
         return None
     if kind is not None and kind != "grid" and "num" in raw:
+        message = f"num is only for a grid design, not {kind}"
         expected = f"the size of the {kind} design under design:"
-        issues.add(
-            (*where, "num"), f"num is only for a grid design, not {kind}", expected, at_key=True
-        )
+        issues.add((*where, "num"), message, expected, at_key=True)
     ends: dict[str, float] = {}
     for end in ("low", "high"):
         if end not in raw:
@@ -488,34 +465,16 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
     return Factor(path, ends["low"], ends["high"], grid, scale, bounds)
 
 
-def _section[T](expected: str, check: Callable[[_Issues, dict[Any, Any], _Run], T]) -> Any:
-    """A section of the file, a mapping checked by ``check`` once the base scenario is loaded."""
-
-    def validate(value: Any, info: ValidationInfo) -> T | None:
-        run = _run(info)
-        if run.scenario is None:
-            return None
-        issues = _Issues()
-        raw = issues.check((), _mapping(expected), value)
-        out = None if raw is None else check(issues, raw, run)
-        issues.raise_if_any()
-        return out
-
-    return PlainValidator(validate)
-
-
-def _vary(issues: _Issues, raw: dict[Any, Any], run: _Run) -> tuple[Factor, ...]:
+def _vary(issues: _Issues, raw: dict[str, Any], kind: str | None, dims: Dims) -> tuple[Factor, ...]:
     if not raw:
         issues.add((), "varies nothing", "at least one path", at_key=True)
-    factors = [_factor(issues, key, spec, run.kind, run.dims) for key, spec in raw.items()]
-    paths = [canonical_path(k) for k in raw if isinstance(k, str)]
-    _check_overlap(issues, [(k,) for k in raw], paths, run.dims)
+    factors = [_factor(issues, key, spec, kind, dims) for key, spec in raw.items()]
+    _check_overlap(issues, [(k,) for k in raw], [canonical_path(k) for k in raw], dims)
     kept = [f.path for f in factors if f is not None]
     for key in raw:
         if kept.count(canonical_path(key)) > 1:
-            issues.add(
-                (key,), "is varied twice (under two spellings)", "each path once", at_key=True
-            )
+            message = "is varied twice (under two spellings)"
+            issues.add((key,), message, "each path once", at_key=True)
             break
     return tuple(f for f in factors if f is not None)
 
@@ -523,39 +482,31 @@ def _vary(issues: _Issues, raw: dict[Any, Any], run: _Run) -> tuple[Factor, ...]
 # --------------------------------------------------------------------------- design
 
 
-def _design(issues: _Issues, raw: dict[Any, Any], run: _Run) -> DesignSpec | None:
+def _design(
+    issues: _Issues, raw: dict[str, Any], seed: int | None, dims: Dims
+) -> DesignSpec | None:
     kind = raw.get("kind")
     if kind is None:
         issues.add((), "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS), at_key=True)
         return None
     if kind not in DESIGN_KINDS:
-        message = (
-            f"unknown design '{kind}'" if isinstance(kind, str) else f"unknown design {_kind(kind)}"
-        )
-        issues.add(("kind",), message, suggest(str(kind), DESIGN_KINDS))
+        issues.add(("kind",), f"unknown design {_quoted(kind)}", suggest(str(kind), DESIGN_KINDS))
         return None
     allowed = DESIGN_KEYS[kind]
     for key in raw:
         if key == "seed" and key not in allowed:
-            issues.add(
-                (key,), f"a {kind} design draws nothing at random", "no seed here", at_key=True
-            )
+            message = f"a {kind} design draws nothing at random"
+            issues.add((key,), message, "no seed here", at_key=True)
         elif key not in allowed:
             message = f"unknown key '{key}' for a {kind} design"
             issues.add((key,), message, suggest(key, allowed), at_key=True)
-    seed = run.seed
-    if "seed" in raw and kind in ("lhs", "sobol", "morris"):
-        seed = issues.check(("seed",), _integer(0, MAX_SEED), raw["seed"])
-    sizes = {
-        "lhs": ("points", "the number of points, e.g. 64"),
-        "sobol": ("base", "the base sample size N, a power of 2 such as 64"),
-        "morris": ("trajectories", "the number of trajectories, e.g. 20"),
-    }
     if kind == "grid":
         return DesignSpec("grid")
     if kind == "cases":
-        return _cases(issues, raw, run.dims)
-    size_key, expected = sizes[kind]
+        return _cases(issues, raw, dims)
+    if "seed" in raw:
+        seed = issues.check(("seed",), _integer(0, MAX_SEED), raw["seed"])
+    size_key, expected = _SIZES[kind]
     if size_key not in raw:
         issues.add((), f"missing '{size_key}'", expected, at_key=True)
         return None
@@ -612,9 +563,11 @@ def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | 
         elif sorted(keys) != sorted(first_keys):
             missing = sorted(set(first_keys) - set(keys))
             extra = sorted(set(keys) - set(first_keys))
-            parts = (["lacks " + ", ".join(missing)] if missing else []) + (
-                ["adds " + ", ".join(extra)] if extra else []
-            )
+            parts = [
+                f"{verb} {', '.join(names)}"
+                for verb, names in (("lacks", missing), ("adds", extra))
+                if names
+            ]
             issues.add(
                 here,
                 "every case must set the same paths; this one " + " and ".join(parts),
@@ -633,15 +586,14 @@ def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | 
 # --------------------------------------------------------------------------- keep
 
 
-def _keep(issues: _Issues, raw: dict[Any, Any], run: _Run) -> KeepSpec:
+def _keep(issues: _Issues, raw: dict[str, Any]) -> KeepSpec:
     _unknown_keys(issues, (), raw, KEEP_KEYS)
     final: tuple[str, ...] = METRIC_GROUPS
     value = raw.get("final", "all")
     if isinstance(value, list):
         for i, item in enumerate(value):
             if item not in METRIC_GROUPS:
-                shown = f"'{item}'" if isinstance(item, str) else _kind(item)
-                message = f"unknown metric group {shown}"
+                message = f"unknown metric group {_quoted(item)}"
                 issues.add(("final", i), message, suggest(str(item), METRIC_GROUPS))
         final = tuple(g for g in METRIC_GROUPS if g in value)
     elif value != "all":
@@ -669,137 +621,71 @@ def _keep(issues: _Issues, raw: dict[Any, Any], run: _Run) -> KeepSpec:
 # --------------------------------------------------------------------------- the file
 
 
-def _checked(check: Callable[[Any], Any]) -> PlainValidator:
-    """A field checked by ``check``, its problem reported at the field's value."""
-
-    def validate(value: Any) -> Any:
-        issues = _Issues()
-        out = issues.check((), check, value)
-        issues.raise_if_any()
-        return out
-
-    return PlainValidator(validate)
+def _located(doc: Located, issues: _Issues) -> list[Problem]:
+    """The problems recorded, located in the sweep file."""
+    reporter = _Reporter({(): (doc, ())})
+    for path, message, expected, at_key in issues.items:
+        reporter.add(path, message, expected, at_key=at_key)
+    return reporter.problems
 
 
-def _scenario(value: Any, info: ValidationInfo) -> str:
-    """The base scenario's path relative to the current folder (the file must exist)."""
-    written = _text(True)(value)
-    path = os.path.normpath(os.path.join(os.path.dirname(_run(info).doc.file), written))
-    if not os.path.isfile(path):
-        _fail(f"no scenario file at '{written}'", "a path relative to the sweep file's folder")
-    _run(info).scenario_path = path
-    return path
+def _field[T](
+    issues: _Issues, data: Mapping[str, Any], key: str, check: Callable[[Any], T], default: T
+) -> T | None:
+    """The value of ``key`` passed by ``check`` (None if it fails), or ``default`` if absent."""
+    return issues.check((key,), check, data[key]) if key in data else default
 
 
-class _Head(BaseModel):
-    """What a sweep file says before its base scenario is loaded."""
+def _head(issues: _Issues, doc: Located) -> tuple[str | None, str | None, str | None]:
+    """Check what a sweep file says before its base scenario is loaded.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Returns:
+        ``(name, description, scenario_path)``, each None if unusable; the scenario's path is
+        relative to the current folder.
+    """
+    data = doc.data
+    _unknown_keys(issues, (), data, TOP_KEYS)
+    if "scenario" not in data:
+        expected = "the path of the base scenario, relative to this file"
+        issues.add((), "missing 'scenario'", expected, at_key=True)
+    if "design" not in data:
+        expected = "a design: grid, cases, lhs, sobol or morris"
+        issues.add((), "missing 'design'", expected, at_key=True)
+    problem = text_problem(Path(doc.file).stem)
+    if "name" not in data and problem is not None:
+        message = f"the file name cannot name the sweep: {problem}"
+        issues.add((), message, "name: a short name for this sweep", at_key=True)
 
-    name: Annotated[str | None, _checked(_text(True))] = None
-    description: Annotated[str, _checked(_text(False))] = ""
-    scenario: Annotated[str | None, PlainValidator(_scenario)] = None
+    def scenario(value: Any) -> str:
+        written = _text(True)(value)
+        path = os.path.normpath(os.path.join(os.path.dirname(doc.file), written))
+        if not os.path.isfile(path):
+            _fail(f"no scenario file at '{written}'", "a path relative to the sweep file's folder")
+        return path
 
-    @model_validator(mode="before")
-    @classmethod
-    def _top(cls, data: Any, info: ValidationInfo) -> Any:
-        run = _run(info)
-        issues = run.issues
-        _unknown_keys(issues, (), data, TOP_KEYS)
-        for required in ("scenario", "design"):
-            if required not in data:
-                expected = "the path of the base scenario, relative to this file"
-                if required == "design":
-                    expected = "a design: grid, cases, lhs, sobol or morris"
-                issues.add((), f"missing '{required}'", expected, at_key=True)
-        problem = text_problem(Path(run.doc.file).stem)
-        if "name" not in data and problem is not None:
-            message = f"the file name cannot name the sweep: {problem}"
-            issues.add((), message, "name: a short name for this sweep", at_key=True)
-        return data
-
-
-class _Body(BaseModel):
-    """What a sweep file says about its runs, checked against the base scenario."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    seed: Annotated[int | None, _checked(_integer(0, MAX_SEED))] = None
-    replicates: Annotated[int, _checked(_integer(1, MAX_RUNS))] = 1
-    common_random_numbers: Annotated[bool, _checked(_boolean)] = False
-    vary: Annotated[
-        tuple[Factor, ...], _section("a mapping from path to range (or values)", _vary)
-    ] = ()
-    design: Annotated[
-        DesignSpec | None,
-        _section("a mapping with kind: grid, cases, lhs, sobol or morris", _design),
-    ] = None
-    keep: Annotated[KeepSpec | None, _section("a mapping with final and timeseries", _keep)] = (
-        KeepSpec()
+    return (
+        _field(issues, data, "name", _text(True), Path(doc.file).stem),
+        _field(issues, data, "description", _text(False), ""),
+        _field(issues, data, "scenario", scenario, None),
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _top(cls, data: Any, info: ValidationInfo) -> Any:
-        run = _run(info)
-        issues = run.issues
-        assert run.scenario is not None
-        run.seed = run.scenario.seed
-        if "seed" in data:
-            run.seed = _Issues().check((), _integer(0, MAX_SEED), data["seed"])
-        elif run.seed is None:
-            message = "missing 'seed' (the base scenario has none either)"
-            issues.add((), message, "a whole number, e.g. seed: 1", at_key=True)
-        elif run.seed > MAX_SEED:
-            issues.add(
-                (),
-                "missing 'seed': the base scenario's seed is too large for a sweep",
-                f"a whole number from 0 to {MAX_SEED}",
-                at_key=True,
-            )
-            run.seed = None
-        design = data.get("design")
-        if isinstance(design, dict) and design.get("kind") in DESIGN_KINDS:
-            run.kind = str(design["kind"])
-        if run.kind == "cases" and "vary" in data:
-            message = "a cases design takes its paths from the cases"
-            run.later.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
-            return {k: v for k, v in data.items() if k != "vary"}
-        if run.kind != "cases" and "vary" not in data and "design" in data:
-            expected = "a mapping from path to range (or values)"
-            run.later.add((), "missing 'vary'", expected, at_key=True)
-        return data
 
-
-TOP_KEYS: tuple[str, ...] = (*_Head.model_fields, *_Body.model_fields)
-"""Keys allowed at the top of a sweep file."""
-
-
-def _validate[M: BaseModel](model: type[M], run: _Run, reporter: _Reporter) -> M | None:
-    """Validate the document against ``model``; its problems go to ``reporter``."""
-    try:
-        out: M | None = model.model_validate(run.doc.data, context=run)
-        errors = []
-    except ValidationError as exc:
-        out, errors = None, exc.errors(include_url=False)
-    for path, message, expected, at_key in run.issues.items:
-        reporter.add(path, message, expected, at_key=at_key)
-    for error in errors:
-        reporter.add_error(error)
-    for path, message, expected, at_key in run.later.items:
-        reporter.add(path, message, expected, at_key=at_key)
-    run.issues, run.later = _Issues(), _Issues()
-    return out
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _sha256(path: str | os.PathLike[str]) -> str:
-    try:
-        return file_sha256(path)
-    except InputFileError as exc:
-        raise SweepError([Problem(exc.file, None, None, "", exc.reason)]) from None
+def _seed(issues: _Issues, data: Mapping[str, Any], scenario: Scenario) -> int | None:
+    """The root seed: the file's, else the base scenario's (None if unusable)."""
+    if "seed" in data:
+        return issues.check(("seed",), _integer(0, MAX_SEED), data["seed"])
+    if scenario.seed is None:
+        message = "missing 'seed' (the base scenario has none either)"
+        issues.add((), message, "a whole number, e.g. seed: 1", at_key=True)
+    elif scenario.seed > MAX_SEED:
+        issues.add(
+            (),
+            "missing 'seed': the base scenario's seed is too large for a sweep",
+            f"a whole number from 0 to {MAX_SEED}",
+            at_key=True,
+        )
+        return None
+    return scenario.seed
 
 
 def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
@@ -822,44 +708,69 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
         expected = "a sweep file (a base scenario under 'scenario:' and a 'design:' section); "
         expected += "a scenario file is run with 'influence-sim run'"
         raise SweepError([doc.problem_at((), message, expected)])
-    run = _Run(doc)
-    reporter = _Reporter({(): (doc, ())})
-    head = _validate(_Head, run, reporter)
-    if run.scenario_path:
-        try:
-            run.scenario = load_scenario(run.scenario_path)
-        except ScenarioError as exc:
-            raise SweepError([*reporter.problems, *exc.problems]) from None
-    if run.scenario is None:
-        raise SweepError(reporter.problems or [doc.problem_at(("scenario",), "no base scenario")])
-    body = _validate(_Body, run, reporter)
-    if reporter.problems:
-        raise SweepError(reporter.problems)
-    assert head is not None and body is not None and body.design is not None
-    assert body.keep is not None and run.seed is not None
-    factors = body.vary
-    if body.design.kind == "cases":
-        dims = run.scenario.dims
-        factors = tuple(Factor(p, bounds=_path_bounds(p, dims)) for p in body.design.cases[0])
+    issues = _Issues()
+    name, description, scenario_path = _head(issues, doc)
+    if scenario_path is None:
+        raise SweepError(_located(doc, issues))
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        raise SweepError([*_located(doc, issues), *exc.problems]) from None
+    dims = scenario.dims
+    seed = _seed(issues, data, scenario)
+    replicates = _field(issues, data, "replicates", _integer(1, MAX_RUNS), 1)
+    common = _field(issues, data, "common_random_numbers", _boolean, False)
+    design_raw = data.get("design")
+    kind = design_raw.get("kind") if isinstance(design_raw, dict) else None
+    kind = kind if kind in DESIGN_KINDS else None
+    factors: tuple[Factor, ...] | None = ()
+    if kind == "cases" and "vary" in data:
+        message = "a cases design takes its paths from the cases"
+        issues.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
+    elif "vary" in data:
+        expected = "a mapping from path to range (or values)"
+        factors = _section(
+            issues, "vary", data["vary"], expected, lambda i, raw: _vary(i, raw, kind, dims)
+        )
+    elif kind != "cases" and "design" in data:
+        expected = "a mapping from path to range (or values)"
+        issues.add((), "missing 'vary'", expected, at_key=True)
+    design = None
+    if "design" in data:
+        expected = "a mapping with kind: grid, cases, lhs, sobol or morris"
+        design = _section(
+            issues, "design", data["design"], expected, lambda i, raw: _design(i, raw, seed, dims)
+        )
+    keep: KeepSpec | None = KeepSpec()
+    if "keep" in data:
+        expected = "a mapping with final and timeseries"
+        keep = _section(issues, "keep", data["keep"], expected, _keep)
+    if issues.items:
+        raise SweepError(_located(doc, issues))
+    assert name is not None and description is not None and seed is not None
+    assert replicates is not None and common is not None and factors is not None
+    assert design is not None and keep is not None
+    if design.kind == "cases":
+        factors = tuple(Factor(p, bounds=_path_bounds(p, dims)) for p in design.cases[0])
     spec = SweepSpec(
         path=doc.file,
         sha256=sha256,
-        name=head.name or Path(doc.file).stem,
-        description=head.description,
-        scenario_path=run.scenario_path,
-        seed=run.seed,
-        replicates=body.replicates,
-        common_random_numbers=body.common_random_numbers,
+        name=name,
+        description=description,
+        scenario_path=scenario_path,
+        seed=seed,
+        replicates=replicates,
+        common_random_numbers=common,
         factors=factors,
-        design=body.design,
-        keep=body.keep,
+        design=design,
+        keep=keep,
     )
     n_runs = count_points(spec) * spec.replicates
     if n_runs > MAX_RUNS:
         where = ("replicates",) if "replicates" in data else ("design",)
         message = f"the sweep would make {n_runs:,} runs"
         raise SweepError([doc.problem_at(where, message, f"at most {MAX_RUNS:,} runs")])
-    return spec, run.scenario
+    return spec, scenario
 
 
 def read_sweep_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
@@ -876,8 +787,9 @@ def read_sweep_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, Scenario]:
     """
     try:
         doc = load_located(path)
-    except SweepError:
-        raise
+        sha256 = file_sha256(path)
     except ScenarioError as exc:
         raise SweepError(exc.problems) from None
-    return parse_sweep(doc, _sha256(path))
+    except InputFileError as exc:
+        raise SweepError([Problem(exc.file, None, None, "", exc.reason)]) from None
+    return parse_sweep(doc, sha256)
