@@ -30,7 +30,7 @@ from influence_sim.kernel.arrays import Dims
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
-from influence_sim.scenario.load import _Reporter, load_scenario
+from influence_sim.scenario.load import load_scenario
 from influence_sim.scenario.spec import _fail, _fmt, _Issues
 from influence_sim.scenario.yamlsafe import Located, load_located
 
@@ -311,24 +311,6 @@ def _bounded(issues: _Issues, at: Path_, value: Any, bounds: tuple[float, float]
     return number
 
 
-def _section[T](
-    issues: _Issues,
-    key: str,
-    value: Any,
-    expected: str,
-    check: Callable[[_Issues, dict[Any, Any]], T],
-) -> T | None:
-    """The mapping under ``key`` checked by ``check`` (None if it has a problem)."""
-
-    def validate(value: Any) -> T:
-        inside = _Issues()
-        out = check(inside, _mapping(expected)(value))
-        inside.raise_if_any()
-        return out
-
-    return issues.check((key,), validate, value)
-
-
 # --------------------------------------------------------------------------- paths
 
 
@@ -385,12 +367,11 @@ def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: 
 
 def _grid_values(
     issues: _Issues, at: Path_, items: Any, bounds: tuple[float, float]
-) -> tuple[float, ...] | None:
-    """The values of a grid factor written as a list, or None after recording a problem."""
+) -> tuple[float, ...]:
+    """The values of a grid factor written as a list (in part if some are bad)."""
     if not isinstance(items, list) or not items:
         issues.add(at, "must be a non-empty list of numbers", "a list such as [0.0, 0.5, 1.0]")
-        return None
-    n_issues = len(issues.items)
+        return ()
     values: list[float] = []
     for i, item in enumerate(items):
         number = _bounded(issues, (*at, i), item, bounds)
@@ -399,12 +380,12 @@ def _grid_values(
         if number in values:
             issues.add((*at, i), f"{_fmt(number)} is listed twice", "distinct values")
         values.append(number)
-    return tuple(values) if len(issues.items) == n_issues else None
+    return tuple(values)
 
 
 def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dims) -> Factor | None:
-    """Check one entry of ``vary``; ``kind`` is None when the design itself is invalid."""
-    where: Path_ = (key,)
+    """One entry of ``vary`` (None if it has a problem); ``kind`` is None for a bad design."""
+    where: Path_ = ("vary", key)
     resolved = _resolve_path(issues, where, key, dims)
     values_at: Path_ = (*where, "values")
     if isinstance(spec, list):
@@ -432,7 +413,7 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
                 message = "give either values or low, high and num, not both"
                 issues.add((*where, other), message, "values alone", at_key=True)
         values = _grid_values(issues, values_at, raw["values"], bounds)
-        if values is None or len(issues.items) > n_issues:
+        if len(issues.items) > n_issues:
             return None
         return Factor(path, values=values, scale=scale, bounds=bounds)
     if kind == "grid" and "num" not in raw:
@@ -465,16 +446,19 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
     return Factor(path, ends["low"], ends["high"], grid, scale, bounds)
 
 
-def _vary(issues: _Issues, raw: dict[str, Any], kind: str | None, dims: Dims) -> tuple[Factor, ...]:
+def _vary(issues: _Issues, value: Any, kind: str | None, dims: Dims) -> tuple[Factor, ...]:
+    raw = issues.check(("vary",), _mapping("a mapping from path to range (or values)"), value)
+    if raw is None:
+        return ()
     if not raw:
-        issues.add((), "varies nothing", "at least one path", at_key=True)
+        issues.add(("vary",), "varies nothing", "at least one path", at_key=True)
     factors = [_factor(issues, key, spec, kind, dims) for key, spec in raw.items()]
-    _check_overlap(issues, [(k,) for k in raw], [canonical_path(k) for k in raw], dims)
+    _check_overlap(issues, [("vary", k) for k in raw], [canonical_path(k) for k in raw], dims)
     kept = [f.path for f in factors if f is not None]
     for key in raw:
         if kept.count(canonical_path(key)) > 1:
             message = "is varied twice (under two spellings)"
-            issues.add((key,), message, "each path once", at_key=True)
+            issues.add(("vary", key), message, "each path once", at_key=True)
             break
     return tuple(f for f in factors if f is not None)
 
@@ -482,67 +466,66 @@ def _vary(issues: _Issues, raw: dict[str, Any], kind: str | None, dims: Dims) ->
 # --------------------------------------------------------------------------- design
 
 
-def _design(
-    issues: _Issues, raw: dict[str, Any], seed: int | None, dims: Dims
-) -> DesignSpec | None:
+def _design(issues: _Issues, value: Any, seed: int | None, dims: Dims) -> DesignSpec | None:
+    expected = "a mapping with kind: grid, cases, lhs, sobol or morris"
+    raw = issues.check(("design",), _mapping(expected), value)
+    if raw is None:
+        return None
     kind = raw.get("kind")
     if kind is None:
-        issues.add((), "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS), at_key=True)
+        issues.add(("design",), "missing 'kind'", "one of " + ", ".join(DESIGN_KINDS), at_key=True)
         return None
     if kind not in DESIGN_KINDS:
-        issues.add(("kind",), f"unknown design {_quoted(kind)}", suggest(str(kind), DESIGN_KINDS))
+        message = f"unknown design {_quoted(kind)}"
+        issues.add(("design", "kind"), message, suggest(str(kind), DESIGN_KINDS))
         return None
     allowed = DESIGN_KEYS[kind]
     for key in raw:
         if key == "seed" and key not in allowed:
             message = f"a {kind} design draws nothing at random"
-            issues.add((key,), message, "no seed here", at_key=True)
+            issues.add(("design", key), message, "no seed here", at_key=True)
         elif key not in allowed:
             message = f"unknown key '{key}' for a {kind} design"
-            issues.add((key,), message, suggest(key, allowed), at_key=True)
+            issues.add(("design", key), message, suggest(key, allowed), at_key=True)
     if kind == "grid":
         return DesignSpec("grid")
     if kind == "cases":
-        return _cases(issues, raw, dims)
+        return _cases(issues, raw.get("cases"), dims)
     if "seed" in raw:
-        seed = issues.check(("seed",), _integer(0, MAX_SEED), raw["seed"])
+        seed = issues.check(("design", "seed"), _integer(0, MAX_SEED), raw["seed"])
     size_key, expected = _SIZES[kind]
     if size_key not in raw:
-        issues.add((), f"missing '{size_key}'", expected, at_key=True)
+        issues.add(("design",), f"missing '{size_key}'", expected, at_key=True)
         return None
-    size = issues.check((size_key,), _integer(2, MAX_RUNS), raw[size_key])
+    size = issues.check(("design", size_key), _integer(2, MAX_RUNS), raw[size_key])
     if kind == "sobol" and size is not None and size & (size - 1):
-        issues.add(("base",), f"{size} is not a power of 2", "a power of 2 such as 32, 64 or 128")
-        size = None
-    second, levels = True, 4
+        expected = "a power of 2 such as 32, 64 or 128"
+        issues.add(("design", "base"), f"{size} is not a power of 2", expected)
     if kind == "sobol" and "second_order" in raw:
-        second = issues.check(("second_order",), _boolean, raw["second_order"]) is not False
+        issues.check(("design", "second_order"), _boolean, raw["second_order"])
     if kind == "morris" and "levels" in raw:
-        levels = issues.check(("levels",), _integer(2, 1000), raw["levels"]) or 4
-    if size is None:
-        return None
+        issues.check(("design", "levels"), _integer(2, 1000), raw["levels"])
     if kind == "lhs":
         return DesignSpec("lhs", points=size, seed=seed)
     if kind == "sobol":
+        second = raw.get("second_order", True)
         return DesignSpec("sobol", base=size, second_order=second, seed=seed)
-    return DesignSpec("morris", trajectories=size, levels=levels, seed=seed)
+    return DesignSpec("morris", trajectories=size, levels=raw.get("levels", 4), seed=seed)
 
 
-def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | None:
+def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
     expected = "a list of mappings from path to value"
-    cases = raw.get("cases")
     if cases is None:
-        issues.add((), "missing 'cases'", expected, at_key=True)
-        return None
+        issues.add(("design",), "missing 'cases'", expected, at_key=True)
+        return DesignSpec("cases")
     if not isinstance(cases, list) or not cases:
-        issues.add(("cases",), "must be a non-empty list", expected)
-        return None
-    n_issues = len(issues.items)
+        issues.add(("design", "cases"), "must be a non-empty list", expected)
+        return DesignSpec("cases")
     out: list[dict[str, float]] = []
     first_keys: list[str] | None = None
     known: dict[str, tuple[float, float] | None] = {}
     for i, case in enumerate(cases):
-        here: Path_ = ("cases", i)
+        here: Path_ = ("design", "cases", i)
         if issues.check(here, _mapping("a mapping from path to value"), case) is None:
             continue
         row: dict[str, float] = {}
@@ -578,43 +561,44 @@ def _cases(issues: _Issues, raw: Mapping[str, Any], dims: Dims) -> DesignSpec | 
             issues.add(here, "repeats an earlier case", "distinct cases", at_key=True)
         out.append(row)
     if first_keys:
-        where: list[Path_] = [("cases", 0, k) for k in first_keys]
+        where: list[Path_] = [("design", "cases", 0, k) for k in first_keys]
         _check_overlap(issues, where, [canonical_path(k) for k in first_keys], dims)
-    return DesignSpec("cases", cases=tuple(out)) if len(issues.items) == n_issues else None
+    return DesignSpec("cases", cases=tuple(out))
 
 
 # --------------------------------------------------------------------------- keep
 
 
-def _keep(issues: _Issues, raw: dict[str, Any]) -> KeepSpec:
-    _unknown_keys(issues, (), raw, KEEP_KEYS)
+def _keep(issues: _Issues, value: Any) -> KeepSpec:
+    raw = issues.check(("keep",), _mapping("a mapping with final and timeseries"), value) or {}
+    _unknown_keys(issues, ("keep",), raw, KEEP_KEYS)
     final: tuple[str, ...] = METRIC_GROUPS
-    value = raw.get("final", "all")
-    if isinstance(value, list):
-        for i, item in enumerate(value):
+    groups = raw.get("final", "all")
+    if isinstance(groups, list):
+        for i, item in enumerate(groups):
             if item not in METRIC_GROUPS:
                 message = f"unknown metric group {_quoted(item)}"
-                issues.add(("final", i), message, suggest(str(item), METRIC_GROUPS))
-        final = tuple(g for g in METRIC_GROUPS if g in value)
-    elif value != "all":
+                issues.add(("keep", "final", i), message, suggest(str(item), METRIC_GROUPS))
+        final = tuple(g for g in METRIC_GROUPS if g in groups)
+    elif groups != "all":
         issues.add(
-            ("final",),
-            f"must be 'all' or a list, not {_kind(value)}",
+            ("keep", "final"),
+            f"must be 'all' or a list, not {_kind(groups)}",
             "all, or a list of: " + ", ".join(METRIC_GROUPS),
         )
     every: int | None = KeepSpec.every
     states = True
     ts = raw.get("timeseries", {})
+    at: Path_ = ("keep", "timeseries")
     if ts is False or ts is None:
         every = None
     else:
-        expected = "false, or a mapping with every and states"
-        ts = issues.check(("timeseries",), _mapping(expected), ts) or {}
-        _unknown_keys(issues, ("timeseries",), ts, TIMESERIES_KEYS)
+        ts = issues.check(at, _mapping("false, or a mapping with every and states"), ts) or {}
+        _unknown_keys(issues, at, ts, TIMESERIES_KEYS)
         if "every" in ts:
-            every = issues.check(("timeseries", "every"), _integer(1, 100_000), ts["every"])
+            every = issues.check((*at, "every"), _integer(1, 100_000), ts["every"])
         if "states" in ts:
-            states = bool(issues.check(("timeseries", "states"), _boolean, ts["states"]))
+            states = bool(issues.check((*at, "states"), _boolean, ts["states"]))
     return KeepSpec(final, every, states)
 
 
@@ -623,10 +607,7 @@ def _keep(issues: _Issues, raw: dict[str, Any]) -> KeepSpec:
 
 def _located(doc: Located, issues: _Issues) -> list[Problem]:
     """The problems recorded, located in the sweep file."""
-    reporter = _Reporter({(): (doc, ())})
-    for path, message, expected, at_key in issues.items:
-        reporter.add(path, message, expected, at_key=at_key)
-    return reporter.problems
+    return [doc.problem_at(p, m, e, at_value=not k) for p, m, e, k in issues.items]
 
 
 def _field[T](
@@ -723,33 +704,21 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
     design_raw = data.get("design")
     kind = design_raw.get("kind") if isinstance(design_raw, dict) else None
     kind = kind if kind in DESIGN_KINDS else None
-    factors: tuple[Factor, ...] | None = ()
+    factors: tuple[Factor, ...] = ()
     if kind == "cases" and "vary" in data:
         message = "a cases design takes its paths from the cases"
         issues.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
     elif "vary" in data:
-        expected = "a mapping from path to range (or values)"
-        factors = _section(
-            issues, "vary", data["vary"], expected, lambda i, raw: _vary(i, raw, kind, dims)
-        )
+        factors = _vary(issues, data["vary"], kind, dims)
     elif kind != "cases" and "design" in data:
         expected = "a mapping from path to range (or values)"
         issues.add((), "missing 'vary'", expected, at_key=True)
-    design = None
-    if "design" in data:
-        expected = "a mapping with kind: grid, cases, lhs, sobol or morris"
-        design = _section(
-            issues, "design", data["design"], expected, lambda i, raw: _design(i, raw, seed, dims)
-        )
-    keep: KeepSpec | None = KeepSpec()
-    if "keep" in data:
-        expected = "a mapping with final and timeseries"
-        keep = _section(issues, "keep", data["keep"], expected, _keep)
+    design = _design(issues, data["design"], seed, dims) if "design" in data else None
+    keep = _keep(issues, data["keep"]) if "keep" in data else KeepSpec()
     if issues.items:
         raise SweepError(_located(doc, issues))
     assert name is not None and description is not None and seed is not None
-    assert replicates is not None and common is not None and factors is not None
-    assert design is not None and keep is not None
+    assert replicates is not None and common is not None and design is not None
     if design.kind == "cases":
         factors = tuple(Factor(p, bounds=_path_bounds(p, dims)) for p in design.cases[0])
     spec = SweepSpec(
