@@ -1,15 +1,15 @@
 """Sweep files: reading and validating the description of a parameter sweep.
 
-A sweep file names a base scenario, the values to vary (dotted paths, the same paths scenario
-shocks target), an experimental design, the replicates per design point, the metrics to keep
-and the seeds. :func:`read_sweep_spec` checks the whole file in one pass and raises a
-:class:`SweepError` listing every problem as ``FILE:LINE:COL: key.path: message (expected ...)``,
-like scenario files. The format is described in ``docs/sweeps.md``.
+A sweep file names a base scenario, the values to vary (dotted paths, as scenario shocks target
+them), an experimental design, the replicates per design point, the metrics to keep and the
+seed (``docs/sweeps.md``). :func:`read_sweep_spec` checks the whole file in one pass and raises
+a :class:`SweepError` listing every problem as ``FILE:LINE:COL: key.path: message (expected
+...)``, like scenario files.
 
-The checks are plain functions that record problems in the scenario layer's collector
-(``_Issues``), located by the scenario loader's reporter. A sweep file is not a pydantic model:
-every value has a message of its own, and what a value may be depends on others (the design
-kind decides what ``vary`` takes, the base scenario loaded half-way decides the paths and the
+The checks are plain functions that record each problem at its key path in the scenario layer's
+collector (``_Issues``); the document then locates them. A sweep file is not a pydantic model:
+every value has a message of its own and what a value may be depends on others (the design kind
+decides what ``vary`` takes; the base scenario, loaded half-way, decides the paths and the
 seed), so a model would only dispatch to these checks.
 """
 
@@ -225,7 +225,7 @@ def count_points(spec: SweepSpec) -> int:
     return sizes[design.kind]
 
 
-# --------------------------------------------------------------------------- leaf checks
+# --------------------------------------------------------------------------- checks
 
 Path_ = tuple[PathItem, ...]
 
@@ -309,9 +309,6 @@ def _bounded(issues: _Issues, at: Path_, value: Any, bounds: tuple[float, float]
             accepted = f"a value of at least {_fmt(low)}"
         issues.add(at, f"{_fmt(number)} is outside the range this path accepts", accepted)
     return number
-
-
-# --------------------------------------------------------------------------- paths
 
 
 def _path_bounds(path: str, dims: Dims) -> tuple[float, float]:
@@ -546,11 +543,9 @@ def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
         elif sorted(keys) != sorted(first_keys):
             missing = sorted(set(first_keys) - set(keys))
             extra = sorted(set(keys) - set(first_keys))
-            parts = [
-                f"{verb} {', '.join(names)}"
-                for verb, names in (("lacks", missing), ("adds", extra))
-                if names
-            ]
+            parts = (["lacks " + ", ".join(missing)] if missing else []) + (
+                ["adds " + ", ".join(extra)] if extra else []
+            )
             issues.add(
                 here,
                 "every case must set the same paths; this one " + " and ".join(parts),
@@ -618,12 +613,7 @@ def _field[T](
 
 
 def _head(issues: _Issues, doc: Located) -> tuple[str | None, str | None, str | None]:
-    """Check what a sweep file says before its base scenario is loaded.
-
-    Returns:
-        ``(name, description, scenario_path)``, each None if unusable; the scenario's path is
-        relative to the current folder.
-    """
+    """Name, description and base scenario's path (from the current folder), None if bad."""
     data = doc.data
     _unknown_keys(issues, (), data, TOP_KEYS)
     if "scenario" not in data:
