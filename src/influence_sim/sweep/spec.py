@@ -349,12 +349,8 @@ def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: 
         for target in targets:
             slot = (target.container, target.field, target.index)
             if slot in seen and seen[slot] != path:
-                issues.add(
-                    loc,
-                    f"names the same value ({target.path}) as '{seen[slot]}'",
-                    "each value varied by one path only",
-                    at_key=True,
-                )
+                message = f"names the same value ({target.path}) as '{seen[slot]}'"
+                issues.add(loc, message, "each value varied by one path only", at_key=True)
                 break
             seen[slot] = path
 
@@ -378,6 +374,26 @@ def _grid_values(
             issues.add((*at, i), f"{_fmt(number)} is listed twice", "distinct values")
         values.append(number)
     return tuple(values)
+
+
+def _ends(
+    issues: _Issues, where: Path_, raw: Mapping[str, Any], bounds: tuple[float, float], scale: str
+) -> dict[str, float]:
+    """The ends of a factor's range that are numbers (``low``, ``high``)."""
+    ends: dict[str, float] = {}
+    for end in ("low", "high"):
+        if end not in raw:
+            issues.add(where, f"missing '{end}'", "low and high", at_key=True)
+            continue
+        number = _bounded(issues, (*where, end), raw[end], bounds)
+        if number is not None:
+            ends[end] = number
+    if len(ends) == 2 and ends["low"] >= ends["high"]:
+        message = f"high ({_fmt(ends['high'])}) must be above low ({_fmt(ends['low'])})"
+        issues.add((*where, "high"), message, "high > low")
+    if scale == "log" and "low" in ends and ends["low"] <= 0.0:
+        issues.add((*where, "low"), "a log scale needs a positive low", "low > 0")
+    return ends
 
 
 def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dims) -> Factor | None:
@@ -421,19 +437,7 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
         message = f"num is only for a grid design, not {kind}"
         expected = f"the size of the {kind} design under design:"
         issues.add((*where, "num"), message, expected, at_key=True)
-    ends: dict[str, float] = {}
-    for end in ("low", "high"):
-        if end not in raw:
-            issues.add(where, f"missing '{end}'", "low and high", at_key=True)
-            continue
-        number = _bounded(issues, (*where, end), raw[end], bounds)
-        if number is not None:
-            ends[end] = number
-    if len(ends) == 2 and ends["low"] >= ends["high"]:
-        message = f"high ({_fmt(ends['high'])}) must be above low ({_fmt(ends['low'])})"
-        issues.add((*where, "high"), message, "high > low")
-    if scale == "log" and "low" in ends and ends["low"] <= 0.0:
-        issues.add((*where, "low"), "a log scale needs a positive low", "low > 0")
+    ends = _ends(issues, where, raw, bounds, scale)
     num = None
     if kind == "grid":
         num = issues.check((*where, "num"), _integer(2, 10_000), raw["num"])
@@ -488,6 +492,13 @@ def _design(issues: _Issues, value: Any, seed: int | None, dims: Dims) -> Design
         return DesignSpec("grid")
     if kind == "cases":
         return _cases(issues, raw.get("cases"), dims)
+    return _random_design(issues, raw, kind, seed)
+
+
+def _random_design(
+    issues: _Issues, raw: dict[str, Any], kind: str, seed: int | None
+) -> DesignSpec | None:
+    """An lhs, sobol or morris design: its size, seed and options."""
     if "seed" in raw:
         seed = issues.check(("design", "seed"), _integer(0, MAX_SEED), raw["seed"])
     size_key, expected = _SIZES[kind]
@@ -576,11 +587,8 @@ def _keep(issues: _Issues, value: Any) -> KeepSpec:
                 issues.add(("keep", "final", i), message, suggest(str(item), METRIC_GROUPS))
         final = tuple(g for g in METRIC_GROUPS if g in groups)
     elif groups != "all":
-        issues.add(
-            ("keep", "final"),
-            f"must be 'all' or a list, not {_kind(groups)}",
-            "all, or a list of: " + ", ".join(METRIC_GROUPS),
-        )
+        message = f"must be 'all' or a list, not {_kind(groups)}"
+        issues.add(("keep", "final"), message, "all, or a list of: " + ", ".join(METRIC_GROUPS))
     every: int | None = KeepSpec.every
     states = True
     ts = raw.get("timeseries", {})
@@ -649,12 +657,8 @@ def _seed(issues: _Issues, data: Mapping[str, Any], scenario: Scenario) -> int |
         message = "missing 'seed' (the base scenario has none either)"
         issues.add((), message, "a whole number, e.g. seed: 1", at_key=True)
     elif scenario.seed > MAX_SEED:
-        issues.add(
-            (),
-            "missing 'seed': the base scenario's seed is too large for a sweep",
-            f"a whole number from 0 to {MAX_SEED}",
-            at_key=True,
-        )
+        message = "missing 'seed': the base scenario's seed is too large for a sweep"
+        issues.add((), message, f"a whole number from 0 to {MAX_SEED}", at_key=True)
         return None
     return scenario.seed
 
