@@ -27,6 +27,7 @@ import numpy as np
 from influence_sim._inputs import InputFileError, file_sha256
 from influence_sim._text import text_problem
 from influence_sim.kernel.arrays import Dims
+from influence_sim.overrides import path_bounds
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import PathItem, Problem, ScenarioError, kind_of, suggest
@@ -312,14 +313,9 @@ def _bounded(issues: _Issues, at: Path_, value: Any, bounds: tuple[float, float]
 
 
 def _path_bounds(path: str, dims: Dims) -> tuple[float, float]:
-    """Range of values every target of ``path`` accepts (raises PathError if none)."""
-    low, high = -math.inf, math.inf
-    for target in resolve(path, dims):
-        if target.low is not None:
-            low = max(low, target.low)
-        if target.high is not None:
-            high = min(high, target.high)
-    return low, high
+    """Range of values ``path`` accepts, infinite where open (raises PathError if none)."""
+    low, high = path_bounds(path, dims)
+    return (-math.inf if low is None else low, math.inf if high is None else high)
 
 
 def _resolve_path(
