@@ -694,17 +694,17 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
     design_raw = data.get("design")
     kind = design_raw.get("kind") if isinstance(design_raw, dict) else None
     kind = kind if kind in DESIGN_KINDS else None
-    factors: tuple[Factor, ...] = ()
+    varied = "vary" in data and kind != "cases"
+    factors = _vary(issues, data["vary"], kind, dims) if varied else ()
+    design = _design(issues, data["design"], seed, dims) if "design" in data else None
+    keep = _keep(issues, data["keep"]) if "keep" in data else KeepSpec()
+    # after the design's problems, which share this place when design is the file's first key
     if kind == "cases" and "vary" in data:
         message = "a cases design takes its paths from the cases"
         issues.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
-    elif "vary" in data:
-        factors = _vary(issues, data["vary"], kind, dims)
-    elif kind != "cases" and "design" in data:
+    elif kind != "cases" and "vary" not in data and "design" in data:
         expected = "a mapping from path to range (or values)"
         issues.add((), "missing 'vary'", expected, at_key=True)
-    design = _design(issues, data["design"], seed, dims) if "design" in data else None
-    keep = _keep(issues, data["keep"]) if "keep" in data else KeepSpec()
     if issues.items:
         raise SweepError(_located(doc, issues))
     assert name is not None and description is not None and seed is not None
