@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -334,10 +334,11 @@ def _resolve_path(
         return None
 
 
-def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: Dims) -> None:
-    """Two varied paths may not name the same value (e.g. ``states.*.x`` and a state's x)."""
+def _check_overlap(issues: _Issues, at: Path_, keys: Iterable[str], dims: Dims) -> None:
+    """Two varied paths, keys under ``at``, may not name the same value (``states.*.x``, ...)."""
     seen: dict[tuple[str, str, tuple[int, ...]], str] = {}
-    for loc, path in zip(where, paths, strict=True):
+    for key in keys:
+        path = canonical_path(key)
         try:
             targets = resolve(path, dims)
         except PathError:
@@ -346,7 +347,7 @@ def _check_overlap(issues: _Issues, where: list[Path_], paths: list[str], dims: 
             slot = (target.container, target.field, target.index)
             if slot in seen and seen[slot] != path:
                 message = f"names the same value ({target.path}) as '{seen[slot]}'"
-                issues.add(loc, message, "each value varied by one path only", at_key=True)
+                issues.add((*at, key), message, "each value varied by one path only", at_key=True)
                 break
             seen[slot] = path
 
@@ -450,7 +451,7 @@ def _vary(issues: _Issues, value: Any, kind: str | None, dims: Dims) -> tuple[Fa
     if not raw:
         issues.add(("vary",), "varies nothing", "at least one path", at_key=True)
     factors = [_factor(issues, key, spec, kind, dims) for key, spec in raw.items()]
-    _check_overlap(issues, [("vary", k) for k in raw], [canonical_path(k) for k in raw], dims)
+    _check_overlap(issues, ("vary",), raw, dims)
     kept = [f.path for f in factors if f is not None]
     for key in raw:
         if kept.count(canonical_path(key)) > 1:
@@ -562,9 +563,7 @@ def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
         if row in out:
             issues.add(here, "repeats an earlier case", "distinct cases", at_key=True)
         out.append(row)
-    if first_keys:
-        where: list[Path_] = [("design", "cases", 0, k) for k in first_keys]
-        _check_overlap(issues, where, [canonical_path(k) for k in first_keys], dims)
+    _check_overlap(issues, ("design", "cases", 0), first_keys or (), dims)
     return DesignSpec("cases", cases=tuple(out))
 
 
