@@ -7,10 +7,11 @@ a :class:`SweepError` listing every problem as ``FILE:LINE:COL: key.path: messag
 ...)``, like scenario files.
 
 The checks are plain functions that record each problem at its key path in the scenario layer's
-collector (``_Issues``); the document then locates them. A sweep file is not a pydantic model:
-every value has a message of its own and what a value may be depends on others (the design kind
-decides what ``vary`` takes; the base scenario, loaded half-way, decides the paths and the
-seed), so a model would only dispatch to these checks.
+collector (``_Issues``), for the document to locate; what they return is used only if the file
+has no problem at all. A sweep file is not a pydantic model: every value has a message of its
+own and what a value may be depends on others (the design kind decides what ``vary`` takes; the
+base scenario, loaded half-way, decides the paths and the seed), so a model would only dispatch
+to these checks.
 """
 
 from __future__ import annotations
