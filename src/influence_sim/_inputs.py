@@ -42,6 +42,7 @@ __all__ = [
     "read_bytes",
     "read_csv_rows",
     "read_text",
+    "shown_name",
 ]
 
 DEFAULT_MAX_BYTES: Final = 50_000_000
@@ -90,10 +91,18 @@ class InputFileError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
-def _shown(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+def shown_name(path: object) -> str:
+    """Name a path the way the user gave it (never made absolute), for messages.
+
+    Args:
+        path: Whatever was passed as a path.
+
+    Returns:
+        The path as text, or the ``repr`` of something that is not a path.
+    """
     try:
-        return os.fsdecode(os.fspath(path))
-    except (TypeError, ValueError):
+        return os.fsdecode(os.fspath(path))  # type: ignore[call-overload]
+    except Exception:
         return repr(path)
 
 
@@ -152,7 +161,7 @@ def _chunks(
     path: str | bytes | os.PathLike[str] | os.PathLike[bytes], max_bytes: int
 ) -> Iterator[bytes]:
     """A regular file's bytes in blocks of at most 1 MiB, checked as :func:`read_bytes` says."""
-    file = _shown(path)
+    file = shown_name(path)
     try:
         fs_path = os.fspath(path)
     except TypeError:
@@ -239,7 +248,7 @@ def read_text(
     Raises:
         InputFileError: If the file cannot be read or is not UTF-8 text.
     """
-    return decode_text(read_bytes(path, max_bytes=max_bytes), _shown(path))
+    return decode_text(read_bytes(path, max_bytes=max_bytes), shown_name(path))
 
 
 def file_sha256(
@@ -291,5 +300,5 @@ def read_csv_rows(
         reason = str(exc)
         if "field larger than field limit" in reason:
             reason = f"a cell is longer than {csv.field_size_limit():,} characters"
-        raise InputFileError(_shown(path), f"not valid CSV: {reason}", "csv", line) from None
+        raise InputFileError(shown_name(path), f"not valid CSV: {reason}", "csv", line) from None
     return rows
