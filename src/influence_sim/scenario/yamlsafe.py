@@ -1,42 +1,32 @@
 """Safe, position-aware reading of scenario YAML files.
 
-This module turns bytes on disk (or text in memory) into plain Python data that
-remembers the line and column of every key and value, so that later layers can
-point analysts at the exact place of a mistake. It
+Turns bytes on disk (or text in memory) into plain data that remembers the line
+and column of every key and value. Every tag outside the YAML core set is
+refused before anything is built from it (so ``!!python/...`` can never run
+code), as are duplicate, non-text and merge (``<<``) keys, alias bombs, deep
+nesting, oversized and binary files. Every problem found is reported in one
+:class:`~influence_sim.scenario.errors.ScenarioError`, the only exception raised.
 
-* refuses every tag outside the YAML core set without constructing anything
-  from it (so ``!!python/...`` tags can never run code);
-* refuses duplicate keys, non-text keys and merge keys (``<<``);
-* stops alias bombs and deep nesting early, without ``RecursionError``;
-* collects every problem it can into one
-  :class:`~influence_sim.scenario.errors.ScenarioError`, the only exception
-  the public functions raise.
-
-The reader is PyYAML's own ``SafeLoader`` (scanner, parser, resolver and
-composer) with :meth:`_Reader.compose_node` extended to check each node as it
-arrives; a short walk then turns the nodes, whose start marks give every
-position, into plain data without PyYAML's constructor. Composing first with
-``yaml.compose`` and checking afterwards is not enough: its composer recurses
-once per level, so ten thousand open brackets would overflow the stack before
-any check, an alias bomb is only stopped while it is read, and the problems
-found before a syntax error would be lost with the node tree.
-
-Merge keys are refused on purpose: YAML 1.2 dropped them, their override order
-surprises people and merged keys would be located in the wrong place. Plain
-scalars keep PyYAML's safe (YAML 1.1) meaning: ``2021-08-15`` is a
-``datetime.date``, ``.nan`` a float, ``yes``/``no`` booleans.
+The reader is PyYAML's ``SafeLoader`` with ``compose_node`` extended to check
+each node as it arrives; a short walk then turns the nodes, whose marks give
+every position, into data. Checking the tree of ``yaml.compose`` afterwards is
+not enough: its composer recurses once per level (ten thousand open brackets
+overflow the stack), an alias bomb must be stopped while it is read, and the
+problems found before a syntax error would be lost with the tree. Plain values
+keep PyYAML's safe meaning (``2021-08-15`` is a date, ``yes`` is true).
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import re
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
@@ -75,7 +65,6 @@ Position = tuple[int, int]
 _EXPECTED_TOP: Final = "a mapping of scenario settings"
 _EXPECTED_UTF8: Final = "a UTF-8 text file; save it again with UTF-8 encoding"
 _EXPECTED_PLAIN: Final = "plain YAML values"
-_EXPECTED_FILE: Final = "the path of an existing YAML scenario file"
 _TEXT_KEY: Final = "a text key; put it in quotes"
 _TOO_DEEP: Final = f"nesting is too deep (more than {MAX_DEPTH} levels)"
 
@@ -84,35 +73,20 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _SEQ, _MAP, _MERGE, _VALUE = (
     _CORE + name
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge", "value")
 )
-_REFUSED: Final = "!refused"
-"""Tag put on a single value whose tag was refused, so that no value is built from it."""
+_REFUSED: Final = "!refused"  # put on a single value whose tag was refused: nothing is built
+_INVALID: Final = object()  # a single value that was refused or does not fit its tag
 
-_INVALID: Final = object()
-"""Stands for a single value that was refused or does not fit its tag."""
-
-# How to build a single value of each accepted tag ('<<' and '=' are plain text here).
-_SCALAR_MAKERS: Final[Mapping[str, Callable[[Any, ScalarNode], Any]]] = {
-    _STR: lambda _, node: str(node.value),
-    _MERGE: lambda _, node: str(node.value),
-    _VALUE: lambda _, node: str(node.value),
-    _INT: yaml.SafeLoader.construct_yaml_int,
-    _FLOAT: yaml.SafeLoader.construct_yaml_float,
-    _BOOL: yaml.SafeLoader.construct_yaml_bool,
-    _NULL: yaml.SafeLoader.construct_yaml_null,
-    _TIMESTAMP: yaml.SafeLoader.construct_yaml_timestamp,
-}
-_SCALAR_TAGS: Final = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP})
-
-# What a single value that does not fit its tag was supposed to be: (name, expected).
+# A single value that does not fit its tag was supposed to be: (kind, expected).
 _SCALAR_KINDS: Final[Mapping[str, tuple[str, str]]] = {
     _INT: ("a valid whole number", "a whole number, e.g. 42"),
     _FLOAT: ("a valid number", "a number, e.g. 0.5"),
     _BOOL: ("a valid true/false value", "true or false"),
     _TIMESTAMP: ("a valid date", "a real calendar date, e.g. 2021-08-15"),
 }
+_SCALAR_TAGS: Final = frozenset({_STR, _NULL, *_SCALAR_KINDS})
 
 # Hints added to PyYAML syntax errors, matched on its problem text.
-_SYNTAX_HINTS: Final[tuple[tuple[str, str], ...]] = (
+_SYNTAX_HINTS: Final = (
     (
         "mapping values are not allowed here",
         "quotes around text that contains ': ', or the nested keys on new, indented lines",
@@ -140,42 +114,27 @@ class Located:
 
     data: dict[str, Any]
     file: str
-    # key path -> where the entry's key (or list item) and its value are written
+    # key path -> where the entry's key (the item, for a list) and its value are written
     _spots: Mapping[tuple[PathItem, ...], tuple[Position, Position]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
     def _spot(self, path: tuple[PathItem, ...]) -> tuple[Position, Position] | None:
-        """Positions of the key and the value at ``path``, or None (``True`` is no index)."""
         if any(isinstance(step, bool) for step in path):
-            return None
+            return None  # True would find the item at index 1
         return self._spots.get(tuple(path))
 
     def where(self, path: tuple[PathItem, ...]) -> Position | None:
-        """Return the 1-based (line, column) of the entry at ``path``.
+        """Return the 1-based (line, column) of the entry at ``path``, None if there is none.
 
-        For a mapping entry this is where its key is written, for a list entry
-        where the item starts, and for the empty path the top-level mapping.
-        Values reached through an alias report positions inside the anchored value.
-
-        Args:
-            path: Keys and list indexes, e.g. ``("shocks", 2, "value")``.
-
-        Returns:
-            The position, or None if the path does not exist in the document.
+        That is where its key is written, or a list item starts. Values reached
+        through an alias report positions inside the anchored value.
         """
         spot = self._spot(path)
         return None if spot is None else spot[0]
 
     def where_value(self, path: tuple[PathItem, ...]) -> Position | None:
-        """Return the 1-based (line, column) where the value at ``path`` starts.
-
-        Args:
-            path: Keys and list indexes, e.g. ``("time", "start")``.
-
-        Returns:
-            The position, or None if the path does not exist in the document.
-        """
+        """Return the 1-based (line, column) where the value at ``path`` starts, or None."""
         spot = self._spot(path)
         return None if spot is None else spot[1]
 
@@ -187,10 +146,10 @@ class Located:
         *,
         at_value: bool = False,
     ) -> Problem:
-        """Build a :class:`Problem` located at ``path`` in this document.
+        """Build a :class:`Problem` about the entry at ``path`` in this document.
 
-        When ``path`` does not exist (a required key is missing, say), the
-        problem points at the key of the nearest enclosing entry that does.
+        If ``path`` does not exist (a missing key, say), the problem points at
+        the key of the nearest enclosing entry that does.
 
         Args:
             path: Keys and list indexes of the offending entry.
@@ -215,15 +174,7 @@ def _pos(mark: Any) -> Position:
     return (1, 1) if mark is None else (int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _show_tag(tag: str) -> str:
-    """Render a tag the way users write it (``!!int`` rather than the full URI), printable."""
-    shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-    shown = "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in shown)
-    return shown if len(shown) <= 80 else shown[:77] + "..."
-
-
 def _whole_file(file: str, message: str, expected: str | None = None) -> Problem:
-    """Build a problem about the file as a whole (no line, column or key path)."""
     return Problem(file, None, None, "", message, expected)
 
 
@@ -234,49 +185,28 @@ def _short_reason(exc: BaseException) -> str:
     return reason if len(reason) <= 120 else reason[:117] + "..."
 
 
-def _unexpected(file: str, exc: BaseException) -> Problem:
-    """Report an exception nobody anticipated as a whole-file problem."""
-    return _whole_file(file, f"could not read YAML: {_short_reason(exc)}")
-
-
-class _Stop(Exception):
-    """Raised while composing when reading cannot sensibly go on (the problem is recorded)."""
-
-
 @dataclass(slots=True)
 class _Open:
-    """A mapping or list being composed.
-
-    Attributes:
-        path: Key path of the collection.
-        step: Key or index of the entry being read; None while a mapping waits for a key.
-        lines: For a mapping, the line where each of its keys was first written.
-    """
+    """A mapping or list being composed."""
 
     path: tuple[PathItem, ...]
-    step: PathItem | None
-    lines: dict[str, int] = field(default_factory=dict)
+    step: PathItem | None  # key or index of the entry being read; None: a mapping awaits a key
+    lines: dict[str, int] = field(default_factory=dict)  # a mapping's keys -> line first written
 
 
 class _Reader(yaml.SafeLoader):
-    """PyYAML's safe loader, checking each node as it is composed.
+    """PyYAML's safe loader, checking each node as it is composed; :meth:`build` makes the data.
 
-    :meth:`compose_node` refuses tags outside the core set, repeated anchors,
-    dangling and self-referring aliases, alias bombs, deep nesting, single
-    values that do not fit their tag and bad keys, recording a problem for
-    each; :meth:`build` then turns the nodes into plain data. The implicit
-    resolvers are copied, so code that registers resolvers on
-    ``yaml.SafeLoader`` cannot change how scenarios are read.
+    Its implicit resolvers are copied below, so that resolvers registered on
+    ``yaml.SafeLoader`` elsewhere cannot change how scenarios are read.
     """
 
     def __init__(self, text: str, file: str, problems: list[Problem]) -> None:
-        """Prepare to read ``text``, recording problems in ``problems`` (kept on a syntax error)."""
         self.file = file
-        self.problems = problems
+        self.problems = problems  # the caller's list: kept when a syntax error stops reading
         self.frames: list[_Open] = []
-        self.aliases: dict[Node, str] = {}  # node placed at an alias -> the alias's name
-        self.keys: dict[Node, str] = {}  # key node -> the key, for keys accepted
-        self.sizes: dict[Node, tuple[int, int]] = {}
+        self.keys: dict[Node, str] = {}  # key node -> the key, for accepted keys
+        self.sizes: dict[Node, tuple[int, int]] = {}  # see measure
         self.spots: dict[tuple[PathItem, ...], tuple[Position, Position]] = {}
         self.expanded = 0
         super().__init__(text)
@@ -284,19 +214,16 @@ class _Reader(yaml.SafeLoader):
     def note(
         self, at: Position, path: Sequence[PathItem], message: str, expected: str | None = None
     ) -> None:
-        """Record a problem at ``at`` in the file, about the entry at ``path``."""
         self.problems.append(Problem(self.file, *at, format_path(path), message, expected))
 
     def stop(self, at: Position, path: Sequence[PathItem], message: str, expected: str) -> NoReturn:
-        """Record a problem after which reading cannot sensibly go on, and raise :class:`_Stop`."""
+        """Record a problem after which reading cannot sensibly go on, and stop."""
         self.note(at, path, message, expected)
-        raise _Stop
+        raise ScenarioError(self.problems)
 
     def next_path(self) -> tuple[PathItem, ...]:
         """Key path of the entry being read (of the mapping, while it waits for a key)."""
-        if not self.frames:
-            return ()
-        top = self.frames[-1]
+        top = self.frames[-1] if self.frames else _Open((), None)
         return top.path if top.step is None else (*top.path, top.step)
 
     def read(self) -> Node | None:
@@ -304,24 +231,16 @@ class _Reader(yaml.SafeLoader):
         self.get_event()  # type: ignore[no-untyped-call]  # the start of the stream
         root = None if self.check_event(StreamEndEvent) else self.compose_document()
         if not self.check_event(StreamEndEvent):
-            self.stop(
-                _pos(self.peek_event().start_mark),  # type: ignore[no-untyped-call]
-                (),
-                "file contains more than one YAML document",
-                "a single document; remove the extra '---' line",
-            )
+            at = _pos(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            message = "file contains more than one YAML document"
+            self.stop(at, (), message, "a single document; remove the extra '---' line")
         return root
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        """Compose one node with PyYAML, checking it first.
+        """Check the next node, then compose it with PyYAML (its children come back here).
 
-        Args:
-            parent: The enclosing mapping or list, None for the root.
-            index: For a list item its index, for a mapping value its key's
-                node, None for a mapping key or the root.
-
-        Returns:
-            The node; for an alias, a shallow copy of the anchored node placed at the alias.
+        ``index`` is a list item's index, a mapping value's key node, or None for
+        a key or the root. An alias gives a copy of its node placed at the alias.
         """
         top = self.frames[-1] if self.frames else None
         if top is not None and not isinstance(index, Node):
@@ -329,7 +248,8 @@ class _Reader(yaml.SafeLoader):
         path = self.next_path()
         event = self.peek_event()  # type: ignore[no-untyped-call]
         at = _pos(event.start_mark)
-        if isinstance(event, AliasEvent):
+        alias = str(event.anchor) if isinstance(event, AliasEvent) else None
+        if alias is not None:
             node = self.alias(self.get_event(), at, path)  # type: ignore[no-untyped-call]
         else:
             is_scalar = isinstance(event, ScalarEvent)
@@ -352,9 +272,10 @@ class _Reader(yaml.SafeLoader):
                 node.tag = _REFUSED
             else:
                 self.scalar(node, path, report=True)
-        if isinstance(parent, MappingNode) and index is None and top is not None:
-            key = self.key(node, top)
-            top.step = key if key is not None else _label(node)
+        if top is not None and isinstance(parent, MappingNode) and index is None:
+            key = self.key(node, top, alias)
+            label = (str(node.value) or "?") if isinstance(node, ScalarNode) else "?"
+            top.step = label if key is None else key
         elif top is not None:
             top.step = None if isinstance(parent, MappingNode) else int(index) + 1
         return node
@@ -370,24 +291,19 @@ class _Reader(yaml.SafeLoader):
             allowed, shape = frozenset({_SEQ}), "a list"
         if tag in (None, "!") or tag in allowed:
             return False
+        shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+        shown = "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in shown)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
         misplaced = tag in _SCALAR_TAGS or tag in (_SEQ, _MAP)
         message = f"cannot be used on {shape}" if misplaced else "is not allowed"
-        self.note(at, path, f"tag {_show_tag(str(tag))} {message}", _EXPECTED_PLAIN)
+        self.note(at, path, f"tag {shown} {message}", _EXPECTED_PLAIN)
         return True
 
     def alias(self, event: AliasEvent, at: Position, path: Sequence[PathItem]) -> Node:
-        """Place the anchored node at an alias, within the expansion and nesting limits.
-
-        Returns:
-            A shallow copy of the anchored node carrying the alias's position, or
-            a refused single value if the alias names nothing or itself.
-
-        Raises:
-            _Stop: If aliases expand to too many values or nest too deep.
-        """
+        """Place a shallow copy of the anchored node at an alias, within the limits."""
         name = str(event.anchor)
         anchored = self.anchors.get(name)
-        # PyYAML gives a mapping or list its end mark once it is closed
+        # PyYAML gives a mapping or list its end mark when it is closed
         if anchored is None or anchored.end_mark is None:
             if anchored is None:
                 self.note(at, path, f"alias *{name} has no matching anchor &{name} before it")
@@ -400,75 +316,52 @@ class _Reader(yaml.SafeLoader):
         size, height = self.measure(anchored)
         self.expanded += size
         if self.expanded > MAX_ALIAS_NODES:
-            self.stop(
-                at,
-                path,
-                f"aliases expand to too many values (more than {MAX_ALIAS_NODES:,})",
-                "fewer aliases (*name) or smaller anchored values",
-            )
+            message = f"aliases expand to too many values (more than {MAX_ALIAS_NODES:,})"
+            self.stop(at, path, message, "fewer aliases (*name) or smaller anchored values")
         if len(self.frames) + height > MAX_DEPTH:
             self.stop(at, path, _TOO_DEEP, "a flatter structure")
         node = copy.copy(anchored)
         node.start_mark = event.start_mark
-        self.aliases[node] = name
         return node
 
     def measure(self, node: Node) -> tuple[int, int]:
         """Count the values in ``node`` once aliases are expanded, and its nesting levels."""
-        if node in self.sizes:
-            return self.sizes[node]
         if isinstance(node, ScalarNode):
             return (1, 0)
-        children = node.value
-        if isinstance(node, MappingNode):
-            children = [part for pair in node.value for part in pair]
-        parts = [self.measure(child) for child in children]
-        size = 1 + sum(count for count, _ in parts)
-        self.sizes[node] = (size, 1 + max((height for _, height in parts), default=0))
+        if node not in self.sizes:
+            children = node.value
+            if isinstance(node, MappingNode):
+                children = [part for pair in node.value for part in pair]
+            parts = [self.measure(child) for child in children]
+            size = 1 + sum(count for count, _ in parts)
+            self.sizes[node] = (size, 1 + max((height for _, height in parts), default=0))
         return self.sizes[node]
 
     def scalar(self, node: Node, path: Sequence[PathItem], *, report: bool) -> Any:
-        """Build a single value with safe semantics; :data:`_INVALID` if refused or not fitting.
-
-        Args:
-            node: A scalar node.
-            path: Its key path.
-            report: Whether to record a value that does not fit its tag.
-        """
-        tag = str(node.tag)
-        maker = _SCALAR_MAKERS.get(tag)
-        if maker is None:
+        """Build a single value; :data:`_INVALID` if refused or not fitting (then ``report`` it)."""
+        tag = _STR if node.tag in (_MERGE, _VALUE) else str(node.tag)  # '<<' and '=' are text
+        if tag not in _SCALAR_TAGS:
             return _INVALID  # the tag was refused while composing
         try:
-            return maker(self, node)  # type: ignore[arg-type]
+            return SafeConstructor.yaml_constructors[tag](self, node)
         except Exception as exc:  # PyYAML raises ValueError, KeyError, AttributeError...
             if report:
                 kind, expected = _SCALAR_KINDS.get(tag, ("a valid value", _EXPECTED_PLAIN))
                 message = f"{show(str(node.value))} is not {kind}"
                 detail = str(exc)
                 if isinstance(exc, ValueError) and "digits" in detail and "limit" in detail:
-                    limit = re.search(r"\((\d+) digits\)", detail)
-                    found = limit.group(1) if limit else "the allowed"
-                    message += f": it has more than {found} digits"
+                    message += f": it has more than {sys.get_int_max_str_digits()} digits"
                 elif isinstance(exc, ValueError) and tag == _TIMESTAMP and detail:
                     message += f": {detail}"
                 self.note(_pos(node.start_mark), path, message, expected)
             return _INVALID
 
-    def key(self, node: Node, frame: _Open) -> str | None:
-        """Accept a mapping key only if it is unique text and not a merge key.
-
-        Args:
-            node: The key's node.
-            frame: The mapping being composed.
-
-        Returns:
-            The key, or None if it is refused (the problem is recorded).
-        """
+    def key(self, node: Node, frame: _Open, alias: str | None) -> str | None:
+        """Return a key of the mapping ``frame`` if it is unique text, not ``<<``; else None."""
         at, path = _pos(node.start_mark), frame.path
-        alias = self.aliases.get(node)
         scalar = isinstance(node, ScalarNode)
         key = self.scalar(node, path, report=False) if scalar else None
+        shape = kind_of(key if scalar else {} if isinstance(node, MappingNode) else [])
         if key is _INVALID:
             return None  # reported where the value is written
         if isinstance(key, str) and node.tag == _MERGE and alias is None:
@@ -483,28 +376,19 @@ class _Reader(yaml.SafeLoader):
             self.keys[node] = key
             return key
         elif not scalar and alias is None:
-            self.note(at, path, f"{_shape(node)} cannot be used as a key", "a text key")
+            self.note(at, path, f"{shape} cannot be used as a key", "a text key")
         elif alias is None and node.value == "":
             self.note(at, path, "key is missing (nothing before ':')", _TEXT_KEY)
         else:
             written = "*" + alias if alias is not None else str(node.value)
-            shape = kind_of(key) if scalar else _shape(node)
             self.note(at, path, f"key {show(written)} is {shape}, not text", _TEXT_KEY)
         return None
 
     def build(self, node: Node, path: tuple[PathItem, ...], key_at: Position) -> Any:
-        """Turn a composed node into plain data, noting where each entry is written.
+        """Turn a node into plain data, noting where each entry and its key are written.
 
-        Refused keys are left out and refused values become None. Values reached
-        through an alias are built again, so aliases never share objects.
-
-        Args:
-            node: The node.
-            path: Its key path.
-            key_at: Where its key (or, for a list item or the root, the node itself) is written.
-
-        Returns:
-            The plain value.
+        Refused keys are left out, refused values become None, and values reached
+        through an alias are built again, so that aliases never share objects.
         """
         self.spots[path] = (key_at, _pos(node.start_mark))
         if isinstance(node, SequenceNode):
@@ -515,8 +399,7 @@ class _Reader(yaml.SafeLoader):
         if isinstance(node, MappingNode):
             entries: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self.keys.get(key_node)
-                if key is not None:
+                if (key := self.keys.get(key_node)) is not None:
                     entries[key] = self.build(value_node, (*path, key), _pos(key_node.start_mark))
             return entries
         value = self.scalar(node, path, report=False)
@@ -529,11 +412,6 @@ _Reader.yaml_implicit_resolvers = {
 _Reader.yaml_path_resolvers = {}
 
 
-def _shape(node: Node) -> str:
-    """Name the kind of a mapping or a list node, as :func:`kind_of` does for data."""
-    return "a mapping" if isinstance(node, MappingNode) else "a list"
-
-
 def _is_empty(root: Node) -> bool:
     """Tell whether a document's root is nothing at all (``---`` alone, say)."""
     return (
@@ -541,16 +419,10 @@ def _is_empty(root: Node) -> bool:
     )
 
 
-def _label(node: Node) -> str:
-    """Name a mapping key in key paths, even a refused one (``"?"`` for no text)."""
-    return (str(node.value) or "?") if isinstance(node, ScalarNode) else "?"
-
-
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: Sequence[PathItem]) -> Problem:
     """Turn a PyYAML syntax error, met while reading the entry at ``path``, into a problem."""
     problem = exc.problem or _short_reason(exc)
-    mark = exc.problem_mark or exc.context_mark
-    message, context = problem, exc.context_mark
+    message, mark, context = problem, exc.problem_mark or exc.context_mark, exc.context_mark
     shown = bool(exc.context) and not str(exc.context).startswith("while parsing a block")
     if shown and context is not None and context is not mark and _pos(context) != _pos(mark):
         c_line, c_col = _pos(context)
@@ -558,12 +430,6 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: Sequence[PathIte
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
     line, col = _pos(mark) if mark is not None else (None, None)
     return Problem(file, line, col, format_path(path), message, hint)
-
-
-def _line_col(text: str, index: int) -> Position:
-    """The 1-based (line, column) of the character at ``index`` in ``text``."""
-    index = max(0, min(index, len(text)))
-    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
 
 
 def _parse(text: str, file: str) -> Located:
@@ -576,21 +442,23 @@ def _parse(text: str, file: str) -> Located:
     root: Node | None = None
     data: Any = None
     try:
-        reader = _Reader(text, file, problems)
+        reader = _Reader(text, file, problems)  # refuses a character YAML does not allow
         root = reader.read()
         if root is not None:
             data = reader.build(root, (), _pos(root.start_mark))
     except ReaderError as exc:
         shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
+        index = max(0, min(exc.position, len(text)))
+        line, col = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
         message = f"special character {shown} is not allowed in YAML"
         expected = "plain text; delete this invisible character"
-        problems.append(Problem(file, *_line_col(text, exc.position), "", message, expected))
+        problems.append(Problem(file, line, col, "", message, expected))
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(exc, file, reader.next_path() if reader else ()))
-    except _Stop:
-        pass
+    except ScenarioError:
+        pass  # the reader stopped: its problems are recorded
     except Exception as exc:  # a bug or a parser failure nobody anticipated
-        problems.append(_unexpected(file, exc))
+        problems.append(_whole_file(file, f"could not read YAML: {_short_reason(exc)}"))
     finally:
         if reader is not None:
             reader.dispose()
@@ -615,56 +483,41 @@ def load_located(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_B
         The located top-level mapping.
 
     Raises:
-        ScenarioError: For any problem at all: the file is missing, unreadable,
-            too large, binary or not UTF-8, its YAML is invalid or unsafe, or
-            its top level is not a mapping. All problems that can be found in
-            one pass are reported together.
+        ScenarioError: With every problem found: the file is missing, unreadable, too large,
+            binary or not UTF-8, its YAML is invalid or unsafe, or it is not a mapping.
     """
     file = shown_name(path)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        message, expected = "not a file path", "the path of a YAML scenario file"
+        raise ScenarioError([_whole_file(file, message, expected)])
     try:
-        if not isinstance(path, (str, bytes, os.PathLike)):
-            message, expected = "not a file path", "the path of a YAML scenario file"
-            raise ScenarioError([_whole_file(file, message, expected)])
-        try:
-            text = decode_text(read_bytes(path, max_bytes=max_bytes), file)
-        except InputFileError as exc:
-            expected = _EXPECTED_UTF8 if exc.kind == "encoding" else None
-            if exc.kind in ("missing", "directory", "special", "os"):
-                expected = _EXPECTED_FILE
-            problem = Problem(file, exc.line, exc.column, "", exc.reason, expected)
-            raise ScenarioError([problem]) from None
-        return _parse(text, file)
-    except ScenarioError:
-        raise
-    except Exception as exc:
-        raise ScenarioError([_unexpected(file, exc)]) from exc
+        text = decode_text(read_bytes(path, max_bytes=max_bytes), file)
+    except InputFileError as exc:
+        expected = _EXPECTED_UTF8 if exc.kind == "encoding" else None
+        if exc.kind in ("missing", "directory", "special", "os"):
+            expected = "the path of an existing YAML scenario file"
+        problem = Problem(file, exc.line, exc.column, "", exc.reason, expected)
+        raise ScenarioError([problem]) from None
+    return _parse(text, file)
 
 
 def loads_located(
     text: str, file: str = "<string>", *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Located:
-    """Read scenario YAML from a string into plain data that remembers positions.
+    """Read scenario YAML from a string, as :func:`load_located` reads a file.
 
     Args:
         text: The YAML text.
         file: The name to use for this text in problem reports.
         max_bytes: Largest accepted size of the text once encoded as UTF-8.
 
-    Returns:
-        The located top-level mapping.
-
     Raises:
-        ScenarioError: For any problem in the text (see :func:`load_located`).
+        ScenarioError: For any problem in the text.
     """
-    try:
-        if not isinstance(text, str):
-            raise ScenarioError([_whole_file(file, "not YAML text", "a string")])
-        size = len(text.encode("utf-8", errors="surrogatepass"))
-        if size > max_bytes:
-            message = f"file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
-            raise ScenarioError([_whole_file(file, message)])
-        return _parse(text.removeprefix("\ufeff"), file)
-    except ScenarioError:
-        raise
-    except Exception as exc:
-        raise ScenarioError([_unexpected(str(file), exc)]) from exc
+    if not isinstance(text, str):
+        raise ScenarioError([_whole_file(file, "not YAML text", "a string")])
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        message = f"file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
+        raise ScenarioError([_whole_file(file, message)])
+    return _parse(text.removeprefix("\ufeff"), file)
