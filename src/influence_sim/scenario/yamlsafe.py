@@ -3,8 +3,8 @@
 Turns bytes on disk (or text in memory) into plain data that remembers the line
 and column of every key and value. Every tag outside the YAML core set is
 refused before anything is built from it (so ``!!python/...`` can never run
-code), as are duplicate, non-text and merge (``<<``) keys, alias bombs, deep
-nesting, oversized and binary files. Every problem found is reported in one
+code), as are duplicate and non-text keys, merge keys (``<<``, dropped by YAML 1.2),
+alias bombs, deep nesting, oversized and binary files. Every problem is reported in one
 :class:`~influence_sim.scenario.errors.ScenarioError`, the only exception raised.
 
 The reader is PyYAML's ``SafeLoader`` with ``compose_node`` extended to check
@@ -59,8 +59,7 @@ MAX_DEPTH: Final = 50
 MAX_ALIAS_NODES: Final = 10_000
 """Most values that aliases (``*name``) may add to a document once expanded."""
 
-Position = tuple[int, int]
-"""A 1-based (line, column) pair."""
+Position = tuple[int, int]  # 1-based (line, column)
 
 _EXPECTED_TOP: Final = "a mapping of scenario settings"
 _EXPECTED_UTF8: Final = "a UTF-8 text file; save it again with UTF-8 encoding"
@@ -146,7 +145,7 @@ class Located:
         *,
         at_value: bool = False,
     ) -> Problem:
-        """Build a :class:`Problem` about the entry at ``path`` in this document.
+        """Build a :class:`Problem` about the entry at ``path``, rendered by :func:`format_path`.
 
         If ``path`` does not exist (a missing key, say), the problem points at
         the key of the nearest enclosing entry that does.
@@ -156,9 +155,6 @@ class Located:
             message: What is wrong, in plain words.
             expected: What would have been accepted instead, if useful.
             at_value: Point at the value rather than at its key.
-
-        Returns:
-            The located problem, with ``path`` rendered by :func:`format_path`.
         """
         line = col = None
         for length in range(len(path), -1, -1):
@@ -237,14 +233,11 @@ class _Reader(yaml.SafeLoader):
         return root
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        """Check the next node, then compose it with PyYAML (its children come back here).
+        """Check the next node, then let PyYAML compose it (its children come back here).
 
-        ``index`` is a list item's index, a mapping value's key node, or None for
-        a key or the root. An alias gives a copy of its node placed at the alias.
+        ``index`` is a list item's index, a mapping value's key node, or None (a key, the root).
         """
         top = self.frames[-1] if self.frames else None
-        if top is not None and not isinstance(index, Node):
-            top.step = index
         path = self.next_path()
         event = self.peek_event()  # type: ignore[no-untyped-call]
         at = _pos(event.start_mark)
@@ -387,8 +380,7 @@ class _Reader(yaml.SafeLoader):
     def build(self, node: Node, path: tuple[PathItem, ...], key_at: Position) -> Any:
         """Turn a node into plain data, noting where each entry and its key are written.
 
-        Refused keys are left out, refused values become None, and values reached
-        through an alias are built again, so that aliases never share objects.
+        Refused keys are left out and refused values become None; aliases never share objects.
         """
         self.spots[path] = (key_at, _pos(node.start_mark))
         if isinstance(node, SequenceNode):
@@ -410,13 +402,6 @@ _Reader.yaml_implicit_resolvers = {
     first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Reader.yaml_path_resolvers = {}
-
-
-def _is_empty(root: Node) -> bool:
-    """Tell whether a document's root is nothing at all (``---`` alone, say)."""
-    return (
-        isinstance(root, ScalarNode) and root.tag == _NULL and root.style is None and not root.value
-    )
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: Sequence[PathItem]) -> Problem:
@@ -462,13 +447,14 @@ def _parse(text: str, file: str) -> Located:
     finally:
         if reader is not None:
             reader.dispose()
-    if not problems and (root is None or _is_empty(root)):
-        problems.append(_whole_file(file, "file is empty", _EXPECTED_TOP))
-    elif not problems and root is not None and not isinstance(data, dict):
-        message = f"top level is {kind_of(data)}, not a mapping"
-        problems.append(Problem(file, *_pos(root.start_mark), "", message, _EXPECTED_TOP))
     if problems or reader is None:
         raise ScenarioError(problems)
+    empty = isinstance(root, ScalarNode) and root.tag == _NULL and root.style is None
+    if root is None or (empty and not root.value):
+        raise ScenarioError([_whole_file(file, "file is empty", _EXPECTED_TOP)])
+    if not isinstance(data, dict):
+        message = f"top level is {kind_of(data)}, not a mapping"
+        raise ScenarioError([Problem(file, *_pos(root.start_mark), "", message, _EXPECTED_TOP)])
     return Located(data, file, reader.spots)
 
 
@@ -478,9 +464,6 @@ def load_located(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_B
     Args:
         path: The scenario file, as the user gave it (kept as is in messages).
         max_bytes: Largest file size accepted, in bytes.
-
-    Returns:
-        The located top-level mapping.
 
     Raises:
         ScenarioError: With every problem found: the file is missing, unreadable, too large,
