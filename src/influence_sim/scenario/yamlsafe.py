@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
@@ -60,6 +60,8 @@ MAX_ALIAS_NODES: Final = 10_000
 """Most values that aliases (``*name``) may add to a document once expanded."""
 
 Position = tuple[int, int]  # 1-based (line, column)
+KeyPath = tuple[PathItem, ...]  # keys and list indexes from the top of a document
+_Spot = tuple[Position, Position]  # where an entry's key (or list item) and its value start
 
 _EXPECTED_TOP: Final = "a mapping of scenario settings"
 _EXPECTED_UTF8: Final = "a UTF-8 text file; save it again with UTF-8 encoding"
@@ -113,17 +115,14 @@ class Located:
 
     data: dict[str, Any]
     file: str
-    # key path -> where the entry's key (the item, for a list) and its value are written
-    _spots: Mapping[tuple[PathItem, ...], tuple[Position, Position]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _spots: Mapping[KeyPath, _Spot] = field(default_factory=dict, repr=False, compare=False)
 
-    def _spot(self, path: tuple[PathItem, ...]) -> tuple[Position, Position] | None:
+    def _spot(self, path: KeyPath) -> _Spot | None:
         if any(isinstance(step, bool) for step in path):
             return None  # True would find the item at index 1
         return self._spots.get(tuple(path))
 
-    def where(self, path: tuple[PathItem, ...]) -> Position | None:
+    def where(self, path: KeyPath) -> Position | None:
         """Return the 1-based (line, column) of the entry at ``path``, None if there is none.
 
         That is where its key is written, or a list item starts. Values reached
@@ -132,18 +131,13 @@ class Located:
         spot = self._spot(path)
         return None if spot is None else spot[0]
 
-    def where_value(self, path: tuple[PathItem, ...]) -> Position | None:
+    def where_value(self, path: KeyPath) -> Position | None:
         """Return the 1-based (line, column) where the value at ``path`` starts, or None."""
         spot = self._spot(path)
         return None if spot is None else spot[1]
 
     def problem_at(
-        self,
-        path: tuple[PathItem, ...],
-        message: str,
-        expected: str | None = None,
-        *,
-        at_value: bool = False,
+        self, path: KeyPath, message: str, expected: str | None = None, *, at_value: bool = False
     ) -> Problem:
         """Build a :class:`Problem` about the entry at ``path``, rendered by :func:`format_path`.
 
@@ -166,8 +160,8 @@ class Located:
 
 
 def _pos(mark: Any) -> Position:
-    """Turn a PyYAML mark (0-based) into a 1-based (line, column); (1, 1) without a mark."""
-    return (1, 1) if mark is None else (int(mark.line) + 1, int(mark.column) + 1)
+    """Turn a PyYAML mark (0-based) into a 1-based (line, column)."""
+    return (int(mark.line) + 1, int(mark.column) + 1)
 
 
 def _whole_file(file: str, message: str, expected: str | None = None) -> Problem:
@@ -185,7 +179,7 @@ def _short_reason(exc: BaseException) -> str:
 class _Open:
     """A mapping or list being composed."""
 
-    path: tuple[PathItem, ...]
+    path: KeyPath
     step: PathItem | None  # key or index of the entry being read; None: a mapping awaits a key
     lines: dict[str, int] = field(default_factory=dict)  # a mapping's keys -> line first written
 
@@ -203,21 +197,19 @@ class _Reader(yaml.SafeLoader):
         self.frames: list[_Open] = []
         self.keys: dict[Node, str] = {}  # key node -> the key, for accepted keys
         self.sizes: dict[Node, tuple[int, int]] = {}  # see measure
-        self.spots: dict[tuple[PathItem, ...], tuple[Position, Position]] = {}
+        self.spots: dict[KeyPath, _Spot] = {}
         self.expanded = 0
         super().__init__(text)
 
-    def note(
-        self, at: Position, path: Sequence[PathItem], message: str, expected: str | None = None
-    ) -> None:
+    def note(self, at: Position, path: KeyPath, message: str, expected: str | None = None) -> None:
         self.problems.append(Problem(self.file, *at, format_path(path), message, expected))
 
-    def stop(self, at: Position, path: Sequence[PathItem], message: str, expected: str) -> NoReturn:
+    def stop(self, at: Position, path: KeyPath, message: str, expected: str) -> NoReturn:
         """Record a problem after which reading cannot sensibly go on, and stop."""
         self.note(at, path, message, expected)
         raise ScenarioError(self.problems)
 
-    def next_path(self) -> tuple[PathItem, ...]:
+    def next_path(self) -> KeyPath:
         """Key path of the entry being read (of the mapping, while it waits for a key)."""
         top = self.frames[-1] if self.frames else _Open((), None)
         return top.path if top.step is None else (*top.path, top.step)
@@ -273,7 +265,7 @@ class _Reader(yaml.SafeLoader):
             top.step = None if isinstance(parent, MappingNode) else int(index) + 1
         return node
 
-    def refuse_tag(self, event: Any, at: Position, path: Sequence[PathItem]) -> bool:
+    def refuse_tag(self, event: Any, at: Position, path: KeyPath) -> bool:
         """Record a written tag outside the core set or not fitting the node; True if refused."""
         tag = event.tag
         if isinstance(event, ScalarEvent):
@@ -292,7 +284,7 @@ class _Reader(yaml.SafeLoader):
         self.note(at, path, f"tag {shown} {message}", _EXPECTED_PLAIN)
         return True
 
-    def alias(self, event: AliasEvent, at: Position, path: Sequence[PathItem]) -> Node:
+    def alias(self, event: AliasEvent, at: Position, path: KeyPath) -> Node:
         """Place a shallow copy of the anchored node at an alias, within the limits."""
         name = str(event.anchor)
         anchored = self.anchors.get(name)
@@ -330,7 +322,7 @@ class _Reader(yaml.SafeLoader):
             self.sizes[node] = (size, 1 + max((height for _, height in parts), default=0))
         return self.sizes[node]
 
-    def scalar(self, node: Node, path: Sequence[PathItem], *, report: bool) -> Any:
+    def scalar(self, node: Node, path: KeyPath, *, report: bool) -> Any:
         """Build a single value; :data:`_INVALID` if refused or not fitting (then ``report`` it)."""
         tag = _STR if node.tag in (_MERGE, _VALUE) else str(node.tag)  # '<<' and '=' are text
         if tag not in _SCALAR_TAGS:
@@ -377,7 +369,7 @@ class _Reader(yaml.SafeLoader):
             self.note(at, path, f"key {show(written)} is {shape}, not text", _TEXT_KEY)
         return None
 
-    def build(self, node: Node, path: tuple[PathItem, ...], key_at: Position) -> Any:
+    def build(self, node: Node, path: KeyPath, key_at: Position) -> Any:
         """Turn a node into plain data, noting where each entry and its key are written.
 
         Refused keys are left out and refused values become None; aliases never share objects.
@@ -404,7 +396,7 @@ _Reader.yaml_implicit_resolvers = {
 _Reader.yaml_path_resolvers = {}
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: Sequence[PathItem]) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: KeyPath) -> Problem:
     """Turn a PyYAML syntax error, met while reading the entry at ``path``, into a problem."""
     problem = exc.problem or _short_reason(exc)
     message, mark, context = problem, exc.problem_mark or exc.context_mark, exc.context_mark
