@@ -240,7 +240,8 @@ class _Reader(yaml.SafeLoader):
             is_scalar = isinstance(event, ScalarEvent)
             if not is_scalar and len(self.frames) >= MAX_DEPTH:
                 self.stop(at, path, _TOO_DEEP, "a flatter structure")
-            refused = self.refuse_tag(event, at, path)
+            if self.refuse_tag(event, at, path):
+                event.tag = _REFUSED  # so that nothing is built from the node
             if event.anchor in self.anchors:
                 first = self.anchors.pop(event.anchor).start_mark.line + 1
                 message = f"anchor &{event.anchor} is already defined on line {first}"
@@ -251,16 +252,12 @@ class _Reader(yaml.SafeLoader):
             composed = super().compose_node(parent, index)
             assert composed is not None  # PyYAML returns None only at the end of the stream
             node = composed
-            if not is_scalar:
-                self.frames.pop()
-            elif refused:
-                node.tag = _REFUSED
-            else:
+            if is_scalar:
                 self.scalar(node, path, report=True)
+            else:
+                self.frames.pop()
         if top is not None and isinstance(parent, MappingNode) and index is None:
-            key = self.key(node, top, alias)
-            label = (str(node.value) or "?") if isinstance(node, ScalarNode) else "?"
-            top.step = label if key is None else key
+            top.step = self.key(node, top, alias)
         elif top is not None:
             top.step = None if isinstance(parent, MappingNode) else int(index) + 1
         return node
@@ -341,15 +338,15 @@ class _Reader(yaml.SafeLoader):
                 self.note(_pos(node.start_mark), path, message, expected)
             return _INVALID
 
-    def key(self, node: Node, frame: _Open, alias: str | None) -> str | None:
-        """Return a key of the mapping ``frame`` if it is unique text, not ``<<``; else None."""
+    def key(self, node: Node, frame: _Open, alias: str | None) -> str:
+        """Check a key of the mapping ``frame`` (unique text, no ``<<``); name it for key paths."""
         at, path = _pos(node.start_mark), frame.path
         scalar = isinstance(node, ScalarNode)
         key = self.scalar(node, path, report=False) if scalar else None
         shape = kind_of(key if scalar else {} if isinstance(node, MappingNode) else [])
         if key is _INVALID:
-            return None  # reported where the value is written
-        if isinstance(key, str) and node.tag == _MERGE and alias is None:
+            pass  # reported where the value is written
+        elif isinstance(key, str) and node.tag == _MERGE and alias is None:
             message = "merge keys '<<' are not supported"
             expected = "the keys written out in full; anchors and aliases for whole values are fine"
             self.note(at, path, message, expected)
@@ -367,7 +364,7 @@ class _Reader(yaml.SafeLoader):
         else:
             written = "*" + alias if alias is not None else str(node.value)
             self.note(at, path, f"key {show(written)} is {shape}, not text", _TEXT_KEY)
-        return None
+        return (str(node.value) or "?") if scalar else "?"
 
     def build(self, node: Node, path: KeyPath, key_at: Position) -> Any:
         """Turn a node into plain data, noting where each entry and its key are written.
