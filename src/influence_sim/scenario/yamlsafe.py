@@ -74,7 +74,7 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP, _SEQ, _MAP, _MERGE, _VALUE = (
     _CORE + name
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge", "value")
 )
-_REFUSED: Final = "!refused"  # put on a single value whose tag was refused: nothing is built
+_REFUSED: Final = "!refused"  # replaces a refused tag, so that nothing is built from it
 _INVALID: Final = object()  # a single value that was refused or does not fit its tag
 
 # A single value that does not fit its tag was supposed to be: (kind, expected).
@@ -396,7 +396,8 @@ _Reader.yaml_path_resolvers = {}
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: KeyPath) -> Problem:
     """Turn a PyYAML syntax error, met while reading the entry at ``path``, into a problem."""
     problem = exc.problem or _short_reason(exc)
-    message, mark, context = problem, exc.problem_mark or exc.context_mark, exc.context_mark
+    mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
+    message = problem
     shown = bool(exc.context) and not str(exc.context).startswith("while parsing a block")
     if shown and context is not None and context is not mark and _pos(context) != _pos(mark):
         c_line, c_col = _pos(context)
