@@ -1,25 +1,12 @@
 """Reading input files safely: the one place where files a user names are opened and read.
 
-Scenario files and the files they extend, sweep files, calibration targets, priors and
-posterior files are all read through :func:`read_bytes` (or :func:`read_text`), which
-
-* opens the path without blocking (``O_NONBLOCK``), then checks the opened file with
-  ``fstat``: only a regular file is read, so a FIFO, a device such as ``/dev/zero``, a
-  socket or a directory is refused at once instead of hanging the command or filling the
-  memory, and a path swapped between a check and the read cannot slip through;
-* reads at most a size limit (:data:`DEFAULT_MAX_BYTES` unless the caller gives another),
-  so a huge file is refused instead of read whole;
-* reports a missing file, a symbolic-link loop, a permission problem, a special file or a
-  file that is too large as one line naming the file.
-
-:func:`decode_text` turns the bytes into text: strict UTF-8, with a leading byte-order mark
-(what spreadsheet programs write) dropped; UTF-16 or UTF-32 files, files with NUL bytes
-and bytes that are not UTF-8 (Latin-1, ...) are refused with the line and column of the
-first bad byte. :func:`read_csv_rows` reads a CSV file that way and refuses a cell longer
-than the ``csv`` module's field limit with its line instead of failing half-way.
-:func:`file_sha256` hashes a file read the same way.
-
-Every problem is an :class:`InputFileError`; callers turn it into their own error type.
+Every input file (scenarios, sweeps, calibration targets, priors, posteriors) is read by
+:func:`read_bytes`, which opens the path without blocking and checks the opened file, so a
+FIFO, a device such as ``/dev/zero``, a socket or a directory is refused at once instead of
+hanging or filling the memory (and a path swapped after a check cannot slip through); it
+reads no more than a size limit. :func:`decode_text` accepts strict UTF-8 only, dropping a
+leading byte-order mark, and locates the first bad byte. Every problem is one
+:class:`InputFileError` naming the file; callers turn it into their own error type.
 """
 
 from __future__ import annotations
@@ -30,7 +17,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final, Literal
 
 __all__ = [
@@ -42,6 +29,7 @@ __all__ = [
     "read_bytes",
     "read_csv_rows",
     "read_text",
+    "shown_name",
 ]
 
 DEFAULT_MAX_BYTES: Final = 50_000_000
@@ -50,7 +38,20 @@ DEFAULT_MAX_BYTES: Final = 50_000_000
 Kind = Literal[
     "missing", "directory", "special", "permission", "too_large", "os", "encoding", "csv"
 ]
+PathArg = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # a path as callers pass it
 
+_DIRECTORY: Final = "this is a directory, not a file"
+_PERMISSION: Final = "permission denied: cannot read this file"
+# Why a path cannot be opened, by error number.
+_OPEN_ERRORS: Final[Mapping[int, tuple[str, Kind]]] = {
+    errno.ENOENT: ("file not found", "missing"),
+    errno.ENOTDIR: ("file not found", "missing"),
+    errno.ELOOP: ("symbolic link loop: the path never reaches a file", "special"),
+    errno.EACCES: (_PERMISSION, "permission"),
+    errno.EPERM: (_PERMISSION, "permission"),
+    errno.EISDIR: (_DIRECTORY, "directory"),
+    errno.ENAMETOOLONG: ("file name too long", "os"),
+}
 _SPECIAL: Final = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -73,12 +74,7 @@ class InputFileError(Exception):
     """
 
     def __init__(
-        self,
-        file: str,
-        reason: str,
-        kind: Kind,
-        line: int | None = None,
-        column: int | None = None,
+        self, file: str, reason: str, kind: Kind, line: int | None = None, column: int | None = None
     ) -> None:
         self.file = file
         self.reason = reason
@@ -90,49 +86,25 @@ class InputFileError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
-def _shown(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+def shown_name(path: object) -> str:
+    """Name a path as the user gave it (never made absolute); ``repr`` of a non-path."""
     try:
-        return os.fsdecode(os.fspath(path))
-    except (TypeError, ValueError):
+        return os.fsdecode(os.fspath(path))  # type: ignore[call-overload]
+    except Exception:
         return repr(path)
 
 
-def _open_error(file: str, exc: OSError) -> InputFileError:
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return InputFileError(file, "file not found", "missing")
-    if exc.errno == errno.ELOOP:
-        return InputFileError(file, "symbolic link loop: the path never reaches a file", "special")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return InputFileError(file, "permission denied: cannot read this file", "permission")
-    if exc.errno == errno.EISDIR:
-        return InputFileError(file, "this is a directory, not a file", "directory")
-    if exc.errno == errno.ENAMETOOLONG:
-        return InputFileError(file, "file name too long", "os")
-    return InputFileError(file, f"cannot open file: {exc.strerror or exc}", "os")
-
-
 def not_regular_reason(mode: int) -> tuple[str, Kind] | None:
-    """Why a file of this ``st_mode`` is refused, or None for a regular file.
-
-    Args:
-        mode: ``st_mode`` of a ``stat`` result.
-
-    Returns:
-        The reason and its kind, or None.
-    """
+    """Why a file of this ``st_mode`` is refused (reason and kind), or None for a regular file."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return "this is a directory, not a file", "directory"
+        return _DIRECTORY, "directory"
     what = next((name for test, name in _SPECIAL if test(mode)), "a special file")
     return f"not a regular file: this is {what}", "special"
 
 
-def read_bytes(
-    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> bytes:
+def read_bytes(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """Read a regular file's bytes, never blocking and never past ``max_bytes``.
 
     Args:
@@ -148,11 +120,9 @@ def read_bytes(
     return b"".join(_chunks(path, max_bytes))
 
 
-def _chunks(
-    path: str | bytes | os.PathLike[str] | os.PathLike[bytes], max_bytes: int
-) -> Iterator[bytes]:
+def _chunks(path: PathArg, max_bytes: int) -> Iterator[bytes]:
     """A regular file's bytes in blocks of at most 1 MiB, checked as :func:`read_bytes` says."""
-    file = _shown(path)
+    file = shown_name(path)
     try:
         fs_path = os.fspath(path)
     except TypeError:
@@ -161,7 +131,8 @@ def _chunks(
     try:
         fd = os.open(fs_path, flags)
     except OSError as exc:
-        raise _open_error(file, exc) from None
+        default: tuple[str, Kind] = (f"cannot open file: {exc.strerror or exc}", "os")
+        raise InputFileError(file, *_OPEN_ERRORS.get(exc.errno or 0, default)) from None
     except ValueError as exc:  # an embedded NUL character
         raise InputFileError(file, f"cannot open file: {exc}", "os") from None
     try:
@@ -185,7 +156,7 @@ def _chunks(
             yield chunk
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise InputFileError(file, "this is a directory, not a file", "directory") from None
+            raise InputFileError(file, _DIRECTORY, "directory") from None
         raise InputFileError(file, f"cannot read file: {exc.strerror or exc}", "os") from None
     finally:
         os.close(fd)
@@ -222,36 +193,17 @@ def decode_text(raw: bytes, file: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def read_text(
-    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> str:
+def read_text(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a regular file as UTF-8 text (see :func:`read_bytes` and :func:`decode_text`).
-
-    Args:
-        path: The file, as the user named it.
-        max_bytes: Largest size accepted, in bytes.
-
-    Returns:
-        The text, without a leading byte-order mark.
 
     Raises:
         InputFileError: If the file cannot be read or is not UTF-8 text.
     """
-    return decode_text(read_bytes(path, max_bytes=max_bytes), _shown(path))
+    return decode_text(read_bytes(path, max_bytes=max_bytes), shown_name(path))
 
 
-def file_sha256(
-    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> str:
-    """SHA-256 of a regular file's bytes, as hex, read as :func:`read_bytes` does.
-
-    The one hash of a file in the package: scenario and sweep files, the inputs a sweep
-    reads and the Parquet files it writes (their check passes ``max_bytes=sys.maxsize``).
-    The file is read in blocks, never whole.
+def file_sha256(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """SHA-256 of a regular file's bytes, as hex, read in blocks as :func:`read_bytes` reads.
 
     Raises:
         InputFileError: If the file cannot be read.
@@ -262,19 +214,8 @@ def file_sha256(
     return digest.hexdigest()
 
 
-def read_csv_rows(
-    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-) -> list[list[str]]:
-    """Read a CSV file (UTF-8, a byte-order mark allowed) as rows of cells.
-
-    Args:
-        path: The file, as the user named it.
-        max_bytes: Largest size accepted, in bytes.
-
-    Returns:
-        The rows, header included.
+def read_csv_rows(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[list[str]]:
+    """Read a CSV file (UTF-8, a byte-order mark allowed) as rows of cells, header included.
 
     Raises:
         InputFileError: If the file cannot be read, is not UTF-8 text or is not valid CSV
@@ -282,14 +223,11 @@ def read_csv_rows(
     """
     text = read_text(path, max_bytes=max_bytes)
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[str]] = []
     try:
-        for row in reader:
-            rows.append(row)
+        return list(reader)
     except csv.Error as exc:
         line = reader.line_num or 1
         reason = str(exc)
         if "field larger than field limit" in reason:
             reason = f"a cell is longer than {csv.field_size_limit():,} characters"
-        raise InputFileError(_shown(path), f"not valid CSV: {reason}", "csv", line) from None
-    return rows
+        raise InputFileError(shown_name(path), f"not valid CSV: {reason}", "csv", line) from None
