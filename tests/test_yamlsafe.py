@@ -505,6 +505,14 @@ def test_duplicate_anchor() -> None:
     assert p.message == "anchor &x is already defined on line 1"
 
 
+def test_alias_of_a_reused_anchor_names_the_latest_value() -> None:
+    # `*x` names the scalar 1 (the latest &x), not the list around it: only the duplicate
+    # anchor is a problem, not a self-reference
+    p = only_problem("a: &x [ &x 1, *x ]\n")
+    assert (p.line, p.col, p.path) == (1, 9, "a[0]")
+    assert p.message == "anchor &x is already defined on line 1"
+
+
 def test_alias_cannot_smuggle_deep_nesting() -> None:
     deep = "[" * 40 + "1" + "]" * 40
     text = f"a: &d {deep}\nb:\n  c:\n    - - - - - - - - - - - - *d\n"
