@@ -137,28 +137,6 @@ METRICS: Mapping[str, str] = {
 }
 """Metrics a scenario may ask to record, with what each holds."""
 
-POWER_FIELDS: tuple[str, ...] = (
-    "economic_capacity",
-    "security_capacity",
-    "priority",
-    "doctrine",
-    "capacity_growth",
-)
-STATE_SCALARS: tuple[str, ...] = (
-    "hedging",
-    "threat_exposure",
-    "threat",
-    "trade_usd_bn",
-    "arms_base_usd_bn",
-)
-STATE_MAPS: tuple[str, ...] = (
-    "economic_share",
-    "security_share",
-    "presence",
-    "credibility",
-    "membership",
-)
-STATE_FIELDS = (*STATE_SCALARS, *STATE_MAPS)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION_RE = re.compile(
@@ -903,6 +881,19 @@ class StateOverride(_Model):
     membership: OrganisationMap | None = Field(
         default=None, description="membership by organisation (csto, sco, eaeu)"
     )
+
+
+POWER_FIELDS: tuple[str, ...] = tuple(PowerOverride.model_fields)
+"""Fields of a power a scenario may change."""
+
+STATE_FIELDS: tuple[str, ...] = tuple(StateOverride.model_fields)
+"""Fields of a state a scenario may change."""
+
+STATE_MAPS = ("economic_share", "security_share", "presence", "credibility", "membership")
+"""The fields of a state given per partner, power or organisation."""
+
+STATE_SCALARS: tuple[str, ...] = tuple(f for f in STATE_FIELDS if f not in STATE_MAPS)
+"""The fields of a state given as one number."""
 
 
 class ActorsSpec(_Model):
