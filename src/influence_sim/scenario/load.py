@@ -94,15 +94,6 @@ def is_sweep_document(data: Mapping[str, Any]) -> bool:
     return bool(keys & _SWEEP_ONLY_KEYS) and not keys & _SCENARIO_ONLY_KEYS
 
 
-@dataclasses.dataclass(frozen=True)
-class _Doc:
-    """One file of an ``extends`` chain: its content, its name as shown, its resolved path."""
-
-    located: Located
-    shown: str
-    real: str
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -151,22 +142,21 @@ def _not_a_file(path: str) -> str | None:
     return None
 
 
-def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]]:
+def _read_chain(path: str | os.PathLike[str]) -> tuple[list[Located], list[Problem]]:
     """Read a scenario file and every file it extends, stopping at the first problem.
 
     Raises:
         ScenarioError: If the scenario file itself cannot be read.
     """
-    shown = _shown(path)
-    docs = [_Doc(load_located(path), shown, _real(shown))]
-    while isinstance(found := _extended(docs), _Doc):
+    docs = [load_located(path)]
+    while isinstance(found := _extended(docs), Located):
         docs.append(found)
     return docs, found
 
 
-def _extended(docs: list[_Doc]) -> _Doc | list[Problem]:
+def _extended(docs: list[Located]) -> Located | list[Problem]:
     """The file the last of ``docs`` extends, or the problems in reaching it (none at the end)."""
-    located = docs[-1].located
+    located = docs[-1]
     ext = located.data.get("extends")
     if ext is None:
         return []
@@ -176,11 +166,11 @@ def _extended(docs: list[_Doc]) -> _Doc | list[Problem]:
 
     if not isinstance(ext, str) or not ext.strip():
         return problem(_not_a(ext, "a file path"), _EXPECTED_EXTENDS)
-    parent = _beside(docs[-1].shown, ext.strip())
+    parent = _beside(located.file, ext.strip())
     real = _real(parent)
-    reals = [doc.real for doc in docs]
+    reals = [_real(doc.file) for doc in docs]
     if real in reals:
-        cycle = " -> ".join([*(doc.shown for doc in docs[reals.index(real) :]), parent])
+        cycle = " -> ".join([*(doc.file for doc in docs[reals.index(real) :]), parent])
         expected = "a scenario that does not extend this one, directly or through others"
         return problem(f"{show(ext)} makes a cycle: {cycle}", expected)
     if len(docs) >= MAX_EXTENDS:
@@ -193,7 +183,7 @@ def _extended(docs: list[_Doc]) -> _Doc | list[Problem]:
             expected += "; " + suggest(os.path.basename(parent), choices)
         return problem(f"file {show(ext)} {what}: looked for {parent}", expected)
     try:
-        return _Doc(load_located(parent), parent, real)
+        return load_located(parent)
     except ScenarioError as exc:
         return exc.problems
 
@@ -224,7 +214,9 @@ def _merge_maps(
     return out
 
 
-def _merge_shocks(merged: dict[str, Any], docs: Sequence[_Doc], origins: Origins) -> list[Problem]:
+def _merge_shocks(
+    merged: dict[str, Any], docs: Sequence[Located], origins: Origins
+) -> list[Problem]:
     """Merge the shock lists of a chain by name: the inherited shocks first, then the new ones.
 
     Returns:
@@ -234,24 +226,24 @@ def _merge_shocks(merged: dict[str, Any], docs: Sequence[_Doc], origins: Origins
     slots: list[list[Layer]] = []  # per merged shock, what each file writes, the root first
     named: dict[str, int] = {}
     for doc in reversed(docs):
-        shocks = doc.located.data.get("shocks")
+        shocks = doc.data.get("shocks")
         if not isinstance(shocks, list):
-            if "shocks" in doc.located.data:  # it replaces what it inherits
+            if "shocks" in doc.data:  # it replaces what it inherits
                 slots, named = [], {}
             continue
         seen: dict[str, int] = {}
         for j, shock in enumerate(shocks):
             name = shock.get("name") if isinstance(shock, dict) else None
-            layer = (shock, doc.located, ("shocks", j))
+            layer = (shock, doc, ("shocks", j))
             if not isinstance(name, str):
                 slots.append([layer])
             elif name in seen:
-                line = doc.located.where(("shocks", seen[name]))
+                line = doc.where(("shocks", seen[name]))
                 earlier = f" on line {line[0]}" if line else ""
                 message = f"shock name {show(name)} is already used{earlier}"
                 path = ("shocks", j, "name")
                 problems.append(
-                    doc.located.problem_at(path, message, "a unique name per shock", at_value=True)
+                    doc.problem_at(path, message, "a unique name per shock", at_value=True)
                 )
             elif name in named:
                 seen[name] = j
@@ -277,7 +269,7 @@ def _merge_shocks(merged: dict[str, Any], docs: Sequence[_Doc], origins: Origins
     return problems
 
 
-def _merge(docs: Sequence[_Doc]) -> tuple[dict[str, Any], Origins, list[Problem]]:
+def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Problem]]:
     """Merge a chain (the scenario first, then what it extends) into one document.
 
     Returns:
@@ -285,12 +277,12 @@ def _merge(docs: Sequence[_Doc]) -> tuple[dict[str, Any], Origins, list[Problem]
     """
     layers: list[Layer] = []
     for doc in docs:
-        data = {k: v for k, v in doc.located.data.items() if k != "extends"}
+        data = {k: v for k, v in doc.data.items() if k != "extends"}
         posterior = data.get("posterior")
         if isinstance(posterior, str) and posterior.strip() != "none":
             # relative to the file that says it, like extends
-            data["posterior"] = _beside(doc.shown, posterior)
-        layers.append((data, doc.located, ()))
+            data["posterior"] = _beside(doc.file, posterior)
+        layers.append((data, doc, ()))
     origins: Origins = {}
     merged = _merge_maps(layers, origins, ())
     problems = _merge_shocks(merged, docs, origins)
@@ -409,23 +401,24 @@ def _whole_file(file: str, message: str) -> ScenarioError:
 def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
     docs, problems = _read_chain(path)
     top = docs[0]
-    if is_sweep_document(top.located.data):
-        raise ScenarioError([top.located.problem_at((), *_SWEEP_FILE)])
+    if is_sweep_document(top.data):
+        raise ScenarioError([top.problem_at((), *_SWEEP_FILE)])
     if problems:
         raise ScenarioError(problems)
+    files = tuple(doc.file for doc in docs)
     if layer is not None:
         # an extending file that exists in memory only: merged and reported like any other
         data = copy.deepcopy(dict(layer))
-        if "name" in top.located.data:
-            data.setdefault("name", top.located.data["name"])
-        docs.insert(0, _Doc(Located(data, LAYER_FILE), LAYER_FILE, LAYER_FILE))
+        if "name" in top.data:
+            data.setdefault("name", top.data["name"])
+        docs.insert(0, Located(data, LAYER_FILE))
     merged, origins, problems = _merge(docs)
     reporter = _Reporter(origins)
     reporter.problems.extend(problems)
     for i, doc in enumerate(docs):
         # without any name the merged document reports it; otherwise each file needs its own
-        if "name" not in doc.located.data and (i > 0 or "name" in merged):
-            reporter.problems.append(doc.located.problem_at(("name",), *_OWN_NAME))
+        if "name" not in doc.data and (i > 0 or "name" in merged):
+            reporter.problems.append(doc.problem_at(("name",), *_OWN_NAME))
     spec: ScenarioSpec | None = None
     try:
         spec = ScenarioSpec.model_validate(merged)
@@ -438,9 +431,8 @@ def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) 
     try:
         sha256 = file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
     except InputFileError as exc:
-        raise _whole_file(top.shown, exc.reason) from None
-    files = tuple(d.shown for d in docs if d.shown != LAYER_FILE)
-    scenario = Scenario(spec, top.shown, sha256, files)
+        raise _whole_file(top.file, exc.reason) from None
+    scenario = Scenario(spec, top.file, sha256, files)
     _dry_run(scenario)
     return scenario
 
