@@ -488,9 +488,6 @@ def json_schema() -> dict[str, Any]:
         A JSON Schema (draft 2020-12) as a dict.
     """
     schema = ScenarioSpec.model_json_schema()
-    out: dict[str, Any] = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "influence_sim scenario",
-    }
-    out.update({k: v for k, v in schema.items() if k != "title"})
-    return out
+    schema.pop("title", None)
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    return {"$schema": draft, "title": "influence_sim scenario", **schema}
