@@ -295,33 +295,36 @@ def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Probl
 def _model_at(loc: Sequence[PathItem], tp: Any = ScenarioSpec) -> type[BaseModel] | None:
     """The model class at a pydantic error location, if exactly one model can be there.
 
-    ``loc`` is followed down the types from ``tp``: each step is a field of a model, a key of a
-    mapping, an item of a tuple or the tag of an arm of a tagged union; other unions are tried
-    arm by arm.
+    ``loc`` is followed down the types from ``tp``: in a tagged union, a step is the tag of an
+    arm; other unions are tried arm by arm.
     """
     while get_origin(tp) is Annotated:
         tp = get_args(tp)[0]
-    origin, args = get_origin(tp), get_args(tp)
-    if origin is Union or origin is types.UnionType:
-        arms = [arm for arm in args if arm is not type(None)]
+    if get_origin(tp) is Union or get_origin(tp) is types.UnionType:
+        arms = [arm for arm in get_args(tp) if arm is not type(None)]
         if loc and str(loc[0]).startswith(TAG):
             tagged = [arm for arm in arms if Tag(str(loc[0])) in getattr(arm, "__metadata__", ())]
             return _model_at(loc[1:], tagged[0]) if tagged else None
         models = {_model_at(loc, arm) for arm in arms} - {None}
         return models.pop() if len(models) == 1 else None
-    model = tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
     if not loc:
-        return model
-    step, rest = loc[0], loc[1:]
-    if model is not None:
-        field = model.model_fields.get(str(step))
-        return None if field is None else _model_at(rest, field.annotation)
+        return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+    inner = _inner(tp, loc[0])
+    return None if inner is None else _model_at(loc[1:], inner)
+
+
+def _inner(tp: Any, step: PathItem) -> Any:
+    """The type one step below ``tp``: a model's field, a tuple's item, a mapping's value."""
+    origin, args = get_origin(tp), get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(str(step))
+        return None if field is None else field.annotation
     if origin is tuple and args[-1:] == (Ellipsis,):
-        return _model_at(rest, args[0])
+        return args[0]
     if origin is tuple and isinstance(step, int) and 0 <= step < len(args):
-        return _model_at(rest, args[step])
+        return args[step]
     if isinstance(origin, type) and issubclass(origin, Mapping):
-        return _model_at(rest, args[1])
+        return args[1]
     return None
 
 
