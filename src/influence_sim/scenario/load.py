@@ -1,16 +1,18 @@
 """Reading scenario files: safe YAML, ``extends`` chains, validation, located errors.
 
 :func:`load_scenario` reads a file with :func:`~influence_sim.scenario.yamlsafe.load_located`,
-follows its ``extends`` chain, merges the documents and validates the result against
-:class:`~influence_sim.scenario.spec.ScenarioSpec`. Whatever the input, it raises only
+follows its ``extends`` chain, merges the documents, validates the result against
+:class:`~influence_sim.scenario.spec.ScenarioSpec` and returns an immutable
+:class:`~influence_sim.scenario.compile.Scenario`. Whatever the input, it raises only
 :class:`~influence_sim.scenario.errors.ScenarioError`, listing every problem found, each in the
 file that wrote the mistake (a value inherited through ``extends`` is reported where it is written).
 
 Merging (``extends: other.yaml``, relative to the file that says it; a cycle is an error):
-mappings are merged key by key, so an extending file only writes what it changes; lists are
-replaced whole. Shocks are matched by name: a shock with an inherited name changes that shock key
-by key (``at`` replaces an inherited ``between`` and the other way round; ``value`` and ``when``
-are replaced whole), and a shock with a new name is added after the inherited ones.
+mappings are merged key by key, so an extending file only writes what it changes; lists (tags,
+metrics, removed powers) are replaced whole. Shocks are matched by name: a shock with an
+inherited name changes that shock key by key (``at`` replaces an inherited ``between`` and the
+other way round; ``value`` and ``when`` are replaced whole), and a shock with a new name is
+added after the inherited ones.
 """
 
 from __future__ import annotations
