@@ -1,15 +1,12 @@
 """Values given by dotted path, checked as a scenario file checks them, never clipped.
 
-Two users:
-
-* :func:`scenario_with_overrides` applies ``{path: value}`` to a scenario file the way a file
-  that ``extends`` it would: each path is written where a scenario file writes that value
+* :func:`scenario_with_overrides` applies ``{path: value}`` to a scenario as a file that
+  ``extends`` it would: each path is written where a scenario file writes that value
   (``parameters.coordination`` under ``parameters:``, ``states.tajikistan.hedging`` under
   ``parameters: hedging: tajikistan:``, ``states.kazakhstan.security_share.china`` under
-  ``actors: states:``) and the result is validated by the scenario loader, so a bad value gets
-  the message a YAML file would get, in the file ``overrides``. The few paths a scenario file
-  cannot write (``relations.china.russia.coordination``, ``states.S.infrastructure.P``, ...) are
-  checked against the range of the values they name, as a sweep checks its factors.
+  ``actors: states:``), so a bad value gets the message a YAML file would get, in the file
+  ``overrides``. Paths a scenario file cannot write (``relations.china.russia.coordination``,
+  ...) are checked against the range of the values they name, as a sweep checks its factors.
 * :func:`checked_value` checks one value against the range of a path, for the keyword
   arguments and ``overrides`` of :class:`influence_sim.InfluenceModel`.
 """
@@ -23,7 +20,7 @@ from typing import Any
 
 from influence_sim import seeds as sd
 from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
-from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
+from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario import Problem, Scenario, ScenarioError, load_scenario
 from influence_sim.scenario.load import LAYER_FILE
@@ -58,14 +55,14 @@ def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
     Raises:
         influence_sim.paths.PathError: If the path names nothing.
     """
+    canonical = canonical_path(path)
     low, high = -math.inf, math.inf
-    for target in resolve(canonical_path(path), dims):
+    for target in resolve(canonical, dims):
         if target.low is not None:
             low = max(low, target.low)
         if target.high is not None:
             high = min(high, target.high)
-    name = canonical_path(path).rsplit(".", 1)[-1]
-    head = canonical_path(path).split(".", 1)[0]
+    head, name = canonical.split(".", 1)[0], canonical.rsplit(".", 1)[-1]
     if name in PARAMETERS and (head == "parameters" or PARAMETERS[name].scope != "global"):
         spec = PARAMETERS[name]
         low = max(low, spec.low)
@@ -85,15 +82,17 @@ def range_text(low: float | None, high: float | None) -> str:
     return "a number"
 
 
-def _number(value: Any) -> float | None:
-    """The value as a finite float, or None when it is not a finite number."""
-    if isinstance(value, bool):
-        return None
+def _why_not(value: Any, low: float | None, high: float | None) -> str | None:
+    """Why ``value`` is not a finite number from ``low`` to ``high``, or None if it is."""
     try:
-        number = float(value)
+        number = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+        number = math.nan
+    if not math.isfinite(number):
+        return f"{value!r} is not a finite number"
+    if (low is not None and number < low) or (high is not None and number > high):
+        return f"{_fmt(number)} is out of range"
+    return None
 
 
 def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) -> float:
@@ -114,16 +113,10 @@ def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) ->
         influence_sim.paths.PathError: If the path names nothing.
     """
     low, high = path_bounds(path or name, dims)
-    number = _number(value)
-    if number is None:
-        raise ValueError(
-            f"{name}={value!r} is not a finite number (expected {range_text(low, high)})"
-        )
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise ValueError(
-            f"{name}={_fmt(number)} is out of range (expected {range_text(low, high)})"
-        )
-    return number
+    why = _why_not(value, low, high)
+    if why is not None:
+        raise ValueError(f"{name}={why} (expected {range_text(low, high)})")
+    return float(value)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -132,11 +125,9 @@ def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) ->
 def _put(layer: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
     here = layer
     for key in keys[:-1]:
-        nxt = here.get(key)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            here[key] = nxt
-        here = nxt
+        if not isinstance(here.get(key), dict):
+            here[key] = {}
+        here = here[key]
     here[keys[-1]] = value
 
 
@@ -166,38 +157,28 @@ def _entity_parameter(
     current[who] = value
 
 
-def _in_actors(base: Scenario, section: str, entity: str, field: str) -> bool:
-    """Whether the scenario already writes ``field`` of ``entity`` under ``actors:``."""
-    entries = getattr(base.spec.actors, section)
-    return entity in entries and getattr(entries[entity], field, None) is not None
-
-
 def _place(
     layer: dict[str, Any], direct: dict[str, Any], base: Scenario, path: str, value: Any
 ) -> None:
     """Write one override where a scenario file writes it (or keep it as a direct path)."""
     dims = base.dims
-    if path in _SHORT:
-        _put(layer, ("parameters", _SHORT[path]), value)
-        return
     parts = path.split(".")
-    head = parts[0]
-    if head == "parameters":
-        _put(layer, ("parameters", parts[1]), value)
+    if path in _SHORT or parts[0] == "parameters":
+        _put(layer, ("parameters", _SHORT[path] if path in _SHORT else parts[1]), value)
         return
-    if head == "states" and len(parts) == 3 and parts[2] in STATE_PARAMETERS:
-        state, field = parts[1], parts[2]
-        if state == "*" or not _in_actors(base, "states", state, field):
-            _entity_parameter(layer, base, field, dims.states, state, value)
-            return
-    if head == "powers" and len(parts) == 3 and parts[2] in POWER_PARAMETERS:
-        power, field = parts[1], parts[2]
-        if power == "*" or not _in_actors(base, "powers", power, field):
-            _entity_parameter(layer, base, field, dims.powers, power, value)
-            return
-    if head == "states" and parts[2] in (*STATE_SCALARS, *STATE_MAPS):
-        states = dims.states if parts[1] == "*" else (parts[1],)
-        for state in states:
+    for section, fields, entities in (
+        ("states", STATE_PARAMETERS, dims.states),
+        ("powers", POWER_PARAMETERS, dims.powers),
+    ):
+        if parts[0] == section and len(parts) == 3 and parts[2] in fields:
+            who, field = parts[1], parts[2]
+            # under parameters:, unless the scenario writes it for this entity under actors:
+            entries = getattr(base.spec.actors, section)
+            if who == "*" or who not in entries or getattr(entries[who], field, None) is None:
+                _entity_parameter(layer, base, field, entities, who, value)
+                return
+    if parts[0] == "states" and parts[2] in (*STATE_SCALARS, *STATE_MAPS):
+        for state in dims.states if parts[1] == "*" else (parts[1],):
             if len(parts) == 4 and parts[3] == "*":
                 whos = dims.organisations if parts[2] == "membership" else dims.partners
                 if parts[2] in ("presence", "credibility"):
@@ -207,7 +188,7 @@ def _place(
             else:
                 _put(layer, ("actors", "states", state, *parts[2:]), value)
         return
-    if head == "powers" and parts[2] in ("economic_capacity", "security_capacity"):
+    if parts[0] == "powers" and parts[2] in ("economic_capacity", "security_capacity"):
         powers = dims.powers if parts[1] == "*" else (parts[1],)
         if all(p in sd.DEFAULT_POWERS for p in powers):
             for power in powers:
@@ -250,8 +231,6 @@ def scenario_with_overrides(
             written = f"states.*.{written}"
         elif written in POWER_PARAMETERS:
             written = f"powers.*.{written}"
-        elif written in INITIAL_CONDITIONS:
-            written = canonical_path(written)
         canonical = canonical_path(written)
         try:
             resolve(canonical, base.dims)
@@ -262,15 +241,11 @@ def scenario_with_overrides(
     checked: dict[str, float] = {}
     for key, value in direct.items():
         low, high = path_bounds(key, base.dims)
-        number = _number(value)
-        if number is None:
-            why = f"{value!r} is not a finite number"
-        elif (low is not None and number < low) or (high is not None and number > high):
-            why = f"{_fmt(number)} is out of range"
+        why = _why_not(value, low, high)
+        if why is None:
+            checked[key] = float(value)
         else:
-            checked[key] = number
-            continue
-        problems.append(Problem(LAYER_FILE, None, None, key, why, range_text(low, high)))
+            problems.append(Problem(LAYER_FILE, None, None, key, why, range_text(low, high)))
     if problems:
         raise ScenarioError(problems)
     return load_scenario(path, layer=layer) if layer else base, checked

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influence_sim._inputs import InputFileError, read_csv_rows
-from influence_sim._inputs import file_sha256 as _file_sha256
+from influence_sim._inputs import InputFileError, file_sha256, read_csv_rows
 from influence_sim.calibration.metrics import (
     Metric,
     MetricError,
@@ -40,22 +39,17 @@ from influence_sim.calibration.metrics import (
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.scenario.errors import Problem
 
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "metric",
-    "period_start",
-    "period_end",
-    "value",
-    "tolerance",
-    "weight",
-    "source",
+COLUMNS: tuple[str, ...] = tuple(
+    ["id", "metric", "period_start", "period_end", "value", "tolerance", "weight", "source"]
 )
 """Columns of a targets file, in order."""
 
-
-TargetProblem = Problem
-"""One mistake in a targets file: its line (None for the whole file) and column name as the
-problem's path, as scenario and sweep files report theirs."""
+_NUMBERS = (  # column, lowest value, whether the lowest value is refused, what is expected
+    ("value", -np.inf, False, "a number"),
+    ("tolerance", 0.0, True, "a number above 0, in the metric's unit"),
+    ("weight", 0.0, False, "a number of 0 or more"),
+)
+_A_METRIC = "a metric name such as regional_security_share:russia"
 
 
 class TargetError(ValueError):
@@ -111,25 +105,8 @@ class ObservedFigure:
 
     def as_dict(self) -> dict[str, object]:
         """The target as JSON-ready data."""
-        return {
-            "id": self.id,
-            "metric": self.metric.name,
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "value": self.value,
-            "tolerance": self.tolerance,
-            "weight": self.weight,
-            "source": self.source,
-        }
-
-
-def _number(text: str, low: float, low_open: bool) -> float:
-    value = float(text)
-    if not np.isfinite(value):
-        raise ValueError("not a finite number")
-    if value < low or (low_open and value <= low):
-        raise ValueError("out of range")
-    return value
+        start, end = self.period_start.isoformat(), self.period_end.isoformat()
+        return {**vars(self), "metric": self.metric.name, "period_start": start, "period_end": end}
 
 
 def load_targets(path: str | os.PathLike[str]) -> tuple[ObservedFigure, ...]:
@@ -152,76 +129,26 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[ObservedFigure, ...]:
         expected = "a UTF-8 CSV file" if exc.kind in ("encoding", "csv") else "a CSV file"
         problem = Problem(shown, exc.line, None, "", exc.reason, expected)
         raise TargetError([problem]) from None
-    problems: list[Problem] = []
     if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
         header = ",".join(rows[0]) if rows else "nothing"
-        problems.append(
-            Problem(shown, 1, None, "", f"header is '{header}'", "the header " + ",".join(COLUMNS))
-        )
-        raise TargetError(problems)
+        expected = "the header " + ",".join(COLUMNS)
+        raise TargetError([Problem(shown, 1, None, "", f"header is '{header}'", expected)])
+    problems: list[Problem] = []
     targets: list[ObservedFigure] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
+        if not any(c.strip() for c in row):
             continue
         if len(row) != len(COLUMNS):
-            problems.append(
-                Problem(shown, line, None, "", f"{len(row)} cells", f"{len(COLUMNS)} cells")
-            )
+            message, expected = f"{len(row)} cells", f"{len(COLUMNS)} cells"
+            problems.append(Problem(shown, line, None, "", message, expected))
             continue
         cells = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
-        before = len(problems)
-
-        def bad(column: str, message: str, expected: str, at: int = line) -> None:
-            problems.append(Problem(shown, at, None, column, message, expected))
-
-        if not cells["id"]:
-            bad("id", "empty id", "a name unique in the file")
-        elif cells["id"] in seen:
-            bad("id", f"id '{cells['id']}' is also on line {seen[cells['id']]}", "a unique id")
+        target, wrong = _figure(cells, seen.get(cells["id"]))
         seen.setdefault(cells["id"], line)
-        metric: Metric | None = None
-        try:
-            metric = parse_metric(cells["metric"])
-        except MetricError as exc:
-            bad("metric", str(exc).split(" (expected")[0], _expected_of(str(exc)))
-        dates: list[dt.date] = []
-        for column in ("period_start", "period_end"):
-            try:
-                dates.append(dt.date.fromisoformat(cells[column]))
-            except ValueError:
-                bad(column, f"'{cells[column]}' is not a date", "an ISO date such as 2019-12-31")
-        if len(dates) == 2 and dates[1] < dates[0]:
-            bad(
-                "period_end",
-                f"{dates[1]} is before the start {dates[0]}",
-                "an end on or after the start",
-            )
-        numbers: dict[str, float] = {}
-        for column, low, low_open, expected in (
-            ("value", -np.inf, False, "a number"),
-            ("tolerance", 0.0, True, "a number above 0, in the metric's unit"),
-            ("weight", 0.0, False, "a number of 0 or more"),
-        ):
-            try:
-                numbers[column] = _number(cells[column], low, low_open)
-            except ValueError:
-                bad(column, f"'{cells[column]}' is not valid", expected)
-        if not cells["source"]:
-            bad("source", "empty source", "where the figure comes from")
-        if len(problems) == before and metric is not None:
-            targets.append(
-                ObservedFigure(
-                    cells["id"],
-                    metric,
-                    dates[0],
-                    dates[1],
-                    numbers["value"],
-                    numbers["tolerance"],
-                    numbers["weight"],
-                    cells["source"],
-                )
-            )
+        problems.extend(Problem(shown, line, None, *problem) for problem in wrong)
+        if target is not None:
+            targets.append(target)
     if not targets and not problems:
         problems.append(Problem(shown, 2, None, "", "no targets", "at least one row"))
     if problems:
@@ -229,14 +156,49 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[ObservedFigure, ...]:
     return tuple(targets)
 
 
-def _expected_of(message: str) -> str:
-    _, _, tail = message.partition("(expected ")
-    return tail.rstrip(")") if tail else "a metric name such as regional_security_share:russia"
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hash of a file's bytes, for provenance (read as ``_inputs.read_bytes`` reads it)."""
-    return _file_sha256(path)
+def _figure(
+    cells: dict[str, str], id_line: int | None
+) -> tuple[ObservedFigure | None, list[tuple[str, str, str]]]:
+    """The observed figure of one row, or what is wrong with it as (column, message, expected)."""
+    wrong: list[tuple[str, str, str]] = []
+    if not cells["id"]:
+        wrong.append(("id", "empty id", "a name unique in the file"))
+    elif id_line is not None:
+        wrong.append(("id", f"id '{cells['id']}' is also on line {id_line}", "a unique id"))
+    metric: Metric | None = None
+    try:
+        metric = parse_metric(cells["metric"])
+    except MetricError as exc:
+        expected = str(exc).partition("(expected ")[2].rstrip(")") or _A_METRIC
+        wrong.append(("metric", str(exc).split(" (expected")[0], expected))
+    dates: list[dt.date] = []
+    for column in ("period_start", "period_end"):
+        try:
+            dates.append(dt.date.fromisoformat(cells[column]))
+        except ValueError:
+            message = f"'{cells[column]}' is not a date"
+            wrong.append((column, message, "an ISO date such as 2019-12-31"))
+    if len(dates) == 2 and dates[1] < dates[0]:
+        message = f"{dates[1]} is before the start {dates[0]}"
+        wrong.append(("period_end", message, "an end on or after the start"))
+    numbers: list[float] = []
+    for column, low, low_open, expected in _NUMBERS:
+        try:
+            number = float(cells[column])
+        except ValueError:
+            number = np.nan
+        if np.isfinite(number) and number >= low and not (low_open and number <= low):
+            numbers.append(number)
+        else:
+            wrong.append((column, f"'{cells[column]}' is not valid", expected))
+    source = cells["source"]
+    if not source:
+        wrong.append(("source", "empty source", "where the figure comes from"))
+    if wrong or metric is None:
+        return None, wrong
+    start, end = dates
+    value, tolerance, weight = numbers
+    return ObservedFigure(cells["id"], metric, start, end, value, tolerance, weight, source), []
 
 
 def target_values(series: RegionalSeries, targets: Sequence[ObservedFigure]) -> FloatArray:
@@ -295,7 +257,6 @@ __all__ = [
     "ObservedFigure",
     "PeriodError",
     "TargetError",
-    "TargetProblem",
     "file_sha256",
     "load_targets",
     "run_losses",

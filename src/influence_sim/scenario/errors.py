@@ -1,13 +1,9 @@
-"""User-facing problem reports for scenario files.
+"""What every input file (scenario, sweep, calibration targets, parameter paths) says is wrong.
 
-This module owns the vocabulary every input layer (scenario, sweep and
-calibration files, parameter paths) uses to tell an analyst what is wrong: a
-:class:`Problem` says where (file, line, column and key path) and what (a
-message plus, optionally, what was expected), and a :class:`ScenarioError`
-carries every problem found in one go, so that users can fix a file in a single
-pass instead of one error at a time. The words of the messages come from here
-too: :func:`show` quotes what the user wrote, :func:`kind_of` names its kind
-and :func:`suggest` says what was expected, with the closest choice.
+A :class:`Problem` says where (file, line, column, key path) and what (a message and, optionally,
+what was expected); a :class:`ScenarioError` carries every problem found, so that a file is fixed
+in one pass. :func:`show` quotes what the user wrote, :func:`kind_of` names its kind and
+:func:`suggest` says what was expected, with the closest choice.
 """
 
 from __future__ import annotations
@@ -36,21 +32,12 @@ __all__ = [
 PathItem = str | int
 """One step into a document: a mapping key (``str``) or a list index (``int``)."""
 
-# Paths longer than this many steps are shortened in the middle when shown.
 _MAX_SHOWN_STEPS = 12
-_SHOWN_EACH_SIDE = 5
+"""Paths longer than this are shown as their first and last five steps."""
 
 
 def _format_step(step: PathItem, *, first: bool) -> str:
-    """Render one path step in the dotted notation.
-
-    Args:
-        step: A mapping key or a list index.
-        first: Whether this is the first step (no leading dot for keys).
-
-    Returns:
-        The rendered step, such as ``.value``, ``value``, ``[2]`` or ``["a b"]``.
-    """
+    """One step as ``value`` (first), ``.value``, ``[2]`` or ``["a b"]``."""
     if isinstance(step, str):
         if step and step.replace("-", "_").isidentifier():
             return step if first else "." + step
@@ -71,15 +58,10 @@ def format_path(path: Sequence[PathItem]) -> str:
     Returns:
         The dotted path, or an empty string for the whole document.
     """
-    steps = list(path)
-    if len(steps) > _MAX_SHOWN_STEPS:
-        head = steps[:_SHOWN_EACH_SIDE]
-        tail = steps[-_SHOWN_EACH_SIDE:]
-        shown = "".join(_format_step(s, first=i == 0) for i, s in enumerate(head))
-        shown += "[...]"
-        shown += "".join(_format_step(s, first=False) for s in tail)
-        return shown
-    return "".join(_format_step(s, first=i == 0) for i, s in enumerate(steps))
+    shown = [_format_step(step, first=i == 0) for i, step in enumerate(path)]
+    if len(shown) > _MAX_SHOWN_STEPS:
+        shown[5:-5] = ["[...]"]
+    return "".join(shown)
 
 
 @dataclass(frozen=True)
@@ -105,39 +87,21 @@ class Problem:
     def format(self) -> str:
         """Render the problem as ``FILE:LINE:COL: key.path: message (expected ...)``.
 
-        Pieces that are unknown are left out: ``LINE`` and ``COL`` when None,
-        ``key.path: `` when the path is empty and `` (expected ...)`` when
-        nothing is expected.
-
-        Returns:
-            The one-line, human-readable description of the problem.
+        Unknown pieces are left out: ``LINE`` and ``COL`` when None, ``key.path: `` when the
+        path is empty and `` (expected ...)`` when nothing is expected.
         """
         where = self.file
         if self.line is not None:
-            where += f":{self.line}"
-            if self.col is not None:
-                where += f":{self.col}"
-        text = f"{where}: "
-        if self.path:
-            text += f"{self.path}: "
-        text += self.message
-        if self.expected is not None:
-            text += f" (expected {self.expected})"
-        return text
+            where += f":{self.line}" if self.col is None else f":{self.line}:{self.col}"
+        path = f"{self.path}: " if self.path else ""
+        expected = "" if self.expected is None else f" (expected {self.expected})"
+        return f"{where}: {path}{self.message}{expected}"
 
 
 def _sort_key(problem: Problem) -> tuple[str, int, int]:
-    """Order problems by file, then line, then column; whole-file problems first.
-
-    Args:
-        problem: The problem to place.
-
-    Returns:
-        A key usable with :func:`sorted`.
-    """
+    """Order by file, line and column, whole-file problems first."""
     line = -1 if problem.line is None else problem.line
-    col = -1 if problem.col is None else problem.col
-    return (problem.file, line, col)
+    return (problem.file, line, -1 if problem.col is None else problem.col)
 
 
 class ScenarioError(Exception):
@@ -153,14 +117,7 @@ class ScenarioError(Exception):
     problems: list[Problem]
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        """Create the error from the problems found.
-
-        Args:
-            problems: At least one problem.
-
-        Raises:
-            ValueError: If ``problems`` is empty.
-        """
+        """Keep the problems found, sorted (at least one, or ValueError)."""
         ordered = sorted(problems, key=_sort_key)
         if not ordered:
             raise ValueError("ScenarioError needs at least one Problem")
@@ -168,11 +125,6 @@ class ScenarioError(Exception):
         self.problems = ordered
 
     def __str__(self) -> str:
-        """Return the formatted problems, one per line.
-
-        Returns:
-            The problems joined by newlines.
-        """
         return "\n".join(problem.format() for problem in self.problems)
 
 
@@ -218,6 +170,19 @@ def show(value: Any) -> str:
     return kind_of(value)
 
 
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "empty (null)"),
+    (bool, "a true/false value"),  # before int: a bool is an int
+    (int, "a whole number"),
+    (float, "a number"),
+    (str, "text"),
+    (dt.datetime, "a date and time"),  # before date: a datetime is a date
+    (dt.date, "a date"),
+    ((list, tuple), "a list"),
+    (Mapping, "a mapping"),
+)
+
+
 def kind_of(value: object, unknown: str = "a value of an unsupported kind") -> str:
     """Describe the type of a plain value in analyst-friendly words.
 
@@ -228,25 +193,7 @@ def kind_of(value: object, unknown: str = "a value of an unsupported kind") -> s
     Returns:
         A short noun phrase such as ``"a list"`` or ``"a whole number"``.
     """
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return "a true/false value"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dt.datetime):
-        return "a date and time"
-    if isinstance(value, dt.date):
-        return "a date"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return unknown
+    return next((name for kinds, name in _KINDS if isinstance(value, kinds)), unknown)
 
 
 def suggest(word: str, choices: Sequence[str], many: str = "") -> str:

@@ -3,28 +3,28 @@
 :func:`load_scenario` reads a file with :func:`~influence_sim.scenario.yamlsafe.load_located`,
 follows its ``extends`` chain, merges the documents, validates the result against
 :class:`~influence_sim.scenario.spec.ScenarioSpec` and returns an immutable
-:class:`~influence_sim.scenario.compile.Scenario`. Whatever the input, the only exception it
-raises is :class:`~influence_sim.scenario.errors.ScenarioError`, listing every problem found,
-each pointing into the file that holds the mistake (a value inherited through ``extends`` is
-reported in the file that wrote it).
+:class:`~influence_sim.scenario.compile.Scenario`. Whatever the input, it raises only
+:class:`~influence_sim.scenario.errors.ScenarioError`, listing every problem found, each in the
+file that wrote the mistake (a value inherited through ``extends`` is reported where it is written).
 
-Merging (``extends: other.yaml``, relative to the file that says it; chains are followed, a
-cycle is an error): the extending file's mappings are merged key by key into the inherited
-ones, so it only writes what it changes. Lists (tags, metrics, removed powers) are replaced
-whole. Shocks are matched by name: a shock with an inherited name changes that shock key by key
-(``at`` replaces an inherited ``between`` and the other way round; ``value`` and ``when`` are
-replaced whole), and a shock with a new name is added after the inherited ones.
+Merging (``extends: other.yaml``, relative to the file that says it; a cycle is an error):
+mappings are merged key by key, so an extending file only writes what it changes; lists (tags,
+metrics, removed powers) are replaced whole. Shocks are matched by name: a shock with an
+inherited name changes that shock key by key (``at`` replaces an inherited ``between`` and the
+other way round; ``value`` and ``when`` are replaced whole), and a shock with a new name is
+added after the inherited ones.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import errno
+import itertools
 import os
 import stat
 import types
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import numpy as np
@@ -44,13 +44,7 @@ from influence_sim.scenario.errors import (
 from influence_sim.scenario.spec import TAG, ScenarioSpec, _not_a
 from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
 
-__all__ = [
-    "LAYER_FILE",
-    "MAX_EXTENDS",
-    "is_sweep_document",
-    "json_schema",
-    "load_scenario",
-]
+__all__ = ["LAYER_FILE", "MAX_EXTENDS", "is_sweep_document", "json_schema", "load_scenario"]
 
 MAX_EXTENDS = 16
 """Longest ``extends`` chain followed."""
@@ -59,9 +53,24 @@ LAYER_FILE = "overrides"
 """How problems of a :func:`load_scenario` ``layer`` name their file."""
 
 _EXPECTED_EXTENDS = "the path of a scenario file, relative to this file"
+_SWEEP_FILE = (
+    "this is a sweep file, not a scenario file",
+    "a scenario file; a sweep file is run with 'influence-sim sweep FILE --out DIR' and checked "
+    "with 'influence-sim validate FILE'",
+)
+_OWN_NAME = (
+    "required key is missing: every scenario file needs its own name",
+    "name: a short name for this scenario",
+)
 _WHOLE_SHOCK_KEYS = ("value", "when")
+_TIMING = frozenset({"at", "between"})
 
-Origin = tuple[Located, tuple[PathItem, ...]]
+Keys = tuple[PathItem, ...]
+Origin = tuple[Located, Keys]
+"""A file and a path in it: where a value of the merged document was written."""
+Origins = dict[Keys, Origin]
+Layer = tuple[Any, Located, Keys]
+"""What a file writes at a path of the merged document, the file and the path there."""
 
 _SWEEP_ONLY_KEYS = frozenset({"scenario", "design", "vary"})
 """Top-level keys of a sweep file that no scenario file has."""
@@ -87,21 +96,6 @@ def is_sweep_document(data: Mapping[str, Any]) -> bool:
     return bool(keys & _SWEEP_ONLY_KEYS) and not keys & _SCENARIO_ONLY_KEYS
 
 
-@dataclass(frozen=True)
-class _Doc:
-    """One file of an ``extends`` chain.
-
-    Attributes:
-        located: Its parsed content.
-        shown: Its name as shown to the user.
-        real: Its resolved path, to detect cycles.
-    """
-
-    located: Located
-    shown: str
-    real: str
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -117,6 +111,11 @@ def _real(path: str) -> str:
         return os.path.realpath(path)
     except (OSError, ValueError):
         return path
+
+
+def _beside(file: str, path: str) -> str:
+    """A path written in ``file``, relative to it."""
+    return os.path.normpath(os.path.join(os.path.dirname(file), path))
 
 
 def _nearby_files(directory: str) -> list[str]:
@@ -145,299 +144,196 @@ def _not_a_file(path: str) -> str | None:
     return None
 
 
-def _read_chain(path: str | os.PathLike[str]) -> tuple[list[_Doc], list[Problem]]:
+def _read_chain(path: str | os.PathLike[str]) -> tuple[list[Located], list[Problem]]:
     """Read a scenario file and every file it extends, stopping at the first problem.
 
     Raises:
         ScenarioError: If the scenario file itself cannot be read.
     """
-    shown = _shown(path)
-    docs = [_Doc(load_located(path), shown, _real(shown))]
-    problems: list[Problem] = []
-    while True:
-        doc = docs[-1]
-        located = doc.located
-        if "extends" not in located.data:
-            break
-        ext = located.data["extends"]
-        if ext is None:
-            break
-        if not isinstance(ext, str) or not ext.strip():
-            problems.append(
-                located.problem_at(
-                    ("extends",), _not_a(ext, "a file path"), _EXPECTED_EXTENDS, at_value=True
-                )
-            )
-            break
-        parent = os.path.normpath(os.path.join(os.path.dirname(doc.shown), ext.strip()))
-        real = _real(parent)
-        chain = [d.shown for d in docs]
-        if real in (d.real for d in docs):
-            cycle = " -> ".join([*chain[[d.real for d in docs].index(real) :], parent])
-            problems.append(
-                located.problem_at(
-                    ("extends",),
-                    f"{show(ext)} makes a cycle: {cycle}",
-                    "a scenario that does not extend this one, directly or through others",
-                    at_value=True,
-                )
-            )
-            break
-        if len(docs) >= MAX_EXTENDS:
-            problems.append(
-                located.problem_at(
-                    ("extends",),
-                    f"the extends chain is longer than {MAX_EXTENDS} files",
-                    "a shorter chain",
-                    at_value=True,
-                )
-            )
-            break
-        what = _not_a_file(parent)
-        if what is not None:
-            choices = _nearby_files(os.path.dirname(parent))
-            expected = _EXPECTED_EXTENDS
-            if choices:
-                expected += "; " + suggest(os.path.basename(parent), choices)
-            problems.append(
-                located.problem_at(
-                    ("extends",),
-                    f"file {show(ext)} {what}: looked for {parent}",
-                    expected,
-                    at_value=True,
-                )
-            )
-            break
-        try:
-            docs.append(_Doc(load_located(parent), parent, real))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            break
-    return docs, problems
+    docs = [load_located(path)]
+    while isinstance(found := _extended(docs), Located):
+        docs.append(found)
+    return docs, found
+
+
+def _extended(docs: list[Located]) -> Located | list[Problem]:
+    """The file the last of ``docs`` extends, or the problems in reaching it (none at the end)."""
+    located = docs[-1]
+    ext = located.data.get("extends")
+    if ext is None:
+        return []
+
+    def problem(message: str, expected: str) -> list[Problem]:
+        return [located.problem_at(("extends",), message, expected, at_value=True)]
+
+    if not isinstance(ext, str) or not ext.strip():
+        return problem(_not_a(ext, "a file path"), _EXPECTED_EXTENDS)
+    parent = _beside(located.file, ext.strip())
+    real = _real(parent)
+    reals = [_real(doc.file) for doc in docs]
+    if real in reals:
+        cycle = " -> ".join([*(doc.file for doc in docs[reals.index(real) :]), parent])
+        expected = "a scenario that does not extend this one, directly or through others"
+        return problem(f"{show(ext)} makes a cycle: {cycle}", expected)
+    if len(docs) >= MAX_EXTENDS:
+        return problem(f"the extends chain is longer than {MAX_EXTENDS} files", "a shorter chain")
+    what = _not_a_file(parent)
+    if what is not None:
+        expected = _EXPECTED_EXTENDS
+        choices = _nearby_files(os.path.dirname(parent))
+        if choices:
+            expected += "; " + suggest(os.path.basename(parent), choices)
+        return problem(f"file {show(ext)} {what}: looked for {parent}", expected)
+    try:
+        return load_located(parent)
+    except ScenarioError as exc:
+        return exc.problems
 
 
 # --------------------------------------------------------------------------- merging
 
 
-def _record(
-    origins: dict[tuple[PathItem, ...], Origin],
-    path: tuple[PathItem, ...],
-    located: Located,
-    doc_path: tuple[PathItem, ...],
-    value: Any,
-) -> None:
-    """Remember that ``value`` (and all below it) at ``path`` was written at ``doc_path``."""
-    stack = [(path, doc_path, value)]
-    while stack:
-        here, there, item = stack.pop()
-        origins[here] = (located, there)
-        if isinstance(item, dict):
-            stack.extend(((*here, k), (*there, k), v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend(((*here, i), (*there, i), v) for i, v in enumerate(item))
+def _merge_maps(
+    layers: Sequence[Layer], origins: Origins, path: Keys, whole: Collection[str] = ()
+) -> dict[str, Any]:
+    """Merge the mappings that files (the most derived first) write at ``path``.
 
-
-def _forget(origins: dict[tuple[PathItem, ...], Origin], path: tuple[PathItem, ...]) -> None:
-    """Drop the origins of ``path`` and everything below it."""
-    n = len(path)
-    for key in [k for k in origins if k[:n] == path]:
-        del origins[key]
-
-
-def _put(
-    target: dict[str, Any],
-    key: str,
-    value: Any,
-    origins: dict[tuple[PathItem, ...], Origin],
-    path: tuple[PathItem, ...],
-    located: Located,
-    doc_path: tuple[PathItem, ...],
-) -> None:
-    """Replace ``target[key]`` with a copy of ``value``, recording where it came from."""
-    _forget(origins, path)
-    target[key] = copy.deepcopy(value)
-    _record(origins, path, located, doc_path, value)
-
-
-def _merge_map(
-    target: dict[str, Any],
-    source: Mapping[str, Any],
-    origins: dict[tuple[PathItem, ...], Origin],
-    path: tuple[PathItem, ...],
-    located: Located,
-    doc_path: tuple[PathItem, ...],
-    whole: tuple[str, ...] = (),
-) -> None:
-    """Merge ``source`` into ``target`` key by key (mappings recursively)."""
-    origins[path] = (located, doc_path)
-    for key, value in source.items():
-        here, there = (*path, key), (*doc_path, key)
-        old = target.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and key not in whole:
-            _merge_map(old, value, origins, here, located, there)
+    A key takes the value of the most derived file that writes it; a mapping (unless the key
+    is in ``whole``) is merged with those written below it, down to the first file that writes
+    something else. Keys keep the order the files write them in, from the root down. Each value
+    put in is recorded in ``origins`` (a path below it is found from its nearest recorded parent).
+    """
+    origins[path] = layers[0][1:]
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(key for mapping, _, _ in reversed(layers) for key in mapping):
+        written = [(m[key], located, (*where, key)) for m, located, where in layers if key in m]
+        if isinstance(written[0][0], dict) and key not in whole:
+            maps = list(itertools.takewhile(lambda layer: isinstance(layer[0], dict), written))
+            out[key] = _merge_maps(maps, origins, (*path, key))
         else:
-            _put(target, key, value, origins, here, located, there)
+            out[key] = copy.deepcopy(written[0][0])
+            origins[(*path, key)] = written[0][1:]
+    return out
 
 
 def _merge_shocks(
-    merged: dict[str, Any],
-    shocks: list[Any],
-    origins: dict[tuple[PathItem, ...], Origin],
-    located: Located,
-    problems: list[Problem],
-) -> None:
-    """Merge a file's shocks into the inherited ones, matching them by name."""
-    inherited = merged["shocks"]
-    origins[("shocks",)] = (located, ("shocks",))
-    by_name = {
-        s["name"]: i
-        for i, s in enumerate(inherited)
-        if isinstance(s, dict) and isinstance(s.get("name"), str)
-    }
-    seen: dict[str, int] = {}
-    for j, shock in enumerate(shocks):
-        name = shock.get("name") if isinstance(shock, dict) else None
-        if isinstance(name, str) and name in seen:
-            line = located.where(("shocks", seen[name]))
-            where = f" on line {line[0]}" if line else ""
-            problems.append(
-                located.problem_at(
-                    ("shocks", j, "name"),
-                    f"shock name {show(name)} is already used{where}",
-                    "a unique name per shock",
-                    at_value=True,
-                )
-            )
-            continue
-        if isinstance(name, str):
-            seen[name] = j
-        if isinstance(name, str) and name in by_name:
-            i = by_name[name]
-            target = inherited[i]
-            if "at" in shock:
-                _forget(origins, ("shocks", i, "between"))
-                target.pop("between", None)
-            if "between" in shock:
-                _forget(origins, ("shocks", i, "at"))
-                target.pop("at", None)
-            _merge_map(
-                target,
-                shock,
-                origins,
-                ("shocks", i),
-                located,
-                ("shocks", j),
-                whole=_WHOLE_SHOCK_KEYS,
-            )
-        else:
-            inherited.append(copy.deepcopy(shock))
-            _record(origins, ("shocks", len(inherited) - 1), located, ("shocks", j), shock)
+    merged: dict[str, Any], docs: Sequence[Located], origins: Origins
+) -> list[Problem]:
+    """Merge the shock lists of a chain by name: the inherited shocks first, then the new ones.
 
-
-def _merge(
-    docs: Sequence[_Doc],
-) -> tuple[dict[str, Any], dict[tuple[PathItem, ...], Origin], list[Problem]]:
-    """Merge a chain (the scenario first, then what it extends) into one document."""
-    merged: dict[str, Any] = {}
-    origins: dict[tuple[PathItem, ...], Origin] = {}
+    Returns:
+        A problem for each name used twice in one file (the second shock is left out).
+    """
     problems: list[Problem] = []
+    slots: list[list[Layer]] = []  # per merged shock, what each file writes, the root first
+    named: dict[str, int] = {}
     for doc in reversed(docs):
-        located = doc.located
-        origins[()] = (located, ())
-        for key, value in located.data.items():
-            if key == "extends":
-                continue
-            if key == "posterior" and isinstance(value, str) and value.strip() != "none":
-                # relative to the file that says it, like extends
-                value = os.path.normpath(os.path.join(os.path.dirname(doc.shown), value))
-            if key == "shocks" and isinstance(value, list):
-                if not isinstance(merged.get("shocks"), list):
-                    _forget(origins, ("shocks",))
-                    merged["shocks"] = []
-                _merge_shocks(merged, value, origins, located, problems)
-                continue
-            old = merged.get(key)
-            if isinstance(old, dict) and isinstance(value, dict):
-                _merge_map(old, value, origins, (key,), located, (key,))
+        shocks = doc.data.get("shocks")
+        if not isinstance(shocks, list):
+            if "shocks" in doc.data:  # it replaces what it inherits
+                slots, named = [], {}
+            continue
+        seen: dict[str, int] = {}
+        for j, shock in enumerate(shocks):
+            name = shock.get("name") if isinstance(shock, dict) else None
+            layer = (shock, doc, ("shocks", j))
+            if not isinstance(name, str):
+                slots.append([layer])
+            elif name in seen:
+                line = doc.where(("shocks", seen[name]))
+                earlier = f" on line {line[0]}" if line else ""
+                message = f"shock name {show(name)} is already used{earlier}"
+                path = ("shocks", j, "name")
+                problems.append(
+                    doc.problem_at(path, message, "a unique name per shock", at_value=True)
+                )
+            elif name in named:
+                seen[name] = j
+                slot = slots[named[name]]
+                if not _TIMING.isdisjoint(shock):  # its at or between replaces the inherited one
+                    for n, (old, located, where) in enumerate(slot):
+                        untimed = {k: v for k, v in old.items() if k not in _TIMING}
+                        slot[n] = (untimed, located, where)
+                slot.append(layer)
             else:
-                _put(merged, key, value, origins, (key,), located, (key,))
+                seen[name], named[name] = j, len(slots)
+                slots.append([layer])
+    merged_shocks: list[Any] = []
+    for i, slot in enumerate(slots):
+        value, located, where = slot[-1]  # as the last file to write the shock wrote it
+        if isinstance(value, dict):
+            merged_shocks.append(_merge_maps(slot[::-1], origins, ("shocks", i), _WHOLE_SHOCK_KEYS))
+        else:
+            origins[("shocks", i)] = (located, where)
+            merged_shocks.append(copy.deepcopy(value))
+    if slots:
+        merged["shocks"] = merged_shocks
+    return problems
+
+
+def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Problem]]:
+    """Merge a chain (the scenario first, then what it extends) into one document.
+
+    Returns:
+        The merged document, where each of its values was written, and the problems found.
+    """
+    layers: list[Layer] = []
+    for doc in docs:
+        data = {k: v for k, v in doc.data.items() if k != "extends"}
+        posterior = data.get("posterior")
+        if isinstance(posterior, str) and posterior.strip() != "none":
+            # relative to the file that says it, like extends
+            data["posterior"] = _beside(doc.file, posterior)
+        layers.append((data, doc, ()))
+    origins: Origins = {}
+    merged = _merge_maps(layers, origins, ())
+    problems = _merge_shocks(merged, docs, origins)
     return merged, origins, problems
 
 
 # --------------------------------------------------------------------------- error mapping
 
 
-def _strip(tp: Any) -> Any:
+def _model_at(loc: Sequence[PathItem], tp: Any = ScenarioSpec) -> type[BaseModel] | None:
+    """The model class at a pydantic error location, if exactly one model can be there.
+
+    ``loc`` is followed down the types from ``tp``: in a tagged union, a step is the tag of an
+    arm; other unions are tried arm by arm.
+    """
     while get_origin(tp) is Annotated:
         tp = get_args(tp)[0]
-    return tp
+    if get_origin(tp) is Union or get_origin(tp) is types.UnionType:
+        arms = [arm for arm in get_args(tp) if arm is not type(None)]
+        if loc and str(loc[0]).startswith(TAG):
+            tagged = [arm for arm in arms if Tag(str(loc[0])) in getattr(arm, "__metadata__", ())]
+            return _model_at(loc[1:], tagged[0]) if tagged else None
+        models = {_model_at(loc, arm) for arm in arms} - {None}
+        return models.pop() if len(models) == 1 else None
+    if not loc:
+        return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+    inner = _inner(tp, loc[0])
+    return None if inner is None else _model_at(loc[1:], inner)
 
 
-def _descend(tp: Any, step: PathItem) -> Any:
-    """The type found one step below ``tp`` (a field, an item, a tagged union arm)."""
-    tp = _strip(tp)
-    origin = get_origin(tp)
-    if origin is Union or origin is types.UnionType:
-        arms = [a for a in get_args(tp) if a is not type(None)]
-        if isinstance(step, str) and step.startswith(TAG):
-            for arm in arms:
-                if get_origin(arm) is Annotated and any(
-                    isinstance(m, Tag) and m.tag == step for m in arm.__metadata__
-                ):
-                    return _strip(arm)
-            return None
-        for arm in arms:
-            found = _descend(arm, step)
-            if found is not None:
-                return found
-        return None
+def _inner(tp: Any, step: PathItem) -> Any:
+    """The type one step below ``tp``: a model's field, a tuple's item, a mapping's value."""
+    origin, args = get_origin(tp), get_args(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         field = tp.model_fields.get(str(step))
         return None if field is None else field.annotation
-    if origin is tuple:
-        args = get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return args[0]
-        return args[step] if isinstance(step, int) and 0 <= step < len(args) else None
-    if origin in (dict, Mapping) or (isinstance(origin, type) and issubclass(origin, Mapping)):
-        return get_args(tp)[1]
+    if origin is tuple and args[-1:] == (Ellipsis,):
+        return args[0]
+    if origin is tuple and isinstance(step, int) and 0 <= step < len(args):
+        return args[step]
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return args[1]
     return None
-
-
-def _model_at(loc: Sequence[PathItem]) -> type[BaseModel] | None:
-    """The model class at a pydantic error location, if there is one."""
-    tp: Any = ScenarioSpec
-    for step in loc:
-        tp = _descend(tp, step)
-        if tp is None:
-            return None
-    tp = _strip(tp)
-    if get_origin(tp) is Union or get_origin(tp) is types.UnionType:
-        arms = [_strip(a) for a in get_args(tp) if a is not type(None)]
-        models = [a for a in arms if isinstance(a, type) and issubclass(a, BaseModel)]
-        return models[0] if len(models) == 1 else None
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _position(
-    located: Located, path: tuple[PathItem, ...], at_key: bool
-) -> tuple[int | None, int | None]:
-    """Line and column for a problem at ``path``: its key, its value or its nearest parent."""
-    for length in range(len(path), -1, -1):
-        sub = path[:length]
-        if length == len(path):
-            spot = located.where(sub) if at_key else located.where_value(sub)
-        else:
-            spot = located.where(sub)
-        if spot is not None:
-            return spot
-    return None, None
 
 
 class _Reporter:
     """Turns locations in the merged document into problems in the files that wrote them."""
 
-    def __init__(self, origins: Mapping[tuple[PathItem, ...], Origin]) -> None:
+    def __init__(self, origins: Mapping[Keys, Origin]) -> None:
         self.origins = origins
         self.problems: list[Problem] = []
 
@@ -452,16 +348,13 @@ class _Reporter:
     ) -> None:
         """Record a problem at ``path`` of the merged document."""
         path = tuple(path)
-        for length in range(len(path), -1, -1):
-            if path[:length] in self.origins:
-                located, doc_path = self.origins[path[:length]]
-                full = (*doc_path, *path[length:])
-                break
-        else:  # pragma: no cover - the root is always recorded
-            return
-        target = full[:-1] if missing and full else full
-        line, col = _position(located, target, at_key or missing)
-        self.problems.append(Problem(located.file, line, col, format_path(full), message, expected))
+        length = max(n for n in range(len(path) + 1) if path[:n] in self.origins)
+        located, doc_path = self.origins[path[:length]]
+        full = (*doc_path, *path[length:])
+        # a missing key is shown at the mapping that lacks it
+        at = full[:-1] if missing and full else full
+        problem = located.problem_at(at, message, expected, at_value=not (at_key or missing))
+        self.problems.append(dataclasses.replace(problem, path=format_path(full)))
 
     def add_error(self, error: Mapping[str, Any]) -> None:
         """Record one pydantic error."""
@@ -475,83 +368,62 @@ class _Reporter:
         path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
         value = error.get("input")
         if "issues" in ctx:
-            for sub, message, expected, key in ctx["issues"]:
-                self.add((*path, *sub), message, expected, at_key=key)
-        elif kind == "scenario":
-            self.add(
-                path,
-                str(ctx.get("message", error.get("msg", ""))),
-                ctx.get("expected"),
-                at_key=at_key,
-            )
-        elif kind == "extra_forbidden":
+            for sub, text, hint, key in ctx["issues"]:
+                self.add((*path, *sub), text, hint, at_key=key)
+            return
+        message = str(error.get("msg", "invalid value"))
+        expected: str | None = None
+        if kind == "scenario":
+            message, expected = str(ctx.get("message", error.get("msg", ""))), ctx.get("expected")
+        elif kind in ("extra_forbidden", "missing"):
             model = _model_at(loc[:-1])
-            allowed = list(model.model_fields) if model is not None else []
-            expected = suggest(str(loc[-1]), allowed) if allowed else None
-            self.add(path, f"unknown key {show(loc[-1])}", expected, at_key=True)
-        elif kind == "missing":
-            model = _model_at(loc[:-1])
-            field = model.model_fields.get(str(loc[-1])) if model is not None else None
-            expected = field.description if field is not None else None
-            self.add(path, "required key is missing", expected, missing=True)
+            fields = {} if model is None else model.model_fields
+            if kind == "missing":
+                field = fields.get(str(loc[-1]))
+                message = "required key is missing"
+                expected = None if field is None else field.description
+            else:
+                message, at_key = f"unknown key {show(loc[-1])}", True
+                expected = suggest(str(loc[-1]), list(fields)) if fields else None
         elif kind in ("model_type", "dict_type", "model_attributes_type", "mapping_type"):
             model = _model_at(loc)
             keys = f" with keys {', '.join(model.model_fields)}" if model is not None else ""
-            self.add(path, _not_a(value, "a mapping"), f"a mapping{keys}", at_key=at_key)
+            message, expected = _not_a(value, "a mapping"), f"a mapping{keys}"
         elif kind in ("tuple_type", "list_type", "iterable_type"):
-            self.add(path, _not_a(value, "a list"), "a list, e.g. [a, b]", at_key=at_key)
+            message, expected = _not_a(value, "a list"), "a list, e.g. [a, b]"
         elif kind in ("string_type", "str_type"):
-            self.add(path, f"{kind_of(value)} is not text", "text", at_key=at_key)
-        else:
-            self.add(path, str(error.get("msg", "invalid value")), None, at_key=at_key)
+            message, expected = f"{kind_of(value)} is not text", "text"
+        self.add(path, message, expected, at_key=at_key, missing=kind == "missing")
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def _sha256(path: str | os.PathLike[str], shown: str) -> str:
-    try:
-        return file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
-    except InputFileError as exc:
-        raise ScenarioError([Problem(shown, None, None, "", exc.reason)]) from None
+def _whole_file(file: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(file, None, None, "", message)])
 
 
 def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
     docs, problems = _read_chain(path)
     top = docs[0]
-    if is_sweep_document(top.located.data):
-        raise ScenarioError(
-            [
-                top.located.problem_at(
-                    (),
-                    "this is a sweep file, not a scenario file",
-                    "a scenario file; a sweep file is run with "
-                    "'influence-sim sweep FILE --out DIR' and checked with "
-                    "'influence-sim validate FILE'",
-                )
-            ]
-        )
+    if is_sweep_document(top.data):
+        raise ScenarioError([top.problem_at((), *_SWEEP_FILE)])
     if problems:
         raise ScenarioError(problems)
+    files = tuple(doc.file for doc in docs)
     if layer is not None:
         # an extending file that exists in memory only: merged and reported like any other
         data = copy.deepcopy(dict(layer))
-        if "name" in top.located.data:
-            data.setdefault("name", top.located.data["name"])
-        docs.insert(0, _Doc(Located(data, LAYER_FILE), LAYER_FILE, LAYER_FILE))
+        if "name" in top.data:
+            data.setdefault("name", top.data["name"])
+        docs.insert(0, Located(data, LAYER_FILE))
     merged, origins, problems = _merge(docs)
     reporter = _Reporter(origins)
     reporter.problems.extend(problems)
     for i, doc in enumerate(docs):
         # without any name the merged document reports it; otherwise each file needs its own
-        if "name" not in doc.located.data and (i > 0 or "name" in merged):
-            reporter.problems.append(
-                doc.located.problem_at(
-                    ("name",),
-                    "required key is missing: every scenario file needs its own name",
-                    "name: a short name for this scenario",
-                )
-            )
+        if "name" not in doc.data and (i > 0 or "name" in merged):
+            reporter.problems.append(doc.problem_at(("name",), *_OWN_NAME))
     spec: ScenarioSpec | None = None
     try:
         spec = ScenarioSpec.model_validate(merged)
@@ -561,8 +433,11 @@ def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) 
     if reporter.problems:
         raise ScenarioError(reporter.problems)
     assert spec is not None
-    files = tuple(d.shown for d in docs if d.shown != LAYER_FILE)
-    scenario = Scenario(spec, top.shown, _sha256(path, top.shown), files)
+    try:
+        sha256 = file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
+    except InputFileError as exc:
+        raise _whole_file(top.file, exc.reason) from None
+    scenario = Scenario(spec, top.file, sha256, files)
     _dry_run(scenario)
     return scenario
 
@@ -581,9 +456,7 @@ def _dry_run(scenario: Scenario) -> None:
         build(scenario.dims, scenario.start, scenario.overrides(), scenario.reference_overrides())
     except Exception as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ScenarioError(
-            [Problem(scenario.path, None, None, "", f"the scenario cannot be set up: {detail}")]
-        ) from exc
+        raise _whole_file(scenario.path, f"the scenario cannot be set up: {detail}") from exc
 
 
 def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
@@ -609,17 +482,8 @@ def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None 
         raise
     except Exception as exc:  # a bug: still no traceback for the user
         detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-        raise ScenarioError(
-            [
-                Problem(
-                    _shown(path),
-                    None,
-                    None,
-                    "",
-                    f"internal error while checking this file ({detail})",
-                )
-            ]
-        ) from exc
+        message = f"internal error while checking this file ({detail})"
+        raise _whole_file(_shown(path), message) from exc
 
 
 def json_schema() -> dict[str, Any]:
@@ -629,9 +493,6 @@ def json_schema() -> dict[str, Any]:
         A JSON Schema (draft 2020-12) as a dict.
     """
     schema = ScenarioSpec.model_json_schema()
-    out: dict[str, Any] = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "influence_sim scenario",
-    }
-    out.update({k: v for k, v in schema.items() if k != "title"})
-    return out
+    schema.pop("title", None)
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    return {"$schema": draft, "title": "influence_sim scenario", **schema}
