@@ -30,7 +30,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, Tag, ValidationError
 
-from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason
+from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason, shown_name
 from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import (
     PathItem,
@@ -97,13 +97,6 @@ def is_sweep_document(data: Mapping[str, Any]) -> bool:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _shown(path: Any) -> str:
-    try:
-        return os.fsdecode(os.fspath(path))
-    except Exception:
-        return repr(path)
 
 
 def _real(path: str) -> str:
@@ -483,7 +476,7 @@ def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None 
     except Exception as exc:  # a bug: still no traceback for the user
         detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         message = f"internal error while checking this file ({detail})"
-        raise _whole_file(_shown(path), message) from exc
+        raise _whole_file(shown_name(path), message) from exc
 
 
 def json_schema() -> dict[str, Any]:
