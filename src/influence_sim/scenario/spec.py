@@ -1,22 +1,16 @@
 """The scenario language as an immutable, validated specification (pydantic v2).
 
-A scenario file, once read (:mod:`influence_sim.scenario.load`), is checked here against
-:class:`ScenarioSpec`: types, ranges, dates inside the run, unknown keys, and the paths of shock
-targets and conditions against the run's states and powers. Every model is frozen and every
-collection in it is a tuple or a read-only mapping, so a validated spec cannot change.
+:class:`ScenarioSpec` checks a scenario document (read by :mod:`influence_sim.scenario.load`):
+types, ranges, dates inside the run, unknown keys, and the paths of shock targets and conditions.
+Every model is frozen and every collection in it a tuple or a read-only mapping.
 
-Error messages are written for analysts. Each check raises a ``PydanticCustomError`` whose
-context carries ``message`` and ``expected`` (and, for checks that find several problems at
-once, ``issues``: ``(sub-path, message, expected, at_key)`` tuples); the loader turns them into
-``FILE:LINE:COL: key.path: message (expected ...)`` lines.
+Each check raises a ``PydanticCustomError`` whose context carries ``message`` and ``expected``
+(or ``issues``: ``(sub-path, message, expected, at_key)`` tuples, for several problems at once);
+the loader turns them into ``FILE:LINE:COL: key.path: message (expected ...)`` lines.
 
-Checks that need to know the run (which powers it has, which dates it spans) read a
-:class:`Frame` derived from the raw document before validation starts, so that a mistake in one
-section never hides the mistakes in another: all problems of a file are found in one pass.
-:class:`ScenarioSpec` derives the frame itself (a wrap validator sets it in a context variable
-for the checks below it), so every way of validating a document, the constructor included,
-checks it against its own run. Sweep files, whose run is a scenario loaded beforehand, get
-theirs from pydantic's validation context instead (:mod:`influence_sim.sweep.spec`).
+Checks that need to know the run (its powers and dates) read a :class:`Frame` that
+:class:`ScenarioSpec` derives leniently from the raw document before validation, so a mistake in
+one section never hides those in another.
 """
 
 from __future__ import annotations
@@ -275,35 +269,27 @@ class FrozenMap(Mapping[str, T]):
         object.__setattr__(self, "_items", dict(items or {}))
 
     def __getitem__(self, key: str) -> T:
-        """Return the value of ``key``."""
         return self._items[key]
 
     def __iter__(self) -> Iterator[str]:
-        """Iterate over the keys in order."""
         return iter(self._items)
 
     def __len__(self) -> int:
-        """Return the number of entries."""
         return len(self._items)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Refuse any change."""
         raise AttributeError("a FrozenMap cannot be changed")
 
     def __hash__(self) -> int:
-        """Hash of the entries."""
         return hash(tuple(self._items.items()))
 
     def __eq__(self, other: object) -> bool:
-        """Equal to any mapping with the same entries."""
         return isinstance(other, Mapping) and dict(self._items) == dict(other)
 
     def __repr__(self) -> str:
-        """Show the entries."""
         return f"FrozenMap({self._items!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle as the class and its entries."""
         return (FrozenMap, (self._items,))
 
 
@@ -474,14 +460,15 @@ def _parameter(name: str, optional: bool = False) -> _Number:
     return _Number(PARAMETERS[name].low, PARAMETERS[name].high, optional=optional)
 
 
-def _whole(
-    low: int, high: int, optional: bool = False, expected: str = ""
-) -> Callable[[Any], int | None]:
+def _or_none(check: Callable[[Any], Any]) -> BeforeValidator:
+    """A check of an optional value: None passes as it is."""
+    return BeforeValidator(lambda value: None if value is None else check(value))
+
+
+def _whole(low: int, high: int, expected: str = "") -> Callable[[Any], int]:
     expected = expected or f"a whole number from {low:,} to {high:,}"
 
-    def check(value: Any) -> int | None:
-        if value is None and optional:
-            return None
+    def check(value: Any) -> int:
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -690,17 +677,13 @@ MaybeCapacityGrowth = Annotated[float | None, _parameter("capacity_growth", opti
 Name = Annotated[str, BeforeValidator(_text(MAX_NAME))]
 Description = Annotated[str, BeforeValidator(_text(MAX_DESCRIPTION, False, True))]
 TagText = Annotated[str, BeforeValidator(_text(50))]
-ExtendsText = Annotated[
-    str | None, BeforeValidator(lambda v: None if v is None else _text(1000)(v))
-]
+ExtendsText = Annotated[str | None, _or_none(_text(1000))]
 PathText = Annotated[str, BeforeValidator(_text(MAX_PATH)), AfterValidator(_check_path)]
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
-MaybeDate = Annotated[
-    dt.date | None, BeforeValidator(lambda v: None if v is None else _check_in_run(_to_date(v)))
-]
+MaybeDate = Annotated[dt.date | None, _or_none(lambda v: _check_in_run(_to_date(v)))]
 Years = Annotated[
     float | None,
-    BeforeValidator(lambda v: None if v is None else _to_duration(v)),
+    _or_none(_to_duration),
     WithJsonSchema(
         {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}, {"type": "null"}]}
     ),
@@ -745,7 +728,7 @@ class TimeSpec(_Model):
     )
     seed: Annotated[
         int | None,
-        BeforeValidator(_whole(0, MAX_SEED, True, "a whole number of at least 0, or null")),
+        _or_none(_whole(0, MAX_SEED, "a whole number of at least 0, or null")),
         WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}),
     ] = Field(default=None, description="root seed of the run's random numbers; null for fresh")
     replicates: Annotated[
@@ -1080,7 +1063,7 @@ class Choice(_Distribution):
     )
     weights: Annotated[
         tuple[NonNegative, ...] | None,
-        BeforeValidator(lambda v: None if v is None else _list_of(v)),
+        _or_none(_list_of),
     ] = Field(default=None, description="relative weight of each value (default: equal)")
 
     @model_validator(mode="after")
@@ -1116,14 +1099,6 @@ class Choice(_Distribution):
 
 
 Distribution = Normal | LogNormal | Uniform | Triangular | Beta | Choice
-_DISTRIBUTION_CLASSES: dict[str, type[_Distribution]] = {
-    "normal": Normal,
-    "lognormal": LogNormal,
-    "uniform": Uniform,
-    "triangular": Triangular,
-    "beta": Beta,
-    "choice": Choice,
-}
 
 
 def _value_tag(value: Any) -> str:
@@ -1134,7 +1109,7 @@ def _value_tag(value: Any) -> str:
         return TAG + "fixed"
     if isinstance(value, Mapping):
         name = value.get("distribution")
-        if isinstance(name, str) and name in _DISTRIBUTION_CLASSES:
+        if isinstance(name, str) and name in DISTRIBUTIONS:
             return TAG + name
     return TAG + "invalid"
 
@@ -1235,7 +1210,7 @@ class ShockSpec(_Model):
     at: MaybeDate = Field(default=None, description="date it acts (set, add, scale, pulse)")
     between: Annotated[
         tuple[Date, Date] | None,
-        BeforeValidator(lambda v: None if v is None else _two_dates(v)),
+        _or_none(_two_dates),
     ] = Field(default=None, description="two dates: the window of a ramp or of a condition")
     target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
     op: Annotated[OpName, BeforeValidator(_choice(OPS, "op"))] = Field(
@@ -1387,13 +1362,11 @@ class ShockSpec(_Model):
 # --------------------------------------------------------------------------- outputs
 
 
-def _metric(value: Any) -> str:
-    return _choice(tuple(METRICS), "metric")(value)
+_metric = _choice(tuple(METRICS), "metric")
 
 
 def _every_check(value: Any) -> int:
     every = _whole(1, 100_000)(value)
-    assert every is not None
     clock = _frame().clock
     if clock is not None and every > clock.n_steps:
         _fail(
@@ -1606,7 +1579,7 @@ class ScenarioSpec(_Model):
             if path in written:
                 issues.add(
                     where,
-                    f"{path} is also set at {_dotted(written[path])}",
+                    f"{path} is also set at {'.'.join(map(str, written[path]))}",
                     "each value set in one place only",
                     at_key=True,
                 )
@@ -1623,7 +1596,3 @@ class ScenarioSpec(_Model):
     def clock(self) -> Clock:
         """Dated steps of the run."""
         return Clock.between(self.time.start, self.time.end, self.time.step)
-
-
-def _dotted(path: Sequence[PathItem]) -> str:
-    return ".".join(str(p) for p in path)
