@@ -702,11 +702,9 @@ OrganisationKey = Annotated[str, _known_key("organisation", lambda: sd.ORGANISAT
 NewPowerKey = Annotated[str, AfterValidator(_new_power_key)]
 Flag = Annotated[float, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "integer"]})]
 
-PartnerMap = Annotated[Mapping[PartnerKey, Unit], BeforeValidator(_mapping), _FREEZE, _THAW]
-PowerMap = Annotated[Mapping[PowerKey, Unit], BeforeValidator(_mapping), _FREEZE, _THAW]
-OrganisationMap = Annotated[
-    Mapping[OrganisationKey, Flag], BeforeValidator(_mapping), _FREEZE, _THAW
-]
+K = TypeVar("K")
+KeyMap = Annotated[Mapping[K, T], BeforeValidator(_mapping), _FREEZE, _THAW]
+"""A read-only mapping checked key by key and value by value, shown as a plain dict."""
 
 
 class _Model(BaseModel):
@@ -849,19 +847,19 @@ class StateOverride(_Model):
     arms_base_usd_bn: MaybeNonNegative = Field(
         default=None, description="arms imports at zero threat, USD bn per year"
     )
-    economic_share: PartnerMap | None = Field(
+    economic_share: KeyMap[PartnerKey, Unit] | None = Field(
         default=None, description="starting trade shares by partner"
     )
-    security_share: PartnerMap | None = Field(
+    security_share: KeyMap[PartnerKey, Unit] | None = Field(
         default=None, description="starting arms-import shares by partner"
     )
-    presence: PowerMap | None = Field(
+    presence: KeyMap[PowerKey, Unit] | None = Field(
         default=None, description="military presence by power, 0 to 1"
     )
-    credibility: PowerMap | None = Field(
+    credibility: KeyMap[PowerKey, Unit] | None = Field(
         default=None, description="security credibility by power, 0 to 1"
     )
-    membership: OrganisationMap | None = Field(
+    membership: KeyMap[OrganisationKey, Flag] | None = Field(
         default=None, description="membership by organisation (csto, sco, eaeu)"
     )
 
@@ -882,15 +880,15 @@ STATE_SCALARS: tuple[str, ...] = tuple(f for f in STATE_FIELDS if f not in STATE
 class ActorsSpec(_Model):
     """Changes to the actors (powers and states): their values, powers added or removed."""
 
-    powers: Annotated[
-        Mapping[ExistingPowerKey, PowerOverride], BeforeValidator(_mapping), _FREEZE, _THAW
-    ] = Field(default_factory=FrozenMap, description="new values for powers of the default actors")
-    states: Annotated[
-        Mapping[StateKey, StateOverride], BeforeValidator(_mapping), _FREEZE, _THAW
-    ] = Field(default_factory=FrozenMap, description="new values for the Central Asian states")
-    add_powers: Annotated[
-        Mapping[NewPowerKey, NewPower], BeforeValidator(_mapping), _FREEZE, _THAW
-    ] = Field(default_factory=FrozenMap, description="powers to add, with capacities and shares")
+    powers: KeyMap[ExistingPowerKey, PowerOverride] = Field(
+        default_factory=FrozenMap, description="new values for powers of the default actors"
+    )
+    states: KeyMap[StateKey, StateOverride] = Field(
+        default_factory=FrozenMap, description="new values for the Central Asian states"
+    )
+    add_powers: KeyMap[NewPowerKey, NewPower] = Field(
+        default_factory=FrozenMap, description="powers to add, with capacities and shares"
+    )
     remove_powers: Annotated[
         tuple[Annotated[str, BeforeValidator(_choice(sd.DEFAULT_POWERS, "power"))], ...],
         BeforeValidator(_list_of),
@@ -950,22 +948,11 @@ class _Distribution(_Model):
     """
 
     def draw(self, rng: np.random.Generator) -> float:  # pragma: no cover - overridden
-        """Draw one value with the run's generator for shock draws.
-
-        Args:
-            rng: The run's generator for shock draws.
-
-        Returns:
-            The value.
-        """
+        """Draw one value with the run's generator for shock draws."""
         raise NotImplementedError
 
     def support(self) -> tuple[float, float] | None:
-        """Smallest and largest value it can give.
-
-        Returns:
-            ``(low, high)``, or None when unbounded.
-        """
+        """Smallest and largest value it can give, ``(low, high)``, or None when unbounded."""
         low, high = getattr(self, "low", None), getattr(self, "high", None)
         return None if low is None or high is None else (low, high)
 
@@ -1339,14 +1326,7 @@ class ShockSpec(_Model):
             )
 
     def draw(self, rng: np.random.Generator) -> float:
-        """The shock's value for one run: fixed, or drawn with the run's generator.
-
-        Args:
-            rng: The run's generator for shock draws (not used for a fixed value).
-
-        Returns:
-            The value.
-        """
+        """The shock's value for one run: fixed, or drawn with the run's generator for shocks."""
         if isinstance(self.value, float):
             return self.value
         return self.value.draw(rng)
@@ -1408,14 +1388,14 @@ class OutputsSpec(_Model):
 # --------------------------------------------------------------------------- parameters
 
 
-def _parameter_names() -> tuple[str, ...]:
-    return (*PARAMETERS, *INITIAL_CONDITIONS)
+def _scope(name: str) -> str:
+    """What a parameter is given for: ``global``, ``state`` or ``power``."""
+    return PARAMETERS[name].scope if name in PARAMETERS else "global"
 
 
-def _parameter_bounds(name: str) -> tuple[float, float | None]:
-    if name in PARAMETERS:
-        return PARAMETERS[name].low, PARAMETERS[name].high
-    return 0.0, 1.0
+def _parameter_number(name: str) -> _Number:
+    """The check of a parameter or (a share from 0 to 1) an initial condition."""
+    return _parameter(name) if name in PARAMETERS else _Number(0.0, 1.0)
 
 
 def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
@@ -1425,14 +1405,13 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
     issues = _Issues()
 
     def one(key: str, item: Any) -> float | FrozenMap[float] | None:
-        check = _Number(*_parameter_bounds(key))
-        scope = PARAMETERS[key].scope if key in PARAMETERS else "global"
+        check, scope = _parameter_number(key), _scope(key)
         if scope == "global" or not isinstance(item, Mapping):
             return check(item)
         entities = sd.DEFAULT_STATES if scope == "state" else _frame().dims.powers
         return FrozenMap(issues.entries((key,), item, scope, entities, lambda _, v: check(v)))
 
-    names = _parameter_names()
+    names = (*PARAMETERS, *INITIAL_CONDITIONS)
     out: dict[str, float | FrozenMap[float]] = issues.entries(
         (), value, "parameter", names, one, "parameters of the ODD table"
     )
@@ -1442,15 +1421,13 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
 
 def _parameters_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
-    for name in _parameter_names():
-        low, high = _parameter_bounds(name)
-        number = _Number(low, high).json_schema()
+    for name in (*PARAMETERS, *INITIAL_CONDITIONS):
+        number, scope = _parameter_number(name).json_schema(), _scope(name)
         if name in PARAMETERS:
             spec = PARAMETERS[name]
             text = f"{spec.meaning} ({spec.unit}); default from {spec.provenance()}"
-            scope = spec.scope
         else:
-            text, scope = INITIAL_CONDITIONS[name], "global"
+            text = INITIAL_CONDITIONS[name]
         if scope == "global":
             properties[name] = {**number, "description": text}
         else:
@@ -1490,7 +1467,7 @@ def override_items(
     out: list[tuple[str, float, tuple[PathItem, ...]]] = []
     for name, value in parameters.items():
         where: tuple[PathItem, ...] = ("parameters", name)
-        scope = PARAMETERS[name].scope if name in PARAMETERS else "global"
+        scope = _scope(name)
         head = "states" if scope == "state" else "powers"
         if isinstance(value, Mapping):
             out.extend(
