@@ -293,15 +293,11 @@ class FrozenMap(Mapping[str, T]):
         return (FrozenMap, (self._items,))
 
 
-def _freeze[V](value: Mapping[str, V]) -> FrozenMap[V]:
-    return value if isinstance(value, FrozenMap) else FrozenMap(value)
-
-
 def _thaw(value: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _thaw(v) if isinstance(v, Mapping) else v for k, v in value.items()}
 
 
-_FREEZE = AfterValidator(_freeze)
+_FREEZE = AfterValidator(FrozenMap)
 _THAW = PlainSerializer(_thaw)
 
 # --------------------------------------------------------------------------- the run's frame
@@ -568,21 +564,19 @@ def _check_path(path: str) -> str:
         parts = path.strip().split(".")
         gone = [p for p in parts if p in sd.DEFAULT_POWERS and p not in dims.powers]
         if gone:
-            _fail(
-                f"power {show(gone[0])} is removed by actors.remove_powers",
-                "only powers that take part in the run",
-            )
-        message, expected = _split_expected(str(exc))
-        _fail(message, expected)
+            _removed_power(gone[0])
+        message, found, expected = str(exc).partition(" (expected ")
+        if found and expected.endswith(")"):
+            _fail(message, expected[:-1])
+        _fail(str(exc))
     return path.strip()
 
 
-def _split_expected(text: str) -> tuple[str, str | None]:
-    """Split ``message (expected X)`` into its parts."""
-    match = re.match(r"^(.*?) \(expected (.*)\)$", text, re.DOTALL)
-    if match:
-        return match.group(1), match.group(2)
-    return text, None
+def _removed_power(name: str) -> NoReturn:
+    _fail(
+        f"power {show(name)} is removed by actors.remove_powers",
+        "only powers that take part in the run",
+    )
 
 
 def _known_key(what: str, options: Callable[[], Sequence[str]]) -> AfterValidator:
@@ -607,10 +601,7 @@ def _existing_power_key(name: str) -> str:
         )
     removed = [p for p in sd.DEFAULT_POWERS if p not in frame.dims.powers]
     if name in removed:
-        _fail(
-            f"power {show(name)} is removed by actors.remove_powers",
-            "only powers that take part in the run",
-        )
+        _removed_power(name)
     options = [p for p in sd.DEFAULT_POWERS if p not in removed]
     if name not in options:
         _fail(
@@ -768,6 +759,11 @@ class PowerOverride(_Model):
     )
 
 
+def _one_or_each(number: dict[str, Any]) -> dict[str, Any]:
+    """JSON schema of one number, or of a mapping of names to numbers."""
+    return {"anyOf": [number, {"type": "object", "additionalProperties": number}]}
+
+
 def _share_spec(value: Any) -> float | FrozenMap[float]:
     """A starting share: one number for every state, or a mapping of states to shares."""
     if not isinstance(value, Mapping):
@@ -786,17 +782,7 @@ ShareSpec = Annotated[
     float | Mapping[str, float],
     BeforeValidator(_share_spec),
     PlainSerializer(lambda v: _thaw(v) if isinstance(v, Mapping) else v),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": 1},
-                {
-                    "type": "object",
-                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
-                },
-            ]
-        }
-    ),
+    WithJsonSchema(_one_or_each(_Number(0, 1).json_schema())),
 ]
 
 
@@ -1431,10 +1417,8 @@ def _parameters_schema() -> dict[str, Any]:
         if scope == "global":
             properties[name] = {**number, "description": text}
         else:
-            properties[name] = {
-                "description": f"{text}; one number for every {scope}, or a mapping per {scope}",
-                "anyOf": [number, {"type": "object", "additionalProperties": number}],
-            }
+            text = f"{text}; one number for every {scope}, or a mapping per {scope}"
+            properties[name] = {"description": text, **_one_or_each(number)}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
