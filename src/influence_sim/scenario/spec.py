@@ -883,13 +883,11 @@ class ActorsSpec(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> ActorsSpec:
         issues = _Issues()
-        seen: set[str] = set()
         for i, name in enumerate(self.remove_powers):
-            if name in seen:
+            if name in self.remove_powers[:i]:
                 issues.add(
                     ("remove_powers", i), f"power {show(name)} is listed twice", "each power once"
                 )
-            seen.add(name)
             if name in self.powers:
                 issues.add(
                     ("powers", name),
@@ -897,7 +895,7 @@ class ActorsSpec(_Model):
                     "values only for powers that take part",
                     at_key=True,
                 )
-        if len(seen) >= len(sd.DEFAULT_POWERS) and not self.add_powers:
+        if len(set(self.remove_powers)) >= len(sd.DEFAULT_POWERS) and not self.add_powers:
             issues.add(
                 ("remove_powers",),
                 "every power would be removed",
@@ -1076,15 +1074,12 @@ Distribution = Normal | LogNormal | Uniform | Triangular | Beta | Choice
 
 def _value_tag(value: Any) -> str:
     """Pick the form of a shock value: a number, one of the distributions, or invalid."""
-    if isinstance(value, _Distribution):
-        return TAG + str(getattr(value, "distribution", "invalid"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return TAG + "fixed"
-    if isinstance(value, Mapping):
-        name = value.get("distribution")
-        if isinstance(name, str) and name in DISTRIBUTIONS:
-            return TAG + name
-    return TAG + "invalid"
+    name = value.get("distribution") if isinstance(value, Mapping) else None
+    if isinstance(value, _Distribution):
+        name = getattr(value, "distribution", None)
+    return TAG + (name if isinstance(name, str) and name in DISTRIBUTIONS else "invalid")
 
 
 def _bad_value(value: Any) -> NoReturn:
@@ -1358,13 +1353,10 @@ class OutputsSpec(_Model):
     @classmethod
     def _known_metrics(cls, value: tuple[Any, ...]) -> tuple[str, ...]:
         issues = _Issues()
-        seen: set[str] = set()
         for i, item in enumerate(value):
             name = issues.check((i,), _metric, item)
-            if name is not None and name in seen:
+            if name is not None and name in value[:i]:
                 issues.add((i,), f"metric {show(name)} is listed twice", "each metric once")
-            if name is not None:
-                seen.add(name)
         if not value:
             issues.add((), "no metric is listed", f"some of {', '.join(METRICS)}")
         issues.raise_if_any()
