@@ -599,10 +599,9 @@ def _existing_power_key(name: str) -> str:
             f"power {show(name)} is added by this scenario",
             f"its values under actors.add_powers.{name}",
         )
-    removed = [p for p in sd.DEFAULT_POWERS if p not in frame.dims.powers]
-    if name in removed:
+    options = [p for p in sd.DEFAULT_POWERS if p in frame.dims.powers]
+    if name in sd.DEFAULT_POWERS and name not in options:
         _removed_power(name)
-    options = [p for p in sd.DEFAULT_POWERS if p not in removed]
     if name not in options:
         _fail(
             f"unknown power {show(name)}",
@@ -1032,10 +1031,9 @@ class Choice(_Distribution):
     values: Annotated[tuple[Finite, ...], BeforeValidator(_list_of)] = Field(
         description="the possible values"
     )
-    weights: Annotated[
-        tuple[NonNegative, ...] | None,
-        _or_none(_list_of),
-    ] = Field(default=None, description="relative weight of each value (default: equal)")
+    weights: Annotated[tuple[NonNegative, ...] | None, _or_none(_list_of)] = Field(
+        default=None, description="relative weight of each value (default: equal)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Choice:
@@ -1176,10 +1174,9 @@ class ShockSpec(_Model):
     name: Name = Field(description="name of the shock, unique in the scenario")
     description: Description = Field(default="", description="what the shock stands for")
     at: MaybeDate = Field(default=None, description="date it acts (set, add, scale, pulse)")
-    between: Annotated[
-        tuple[Date, Date] | None,
-        _or_none(_two_dates),
-    ] = Field(default=None, description="two dates: the window of a ramp or of a condition")
+    between: Annotated[tuple[Date, Date] | None, _or_none(_two_dates)] = Field(
+        default=None, description="two dates: the window of a ramp or of a condition"
+    )
     target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
     op: Annotated[OpName, BeforeValidator(_choice(OPS, "op"))] = Field(
         description="set, add, scale, ramp (to the value over 'between') or pulse"
