@@ -665,7 +665,9 @@ MaybeDoctrine = Annotated[float | None, _parameter("doctrine", optional=True)]
 MaybeCapacityGrowth = Annotated[float | None, _parameter("capacity_growth", optional=True)]
 
 Name = Annotated[str, BeforeValidator(_text(MAX_NAME))]
-Description = Annotated[str, BeforeValidator(_text(MAX_DESCRIPTION, False, True))]
+Description = Annotated[
+    str, BeforeValidator(_text(MAX_DESCRIPTION, single_line=False, allow_empty=True))
+]
 TagText = Annotated[str, BeforeValidator(_text(50))]
 ExtendsText = Annotated[str | None, _or_none(_text(1000))]
 PathText = Annotated[str, BeforeValidator(_text(MAX_PATH)), AfterValidator(_check_path)]
