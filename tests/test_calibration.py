@@ -483,3 +483,13 @@ def test_target_is_a_deprecated_alias_of_observed_figure() -> None:
     assert all(isinstance(t, ObservedFigure) for t in load_targets(ROOT / "seeds" / "targets.csv"))
     with pytest.raises(AttributeError):
         _ = targets.Targets
+
+
+def test_target_problem_is_a_deprecated_alias_of_problem() -> None:
+    """The problem type of targets files was also exported as ``TargetProblem``."""
+    import influence_sim.calibration.targets as targets
+    from influence_sim.scenario.errors import Problem
+
+    with pytest.warns(DeprecationWarning, match="TargetProblem is now Problem"):
+        alias = targets.TargetProblem
+    assert alias is Problem

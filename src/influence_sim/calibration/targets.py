@@ -239,16 +239,21 @@ def run_losses(values: FloatArray, targets: Sequence[ObservedFigure]) -> FloatAr
     return out
 
 
-def __getattr__(name: str) -> type[ObservedFigure]:
-    """``Target``: the former name of :class:`ObservedFigure`, kept for one release."""
-    if name == "Target":
+_FORMER = {"Target": ("ObservedFigure", ObservedFigure), "TargetProblem": ("Problem", Problem)}
+"""Former names kept for one release: what each is now called, and the object."""
+
+
+def __getattr__(name: str) -> type[ObservedFigure] | type[Problem]:
+    """``Target`` and ``TargetProblem``: former names, kept for one release with a warning."""
+    if name in _FORMER:
+        now, value = _FORMER[name]
         warnings.warn(
-            "influence_sim.calibration.targets.Target is now ObservedFigure; "
+            f"influence_sim.calibration.targets.{name} is now {now}; "
             "the old name goes in the next release",
             DeprecationWarning,
             stacklevel=2,
         )
-        return ObservedFigure
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
