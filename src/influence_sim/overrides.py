@@ -24,7 +24,7 @@ from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario import Problem, Scenario, ScenarioError, load_scenario
 from influence_sim.scenario.load import LAYER_FILE
-from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS
+from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS, _fmt, range_text
 
 __all__ = ["checked_value", "path_bounds", "range_text", "scenario_with_overrides"]
 
@@ -33,10 +33,6 @@ _SHORT = {
     "relations.china.russia.trust": "initial_trust",
 }
 """Paths a scenario file writes as a starting value under ``parameters:``."""
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
 
 
 def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
@@ -69,17 +65,6 @@ def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
         if spec.high is not None:
             high = min(high, spec.high)
     return (None if math.isinf(low) else low), (None if math.isinf(high) else high)
-
-
-def range_text(low: float | None, high: float | None) -> str:
-    """``a number from 0 to 1`` and the like, as scenario files say it."""
-    if low is not None and high is not None:
-        return f"a number from {_fmt(low)} to {_fmt(high)}"
-    if low is not None:
-        return f"a number of at least {_fmt(low)}"
-    if high is not None:
-        return f"a number of at most {_fmt(high)}"
-    return "a number"
 
 
 def _why_not(value: Any, low: float | None, high: float | None) -> str | None:

@@ -85,6 +85,7 @@ __all__ = [
     "WhenSpec",
     "dims_of",
     "override_items",
+    "range_text",
     "suggest",
 ]
 
@@ -393,7 +394,8 @@ def _to_float(value: Any) -> float:
     return float(value)
 
 
-def _range_text(low: float | None, high: float | None, low_open: bool) -> str:
+def range_text(low: float | None, high: float | None, low_open: bool = False) -> str:
+    """What a number from ``low`` to ``high`` is called in messages (``a number from 0 to 1``)."""
     if low is not None and high is not None:
         return f"a number from {_fmt(low)} to {_fmt(high)}"
     if low is not None:
@@ -425,7 +427,7 @@ class _Number:
         if (low is not None and (number <= low if self.low_open else number < low)) or (
             high is not None and number > high
         ):
-            _fail(f"{_fmt(number)} is out of range", _range_text(low, high, self.low_open))
+            _fail(f"{_fmt(number)} is out of range", range_text(low, high, self.low_open))
         return number
 
     def __get_pydantic_core_schema__(
@@ -1296,7 +1298,7 @@ class ShockSpec(_Model):
                 issues.add(
                     ("value",),
                     f"{what} is outside the range of {self.target}",
-                    _range_text(low, high, False),
+                    range_text(low, high),
                 )
         elif self.op == "scale" and support[0] < 0.0:
             issues.add(
