@@ -19,8 +19,7 @@ import numpy as np
 from influence_sim import initial
 from influence_sim.engine import Clock, RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
-from influence_sim.scenario.compile import dated_timeline
-from influence_sim.timeline import Timeline
+from influence_sim.timeline import Timeline, dated_timeline
 
 if TYPE_CHECKING:
     from influence_sim.posterior import Posterior

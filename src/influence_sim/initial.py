@@ -396,3 +396,56 @@ def apply_posterior(
     if unrecorded:
         params.residual[:, :, unrecorded, :] = 0.0
         fit_unrecorded_powers(state, params, dims)
+
+
+def rescaling_report(dims: Dims, start: dt.date, reference_overrides: ColumnOverrides) -> list[str]:
+    """Lines saying how starting shares change because powers are added or removed.
+
+    Args:
+        dims: Entities of the run.
+        start: Its start date.
+        reference_overrides: The added powers' values (``Scenario.reference_overrides()``).
+
+    Returns:
+        One line per domain and group of states with the same change; empty when the run has
+        the default powers.
+    """
+    base_dims = sd.default_dims()
+    if dims.powers == base_dims.powers:
+        return []
+    before, _ = reference_arrays(base_dims, start)
+    after, params = reference_arrays(dims, start)
+    apply_overrides(after, params, dims, reference_overrides)
+    lines: list[str] = []
+    for d, domain in enumerate(DOMAINS):
+        groups: dict[str, list[str]] = {}
+        for s, state in enumerate(dims.states):
+            old = dict(zip(base_dims.partners, before.share[0, s, :, d], strict=True))
+            new = dict(zip(dims.partners, after.share[0, s, :, d], strict=True))
+            groups.setdefault(_describe_change(old, new), []).append(state)
+        for text, states in groups.items():
+            where = "every state" if len(states) == len(dims.states) else ", ".join(states)
+            lines.append(f"{domain} shares in {where}: {text}")
+    return lines
+
+
+def _describe_change(old: Mapping[str, float], new: Mapping[str, float]) -> str:
+    """Describe how one state's share profile in one domain changed."""
+    parts: list[str] = []
+    added = [p for p in new if p not in old]
+    removed = [p for p in old if p not in new]
+    if added:
+        total = sum(new[p] for p in added)
+        shown = ", ".join(f"{p} at {new[p]:.3f}" for p in added)
+        if total > 0.0:
+            parts.append(f"added {shown}; the other partners scaled by {1.0 - total:.3f}")
+        else:
+            parts.append(f"added {shown}")
+    if removed:
+        shown = ", ".join(f"{p} (it held {old[p]:.3f})" for p in removed)
+        parts.append(f"removed {shown}, its share going to rest_of_world")
+    moved = ", ".join(
+        f"{p} {old[p]:.3f} -> {new[p]:.3f}" for p in new if p in old and abs(new[p] - old[p]) > 5e-4
+    )
+    text = "; ".join(parts)
+    return f"{text}: {moved}" if moved else f"{text}: no other share changes"

@@ -41,9 +41,8 @@ from influence_sim.kernel.arrays import (
 from influence_sim.overrides import checked_value
 from influence_sim.paths import PathError, canonical_path
 from influence_sim.rng import SeedLike, as_seed_sequence
-from influence_sim.scenario.compile import dated_timeline
 from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
-from influence_sim.timeline import Timeline
+from influence_sim.timeline import Timeline, dated_timeline
 
 if TYPE_CHECKING:
     from influence_sim.scenario import Scenario

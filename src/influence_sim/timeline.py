@@ -11,10 +11,16 @@ a window of steps and fires once per run, at the first step of the window at who
 condition holds in that run; it may bring follow-up operations at later steps (the decay of a
 triggered pulse). At every step the dated operations act first, in the order they were added,
 then the triggers, in the order they were added.
+
+Dated seed data. Membership, presence and infrastructure changes dated in ``seeds/`` that fall
+after the start and by the last step (:func:`dated_changes`) become ``set`` operations named
+after their source (``seeds/memberships.csv: uzbekistan leaves csto``); every run gets them,
+with or without a scenario (:func:`dated_timeline`), before any shock at the same step.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,8 +28,10 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from influence_sim.kernel.arrays import FloatArray, Params, State
-from influence_sim.paths import Target
+from influence_sim import seeds as sd
+from influence_sim.calendar import Clock
+from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
+from influence_sim.paths import Target, resolve
 
 OpKind = Literal["set", "add", "scale", "approach"]
 
@@ -365,3 +373,84 @@ def always(n: int) -> FloatArray:
         The mask.
     """
     return np.ones(n, dtype=bool)
+
+
+# --------------------------------------------------------------------------- dated seed data
+
+
+@dataclass(frozen=True)
+class DatedChange:
+    """A membership or presence change dated in the seed tables.
+
+    Attributes:
+        date: When it happens.
+        path: Dotted path it sets.
+        value: Value it sets.
+        name: Name of the operation, after its source.
+    """
+
+    date: dt.date
+    path: str
+    value: float
+    name: str
+
+
+def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[DatedChange]:
+    """Membership, presence and infrastructure changes of the seed tables inside the run.
+
+    Args:
+        dims: Entities of the run.
+        clock: Its calendar (changes after the last step are left out).
+        seed_data: Seed tables.
+
+    Returns:
+        The changes in date order, memberships before presences on the same date.
+    """
+    last = clock.date(clock.n_steps)
+    out: list[DatedChange] = []
+    for day, state, org, value in sd.membership_changes(seed_data, dims.states, clock.start, last):
+        verb = "joins" if value else "leaves"
+        name = f"seeds/memberships.csv: {state} {verb} {org}"
+        out.append(DatedChange(day, f"states.{state}.membership.{org}", value, name))
+    for table, link in (("presence", "presence in"), ("infrastructure", "link with")):
+        changes = sd.presence_changes(
+            seed_data, dims.states, dims.powers, clock.start, last, table=table
+        )
+        for day, state, power, value in changes:
+            what = f"set to {value:g}" if value else "ends"
+            name = f"seeds/{table}.csv: {power} {link} {state} {what}"
+            out.append(DatedChange(day, f"states.{state}.{table}.{power}", value, name))
+    return sorted(out, key=lambda c: c.date)
+
+
+def dated_timeline(
+    dims: Dims, clock: Clock, n_runs: int, seed_data: sd.SeedData | None = None
+) -> Timeline:
+    """A timeline holding only the seed tables' dated membership and presence changes.
+
+    Every run, with or without a scenario, gets these: they are data, not shocks.
+
+    Args:
+        dims: Entities of the runs.
+        clock: Their calendar.
+        n_runs: Batch size.
+        seed_data: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
+
+    Returns:
+        The timeline of dated changes (empty when none falls inside the run).
+    """
+    seed_data = seed_data or sd.load_seeds()
+    timeline = Timeline()
+    for change in dated_changes(dims, clock, seed_data):
+        for target in resolve(change.path, dims):
+            timeline.add(
+                Operation(
+                    clock.step_of(change.date),
+                    target,
+                    "set",
+                    np.full(n_runs, change.value),
+                    np.ones(n_runs, dtype=bool),
+                    name=change.name,
+                )
+            )
+    return timeline

@@ -7,10 +7,11 @@ an immutable :class:`Scenario`, which gives the run's entities, calendar, overri
 :meth:`Scenario.compile`, the timeline of shocks the drivers apply.
 """
 
-from influence_sim.scenario.compile import DatedChange, Scenario
+from influence_sim.scenario.compile import Scenario
 from influence_sim.scenario.errors import Problem, ScenarioError
 from influence_sim.scenario.load import json_schema, load_scenario
 from influence_sim.scenario.spec import METRICS, OutputsSpec, ScenarioSpec, ShockSpec
+from influence_sim.timeline import DatedChange
 
 __all__ = [
     "METRICS",

@@ -24,16 +24,14 @@ shock by shock in file order, one uniform number (the shock happens where it is 
 probability) and then the value (nothing is drawn for a fixed value), whether the shock happens
 or not. A run's draws therefore depend only on its own seed sequence and the scenario.
 
-Dated data. Membership and presence changes dated in ``seeds/memberships.csv`` and
-``seeds/presence.csv`` that fall after the start and by the last step become ``set``
-operations named after their source (``seeds/memberships.csv: uzbekistan leaves csto``). They
-come before the scenario's shocks at the same step, so a shock can override them.
+The seed tables' dated membership and presence changes come first
+(:func:`influence_sim.timeline.dated_timeline`), so a shock at the same step can override them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,36 +49,26 @@ from influence_sim.scenario.spec import (
     ShockSpec,
     override_items,
 )
-from influence_sim.timeline import Action, Operation, Threshold, Timeline, Trigger
+from influence_sim.timeline import (
+    Action,
+    DatedChange,
+    Operation,
+    Threshold,
+    Timeline,
+    Trigger,
+    dated_changes,
+    dated_timeline,
+)
 
 __all__ = [
     "PULSE_CUTOFF",
-    "DatedChange",
     "Scenario",
     "compile_timeline",
-    "dated_timeline",
     "pulse_factors",
 ]
 
 PULSE_CUTOFF = 1e-6
 """A pulse stops decaying step by step once less than this fraction of it is left."""
-
-
-@dataclass(frozen=True)
-class DatedChange:
-    """A membership or presence change dated in the seed tables.
-
-    Attributes:
-        date: When it happens.
-        path: Dotted path it sets.
-        value: Value it sets.
-        name: Name of the operation, after its source.
-    """
-
-    date: dt.date
-    path: str
-    value: float
-    name: str
 
 
 def pulse_factors(half_life_years: float, step_years: float, max_steps: int) -> list[float]:
@@ -107,67 +95,6 @@ def pulse_factors(half_life_years: float, step_years: float, max_steps: int) -> 
         factors.append(now - left)
         left = now
     return factors
-
-
-def dated_changes(dims: Dims, clock: Clock, seed_data: sd.SeedData) -> list[DatedChange]:
-    """Membership, presence and infrastructure changes of the seed tables inside the run.
-
-    Args:
-        dims: Entities of the run.
-        clock: Its calendar (changes after the last step are left out).
-        seed_data: Seed tables.
-
-    Returns:
-        The changes in date order, memberships before presences on the same date.
-    """
-    last = clock.date(clock.n_steps)
-    out: list[DatedChange] = []
-    for day, state, org, value in sd.membership_changes(seed_data, dims.states, clock.start, last):
-        verb = "joins" if value else "leaves"
-        name = f"seeds/memberships.csv: {state} {verb} {org}"
-        out.append(DatedChange(day, f"states.{state}.membership.{org}", value, name))
-    for table, link in (("presence", "presence in"), ("infrastructure", "link with")):
-        changes = sd.presence_changes(
-            seed_data, dims.states, dims.powers, clock.start, last, table=table
-        )
-        for day, state, power, value in changes:
-            what = f"set to {value:g}" if value else "ends"
-            name = f"seeds/{table}.csv: {power} {link} {state} {what}"
-            out.append(DatedChange(day, f"states.{state}.{table}.{power}", value, name))
-    return sorted(out, key=lambda c: c.date)
-
-
-def dated_timeline(
-    dims: Dims, clock: Clock, n_runs: int, seed_data: sd.SeedData | None = None
-) -> Timeline:
-    """A timeline holding only the seed tables' dated membership and presence changes.
-
-    Every run, with or without a scenario, gets these: they are data, not shocks.
-
-    Args:
-        dims: Entities of the runs.
-        clock: Their calendar.
-        n_runs: Batch size.
-        seed_data: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
-
-    Returns:
-        The timeline of dated changes (empty when none falls inside the run).
-    """
-    seed_data = seed_data or sd.load_seeds()
-    timeline = Timeline()
-    for change in dated_changes(dims, clock, seed_data):
-        for target in resolve(change.path, dims):
-            timeline.add(
-                Operation(
-                    clock.step_of(change.date),
-                    target,
-                    "set",
-                    np.full(n_runs, change.value),
-                    np.ones(n_runs, dtype=bool),
-                    name=change.name,
-                )
-            )
-    return timeline
 
 
 def _draws(
@@ -413,27 +340,10 @@ class Scenario:
             One line per domain and group of states with the same change; empty when the
             scenario neither adds nor removes a power.
         """
-        actors = self.spec.actors
-        if not actors.add_powers and not actors.remove_powers:
-            return []
-        # building arrays is the model's side; the scenario layer reaches it only here
-        from influence_sim.initial import apply_overrides, reference_arrays
+        # building arrays is the model's side, reached (as by the dry run) only when called
+        from influence_sim.initial import rescaling_report
 
-        base_dims = sd.default_dims()
-        before, _ = reference_arrays(base_dims, self.start)
-        after, params = reference_arrays(self.dims, self.start)
-        apply_overrides(after, params, self.dims, self.reference_overrides())
-        lines: list[str] = []
-        for d, domain in enumerate(DOMAINS):
-            groups: dict[str, list[str]] = {}
-            for s, state in enumerate(self.dims.states):
-                old = dict(zip(base_dims.partners, before.share[0, s, :, d], strict=True))
-                new = dict(zip(self.dims.partners, after.share[0, s, :, d], strict=True))
-                groups.setdefault(_describe_change(old, new), []).append(state)
-            for text, states in groups.items():
-                where = "every state" if len(states) == len(self.dims.states) else ", ".join(states)
-                lines.append(f"{domain} shares in {where}: {text}")
-        return lines
+        return rescaling_report(self.dims, self.start, self.reference_overrides())
 
     def compile(self, seeds: Sequence[np.random.SeedSequence]) -> Timeline:
         """The timeline of a batch of runs, one seed sequence per run.
@@ -445,25 +355,3 @@ class Scenario:
             Dated seed changes and shocks as operations.
         """
         return compile_timeline(self.spec, seeds)
-
-
-def _describe_change(old: Mapping[str, float], new: Mapping[str, float]) -> str:
-    """Describe how one state's share profile in one domain changed."""
-    parts: list[str] = []
-    added = [p for p in new if p not in old]
-    removed = [p for p in old if p not in new]
-    if added:
-        total = sum(new[p] for p in added)
-        shown = ", ".join(f"{p} at {new[p]:.3f}" for p in added)
-        if total > 0.0:
-            parts.append(f"added {shown}; the other partners scaled by {1.0 - total:.3f}")
-        else:
-            parts.append(f"added {shown}")
-    if removed:
-        shown = ", ".join(f"{p} (it held {old[p]:.3f})" for p in removed)
-        parts.append(f"removed {shown}, its share going to rest_of_world")
-    moved = ", ".join(
-        f"{p} {old[p]:.3f} -> {new[p]:.3f}" for p in new if p in old and abs(new[p] - old[p]) > 5e-4
-    )
-    text = "; ".join(parts)
-    return f"{text}: {moved}" if moved else f"{text}: no other share changes"
