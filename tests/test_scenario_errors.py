@@ -375,3 +375,21 @@ def test_validate_paths_collects_problems_of_every_file(tmp_path):
     problems = validate_paths([tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"])
     assert [Path(p.file).name for p in problems] == ["a.yaml", "c.yaml"]
     assert str(ScenarioError(problems)).count("\n") == 1
+
+
+def test_a_scenario_that_validates_but_cannot_be_set_up_is_one_problem(tmp_path, monkeypatch):
+    """The dry run at the end of loading builds the arrays; a failure there is a problem."""
+    import influence_sim.initial
+
+    (tmp_path / "s.yaml").write_text(BASE)
+    assert load_scenario(tmp_path / "s.yaml").name  # the dry run passes on a good file
+
+    def broken(*args, **kwargs):
+        raise ValueError("no panel rows for this start\nsecond line")
+
+    monkeypatch.setattr(influence_sim.initial, "build", broken)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.yaml")
+    (problem,) = info.value.problems
+    assert problem.line is None and Path(problem.file).name == "s.yaml"
+    assert problem.message == "the scenario cannot be set up: no panel rows for this start"
