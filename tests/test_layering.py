@@ -1,5 +1,5 @@
-"""Layering: the scenario layer does not import the stepping loop or the initialisation at
-module level, the kernel names no country or organisation and imports nothing outside itself
+"""Layering: the scenario layer does not import the stepping loop or the initialisation,
+the kernel names no country or organisation and imports nothing outside itself
 but numpy, and the package's import graph has no cycle but ``agents``/``model``.
 
 The graph counts every import: at module level, inside functions and under
@@ -21,22 +21,13 @@ ALLOWED_CYCLES = [{"influence_sim.agents", "influence_sim.model"}]
 """Mesa's agents and model refer to each other by design: an agent holds its model."""
 
 
-def _module_level_imports(path: Path) -> set[str]:
-    out: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ImportFrom) and node.module:
-            out.add(node.module)
-            out.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-    return out
-
-
-def test_scenario_imports_neither_engine_nor_initial_at_module_level() -> None:
+def test_scenario_imports_neither_engine_nor_initial() -> None:
+    """Not at module level, not inside a function, not for type checking."""
     for path in sorted((PACKAGE / "scenario").glob("*.py")):
-        imports = _module_level_imports(path)
-        for banned in ("influence_sim.engine", "influence_sim.initial"):
-            assert banned not in imports, f"{path.name} imports {banned}"
+        for module, names, line in _all_imports(path, _module_name(path)):
+            imported = {module, *(f"{module}.{n}" for n in names)}
+            for banned in ("influence_sim.engine", "influence_sim.initial"):
+                assert banned not in imported, f"{path.name}:{line} imports {banned}"
 
 
 def test_the_kernel_names_no_country_or_organisation() -> None:

@@ -378,18 +378,30 @@ def test_validate_paths_collects_problems_of_every_file(tmp_path):
 
 
 def test_a_scenario_that_validates_but_cannot_be_set_up_is_one_problem(tmp_path, monkeypatch):
-    """The dry run at the end of loading builds the arrays; a failure there is a problem."""
-    import influence_sim.initial
+    """Checking ends with a dry run that builds the arrays; a failure there is one problem."""
+    import influence_sim.checking
+    from influence_sim.checking import check_file
 
     (tmp_path / "s.yaml").write_text(BASE)
-    assert load_scenario(tmp_path / "s.yaml").name  # the dry run passes on a good file
+    assert check_file(tmp_path / "s.yaml")[1] == []  # the dry run passes on a good file
 
     def broken(*args, **kwargs):
         raise ValueError("no panel rows for this start\nsecond line")
 
-    monkeypatch.setattr(influence_sim.initial, "build", broken)
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(tmp_path / "s.yaml")
-    (problem,) = info.value.problems
+    monkeypatch.setattr(influence_sim.checking, "build", broken)
+    assert load_scenario(tmp_path / "s.yaml").name  # loading builds nothing
+    (problem,) = check_file(tmp_path / "s.yaml")[1]
     assert problem.line is None and Path(problem.file).name == "s.yaml"
     assert problem.message == "the scenario cannot be set up: no panel rows for this start"
+
+
+def test_run_reports_a_scenario_that_cannot_be_set_up_in_one_line(tmp_path, monkeypatch, capsys):
+    import influence_sim.checking
+    from influence_sim.cli import main
+
+    (tmp_path / "s.yaml").write_text(BASE)
+    monkeypatch.setattr(influence_sim.checking, "build", lambda *a, **k: 1 / 0)
+    assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("s.yaml: the scenario cannot be set up: division by zero")
+    assert "\n" not in err and not (tmp_path / "out").exists()

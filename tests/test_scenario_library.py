@@ -14,7 +14,7 @@ import yaml
 from influence_sim import seeds as sd
 from influence_sim.checking import validate_paths
 from influence_sim.engine import RunBatch, replicate_seeds
-from influence_sim.initial import build
+from influence_sim.initial import build, rescaling_report
 from influence_sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,4 +216,4 @@ def test_docs_examples_validate(tmp_path, index):
     sc = load_scenario(path)
     if "add_powers" in data.get("actors", {}):
         notes = re.findall(r"^note: (.*)$", DOCS.read_text(encoding="utf-8"), flags=re.M)
-        assert sc.rescaling_report()[0] == notes[0]
+        assert rescaling_report(sc)[0] == notes[0]

@@ -135,6 +135,8 @@ def _version() -> str:
 
 def _command_run(args: argparse.Namespace) -> int:
     from influence_sim.api import run
+    from influence_sim.checking import dry_run
+    from influence_sim.initial import rescaling_report
     from influence_sim.scenario import ScenarioError, load_scenario
 
     started = time.time()
@@ -142,6 +144,9 @@ def _command_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
         return report_problems(exc.problems)
+    problems = dry_run(scenario)
+    if problems:
+        return report_problems(problems)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
     if out.exists() and not out.is_dir():
         error(f"{out}: output path exists and is not a folder (expected a folder for results)")
@@ -168,7 +173,7 @@ def _command_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if results.metadata.get("posterior"):
         print(f"parameters drawn per replicate from {results.metadata['posterior']}")
-    for line in scenario.rescaling_report():
+    for line in rescaling_report(scenario):
         print(f"note: {line}")
     print(results.summary())
     results.metadata["wall_time_s"] = round(time.time() - started, 4)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +49,9 @@ from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS
 from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import canonical_path as canonical_path  # its old home, kept for a release
 from influence_sim.paths import resolve
+
+if TYPE_CHECKING:
+    from influence_sim.scenario import Scenario
 
 Overrides = Mapping[str, float]
 
@@ -398,24 +401,23 @@ def apply_posterior(
         fit_unrecorded_powers(state, params, dims)
 
 
-def rescaling_report(dims: Dims, start: dt.date, reference_overrides: ColumnOverrides) -> list[str]:
-    """Lines saying how starting shares change because powers are added or removed.
+def rescaling_report(scenario: Scenario) -> list[str]:
+    """Lines saying how a scenario's starting shares change because powers are added or removed.
 
     Args:
-        dims: Entities of the run.
-        start: Its start date.
-        reference_overrides: The added powers' values (``Scenario.reference_overrides()``).
+        scenario: A loaded scenario.
 
     Returns:
-        One line per domain and group of states with the same change; empty when the run has
-        the default powers.
+        One line per domain and group of states with the same change; empty when the scenario
+        neither adds nor removes a power.
     """
+    dims, start = scenario.dims, scenario.start
     base_dims = sd.default_dims()
     if dims.powers == base_dims.powers:
         return []
     before, _ = reference_arrays(base_dims, start)
     after, params = reference_arrays(dims, start)
-    apply_overrides(after, params, dims, reference_overrides)
+    apply_overrides(after, params, dims, scenario.reference_overrides())
     lines: list[str] = []
     for d, domain in enumerate(DOMAINS):
         groups: dict[str, list[str]] = {}

@@ -333,18 +333,6 @@ class Scenario:
         """
         return dated_changes(self.dims, self.clock(), seed_data or sd.load_seeds())
 
-    def rescaling_report(self) -> list[str]:
-        """Lines saying how starting shares change because powers are added or removed.
-
-        Returns:
-            One line per domain and group of states with the same change; empty when the
-            scenario neither adds nor removes a power.
-        """
-        # building arrays is the model's side, reached (as by the dry run) only when called
-        from influence_sim.initial import rescaling_report
-
-        return rescaling_report(self.dims, self.start, self.reference_overrides())
-
     def compile(self, seeds: Sequence[np.random.SeedSequence]) -> Timeline:
         """The timeline of a batch of runs, one seed sequence per run.
 

@@ -27,7 +27,6 @@ import types
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
-import numpy as np
 from pydantic import BaseModel, Tag, ValidationError
 
 from influence_sim._inputs import InputFileError, file_sha256, not_regular_reason, shown_name
@@ -430,26 +429,7 @@ def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) 
         sha256 = file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
     except InputFileError as exc:
         raise _whole_file(top.file, exc.reason) from None
-    scenario = Scenario(spec, top.file, sha256, files)
-    _dry_run(scenario)
-    return scenario
-
-
-def _dry_run(scenario: Scenario) -> None:
-    """Set up one run and its timeline, so that a scenario that loads also runs.
-
-    Raises:
-        ScenarioError: If the scenario cannot be set up.
-    """
-    # the dry run builds the model's arrays: the one place the scenario layer reaches them
-    from influence_sim.initial import build
-
-    try:
-        scenario.compile([np.random.SeedSequence(0)])
-        build(scenario.dims, scenario.start, scenario.overrides(), scenario.reference_overrides())
-    except Exception as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _whole_file(scenario.path, f"the scenario cannot be set up: {detail}") from exc
+    return Scenario(spec, top.file, sha256, files)
 
 
 def load_scenario(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:

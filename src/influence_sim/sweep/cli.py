@@ -118,6 +118,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     Returns:
         The exit code (see the module docstring).
     """
+    from influence_sim.checking import dry_run
     from influence_sim.scenario import ScenarioError
     from influence_sim.sweep import SweepAborted, SweepFolderError, read_sweep, run_sweep
 
@@ -125,6 +126,9 @@ def command_sweep(args: argparse.Namespace) -> int:
         sweep = read_sweep(args.sweep_file)
     except ScenarioError as exc:
         return report_problems(exc.problems)
+    problems = dry_run(sweep.scenario)
+    if problems:
+        return report_problems(problems)
     out = Path(args.out) if args.out else Path("sweeps") / Path(args.sweep_file).stem
     progress = sys.stderr.isatty() if args.progress is None else bool(args.progress)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
