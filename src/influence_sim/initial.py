@@ -210,8 +210,8 @@ def apply_overrides(state: State, params: Params, dims: Dims, overrides: ColumnO
     """
     for key, value in overrides.items():
         values = np.broadcast_to(np.asarray(value, dtype=np.float64), (state.batch_size,))
-        for target in resolve(canonical_path(key), dims):
-            target.set(state, params, values)
+        for slot in resolve(canonical_path(key), dims):
+            slot.set(state, params, values)
 
 
 def build(
