@@ -2,10 +2,11 @@
 
 Usage: ``python benchmarks/knockout_table.py [--replicates N] [--seed N]``
 
-For every scenario in ``scenarios/`` and every mechanism of
-``influence_sim.analysis.attribution.MECHANISMS``, the runs are repeated with the mechanism
-switched off (common random numbers) and the table prints the headline effect: the largest
-change, over China's and Russia's regional economic and security shares at the end, in points.
+For every scenario in ``scenarios/`` and every knockout of
+``influence_sim.analysis.attribution.KNOCKOUTS``, the runs are repeated with the mechanism (or
+the part of one) switched off (common random numbers) and the table prints the headline
+effect: the largest change, over China's and Russia's regional economic and security shares at
+the end, in points.
 The residuals stay those of the full model, so a knockout also removes what the mechanism
 contributed to the path the residuals were estimated on.
 """

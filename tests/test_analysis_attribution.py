@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from influence_sim.analysis import MECHANISMS, attribute, compare
+from influence_sim.analysis import KNOCKOUTS, attribute, compare
 from influence_sim.analysis.attribution import _simulate, describe, without_shocks
 from influence_sim.engine import replicate_seeds
 from influence_sim.paths import resolve
@@ -41,9 +42,9 @@ def _components(result, first, last):
 def test_start_effects_and_remainder_add_up_to_the_end(takeover):
     _, start, change, end = _components(takeover, "start", "end")
     np.testing.assert_allclose(start + change, end, atol=1e-12)
-    assert set(takeover.mechanisms) == set(MECHANISMS)
+    assert set(takeover.mechanisms) == set(KNOCKOUTS)
     steps = takeover.steps("region", "security", "china")
-    assert list(steps["component"]) == ["start", *MECHANISMS, "remainder", "end"]
+    assert list(steps["component"]) == ["start", *KNOCKOUTS, "remainder", "end"]
     levels = steps[steps["kind"] == "level"]["value"].to_numpy()
     assert levels[0] + steps[steps["kind"] == "step"]["value"].sum() == pytest.approx(levels[1])
 
@@ -53,7 +54,7 @@ def test_effects_of_a_run_are_full_minus_knockout(takeover):
     scenario = load_scenario(TAKEOVER)
     seeds = replicate_seeds(5, 3)
     full = _simulate(scenario, seeds, None)
-    off = _simulate(scenario, seeds, MECHANISMS["shocks"])
+    off = _simulate(scenario, seeds, KNOCKOUTS["shocks"])
     s = scenario.dims.states.index("tajikistan")
     expected = full.share[-1, :, s, 1, 1] - off.share[-1, :, s, 1, 1]  # russia, security
     pr = takeover.per_replicate
@@ -70,7 +71,7 @@ def test_effects_of_a_run_are_full_minus_knockout(takeover):
 def test_switching_offers_off_changes_the_baseline_path():
     """Nothing is refitted: with offers off the baseline follows another path."""
     scenario = load_scenario(BASELINE)
-    off = _simulate(scenario, replicate_seeds(1, 2), MECHANISMS["offers"])
+    off = _simulate(scenario, replicate_seeds(1, 2), KNOCKOUTS["offers"])
     full = _simulate(scenario, replicate_seeds(1, 2), None)
     np.testing.assert_allclose(off.share[0], full.share[0], atol=1e-12)
     assert np.abs(full.share[-1] - off.share[-1]).max() > 0.005
@@ -141,3 +142,18 @@ def test_save_and_describe(takeover, tmp_path):
     assert "remainder" in text and "offers" in text
     with pytest.raises(KeyError):
         takeover.steps("atlantis", "security", "china")
+
+
+def test_mechanisms_is_a_deprecated_alias_of_knockouts():
+    """The knockouts were called ``MECHANISMS``; the old name works for one release."""
+    import influence_sim.analysis as analysis
+    import influence_sim.analysis.attribution as attribution
+
+    with pytest.warns(DeprecationWarning, match="MECHANISMS is now KNOCKOUTS"):
+        alias = attribution.MECHANISMS
+    assert alias is KNOCKOUTS
+    with warnings.catch_warnings():  # the package warns on first use only: it keeps the value
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert analysis.MECHANISMS is KNOCKOUTS
+    with pytest.raises(AttributeError):
+        _ = attribution.MECHANISM

@@ -27,8 +27,9 @@ def test_subcommands_are_registered(capsys):
 
 def test_compare_writes_the_headline_table_and_plots(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = main(["compare", BASELINE, TAKEOVER, "--out", str(out), "--replicates", "2",
-                 "--seed", "4"])
+    code = main(
+        ["compare", BASELINE, TAKEOVER, "--out", str(out), "--replicates", "2", "--seed", "4"]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "afghan_takeover vs baseline: paired on 2 replicates" in text
@@ -36,9 +37,13 @@ def test_compare_writes_the_headline_table_and_plots(tmp_path, capsys):
     head = pd.read_csv(out / "headline.csv")
     assert set(head["scenario"]) == {"baseline", "afghan_takeover"}
     pngs = {p.name: p.read_bytes() for p in out.glob("*.png")}
-    assert set(pngs) == {"fan_baseline.png", "fan_afghan_takeover.png",
-                         "diff_afghan_takeover.png", "states_economic.png",
-                         "states_security.png"}
+    assert set(pngs) == {
+        "fan_baseline.png",
+        "fan_afghan_takeover.png",
+        "diff_afghan_takeover.png",
+        "states_economic.png",
+        "states_security.png",
+    }
     assert all(data[:4] == b"\x89PNG" for data in pngs.values())
     # a second run into the same folder needs --force
     assert main(["compare", BASELINE, TAKEOVER, "--out", str(out)]) == 2
@@ -46,8 +51,7 @@ def test_compare_writes_the_headline_table_and_plots(tmp_path, capsys):
 
 
 def test_compare_input_errors_are_one_line(tmp_path, capsys):
-    assert main(["compare", BASELINE, str(tmp_path / "nothing"), "--out",
-                 str(tmp_path / "o")]) == 2
+    assert main(["compare", BASELINE, str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no such file or folder" in err
     assert main(["compare", BASELINE, "--out", str(tmp_path / "o")]) == 2
@@ -60,11 +64,36 @@ def test_compare_input_errors_are_one_line(tmp_path, capsys):
 
 def test_compare_warns_when_run_folders_do_not_pair(tmp_path, capsys):
     for name, scenario, seed in (("a", BASELINE, "1"), ("b", TAKEOVER, "2")):
-        assert main(["run", scenario, "--out", str(tmp_path / name), "--replicates", "2",
-                     "--seed", seed, "--no-plots"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    scenario,
+                    "--out",
+                    str(tmp_path / name),
+                    "--replicates",
+                    "2",
+                    "--seed",
+                    seed,
+                    "--no-plots",
+                ]
+            )
+            == 0
+        )
     capsys.readouterr()
-    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out",
-                 str(tmp_path / "c"), "--no-plots"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(tmp_path / "a"),
+                str(tmp_path / "b"),
+                "--out",
+                str(tmp_path / "c"),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "warning: 'afghan_takeover' is compared with 'baseline' unpaired" in captured.err
     assert not list((tmp_path / "c").glob("*.png"))
@@ -72,15 +101,30 @@ def test_compare_warns_when_run_folders_do_not_pair(tmp_path, capsys):
 
 def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     out = tmp_path / "why"
-    code = main(["attribute", TAKEOVER, "--baseline", BASELINE, "--replicates", "2",
-                 "--state", "tajikistan", "--partner", "russia", "--out", str(out)])
+    code = main(
+        [
+            "attribute",
+            TAKEOVER,
+            "--baseline",
+            BASELINE,
+            "--replicates",
+            "2",
+            "--state",
+            "tajikistan",
+            "--partner",
+            "russia",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "afghan_takeover vs baseline: russia security share in tajikistan" in text
     assert "remainder" in text and "not additive" in text
     assert (out / "waterfall_tajikistan_security_russia.png").is_file()
-    assert main(["attribute", TAKEOVER, "--mechanisms", "telepathy", "--out",
-                 str(tmp_path / "x")]) == 2
+    assert (
+        main(["attribute", TAKEOVER, "--knockouts", "telepathy", "--out", str(tmp_path / "x")]) == 2
+    )
     assert "unknown mechanism" in capsys.readouterr().err
 
 
@@ -97,9 +141,23 @@ def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(Attribution, "plot_waterfall", spy)
     out = tmp_path / "why"
-    code = main(["attribute", TAKEOVER, "--replicates", "2", "--mechanisms", "threat",
-                 # --power: the option's old name, still read for one release
-                 "--state", "kyrgyzstan", "--power", "united_states", "--out", str(out)])
+    code = main(
+        [
+            "attribute",
+            TAKEOVER,
+            "--replicates",
+            "2",
+            "--mechanisms",
+            "threat",
+            # --mechanisms and --power: the options' old names, still read for one release
+            "--state",
+            "kyrgyzstan",
+            "--power",
+            "united_states",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert {state for state, _, _ in drawn} == {"kyrgyzstan"}
     assert {power for _, _, power in drawn} == {"china", "russia", "united_states"}
@@ -114,7 +172,7 @@ def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):
 def test_attribute_default_folders_do_not_collide(tmp_path, monkeypatch, capsys):
     """Attributions asked differently get their own default folder; a repeat names --force."""
     monkeypatch.chdir(tmp_path)
-    common = ["attribute", TAKEOVER, "--replicates", "2", "--mechanisms", "threat", "--no-plots"]
+    common = ["attribute", TAKEOVER, "--replicates", "2", "--knockouts", "threat", "--no-plots"]
     assert main(common) == 0
     assert main([*common, "--state", "tajikistan"]) == 0
     assert main([*common, "--baseline", BASELINE]) == 0

@@ -25,7 +25,7 @@ import pytest
 import influence_sim.initial as initial
 import influence_sim.parameters
 import influence_sim.seeds
-from influence_sim.analysis.attribution import MECHANISMS
+from influence_sim.analysis.attribution import KNOCKOUTS
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.step import demand_of
@@ -212,14 +212,14 @@ def test_one_name_per_mechanism_across_kernel_knockouts_parameters_and_odd() -> 
         for function in m.functions:
             assert callable(getattr(mech, function, None)), f"{m.letter}: no function {function}"
         # a knockout that switches a whole mechanism off carries the mechanism's name
-        if m.name in MECHANISMS:
+        if m.name in KNOCKOUTS:
             assert m.name in m.knockouts
     # every knockout but the scenario's shocks switches off a listed mechanism, and back
     listed = {k for m in MECHANISM_TABLE for k in m.knockouts}
-    assert listed == set(MECHANISMS) - {"shocks"}
-    assert MECHANISMS["shocks"].letters == ()
-    assert MECHANISMS["gravity"].letters == ("d",)
-    assert MECHANISMS["hedging"].letters == ("d", "i")
+    assert listed == set(KNOCKOUTS) - {"shocks"}
+    assert KNOCKOUTS["shocks"].letters == ()
+    assert KNOCKOUTS["gravity"].letters == ("d",)
+    assert KNOCKOUTS["hedging"].letters == ("d", "i")
     # the parameters and the ODD's headings use the same letters
     assert {spec.mechanism for spec in PARAMETERS.values()} <= set(letters)
     text = ODD.read_text(encoding="utf-8")

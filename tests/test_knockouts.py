@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from influence_sim.analysis.attribution import MECHANISMS, knockout_table
+from influence_sim.analysis.attribution import KNOCKOUTS, knockout_table
 
 LIBRARY = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 
@@ -24,11 +24,11 @@ def table():
 
 def test_the_library_is_covered(table):
     assert len(LIBRARY) >= 8
-    assert set(table["mechanism"]) == set(MECHANISMS)
+    assert set(table["mechanism"]) == set(KNOCKOUTS)
     assert table["scenario"].nunique() == len(LIBRARY)
 
 
-@pytest.mark.parametrize("mechanism", list(MECHANISMS))
+@pytest.mark.parametrize("mechanism", list(KNOCKOUTS))
 def test_every_mechanism_moves_a_headline_by_half_a_point(table, mechanism):
     rows = table[table["mechanism"] == mechanism]
     best = rows.loc[rows["headline"].idxmax()]

@@ -9,7 +9,7 @@ import pytest
 
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel.arrays import ECON, GLOBAL_PARAMETERS, SEC
-from influence_sim.paths import PathError, resolve
+from influence_sim.paths import PathError, Slot, resolve
 
 DIMS = default_dims()
 START = dt.date(2021, 1, 1)
@@ -24,10 +24,10 @@ def arrays():
 
 
 def test_wildcard_state_expands_to_every_state() -> None:
-    """states.*.hedging names one target per state, in array order."""
-    targets = resolve("states.*.hedging", DIMS)
-    assert [t.path for t in targets] == [f"states.{s}.hedging" for s in DIMS.states]
-    assert [t.index for t in targets] == [(i,) for i in range(DIMS.n_states)]
+    """states.*.hedging names one slot per state, in array order."""
+    slots = resolve("states.*.hedging", DIMS)
+    assert [t.path for t in slots] == [f"states.{s}.hedging" for s in DIMS.states]
+    assert [t.index for t in slots] == [(i,) for i in range(DIMS.n_states)]
 
 
 def test_wildcard_power_and_partner() -> None:
@@ -56,8 +56,8 @@ def test_concrete_paths_name_the_right_arrays() -> None:
 def test_every_global_parameter_resolves() -> None:
     """parameters.NAME resolves for each global parameter."""
     for name in GLOBAL_PARAMETERS:
-        (target,) = resolve(f"parameters.{name}", DIMS)
-        assert target.field == name
+        (slot,) = resolve(f"parameters.{name}", DIMS)
+        assert slot.field == name
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,7 @@ def test_typos_get_a_did_you_mean(path, suggestion) -> None:
         ("afganistan.instability", "afghanistan"),
     ],
 )
-def test_a_path_without_its_section_is_matched_against_the_right_entities(
-    path, suggestion
-) -> None:
+def test_a_path_without_its_section_is_matched_against_the_right_entities(path, suggestion) -> None:
     """A path that starts with a (misspelt) state or power suggests the full path to it.
 
     The first segment is compared with the states when the field is a state field and with
@@ -152,8 +150,8 @@ def test_set_share_keeps_the_profile_on_the_simplex(arrays) -> None:
     state, params = arrays
     original = state.share.copy()
     before = original[:, TAJ, :, SEC]
-    (target,) = resolve("states.tajikistan.security_share.china", DIMS)
-    target.set(state, params, np.array([0.5, 0.0, 1.0]))
+    (slot,) = resolve("states.tajikistan.security_share.china", DIMS)
+    slot.set(state, params, np.array([0.5, 0.0, 1.0]))
     after = state.share[:, TAJ, :, SEC]
     assert np.allclose(after.sum(axis=1), 1.0, atol=1e-12)
     assert np.all(after >= 0.0)
@@ -174,8 +172,8 @@ def test_set_share_clips_and_respects_the_mask(arrays) -> None:
     """Share values are clipped to [0, 1] and unmasked runs keep their profile."""
     state, params = arrays
     before = state.share.copy()
-    (target,) = resolve("states.tajikistan.economic_share.russia", DIMS)
-    target.set(state, params, np.array([1.7, -0.3, 0.4]), np.array([True, True, False]))
+    (slot,) = resolve("states.tajikistan.economic_share.russia", DIMS)
+    slot.set(state, params, np.array([1.7, -0.3, 0.4]), np.array([True, True, False]))
     assert state.share[0, TAJ, RUSSIA, ECON] == 1.0
     assert state.share[1, TAJ, RUSSIA, ECON] == 0.0
     assert np.array_equal(state.share[2], before[2])
@@ -185,9 +183,9 @@ def test_set_share_clips_and_respects_the_mask(arrays) -> None:
 def test_set_share_after_a_monopoly_gives_the_rest_to_rest_of_world(arrays) -> None:
     """Lowering a share that held everything passes the remainder to rest of world."""
     state, params = arrays
-    (target,) = resolve("states.tajikistan.security_share.russia", DIMS)
-    target.set(state, params, np.ones(3))
-    target.set(state, params, np.full(3, 0.3))
+    (slot,) = resolve("states.tajikistan.security_share.russia", DIMS)
+    slot.set(state, params, np.ones(3))
+    slot.set(state, params, np.full(3, 0.3))
     profile = state.share[0, TAJ, :, SEC]
     assert profile[RUSSIA] == pytest.approx(0.3)
     assert profile[-1] == pytest.approx(0.7)
@@ -195,7 +193,7 @@ def test_set_share_after_a_monopoly_gives_the_rest_to_rest_of_world(arrays) -> N
 
 
 def test_set_clips_bounded_values(arrays) -> None:
-    """Values are clipped to each target's bounds (trust to [0, 1], capacity to >= 0)."""
+    """Values are clipped to each slot's bounds (trust to [0, 1], capacity to >= 0)."""
     state, params = arrays
     (trust,) = resolve("relations.china.russia.trust", DIMS)
     trust.set(state, params, np.array([1.5, -1.0, 0.4]))
@@ -206,18 +204,30 @@ def test_set_clips_bounded_values(arrays) -> None:
 
 
 def test_get_returns_a_copy(arrays) -> None:
-    """Target.get returns one value per run, detached from the arrays."""
+    """Slot.get returns one value per run, detached from the arrays."""
     state, params = arrays
-    (target,) = resolve("states.tajikistan.hedging", DIMS)
-    values = target.get(state, params)
+    (slot,) = resolve("states.tajikistan.hedging", DIMS)
+    values = slot.get(state, params)
     assert values.shape == (3,)
     values[:] = 99.0
     assert np.all(params.hedging[:, TAJ] < 1.0)
 
 
 def test_set_through_a_wildcard_writes_every_entity(arrays) -> None:
-    """Setting every target of a wildcard path changes each entity."""
+    """Setting every slot of a wildcard path changes each entity."""
     state, params = arrays
-    for target in resolve("states.*.hedging", DIMS):
-        target.set(state, params, np.full(3, 1.0))
+    for slot in resolve("states.*.hedging", DIMS):
+        slot.set(state, params, np.full(3, 1.0))
     assert np.all(params.hedging == 1.0)
+
+
+def test_target_is_a_deprecated_alias_of_slot() -> None:
+    """The slot class was called ``Target``; the old name works for one release."""
+    import influence_sim.paths as paths
+
+    with pytest.warns(DeprecationWarning, match="Target is now Slot"):
+        alias = paths.Target
+    assert alias is Slot
+    assert all(isinstance(s, Slot) for s in resolve("states.*.hedging", DIMS))
+    with pytest.raises(AttributeError):
+        _ = paths.Targets

@@ -29,18 +29,22 @@ def arrays(n: int = 3):
     return build(DIMS, START, [{}] * n)
 
 
-def target(path: str):
+def slot(path: str):
     return resolve(path, DIMS)[0]
 
 
-INSTABILITY = target("afghanistan.instability")
-COORDINATION = target("parameters.coordination")
+INSTABILITY = slot("afghanistan.instability")
+COORDINATION = slot("parameters.coordination")
 
 
 @pytest.mark.parametrize(
     ("kind", "value", "fraction", "expected"),
-    [("set", 0.7, 1.0, 0.7), ("add", 0.2, 1.0, 0.5), ("scale", 2.0, 1.0, 0.6),
-     ("approach", 0.9, 0.5, 0.6)],
+    [
+        ("set", 0.7, 1.0, 0.7),
+        ("add", 0.2, 1.0, 0.5),
+        ("scale", 2.0, 1.0, 0.6),
+        ("approach", 0.9, 0.5, 0.6),
+    ],
 )
 def test_operation_kinds(kind, value, fraction, expected):
     state, params = arrays()
@@ -126,8 +130,10 @@ def test_trigger_window_and_mask():
 
 def test_trigger_follow_up_actions_relative_to_the_firing_step():
     state, params = arrays(2)
-    actions = [Action(0, INSTABILITY, "add", constant(2, 0.4)),
-               Action(2, INSTABILITY, "add", constant(2, -0.4))]
+    actions = [
+        Action(0, INSTABILITY, "add", constant(2, 0.4)),
+        Action(2, INSTABILITY, "add", constant(2, -0.4)),
+    ]
     trigger = make_trigger(n=2, actions=actions)
     params.coordination[:] = [0.9, 0.5]
     for k in range(6):

@@ -213,8 +213,8 @@ def apply_overrides(state: State, params: Params, dims: Dims, overrides: ColumnO
     """
     for key, value in overrides.items():
         values = np.broadcast_to(np.asarray(value, dtype=np.float64), (state.batch_size,))
-        for target in resolve(canonical_path(key), dims):
-            target.set(state, params, values)
+        for slot in resolve(canonical_path(key), dims):
+            slot.set(state, params, values)
 
 
 def build(
@@ -315,8 +315,8 @@ def fit_unrecorded_powers(state: State, params: Params, dims: Dims) -> None:
     A power a scenario adds (Turkey, the EU) has no rows in the country panel, so nothing
     estimates its residual; the scenario's starting shares are the only evidence about it.
     Its residual is set, under the reference parameters (the scenario's description of the
-    power, not a run's departures), so that those shares are its targets at the start
-    (noise-free offers):
+    power, not a run's departures), so that those shares are its equilibrium values at the
+    start (noise-free offers):
     ``r = log T0 - log T*|r=0`` for trade and ``r = log(x0 / x0_rest) - (U0 - U0_rest)`` for
     arms, where it has a share. Every recorded partner keeps its panel residual, so the run is
     still not pinned to its start: only the added power's own level is taken from it.

@@ -53,11 +53,11 @@ def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
     """
     canonical = canonical_path(path)
     low, high = -math.inf, math.inf
-    for target in resolve(canonical, dims):
-        if target.low is not None:
-            low = max(low, target.low)
-        if target.high is not None:
-            high = min(high, target.high)
+    for slot in resolve(canonical, dims):
+        if slot.low is not None:
+            low = max(low, slot.low)
+        if slot.high is not None:
+            high = min(high, slot.high)
     head, name = canonical.split(".", 1)[0], canonical.rsplit(".", 1)[-1]
     if name in PARAMETERS and (head == "parameters" or PARAMETERS[name].scope != "global"):
         spec = PARAMETERS[name]

@@ -3,11 +3,13 @@
 A path such as ``states.tajikistan.threat_exposure``, ``powers.russia.economic_capacity``,
 ``relations.china.russia.trust`` or ``parameters.coordination`` names one value per run; ``*``
 in an entity position names every entity (``states.*.hedging``). :func:`resolve` turns a path
-into :class:`Target` objects that read and write the kernel's arrays.
+into :class:`Slot` objects: the places in the kernel's arrays it names, which read and write
+their values.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,8 +50,8 @@ def canonical_path(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class Target:
-    """One value per run inside the kernel's arrays.
+class Slot:
+    """The place in the kernel's arrays that a concrete path names: one value per run.
 
     Attributes:
         path: The concrete dotted path (no wildcards).
@@ -160,7 +162,7 @@ def _suggest(
     Args:
         word: The misspelt segment of a path.
         choices: What that segment may be; they are listed.
-        hints: Further candidates for the same slot, each with what to suggest when it is the
+        hints: Further candidates for the same segment, each with what to suggest when it is the
             closest (e.g. a state name suggesting ``states.<name>.<field>`` when the section
             was left out). They are compared, not listed.
 
@@ -181,12 +183,12 @@ def _entity_hints(parts: list[str], dims: Dims) -> dict[str, str]:
     """
     rest = ".".join(parts[1:])
     field = parts[1] if len(parts) > 1 else ""
-    state_slot = field in STATE_FIELDS or field not in POWER_FIELDS
-    power_slot = field in POWER_FIELDS or field not in STATE_FIELDS
+    maybe_state = field in STATE_FIELDS or field not in POWER_FIELDS
+    maybe_power = field in POWER_FIELDS or field not in STATE_FIELDS
     hints: dict[str, str] = {}
     for section, names, wanted in (
-        ("powers", dims.powers, power_slot),
-        ("states", dims.states, state_slot),
+        ("powers", dims.powers, maybe_power),
+        ("states", dims.states, maybe_state),
     ):
         if wanted:
             hints.update({name: ".".join(filter(None, (section, name, rest))) for name in names})
@@ -206,15 +208,15 @@ def _need(parts: list[str], n: int, form: str) -> None:
         raise PathError(f"a path here has the form {form}")
 
 
-def resolve(path: str, dims: Dims) -> list[Target]:
-    """Turn a dotted path into the targets it names.
+def resolve(path: str, dims: Dims) -> list[Slot]:
+    """Turn a dotted path into the slots it names.
 
     Args:
         path: Dotted path, wildcards allowed in entity positions.
         dims: Names of the run's entities.
 
     Returns:
-        One target per concrete value named (at least one).
+        One slot per concrete value named (at least one).
 
     Raises:
         PathError: If the path names nothing; the message lists what was expected.
@@ -230,12 +232,12 @@ def resolve(path: str, dims: Dims) -> list[Target]:
         from influence_sim.parameters import PARAMETERS
 
         spec = PARAMETERS[parts[1]]
-        return [Target(path, "params", parts[1], (), spec.low, spec.high)]
+        return [Slot(path, "params", parts[1], (), spec.low, spec.high)]
     if head == "afghanistan":
         _need(parts, 2, "afghanistan.instability")
         if parts[1] != "instability":
             raise PathError(f"unknown field '{parts[1]}' ({_suggest(parts[1], ('instability',))})")
-        return [Target(path, "state", "instability", (), 0.0, 1.0)]
+        return [Slot(path, "state", "instability", (), 0.0, 1.0)]
     if head == "relations":
         _need(parts, 4, "relations.china.russia.FIELD")
         if {parts[1], parts[2]} != {"china", "russia"}:
@@ -243,9 +245,9 @@ def resolve(path: str, dims: Dims) -> list[Target]:
                 "only the China-Russia relation is modelled (expected relations.china.russia.FIELD)"
             )
         if parts[3] == "trust":
-            return [Target(path, "state", "trust", (), 0.0, 1.0)]
+            return [Slot(path, "state", "trust", (), 0.0, 1.0)]
         if parts[3] == "coordination":
-            return [Target(path, "state", "coordination", (), 0.0, 1.0)]
+            return [Slot(path, "state", "coordination", (), 0.0, 1.0)]
         raise PathError(f"unknown field '{parts[3]}' ({_suggest(parts[3], RELATION_FIELDS)})")
     if head == "powers":
         if len(parts) != 3:
@@ -253,7 +255,7 @@ def resolve(path: str, dims: Dims) -> list[Target]:
         out = []
         for p in _pick(parts[1], dims.powers, "power"):
             concrete = f"powers.{dims.powers[p]}.{parts[2]}"
-            out.append(_power_target(concrete, parts[2], p))
+            out.append(_power_slot(concrete, parts[2], p))
         return out
     if head == "states":
         if len(parts) not in (3, 4):
@@ -263,30 +265,30 @@ def resolve(path: str, dims: Dims) -> list[Target]:
             raise PathError(f"unknown field '{field}' ({_suggest(field, STATE_FIELDS)})")
         out = []
         for s in _pick(parts[1], dims.states, "state"):
-            out.extend(_state_targets(parts, s, dims))
+            out.extend(_state_slots(parts, s, dims))
         return out
     raise PathError(
         f"unknown section '{head}' ({_suggest(head, TOP_LEVEL, _entity_hints(parts, dims))})"
     )
 
 
-def _power_target(path: str, field: str, p: int) -> Target:
+def _power_slot(path: str, field: str, p: int) -> Slot:
     if field == "economic_capacity":
-        return Target(path, "state", "capacity", (p, 0), 0.0, None)
+        return Slot(path, "state", "capacity", (p, 0), 0.0, None)
     if field == "security_capacity":
-        return Target(path, "state", "capacity", (p, 1), 0.0, None)
+        return Slot(path, "state", "capacity", (p, 1), 0.0, None)
     if field == "priority":
-        return Target(path, "params", "priority", (p,), 0.0, 1.0)
+        return Slot(path, "params", "priority", (p,), 0.0, 1.0)
     if field == "doctrine":
-        return Target(path, "params", "doctrine", (p,), 0.0, 1.0)
+        return Slot(path, "params", "doctrine", (p,), 0.0, 1.0)
     if field == "capacity_growth":
-        return Target(path, "params", "capacity_growth", (p,), -1.0, 1.0)
+        return Slot(path, "params", "capacity_growth", (p,), -1.0, 1.0)
     if field == "sanctions":
-        return Target(path, "state", "sanctions", (p,), 0.0, 1.0)
+        return Slot(path, "state", "sanctions", (p,), 0.0, 1.0)
     raise PathError(f"unknown field '{field}' ({_suggest(field, POWER_FIELDS)})")
 
 
-def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
+def _state_slots(parts: list[str], s: int, dims: Dims) -> list[Slot]:
     field = parts[2]
     name = dims.states[s]
     simple: dict[str, tuple[Container, str, float | None, float | None]] = {
@@ -303,7 +305,7 @@ def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
         if len(parts) != 3:
             raise PathError(f"states.STATE.{field} takes no further part")
         container, attr, low, high = simple[field]
-        return [Target(f"states.{name}.{field}", container, attr, (s,), low, high)]
+        return [Slot(f"states.{name}.{field}", container, attr, (s,), low, high)]
     if len(parts) != 4:
         raise PathError(f"a path here has the form states.STATE.{field}.WHO")
     who = parts[3]
@@ -312,17 +314,29 @@ def _state_targets(parts: list[str], s: int, dims: Dims) -> list[Target]:
         d = DOMAINS.index(field.split("_")[0])
         for k in _pick(who, dims.partners, "partner"):
             concrete = f"states.{name}.{field}.{dims.partners[k]}"
-            out.append(Target(concrete, "state", "share", (s, k, d), 0.0, 1.0, simplex=True))
+            out.append(Slot(concrete, "state", "share", (s, k, d), 0.0, 1.0, simplex=True))
         return out
     if field == "membership":
         for o in _pick(who, dims.organisations, "organisation"):
             concrete = f"states.{name}.membership.{dims.organisations[o]}"
-            out.append(Target(concrete, "state", "membership", (s, o), 0.0, 1.0))
+            out.append(Slot(concrete, "state", "membership", (s, o), 0.0, 1.0))
         return out
     for p in _pick(who, dims.powers, "power"):
         concrete = f"states.{name}.{field}.{dims.powers[p]}"
-        out.append(Target(concrete, "state", field, (s, p), 0.0, 1.0))
+        out.append(Slot(concrete, "state", field, (s, p), 0.0, 1.0))
     return out
 
 
-__all__ = ["REST_OF_WORLD", "PathError", "Target", "canonical_path", "resolve"]
+def __getattr__(name: str) -> type[Slot]:
+    """``Target``: the former name of :class:`Slot`, kept for one release with a warning."""
+    if name == "Target":
+        warnings.warn(
+            "influence_sim.paths.Target is now Slot; the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Slot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["REST_OF_WORLD", "PathError", "Slot", "canonical_path", "resolve"]

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from influence_sim import seeds as sd
 from influence_sim.calendar import Clock
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
-from influence_sim.paths import Target, resolve
+from influence_sim.paths import Slot, resolve
 
 OpKind = Literal["set", "add", "scale", "approach"]
 
@@ -45,7 +45,7 @@ NOT_FIRED = -1
 
 
 def _change(
-    target: Target,
+    slot: Slot,
     kind: OpKind,
     values: FloatArray,
     fraction: float,
@@ -53,8 +53,8 @@ def _change(
     params: Params,
     mask: FloatArray,
 ) -> None:
-    """Change one target in place where ``mask`` holds (shared by operations and triggers)."""
-    current = target.get(state, params)
+    """Change one slot in place where ``mask`` holds (shared by operations and triggers)."""
+    current = slot.get(state, params)
     if kind == "set":
         new = values
     elif kind == "add":
@@ -63,7 +63,7 @@ def _change(
         new = current * values
     else:
         new = current + fraction * (values - current)
-    target.set(state, params, new, mask)
+    slot.set(state, params, new, mask)
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,13 @@ class Threshold:
     """A condition comparing watched values with bounds (a picklable :data:`Condition`).
 
     Attributes:
-        targets: Values watched (several for a wildcard path).
+        targets: The slots watched (several for a wildcard path).
         above: The condition needs values strictly above this, or None.
         below: The condition needs values strictly below this, or None.
         across: ``any``: holds when one watched value passes; ``all``: when every one does.
     """
 
-    targets: tuple[Target, ...]
+    targets: tuple[Slot, ...]
     above: float | None = None
     below: float | None = None
     across: Literal["any", "all"] = "any"
@@ -96,11 +96,11 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Operation:
-    """One change to one target, at the start of one step.
+    """One change to one slot, at the start of one step.
 
     Attributes:
         step: Step at whose start it acts (1 for the first transition).
-        target: What it changes.
+        target: The slot it changes.
         kind: ``set`` (x = v), ``add`` (x + v), ``scale`` (x * v) or ``approach``
             (x + f * (v - x), the building block of ramps).
         values: ``(B,)`` value per run.
@@ -111,7 +111,7 @@ class Operation:
     """
 
     step: int
-    target: Target
+    target: Slot
     kind: OpKind
     values: FloatArray
     mask: FloatArray
@@ -158,14 +158,14 @@ class Action:
 
     Attributes:
         offset: Steps after the firing step (0 for the firing step itself).
-        target: What it changes.
+        target: The slot it changes.
         kind: As for :class:`Operation`.
         values: ``(B,)`` value per run.
         fraction: ``f`` for ``approach``.
     """
 
     offset: int
-    target: Target
+    target: Slot
     kind: OpKind
     values: FloatArray
     fraction: float = 1.0
@@ -442,11 +442,11 @@ def dated_timeline(
     seed_data = seed_data or sd.load_seeds()
     timeline = Timeline()
     for change in dated_changes(dims, clock, seed_data):
-        for target in resolve(change.path, dims):
+        for slot in resolve(change.path, dims):
             timeline.add(
                 Operation(
                     clock.step_of(change.date),
-                    target,
+                    slot,
                     "set",
                     np.full(n_runs, change.value),
                     np.ones(n_runs, dtype=bool),

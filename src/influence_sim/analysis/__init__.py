@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from influence_sim._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from influence_sim.analysis.attribution import MECHANISMS, Attribution, Knockout, attribute
+    from influence_sim.analysis.attribution import KNOCKOUTS, Attribution, Knockout, attribute
     from influence_sim.analysis.comparison import Comparison, compare, summary_text
     from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
     from influence_sim.analysis.runset import RunSet
@@ -31,8 +31,9 @@ _HOMES: dict[str, str] = {
     "Attribution": ".attribution",
     "Comparison": ".comparison",
     "HEADLINE_METRICS": ".metrics",
+    "KNOCKOUTS": ".attribution",
     "Knockout": ".attribution",
-    "MECHANISMS": ".attribution",
+    "MECHANISMS": ".attribution",  # the former name of KNOCKOUTS: warns, for one release
     "RunSet": ".runset",
     "SensitivityError": ".sensitivity",
     "SensitivityResult": ".sensitivity",
@@ -47,7 +48,7 @@ __getattr__, __dir__ = lazy_attributes(__name__, _HOMES)
 
 __all__ = [
     "HEADLINE_METRICS",
-    "MECHANISMS",
+    "KNOCKOUTS",
     "Attribution",
     "Comparison",
     "Knockout",

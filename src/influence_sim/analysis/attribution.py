@@ -1,12 +1,12 @@
 """Mechanism attribution: how much of a change each mechanism accounts for.
 
 Method: knockouts with common random numbers. A scenario is run in full and once more with
-each mechanism switched off (:data:`MECHANISMS`), every variant with the same replicate seeds,
-so replicate ``i`` of every variant meets the same offer noise and the same shock draws. For
-each replicate, state (and the region), domain and partner:
+each mechanism switched off (the knockouts, :data:`KNOCKOUTS`), every variant with the same
+replicate seeds, so replicate ``i`` of every variant meets the same offer noise and the same
+shock draws. For each replicate, state (and the region), domain and partner:
 
 * for a run, the *total change* is the final share minus the starting share of the full run,
-  and the *effect* of mechanism ``m`` is the full run's final share minus the final share with
+  and the *effect* of knockout ``m`` is the full run's final share minus the final share with
   ``m`` switched off;
 * for a comparison of scenario ``B`` with a baseline ``A``, the total is ``B - A`` (final
   shares, full runs), and the effect of ``m`` is that total minus the same difference with
@@ -32,6 +32,7 @@ per-replicate values (which do not).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Knockout:
-    """How to switch one mechanism off.
+    """A knockout: how to switch one mechanism, or a part of one, off.
 
     Attributes:
         name: Knockout name: the mechanism's name (:data:`~influence_sim.kernel.mechanisms.
@@ -84,7 +85,7 @@ class Knockout:
         return tuple(m.letter for m in MECHANISM_TABLE if self.name in m.knockouts)
 
 
-_KNOCKOUTS: tuple[Knockout, ...] = (
+_ALL: tuple[Knockout, ...] = (
     Knockout(
         "threat",
         "threat changes nothing: no presence attraction weighted by threat "
@@ -118,8 +119,7 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     ),
     Knockout(
         "gravity",
-        "trade does not follow the sizes of the economies (gdp_elasticity 0, "
-        "partner_elasticity 0)",
+        "trade does not follow the sizes of the economies (gdp_elasticity 0, partner_elasticity 0)",
         {"parameters.gdp_elasticity": 0.0, "parameters.partner_elasticity": 0.0},
     ),
     Knockout(
@@ -197,8 +197,9 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     ),
 )
 
-MECHANISMS: dict[str, Knockout] = {k.name: k for k in _KNOCKOUTS}
-"""Every mechanism that can be switched off, by name, in the order they are reported."""
+KNOCKOUTS: dict[str, Knockout] = {k.name: k for k in _ALL}
+"""Every knockout (a mechanism, or a part of one, switched off; or the scenario's shocks left
+out), by name, in the order they are reported."""
 
 LEVEL = "level"
 STEP = "step"
@@ -275,14 +276,14 @@ class Attribution:
         name: What is explained (the scenario, or ``B vs A``).
         scenario: Scenario name.
         baseline: Baseline name for a comparison, else None.
-        mechanisms: Mechanisms switched off, in order.
+        mechanisms: Knockouts run (names of :data:`KNOCKOUTS`), in order.
         table: One row per state (and ``region``), domain, partner and component: ``component``
-            (``start``/``baseline``, the mechanisms, ``remainder``, ``end``/``scenario``),
+            (``start``/``baseline``, the knockouts, ``remainder``, ``end``/``scenario``),
             ``kind`` (``level`` or ``step``), ``mean``, ``median``, ``p5``, ``p95``.
         per_replicate: replicate, state, domain, partner, component, value.
         seed: Root seed of the replicates.
         replicates: Number of replicates.
-        meanings: What each switch does, by mechanism.
+        meanings: What each knockout switches off, by name.
     """
 
     name: str
@@ -464,21 +465,21 @@ def attribute(
         seed: Root seed of the replicates (shared by every variant); default the scenario's
             seed (0 if it has none).
         replicates: Number of replicates; default the scenario's.
-        mechanisms: Mechanisms to switch off, from :data:`MECHANISMS`; default all.
+        mechanisms: Knockouts to run, names of :data:`KNOCKOUTS`; default all.
 
     Returns:
         The attribution.
 
     Raises:
-        ValueError: For an unknown mechanism, fewer than one replicate, or a baseline with
+        ValueError: For an unknown knockout, fewer than one replicate, or a baseline with
             other states or powers.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
-    chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
-    unknown = [m for m in chosen if m not in MECHANISMS]
+    chosen = list(mechanisms) if mechanisms is not None else list(KNOCKOUTS)
+    unknown = [m for m in chosen if m not in KNOCKOUTS]
     if unknown:
         raise ValueError(
-            f"unknown mechanism(s) {', '.join(unknown)} (expected some of {', '.join(MECHANISMS)})"
+            f"unknown mechanism(s) {', '.join(unknown)} (expected some of {', '.join(KNOCKOUTS)})"
         )
     main = _load(scenario)
     base = _load(baseline) if baseline is not None else None
@@ -497,7 +498,7 @@ def attribute(
 
     def finals(which: Scenario) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:
         full = _simulate(which, seeds, None)
-        off = {m: _with_region(_simulate(which, seeds, MECHANISMS[m]), -1) for m in chosen}
+        off = {m: _with_region(_simulate(which, seeds, KNOCKOUTS[m]), -1) for m in chosen}
         return _with_region(full, 0), _with_region(full, -1), off
 
     start, end, off = finals(main)
@@ -530,7 +531,7 @@ def attribute(
         per_replicate=per_replicate,
         seed=int(root),
         replicates=n,
-        meanings={m: MECHANISMS[m].meaning for m in chosen},
+        meanings={m: KNOCKOUTS[m].meaning for m in chosen},
     )
 
 
@@ -571,27 +572,27 @@ def knockout_table(
     seed: int = 1,
     replicates: int = 4,
 ) -> pd.DataFrame:
-    """Each mechanism switched off in each scenario, with common random numbers.
+    """Each knockout in each scenario, with common random numbers.
 
-    For every scenario and mechanism the runs are repeated with the mechanism off (same
+    For every scenario and knockout the runs are repeated with the knockout's switches (same
     replicate seeds) and the regional shares at the end compared with the full runs: the
     *headline effect* is the largest absolute change, over China's and Russia's economic and
     security shares, of the mean over replicates.
 
     Args:
         scenarios: Scenario files or loaded scenarios.
-        mechanisms: Mechanisms of :data:`MECHANISMS` (default all).
+        mechanisms: Knockouts to run, names of :data:`KNOCKOUTS` (default all).
         seed: Root seed of the replicates.
         replicates: Replicates per run.
 
     Returns:
-        One row per scenario and mechanism: scenario, mechanism, letters (of the mechanisms
-        it switches off, :attr:`Knockout.letters`, comma-separated), china_economic,
-        russia_economic, china_security, russia_security (changes, full minus knocked out, in
-        share points of 1) and headline (the largest of their absolute values), with the
-        measure in which it is largest.
+        One row per scenario and knockout: scenario, mechanism (the knockout's name), letters
+        (of the mechanisms it switches off, :attr:`Knockout.letters`, comma-separated),
+        china_economic, russia_economic, china_security, russia_security (changes, full minus
+        knocked out, in share points of 1) and headline (the largest of their absolute values),
+        with the measure in which it is largest.
     """
-    chosen = list(mechanisms) if mechanisms is not None else list(MECHANISMS)
+    chosen = list(mechanisms) if mechanisms is not None else list(KNOCKOUTS)
     rows = []
     for item in scenarios:
         scenario = load_scenario(item) if isinstance(item, (str, os.PathLike)) else item
@@ -606,7 +607,7 @@ def knockout_table(
 
         full = final(None)
         for name in chosen:
-            off = final(MECHANISMS[name])
+            off = final(KNOCKOUTS[name])
             change = {
                 "china_economic": full[china, 0] - off[china, 0],
                 "russia_economic": full[russia, 0] - off[russia, 0],
@@ -618,7 +619,7 @@ def knockout_table(
                 {
                     "scenario": scenario.name,
                     "mechanism": name,
-                    "letters": ",".join(MECHANISMS[name].letters),
+                    "letters": ",".join(KNOCKOUTS[name].letters),
                     **{k: float(v) for k, v in change.items()},
                     "headline": float(abs(change[largest])),
                     "measure": largest,
@@ -627,8 +628,21 @@ def knockout_table(
     return pd.DataFrame(rows)
 
 
+def __getattr__(name: str) -> dict[str, Knockout]:
+    """``MECHANISMS``: the former name of :data:`KNOCKOUTS`, kept for one release with a warning."""
+    if name == "MECHANISMS":
+        warnings.warn(
+            "influence_sim.analysis.attribution.MECHANISMS is now KNOCKOUTS; "
+            "the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return KNOCKOUTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
-    "MECHANISMS",
+    "KNOCKOUTS",
     "REMAINDER",
     "Attribution",
     "Knockout",

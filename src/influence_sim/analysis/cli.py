@@ -171,14 +171,14 @@ def register(sub: Any) -> dict[str, Handler]:
     p.add_argument("--seed", type=seed, help="root seed (default: the scenario's)")
     p.add_argument("--replicates", type=positive_int, help="replicates (default: the scenario's)")
     p.add_argument(
-        "--mechanisms",
+        "--knockouts",
+        "--mechanisms",  # the option's name before knockouts had their own word; one release
+        dest="knockouts",
         type=_names,
-        metavar="M1,M2,...",
-        help="mechanisms to switch off (default: all)",
+        metavar="K1,K2,...",
+        help="knockouts to run, each switching a mechanism or a part of one off (default: all)",
     )
-    p.add_argument(
-        "--state", default="region", help="state printed and plotted (default: region)"
-    )
+    p.add_argument("--state", default="region", help="state printed and plotted (default: region)")
     p.add_argument(
         "--partner",
         "--power",  # the option's name before the partner column was renamed; one release
@@ -267,7 +267,9 @@ def command_compare(args: argparse.Namespace) -> int:
     _notes(comparison.notes)
     print(summary_text(comparison))
     return save_outputs(
-        out, "the comparison", lambda folder: comparison.save(
+        out,
+        "the comparison",
+        lambda folder: comparison.save(
             folder, plots=not args.no_plots, figures=figure_choice(args)
         ),
     )
@@ -323,7 +325,7 @@ def command_attribute(args: argparse.Namespace) -> int:
             args.baseline,
             seed=args.seed,
             replicates=args.replicates,
-            mechanisms=args.mechanisms,
+            mechanisms=args.knockouts,
         )
     except ScenarioError as exc:
         return report_problems(exc.problems)

@@ -149,15 +149,15 @@ def parse_free_parameters(
         name = name.strip()
         path = initial.canonical_path(name)
         try:
-            targets = resolve(path, scenario.dims)
+            slots = resolve(path, scenario.dims)
         except PathError as exc:
             raise CalibrationError(f"--params {name}: {exc}") from None
         if any(p.path == path for p in out):
             raise CalibrationError(f"--params {name}: given twice (expected each parameter once)")
-        current = float(np.mean([t.get(state, params)[0] for t in targets]))
-        default = float(np.mean([t.get(ref_state, ref_params)[0] for t in targets]))
-        low_b = targets[0].low
-        high_b = targets[0].high
+        current = float(np.mean([t.get(state, params)[0] for t in slots]))
+        default = float(np.mean([t.get(ref_state, ref_params)[0] for t in slots]))
+        low_b = slots[0].low
+        high_b = slots[0].high
         if bounds:
             lo_text, sep, hi_text = bounds.partition(":")
             try:

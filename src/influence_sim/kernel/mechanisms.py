@@ -437,7 +437,7 @@ def adjust_shares(
     stickiness: FloatArray,
     dt: float,
 ) -> FloatArray:
-    """Mechanism d (choice), inertia: shares move part of the way toward their targets.
+    """Mechanism d (choice), inertia: shares move part of the way to their equilibrium values.
 
     Equation: ``x' = x + f * (x* - x)`` with ``f = 1 - (1 - r_d (1 - ς max_k L[s,k,d])) ** dt``:
     the annual rate ``r_d`` (economics faster than security) is slowed by institutional
@@ -446,7 +446,7 @@ def adjust_shares(
 
     Args:
         share: ``(B, S, K, D)`` current shares.
-        target: ``(B, S, K, D)`` target shares.
+        target: ``(B, S, K, D)`` equilibrium shares ``x*``.
         rate_economic: ``(B,)`` annual adjustment rate of trade shares.
         rate_security: ``(B,)`` annual adjustment rate of security shares.
         ties: ``(B, S, K, D)`` treaty ties.
@@ -606,7 +606,7 @@ def gravity_target(
         weights: The weights, each ``(B,)``.
 
     Returns:
-        ``(B, S, K)`` log target trade, log USD bn per year.
+        ``(B, S, K)`` log equilibrium trade, log USD bn per year.
     """
     w = weights
     n_powers = partner_size.shape[1]
@@ -625,14 +625,15 @@ def gravity_target(
 
 
 def gravity_residual(volume: FloatArray, log_target: FloatArray) -> FloatArray:
-    """Inverse of :func:`gravity_target`: the residual that makes given volumes the target.
+    """Inverse of :func:`gravity_target`: the residual that makes given volumes equilibrium trade.
 
     Equation: ``r = log T0 - log T*|r=0``; adding ``r`` to the residual of the gravity
-    equation makes ``T0`` its target. 0 where ``T0`` is 0 (no trade to match).
+    equation makes ``T0`` its equilibrium value. 0 where ``T0`` is 0 (no trade to match).
 
     Args:
         volume: ``(...)`` trade volumes to match, USD bn per year.
-        log_target: ``(...)`` log target of :func:`gravity_target` without the residual.
+        log_target: ``(...)`` log equilibrium trade of :func:`gravity_target` without the
+            residual.
 
     Returns:
         ``(...)`` residuals.
@@ -650,7 +651,7 @@ def adjust_volumes(
     stickiness: FloatArray,
     dt: float,
 ) -> FloatArray:
-    """Mechanism d (trade by gravity), inertia: trade moves part of the way to its target.
+    """Mechanism d (trade by gravity), inertia: trade moves part of the way to equilibrium.
 
     Equation: ``log T' = log T + f (log T* - log T)`` with
     ``f = 1 - (1 - r (1 - ς max_k L[s,k])) ** dt``: the annual rate ``r`` slowed by
@@ -746,7 +747,7 @@ def deliver_arms(
 ) -> tuple[FloatArray, FloatArray]:
     """Mechanism i (arms market): contracts are delivered after a lead time.
 
-    Equations: ``B^+ = B + N x*`` (new contracts split over suppliers by the target mix
+    Equations: ``B^+ = B + N x*`` (new contracts split over suppliers by the supplier mix
     ``x*``), deliveries ``Δ = B^+ (1 - exp(-dt / L))`` with mean lead time ``L`` years, and
     ``B' = B^+ - Δ``.
 
@@ -855,7 +856,7 @@ def coordination_target(
         overreach_weight: ``(B,)`` ``ω_over``.
 
     Returns:
-        ``(B,)`` target coordination.
+        ``(B,)`` equilibrium coordination ``c*``.
     """
     excess = np.maximum(china_share - accepted, 0.0)
     out: FloatArray = np.clip(
@@ -869,7 +870,7 @@ def coordination_target(
 def update_coordination(
     coordination: FloatArray, target: FloatArray, rate: FloatArray, dt: float
 ) -> FloatArray:
-    """Mechanism e (division of labour): coordination moves toward its target.
+    """Mechanism e (division of labour): coordination moves toward its equilibrium value.
 
     Equation: ``c' = c + (1 - (1 - r) ** dt) (c* - c)``; a shock that sets ``c`` fades at
     this rate unless its cause persists.

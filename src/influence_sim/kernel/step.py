@@ -26,8 +26,8 @@ class StepOutput:
             year (the volumes the shares of ``state`` are shares of).
         effort: ``(B, P, D)`` effort each power put into the region.
         offers: ``(B, S, P, D)`` offers made to each state.
-        target: ``(B, S, K, D)`` target shares: the gravity target's trade shares and the
-            supplier mix of new arms contracts.
+        target: ``(B, S, K, D)`` the equilibrium trade shares (equilibrium trade, the gravity
+            equation's, normalised over partners) and the supplier mix of new arms contracts.
         delivered: ``(B, S, K)`` arms delivered in the step, USD bn.
         accepted: ``(B,)`` China's regional arms share Russia accepts.
         wanted: ``(B, S)`` arms each state wanted to buy in the step, USD bn per year.
@@ -203,7 +203,7 @@ def trade_target(
     coordination: FloatArray,
     ties: FloatArray,
 ) -> FloatArray:
-    """``(B, S, K)`` log target trade of every state with every partner (mechanism d).
+    """``(B, S, K)`` log equilibrium trade of every state with every partner (mechanism d).
 
     The gravity equation (:func:`~influence_sim.kernel.mechanisms.gravity_target`) with the
     exclusion of third powers by a coordinating China and Russia subtracted from their residual.

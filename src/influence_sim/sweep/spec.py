@@ -341,16 +341,16 @@ def _check_overlap(issues: _Issues, at: Path_, keys: Iterable[str], dims: Dims) 
     for key in keys:
         path = canonical_path(key)
         try:
-            targets = resolve(path, dims)
+            slots = resolve(path, dims)
         except PathError:
             continue
-        for target in targets:
-            slot = (target.container, target.field, target.index)
-            if slot in seen and seen[slot] != path:
-                message = f"names the same value ({target.path}) as '{seen[slot]}'"
+        for slot in slots:
+            place = (slot.container, slot.field, slot.index)
+            if place in seen and seen[place] != path:
+                message = f"names the same value ({slot.path}) as '{seen[place]}'"
                 issues.add((*at, key), message, "each value varied by one path only", at_key=True)
                 break
-            seen[slot] = path
+            seen[place] = path
 
 
 # --------------------------------------------------------------------------- vary
