@@ -120,7 +120,7 @@ def _add_shock(
     values: FloatArray,
 ) -> None:
     """Compile one shock into operations (or a trigger) on ``timeline``."""
-    targets = resolve(shock.target, dims)
+    slots = resolve(shock.target, dims)
     kind = shock.op
     if shock.when is not None:
         when = shock.when
@@ -132,11 +132,11 @@ def _add_shock(
             assert shock.half_life is not None
             factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps)
             actions = [
-                Action(j, t, "add", values * f) for t in targets for j, f in enumerate(factors)
+                Action(j, t, "add", values * f) for t in slots for j, f in enumerate(factors)
             ]
         else:
             assert kind in ("set", "add", "scale")
-            actions = [Action(0, t, kind, values) for t in targets]
+            actions = [Action(0, t, kind, values) for t in slots]
         timeline.add_trigger(
             Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
         )
@@ -144,7 +144,7 @@ def _add_shock(
     if kind == "ramp":
         assert shock.between is not None
         k1, k2 = clock.step_of(shock.between[0]), clock.step_of(shock.between[1])
-        for t in targets:
+        for t in slots:
             if k2 <= k1:
                 timeline.add(Operation(k1, t, "set", values, happens, name=shock.name))
                 continue
@@ -157,13 +157,13 @@ def _add_shock(
     if kind == "pulse":
         assert shock.half_life is not None
         factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps - k0)
-        for t in targets:
+        for t in slots:
             for j, f in enumerate(factors):
                 name = shock.name if j == 0 else f"{shock.name} (decay)"
                 timeline.add(Operation(k0 + j, t, "add", values * f, happens, name=name))
         return
     assert kind in ("set", "add", "scale")
-    for t in targets:
+    for t in slots:
         timeline.add(Operation(k0, t, kind, values, happens, name=shock.name))
 
 

@@ -1282,10 +1282,10 @@ class ShockSpec(_Model):
 
     def _check_value(self, issues: _Issues) -> None:
         try:
-            targets = resolve(self.target, _frame().dims)
+            slots = resolve(self.target, _frame().dims)
         except PathError:
             return
-        low, high = targets[0].low, targets[0].high
+        low, high = slots[0].low, slots[0].high
         if isinstance(self.value, float):
             support: tuple[float, float] | None = (self.value, self.value)
         else:
