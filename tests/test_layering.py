@@ -190,6 +190,12 @@ def test_the_scenario_layer_does_not_import_sweeps() -> None:
         assert not above, f"{module} imports {sorted(above)}"
 
 
+def test_sweep_planning_does_not_import_the_mesa_model() -> None:
+    """The model replays a sweep's run (``InfluenceModel.from_sweep_run``), not the plan."""
+    graph = import_graph()
+    assert "influence_sim.model" not in graph["influence_sim.sweep.plan"]
+
+
 def test_close_choices_are_suggested_in_one_place() -> None:
     """``did you mean`` comes from ``_text.did_you_mean`` (sensitivity lists up to three)."""
     package = Path(__file__).resolve().parents[1] / "src" / "influence_sim"
