@@ -119,9 +119,10 @@ def _profile(runs: int) -> None:
     """Share of a step's time in each mechanism group (one batch, 40 steps)."""
     import numpy as np
 
-    from influence_sim.engine import RunBatch, replicate_seeds
+    from influence_sim.engine import RunBatch
     from influence_sim.initial import build
     from influence_sim.kernel import mechanisms as mech
+    from influence_sim.rng import replicate_seeds
     from influence_sim.scenario import load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")

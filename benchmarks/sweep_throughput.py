@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--skip-mesa", action="store_true")
     args = parser.parse_args()
 
-    from influence_sim.engine import child
+    from influence_sim.rng import child
     from influence_sim.sweep import load_sweep, read_sweep
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,6 +26,7 @@ from influence_sim.api import run
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
+TURKEY = ROOT / "scenarios" / "turkey_enters.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +264,55 @@ def test_names_label_the_sides_and_duplicates_are_made_unique():
     assert row["delta_median"] == 0.0 and row["delta_p95"] == 0.0
     named = compare(BASELINE, TAKEOVER, replicates=2, names=["now", "taliban"])
     assert named.names == ["now", "taliban"]
+
+
+def _by_state(text: str) -> tuple[str, dict[str, list[str]]]:
+    """The header of the first block by state of a summary, and each state's cells."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  by state: "))
+    rows = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        state, *cells = line.split()
+        rows[state] = cells
+    return lines[start], rows
+
+
+def _security_delta(head: pd.DataFrame, state: str, power: str, scenario: str) -> str:
+    """A difference in security share as the summary prints it."""
+    return f"{_row(head, 'final_share_security', state, power, scenario)['delta_median']:+.4f}"
+
+
+def test_the_rows_by_state_of_the_default_actors_are_china_and_russia(comparison):
+    header, rows = _by_state(summary_text(comparison))
+    assert header == (
+        "  by state: difference in security share (China, Russia) and how often Russia is the "
+        "guarantor at the end"
+    )
+    head = comparison.headline
+    assert set(rows) == set(comparison.sides[0].timeseries["state"])
+    for state in rows:
+        expected = [_security_delta(head, state, p, "afghan_takeover") for p in ("china", "russia")]
+        assert rows[state][:2] == expected and "->" in rows[state]
+
+
+def test_the_rows_by_state_follow_a_power_the_runs_add(tmp_path):
+    """Turkey (turkey_enters.yaml) has a column by state where both sides have it."""
+    bolder = tmp_path / "turkey_bolder.yaml"
+    bolder.write_text(
+        f"name: turkey_bolder\nextends: {TURKEY}\nshocks:\n  - name: drone_sales\n    value: 0.9\n"
+    )
+    out = compare(TURKEY, bolder, replicates=2)
+    header, rows = _by_state(summary_text(out))
+    assert "(China, Russia, Turkey) and how often Russia is the guarantor" in header
+    head = out.headline
+    assert set(rows) == set(out.sides[0].timeseries["state"])
+    for state, cells in rows.items():
+        powers = ("china", "russia", "turkey")
+        expected = [_security_delta(head, state, p, "turkey_bolder") for p in powers]
+        assert cells[:3] == expected
+    # against the baseline Turkey has no difference, so no column
+    header, rows = _by_state(summary_text(compare(BASELINE, TURKEY, replicates=2)))
+    assert "(China, Russia) and how often" in header
+    assert all(len(cells) == 2 + 3 for cells in rows.values())  # two shares, "a% -> b%"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from influence_sim.analysis import SensitivityError, analyze, compare
+from influence_sim.analysis.sweeps import from_sweep_folder
 from influence_sim.cli import main
+from influence_sim.seeds import DEFAULT_POWERS
 from influence_sim.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,3 +160,18 @@ def test_a_sweep_is_an_unpaired_side_of_a_comparison(sweeps):
     assert row["median"] == pytest.approx(np.median(sel)) and row["n"] == 8
     assert not row["paired"]
     assert {"final_guarantor", "guarantor_changes", "final_trust"} <= set(head["metric"])
+
+
+def test_a_sweep_without_time_series_names_the_powers_of_its_summary(sweeps, tmp_path):
+    """Guarantor rows for every power of the runs, as when the sweep keeps its time series."""
+    spec = (sweeps["lhs"].parent / "lhs.yaml").read_text()
+    kept = "  timeseries:\n    every: 8\n    states: true\n"
+    assert spec.count(kept) == 1
+    path = tmp_path / "lhs.yaml"
+    path.write_text(spec.replace(kept, "  timeseries: false\n"))
+    run_sweep(path, tmp_path / "out", workers=1)
+    bare, full = from_sweep_folder(tmp_path / "out"), from_sweep_folder(sweeps["lhs"])
+    assert bare.timeseries.empty and not full.timeseries.empty
+    guarantor = bare.metrics[bare.metrics["metric"] == "final_guarantor"]
+    assert set(guarantor["partner"]) == set(DEFAULT_POWERS)
+    pd.testing.assert_frame_equal(bare.metrics, full.metrics)

@@ -9,6 +9,7 @@ The graph counts every import: at module level, inside functions and under
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -179,6 +180,48 @@ def test_the_scenario_layer_does_not_import_sweeps() -> None:
     for module in (m for m in graph if m.startswith("influence_sim.scenario")):
         above = {m for m in graph[module] if m.startswith("influence_sim.sweep")}
         assert not above, f"{module} imports {sorted(above)}"
+
+
+def test_sweep_planning_does_not_import_the_mesa_model() -> None:
+    """The model replays a sweep's run (``InfluenceModel.from_sweep_run``), not the plan."""
+    graph = import_graph()
+    assert "influence_sim.model" not in graph["influence_sim.sweep.plan"]
+
+
+def _reexported_by_engine() -> set[str]:
+    """The names ``engine`` imports from the calendar and the seed helpers (``rng``)."""
+    homes = {"influence_sim.calendar", "influence_sim.rng"}
+    path = PACKAGE / "engine.py"
+    return {
+        name
+        for module, names, _ in _all_imports(path, "influence_sim.engine")
+        if module in homes
+        for name in names
+    }
+
+
+def test_the_package_imports_the_calendar_and_seed_helpers_from_their_homes() -> None:
+    """``engine`` re-exports them for one release; the package itself does not use that."""
+    names = _reexported_by_engine()
+    assert {"Clock", "STEP_MONTHS", "as_seed_sequence", "child", "replicate_seeds"} <= names
+    assert "stream" in names
+    dotted = re.compile(rf"\binfluence_sim\.engine\.({'|'.join(sorted(names))})\b")
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = _module_name(path)
+        if name == "influence_sim.engine":
+            continue
+        for module, imported, line in _all_imports(path, name):
+            if module == "influence_sim.engine":
+                found = sorted(set(imported) & names)
+                assert not found, f"{path.name}:{line}: imports {found} from engine"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                owner = ast.unparse(node.value)
+                assert owner not in ("engine", "influence_sim.engine"), (
+                    f"{path.name}:{node.lineno}: {owner}.{node.attr}"
+                )
+        match = dotted.search(path.read_text(encoding="utf-8"))
+        assert match is None, f"{path.name} names {match.group(0) if match else ''}"
 
 
 def test_close_choices_are_suggested_in_one_place() -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mesa
 import numpy as np
 import pytest
 
-from influence_sim import CentralAsianState, InfluenceModel, Power
-from influence_sim.engine import Clock, replicate_seeds
+from influence_sim import CentralAsianState, InfluenceModel, Power, load_scenario
+from influence_sim.calendar import Clock
 from influence_sim.ensemble import simulate_runs
 from influence_sim.initial import default_dims
+from influence_sim.kernel import observables as obs
+from influence_sim.kernel.arrays import SEC
 from influence_sim.model import keyword_overrides
+from influence_sim.rng import replicate_seeds
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def test_model_is_a_mesa_model_with_typed_agents():
@@ -30,29 +37,53 @@ def test_model_is_a_mesa_model_with_typed_agents():
 
 
 def test_agents_are_views_into_the_arrays():
-    """Agent attributes follow the kernel state as the model steps."""
-    model = InfluenceModel(rng=1, afghan_instability=0.9)
-    tajikistan = model.states["tajikistan"]
-    before = tajikistan.threat
-    model.step()
-    assert tajikistan.threat == pytest.approx(float(model.batch.state.threat[0, 2]))
-    del before
-    calm = InfluenceModel(rng=1, afghan_instability=0.1)
-    for _ in range(4):
+    """Agent attributes read the batch's current arrays, whatever changes them, when they do."""
+    model = InfluenceModel.from_scenario(load_scenario(SCENARIOS / "afghan_takeover.yaml"), rng=1)
+    tajikistan, russia = model.states["tajikistan"], model.powers["russia"]
+    s, k, n_powers = tajikistan.index, russia.index, model.dims.n_powers
+    # read once first: an agent that kept what it read first would be stale from here on
+    first_threat, first_shares = tajikistan.threat, tajikistan.security_shares
+    first_capacity, first_regional = russia.security_capacity, russia.regional_security_share
+
+    # changed by the model as it steps (the takeover of August 2021 raises the threat)
+    for _ in range(5):
         model.step()
-        calm.step()
-    # the view follows the state as it moves: a more unstable Afghanistan threatens more
-    assert tajikistan.threat == pytest.approx(float(model.batch.state.threat[0, 2]))
-    assert tajikistan.threat > calm.states["tajikistan"].threat + 0.05
-    shares = tajikistan.security_shares
-    assert set(shares) == {"china", "russia", "united_states", "rest_of_world"}
-    assert sum(shares.values()) == pytest.approx(1.0)
-    assert tajikistan.security_guarantor == "russia"
-    assert tajikistan.memberships["csto"] is True
-    assert model.states["turkmenistan"].memberships["csto"] is False
-    russia = model.powers["russia"]
-    assert russia.security_capacity > 0
-    assert 0.5 < russia.regional_security_share < 0.7
+        state = model.batch.state
+        assert tajikistan.threat == float(state.threat[0, s])
+        assert list(tajikistan.security_shares.values()) == state.share[0, s, :, SEC].tolist()
+        assert russia.security_capacity == float(state.capacity[0, k, SEC])
+        regional = obs.regional_share(state.share, model.batch.demand())[0]
+        assert russia.regional_security_share == pytest.approx(regional[k, SEC], abs=1e-15)
+    assert tajikistan.threat > first_threat and tajikistan.security_shares != first_shares
+    assert russia.security_capacity != first_capacity
+    assert russia.regional_security_share != first_regional
+
+    # changed in the arrays directly
+    state, params = model.batch.state, model.batch.params
+    threat, hedging = tajikistan.threat, tajikistan.hedging
+    capacity, doctrine = russia.security_capacity, russia.doctrine
+    state.threat[0, s] = threat / 2 + 0.01
+    params.hedging[0, s] = hedging / 2 + 0.01
+    state.capacity[0, k, SEC] = 2 * capacity + 1.0
+    params.doctrine[0, k] = doctrine / 2 + 0.01
+    assert tajikistan.threat == threat / 2 + 0.01 != threat
+    assert tajikistan.hedging == hedging / 2 + 0.01 != hedging
+    assert russia.security_capacity == 2 * capacity + 1.0 != capacity
+    assert russia.doctrine == doctrine / 2 + 0.01 != doctrine
+
+    # the guarantor and the memberships follow the arrays, not the seeds
+    row = state.share[0, s, :, SEC]
+    leader = int(np.argmax(row[:n_powers]))
+    assert tajikistan.security_guarantor == model.dims.powers[leader]
+    other = (leader + 1) % n_powers
+    row[[leader, other]] = row[[other, leader]]
+    assert tajikistan.security_guarantor == model.dims.powers[other]
+    assert tajikistan.security_shares[model.dims.powers[other]] == float(row[other])
+    csto = model.dims.organisations.index("csto")
+    member = tajikistan.memberships["csto"]
+    assert member == bool(state.membership[0, s, csto] > 0.5)
+    state.membership[0, s, csto] = 0.0 if member else 1.0
+    assert tajikistan.memberships["csto"] is not member
 
 
 def test_runs_to_the_end_date_and_collects_series():

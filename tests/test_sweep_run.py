@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influence_sim import cli
+from influence_sim import InfluenceModel, cli
 from influence_sim.sweep import SweepFolderError, load_sweep, read_sweep, run_sweep
 from influence_sim.sweep import chunk as chunk_module
 
@@ -93,7 +93,7 @@ def test_a_sweep_run_equals_the_mesa_model_run(folder):
     run_sweep(sweep, folder / "out", workers=1)
     data = load_sweep(folder / "out")
     for run in (0, 17):
-        model = sweep.model_for_run(run).run()
+        model = InfluenceModel.from_sweep_run(sweep, run).run()
         row = data.runs.set_index("run_id").loc[run]
         share = model.batch.state.share[0]
         states, partners = model.dims.states, model.dims.partners
@@ -108,6 +108,8 @@ def test_a_sweep_run_equals_the_mesa_model_run(folder):
         )
         expected = frame["china_economic_share"].to_numpy()[series["step"].to_numpy()]
         np.testing.assert_allclose(series["share"].to_numpy(), expected, rtol=0, atol=1e-12)
+    with pytest.raises(IndexError, match="not in this sweep"):
+        InfluenceModel.from_sweep_run(sweep, sweep.n_runs)
 
 
 # --------------------------------------------------------------------------- failures
@@ -400,8 +402,17 @@ def test_cli_exit_codes_and_messages(folder, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and "--resume" in err[0]
     # some runs failed: exit 3
     (folder / "cases.yaml").write_text(CASES)
-    code = cli.main(["sweep", str(folder / "cases.yaml"), "--out", str(folder / "c"),
-                     "--workers", "1", "--no-progress"])
+    code = cli.main(
+        [
+            "sweep",
+            str(folder / "cases.yaml"),
+            "--out",
+            str(folder / "c"),
+            "--workers",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert code == 3
     assert "2 of 6 runs failed" in capsys.readouterr().err
     # an invalid sweep file: FILE:LINE:COL lines, exit 2, no traceback

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from influence_sim.engine import as_seed_sequence, replicate_seeds
 from influence_sim.ensemble import check_finite, check_memory, recorded_steps, simulate_runs
 from influence_sim.results import Results, run_metadata
+from influence_sim.rng import as_seed_sequence, replicate_seeds
 from influence_sim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -103,9 +103,7 @@ def run(
             "step": scenario.step,
             "shocks": shock_records(scenario),
             "posterior": None if post is None else str(post.path),
-            "posterior_draws": None
-            if post is None
-            else [int(i) for i in post.draw_index(seeds)],
+            "posterior_draws": None if post is None else [int(i) for i in post.draw_index(seeds)],
         }
     )
     return Results(scenario.name, output, seeds, root_seed, meta)

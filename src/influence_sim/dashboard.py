@@ -44,7 +44,6 @@ from influence_sim import seeds as sd
 from influence_sim._inputs import InputFileError
 from influence_sim.analysis.collected import collected_tables
 from influence_sim.api import shock_records
-from influence_sim.engine import replicate_seeds
 from influence_sim.model import InfluenceModel
 from influence_sim.parameters import PARAMETERS, ParameterSpec
 from influence_sim.plots import (
@@ -55,6 +54,7 @@ from influence_sim.plots import (
     plot_state_shares,
 )
 from influence_sim.posterior import PosteriorError
+from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import Scenario, ScenarioError, load_scenario
 
 SCENARIOS_ENV = "INFLUENCE_SIM_SCENARIOS"

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# Of the calendar and the seed helpers, this module uses Clock, stream and NOISE_STREAM. The rest
+# are re-exported for one release only, since they are public and code imported them from here;
+# the package imports them from their homes, influence_sim.calendar and influence_sim.rng.
 from influence_sim.calendar import STEP_MONTHS, Clock, add_months
 from influence_sim.drivers import Drivers
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
@@ -171,6 +174,9 @@ class RunBatch:
         return effort
 
 
+# STEP_MONTHS, Clock, add_months (influence_sim.calendar), NOISE_STREAM, SHOCK_STREAM, SeedLike,
+# as_seed_sequence, child, replicate_seeds and stream (influence_sim.rng) stay here for one
+# release, for code that imported them from this module.
 __all__ = [
     "NOISE_STREAM",
     "SHOCK_STREAM",

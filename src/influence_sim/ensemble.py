@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import initial
-from influence_sim.engine import Clock, RunBatch
+from influence_sim.calendar import Clock
+from influence_sim.engine import RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
 from influence_sim.timeline import Timeline, dated_timeline
 

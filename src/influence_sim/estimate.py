@@ -321,7 +321,8 @@ def expected_path(
         recorded moving window of deliveries) at each step, USD bn per year.
     """
     from influence_sim import initial
-    from influence_sim.engine import RunBatch, replicate_seeds
+    from influence_sim.engine import RunBatch
+    from influence_sim.rng import replicate_seeds
 
     dims, clock = spec.dims, spec.clock()
     run_seeds = replicate_seeds(0, 1)

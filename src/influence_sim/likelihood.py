@@ -355,7 +355,8 @@ class PanelLikelihood:
             ``(trade, arms)``, USD bn per year.
         """
         from influence_sim import initial
-        from influence_sim.engine import RunBatch, replicate_seeds
+        from influence_sim.engine import RunBatch
+        from influence_sim.rng import replicate_seeds
 
         values = np.atleast_2d(np.asarray(values, dtype=np.float64))
         n = values.shape[0]

@@ -46,6 +46,7 @@ from influence_sim.timeline import Timeline, dated_timeline
 
 if TYPE_CHECKING:
     from influence_sim.scenario import Scenario
+    from influence_sim.sweep.plan import Sweep
 
 _ENTITY_PATH = {
     **{name: f"states.{{}}.{name}" for name in STATE_PARAMETERS},
@@ -305,6 +306,44 @@ class InfluenceModel(mesa.Model):
 
             initial.apply_posterior(
                 model.batch.state, model.batch.params, model.dims, posterior, index
+            )
+        return model
+
+    @classmethod
+    def from_sweep_run(cls, sweep: Sweep, run: int) -> InfluenceModel:
+        """Build the model of one run of a sweep, which reproduces that run exactly.
+
+        Args:
+            sweep: A planned sweep (:func:`influence_sim.sweep.read_sweep`).
+            run: Run number.
+
+        Returns:
+            The model at the base scenario's start, with the run's seed, its overrides
+            (:meth:`influence_sim.sweep.Sweep.run_overrides`) and, when the base scenario
+            names a posterior, the parameters and residuals of the draw the run picks.
+
+        Raises:
+            IndexError: For a run number outside the sweep.
+        """
+        if not 0 <= run < sweep.n_runs:
+            raise IndexError(f"run {run} is not in this sweep (0 to {sweep.n_runs - 1})")
+        (seq,) = sweep.seeds(np.array([run]))
+        scenario = sweep.scenario
+        model = cls(
+            start=scenario.start,
+            end=scenario.end,
+            step=scenario.step,
+            states=sweep.dims.states,
+            powers=sweep.dims.powers,
+            overrides=sweep.run_overrides(run),
+            reference_overrides=sweep.reference_overrides,
+            timeline=scenario.compile([seq]),
+            rng=seq,
+        )
+        index = sweep.posterior_index(np.array([run]))
+        if index is not None:
+            initial.apply_posterior(
+                model.batch.state, model.batch.params, model.dims, sweep.posterior, index
             )
         return model
 

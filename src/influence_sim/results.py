@@ -32,11 +32,13 @@ from influence_sim._files import (
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
+from influence_sim.seeds import DYAD
 
 PERCENTILES = (5, 95)
 
-BAND_POWERS: tuple[str, ...] = ("china", "russia")
-"""Powers of the band table (:meth:`Results.band_table`) and of the trade figures."""
+BAND_POWERS: tuple[str, ...] = DYAD
+"""Powers of the band table (:meth:`Results.band_table`) and of the trade figures: China and
+Russia (:data:`influence_sim.seeds.DYAD`), those of them a run has."""
 
 BAND_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles over replicates of the band table, as fractions."""
@@ -311,9 +313,9 @@ class Results:
         return pd.DataFrame(rows)
 
     def regional_trade(self) -> pd.DataFrame:
-        """China's and Russia's trade with the region at the start and the end, USD bn/yr."""
+        """Trade with the region at the start and the end, USD bn/yr, of :data:`BAND_POWERS`."""
         reg = self.regional
-        econ = reg[(reg["domain"] == "economic") & reg["partner"].isin(["china", "russia"])]
+        econ = reg[(reg["domain"] == "economic") & reg["partner"].isin(BAND_POWERS)]
         first, last = econ["step"].min(), econ["step"].max()
         rows = []
         for power, group in econ.groupby("partner", sort=False):

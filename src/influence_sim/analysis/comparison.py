@@ -56,6 +56,7 @@ from influence_sim.kernel.arrays import REST_OF_WORLD
 from influence_sim.plots import Shocks
 from influence_sim.results import Results, package_versions
 from influence_sim.scenario import Scenario, load_scenario
+from influence_sim.seeds import DEFAULT_POWERS, DYAD
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -631,6 +632,11 @@ def compare(
     return Comparison(sides, headline, long, differences, pairing, notes, root, n)
 
 
+def _title(power: str) -> str:
+    """A power's name as text: ``united_states`` is ``United States``."""
+    return power.replace("_", " ").title()
+
+
 def _cell(centre: float, lo: float, hi: float, signed: bool = False) -> str:
     fmt = "+.4f" if signed else ".4f"
     return f"{centre:{fmt}} ({lo:{fmt}} to {hi:{fmt}})"
@@ -638,6 +644,13 @@ def _cell(centre: float, lo: float, hi: float, signed: bool = False) -> str:
 
 def summary_text(comparison: Comparison) -> str:
     """A short text summary: regional shares, trust and guarantors against the reference.
+
+    The regional rows cover every power of the runs. The rows by state follow the China-Russia
+    pair (:data:`influence_sim.seeds.DYAD`, their division of labour: the difference in
+    security share of each, and how often Russia is the guarantor at the end), and a power the
+    runs add to the default actors beside them, which is what a comparison of such runs is
+    about. A power that the reference or the other side lacks has no column there (it has no
+    difference).
 
     Args:
         comparison: The comparison.
@@ -651,7 +664,16 @@ def summary_text(comparison: Comparison) -> str:
     # the powers of the runs, in table order (rest of world is not one)
     regional = head[head["metric"].str.startswith("final_share_") & (head["state"] == "region")]
     powers = [p for p in dict.fromkeys(regional["partner"]) if p != REST_OF_WORLD]
+    # by state: the China-Russia pair, then the powers the runs add to the default actors
+    followed = [p for p in DYAD if p in powers]
+    followed += [p for p in powers if p not in DEFAULT_POWERS and p not in DYAD]
+    guarantor = DYAD[1]  # Russia, the region's security guarantor in the division of labour
     for side in comparison.sides[1:]:
+        # only the powers of both sides have a difference
+        both = set.intersection(
+            *(set(regional.loc[regional["scenario"] == s, "partner"]) for s in (base, side.name))
+        )
+        by_state = [p for p in followed if p in both]
         pair = comparison.pairing[side.name]
         lines.append("")
         lines.append(f"{side.name} vs {base}: {pair.reason}")
@@ -683,18 +705,20 @@ def summary_text(comparison: Comparison) -> str:
                 f"{_cell(rb['delta_median'], rb['delta_p5'], rb['delta_p95'], True):>30}"
             )
         sec = head[(head["metric"] == "final_share_security") & (head["scenario"] == side.name)]
-        guar = head[(head["metric"] == "final_guarantor") & (head["partner"] == "russia")]
-        states = [s for s in dict.fromkeys(sec["state"]) if s != "region"]
+        guar = head[(head["metric"] == "final_guarantor") & (head["partner"] == guarantor)]
+        states = [s for s in dict.fromkeys(sec["state"]) if s != "region"] if by_state else []
         if states:
+            named = ", ".join(_title(p) for p in by_state)
+            tail = f" and how often {_title(guarantor)} is the guarantor at the end"
             lines.append(
-                "  by state: difference in security share (China, Russia) and how often "
-                "Russia is the guarantor at the end"
+                f"  by state: difference in security share ({named})"
+                + (tail if guarantor in both else "")
             )
         for state in states:
             d = sec[sec["state"] == state].set_index("partner")["delta_median"]
             g = guar[guar["state"] == state].set_index("scenario")["median"]
             text = f"    {state:<16}"
-            for power in ("china", "russia"):
+            for power in by_state:
                 text += f"{d[power]:>+10.4f}" if power in d else f"{'':>10}"
             if base in g and side.name in g:
                 text += f"    {g[base]:>4.0%} -> {g[side.name]:.0%}"

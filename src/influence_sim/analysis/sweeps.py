@@ -18,6 +18,8 @@ import pandas as pd
 
 from influence_sim.analysis.metrics import NO_POWER, REGION
 from influence_sim.analysis.runset import RunSet, SourceError
+from influence_sim.kernel.arrays import REST_OF_WORLD
+from influence_sim.seeds import DEFAULT_POWERS
 
 _SHARE = re.compile(r"^final\.(economic|security)_share\.([^.]+)\.([^.]+)$")
 _GUARANTOR = re.compile(r"^final\.security_guarantor\.([^.]+)$")
@@ -86,6 +88,20 @@ def _guarantors(timeseries: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
     return out.rename(columns={"partner": "security_guarantor"}).reset_index(drop=True)
 
 
+def _summary_partners(runs: pd.DataFrame) -> list[str]:
+    """The partners of a sweep's runs, read from their summary columns.
+
+    For a sweep that kept no time series: the partners of the share columns, else the
+    guarantors the runs name, else the default powers.
+    """
+    found = [m.group(3) for column in runs.columns if (m := _SHARE.match(str(column)))]
+    if not found:
+        columns = [c for c in runs.columns if _GUARANTOR.match(str(c))]
+        named = {str(v) for c in columns for v in runs[c].dropna()}
+        found = [p for p in DEFAULT_POWERS if p in named] + sorted(named - set(DEFAULT_POWERS))
+    return list(dict.fromkeys(found)) or list(DEFAULT_POWERS)
+
+
 def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> RunSet:
     """Read a sweep folder into a run set (each successful run is one unit).
 
@@ -138,8 +154,8 @@ def from_sweep_folder(path: str | os.PathLike[str], name: str | None = None) -> 
     ts["date"] = pd.to_datetime(ts["date"]).dt.strftime("%Y-%m-%d")
     regional = ts[ts["state"] == REGION].drop(columns=["state"]).reset_index(drop=True)
     per_state = ts[ts["state"] != REGION].reset_index(drop=True)
-    partners = [str(p) for p in dict.fromkeys(ts["partner"])] or ["china", "russia"]
-    powers = [p for p in partners if p != "rest_of_world"]
+    partners = [str(p) for p in dict.fromkeys(ts["partner"])] or _summary_partners(ok)
+    powers = [p for p in partners if p != REST_OF_WORLD]
     trust = (
         ok["final.trust"].to_numpy(dtype=float) if "final.trust" in ok else np.full(len(ok), np.nan)
     )

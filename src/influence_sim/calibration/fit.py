@@ -47,16 +47,16 @@ from influence_sim import initial
 from influence_sim.calibration.metrics import RegionalSeries
 from influence_sim.calibration.report import TargetRow, compare
 from influence_sim.calibration.targets import ObservedFigure, run_losses
-from influence_sim.engine import as_seed_sequence, child, replicate_seeds
 from influence_sim.ensemble import simulate
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.paths import PathError, resolve
+from influence_sim.rng import as_seed_sequence, child, replicate_seeds
 from influence_sim.scenario import Scenario
 from influence_sim.sweep.design import latin_hypercube
 
 DESIGN_STREAM = 1_000_003
 """Spawn key of the Latin hypercube's generator under the calibration seed (replicates use the
-keys 0 to R-1, as :func:`influence_sim.engine.replicate_seeds` does)."""
+keys 0 to R-1, as :func:`influence_sim.rng.replicate_seeds` does)."""
 
 FD_STEP = 1e-3
 """Finite-difference step in the unit cube (a thousandth of each parameter's range)."""

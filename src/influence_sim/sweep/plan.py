@@ -14,13 +14,12 @@ SEED`` at the base values.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,9 +30,6 @@ from influence_sim.kernel.arrays import Dims, FloatArray
 from influence_sim.rng import child
 from influence_sim.sweep.design import Design, make_design
 from influence_sim.sweep.spec import SweepSpec, read_sweep_spec
-
-if TYPE_CHECKING:
-    from influence_sim.model import InfluenceModel
 
 IntArray = npt.NDArray[np.int64]
 
@@ -231,49 +227,12 @@ class Sweep:
         return out
 
     def run_overrides(self, run: int) -> dict[str, float]:
-        """Overrides of one run, as :class:`influence_sim.InfluenceModel` takes them."""
+        """Overrides of one run, as :class:`influence_sim.InfluenceModel` takes them.
+
+        :meth:`influence_sim.InfluenceModel.from_sweep_run` builds the run's Mesa model.
+        """
         columns = self.columns(np.array([run]))
         return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in columns.items()}
-
-    def model_for_run(self, run: int) -> InfluenceModel:
-        """The Mesa model of one run of the sweep, which reproduces it exactly.
-
-        Args:
-            run: Run number.
-
-        Returns:
-            An :class:`influence_sim.InfluenceModel` at the scenario's start.
-        """
-        from influence_sim.model import InfluenceModel
-
-        if not 0 <= run < self.n_runs:
-            raise IndexError(f"run {run} is not in this sweep (0 to {self.n_runs - 1})")
-        (seq,) = self.seeds(np.array([run]))
-        scenario = self.scenario
-        model = InfluenceModel(
-            start=_as_date(scenario.start),
-            end=_as_date(scenario.end),
-            step=scenario.step,
-            states=self.dims.states,
-            powers=self.dims.powers,
-            overrides=self.run_overrides(run),
-            reference_overrides=self.reference_overrides,
-            timeline=scenario.compile([seq]),
-            rng=seq,
-        )
-        index = self.posterior_index(np.array([run]))
-        if index is not None:
-            from influence_sim import initial
-
-            initial.apply_posterior(model.batch.state, model.batch.params, model.dims,
-                                    self.posterior, index)
-        return model
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def read_sweep(path: str | os.PathLike[str]) -> Sweep:
