@@ -333,6 +333,31 @@ def test_parameters_yaml_is_a_scenario_whose_extension_reproduces_the_fit(
     np.testing.assert_allclose([r.mean for r in rows], fitted.model.mean(axis=1), rtol=1e-7)
 
 
+def test_a_profile_panel_draws_on_the_axes_it_is_given(fitted):
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from influence_sim.calibration.output import plot_profile
+
+    frame = fitted.profile_frame()
+    assert list(dict.fromkeys(frame["parameter"])) == list(TRUTH)
+    first = frame[frame["parameter"] == "powers.russia.priority"]
+    assert (first["kind"] == "profile").sum() == len(fitted.profiles[0].grid)
+    assert (first["kind"] == "search").sum() == len(fitted.searches)
+    assert (first["fitted"] == fitted.fitted[0]).all()
+    open_figures = plt.get_fignums()
+    ax = Figure().add_subplot()
+    assert plot_profile(first, ax, legend=True) is ax
+    assert plt.get_fignums() == open_figures
+    assert ax.get_xlabel() == "powers.russia.priority" and ax.get_yscale() == "log"
+    assert ax.get_legend() is not None and len(ax.patches) == 1  # the interval
+    # the slice, the threshold, the fit, and an x at each local search's end
+    ends = sum(math.isfinite(s.loss) for s in fitted.searches)
+    assert len(ax.get_lines()) == 3 + ends
+
+
 def test_text_in_the_comments_of_parameters_yaml_cannot_add_yaml(fitted):
     """A file name with line breaks (U+2028, new line) stays inside its comment line."""
     hostile = dataclasses.replace(

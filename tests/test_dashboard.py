@@ -22,11 +22,14 @@ from influence_sim.dashboard import (  # noqa: E402
     figure_states,
     model_params,
     panel_parameters,
+    plot_region_panels,
+    plot_state_panels,
     scenario_files,
     shown_regional,
     shown_states,
     slider_range,
     starting_values,
+    tables,
 )
 from influence_sim.engine import replicate_seeds  # noqa: E402
 from influence_sim.parameters import PARAMETERS  # noqa: E402
@@ -165,6 +168,37 @@ def test_figures_mark_shocks_and_name_the_run():
     assert all(ax.get_xlabel() == "date" for ax in fig.axes[:3])
     fig = figure_states(model, "security")
     assert len(fig.axes) == 5 and "security shares by state" in fig.get_suptitle()
+
+
+def test_dashboard_panels_draw_on_the_axes_they_are_given():
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    model = DashboardModel(scenario_file="afghan_takeover", replicates=2)
+    model.step()
+    t = tables(model)
+    open_figures = plt.get_fignums()
+    axes = Figure().subplots(1, 3)
+    powers = model.runs[0].dims.powers
+    drawn = plot_region_panels(
+        t["regional"], t["relations"], axes, powers, model.shocks(), model.span
+    )
+    assert list(drawn) == list(axes)
+    assert [ax.get_title() for ax in axes] == [
+        "Share of regional trade",
+        "Share of regional arms imports",
+        "China-Russia trust and Afghan instability",
+    ]
+    whole = tuple(float(mdates.date2num(d)) for d in model.span)
+    assert all(ax.get_xlim() == whole for ax in axes)
+    assert len(axes[2].get_lines()) >= 2  # trust and instability
+    states = model.runs[0].dims.states
+    axes = Figure().subplots(1, len(states))
+    assert list(plot_state_panels(t["timeseries"], "security", axes, states)) == list(axes)
+    assert [ax.get_title() for ax in axes] == [label(s) for s in states]
+    assert all(ax.collections and ax.get_ylabel() == "security share (fraction)" for ax in axes)
+    assert plt.get_fignums() == open_figures
 
 
 def test_slider_rounding_of_the_start_leaves_the_parameter_to_the_scenario():

@@ -110,6 +110,26 @@ def test_plot_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path
     fig.savefig(tmp_path / "boxes.png")
     assert (tmp_path / "boxes.png").read_bytes().startswith(b"\x89PNG")
 
+
+def test_box_panels_draw_on_the_axes_they_are_given(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from influence_sim.discover import plot_box_limits, plot_trajectory
+
+    box = discover(synthetic_sweep(tmp_path / "s"), "final.y", above=0.5).boxes[0]
+    open_figures = plt.get_fignums()
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert plot_box_limits(box.limits, left, "Box 1") is left
+    assert len(left.patches) == 2 * len(box.limits)  # the sweep's range and the box's limits
+    assert left.get_title(loc="left") == "Box 1" and left.get_ylabel() == "varied value"
+    assert plot_trajectory(box.trajectory, right) is right
+    assert len(right.get_lines()) == 1 and len(right.collections) == 1  # the chosen box
+    assert right.get_xlabel() == "coverage" and right.get_legend() is not None
+    assert plt.get_fignums() == open_figures and len(fig.axes) == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -183,6 +183,66 @@ def test_holdout_rows_say_whether_the_figure_lies_inside_the_band(hindcast_outpu
     assert int(holdout_summary(table)["in_band"].sum()) == outside
 
 
+def test_hindcast_and_holdout_panels_draw_on_the_axes_they_are_given(hindcast_output):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from influence_sim.plots import label
+    from influence_sim.validation import (
+        hindcast_arms_frame,
+        hindcast_table,
+        hindcast_trade_frame,
+        holdout_error_frame,
+        holdout_target_frame,
+        plot_hindcast_arms,
+        plot_hindcast_trade,
+        plot_holdout_errors,
+        plot_holdout_targets,
+        target_rows,
+    )
+
+    open_figures = plt.get_fignums()
+    states = list(hindcast_output.dims.states)
+    trade = hindcast_trade_frame(hindcast_output, PANEL)
+    assert set(trade["series"]) == {"trade_china", "trade_russia", "trade_us"}
+    china = trade[trade["partner"] == "china"]
+    axes = Figure().subplots(2, 3).ravel()
+    assert list(plot_hindcast_trade(china, axes, holdout=2015)) == list(axes)
+    for ax, state in zip(axes, states, strict=False):
+        model = china[(china["state"] == state) & (china["source"] == "model")]
+        assert ax.get_title() == label(state) and ax.get_yscale() == "log"
+        assert len(ax.collections) == 1  # the model's band
+        np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), model["value"])
+        assert ax.get_lines()[-1].get_xdata()[0] == 2015  # the holdout line
+    assert axes[-1].get_legend() is not None and not axes[-1].axison
+
+    arms = hindcast_arms_frame(hindcast_output, PANEL)
+    assert list(dict.fromkeys(arms["entity"])) == ["region", *states]
+    axes = Figure().subplots(2, 3).ravel()
+    assert list(plot_hindcast_arms(arms, axes)) == list(axes)
+    assert axes[0].get_title() == "Region (five states)"
+    partners = hindcast_output.dims.partners[:-1]
+    for ax in axes:  # per supplier: a band, the model's line and the panel's points
+        assert len(ax.collections) == len(partners) and len(ax.get_lines()) == 2 * len(partners)
+        assert ax.get_ylabel() == "share of arms imports"
+
+    table = holdout_table(hindcast_table(hindcast_output, years=(2014, 2019)), 2015, PANEL)
+    table = pd.concat([table, target_rows(hindcast_output, 2015, PANEL)], ignore_index=True)
+    errors = holdout_error_frame(table)
+    assert len(errors) == int((table["sample"] == "out").sum())
+    ax = Figure().add_subplot()
+    assert plot_holdout_errors(errors, ax) is ax
+    assert len(ax.get_yticklabels()) == errors["series"].nunique()
+    assert ax.get_xlabel().startswith("error in tolerances") and ax.get_legend() is not None
+    targets = holdout_target_frame(table)
+    assert len(targets) > 0 and (targets["source"] != "panel").all()
+    axes = np.atleast_1d(Figure().subplots(1, len(targets)))
+    assert list(plot_holdout_targets(targets, axes)) == list(axes)
+    for ax in axes:  # the figure, the model's error bar, the two naive forecasts
+        assert len(ax.patches) == 1 and len(ax.get_lines()) >= 4
+    assert plt.get_fignums() == open_figures
+
+
 def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
     tmp_path, capsys, monkeypatch
 ):

@@ -282,6 +282,61 @@ def test_posterior_from_chain_keeps_the_draws_asked(tmp_path: Path, short_hindca
     assert (figures / "trace.svg").read_text().lstrip().startswith("<?xml")
 
 
+def test_fit_figure_panels_draw_on_the_axes_they_are_given() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from influence_sim.posterior import Chain
+    from influence_sim.posterior_plots import (
+        correlation_frame,
+        draws_frame,
+        plot_correlation_matrix,
+        plot_marginal,
+        plot_walkers,
+        prior_densities,
+        trace_frame,
+    )
+
+    post = _posterior(200)
+    by_name = {p.name: p for p in load_priors()}
+    priors = [by_name[n] for n in post.names]
+    rng = np.random.default_rng(1)
+    chain = Chain(
+        z=rng.normal(size=(10, 4, 2)),
+        log_post=np.zeros((10, 4)),
+        loglik=np.zeros((10, 4)),
+        residual=np.zeros(1),
+        random_state=None,
+        accepted=np.zeros(4),
+    )
+    open_figures = plt.get_fignums()
+    fig = Figure()
+    left, middle, right = fig.subplots(1, 3)
+
+    draws, densities = draws_frame(post, priors), prior_densities(post, priors)
+    assert list(draws.columns) == list(post.names) and len(draws) == 200
+    first = densities[densities["parameter"] == "spillover_rate"]
+    assert len(first) == 300 and (first["density"] >= 0).all()
+    assert plot_marginal(draws["spillover_rate"], first, left, "spillover_rate") is left
+    assert len(left.patches) == 30 and len(left.get_lines()) == 1  # histogram and prior
+    assert left.get_title() == "spillover_rate"
+
+    corr = correlation_frame(post, priors)
+    assert list(corr.columns) == list(post.names) and corr.iloc[0, 0] == pytest.approx(1.0)
+    assert plot_correlation_matrix(corr, middle) is middle
+    assert len(middle.images) == 1 and len(middle.texts) == 4  # one value per cell
+    assert [t.get_text() for t in middle.get_xticklabels()] == list(post.names)
+
+    trace = trace_frame(chain, priors)
+    assert len(trace) == 10 * 4 * 2
+    assert plot_walkers(trace[trace["parameter"] == "credibility_weight"], right, 3) is right
+    assert len(right.get_lines()) == 4 and len(right.patches) == 1  # walkers and burn-in
+    np.testing.assert_array_equal(right.get_lines()[2].get_ydata(), chain.z[:, 2, 1])
+
+    assert plt.get_fignums() == open_figures
+    assert len(fig.axes) == 4  # the three panels and the colour bar
+
+
 def test_copy_of_seeds_folder_fits(tmp_path: Path) -> None:
     """A fit reads the seeds folder it is given (as ``fit --seeds`` does)."""
     target = tmp_path / "seeds"

@@ -23,9 +23,10 @@ scenario (its own value, or each replicate's draw from the scenario's posterior)
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import numpy as np
 import pandas as pd
 import reacton
 import solara as _solara
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
@@ -48,6 +50,7 @@ from influence_sim.model import InfluenceModel
 from influence_sim.parameters import PARAMETERS, ParameterSpec
 from influence_sim.plots import (
     FAN_QUANTILES,
+    Shocks,
     label,
     plot_regional,
     plot_relations,
@@ -297,6 +300,12 @@ class DashboardModel(mesa.Model):
         return int(self.runs[0].clock.n_steps)
 
     @property
+    def span(self) -> tuple[dt.date, dt.date]:
+        """First and last date of the whole run (the plots' time axes show all of it)."""
+        clock = self.runs[0].clock
+        return clock.date(0), clock.date(clock.n_steps)
+
+    @property
     def title(self) -> str:
         """The scenario's name and the number of replicates."""
         return f"{self.source.name} ({len(self.runs)} replicates)"
@@ -407,8 +416,82 @@ def shown_states(model: DashboardModel) -> pd.DataFrame:
     return group.mean().reset_index()
 
 
+def plot_region_panels(
+    regional: pd.DataFrame,
+    relations: pd.DataFrame,
+    axes: Sequence[Axes],
+    powers: Sequence[str],
+    shocks: Shocks | None = None,
+    span: tuple[dt.date, dt.date] | None = None,
+) -> Sequence[Axes]:
+    """Three panels: fans of the regional shares of trade and of arms imports, then relations.
+
+    Args:
+        regional: Regional rows of every replicate (``tables(model)["regional"]``).
+        relations: Trust and Afghan instability of every replicate
+            (``tables(model)["relations"]``).
+        axes: Three axes to draw on, left to right.
+        powers: Powers whose fans are drawn.
+        shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
+        span: First and last date of the time axes (the whole run); default the data's.
+
+    Returns:
+        The axes.
+    """
+    left, middle, right = axes
+    plot_regional(
+        regional,
+        "economic",
+        "share",
+        tuple(powers),
+        ax=left,
+        title="Share of regional trade",
+        shocks=shocks,
+    )
+    plot_regional(
+        regional,
+        "security",
+        "share",
+        tuple(powers),
+        ax=middle,
+        title="Share of regional arms imports",
+        shocks=shocks,
+    )
+    plot_relations(relations, ax=right, shocks=shocks)
+    for ax in (left, middle, right):
+        _whole_run(ax, span)
+    return axes
+
+
+def plot_state_panels(
+    timeseries: pd.DataFrame,
+    domain: str,
+    axes: Sequence[Axes],
+    states: Sequence[str],
+    span: tuple[dt.date, dt.date] | None = None,
+) -> Sequence[Axes]:
+    """Stacked shares of each state in one domain (mean over replicates), one panel each.
+
+    Args:
+        timeseries: Per-state rows of every replicate (``tables(model)["timeseries"]``).
+        domain: ``economic`` or ``security``.
+        axes: One axes per state.
+        states: States to draw, in the order of ``axes``.
+        span: First and last date of the time axes (the whole run); default the data's.
+
+    Returns:
+        The axes.
+    """
+    for ax, state in zip(axes, states, strict=True):
+        plot_state_shares(timeseries, state, domain, ax=ax, title=label(state))
+        _whole_run(ax, span)
+    return axes
+
+
 def figure_regional(model: DashboardModel) -> Figure:
     """Fans of the regional shares of each power in both domains, trust and instability.
+
+    :func:`plot_region_panels` of the run's :func:`tables`.
 
     Args:
         model: The run.
@@ -418,36 +501,17 @@ def figure_regional(model: DashboardModel) -> Figure:
     """
     t = tables(model)
     fig = Figure(figsize=(13, 3.8), layout="constrained")
-    left, middle, right = fig.subplots(1, 3)
+    axes = fig.subplots(1, 3)
     powers = tuple(model.runs[0].dims.powers)
-    shocks = model.shocks()
-    plot_regional(
-        t["regional"],
-        "economic",
-        "share",
-        powers,
-        ax=left,
-        title="Share of regional trade",
-        shocks=shocks,
-    )
-    plot_regional(
-        t["regional"],
-        "security",
-        "share",
-        powers,
-        ax=middle,
-        title="Share of regional arms imports",
-        shocks=shocks,
-    )
-    plot_relations(t["relations"], ax=right, shocks=shocks)
-    for ax in (left, middle, right):
-        _whole_run(ax, model)
+    plot_region_panels(t["regional"], t["relations"], axes, powers, model.shocks(), model.span)
     fig.suptitle(f"{model.title}: the region on {model.date.isoformat()}")
     return fig
 
 
 def figure_states(model: DashboardModel, domain: str) -> Figure:
     """Stacked shares of every state in one domain (mean over replicates), to date.
+
+    :func:`plot_state_panels` of the run's :func:`tables`.
 
     Args:
         model: The run.
@@ -460,22 +524,21 @@ def figure_states(model: DashboardModel, domain: str) -> Figure:
     states = model.runs[0].dims.states
     fig = Figure(figsize=(3.2 * len(states), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(states), sharey=True))
-    for ax, state in zip(axes, states, strict=True):
-        plot_state_shares(t["timeseries"], state, domain, ax=ax, title=label(state))
-        _whole_run(ax, model)
+    plot_state_panels(t["timeseries"], domain, axes, states, model.span)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncols=len(names))
     fig.suptitle(f"{model.title}: {domain} shares by state on {model.date.isoformat()}")
     return fig
 
 
-def _whole_run(ax: Any, model: DashboardModel) -> None:
+def _whole_run(ax: Axes, span: tuple[dt.date, dt.date] | None) -> None:
     """Show the whole run on the time axis."""
     import matplotlib.dates as mdates
 
-    clock = model.runs[0].clock
-    first = mdates.date2num(clock.date(0))  # type: ignore[no-untyped-call]
-    last = mdates.date2num(clock.date(clock.n_steps))  # type: ignore[no-untyped-call]
+    if span is None:
+        return
+    first = mdates.date2num(span[0])  # type: ignore[no-untyped-call]
+    last = mdates.date2num(span[1])  # type: ignore[no-untyped-call]
     ax.set_xlim(float(first), float(last))
 
 
@@ -601,6 +664,8 @@ __all__ = [
     "figure_states",
     "model_params",
     "panel_parameters",
+    "plot_region_panels",
+    "plot_state_panels",
     "scenario_files",
     "scenario_folder",
     "shown_regional",

@@ -51,6 +51,8 @@ from influence_sim._cliutil import (
 from influence_sim._text import did_you_mean
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from influence_sim._files import FigureOutput
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
@@ -406,8 +408,123 @@ def _clean_qp(value: Any) -> float:
 # --------------------------------------------------------------------------- plotting
 
 
+def plot_box_limits(limits: pd.DataFrame, ax: Axes, title: str = "") -> Axes:
+    """A box's limits against the sweep's range: one bar per varied value the box restricts.
+
+    Args:
+        limits: :attr:`Box.limits` (index the varied paths; columns ``low``, ``high``,
+            ``range_low`` and ``range_high``).
+        ax: Axes to draw on.
+        title: Title, e.g. the box's number, coverage, density and mass.
+
+    Returns:
+        The axes.
+    """
+    names = list(limits.index)
+    for j, (_, row) in enumerate(limits.iterrows()):
+        span = row["range_high"] - row["range_low"] or 1.0
+        lo = (row["low"] - row["range_low"]) / span
+        hi = (row["high"] - row["range_low"]) / span
+        y = len(names) - 1 - j
+        ax.barh(
+            y,
+            1.0,
+            left=0.0,
+            height=0.45,
+            color="0.88",
+            edgecolor="0.6",
+            label="the sweep's range" if j == 0 else None,
+        )
+        ax.barh(
+            y,
+            hi - lo,
+            left=lo,
+            height=0.45,
+            color="tab:blue",
+            alpha=0.85,
+            label="the box's limits" if j == 0 else None,
+        )
+        # the limits the box sets (an end left at the sweep's range is not labelled)
+        if row["low"] > row["range_low"]:
+            ax.text(lo, y + 0.28, _num(row["low"]), ha="center", va="bottom", fontsize=10)
+        if row["high"] < row["range_high"]:
+            ax.text(hi, y + 0.28, _num(row["high"]), ha="center", va="bottom", fontsize=10)
+        ax.text(
+            0.0,
+            y - 0.28,
+            f"sweep range {_num(row['range_low'])}",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="0.35",
+        )
+        ax.text(
+            1.0,
+            y - 0.28,
+            _num(row["range_high"]),
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="0.35",
+        )
+    ax.set_yticks(range(len(names)), labels=list(reversed(names)), fontsize=10)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.8, len(names) - 0.2)
+    ax.set_xticks([])
+    ax.set_xlabel("position within the sweep's range (low end to high end)", fontsize=9)
+    ax.set_ylabel("varied value", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=2, fontsize=8, frameon=False)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title, fontsize=10, loc="left")
+    return ax
+
+
+def plot_trajectory(trajectory: pd.DataFrame, ax: Axes) -> Axes:
+    """A box's peeling trajectory: coverage against density, the chosen box circled.
+
+    Args:
+        trajectory: :attr:`Box.trajectory` (``coverage``, ``density`` and ``chosen``).
+        ax: Axes to draw on.
+
+    Returns:
+        The axes.
+    """
+    ax.plot(
+        trajectory["coverage"],
+        trajectory["density"],
+        "-o",
+        color="0.45",
+        markersize=3,
+        linewidth=1,
+        label="peeling trajectory",
+    )
+    pick = trajectory[trajectory["chosen"]]
+    ax.scatter(
+        pick["coverage"],
+        pick["density"],
+        s=90,
+        facecolors="none",
+        edgecolors="tab:red",
+        linewidths=1.8,
+        label="chosen box",
+        zorder=3,
+    )
+    ax.set_xlabel("coverage", fontsize=9)
+    ax.set_ylabel("density", fontsize=9)
+    ax.set_xlim(0, 1.05)
+    ax.set_ylim(0, 1.05)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("coverage against density", fontsize=10, loc="left")
+    return ax
+
+
 def plot_boxes(found: Discovery) -> Any:
     """Draw the boxes: limits against the sweep's range, and coverage against density.
+
+    One row of panels per box: :func:`plot_box_limits` and :func:`plot_trajectory`.
 
     Args:
         found: What :func:`discover` found (at least one box).
@@ -433,98 +550,12 @@ def plot_boxes(found: Discovery) -> Any:
         fontsize=12,
     )
     for i, box in enumerate(found.boxes):
-        ax, tr = axes[i]
-        names = list(box.limits.index)
-        for j, (_, row) in enumerate(box.limits.iterrows()):
-            span = row["range_high"] - row["range_low"] or 1.0
-            lo = (row["low"] - row["range_low"]) / span
-            hi = (row["high"] - row["range_low"]) / span
-            y = len(names) - 1 - j
-            ax.barh(
-                y,
-                1.0,
-                left=0.0,
-                height=0.45,
-                color="0.88",
-                edgecolor="0.6",
-                label="the sweep's range" if j == 0 else None,
-            )
-            ax.barh(
-                y,
-                hi - lo,
-                left=lo,
-                height=0.45,
-                color="tab:blue",
-                alpha=0.85,
-                label="the box's limits" if j == 0 else None,
-            )
-            # the limits the box sets (an end left at the sweep's range is not labelled)
-            if row["low"] > row["range_low"]:
-                ax.text(lo, y + 0.28, _num(row["low"]), ha="center", va="bottom", fontsize=10)
-            if row["high"] < row["range_high"]:
-                ax.text(hi, y + 0.28, _num(row["high"]), ha="center", va="bottom", fontsize=10)
-            ax.text(
-                0.0,
-                y - 0.28,
-                f"sweep range {_num(row['range_low'])}",
-                ha="left",
-                va="top",
-                fontsize=8,
-                color="0.35",
-            )
-            ax.text(
-                1.0,
-                y - 0.28,
-                _num(row["range_high"]),
-                ha="right",
-                va="top",
-                fontsize=8,
-                color="0.35",
-            )
-        ax.set_yticks(range(len(names)), labels=list(reversed(names)), fontsize=10)
-        ax.set_xlim(-0.03, 1.03)
-        ax.set_ylim(-0.8, len(names) - 0.2)
-        ax.set_xticks([])
-        ax.set_xlabel("position within the sweep's range (low end to high end)", fontsize=9)
-        ax.set_ylabel("varied value", fontsize=9)
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=2, fontsize=8, frameon=False)
-        for side in ("top", "right", "bottom"):
-            ax.spines[side].set_visible(False)
-        ax.set_title(
+        title = (
             f"Box {box.number}: coverage {box.coverage:.2f}, density {box.density:.2f}, "
-            f"mass {box.mass:.2f} (blue: the box's limits)",
-            fontsize=10,
-            loc="left",
+            f"mass {box.mass:.2f} (blue: the box's limits)"
         )
-        t = box.trajectory
-        tr.plot(
-            t["coverage"],
-            t["density"],
-            "-o",
-            color="0.45",
-            markersize=3,
-            linewidth=1,
-            label="peeling trajectory",
-        )
-        pick = t[t["chosen"]]
-        tr.scatter(
-            pick["coverage"],
-            pick["density"],
-            s=90,
-            facecolors="none",
-            edgecolors="tab:red",
-            linewidths=1.8,
-            label="chosen box",
-            zorder=3,
-        )
-        tr.set_xlabel("coverage", fontsize=9)
-        tr.set_ylabel("density", fontsize=9)
-        tr.set_xlim(0, 1.05)
-        tr.set_ylim(0, 1.05)
-        tr.tick_params(labelsize=8)
-        tr.grid(alpha=0.3)
-        tr.legend(fontsize=8, loc="lower left")
-        tr.set_title("coverage against density", fontsize=10, loc="left")
+        plot_box_limits(box.limits, axes[i][0], title)
+        plot_trajectory(box.trajectory, axes[i][1])
     fig.tight_layout()
     return fig
 

@@ -33,6 +33,8 @@ from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from influence_sim._files import FigureOutput
     from influence_sim.plots import Shocks
 
@@ -274,15 +276,23 @@ __all__ = [
     "STATE_ARMS_POINTS",
     "TRADE_FACTOR",
     "TRADE_YEARS",
+    "hindcast_arms_frame",
     "hindcast_table",
+    "hindcast_trade_frame",
+    "holdout_error_frame",
     "holdout_markdown",
     "holdout_summary",
     "holdout_table",
+    "holdout_target_frame",
     "markdown_tables",
     "model_arms",
     "model_trade",
     "plot_hindcast",
+    "plot_hindcast_arms",
+    "plot_hindcast_trade",
     "plot_holdout",
+    "plot_holdout_errors",
+    "plot_holdout_targets",
     "summary",
     "target_rows",
 ]
@@ -303,6 +313,9 @@ def plot_hindcast(
     supplier shares per window (points at the window's middle) and the model's window shares
     (line with band).
 
+    The figures draw :func:`hindcast_trade_frame` with :func:`plot_hindcast_trade` and
+    :func:`hindcast_arms_frame` with :func:`plot_hindcast_arms`.
+
     Args:
         output: Recorded runs of the hindcast.
         directory: Folder to write into.
@@ -319,9 +332,128 @@ def plot_hindcast(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, LogFormatter
 
     from influence_sim._files import figure_output
+    from influence_sim.plots import SHOCK_COLOUR, SHOCK_STYLE, label
+
+    panel = panel or sd.panel_of(sd.load_seeds())
+    written = []
+    trade = hindcast_trade_frame(output, panel)
+    for (partner, series), frame in trade.groupby(["partner", "series"], sort=False):
+        fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True)
+        plot_hindcast_trade(frame, axes.ravel(), holdout=holdout, shocks=shocks)
+        fig.suptitle(
+            f"Hindcast: trade with {label(str(partner))}, model against the country panel"
+            + _holdout_note(holdout)
+        )
+        fig.tight_layout()
+        written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
+        plt.close(fig)
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.8), sharex=True, sharey=True)
+    plot_hindcast_arms(
+        hindcast_arms_frame(output, panel), axes.ravel(), holdout=holdout, shocks=shocks
+    )
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    listed = _shock_list(shocks)
+    if listed:
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock")
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.06 if listed else 0.0),
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
+    if listed:
+        import textwrap
+
+        text = textwrap.fill("Shocks: " + listed.replace("\n", "; "), 110)
+        fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=8)
+    fig.suptitle(
+        "Hindcast: arms-import shares by five-year window, model against the panel"
+        + _holdout_note(holdout),
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0.2 if listed else 0.1, 1, 1))
+    written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
+    plt.close(fig)
+    return written
+
+
+def hindcast_trade_frame(output: EnsembleOutput, panel: Panel | None = None) -> pd.DataFrame:
+    """Trade of each state with each partner the panel has: the model's band and the panel's.
+
+    Args:
+        output: Recorded runs of the hindcast.
+        panel: The country panel (default the package's).
+
+    Returns:
+        One row per partner, state and recorded date with ``source`` ``model`` (``value`` the
+        median over the replicates, ``p05`` and ``p95`` its band), then one per panel figure
+        with ``source`` ``panel`` (``value`` the figure; no band); also ``partner``,
+        ``series`` (the panel's series), ``state`` and ``year`` (decimal years; a panel
+        figure sits in the middle of its year). Volumes in USD bn a year.
+    """
+    panel = panel or sd.panel_of(sd.load_seeds())
+    dims = output.dims
+    dates = np.array([decimal_year(d) for d in output.dates])
+    vol = output.share[..., ECON] * output.volume[..., ECON][..., None]  # (T, B, S, K)
+    frames = []
+    for k, partner in enumerate(dims.partners[:-1]):
+        series = TRADE_PARTNERS.get(partner)
+        if series is None:
+            continue
+        for i, state in enumerate(dims.states):
+            band = np.quantile(vol[:, :, i, k], [0.05, 0.5, 0.95], axis=1)
+            model = pd.DataFrame(
+                {"source": "model", "year": dates, "value": band[1], "p05": band[0], "p95": band[2]}
+            )
+            parts = [model.assign(partner=partner, series=series, state=state)]
+            if panel.has(state, series):
+                measured = panel.annual(state, series)
+                figures = pd.DataFrame(
+                    {
+                        "source": "panel",
+                        "year": [y + 0.5 for y in measured],
+                        "value": list(measured.values()),
+                        "p05": math.nan,
+                        "p95": math.nan,
+                    }
+                )
+                parts.append(figures.assign(partner=partner, series=series, state=state))
+            frames.extend(parts)
+    columns = ["partner", "series", "state", "source", "year", "value", "p05", "p95"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def plot_hindcast_trade(
+    frame: pd.DataFrame,
+    axes: Sequence[Axes],
+    holdout: int | None = None,
+    shocks: Shocks | None = None,
+) -> Sequence[Axes]:
+    """One partner's trade with each state, model against the panel, a panel per state.
+
+    Each state's panel has the model's median with its 5-95% band (log scale) and the panel's
+    yearly figures (points); the last axes hold the legend and the list of shocks.
+
+    Args:
+        frame: One partner's rows of :func:`hindcast_trade_frame`.
+        axes: One axes per state, then one for the legend (the last).
+        holdout: First year out of sample: a grey line marks it.
+        shocks: Dated shocks, marked in every panel and listed under the legend.
+
+    Returns:
+        The axes.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogFormatter
+
     from influence_sim.plots import (
         SHOCK_COLOUR,
         SHOCK_STYLE,
@@ -331,76 +463,81 @@ def plot_hindcast(
         power_colour,
     )
 
-    _plain = FuncFormatter(lambda value, _: f"{value:g}")
     class _PlainLog(LogFormatter):
         """Matplotlib's choice of log tick labels, written as plain numbers (0.6, not 6e-01)."""
 
         def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
             return f"{x:g}"
 
-    _plain_minor = _PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5))
-    shock_handle = Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9)
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    plain_minor = _PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5))
+    axes = list(axes)
+    states = [str(s) for s in dict.fromkeys(frame["state"])]
+    marked: list[Line2D] = []
+    for i, state in enumerate(states):
+        ax = axes[i]
+        rows = frame[frame["state"] == state]
+        model = rows[rows["source"] == "model"]
+        measured = rows[rows["source"] == "panel"]
+        colour = power_colour(str(model["partner"].iloc[0]))
+        dates = model["year"].to_numpy(dtype=float)
+        lo, median, hi = (model[c].to_numpy(dtype=float) for c in ("p05", "value", "p95"))
+        ax.fill_between(dates, lo, hi, color=colour, alpha=0.25, lw=0)
+        ax.plot(dates, median, color=colour, label="model (median, 5-95%)")
+        if len(measured):
+            ax.plot(
+                measured["year"].to_numpy(dtype=float),
+                measured["value"].to_numpy(dtype=float),
+                "o",
+                ms=3,
+                color="black",
+                label="panel",
+            )
+        ax.set_yscale("log")
+        ax.set_title(label(state), fontsize=10)
+        ax.set_ylabel("USD bn a year", fontsize=8)
+        positive = (lo > 0) & (hi > 0)
+        decades = np.log10(hi[positive] / lo[positive])
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain_minor)
+        ax.tick_params(axis="both", labelsize=8)
+        marked = mark_shocks(ax, shocks, labels=False, position=decimal_year)
+        note_narrow_bands(ax, [float(decades.max()) if decades.size else 0.0], 1.5)
+    ax = axes[-1]
+    handles, labels = axes[0].get_legend_handles_labels()
+    ax.axis("off")
+    if marked:
+        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        labels.append("shock (dates below)")
+    ax.legend(handles, labels, loc="upper center", fontsize=8, frameon=False)
+    ax.text(0.02, 0.55, _shock_list(shocks), transform=ax.transAxes, va="top", fontsize=8)
+    for ax in axes[: len(states)]:
+        _mark_holdout(ax, holdout)
+    return axes
+
+
+def hindcast_arms_frame(output: EnsembleOutput, panel: Panel | None = None) -> pd.DataFrame:
+    """Arms-import shares by supplier and five-year window: the model's band and the panel's.
+
+    Args:
+        output: Recorded runs of the hindcast.
+        panel: The country panel (default the package's).
+
+    Returns:
+        One row per entity (``region``, the five states pooled, then each state), supplier
+        and window of :data:`ARMS_WINDOWS` the run reaches: ``entity``, ``partner``, ``year``
+        (the window's middle), ``p05``, ``median`` and ``p95`` of the model's share over the
+        replicates, and ``panel`` (the panel's share; NaN where it has none).
+    """
     panel = panel or sd.panel_of(sd.load_seeds())
     dims = output.dims
     dates = np.array([decimal_year(d) for d in output.dates])
-    written = []
-    vol = output.share[..., ECON] * output.volume[..., ECON][..., None]  # (T, B, S, K)
-    for k, partner in enumerate(dims.partners[:-1]):
-        series = TRADE_PARTNERS.get(partner)
-        if series is None:
-            continue
-        fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True)
-        for i, state in enumerate(dims.states):
-            ax = axes.flat[i]
-            band = np.quantile(vol[:, :, i, k], [0.05, 0.5, 0.95], axis=1)
-            colour = power_colour(partner)
-            ax.fill_between(dates, band[0], band[2], color=colour, alpha=0.25, lw=0)
-            ax.plot(dates, band[1], color=colour, label="model (median, 5-95%)")
-            if panel.has(state, series):
-                measured = panel.annual(state, series)
-                ax.plot(
-                    [y + 0.5 for y in measured],
-                    list(measured.values()),
-                    "o",
-                    ms=3,
-                    color="black",
-                    label="panel",
-                )
-            ax.set_yscale("log")
-            ax.set_title(label(state), fontsize=10)
-            ax.set_ylabel("USD bn a year", fontsize=8)
-            positive = (band[0] > 0) & (band[2] > 0)
-            decades = np.log10(band[2][positive] / band[0][positive])
-            ax.yaxis.set_major_formatter(_plain)
-            ax.yaxis.set_minor_formatter(_plain_minor)
-            ax.tick_params(axis="both", labelsize=8)
-            marked = mark_shocks(ax, shocks, labels=False, position=decimal_year)
-            note_narrow_bands(ax, [float(decades.max()) if decades.size else 0.0], 1.5)
-        ax = axes.flat[-1]
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        ax.axis("off")
-        if marked:
-            handles.append(shock_handle)
-            labels.append("shock (dates below)")
-        ax.legend(handles, labels, loc="upper center", fontsize=8, frameon=False)
-        ax.text(0.02, 0.55, _shock_list(shocks), transform=ax.transAxes, va="top", fontsize=8)
-        for ax in axes.flat[: len(dims.states)]:
-            _mark_holdout(ax, holdout)
-        fig.suptitle(
-            f"Hindcast: trade with {label(partner)}, model against the country panel"
-            + _holdout_note(holdout)
-        )
-        fig.tight_layout()
-        written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
-        plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.8), sharex=True, sharey=True)
+    rows: list[dict[str, object]] = []
     arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
     years = np.floor(dates - 1e-9).astype(int)
     entities = ("region", *dims.states)
-    for j, entity in enumerate(entities):
-        ax = axes.flat[j]
+    for entity in entities:
         for k, partner in enumerate(dims.partners[:-1]):
-            colour = power_colour(partner)
             mids: list[float] = []
             med: list[float] = []
             lo: list[float] = []
@@ -426,46 +563,86 @@ def plot_hindcast(
                 if observed is not None:
                     obs_mid.append((first + last + 1) / 2.0)
                     obs.append(observed)
-            ax.fill_between(mids, lo, hi, color=colour, alpha=0.25, lw=0)
-            ax.plot(mids, med, color=colour, label=f"{label(partner)}, model")
+            observed_at = dict(zip(obs_mid, obs, strict=True))
+            rows.extend(
+                {
+                    "entity": entity,
+                    "partner": partner,
+                    "year": middle,
+                    "p05": low,
+                    "median": centre,
+                    "p95": high,
+                    "panel": observed_at.get(middle, math.nan),
+                }
+                for middle, low, centre, high in zip(mids, lo, med, hi, strict=True)
+            )
+    columns = ["entity", "partner", "year", "p05", "median", "p95", "panel"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def plot_hindcast_arms(
+    frame: pd.DataFrame,
+    axes: Sequence[Axes],
+    holdout: int | None = None,
+    shocks: Shocks | None = None,
+) -> Sequence[Axes]:
+    """Arms-import shares by supplier per window, model against the panel, a panel per entity.
+
+    Each entity's panel has, per supplier, the model's median share with its 5-95% band
+    (line at the windows' middles) and the panel's shares (points).
+
+    Args:
+        frame: :func:`hindcast_arms_frame`.
+        axes: One axes per entity (the region first), in the frame's order; a grey line marks
+            the holdout in every axes given.
+        holdout: First year out of sample.
+        shocks: Dated shocks, marked in every panel.
+
+    Returns:
+        The axes.
+    """
+    from influence_sim.plots import label, mark_shocks, power_colour
+
+    axes = list(axes)
+    entities = [str(e) for e in dict.fromkeys(frame["entity"])]
+    for ax, entity in zip(axes, entities, strict=False):
+        mine = frame[frame["entity"] == entity]
+        for partner in dict.fromkeys(mine["partner"]):
+            colour = power_colour(str(partner))
+            rows = mine[mine["partner"] == partner]
+            seen = rows[rows["panel"].notna()]
+            middles = rows["year"].to_numpy(dtype=float)
+            ax.fill_between(
+                middles,
+                rows["p05"].to_numpy(dtype=float),
+                rows["p95"].to_numpy(dtype=float),
+                color=colour,
+                alpha=0.25,
+                lw=0,
+            )
             ax.plot(
-                obs_mid, obs, "o", color=colour, mec="black", ms=5, label=f"{label(partner)}, panel"
+                middles,
+                rows["median"].to_numpy(dtype=float),
+                color=colour,
+                label=f"{label(str(partner))}, model",
+            )
+            ax.plot(
+                seen["year"].to_numpy(dtype=float),
+                seen["panel"].to_numpy(dtype=float),
+                "o",
+                color=colour,
+                mec="black",
+                ms=5,
+                label=f"{label(str(partner))}, panel",
             )
         ax.set_title(label(entity) if entity != "region" else "Region (five states)", fontsize=10)
         ax.set_ylim(0, 1)
         ax.set_ylabel("share of arms imports", fontsize=8)
         mark_shocks(ax, shocks, labels=False, position=decimal_year)
         ax.tick_params(axis="both", labelsize=8)
-    for ax in axes.flat:
+    for ax in axes:
         _mark_holdout(ax, holdout)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    listed = _shock_list(shocks)
-    if listed:
-        handles.append(shock_handle)
-        labels.append("shock")
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.06 if listed else 0.0),
-        ncol=4,
-        fontsize=8,
-        frameon=False,
-    )
-    if listed:
-        import textwrap
-
-        text = textwrap.fill("Shocks: " + listed.replace("\n", "; "), 110)
-        fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=8)
-    fig.suptitle(
-        "Hindcast: arms-import shares by five-year window, model against the panel"
-        + _holdout_note(holdout),
-        fontsize=11,
-    )
-    fig.tight_layout(rect=(0, 0.2 if listed else 0.1, 1, 1))
-    written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
-    plt.close(fig)
-    return written
+    return axes
 
 
 def _mark_holdout(ax: Any, holdout: int | None) -> None:
@@ -824,6 +1001,128 @@ def _tolerance_units(table: pd.DataFrame, values: pd.Series) -> np.ndarray:
     return out
 
 
+_FORECASTS: tuple[tuple[str, str, str], ...] = (
+    ("model", "model (median)", "#1f77b4"),
+    ("naive_last", "last value", "#7f7f7f"),
+    ("naive_trend", "trend", "#ff7f0e"),
+)
+"""The forecasts of an out-of-sample figure: column, legend text and colour."""
+
+
+def holdout_error_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Errors of the out-of-sample figures in units of their tolerance (1 is the PASS limit).
+
+    Trade errors are log ratios over the log of the tolerance factor, share errors absolute
+    differences over the tolerance.
+
+    Args:
+        table: From :func:`holdout_table`, with :func:`target_rows` appended.
+
+    Returns:
+        One row per out-of-sample figure: ``series``, ``entity``, ``partner``, ``period``,
+        and the errors of the model's median (``model``) and of the two naive forecasts
+        (``naive_last``, ``naive_trend``).
+    """
+    outside = table[table["sample"] == "out"].reset_index(drop=True)
+    errors = {key: _tolerance_units(outside, outside[key]) for key, _, _ in _FORECASTS}
+    return outside[["series", "entity", "partner", "period"]].assign(**errors)
+
+
+def holdout_target_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-sample figures that are not the panel's (the article's targets).
+
+    Args:
+        table: From :func:`holdout_table`, with :func:`target_rows` appended.
+
+    Returns:
+        Those rows of ``table`` (its columns; the index numbers the out-of-sample rows).
+    """
+    outside = table[table["sample"] == "out"].reset_index(drop=True)
+    return outside[outside.get("source", pd.Series("panel", index=outside.index)) != "panel"]
+
+
+def plot_holdout_errors(errors: pd.DataFrame, ax: Axes) -> Axes:
+    """Each out-of-sample figure's error for the model and the two naive forecasts, by series.
+
+    One dot per figure (errors capped at 6, jittered up and down), a bar at each median, and
+    a dashed line at the PASS limit.
+
+    Args:
+        errors: :func:`holdout_error_frame`.
+        ax: Axes to draw on.
+
+    Returns:
+        The axes.
+    """
+    series = list(dict.fromkeys(errors["series"]))
+    rng = np.random.default_rng(0)  # jitter only: no effect on any number
+    for j, name in enumerate(series):
+        mask = (errors["series"] == name).to_numpy()
+        for o, (key, text, colour) in enumerate(_FORECASTS):
+            y = j + (o - 1) * 0.25
+            e = np.minimum(errors[key].to_numpy(dtype=float)[mask], 6.0)
+            e = e[np.isfinite(e)]
+            if e.size == 0:
+                continue
+            jitter = rng.uniform(-0.06, 0.06, e.size)
+            ax.plot(
+                e, y + jitter, "o", ms=3, color=colour, alpha=0.6, label=text if j == 0 else None
+            )
+            ax.plot([np.median(e)] * 2, [y - 0.1, y + 0.1], color=colour, lw=2.5)
+    ax.axvline(1.0, color="black", ls="--", lw=1, label="PASS limit")
+    ax.set_yticks(range(len(series)))
+    ax.set_yticklabels([f"{s} ({int((errors['series'] == s).sum())})" for s in series], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 6.2)
+    ax.set_xlabel("error in tolerances (capped at 6; bar: median)")
+    ax.set_title(
+        "Out of sample: the model's error against two naive forecasts, figure by figure",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_holdout_targets(targets: pd.DataFrame, axes: Sequence[Axes]) -> Sequence[Axes]:
+    """One panel per figure: the figure with its tolerance, the model and two naive forecasts.
+
+    Args:
+        targets: :func:`holdout_target_frame` (or any rows of a holdout table).
+        axes: One axes per row of ``targets``.
+
+    Returns:
+        The axes.
+    """
+    for ax, (_, r) in zip(axes, targets.iterrows(), strict=True):
+        ax.axhspan(
+            r["panel"] - r["tolerance"],
+            r["panel"] + r["tolerance"],
+            color="#2ca02c",
+            alpha=0.2,
+            lw=0,
+            label="figure ± tolerance",
+        )
+        ax.axhline(r["panel"], color="#2ca02c", lw=1.5)
+        ax.errorbar(
+            [0],
+            [r["model"]],
+            yerr=[[r["model"] - r["model_p05"]], [r["model_p95"] - r["model"]]],
+            fmt="o",
+            color="#1f77b4",
+            capsize=4,
+            label="model (median, 5-95%)",
+        )
+        ax.plot([1], [r["naive_last"]], "s", color="#7f7f7f", label="last value")
+        ax.plot([2], [r["naive_trend"]], "^", color="#ff7f0e", label="trend")
+        ax.set_xticks([0, 1, 2])
+        ax.set_xticklabels(["model", "last", "trend"], fontsize=8)
+        ax.set_xlim(-0.6, 2.6)
+        ax.set_title(f"{str(r['series']).split('_')[0]}: {r['partner']} {r['period']}", fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
+    return axes
+
+
 def plot_holdout(
     table: pd.DataFrame, directory: Path, figures: FigureOutput | None = None
 ) -> list[Path]:
@@ -834,6 +1133,9 @@ def plot_holdout(
     model's median and the two naive forecasts, one dot per figure and a bar at the median.
     ``holdout_targets.png`` (when the table has the article's figures): each figure with its
     tolerance, the model's median and 5-95% band, and the two naive forecasts.
+
+    The figures draw :func:`holdout_error_frame` with :func:`plot_holdout_errors` and
+    :func:`holdout_target_frame` with :func:`plot_holdout_targets`.
 
     Args:
         table: From :func:`holdout_table`, with :func:`target_rows` appended.
@@ -850,63 +1152,22 @@ def plot_holdout(
 
     from influence_sim._files import figure_output
 
-    outside = table[table["sample"] == "out"].reset_index(drop=True)
+    errors = holdout_error_frame(table)
     written: list[Path] = []
-    if outside.empty:
+    if errors.empty:
         return written
-    kinds = (("model", "model (median)", "#1f77b4"), ("naive_last", "last value", "#7f7f7f"),
-             ("naive_trend", "trend", "#ff7f0e"))
-    errors = {k: _tolerance_units(outside, outside[k]) for k, _, _ in kinds}
-    series = list(dict.fromkeys(outside["series"]))
+    series = list(dict.fromkeys(errors["series"]))
     fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(series) * 1.6 + 1.6))
-    rng = np.random.default_rng(0)  # jitter only: no effect on any number
-    for j, name in enumerate(series):
-        mask = (outside["series"] == name).to_numpy()
-        for o, (key, text, colour) in enumerate(kinds):
-            y = j + (o - 1) * 0.25
-            e = np.minimum(errors[key][mask], 6.0)
-            e = e[np.isfinite(e)]
-            if e.size == 0:
-                continue
-            jitter = rng.uniform(-0.06, 0.06, e.size)
-            ax.plot(e, y + jitter, "o", ms=3, color=colour, alpha=0.6,
-                    label=text if j == 0 else None)
-            ax.plot([np.median(e)] * 2, [y - 0.1, y + 0.1], color=colour, lw=2.5)
-    ax.axvline(1.0, color="black", ls="--", lw=1, label="PASS limit")
-    ax.set_yticks(range(len(series)))
-    ax.set_yticklabels([f"{s} ({int((outside['series'] == s).sum())})" for s in series],
-                       fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 6.2)
-    ax.set_xlabel("error in tolerances (capped at 6; bar: median)")
-    ax.set_title(
-        "Out of sample: the model's error against two naive forecasts, figure by figure",
-        fontsize=10,
-    )
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
+    plot_holdout_errors(errors, ax)
     fig.tight_layout()
     written.extend(figure_output(figures).save(fig, directory / "holdout_errors.png", 110))
     plt.close(fig)
-    targets = outside[outside.get("source", pd.Series("panel", index=outside.index)) != "panel"]
+    targets = holdout_target_frame(table)
     if not targets.empty:
         fig, axes = plt.subplots(1, len(targets), figsize=(7.0, 3.6))
-        for ax, (_, r) in zip(np.atleast_1d(axes), targets.iterrows(), strict=True):
-            ax.axhspan(r["panel"] - r["tolerance"], r["panel"] + r["tolerance"], color="#2ca02c",
-                       alpha=0.2, lw=0, label="figure ± tolerance")
-            ax.axhline(r["panel"], color="#2ca02c", lw=1.5)
-            ax.errorbar([0], [r["model"]], yerr=[[r["model"] - r["model_p05"]],
-                        [r["model_p95"] - r["model"]]], fmt="o", color="#1f77b4", capsize=4,
-                        label="model (median, 5-95%)")
-            ax.plot([1], [r["naive_last"]], "s", color="#7f7f7f", label="last value")
-            ax.plot([2], [r["naive_trend"]], "^", color="#ff7f0e", label="trend")
-            ax.set_xticks([0, 1, 2])
-            ax.set_xticklabels(["model", "last", "trend"], fontsize=8)
-            ax.set_xlim(-0.6, 2.6)
-            ax.set_title(f"{str(r['series']).split('_')[0]}: {r['partner']} {r['period']}",
-                         fontsize=9)
-            ax.tick_params(axis="y", labelsize=8)
-        handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+        axes = np.atleast_1d(axes)
+        plot_holdout_targets(targets, axes)
+        handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
         fig.suptitle("Out of sample: the article's figures (Kennan Cable 52)", fontsize=10)
         fig.tight_layout(rect=(0, 0.08, 1, 1))

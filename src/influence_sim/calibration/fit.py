@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from influence_sim import initial
 from influence_sim.calibration.metrics import RegionalSeries
@@ -522,6 +523,55 @@ class CalibrationResult:
             "runs": self.evaluations * self.settings.replicates,
             "wall_time_s": self.wall_time_s,
         }
+
+    def profile_frame(self) -> pd.DataFrame:
+        """The loss slices and the local searches' ends, one row per parameter and point.
+
+        Returns:
+            Columns ``parameter`` (path), ``kind`` (``profile``: a point of the slice through
+            the fit; ``search``: where a local search ended, in this parameter), ``value``,
+            ``loss``, and per parameter ``fitted``, ``interval_low``, ``interval_high`` and
+            ``verdict`` (:class:`Profile`), then ``threshold`` (:attr:`Settings.threshold`) and
+            ``level`` (the loss at the fit plus the threshold), in the order of
+            :attr:`profiles`, slice points before search ends.
+        """
+        level = self.loss + self.settings.threshold
+        frames = []
+        for i, pr in enumerate(self.profiles):
+            ends = [float(s.end[i]) for s in self.searches]
+            frame = pd.DataFrame(
+                {
+                    "parameter": pr.parameter.path,
+                    "kind": ["profile"] * len(pr.grid) + ["search"] * len(ends),
+                    "value": [*np.asarray(pr.grid, dtype=float), *ends],
+                    "loss": [*np.asarray(pr.loss, dtype=float), *(s.loss for s in self.searches)],
+                }
+            )
+            frames.append(
+                frame.assign(
+                    fitted=float(self.fitted[i]),
+                    interval_low=float(pr.interval[0]),
+                    interval_high=float(pr.interval[1]),
+                    verdict=pr.verdict,
+                    threshold=float(self.settings.threshold),
+                    level=level,
+                )
+            )
+        columns = [
+            "parameter",
+            "kind",
+            "value",
+            "loss",
+            "fitted",
+            "interval_low",
+            "interval_high",
+            "verdict",
+            "threshold",
+            "level",
+        ]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True)[columns]
 
 
 class _Progress:

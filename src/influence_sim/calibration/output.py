@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from influence_sim._files import FigureOutput, figure_output, json_text, write_text_atomic
@@ -93,8 +95,66 @@ def parameters_yaml(result: CalibrationResult, name: str = "calibrated_parameter
     return "\n".join(header) + "\n" + body
 
 
+def plot_profile(profile: pd.DataFrame, ax: Axes, legend: bool = False) -> Axes:
+    """The loss along one parameter's range with the others at the fit (log scale).
+
+    The slice is a line; the interval where the loss stays within the threshold of the
+    minimum is shaded, the fit is a red line, and each local search's end an ``x``.
+
+    Args:
+        profile: One parameter's rows of :meth:`CalibrationResult.profile_frame`.
+        ax: Axes to draw on.
+        legend: Whether to draw a legend on the axes.
+
+    Returns:
+        The axes.
+    """
+    first = profile.iloc[0]
+    path = str(first["parameter"])
+    points = profile[profile["kind"] == "profile"]
+    grid = points["value"].to_numpy(dtype=float)
+    loss = points["loss"].to_numpy(dtype=float)
+    finite = np.isfinite(loss)  # extreme weights or tolerances can overflow the loss
+    floor = max(float(np.max(loss[finite], initial=0.0)) * 1e-9, 1e-12)
+    ax.plot(grid[finite], np.maximum(loss[finite], floor), color="#1f4e9c", marker=".")
+    level = float(first["level"])
+    if math.isfinite(level):
+        ax.axhline(
+            level,
+            color="#888888",
+            linestyle="--",
+            linewidth=1,
+            label=f"minimum + {float(first['threshold']):g}",
+        )
+    ax.axvspan(
+        float(first["interval_low"]),
+        float(first["interval_high"]),
+        color="#1f4e9c",
+        alpha=0.12,
+        linewidth=0,
+        label="within the threshold",
+    )
+    ax.axvline(float(first["fitted"]), color="#c0392b", linewidth=1.5, label="fit")
+    ends = profile[profile["kind"] == "search"]
+    for end, end_loss in zip(ends["value"], ends["loss"], strict=True):
+        if math.isfinite(end_loss):
+            ax.plot([end], [max(end_loss, floor)], marker="x", color="#555555", ls="none")
+    if finite.any():
+        ax.set_yscale("log")
+        ax.set_ylabel("loss (log scale)")
+    else:
+        ax.text(0.5, 0.5, "loss not finite", ha="center", transform=ax.transAxes)
+    ax.set_xlabel(path)
+    ax.set_title(f"{path}: {first['verdict']}", fontsize="small")
+    if legend:
+        ax.legend(fontsize="x-small", loc="best")
+    return ax
+
+
 def plot_profiles(result: CalibrationResult) -> Figure:
     """One panel per parameter: the loss along its range with the others at the fit.
+
+    A figure of :func:`plot_profile` panels, from :meth:`CalibrationResult.profile_frame`.
 
     Args:
         result: The calibration.
@@ -107,40 +167,13 @@ def plot_profiles(result: CalibrationResult) -> Figure:
     rows = math.ceil(n / cols)
     fig = Figure(figsize=(4.2 * cols, 3.3 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
-    level = result.loss + result.settings.threshold
+    frame = result.profile_frame()
     for i, ax in enumerate(axes.flat):
         if i >= len(result.profiles):
             ax.set_visible(False)
             continue
-        pr = result.profiles[i]
-        grid, loss = np.asarray(pr.grid), np.asarray(pr.loss, dtype=float)
-        finite = np.isfinite(loss)  # extreme weights or tolerances can overflow the loss
-        floor = max(float(np.max(loss[finite], initial=0.0)) * 1e-9, 1e-12)
-        ax.plot(grid[finite], np.maximum(loss[finite], floor), color="#1f4e9c", marker=".")
-        if math.isfinite(level):
-            ax.axhline(
-                level,
-                color="#888888",
-                linestyle="--",
-                linewidth=1,
-                label=f"minimum + {result.settings.threshold:g}",
-            )
-        ax.axvspan(
-            *pr.interval, color="#1f4e9c", alpha=0.12, linewidth=0, label="within the threshold"
-        )
-        ax.axvline(float(result.fitted[i]), color="#c0392b", linewidth=1.5, label="fit")
-        for s in result.searches:
-            if math.isfinite(s.loss):
-                ax.plot([s.end[i]], [max(s.loss, floor)], marker="x", color="#555555", ls="none")
-        if finite.any():
-            ax.set_yscale("log")
-            ax.set_ylabel("loss (log scale)")
-        else:
-            ax.text(0.5, 0.5, "loss not finite", ha="center", transform=ax.transAxes)
-        ax.set_xlabel(pr.parameter.path)
-        ax.set_title(f"{pr.parameter.path}: {pr.verdict}", fontsize="small")
-        if i == 0:
-            ax.legend(fontsize="x-small", loc="best")
+        path = result.profiles[i].parameter.path
+        plot_profile(frame[frame["parameter"] == path], ax, legend=i == 0)
     fig.suptitle(f"Loss slices through the fit ({result.scenario.name}); x: local search ends")
     return fig
 
@@ -213,4 +246,11 @@ def summary(result: CalibrationResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["fit_json", "parameters_yaml", "plot_profiles", "summary", "write_outputs"]
+__all__ = [
+    "fit_json",
+    "parameters_yaml",
+    "plot_profile",
+    "plot_profiles",
+    "summary",
+    "write_outputs",
+]
