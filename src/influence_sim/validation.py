@@ -1076,7 +1076,7 @@ def plot_holdout_errors(errors: pd.DataFrame, ax: Axes) -> Axes:
     ax.set_xlim(0, 6.2)
     ax.set_xlabel("error in tolerances (capped at 6; bar: median)")
     ax.set_title(
-        "Out of sample: the model's error against two naive forecasts, figure by figure",
+        "Out of sample: the model's error against two naive forecasts,\nfigure by figure",
         fontsize=10,
     )
     ax.legend(fontsize=8, loc="lower right")
