@@ -47,7 +47,8 @@ from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
 from influence_sim.ensemble import EnsembleOutput, simulate_runs
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
-from influence_sim.kernel.mechanisms import MECHANISM_TABLE, regional_share
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE
+from influence_sim.kernel.observables import regional_share
 from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import Scenario, load_scenario
 from influence_sim.timeline import Timeline
@@ -118,8 +119,7 @@ _KNOCKOUTS: tuple[Knockout, ...] = (
     ),
     Knockout(
         "gravity",
-        "trade does not follow the sizes of the economies (gdp_elasticity 0, "
-        "partner_elasticity 0)",
+        "trade does not follow the sizes of the economies (gdp_elasticity 0, partner_elasticity 0)",
         {"parameters.gdp_elasticity": 0.0, "parameters.partner_elasticity": 0.0},
     ),
     Knockout(

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
+
+# regional_share lives in kernel.observables; it stays importable from here for one release
 from influence_sim.kernel.observables import regional_share
 
 _LETTERS = "abcdefgh"
