@@ -40,6 +40,7 @@ import numpy as np
 from influence_sim import seeds as sd
 from influence_sim.calendar import decimal_year
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
+from influence_sim.kernel.observables import window_arms_share
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
@@ -442,8 +443,7 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
             total += weight * float((((observed - model_share) / STATE_ARMS_SD) ** 2).sum())
     for (first, last), observed in moments.region.items():
         m = (years >= first) & (years <= last)
-        model_sum = arms[m].sum(axis=(0, 1))
-        model_share = model_sum[:-1] / model_sum.sum()
+        model_share = window_arms_share(arms, m)[:-1]
         ok = np.isfinite(observed)
         total += float((((observed[ok] - model_share[ok]) / REGION_ARMS_SD) ** 2).sum())
     return total

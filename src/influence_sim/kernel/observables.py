@@ -107,7 +107,7 @@ def guarantor_changes(guarantor: npt.ArrayLike, axis: int = 0) -> IntArray:
     return out
 
 
-def window_arms_share(arms: FloatArray, window: FloatArray) -> FloatArray:
+def window_arms_share(arms: FloatArray, window: npt.ArrayLike) -> FloatArray:
     """Each supplier's share of the region's arms imports over windows of steps.
 
     Equation: ``a[w, k] = Σ_t m[w, t] Σ_s A[t, s] x[t, s, k] / Σ_k' (same for k')``: the
