@@ -136,6 +136,28 @@ def test_zero_threat_arms_is_exp_propensity_times_gdp_to_the_elasticity() -> Non
     assert np.allclose(out, 0.5 * 2.0)
 
 
+def test_log_zero_threat_arms_inverts_security_demand() -> None:
+    threat = np.array([[0.0, 0.3, 1.0]])
+    eta = np.array([2.0])
+    base = np.array([[0.5, 1.2, 3.0]])
+    arms = mech.security_demand(base, threat, eta)
+    assert np.allclose(mech.log_zero_threat_arms(arms, threat, eta), np.log(base))
+    # by hand: 4.8 arms at threat 0.3 and elasticity 2 are 4.8 / 1.6 = 3 at zero threat
+    out = mech.log_zero_threat_arms(np.array([[4.8]]), np.array([[0.3]]), eta)
+    assert np.allclose(out, np.log(3.0))
+
+
+def test_steady_threat_is_exposure_times_instability_and_update_threat_stays_there() -> None:
+    exposure = np.array([[0.05, 1.0], [0.5, 0.2]])
+    instability = np.array([0.3, 0.8])
+    level = mech.steady_threat(exposure, instability)
+    assert np.allclose(level, [[0.015, 0.3], [0.4, 0.16]])
+    # more instability, more threat; at its steady level threat does not move
+    assert np.all(mech.steady_threat(exposure, instability + 0.1) > level)
+    halflife = np.array([1.0, 2.0])
+    assert np.allclose(mech.update_threat(level, instability, exposure, halflife, 0.25), level)
+
+
 def test_decimal_years_equal_decimal_year_exactly() -> None:
     days = [dt.date(1999, 12, 31) + dt.timedelta(days=i) for i in range(0, 3000, 11)]
     assert decimal_years(days).tolist() == [decimal_year(d) for d in days]

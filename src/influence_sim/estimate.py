@@ -39,6 +39,7 @@ import numpy as np
 
 from influence_sim import seeds as sd
 from influence_sim.calendar import decimal_year
+from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.kernel.observables import window_arms_share
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
@@ -627,7 +628,8 @@ def estimate_arms_demand(
     eta = seeds.assumed("security_demand_elasticity")
     exposure = sd.exposure(seeds, dims.states)
     instability = seeds.assumed("afghan_instability")
-    xs, ys, groups = [], [], []
+    threat = mech.steady_threat(exposure[None], np.array([instability]))[0]
+    xs, arms, groups = [], [], []
     for i, state in enumerate(dims.states):
         for w in panel.arms_windows(state):
             if (w.first, w.last) not in ESTIMATION_WINDOWS or w.last > until:
@@ -636,9 +638,10 @@ def estimate_arms_demand(
                 np.mean([panel.at(state, "gdp", y + 0.5) for y in range(w.first, w.last + 1)])
             )
             xs.append(math.log(gdp))
-            ys.append(math.log(w.usd_bn_per_year) - math.log(1.0 + eta * exposure[i] * instability))
+            arms.append(w.usd_bn_per_year)
             groups.append(i)
-    x, y, g = np.array(xs), np.array(ys), np.array(groups)
+    x, g = np.array(xs), np.array(groups, dtype=int)
+    y = mech.log_zero_threat_arms(np.array([arms]), threat[g][None], np.array([eta]))[0]
     x_w, y_w = x.copy(), y.copy()
     for grp in np.unique(g):
         m = g == grp
