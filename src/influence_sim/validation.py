@@ -31,7 +31,7 @@ from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.kernel.observables import window_arms_share
-from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
+from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
     from influence_sim._files import FigureOutput
@@ -224,7 +224,9 @@ def hindcast_table(
         ]
         region_window = _window(panel, "region", first, last)
         for k, partner in enumerate(dims.partners[:-1]):
-            series = f"arms_share_{'us' if partner == 'united_states' else partner}"
+            series = ARMS_SUPPLIERS.get(partner)
+            if series is None:
+                continue
             region = region_window.shares[partner] if region_window is not None else None
             if region is not None:
                 rows.append(
