@@ -162,6 +162,10 @@ def test_decimal_years_equal_decimal_year_exactly() -> None:
     days = [dt.date(1999, 12, 31) + dt.timedelta(days=i) for i in range(0, 3000, 11)]
     assert decimal_years(days).tolist() == [decimal_year(d) for d in days]
     assert decimal_years(["2021-07-02"]).tolist() == [decimal_year(dt.date(2021, 7, 2))]
+    # by hand: day 182 of a 365-day year, the last day of a leap year
+    assert decimal_year(dt.date(2021, 7, 2)) == 2021 + 182 / 365
+    assert decimal_year(dt.date(2020, 12, 31)) == 2020 + 365 / 366
+    assert decimal_years([dt.date(2000, 1, 1), "2000-03-01"]).tolist() == [2000.0, 2000 + 60 / 366]
 
 
 def test_check_random_state_accepts_each_kind_without_global_state() -> None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.calendar import decimal_year
+from influence_sim.calendar import decimal_years
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.kernel.observables import window_arms_share
@@ -259,7 +259,7 @@ def estimate_residuals(
         for i, s in enumerate(dims.states)
     }
     floor = seeds.assumed("min_share")
-    years = [decimal_year(d) for d in clock.dates]
+    years = decimal_years(clock.dates)
     residual = initial.residual_array(seeds, dims)
     residual[...] = 0.0 if start is None else start
     history: list[float] = []
@@ -379,7 +379,7 @@ def panel_moments(spec: Scenario, seeds: sd.SeedData, until: int = 2021) -> Pane
     """The panel figures a run of ``spec`` is compared with."""
     panel = sd.panel_of(seeds)
     dims = spec.dims
-    years = np.array([decimal_year(d) for d in spec.clock().dates])
+    years = decimal_years(spec.clock().dates)
     windows = {
         i: [
             w

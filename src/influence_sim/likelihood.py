@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.calendar import decimal_year
+from influence_sim.calendar import decimal_years
 from influence_sim.estimate import (
     DEFAULT_SCENARIO,
     ESTIMATION_WINDOWS,
@@ -173,7 +173,7 @@ class PanelLikelihood:
         panel = sd.panel_of(seeds)
         self.dims = dims
         clock = self.spec.clock()
-        years = np.array([decimal_year(d) for d in clock.dates])
+        years = decimal_years(clock.dates)
         step_year = np.floor(years - 1e-9).astype(int)
         obs = [
             o

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year, decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
@@ -53,7 +53,7 @@ ARMS_WINDOWS: tuple[tuple[int, int], ...] = (
 
 
 def _years(output: EnsembleOutput) -> np.ndarray:
-    return np.floor(np.array([decimal_year(d) for d in output.dates]) - 1e-9).astype(int)
+    return np.floor(decimal_years(output.dates) - 1e-9).astype(int)
 
 
 def model_trade(output: EnsembleOutput, year: int) -> np.ndarray | None:
