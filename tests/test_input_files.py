@@ -7,6 +7,7 @@ subprocess with a timeout, so a hang fails the test instead of blocking the suit
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -17,7 +18,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from influence_sim._inputs import InputFileError, read_bytes, read_csv_rows, read_text
+from influence_sim._inputs import (
+    InputFileError,
+    file_sha256,
+    read_bytes,
+    read_csv_rows,
+    read_text,
+    sha256_of,
+)
 from influence_sim.calibration import TargetError, load_targets
 from influence_sim.calibration.targets import COLUMNS
 from influence_sim.cli import main
@@ -169,6 +177,13 @@ def test_the_reader_refuses_directories_missing_and_oversized_files(tmp_path: Pa
         read_bytes(big, max_bytes=100)
     assert str(info.value) == f"{big}: file is too large (101 bytes; the limit is 100 bytes)"
     assert read_bytes(big, max_bytes=101) == b"x" * 101
+
+
+def test_a_files_hash_is_the_hash_of_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "three_mib.bin"
+    data = bytes(range(256)) * (3 * 4096 + 7)  # more than one block of the reader
+    path.write_bytes(data)
+    assert file_sha256(path) == sha256_of(data) == hashlib.sha256(data).hexdigest()
 
 
 # --------------------------------------------------------------------------- encodings

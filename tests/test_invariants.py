@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from influence_sim.engine import Clock, RunBatch, replicate_seeds
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import GLOBAL_PARAMETERS, Params, State
 from influence_sim.kernel.step import StepOutput
 from influence_sim.parameters import PARAMETERS
@@ -143,7 +144,7 @@ def check_output(out: StepOutput) -> None:
         assert np.all(value >= 0.0), f"negative {name}"
     assert np.all(np.abs(out.target.sum(axis=2) - 1.0) <= SIMPLEX_TOL)
     assert np.allclose(out.offers.sum(axis=1), out.effort, rtol=1e-9, atol=1e-300)
-    regional = mech.regional_share(out.state.share, out.demand)
+    regional = obs.regional_share(out.state.share, out.demand)
     assert np.all(np.isfinite(regional))
     assert np.all((regional >= 0.0) & (regional <= 1.0 + SIMPLEX_TOL))
 

@@ -20,6 +20,7 @@ import pytest
 from influence_sim.engine import Clock, RunBatch, replicate_seeds
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
 from influence_sim.paths import resolve
 from influence_sim.timeline import Operation, OpKind, Timeline
@@ -383,7 +384,7 @@ def test_regional_share_is_volume_weighted() -> None:
     share[0, 0, :, SEC] = [0.2, 0.8, 0.0]
     share[0, 1, :, SEC] = [0.6, 0.0, 0.4]
     volume = np.array([[[3.0, 1.0], [1.0, 3.0]]])
-    out = mech.regional_share(share, volume)
+    out = obs.regional_share(share, volume)
     assert np.allclose(out[0, :, ECON], [0.75, 0.125, 0.125])
     assert np.allclose(out[0, :, SEC], [0.5, 0.2, 0.3])
     assert np.allclose(out.sum(axis=1), 1.0)
@@ -393,7 +394,7 @@ def test_regional_share_with_zero_volume_is_zero_not_nan() -> None:
     """A domain with no volume anywhere gives zero shares rather than NaN."""
     share = np.full((1, 2, 3, 2), 1.0 / 3.0)
     volume = np.array([[[1.0, 0.0], [2.0, 0.0]]])
-    out = mech.regional_share(share, volume)
+    out = obs.regional_share(share, volume)
     assert np.all(out[..., SEC] == 0.0)
     assert np.allclose(out[..., ECON], 1.0 / 3.0)
 
@@ -654,7 +655,7 @@ def _simulate(overrides: Mapping[str, float], shocks: tuple[Shock, ...], seed: i
         out = batch.advance()
         effort.append(out.effort)
         demand.append(out.demand)
-        regional.append(mech.regional_share(out.state.share, out.demand))
+        regional.append(obs.regional_share(out.state.share, out.demand))
         wanted.append(out.wanted)
         coordination.append(out.state.coordination.copy())
     return Run(
@@ -931,7 +932,7 @@ def test_return_rate_grows_capacities_faster() -> None:
     # log ratio is exactly rho * dt * sum of the regional shares the run held at the start of
     # each step (the starting shares, then those after each step but the last)
     state, _ = build(DIMS, START, {"parameters.return_rate": rho})
-    first = mech.regional_share(state.share, np.stack([state.trade, state.arms_flow], -1))[0]
+    first = obs.regional_share(state.share, np.stack([state.trade, state.arms_flow], -1))[0]
     held = (first + returns.regional[:-1, 0].sum(axis=0))[: DIMS.n_powers, :] * CLOCK.dt
     assert np.allclose(np.log(cap1 / cap0), rho * held, rtol=1e-9)
     assert np.log(cap1[RUSSIA, SEC] / cap0[RUSSIA, SEC]) > 1.0  # Russia holds ~60% of arms

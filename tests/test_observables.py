@@ -4,6 +4,7 @@ calendar and random-stream helpers."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,44 @@ def test_guarantor_is_the_power_with_the_largest_security_share_never_rest_of_wo
     share[0, 0, :, SEC] = [0.2, 0.3, 0.5]  # rest of world largest: still a power
     share[0, 1, :, SEC] = [0.4, 0.4, 0.2]  # a tie goes to the first power
     assert obs.guarantor(share, 2).tolist() == [[1, 0]]
+
+
+def test_guarantor_changes_count_each_switch_along_the_steps() -> None:
+    g = np.array([[0, 1], [0, 1], [1, 1], [0, 1], [0, 2]])  # (T, S)
+    assert obs.guarantor_changes(g).tolist() == [2, 1]
+    assert obs.guarantor_changes(g.T, axis=1).tolist() == [2, 1]
+    # power names count as indices do; one step has no change
+    names = np.array(["russia", "china", "china", "russia"], dtype=object)
+    assert int(obs.guarantor_changes(names)) == 2
+    assert obs.guarantor_changes(g[:1]).tolist() == [0, 0]
+    # the step-by-step form the sweeps keep adds the same comparisons
+    kept = np.zeros(2, dtype=np.int64)
+    for before, after in itertools.pairwise(g):
+        kept += obs.guarantor_changed(before, after)
+    assert kept.tolist() == [2, 1]
+
+
+def test_window_arms_share_sums_over_steps_and_states_then_divides() -> None:
+    arms = np.zeros((3, 2, 3))  # (T, S, K)
+    arms[0] = [[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]]
+    arms[1] = [[3.0, 1.0, 0.0], [0.0, 0.0, 4.0]]
+    arms[2] = 100.0  # outside the window
+    window = np.array([True, True, False])
+    # by hand: suppliers 4, 3, 5 of 12 over the first two steps
+    assert np.allclose(obs.window_arms_share(arms, window), [4 / 12, 3 / 12, 5 / 12])
+    # one state's share: an S axis of length 1
+    assert np.allclose(obs.window_arms_share(arms[:, 1:], window), [0.0, 2 / 6, 4 / 6])
+    # several windows (rows of weights) over runs between the steps and the states
+    runs = np.stack([arms, 2.0 * arms], axis=1)  # (T, B, S, K)
+    weights = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    out = obs.window_arms_share(runs, weights)
+    assert out.shape == (2, 2, 3)
+    assert np.allclose(out[0], [4 / 12, 3 / 12, 5 / 12]) and np.allclose(out[1], 1 / 3)
+    # more of a supplier's arms in the window raises its share; no arms gives zeros
+    more = arms.copy()
+    more[0, 0, 0] += 1.0
+    assert obs.window_arms_share(more, window)[0] > obs.window_arms_share(arms, window)[0]
+    assert np.all(obs.window_arms_share(np.zeros((2, 2, 3)), np.ones(2)) == 0.0)
 
 
 def test_first_ahead_and_its_step_by_step_form_agree() -> None:
@@ -97,10 +136,36 @@ def test_zero_threat_arms_is_exp_propensity_times_gdp_to_the_elasticity() -> Non
     assert np.allclose(out, 0.5 * 2.0)
 
 
+def test_log_zero_threat_arms_inverts_security_demand() -> None:
+    threat = np.array([[0.0, 0.3, 1.0]])
+    eta = np.array([2.0])
+    base = np.array([[0.5, 1.2, 3.0]])
+    arms = mech.security_demand(base, threat, eta)
+    assert np.allclose(mech.log_zero_threat_arms(arms, threat, eta), np.log(base))
+    # by hand: 4.8 arms at threat 0.3 and elasticity 2 are 4.8 / 1.6 = 3 at zero threat
+    out = mech.log_zero_threat_arms(np.array([[4.8]]), np.array([[0.3]]), eta)
+    assert np.allclose(out, np.log(3.0))
+
+
+def test_steady_threat_is_exposure_times_instability_and_update_threat_stays_there() -> None:
+    exposure = np.array([[0.05, 1.0], [0.5, 0.2]])
+    instability = np.array([0.3, 0.8])
+    level = mech.steady_threat(exposure, instability)
+    assert np.allclose(level, [[0.015, 0.3], [0.4, 0.16]])
+    # more instability, more threat; at its steady level threat does not move
+    assert np.all(mech.steady_threat(exposure, instability + 0.1) > level)
+    halflife = np.array([1.0, 2.0])
+    assert np.allclose(mech.update_threat(level, instability, exposure, halflife, 0.25), level)
+
+
 def test_decimal_years_equal_decimal_year_exactly() -> None:
     days = [dt.date(1999, 12, 31) + dt.timedelta(days=i) for i in range(0, 3000, 11)]
     assert decimal_years(days).tolist() == [decimal_year(d) for d in days]
     assert decimal_years(["2021-07-02"]).tolist() == [decimal_year(dt.date(2021, 7, 2))]
+    # by hand: day 182 of a 365-day year, the last day of a leap year
+    assert decimal_year(dt.date(2021, 7, 2)) == 2021 + 182 / 365
+    assert decimal_year(dt.date(2020, 12, 31)) == 2020 + 365 / 366
+    assert decimal_years([dt.date(2000, 1, 1), "2000-03-01"]).tolist() == [2000.0, 2000 + 60 / 366]
 
 
 def test_check_random_state_accepts_each_kind_without_global_state() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import influence_sim as ism
-from influence_sim.kernel.mechanisms import regional_share
+from influence_sim.kernel.observables import regional_share
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"
 

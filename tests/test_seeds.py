@@ -15,7 +15,7 @@ import pytest
 from influence_sim import initial
 from influence_sim import seeds as sd
 from influence_sim.initial import build, default_dims
-from influence_sim.kernel import mechanisms as mech
+from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC
 from influence_sim.kernel.step import demand_of
 from influence_sim.parameters import PARAMETERS
@@ -35,7 +35,7 @@ def start_regional() -> tuple[np.ndarray, np.ndarray]:
     """Regional shares ``(K, D)`` and volumes ``(S, D)`` of the baseline at its start."""
     state, params = build(DIMS, START)
     volume = demand_of(state, params)
-    return mech.regional_share(state.share, volume)[0], volume[0]
+    return obs.regional_share(state.share, volume)[0], volume[0]
 
 
 def test_start_security_shares_match_k1_and_k2(start_regional) -> None:

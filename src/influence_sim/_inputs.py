@@ -17,7 +17,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Final, Literal
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "read_bytes",
     "read_csv_rows",
     "read_text",
+    "sha256_of",
     "shown_name",
 ]
 
@@ -208,8 +209,17 @@ def file_sha256(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     Raises:
         InputFileError: If the file cannot be read.
     """
+    return _sha256(_chunks(path, max_bytes))
+
+
+def sha256_of(data: bytes) -> str:
+    """SHA-256 of bytes already read, as hex: what :func:`file_sha256` gives for their file."""
+    return _sha256([data])
+
+
+def _sha256(chunks: Iterable[bytes]) -> str:
     digest = hashlib.sha256()
-    for chunk in _chunks(path, max_bytes):
+    for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()
 

@@ -33,23 +33,20 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def decimal_year(day: datetime.date) -> float:
-    """A date as a decimal year (``2021-07-02`` is about 2021.5).
-
-    Equation: ``y + (day - 1 Jan y) / (days in year y)``.
-    """
-    start = datetime.date(day.year, 1, 1)
-    days = (datetime.date(day.year + 1, 1, 1) - start).days
-    return day.year + (day - start).days / days
+    """A date as a decimal year (``2021-07-02`` is about 2021.5), by :func:`decimal_years`."""
+    return float(decimal_years([day])[0])
 
 
 def decimal_years(dates: Iterable[Any]) -> npt.NDArray[np.float64]:
-    """Many dates (dates, datetimes or ISO text) as decimal years, as :func:`decimal_year`.
+    """Many dates (dates, datetimes or ISO text) as decimal years (``2021-07-02`` is about 2021.5).
+
+    Equation: ``y + (day - 1 Jan y) / (days in year y)``.
 
     Args:
         dates: The dates; a time of day is dropped.
 
     Returns:
-        ``(N,)`` decimal years, equal to :func:`decimal_year` of each date.
+        ``(N,)`` decimal years.
     """
     days = np.asarray(list(dates) if not isinstance(dates, np.ndarray) else dates)
     days = days.astype("datetime64[D]")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.calendar import decimal_year
+from influence_sim.calendar import decimal_year, decimal_years
 from influence_sim.kernel.arrays import ECON, SEC, Dims, FloatArray
 from influence_sim.panel import Panel
 
@@ -83,8 +83,8 @@ def growth_in_year(
 def step_years(dates: list[dt.date]) -> list[int]:
     """The calendar year each step falls in (the year of its midpoint); 0 for step 0."""
     out = [0]
-    for a, b in itertools.pairwise(dates):
-        out.append(int(np.floor((decimal_year(a) + decimal_year(b)) / 2.0)))
+    for a, b in itertools.pairwise(decimal_years(dates).tolist()):
+        out.append(int(np.floor((a + b) / 2.0)))
     return out
 
 
@@ -103,7 +103,7 @@ def build_drivers(dims: Dims, dates: list[dt.date], seeds: sd.SeedData, panel: P
     trend = (int(seeds.assumed("driver_trend_first")), int(seeds.assumed("driver_trend_last")))
     years = step_years(dates)
     n = len(dates)
-    decimal = [decimal_year(d) for d in dates]
+    decimal = decimal_years(dates).tolist()
     mid = [0.0] + [(a + b) / 2.0 for a, b in itertools.pairwise(decimal)]
     gdp = np.zeros((n, dims.n_states))
     capacity = np.zeros((n, dims.n_powers, 2))

@@ -38,8 +38,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.calendar import decimal_year
+from influence_sim.calendar import decimal_years
+from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
+from influence_sim.kernel.observables import window_arms_share
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
@@ -257,7 +259,7 @@ def estimate_residuals(
         for i, s in enumerate(dims.states)
     }
     floor = seeds.assumed("min_share")
-    years = [decimal_year(d) for d in clock.dates]
+    years = decimal_years(clock.dates)
     residual = initial.residual_array(seeds, dims)
     residual[...] = 0.0 if start is None else start
     history: list[float] = []
@@ -378,7 +380,7 @@ def panel_moments(spec: Scenario, seeds: sd.SeedData, until: int = 2021) -> Pane
     """The panel figures a run of ``spec`` is compared with."""
     panel = sd.panel_of(seeds)
     dims = spec.dims
-    years = np.array([decimal_year(d) for d in spec.clock().dates])
+    years = decimal_years(spec.clock().dates)
     windows = {
         i: [
             w
@@ -443,8 +445,7 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
             total += weight * float((((observed - model_share) / STATE_ARMS_SD) ** 2).sum())
     for (first, last), observed in moments.region.items():
         m = (years >= first) & (years <= last)
-        model_sum = arms[m].sum(axis=(0, 1))
-        model_share = model_sum[:-1] / model_sum.sum()
+        model_share = window_arms_share(arms, m)[:-1]
         ok = np.isfinite(observed)
         total += float((((observed[ok] - model_share[ok]) / REGION_ARMS_SD) ** 2).sum())
     return total
@@ -628,7 +629,8 @@ def estimate_arms_demand(
     eta = seeds.assumed("security_demand_elasticity")
     exposure = sd.exposure(seeds, dims.states)
     instability = seeds.assumed("afghan_instability")
-    xs, ys, groups = [], [], []
+    threat = mech.steady_threat(exposure[None], np.array([instability]))[0]
+    xs, arms, groups = [], [], []
     for i, state in enumerate(dims.states):
         for w in panel.arms_windows(state):
             if (w.first, w.last) not in ESTIMATION_WINDOWS or w.last > until:
@@ -637,9 +639,10 @@ def estimate_arms_demand(
                 np.mean([panel.at(state, "gdp", y + 0.5) for y in range(w.first, w.last + 1)])
             )
             xs.append(math.log(gdp))
-            ys.append(math.log(w.usd_bn_per_year) - math.log(1.0 + eta * exposure[i] * instability))
+            arms.append(w.usd_bn_per_year)
             groups.append(i)
-    x, y, g = np.array(xs), np.array(ys), np.array(groups)
+    x, g = np.array(xs), np.array(groups, dtype=int)
+    y = mech.log_zero_threat_arms(np.array([arms]), threat[g][None], np.array([eta]))[0]
     x_w, y_w = x.copy(), y.copy()
     for grp in np.unique(g):
         m = g == grp

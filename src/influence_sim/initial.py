@@ -153,7 +153,7 @@ def reference_arrays(
         customs_union=sd.customs_unions(dims.organisations, seeds.directory),
     )
     instability = np.array([seeds.assumed("afghan_instability")])
-    threat = params.threat_exposure * instability[:, None]
+    threat = mech.steady_threat(params.threat_exposure, instability)
     state = State(
         share=share,
         threat=threat,
@@ -366,7 +366,7 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
         n_powers = state.credibility.shape[2]
         state.credibility[...] = state.share[:, :, :n_powers, ECON]
     if not any(p.startswith("states.") and p.endswith(".threat") for p in paths):
-        state.threat[...] = params.threat_exposure * state.instability[:, None]
+        state.threat[...] = mech.steady_threat(params.threat_exposure, state.instability)
     if not any(p.endswith(".arms_base_usd_bn") for p in paths):
         state.arms_base[...] = mech.zero_threat_arms(
             params.arms_propensity, state.gdp, params.arms_gdp_elasticity

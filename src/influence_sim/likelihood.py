@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from influence_sim import seeds as sd
-from influence_sim.calendar import decimal_year
+from influence_sim.calendar import decimal_years
 from influence_sim.estimate import (
     DEFAULT_SCENARIO,
     ESTIMATION_WINDOWS,
@@ -49,6 +49,7 @@ from influence_sim.estimate import (
     trade_observations,
 )
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray
+from influence_sim.kernel.observables import window_arms_share
 
 ANDERSON_DEPTH = 4
 """Iterates the residual profiling combines (Anderson acceleration)."""
@@ -172,7 +173,7 @@ class PanelLikelihood:
         panel = sd.panel_of(seeds)
         self.dims = dims
         clock = self.spec.clock()
-        years = np.array([decimal_year(d) for d in clock.dates])
+        years = decimal_years(clock.dates)
         step_year = np.floor(years - 1e-9).astype(int)
         obs = [
             o
@@ -316,8 +317,7 @@ class PanelLikelihood:
             state = sums / np.maximum(sums.sum(axis=1, keepdims=True), 1e-300)
         region = np.zeros_like(self._r_share)
         if self.n_region_windows:
-            sums = np.einsum("rt,tsk->rk", self._r_mask, arms[:, 0])
-            region = sums[:, :-1] / sums.sum(axis=1, keepdims=True)
+            region = window_arms_share(arms[:, 0], self._r_mask)[:, :-1]
         region = np.where(np.isfinite(self._r_share), region, np.nan)
         if rng is None:
             return Observations(log_model, state, region)
@@ -410,8 +410,7 @@ class PanelLikelihood:
             q_state = (self._w_weight[:, None] * sq).sum(axis=0)
         q_region = np.zeros(b)
         if self.n_region_windows:
-            sums = np.einsum("rt,tbsk->rbk", self._r_mask, arms)
-            share = sums[:, :, :-1] / sums.sum(axis=2, keepdims=True)
+            share = window_arms_share(arms, self._r_mask)[:, :, :-1]
             ok = np.isfinite(self._r_share)[:, None, :]
             diff = np.where(ok, (self._r_share[:, None, :] - share) / REGION_ARMS_SD, 0.0)
             q_region = (diff**2).sum(axis=(0, 2))

@@ -146,7 +146,7 @@ def run_outcomes(output: EnsembleOutput, names: Sequence[str] | None = None) -> 
         first = obs.first_ahead(amount[:, :, china, d], amount[:, :, russia, d])
         columns[name] = obs.year_of_step(years, first)
     guarantor = obs.guarantor(share, dims.n_powers)  # (T, B, S)
-    changes = (guarantor[1:] != guarantor[:-1]).sum(axis=0).astype(np.float64)  # (B, S)
+    changes = obs.guarantor_changes(guarantor).astype(np.float64)  # (B, S)
     columns["guarantor_changes"] = changes.sum(axis=1)
     for s, state in enumerate(dims.states):
         columns[f"guarantor_changes.{state}"] = changes[:, s]

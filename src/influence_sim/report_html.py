@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
-import hashlib
 import html
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +24,7 @@ import pandas as pd
 from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
+from influence_sim._inputs import sha256_of
 
 REPORT_NAME = "report.html"
 """File name of the report inside the results folder when ``--out`` is not given."""
@@ -145,7 +145,7 @@ def _scenario_texts(meta: Mapping[str, Any]) -> str:
         except OSError:
             parts.append(f"<p>{_e(name)}: not found where the run read it.</p>")
             continue
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = sha256_of(raw)
         note = ""
         if name == str(main) and meta.get("scenario_sha256") not in (None, digest):
             note = " (changed since the run: its hash then is in the table above)"

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import seeds as sd
-from influence_sim.drivers import decimal_year
+from influence_sim.calendar import decimal_year, decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
 from influence_sim.kernel.arrays import ECON, SEC
-from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
+from influence_sim.kernel.observables import window_arms_share
+from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS, ArmsWindow, Panel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,7 +55,7 @@ ARMS_WINDOWS: tuple[tuple[int, int], ...] = (
 
 
 def _years(output: EnsembleOutput) -> np.ndarray:
-    return np.floor(np.array([decimal_year(d) for d in output.dates]) - 1e-9).astype(int)
+    return np.floor(decimal_years(output.dates) - 1e-9).astype(int)
 
 
 def model_trade(output: EnsembleOutput, year: int) -> np.ndarray | None:
@@ -212,16 +213,22 @@ def hindcast_table(
                         ("log", TRADE_SD),
                     )
                 )
+    arms = output.share[..., SEC] * output.volume[..., SEC][..., None]  # (T, B, S, K)
+    step_years = _years(output)
     for first, last in windows:
-        arms = model_arms(output, first, last)
-        if arms is None:
+        in_window = (step_years >= first) & (step_years <= last)
+        if not np.any(in_window):
             continue
         label = f"{first}-{last}"
-        model_region = arms.sum(axis=1)
-        model_region_share = model_region / model_region.sum(axis=1, keepdims=True)
+        model_region_share = window_arms_share(arms, in_window)  # (B, K)
+        model_state_share = [
+            window_arms_share(arms[:, :, i : i + 1], in_window) for i in range(dims.n_states)
+        ]
         region_window = _window(panel, "region", first, last)
         for k, partner in enumerate(dims.partners[:-1]):
-            series = f"arms_share_{'us' if partner == 'united_states' else partner}"
+            series = ARMS_SUPPLIERS.get(partner)
+            if series is None:
+                continue
             region = region_window.shares[partner] if region_window is not None else None
             if region is not None:
                 rows.append(
@@ -241,7 +248,7 @@ def hindcast_table(
                 window = _window(panel, state, first, last)
                 if window is None:
                     continue
-                share = arms[:, i, k] / np.maximum(arms[:, i].sum(axis=1), 1e-12)
+                share = model_state_share[i][:, k]
                 rows.append(
                     _row(
                         series,
@@ -549,12 +556,12 @@ def hindcast_arms_frame(output: EnsembleOutput, panel: Panel | None = None) -> p
                 if not np.any(m):
                     continue
                 if entity == "region":
-                    total = arms[m].sum(axis=(0, 2))  # (B, K)
+                    share = window_arms_share(arms, m)[:, k]
                 else:
-                    total = arms[m, :, dims.states.index(entity)].sum(axis=0)
+                    s = dims.states.index(entity)
+                    share = window_arms_share(arms[:, :, s : s + 1], m)[:, k]
                 window = _window(panel, entity, first, last)
                 observed = window.shares[partner] if window is not None else None
-                share = total[:, k] / np.maximum(total.sum(axis=1), 1e-12)
                 q = np.quantile(share, [0.05, 0.5, 0.95])
                 mids.append((first + last + 1) / 2.0)
                 lo.append(q[0])

@@ -48,7 +48,8 @@ from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
 from influence_sim.ensemble import EnsembleOutput, simulate_runs
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
-from influence_sim.kernel.mechanisms import MECHANISM_TABLE, regional_share
+from influence_sim.kernel.mechanisms import MECHANISM_TABLE
+from influence_sim.kernel.observables import regional_share
 from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import Scenario, load_scenario
 from influence_sim.timeline import Timeline

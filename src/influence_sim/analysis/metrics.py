@@ -129,10 +129,14 @@ def _guarantors(runs: RunSet) -> list[pd.DataFrame]:
         hit = (last["security_guarantor"] == power).astype(float)
         out.append(_frame(last["replicate"], "final_guarantor", last["state"], power, hit))
     keys = [states["replicate"], states["state"]]
-    previous = states.groupby(keys, sort=False)["security_guarantor"].shift()
-    changed = (previous.notna() & (previous != states["security_guarantor"])).astype(float)
-    counts = changed.groupby(keys, sort=False).sum().rename("value").reset_index()
-    counts.columns = pd.Index(["replicate", "state", "value"])
+    # one row a replicate and state, its guarantors (as codes) in step order; a shorter series
+    # is padded with its last guarantor, which adds no change
+    code = pd.Series(pd.factorize(states["security_guarantor"])[0], index=states.index)
+    position = states.groupby(keys, sort=False).cumcount()
+    wide = code.set_axis(pd.MultiIndex.from_arrays([*keys, position])).unstack().ffill(axis=1)
+    counts = wide.index.to_frame(index=False)
+    counts.columns = pd.Index(["replicate", "state"])
+    counts["value"] = obs.guarantor_changes(wide.to_numpy(), axis=1).astype(float)
     out.append(
         _frame(counts["replicate"], "guarantor_changes", counts["state"], NO_POWER, counts["value"])
     )

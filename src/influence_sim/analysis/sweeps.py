@@ -18,7 +18,8 @@ import pandas as pd
 
 from influence_sim.analysis.metrics import NO_POWER, REGION
 from influence_sim.analysis.runset import RunSet, SourceError
-from influence_sim.kernel.arrays import REST_OF_WORLD
+from influence_sim.kernel import observables as obs
+from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, SEC
 from influence_sim.seeds import DEFAULT_POWERS
 
 _SHARE = re.compile(r"^final\.(economic|security)_share\.([^.]+)\.([^.]+)$")
@@ -83,9 +84,14 @@ def _guarantors(timeseries: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
     sec = timeseries[(timeseries["domain"] == "security") & timeseries["partner"].isin(powers)]
     if sec.empty:
         return pd.DataFrame(columns=["replicate", "step", "date", "state", "security_guarantor"])
-    top = sec.loc[sec.groupby(["replicate", "step", "state"])["share"].idxmax()]
-    out = top[["replicate", "step", "date", "state", "partner"]]
-    return out.rename(columns={"partner": "security_guarantor"}).reset_index(drop=True)
+    keys = ["replicate", "step", "date", "state"]
+    wide = sec.set_index([*keys, "partner"])["share"].unstack("partner").reindex(columns=powers)
+    share = np.zeros((len(wide), len(powers), len(DOMAINS)))  # (rows, K = the powers, D)
+    share[:, :, SEC] = wide.to_numpy(dtype=float)
+    names = np.asarray(powers, dtype=object)[obs.guarantor(share, len(powers))]
+    out = wide.index.to_frame(index=False)
+    out["security_guarantor"] = pd.Series(names, dtype=sec["partner"].dtype)
+    return out
 
 
 def _summary_partners(runs: pd.DataFrame) -> list[str]:

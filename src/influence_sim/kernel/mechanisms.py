@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
+
+# regional_share lives in kernel.observables; it stays importable from here for one release
 from influence_sim.kernel.observables import regional_share
 
 _LETTERS = "abcdefgh"
@@ -46,12 +48,12 @@ class Mechanism:
 
 
 MECHANISM_TABLE: tuple[Mechanism, ...] = (
-    Mechanism("a", "threat", "threat", ("update_threat",), ("threat",)),
+    Mechanism("a", "threat", "threat", ("update_threat", "steady_threat"), ("threat",)),
     Mechanism(
         "b",
         "arms_demand",
         "arms demand",
-        ("security_demand", "zero_threat_arms"),
+        ("security_demand", "zero_threat_arms", "log_zero_threat_arms"),
         ("threat",),
     ),
     Mechanism("c", "offers", "offers", ("allocate_offers",), ("offers",)),
@@ -180,9 +182,27 @@ def update_threat(
     Returns:
         ``(B, S)`` new threat perception.
     """
-    level = exposure * instability[:, None]
+    level = steady_threat(exposure, instability)
     keep = 2.0 ** (-dt / np.maximum(halflife_years, 1e-9))
     return level + keep[:, None] * (threat - level)
+
+
+def steady_threat(exposure: FloatArray, instability: FloatArray) -> FloatArray:
+    """Mechanism a (threat): the level threat perception settles at while instability holds.
+
+    Equation: ``θ* = e * I``, the level :func:`update_threat` moves toward; a run starts there
+    (:mod:`influence_sim.initial`) and the arms-demand estimate takes it as the threat of the
+    panel's windows.
+
+    Args:
+        exposure: ``(B, S)`` exposure of each state in [0, 1].
+        instability: ``(B,)`` Afghan instability in [0, 1].
+
+    Returns:
+        ``(B, S)`` steady threat perception.
+    """
+    out: FloatArray = exposure * instability[:, None]
+    return out
 
 
 def security_demand(
@@ -209,7 +229,7 @@ def zero_threat_arms(propensity: FloatArray, gdp: FloatArray, elasticity: FloatA
 
     Equation: ``A0 = exp(a) Y ** e`` with ``a`` the state's arms propensity and ``e`` the GDP
     elasticity, both estimated from the panel (:func:`influence_sim.estimate.estimate_arms_demand`
-    inverts :func:`security_demand` to ``log A - log(1 + η θ) = a + e log Y``).
+    regresses :func:`log_zero_threat_arms`, ``log A - log(1 + η θ)``, on ``log Y``).
 
     Args:
         propensity: ``(B, S)`` log arms imports at zero threat and GDP 1.
@@ -220,6 +240,25 @@ def zero_threat_arms(propensity: FloatArray, gdp: FloatArray, elasticity: FloatA
         ``(B, S)`` zero-threat arms imports, USD bn per year.
     """
     out: FloatArray = np.exp(propensity) * np.maximum(gdp, 1e-12) ** elasticity[:, None]
+    return out
+
+
+def log_zero_threat_arms(
+    arms: FloatArray, threat: FloatArray, elasticity: FloatArray
+) -> FloatArray:
+    """Inverse of :func:`security_demand`, in logs: the zero-threat arms imports behind given ones.
+
+    Equation: ``log A0 = log A - log(1 + η θ)``.
+
+    Args:
+        arms: ``(B, S)`` arms imports, USD bn per year (> 0).
+        threat: ``(B, S)`` threat perception.
+        elasticity: ``(B,)`` security demand elasticity.
+
+    Returns:
+        ``(B, S)`` log zero-threat arms imports.
+    """
+    out: FloatArray = np.log(arms) - np.log(1.0 + elasticity[:, None] * threat)
     return out
 
 
@@ -922,6 +961,7 @@ __all__ = [
     "gravity_target",
     "grow_capacity",
     "grow_size",
+    "log_zero_threat_arms",
     "regional_share",
     "restraint",
     "security_demand",
@@ -929,6 +969,7 @@ __all__ = [
     "smooth_arms",
     "softmax_partners",
     "softmax_residual",
+    "steady_threat",
     "step_fraction",
     "supplier_attraction",
     "supplier_standing",

@@ -1,7 +1,8 @@
 """What the model's outputs report, one pure array function each.
 
-The regional shares and volumes, the security guarantor and the first date one power is ahead
-of another are written here once, on arrays, and used by every driver and output: the kernel
+The regional shares and volumes, the security guarantor and its changes, the suppliers' shares
+of the region's arms imports over a window and the first date one power is ahead of another
+are written here once, on arrays, and used by every driver and output: the kernel
 step, the Mesa model, the result tables, the outcome table, sweeps, calibration and analysis.
 Functions take any leading axes (runs, recorded steps) before the entity axes named as in
 :mod:`influence_sim.kernel.arrays`; none mutates its inputs.
@@ -69,6 +70,68 @@ def guarantor(share: FloatArray, n_powers: int) -> IntArray:
     return out
 
 
+def guarantor_changed(before: npt.ArrayLike, after: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether each state's guarantor differs from one observation to the next.
+
+    Equation: ``c = [g' ≠ g]``. The one comparison behind :func:`guarantor_changes`, for a
+    driver that keeps the count step by step.
+
+    Args:
+        before: Guarantors at the earlier observation (indices from :func:`guarantor`, or
+            power names).
+        after: Guarantors at the later one, same shape.
+
+    Returns:
+        True where the guarantor changed.
+    """
+    out: npt.NDArray[np.bool_] = np.asarray(np.asarray(after) != np.asarray(before))
+    return out
+
+
+def guarantor_changes(guarantor: npt.ArrayLike, axis: int = 0) -> IntArray:
+    """How many times each state's security guarantor changes along the recorded steps.
+
+    Equation: ``n = Σ_{t≥1} [g[t] ≠ g[t-1]]`` (:func:`guarantor_changed` of each pair of
+    successive steps); 0 for fewer than two steps.
+
+    Args:
+        guarantor: Guarantors (indices from :func:`guarantor`, or power names), steps along
+            ``axis``.
+        axis: The step axis.
+
+    Returns:
+        The number of changes, with ``axis`` removed.
+    """
+    g = np.moveaxis(np.asarray(guarantor), axis, 0)
+    out: IntArray = guarantor_changed(g[:-1], g[1:]).sum(axis=0, dtype=np.int64)
+    return out
+
+
+def window_arms_share(arms: FloatArray, window: npt.ArrayLike) -> FloatArray:
+    """Each supplier's share of the region's arms imports over windows of steps.
+
+    Equation: ``a[w, k] = Σ_t m[w, t] Σ_s A[t, s] x[t, s, k] / Σ_k' (same for k')``: the
+    arms imports from each supplier summed over the window's steps and the states, divided by
+    their sum over the suppliers, the region's arms imports ``Σ_t m[w, t] Σ_s A[t, s]`` when
+    the shares include rest of world; 0 where the region has none. Pass one state's arms
+    (an ``S`` axis of length 1) for that state's supplier shares.
+
+    Args:
+        arms: ``(T, ..., S, K)`` arms imports by supplier, ``A x``, steps first (any axes,
+            such as runs, between the steps and the states).
+        window: ``(W, T)`` weight of every step in each window (1 inside, 0 outside), or
+            ``(T,)`` for a single window (a boolean mask will do).
+
+    Returns:
+        ``(W, ..., K)`` supplier shares, or ``(..., K)`` for a single window.
+    """
+    weights = np.asarray(window, dtype=np.float64)
+    sums: FloatArray = np.einsum("wt,t...sk->w...k", np.atleast_2d(weights), arms)
+    total = sums.sum(axis=-1, keepdims=True)
+    out: FloatArray = sums / np.where(total > 0.0, total, 1.0)
+    return out[0] if weights.ndim == 1 else out
+
+
 def first_ahead(leader: FloatArray, rival: FloatArray, axis: int = 0) -> IntArray:
     """Index of the first step at which one series is strictly above another.
 
@@ -123,8 +186,11 @@ def year_of_step(years: FloatArray, first: IntArray, never: float = np.nan) -> F
 __all__ = [
     "first_ahead",
     "guarantor",
+    "guarantor_changed",
+    "guarantor_changes",
     "regional_share",
     "regional_volume",
     "track_first",
+    "window_arms_share",
     "year_of_step",
 ]

@@ -171,7 +171,9 @@ class _Tracker:
         if "guarantors" in self.groups:
             now = obs.guarantor(share, self.dims.n_powers)
             if self.guarantor is not None:
-                self.changes += now != self.guarantor
+                # obs.guarantor_changes counts over a whole series; the chunk keeps no series
+                # at every step, so it adds each step's comparison as it goes
+                self.changes += obs.guarantor_changed(self.guarantor, now)
             self.guarantor = now
 
     def finish(self, trust: FloatArray, instability: FloatArray) -> Recorded:
@@ -459,9 +461,8 @@ def series_table(
     share = rec.share[keep]  # (B, T, S, K, D)
     demand = rec.demand[keep]  # (B, T, S, D)
     volume = share * demand[:, :, :, None, :]
-    regional_volume = volume.sum(axis=2)  # (B, T, K, D)
-    total = demand.sum(axis=2)[:, :, None, :]
-    regional = regional_volume / np.where(total > 0, total, 1.0)
+    regional_volume = obs.regional_volume(share, demand)  # (B, T, K, D)
+    regional = obs.regional_share(share, demand)
     if states:
         share_all = np.concatenate([regional[:, :, None], share], axis=2)
         volume_all = np.concatenate([regional_volume[:, :, None], volume], axis=2)
