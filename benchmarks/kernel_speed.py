@@ -130,7 +130,7 @@ def _profile(runs: int) -> None:
     state, params = build(sc.dims, sc.start, [sc.overrides()] * runs, sc.reference_overrides())
     batch = RunBatch(sc.dims, sc.clock(), state, params, sc.compile(seeds), seeds)
     spent: dict[str, float] = {}
-    names = ["allocate_offers", "gravity_target", "supplier_attraction", "softmax_partners",
+    names = ["allocate_offers", "gravity_equilibrium", "supplier_attraction", "softmax_partners",
              "sign_contracts", "deliver_arms", "smooth_arms", "adjust_volumes",
              "regional_share", "treaty_ties"]
     originals = {n: getattr(mech, n) for n in names}

@@ -206,7 +206,7 @@ def _run(batch: RunBatch) -> list[np.ndarray]:
     outputs = []
     for _ in range(CLOCK.n_steps):
         out = batch.advance()
-        outputs.extend([out.demand, out.effort, out.offers, out.target])
+        outputs.extend([out.demand, out.effort, out.offers, out.equilibrium])
     final = [getattr(batch.state, f.name) for f in dataclasses.fields(State)]
     return final + outputs
 

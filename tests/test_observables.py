@@ -118,13 +118,13 @@ def test_the_pandas_first_ahead_of_analysis_is_the_array_one() -> None:
 
 def test_gravity_and_softmax_residuals_invert_their_equations() -> None:
     rng = np.random.default_rng(2)
-    log_target = rng.normal(size=(2, 3, 4))
+    log_equilibrium = rng.normal(size=(2, 3, 4))
     volume = np.exp(rng.normal(size=(2, 3, 4)))
     volume[0, 0, 1] = 0.0
-    r = mech.gravity_residual(volume, log_target)
+    r = mech.gravity_residual(volume, log_equilibrium)
     assert r[0, 0, 1] == 0.0
     has = volume > 0
-    assert np.allclose(np.exp(log_target + r)[has], volume[has])
+    assert np.allclose(np.exp(log_equilibrium + r)[has], volume[has])
     utility = rng.normal(size=(2, 3, 4, 1))
     share = _random_shares(rng, (2, 3, 4, 1))
     fitted = mech.softmax_residual(share[..., 0], utility[..., 0])

@@ -43,7 +43,7 @@ from influence_sim.kernel.step import (
     demand_of,
     make_offers,
     security_utility,
-    trade_target,
+    trade_equilibrium,
 )
 from influence_sim.panel import ARMS_SUPPLIERS, TRADE_PARTNERS
 from influence_sim.parameters import PARAMETERS
@@ -334,11 +334,13 @@ def fit_unrecorded_powers(state: State, params: Params, dims: Dims) -> None:
     demand = np.stack([state.trade, wanted], axis=-1)
     offers, _ = make_offers(state, params, demand, noise)
     ties = mech.treaty_ties(state.membership, params.tie_map)
-    log_target = trade_target(state, params, dims, state.gdp, offers, state.coordination, ties)
+    log_equilibrium = trade_equilibrium(
+        state, params, dims, state.gdp, offers, state.coordination, ties
+    )
     utility = security_utility(state, params, offers, state.threat, state.coordination, ties)
     volume = state.share[..., ECON] * state.trade[:, :, None]
     sec = state.share[..., SEC]
-    trade_fit = mech.gravity_residual(volume, log_target)
+    trade_fit = mech.gravity_residual(volume, log_equilibrium)
     arms_fit = mech.softmax_residual(sec, utility)
     for p in unrecorded:
         params.residual[:, :, p, ECON] += trade_fit[:, :, p]

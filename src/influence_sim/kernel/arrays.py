@@ -293,7 +293,7 @@ POWER_PARAMETERS: tuple[str, ...] = ("priority", "doctrine", "capacity_growth")
 
 @dataclass(frozen=True)
 class GravityWeights:
-    """Weights of the gravity equation of trade, each ``(B,)`` (see ``gravity_target``)."""
+    """Weights of the gravity equation of trade, each ``(B,)`` (see ``gravity_equilibrium``)."""
 
     gdp_elasticity: FloatArray
     partner_elasticity: FloatArray

@@ -63,7 +63,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
         "trade by gravity",
         (
             "treaty_ties",
-            "gravity_target",
+            "gravity_equilibrium",
             "gravity_residual",
             "adjust_volumes",
             "softmax_partners",
@@ -78,7 +78,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
         "division of labour: coordination, restraint, competition and trust",
         (
             "accepted_share",
-            "coordination_target",
+            "coordination_equilibrium",
             "update_coordination",
             "restraint",
             "update_trust",
@@ -469,7 +469,7 @@ def softmax_residual(share: FloatArray, utility: FloatArray) -> FloatArray:
 
 def adjust_shares(
     share: FloatArray,
-    target: FloatArray,
+    equilibrium: FloatArray,
     rate_economic: FloatArray,
     rate_security: FloatArray,
     ties: FloatArray,
@@ -485,7 +485,7 @@ def adjust_shares(
 
     Args:
         share: ``(B, S, K, D)`` current shares.
-        target: ``(B, S, K, D)`` equilibrium shares ``x*``.
+        equilibrium: ``(B, S, K, D)`` equilibrium shares ``x*``.
         rate_economic: ``(B,)`` annual adjustment rate of trade shares.
         rate_security: ``(B,)`` annual adjustment rate of security shares.
         ties: ``(B, S, K, D)`` treaty ties.
@@ -499,7 +499,7 @@ def adjust_shares(
     strongest = np.clip(axis_max(ties, 2), 0.0, 1.0)
     slowed = rate * (1.0 - stickiness[:, None, None] * strongest)
     frac = step_fraction(slowed, dt)[:, :, None, :]
-    new = share + frac * (target - share)
+    new = share + frac * (equilibrium - share)
     new = np.maximum(new, 0.0)
     out: FloatArray = new / axis_sum(new, 2, keepdims=True)
     return out
@@ -602,7 +602,7 @@ def grow_size(size: FloatArray, growth: FloatArray, dt: float) -> FloatArray:
     return size * np.exp(dt * growth)
 
 
-def gravity_target(
+def gravity_equilibrium(
     gdp: FloatArray,
     partner_size: FloatArray,
     ties: FloatArray,
@@ -663,28 +663,28 @@ def gravity_target(
     return out
 
 
-def gravity_residual(volume: FloatArray, log_target: FloatArray) -> FloatArray:
-    """Inverse of :func:`gravity_target`: the residual that makes given volumes equilibrium trade.
+def gravity_residual(volume: FloatArray, log_equilibrium: FloatArray) -> FloatArray:
+    """Inverse of :func:`gravity_equilibrium`: the residual that makes volumes equilibrium trade.
 
     Equation: ``r = log T0 - log T*|r=0``; adding ``r`` to the residual of the gravity
     equation makes ``T0`` its equilibrium value. 0 where ``T0`` is 0 (no trade to match).
 
     Args:
         volume: ``(...)`` trade volumes to match, USD bn per year.
-        log_target: ``(...)`` log equilibrium trade of :func:`gravity_target` without the
+        log_equilibrium: ``(...)`` log equilibrium trade of :func:`gravity_equilibrium` without the
             residual.
 
     Returns:
         ``(...)`` residuals.
     """
     has = volume > 0.0
-    out: FloatArray = np.where(has, np.log(np.where(has, volume, 1.0)) - log_target, 0.0)
+    out: FloatArray = np.where(has, np.log(np.where(has, volume, 1.0)) - log_equilibrium, 0.0)
     return out
 
 
 def adjust_volumes(
     volume: FloatArray,
-    log_target: FloatArray,
+    log_equilibrium: FloatArray,
     rate: FloatArray,
     ties: FloatArray,
     stickiness: FloatArray,
@@ -699,7 +699,7 @@ def adjust_volumes(
 
     Args:
         volume: ``(B, S, K)`` trade with each partner, USD bn per year (> 0).
-        log_target: ``(B, S, K)`` from :func:`gravity_target`.
+        log_equilibrium: ``(B, S, K)`` from :func:`gravity_equilibrium`.
         rate: ``(B,)`` annual adjustment rate.
         ties: ``(B, S, K)`` economic treaty ties.
         stickiness: ``(B,)`` ``ς``.
@@ -712,7 +712,7 @@ def adjust_volumes(
     slowed = rate[:, None] * (1.0 - stickiness[:, None] * strongest)
     frac = step_fraction(slowed, dt)[:, :, None]
     log_v = np.log(np.maximum(volume, 1e-12))
-    out: FloatArray = np.exp(log_v + frac * (log_target - log_v))
+    out: FloatArray = np.exp(log_v + frac * (log_equilibrium - log_v))
     return out
 
 
@@ -866,7 +866,7 @@ def accepted_share(
     return out
 
 
-def coordination_target(
+def coordination_equilibrium(
     base: FloatArray,
     shared_threat: FloatArray,
     us_presence: FloatArray,
@@ -907,7 +907,7 @@ def coordination_target(
 
 
 def update_coordination(
-    coordination: FloatArray, target: FloatArray, rate: FloatArray, dt: float
+    coordination: FloatArray, equilibrium: FloatArray, rate: FloatArray, dt: float
 ) -> FloatArray:
     """Mechanism e (division of labour): coordination moves toward its equilibrium value.
 
@@ -916,14 +916,14 @@ def update_coordination(
 
     Args:
         coordination: ``(B,)`` coordination.
-        target: ``(B,)`` from :func:`coordination_target`.
+        equilibrium: ``(B,)`` from :func:`coordination_equilibrium`.
         rate: ``(B,)`` annual rate ``r``.
         dt: Step length in years.
 
     Returns:
         ``(B,)`` new coordination.
     """
-    out: FloatArray = coordination + step_fraction(rate, dt) * (target - coordination)
+    out: FloatArray = coordination + step_fraction(rate, dt) * (equilibrium - coordination)
     return out
 
 
@@ -944,6 +944,12 @@ def treaty_ties(membership: FloatArray, tie_map: FloatArray) -> FloatArray:
     return out
 
 
+gravity_target = gravity_equilibrium
+"""Former name of :func:`gravity_equilibrium`, kept for one release."""
+
+coordination_target = coordination_equilibrium
+"""Former name of :func:`coordination_equilibrium`, kept for one release."""
+
 __all__ = [
     "ECON",
     "MECHANISM_TABLE",
@@ -955,10 +961,10 @@ __all__ = [
     "allocate_offers",
     "axis_max",
     "axis_sum",
-    "coordination_target",
+    "coordination_equilibrium",
     "deliver_arms",
+    "gravity_equilibrium",
     "gravity_residual",
-    "gravity_target",
     "grow_capacity",
     "grow_size",
     "log_zero_threat_arms",

@@ -26,7 +26,7 @@ class StepOutput:
             year (the volumes the shares of ``state`` are shares of).
         effort: ``(B, P, D)`` effort each power put into the region.
         offers: ``(B, S, P, D)`` offers made to each state.
-        target: ``(B, S, K, D)`` the equilibrium trade shares (equilibrium trade, the gravity
+        equilibrium: ``(B, S, K, D)`` the equilibrium trade shares (equilibrium trade, the gravity
             equation's, normalised over partners) and the supplier mix of new arms contracts.
         delivered: ``(B, S, K)`` arms delivered in the step, USD bn.
         accepted: ``(B,)`` China's regional arms share Russia accepts.
@@ -37,10 +37,15 @@ class StepOutput:
     demand: FloatArray
     effort: FloatArray
     offers: FloatArray
-    target: FloatArray
+    equilibrium: FloatArray
     delivered: FloatArray
     accepted: FloatArray
     wanted: FloatArray
+
+    @property
+    def target(self) -> FloatArray:
+        """Former name of :attr:`equilibrium`, kept for one release."""
+        return self.equilibrium
 
 
 def demand_of(state: State, params: Params) -> FloatArray:
@@ -194,7 +199,7 @@ def _exclusion(
     return level[:, None] * third[None, :]
 
 
-def trade_target(
+def trade_equilibrium(
     state: State,
     params: Params,
     dims: Dims,
@@ -205,7 +210,7 @@ def trade_target(
 ) -> FloatArray:
     """``(B, S, K)`` log equilibrium trade of every state with every partner (mechanism d).
 
-    The gravity equation (:func:`~influence_sim.kernel.mechanisms.gravity_target`) with the
+    The gravity equation (:func:`~influence_sim.kernel.mechanisms.gravity_equilibrium`) with the
     exclusion of third powers by a coordinating China and Russia subtracted from their residual.
     """
     n_powers = dims.n_powers
@@ -214,7 +219,7 @@ def trade_target(
     residual_econ = params.residual[..., ECON].copy()
     residual_econ[:, :, :n_powers] -= exclusion[:, None, :]
     union = state.membership @ params.customs_union  # (B, S): member of a customs union
-    return mech.gravity_target(
+    return mech.gravity_equilibrium(
         gdp,
         state.capacity[:, :, ECON],
         ties[..., ECON],
@@ -227,6 +232,10 @@ def trade_target(
         residual_econ,
         GravityWeights.of(params),
     )
+
+
+trade_target = trade_equilibrium
+"""Former name of :func:`trade_equilibrium`, kept for one release."""
 
 
 def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims) -> StepOutput:
@@ -277,7 +286,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
             params.tolerance_dependence_weight,
         )
         third_presence = np.mean(state.presence, axis=1) @ third
-        target_c = mech.coordination_target(
+        equilibrium_c = mech.coordination_equilibrium(
             params.coordination,
             np.mean(threat, axis=1),
             third_presence + before[:, :n_powers, SEC] @ third,
@@ -288,7 +297,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
             params.coordination_overreach_weight,
         )
         coordination = mech.update_coordination(
-            state.coordination, target_c, params.coordination_rate, dt
+            state.coordination, equilibrium_c, params.coordination_rate, dt
         )
     else:
         accepted = params.trust_tolerance.copy()
@@ -299,10 +308,10 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     ties = mech.treaty_ties(state.membership, params.tie_map)
 
     # (d) trade by gravity
-    log_target = trade_target(state, params, dims, gdp, offers, coordination, ties)
+    log_equilibrium = trade_equilibrium(state, params, dims, gdp, offers, coordination, ties)
     volume = mech.adjust_volumes(
         state.share[..., ECON] * state.trade[:, :, None],
-        log_target,
+        log_equilibrium,
         params.adjust_rate_economic,
         ties[..., ECON],
         params.stickiness,
@@ -312,14 +321,14 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
     econ_share = volume / trade[:, :, None]
 
     # (d, i) the arms market
-    sec_target = mech.softmax_partners(
+    equilibrium_sec = mech.softmax_partners(
         security_utility(state, params, offers, threat, coordination, ties)
     )
     signed = mech.sign_contracts(
         wanted, contract_z, params.contract_rate, params.contract_lumpiness, dt
     )
     backlog, delivered = mech.deliver_arms(
-        state.arms_backlog, signed[:, :, None] * sec_target, params.lead_time_years, dt
+        state.arms_backlog, signed[:, :, None] * equilibrium_sec, params.lead_time_years, dt
     )
     flow, sec_share = mech.smooth_arms(
         state.arms_flow, state.share[..., SEC], delivered, params.adjust_rate_security, dt
@@ -351,7 +360,7 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         before[:, :n_powers, :],
         dt,
     )
-    target_econ = mech.softmax_partners(log_target)
+    equilibrium_econ = mech.softmax_partners(log_equilibrium)
     new_state = State(
         share=share,
         threat=threat,
@@ -370,5 +379,5 @@ def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims)
         infrastructure=state.infrastructure.copy(),
         sanctions=state.sanctions.copy(),
     )
-    target = np.stack([target_econ, sec_target], axis=-1)
-    return StepOutput(new_state, demand, effort, offers, target, delivered, accepted, wanted)
+    equilibrium = np.stack([equilibrium_econ, equilibrium_sec], axis=-1)
+    return StepOutput(new_state, demand, effort, offers, equilibrium, delivered, accepted, wanted)
