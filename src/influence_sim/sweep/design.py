@@ -29,6 +29,8 @@ import numpy as np
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.rng import check_random_state
 from influence_sim.sweep.spec import Factor, SweepSpec
+from influence_sim.sweep.spec import count_points as count_points  # former home, for one release
+from influence_sim.sweep.spec import spread as spread  # former home, for one release
 
 
 def to_range(unit: FloatArray, factors: tuple[Factor, ...]) -> FloatArray:
