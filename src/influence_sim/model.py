@@ -286,28 +286,12 @@ class InfluenceModel(mesa.Model):
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         posterior = resolve_posterior(scenario)
         values = {**scenario.overrides(), **direct}
+        index = None
         if posterior is not None:
             index = posterior.draw_index([seq])
             draw = {k: float(v[0]) for k, v in posterior.columns(index).items()}
             values = {**draw, **values}
-        model = cls(
-            start=scenario.start,
-            end=scenario.end,
-            step=scenario.step,
-            states=scenario.dims.states,
-            powers=scenario.dims.powers,
-            overrides=values,
-            reference_overrides=scenario.reference_overrides(),
-            timeline=scenario.compile([seq]),
-            rng=seq,
-        )
-        if posterior is not None:
-            from influence_sim import initial
-
-            initial.apply_posterior(
-                model.batch.state, model.batch.params, model.dims, posterior, index
-            )
-        return model
+        return cls._of_run(scenario, seq, values, posterior, index)
 
     @classmethod
     def from_sweep_run(cls, sweep: Sweep, run: int) -> InfluenceModel:
@@ -328,22 +312,33 @@ class InfluenceModel(mesa.Model):
         if not 0 <= run < sweep.n_runs:
             raise IndexError(f"run {run} is not in this sweep (0 to {sweep.n_runs - 1})")
         (seq,) = sweep.seeds(np.array([run]))
-        scenario = sweep.scenario
+        index = sweep.posterior_index(np.array([run]))
+        return cls._of_run(sweep.scenario, seq, sweep.run_overrides(run), sweep.posterior, index)
+
+    @classmethod
+    def _of_run(
+        cls,
+        scenario: Scenario,
+        seq: np.random.SeedSequence,
+        overrides: Mapping[str, Any],
+        posterior: Any,
+        index: np.ndarray | None,
+    ) -> InfluenceModel:
+        """One run of ``scenario``: seed ``seq``, ``overrides``, and posterior draw ``index``."""
         model = cls(
             start=scenario.start,
             end=scenario.end,
             step=scenario.step,
-            states=sweep.dims.states,
-            powers=sweep.dims.powers,
-            overrides=sweep.run_overrides(run),
-            reference_overrides=sweep.reference_overrides,
+            states=scenario.dims.states,
+            powers=scenario.dims.powers,
+            overrides=overrides,
+            reference_overrides=scenario.reference_overrides(),
             timeline=scenario.compile([seq]),
             rng=seq,
         )
-        index = sweep.posterior_index(np.array([run]))
-        if index is not None:
+        if posterior is not None and index is not None:
             initial.apply_posterior(
-                model.batch.state, model.batch.params, model.dims, sweep.posterior, index
+                model.batch.state, model.batch.params, model.dims, posterior, index
             )
         return model
 
