@@ -33,7 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, sys, time
-from influence_sim.engine import RunBatch, replicate_seeds
+from influence_sim.engine import RunBatch
+try:
+    from influence_sim.rng import replicate_seeds
+except ImportError:  # a revision before the rng module had them in the engine
+    from influence_sim.engine import replicate_seeds
 from influence_sim.initial import build
 from influence_sim.scenario import load_scenario
 runs, steps, repeats, scenario = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -91,8 +95,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", default="f134c48")
     args = parser.parse_args()
-    after = _time(ROOT / "src", ROOT / "scenarios" / "baseline.yaml", args.runs, args.steps,
-                  args.repeats)
+    after = _time(
+        ROOT / "src", ROOT / "scenarios" / "baseline.yaml", args.runs, args.steps, args.repeats
+    )
     with tempfile.TemporaryDirectory() as tmp:
         try:
             src = _extract(args.before, Path(tmp))
@@ -100,18 +105,25 @@ def main() -> None:
             print(f"cannot extract revision {args.before} ({exc}); only this kernel is timed")
             before = None
         else:
-            before = _time(src, Path(tmp) / "scenarios" / "baseline.yaml", args.runs,
-                           args.steps, args.repeats)
+            before = _time(
+                src, Path(tmp) / "scenarios" / "baseline.yaml", args.runs, args.steps, args.repeats
+            )
     rate_after = after["run_steps"] / after["seconds"]
     print(f"{args.runs} runs x {args.steps} steps, best of {args.repeats}")
-    print(f"  this kernel (model v2):          {rate_after:12,.0f} run-steps/s "
-          f"({1e6 / rate_after:.2f} us per run-step)")
+    print(
+        f"  this kernel (model v2):          {rate_after:12,.0f} run-steps/s "
+        f"({1e6 / rate_after:.2f} us per run-step)"
+    )
     if before is not None:
         rate_before = before["run_steps"] / before["seconds"]
-        print(f"  kernel of {args.before} (model v1): {rate_before:12,.0f} run-steps/s "
-              f"({1e6 / rate_before:.2f} us per run-step)")
-        print(f"  after / before: {rate_after / rate_before:.2f} "
-              f"(time per run-step x{rate_before / rate_after:.2f})")
+        print(
+            f"  kernel of {args.before} (model v1): {rate_before:12,.0f} run-steps/s "
+            f"({1e6 / rate_before:.2f} us per run-step)"
+        )
+        print(
+            f"  after / before: {rate_after / rate_before:.2f} "
+            f"(time per run-step x{rate_before / rate_after:.2f})"
+        )
     _profile(args.runs)
 
 
@@ -130,9 +142,18 @@ def _profile(runs: int) -> None:
     state, params = build(sc.dims, sc.start, [sc.overrides()] * runs, sc.reference_overrides())
     batch = RunBatch(sc.dims, sc.clock(), state, params, sc.compile(seeds), seeds)
     spent: dict[str, float] = {}
-    names = ["allocate_offers", "gravity_equilibrium", "supplier_attraction", "softmax_partners",
-             "sign_contracts", "deliver_arms", "smooth_arms", "adjust_volumes",
-             "regional_share", "treaty_ties"]
+    names = [
+        "allocate_offers",
+        "gravity_equilibrium",
+        "supplier_attraction",
+        "softmax_partners",
+        "sign_contracts",
+        "deliver_arms",
+        "smooth_arms",
+        "adjust_volumes",
+        "regional_share",
+        "treaty_ties",
+    ]
     originals = {n: getattr(mech, n) for n in names}
 
     def wrap(name: str):  # type: ignore[no-untyped-def]

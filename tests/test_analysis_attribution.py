@@ -10,8 +10,8 @@ import pytest
 
 from influence_sim.analysis import KNOCKOUTS, attribute, compare
 from influence_sim.analysis.attribution import _simulate, describe, without_shocks
-from influence_sim.engine import replicate_seeds
 from influence_sim.paths import resolve
+from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import load_scenario
 from influence_sim.timeline import Operation, Timeline, Trigger
 

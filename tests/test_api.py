@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 import influence_sim
-from influence_sim.engine import replicate_seeds
+from influence_sim.rng import replicate_seeds
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

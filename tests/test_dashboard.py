@@ -31,9 +31,9 @@ from influence_sim.dashboard import (  # noqa: E402
     starting_values,
     tables,
 )
-from influence_sim.engine import replicate_seeds  # noqa: E402
 from influence_sim.parameters import PARAMETERS  # noqa: E402
 from influence_sim.plots import label  # noqa: E402
+from influence_sim.rng import replicate_seeds  # noqa: E402
 
 
 def _images(rc):

@@ -8,24 +8,34 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from influence_sim.engine import (
-    NOISE_STREAM,
-    Clock,
-    NoiseSource,
-    RunBatch,
-    add_months,
-    as_seed_sequence,
-    child,
-    replicate_seeds,
-    stream,
-)
+from influence_sim.calendar import Clock, add_months
+from influence_sim.engine import NoiseSource, RunBatch
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel.arrays import Params, State
 from influence_sim.paths import resolve
+from influence_sim.rng import NOISE_STREAM, as_seed_sequence, child, replicate_seeds, stream
 from influence_sim.timeline import Operation, Timeline
 
 DIMS = default_dims()
 START = dt.date(2021, 1, 1)
+
+
+def test_the_engine_keeps_the_calendar_and_seed_helpers_for_one_release_with_a_warning() -> None:
+    """``influence_sim.engine.Clock`` and the like moved to ``calendar`` and ``rng``."""
+    from influence_sim import calendar, engine, rng
+
+    with pytest.warns(DeprecationWarning, match=r"engine\.Clock is now influence_sim\.calendar"):
+        alias = engine.Clock
+    assert alias is calendar.Clock
+    with pytest.warns(DeprecationWarning, match=r"influence_sim\.rng\.replicate_seeds"):
+        assert engine.replicate_seeds is rng.replicate_seeds
+    for name, home in engine._MOVED.items():
+        assert name not in vars(engine) and name not in engine.__all__
+        with pytest.warns(DeprecationWarning, match=name):
+            assert getattr(engine, name) is getattr(home, name)
+    with pytest.raises(AttributeError):
+        _ = engine.Calendar
+
 
 # --------------------------------------------------------------------------- calendar
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from influence_sim import seeds as sd
-from influence_sim.engine import Clock, replicate_seeds
+from influence_sim.calendar import Clock
 from influence_sim.ensemble import simulate_runs
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel.arrays import ECON, SEC
+from influence_sim.rng import replicate_seeds
 
 DIMS = default_dims()
 START = dt.date(2021, 1, 1)

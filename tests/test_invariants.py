@@ -15,7 +15,8 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from influence_sim.engine import Clock, RunBatch, replicate_seeds
+from influence_sim.calendar import Clock
+from influence_sim.engine import RunBatch
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel import observables as obs
@@ -23,6 +24,7 @@ from influence_sim.kernel.arrays import GLOBAL_PARAMETERS, Params, State
 from influence_sim.kernel.step import StepOutput
 from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import resolve
+from influence_sim.rng import replicate_seeds
 from influence_sim.seeds import load_seeds
 from influence_sim.timeline import Operation, OpKind, Timeline
 

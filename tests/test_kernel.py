@@ -17,12 +17,14 @@ from functools import cache
 import numpy as np
 import pytest
 
-from influence_sim.engine import Clock, RunBatch, replicate_seeds
+from influence_sim.calendar import Clock
+from influence_sim.engine import RunBatch
 from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
 from influence_sim.paths import resolve
+from influence_sim.rng import replicate_seeds
 from influence_sim.timeline import Operation, OpKind, Timeline
 
 # --------------------------------------------------------------------------- unit tests

@@ -15,11 +15,12 @@ from influence_sim import tidy
 from influence_sim.analysis.attribution import Attribution, describe
 from influence_sim.analysis.comparison import compare
 from influence_sim.analysis.runset import from_run_folder
+from influence_sim.calendar import Clock
 from influence_sim.calibration.metrics import RegionalSeries
-from influence_sim.engine import Clock, replicate_seeds
 from influence_sim.ensemble import simulate_runs
 from influence_sim.initial import default_dims
 from influence_sim.results import Results
+from influence_sim.rng import replicate_seeds
 from influence_sim.sweep import load_sweep, read_sweep, run_sweep
 from influence_sim.sweep.storage import TIMESERIES, file_record
 

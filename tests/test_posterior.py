@@ -192,7 +192,12 @@ def test_same_seed_same_chain_and_resume_continues_it(tmp_path: Path, short_hind
 def test_resume_with_other_settings_is_refused(tmp_path: Path, short_hindcast: Path) -> None:
     _fit(tmp_path, short_hindcast, steps=1, chunk=1, start="prior")  # the start is not tested
     settings = FitSettings(
-        until=2009, walkers=4, steps=2, workers=1, scenario=str(short_hindcast), seed=9,
+        until=2009,
+        walkers=4,
+        steps=2,
+        workers=1,
+        scenario=str(short_hindcast),
+        seed=9,
         start="prior",
     )
     with pytest.raises(PosteriorError, match="seed"):
@@ -250,7 +255,7 @@ def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
 
 
 def test_draws_follow_the_replicate_seed() -> None:
-    from influence_sim.engine import replicate_seeds
+    from influence_sim.rng import replicate_seeds
 
     post = _posterior(50)
     four = post.draw_index(replicate_seeds(7, 4))

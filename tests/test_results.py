@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from influence_sim.engine import Clock, replicate_seeds
+from influence_sim.calendar import Clock
 from influence_sim.ensemble import recorded_steps, simulate_runs
 from influence_sim.initial import default_dims
 from influence_sim.results import Results
+from influence_sim.rng import replicate_seeds
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import pytest
 
 import influence_sim
 from influence_sim import _files
+from influence_sim.calendar import Clock
 from influence_sim.cli import main
-from influence_sim.engine import Clock, replicate_seeds
 from influence_sim.ensemble import (
     MEMORY_LIMIT_ENV,
     EnsembleOutput,
@@ -32,6 +32,7 @@ from influence_sim.ensemble import (
 from influence_sim.initial import default_dims
 from influence_sim.model import keyword_overrides
 from influence_sim.parameters import PARAMETERS
+from influence_sim.rng import replicate_seeds
 
 SHORT = """\
 name: short

@@ -13,8 +13,9 @@ import yaml
 
 from influence_sim import seeds as sd
 from influence_sim.checking import validate_paths
-from influence_sim.engine import RunBatch, replicate_seeds
+from influence_sim.engine import RunBatch
 from influence_sim.initial import build, rescaling_report
+from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from influence_sim.engine import RunBatch, replicate_seeds
+from influence_sim.engine import RunBatch
 from influence_sim.initial import build
 from influence_sim.paths import resolve
+from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import Scenario, load_scenario
 from influence_sim.scenario.compile import PULSE_CUTOFF, pulse_factors
 from influence_sim.timeline import Timeline

@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from influence_sim import seeds as sd
-from influence_sim.engine import RunBatch, replicate_seeds
+from influence_sim.engine import RunBatch
 from influence_sim.initial import build, reference_arrays, rescaling_report
 from influence_sim.kernel.arrays import ECON, SEC
+from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import (
     METRICS,
     Scenario,

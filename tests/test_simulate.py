@@ -18,11 +18,11 @@ import pytest
 
 import influence_sim
 from influence_sim import InfluenceModel, ScenarioError
-from influence_sim.engine import replicate_seeds
 from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS
 from influence_sim.model import KEYWORDS
 from influence_sim.outcomes import outcome_names
 from influence_sim.overrides import path_bounds
+from influence_sim.rng import replicate_seeds
 from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,6 +308,9 @@ def test_simulate_refuses_runs_that_produce_nan_as_run_does():
 
     with pytest.raises(NonFiniteError, match="replicate"):
         influence_sim.simulate(
-            TAKEOVER, overrides={"parameters.offer_sensitivity": 1e6}, seed=1, replicates=1,
+            TAKEOVER,
+            overrides={"parameters.offer_sensitivity": 1e6},
+            seed=1,
+            replicates=1,
             posterior=False,
         )

@@ -8,34 +8,27 @@ whether it is stepped alone or beside thousands of others.
 
 The calendar (:class:`Clock`, :data:`STEP_MONTHS`, :func:`add_months`) lives in
 :mod:`influence_sim.calendar` and the seed streams (:func:`stream`, :func:`replicate_seeds`,
-...) in :mod:`influence_sim.rng`; they are imported here too, so code that imported them from
-this module keeps working for one more release.
+...) in :mod:`influence_sim.rng`. Their former names here (``influence_sim.engine.Clock``, ...)
+work for one more release with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-# Of the calendar and the seed helpers, this module uses Clock, stream and NOISE_STREAM. The rest
-# are re-exported for one release only, since they are public and code imported them from here;
-# the package imports them from their homes, influence_sim.calendar and influence_sim.rng.
-from influence_sim.calendar import STEP_MONTHS, Clock, add_months
+# Of the calendar and the seed helpers, this module uses Clock, stream and NOISE_STREAM; it reaches
+# them through their modules so that their former names here go through __getattr__ (below).
+from influence_sim import calendar as _calendar
+from influence_sim import rng as _rng
 from influence_sim.drivers import Drivers
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
 from influence_sim.kernel.step import StepOutput, demand_of, make_offers
 from influence_sim.kernel.step import step as kernel_step
-from influence_sim.rng import (
-    NOISE_STREAM,
-    SHOCK_STREAM,
-    SeedLike,
-    as_seed_sequence,
-    child,
-    replicate_seeds,
-    stream,
-)
 from influence_sim.timeline import Timeline
 
 
@@ -73,7 +66,7 @@ class NoiseSource:
         return out
 
 
-def default_drivers(dims: Dims, clock: Clock) -> Drivers:
+def default_drivers(dims: Dims, clock: _calendar.Clock) -> Drivers:
     """The growth drivers every run uses unless given others: the package's seed tables and panel.
 
     Args:
@@ -108,7 +101,7 @@ class RunBatch:
     def __init__(
         self,
         dims: Dims,
-        clock: Clock,
+        clock: _calendar.Clock,
         state: State,
         params: Params,
         timeline: Timeline,
@@ -139,7 +132,9 @@ class RunBatch:
         shape = (dims.n_states, dims.n_powers + 1, 2)
         # draw a whole (short) run's noise per generator call; the values do not depend on it
         block = max(1, min(clock.n_steps, 64))
-        self._noise = NoiseSource([stream(s, NOISE_STREAM) for s in self.seeds], shape, block)
+        self._noise = NoiseSource(
+            [_rng.stream(s, _rng.NOISE_STREAM) for s in self.seeds], shape, block
+        )
         self.steps_done = 0
         self.last: StepOutput | None = None
         self.applied = timeline.apply(0, self.state, self.params)
@@ -174,21 +169,36 @@ class RunBatch:
         return effort
 
 
-# STEP_MONTHS, Clock, add_months (influence_sim.calendar), NOISE_STREAM, SHOCK_STREAM, SeedLike,
-# as_seed_sequence, child, replicate_seeds and stream (influence_sim.rng) stay here for one
-# release, for code that imported them from this module.
-__all__ = [
-    "NOISE_STREAM",
-    "SHOCK_STREAM",
-    "STEP_MONTHS",
-    "Clock",
-    "NoiseSource",
-    "RunBatch",
-    "SeedLike",
-    "add_months",
-    "as_seed_sequence",
-    "child",
-    "default_drivers",
-    "replicate_seeds",
-    "stream",
-]
+_MOVED = {
+    **dict.fromkeys(("STEP_MONTHS", "Clock", "add_months"), _calendar),
+    **dict.fromkeys(
+        (
+            "NOISE_STREAM",
+            "SHOCK_STREAM",
+            "SeedLike",
+            "as_seed_sequence",
+            "child",
+            "replicate_seeds",
+            "stream",
+        ),
+        _rng,
+    ),
+}
+"""Names that lived here and moved, kept for one release: the module each now lives in."""
+
+
+def __getattr__(name: str) -> Any:
+    """The calendar and seed helpers under their former names here, for one release, warning."""
+    if name in _MOVED:
+        home = _MOVED[name]
+        warnings.warn(
+            f"influence_sim.engine.{name} is now {home.__name__}.{name}; "
+            "the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(home, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["NoiseSource", "RunBatch", "default_drivers"]

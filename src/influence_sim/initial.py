@@ -69,7 +69,7 @@ def restraint_mask(dims: Dims) -> FloatArray:
     All zeros unless both China and Russia are in the run.
     """
     mask = np.zeros((dims.n_powers, len(DOMAINS)))
-    china, russia = dims.power_index("china"), dims.power_index("russia")
+    china, russia = (dims.power_index(power) for power in sd.DYAD)
     if china is not None and russia is not None:
         mask[china, SEC] = 1.0
         mask[russia, ECON] = 1.0

@@ -44,6 +44,7 @@ from influence_sim.calendar import decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
+from influence_sim.seeds import DYAD
 
 REGION = "region"
 """The WHERE of regional (volume-weighted) shares."""
@@ -136,7 +137,7 @@ def run_outcomes(output: EnsembleOutput, names: Sequence[str] | None = None) -> 
     columns["final.trust"] = output.trust[-1]
     columns["final.afghan_instability"] = output.instability[-1]
     years = decimal_years(output.dates)
-    china, russia = dims.power_index("china"), dims.power_index("russia")
+    china, russia = (dims.power_index(power) for power in DYAD)
     amount = obs.regional_volume(share, volume)  # (T, B, K, D)
     for domain, d in (("trade", ECON), ("security", SEC)):
         name = f"china_passes_russia_{domain}_year"

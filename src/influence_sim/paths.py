@@ -25,6 +25,7 @@ from influence_sim.kernel.arrays import (
     Params,
     State,
 )
+from influence_sim.seeds import DYAD
 
 Container = Literal["state", "params"]
 
@@ -240,7 +241,7 @@ def resolve(path: str, dims: Dims) -> list[Slot]:
         return [Slot(path, "state", "instability", (), 0.0, 1.0)]
     if head == "relations":
         _need(parts, 4, "relations.china.russia.FIELD")
-        if {parts[1], parts[2]} != {"china", "russia"}:
+        if {parts[1], parts[2]} != set(DYAD):
             raise PathError(
                 "only the China-Russia relation is modelled (expected relations.china.russia.FIELD)"
             )

@@ -35,6 +35,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from influence_sim._files import FigureOutput, figure_output
 from influence_sim.kernel.arrays import Dims
+from influence_sim.seeds import DYAD
 
 POWER_COLOURS: dict[str, str] = {
     "china": "#c0392b",
@@ -149,7 +150,6 @@ class RunFrames(Protocol):
     def states(self) -> pd.DataFrame:
         """Per state: replicate, date, threat."""
         ...
-
 
 
 def power_colour(name: str) -> str:
@@ -330,8 +330,12 @@ def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8)
         va="bottom",
         fontsize=MIN_FONT_SIZE,
         color="#555555",
-        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none",
-              "alpha": 0.8},
+        bbox={
+            "boxstyle": "square,pad=0.15",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.8,
+        },
         zorder=5,
     )
     return True
@@ -650,7 +654,7 @@ def plot_regional(
     regional: pd.DataFrame,
     domain: str,
     quantity: str = "share",
-    powers: tuple[str, ...] = ("china", "russia"),
+    powers: tuple[str, ...] = DYAD,
     ax: Axes | None = None,
     title: str | None = None,
     shocks: Shocks | None = None,
@@ -698,7 +702,7 @@ def plot_regional(
 
 def plot_partner_trade(
     frame: pd.DataFrame,
-    powers: Sequence[str] = ("china", "russia"),
+    powers: Sequence[str] = DYAD,
     ax: Axes | None = None,
     title: str | None = None,
     shocks: Shocks | None = None,
@@ -780,7 +784,7 @@ def label_bottom(ax: Axes, below: bool) -> None:
 
 def figure_trade_by_state(
     results: RunFrames,
-    powers: Sequence[str] = ("china", "russia"),
+    powers: Sequence[str] = DYAD,
     columns: int = GRID_COLUMNS,
 ) -> Figure:
     """Small multiples of the powers' trade with each state and with the region, as fans.
@@ -892,7 +896,7 @@ def figure_regional(results: RunFrames) -> Figure:
         legend=False,
     )
     mark_shocks(right, shocks, labels=False)
-    _fan_figure_legend(fig, ("china", "russia"), results.n_replicates, bool(shocks))
+    _fan_figure_legend(fig, DYAD, results.n_replicates, bool(shocks))
     what = f"China and Russia in the region ({_replicates(results.n_replicates)})"
     fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
     return fig

@@ -334,10 +334,7 @@ def plot_hindcast(
     Returns:
         The files written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     from influence_sim._files import figure_output
@@ -347,7 +344,8 @@ def plot_hindcast(
     written = []
     trade = hindcast_trade_frame(output, panel)
     for (partner, series), frame in trade.groupby(["partner", "series"], sort=False):
-        fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.2), sharex=True)
+        fig = Figure(figsize=(7.0, 5.2))
+        axes = fig.subplots(2, 3, sharex=True)
         plot_hindcast_trade(frame, axes.ravel(), holdout=holdout, shocks=shocks)
         fig.suptitle(
             f"Hindcast: trade with {label(str(partner))}, model against the country panel"
@@ -355,8 +353,8 @@ def plot_hindcast(
         )
         fig.tight_layout()
         written.extend(figure_output(figures).save(fig, directory / f"hindcast_{series}.png", 110))
-        plt.close(fig)
-    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.8), sharex=True, sharey=True)
+    fig = Figure(figsize=(7.0, 5.8))
+    axes = fig.subplots(2, 3, sharex=True, sharey=True)
     plot_hindcast_arms(
         hindcast_arms_frame(output, panel), axes.ravel(), holdout=holdout, shocks=shocks
     )
@@ -386,7 +384,6 @@ def plot_hindcast(
     )
     fig.tight_layout(rect=(0, 0.2 if listed else 0.1, 1, 1))
     written.extend(figure_output(figures).save(fig, directory / "hindcast_arms_shares.png", 110))
-    plt.close(fig)
     return written
 
 
@@ -1152,10 +1149,7 @@ def plot_holdout(
     Returns:
         The files written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from influence_sim._files import figure_output
 
@@ -1164,14 +1158,15 @@ def plot_holdout(
     if errors.empty:
         return written
     series = list(dict.fromkeys(errors["series"]))
-    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(series) * 1.6 + 1.6))
+    fig = Figure(figsize=(7.0, 0.42 * len(series) * 1.6 + 1.6))
+    ax = fig.subplots()
     plot_holdout_errors(errors, ax)
     fig.tight_layout()
     written.extend(figure_output(figures).save(fig, directory / "holdout_errors.png", 110))
-    plt.close(fig)
     targets = holdout_target_frame(table)
     if not targets.empty:
-        fig, axes = plt.subplots(1, len(targets), figsize=(7.0, 3.6))
+        fig = Figure(figsize=(7.0, 3.6))
+        axes = fig.subplots(1, len(targets))
         axes = np.atleast_1d(axes)
         plot_holdout_targets(targets, axes)
         handles, labels = axes[0].get_legend_handles_labels()
@@ -1179,5 +1174,4 @@ def plot_holdout(
         fig.suptitle("Out of sample: the article's figures (Kennan Cable 52)", fontsize=10)
         fig.tight_layout(rect=(0, 0.08, 1, 1))
         written.extend(figure_output(figures).save(fig, directory / "holdout_targets.png", 110))
-        plt.close(fig)
     return written

@@ -52,6 +52,7 @@ from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.observables import regional_share
 from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import Scenario, load_scenario
+from influence_sim.seeds import DYAD
 from influence_sim.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ class Attribution:
 
     @tidy.partner_keyword
     def steps(
-        self, state: str = REGION, domain: str = "security", partner: str = "china"
+        self, state: str = REGION, domain: str = "security", partner: str = DYAD[0]
     ) -> pd.DataFrame:
         """The waterfall of one state, domain and partner, in drawing order.
 
@@ -328,7 +329,7 @@ class Attribution:
         self,
         state: str = REGION,
         domain: str = "security",
-        partner: str = "china",
+        partner: str = DYAD[0],
         ax: Axes | None = None,
     ) -> Axes:
         """Waterfall of one state, domain and partner (see :func:`plots.plot_waterfall`)."""
@@ -375,7 +376,7 @@ class Attribution:
             KeyError: If there is no attribution for ``state`` or ``partner``.
         """
         present = set(self.table["partner"])
-        wanted = [p for p in ("china", "russia") if p in present]
+        wanted = [p for p in DYAD if p in present]
         if partner is not None and partner not in wanted:
             wanted.append(partner)
         if plots:
@@ -538,7 +539,7 @@ def attribute(
 
 @tidy.partner_keyword
 def describe(
-    attribution: Attribution, state: str = REGION, domain: str = "security", partner: str = "china"
+    attribution: Attribution, state: str = REGION, domain: str = "security", partner: str = DYAD[0]
 ) -> str:
     """A few lines of text: the waterfall of one state, domain and partner.
 
@@ -599,7 +600,7 @@ def knockout_table(
         scenario = load_scenario(item) if isinstance(item, (str, os.PathLike)) else item
         seeds = replicate_seeds(seed, replicates)
         dims = scenario.dims
-        china, russia = dims.partners.index("china"), dims.partners.index("russia")
+        china, russia = (dims.partners.index(power) for power in DYAD)
 
         def final(knockout: Knockout | None) -> FloatArray:
             out = _simulate(scenario, seeds, knockout)  # noqa: B023

@@ -27,6 +27,7 @@ import pandas as pd
 from influence_sim.analysis.runset import RunSet
 from influence_sim.calendar import decimal_years
 from influence_sim.kernel import observables as obs
+from influence_sim.seeds import DYAD
 
 REGION = "region"
 """State label of regional (volume-weighted) values."""
@@ -147,8 +148,8 @@ def _first_ahead(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """First decimal year at which China's value exceeds Russia's, per group (inf: never)."""
     groups = table[by].drop_duplicates().set_index(by).index
     keyed = table.set_index([*by, "year"])
-    china = keyed["china"].unstack("year")  # one row per group, one column per year
-    russia = keyed["russia"].unstack("year").reindex_like(china)
+    china = keyed[DYAD[0]].unstack("year")  # one row per group, one column per year
+    russia = keyed[DYAD[1]].unstack("year").reindex_like(china)
     first = obs.first_ahead(china.to_numpy(float), russia.to_numpy(float), axis=1)
     years = china.columns.to_numpy(float)
     value = pd.Series(obs.year_of_step(years, first, never=np.inf), index=china.index)
@@ -157,11 +158,11 @@ def _first_ahead(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def _crossings(runs: RunSet) -> list[pd.DataFrame]:
     powers = runs.powers
-    if "china" not in powers or "russia" not in powers:
+    if not set(DYAD) <= set(powers):
         return []
     out = []
-    ts = runs.timeseries[runs.timeseries["partner"].isin(["china", "russia"])]
-    reg = runs.regional[runs.regional["partner"].isin(["china", "russia"])]
+    ts = runs.timeseries[runs.timeseries["partner"].isin(list(DYAD))]
+    reg = runs.regional[runs.regional["partner"].isin(list(DYAD))]
     for domain, column, metric in (
         ("economic", "volume_usd_bn", "china_passes_russia_trade_year"),
         ("security", "share", "china_passes_russia_security_year"),
@@ -172,20 +173,20 @@ def _crossings(runs: RunSet) -> list[pd.DataFrame]:
         ).reset_index()
         wide["year"] = decimal_year(wide["date"])
         first = _first_ahead(wide, ["replicate", "state"])
-        out.append(_frame(first["replicate"], metric, first["state"], "china", first["value"]))
+        out.append(_frame(first["replicate"], metric, first["state"], DYAD[0], first["value"]))
         sel = reg[reg["domain"] == domain]
         wide = sel.pivot_table(
             index=["replicate", "date"], columns="partner", values=column, aggfunc="first"
         ).reset_index()
         wide["year"] = decimal_year(wide["date"])
         first = _first_ahead(wide, ["replicate"])
-        out.append(_frame(first["replicate"], metric, REGION, "china", first["value"]))
+        out.append(_frame(first["replicate"], metric, REGION, DYAD[0], first["value"]))
     return out
 
 
 def _trust(runs: RunSet) -> list[pd.DataFrame]:
     powers = runs.powers
-    if "china" not in powers or "russia" not in powers or "trust" not in runs.relations:
+    if not set(DYAD) <= set(powers) or "trust" not in runs.relations:
         return []
     last = _last(runs.relations)
     return [_frame(last["replicate"], "final_trust", REGION, NO_POWER, last["trust"])]

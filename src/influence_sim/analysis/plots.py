@@ -45,6 +45,7 @@ from influence_sim.plots import (
     quantiles_by_date,
     scenario_style,
 )
+from influence_sim.seeds import DYAD
 
 REST_OF_WORLD = "rest_of_world"
 
@@ -187,7 +188,7 @@ def plot_state_lines(
     timeseries: Mapping[str, pd.DataFrame],
     state: str,
     domain: str,
-    powers: Sequence[str] = ("china", "russia"),
+    powers: Sequence[str] = DYAD,
     ax: Axes | None = None,
     title: str | None = None,
     shocks: Shocks | None = None,
@@ -270,7 +271,7 @@ def scenario_legend_handles(names: Sequence[str], powers: Sequence[str]) -> list
 def figure_states(
     timeseries: Mapping[str, pd.DataFrame],
     domain: str,
-    powers: Sequence[str] = ("china", "russia"),
+    powers: Sequence[str] = DYAD,
     title: str | None = None,
     shocks: Shocks | None = None,
 ) -> Figure:
@@ -393,9 +394,17 @@ def plot_waterfall(
     ax.grid(axis="y", alpha=0.3)
     if not np.any(np.abs(parts["value"].to_numpy(dtype=float)) * scale > 1e-12):
         ax.axhline(0.0, color="#555555", linewidth=1.8)
-        ax.text(0.5, 0.5, NO_CHANGE, transform=ax.transAxes, ha="center", va="center",
-                color="#555555", fontsize="medium",
-                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
+        ax.text(
+            0.5,
+            0.5,
+            NO_CHANGE,
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#555555",
+            fontsize="medium",
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"},
+        )
     return ax
 
 

@@ -20,7 +20,7 @@ from influence_sim.analysis.metrics import NO_POWER, REGION
 from influence_sim.analysis.runset import RunSet, SourceError
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, SEC
-from influence_sim.seeds import DEFAULT_POWERS
+from influence_sim.seeds import DEFAULT_POWERS, DYAD
 
 _SHARE = re.compile(r"^final\.(economic|security)_share\.([^.]+)\.([^.]+)$")
 _GUARANTOR = re.compile(r"^final\.security_guarantor\.([^.]+)$")
@@ -70,7 +70,7 @@ def sweep_metrics(runs: pd.DataFrame, powers: list[str]) -> pd.DataFrame:
             add("guarantor_changes", m.group(1), NO_POWER, runs[column].to_numpy(dtype=float))
         elif name in ("china_passes_russia_trade_year", "china_passes_russia_security_year"):
             values = runs[column].to_numpy(dtype=float)
-            add(name, REGION, "china", np.where(np.isnan(values), np.inf, values))
+            add(name, REGION, DYAD[0], np.where(np.isnan(values), np.inf, values))
         elif name == "final.trust":
             add("final_trust", REGION, NO_POWER, runs[column].to_numpy(dtype=float))
     if not parts:

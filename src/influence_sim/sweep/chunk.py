@@ -28,6 +28,7 @@ from influence_sim.engine import RunBatch
 from influence_sim.ensemble import recorded_steps
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
+from influence_sim.seeds import DYAD
 from influence_sim.sweep.plan import Chunk, IntArray, Sweep
 
 STATUS_OK = "ok"
@@ -148,8 +149,7 @@ class _Tracker:
         self.n = n_runs
         self.shares: list[FloatArray] = []
         self.demands: list[FloatArray] = []
-        self.china = self.dims.power_index("china")
-        self.russia = self.dims.power_index("russia")
+        self.china, self.russia = (self.dims.power_index(power) for power in DYAD)
         self.trade_first = np.full(n_runs, -1, dtype=np.int64)
         self.security_first = np.full(n_runs, -1, dtype=np.int64)
         self.guarantor: np.ndarray | None = None
