@@ -104,6 +104,12 @@ def organisation_rows(directory: Path | None = None) -> tuple[OrganisationRow, .
     )
 
 
+DYAD: tuple[str, str] = ("china", "russia")
+"""China and Russia: the one relation between powers the model has (coordination and trust,
+``docs/ODD.md``), whose division of labour (China leads in trade, Russia in security) is the
+article's question. Tables, summaries and options that follow the pair, beside the powers of
+a run, take its names from here."""
+
 POWERS: tuple[PowerRow, ...] = power_rows()
 """The default powers, read at import."""
 
@@ -111,6 +117,7 @@ ORGANISATIONS: tuple[OrganisationRow, ...] = organisation_rows()
 """The organisations, read at import."""
 
 __all__ = [
+    "DYAD",
     "ORGANISATIONS",
     "POWERS",
     "OrganisationRow",

@@ -40,11 +40,8 @@ DEFAULT_POWERS: tuple[str, ...] = tuple(row.power for row in cast.POWERS)
 """The default powers: the rows of ``seeds/powers.csv`` (:mod:`influence_sim.cast`)."""
 ORGANISATIONS: tuple[str, ...] = tuple(row.organisation for row in cast.ORGANISATIONS)
 """The organisations: the rows of ``seeds/organisations.csv`` (:mod:`influence_sim.cast`)."""
-DYAD: tuple[str, str] = ("china", "russia")
-"""China and Russia: the one relation between powers the model has (coordination and trust,
-``docs/ODD.md``), whose division of labour (China leads in trade, Russia in security) is the
-article's question. Tables and summaries that follow the pair, beside the powers of a run, take
-its names from here."""
+DYAD = cast.DYAD
+"""China and Russia, the pair the model follows (:data:`influence_sim.cast.DYAD`)."""
 
 
 def default_dims(

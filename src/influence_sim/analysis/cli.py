@@ -39,6 +39,7 @@ from influence_sim._cliutil import (
     save_outputs,
     seed,
 )
+from influence_sim.cast import DYAD
 
 EXIT_INTERRUPTED = 130
 
@@ -183,7 +184,7 @@ def register(sub: Any) -> dict[str, Handler]:
         "--partner",
         "--power",  # the option's name before the partner column was renamed; one release
         dest="partner",
-        default="china",
+        default=DYAD[0],
         help="partner printed; plotted besides China and Russia (default: china)",
     )
     p.add_argument(
@@ -377,7 +378,7 @@ def default_attribution_folder(args: argparse.Namespace) -> Path:
         parts.append(f"vs_{slug(Path(args.baseline).stem)}")
     if args.state != "region":
         parts.append(slug(args.state))
-    if args.partner != "china":
+    if args.partner != DYAD[0]:
         parts.append(slug(args.partner))
     return Path("results") / "_".join(parts)
 
