@@ -147,6 +147,21 @@ def test_log_zero_threat_arms_inverts_security_demand() -> None:
     assert np.allclose(out, np.log(3.0))
 
 
+def test_steady_backlog_is_mix_times_flow_times_lead_and_deliveries_match_contracts() -> None:
+    share = np.array([[[0.5, 0.25, 0.25], [0.0, 0.4, 0.6]]])
+    flow = np.array([[4.0, 10.0]])
+    lead = np.array([2.0])
+    backlog = mech.steady_backlog(share, flow, lead)
+    # by hand: x F L
+    assert np.allclose(backlog, [[[4.0, 2.0, 2.0], [0.0, 8.0, 12.0]]])
+    # a longer lead time holds a larger backlog
+    assert np.all(mech.steady_backlog(share, flow, 2.0 * lead) >= backlog)
+    # from it deliveries over a short step are the new contracts x F dt
+    dt = 0.001
+    _, delivered = mech.deliver_arms(backlog, share * flow[:, :, None] * dt, lead, dt)
+    assert np.allclose(delivered, share * flow[:, :, None] * dt, rtol=1e-3)
+
+
 def test_steady_threat_is_exposure_times_instability_and_update_threat_stays_there() -> None:
     exposure = np.array([[0.05, 1.0], [0.5, 0.2]])
     instability = np.array([0.3, 0.8])

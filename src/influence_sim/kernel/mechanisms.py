@@ -97,6 +97,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "supplier_standing",
             "sign_contracts",
             "deliver_arms",
+            "steady_backlog",
             "smooth_arms",
             "softmax_partners",
             "softmax_residual",
@@ -805,6 +806,26 @@ def deliver_arms(
     return total - delivered, delivered
 
 
+def steady_backlog(share: FloatArray, flow: FloatArray, lead_years: FloatArray) -> FloatArray:
+    """Mechanism i (arms market): the backlog at which deliveries equal new contracts.
+
+    Equation: ``G*[k] = x[k] (F L)``: with contracts of ``F`` a year split by the supplier mix
+    ``x`` and a mean lead time of ``L`` years, :func:`deliver_arms` delivers ``G* / L = x F``
+    a year from this backlog, as much as comes in (exactly in the limit of short steps). A
+    run starts there, and a run's overrides re-derive it (:mod:`influence_sim.initial`).
+
+    Args:
+        share: ``(B, S, K)`` supplier mix (security shares).
+        flow: ``(B, S)`` arms flow ``F``, USD bn per year.
+        lead_years: ``(B,)`` ``L``.
+
+    Returns:
+        ``(B, S, K)`` steady backlog, USD bn.
+    """
+    out: FloatArray = share * (flow * lead_years[:, None])[:, :, None]
+    return out
+
+
 def smooth_arms(
     flow: FloatArray, share: FloatArray, delivered: FloatArray, rate: FloatArray, dt: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -975,6 +996,7 @@ __all__ = [
     "smooth_arms",
     "softmax_partners",
     "softmax_residual",
+    "steady_backlog",
     "steady_threat",
     "step_fraction",
     "supplier_attraction",
