@@ -84,6 +84,34 @@ def test_window_arms_share_sums_over_steps_and_states_then_divides() -> None:
     assert np.all(obs.window_arms_share(np.zeros((2, 2, 3)), np.ones(2)) == 0.0)
 
 
+def test_window_arms_share_of_one_state_per_window() -> None:
+    arms = np.zeros((3, 2, 3))  # (T, S, K)
+    arms[0] = [[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]]
+    arms[1] = [[3.0, 1.0, 0.0], [0.0, 0.0, 4.0]]
+    arms[2] = 100.0
+    weights = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    state = np.array([0, 1, 1])
+    # by hand: state 0 over steps 0-1 buys 4, 1, 1 of 6; state 1 at step 2 a third each; at
+    # step 0 only from the second supplier
+    expected = [[4 / 6, 1 / 6, 1 / 6], [1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]]
+    assert np.allclose(obs.window_arms_share(arms, weights, state=state), expected)
+    # one index for every window is the S axis of length 1; runs between steps and states
+    window = np.array([True, True, False])
+    assert np.allclose(obs.window_arms_share(arms, window, state=1), [0.0, 2 / 6, 4 / 6])
+    runs = np.stack([arms, 3.0 * arms], axis=1)  # (T, B, S, K)
+    out = obs.window_arms_share(runs, weights, state=state)
+    assert out.shape == (3, 2, 3) and np.allclose(out, np.array(expected)[:, None, :])
+    # more of a supplier's arms in the state's window raises its share there; another
+    # state's arms leave it alone; a window without arms gives zeros
+    more = arms.copy()
+    more[1, 0, 0] += 2.0
+    more[0, 1, 0] += 50.0
+    raised = obs.window_arms_share(more, weights, state=state)
+    assert raised[0, 0] > expected[0][0] and np.allclose(raised[1], expected[1])
+    empty = obs.window_arms_share(np.zeros((3, 2, 3)), weights, state=state)
+    assert np.all(empty == 0.0)
+
+
 def test_first_ahead_and_its_step_by_step_form_agree() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.uniform(size=(12, 50)), rng.uniform(size=(12, 50)) + 0.3

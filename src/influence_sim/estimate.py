@@ -283,12 +283,12 @@ def estimate_residuals(
             model_total = np.zeros(dims.n_partners)
             for w in ws:
                 m = (step_year >= w.first) & (step_year <= w.last)
-                model_sum = dlv[m, i, :].sum(axis=0)
-                if not np.any(m) or model_sum.sum() <= 0.0:
+                model_share = window_arms_share(dlv, m, state=i)
+                if model_share.sum() <= 0.0:
                     continue
                 weight = w.usd_bn_per_year * (w.last - w.first + 1)
                 observed_total += weight * np.array([w.shares.get(p, 0.0) for p in dims.partners])
-                model_total += weight * model_sum / model_sum.sum()
+                model_total += weight * model_share
             if model_total.sum() <= 0.0:
                 continue
             ratio = np.log(np.maximum(observed_total, floor * observed_total.sum()))
@@ -436,10 +436,9 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
     for i, ws in moments.windows.items():
         for w in ws:
             m = (years >= w.first) & (years <= w.last)
-            model_sum = arms[m, i, :].sum(axis=0)
-            if model_sum.sum() <= 0.0:
+            model_share = window_arms_share(arms, m, state=i)
+            if model_share.sum() <= 0.0:
                 continue
-            model_share = model_sum / model_sum.sum()
             observed = np.array([w.shares.get(p, 0.0) for p in moments.partners])
             weight = w.usd_bn_per_year / mean_volume
             total += weight * float((((observed - model_share) / STATE_ARMS_SD) ** 2).sum())
