@@ -175,6 +175,29 @@ def test_log_zero_threat_arms_inverts_security_demand() -> None:
     assert np.allclose(out, np.log(3.0))
 
 
+def test_softmax_residual_gap_moves_the_model_choice_to_the_observed_one() -> None:
+    observed = np.array([0.5, 0.3, 0.2])
+    model = np.array([0.25, 0.25, 0.5])
+    # by hand: log(0.5 / 0.2) - log(0.25 / 0.5) = log 5, log(0.3 / 0.2) - log(0.25 / 0.5) = log 3
+    gap = mech.softmax_residual_gap(observed, model, 0.01)
+    assert np.allclose(gap, np.log([5.0, 3.0, 1.0]))
+    # the difference of the residuals at the two choices: adding it moves the model's choice
+    # to the observed one
+    utility = np.log(model)
+    assert np.allclose(
+        gap, mech.softmax_residual(observed, utility) - mech.softmax_residual(model, utility)
+    )
+    moved = mech.softmax_partners((utility + gap)[None, None, :, None])[0, 0, :, 0]
+    assert np.allclose(moved, observed)
+    # a supplier observed above the model gets a positive gap, one below a negative one
+    assert gap[0] > 0.0 and mech.softmax_residual_gap(model, observed, 0.01)[0] < 0.0
+    # a supplier the panel does not record counts at the floor; volumes give the same gaps
+    floored = mech.softmax_residual_gap(np.array([0.0, 0.5, 0.5]), model, 0.01)
+    assert np.allclose(floored[0], np.log(0.01 / 0.5) - np.log(0.25 / 0.5))
+    batch = mech.softmax_residual_gap(np.stack([7.0 * observed, observed]), model, 0.01)
+    assert np.allclose(batch, gap)
+
+
 def test_steady_backlog_is_mix_times_flow_times_lead_and_deliveries_match_contracts() -> None:
     share = np.array([[[0.5, 0.25, 0.25], [0.0, 0.4, 0.6]]])
     flow = np.array([[4.0, 10.0]])

@@ -291,9 +291,7 @@ def estimate_residuals(
                 model_total += weight * model_share
             if model_total.sum() <= 0.0:
                 continue
-            ratio = np.log(np.maximum(observed_total, floor * observed_total.sum()))
-            ratio -= np.log(np.maximum(model_total, 1e-12))
-            gap[i, :, SEC] += ratio - ratio[-1]
+            gap[i, :, SEC] += mech.softmax_residual_gap(observed_total, model_total, floor)
             count[i, :-1, SEC] += 1
         mean_gap = np.where(count > 0, gap / np.maximum(count, 1), 0.0)
         gap_max = float(np.abs(mean_gap).max())

@@ -48,6 +48,7 @@ from influence_sim.estimate import (
     _library,
     trade_observations,
 )
+from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray
 from influence_sim.kernel.observables import window_arms_share
 
@@ -439,11 +440,7 @@ class PanelLikelihood:
                 observed = (weight[rows] * self._w_share[rows][:, None, :] * u).sum(axis=0)
                 model = (weight[rows] * model_share[rows]).sum(axis=0)
                 has = model.sum(axis=1) > 0.0
-                ratio = np.log(
-                    np.maximum(observed, self._floor * observed.sum(axis=1, keepdims=True))
-                )
-                ratio = ratio - np.log(np.maximum(model, 1e-12))
-                ratio = ratio - ratio[:, -1:]
+                ratio = mech.softmax_residual_gap(observed, model, self._floor)
                 gap[:, i, :, SEC] = np.where(has[:, None], ratio, 0.0)
         return gap
 

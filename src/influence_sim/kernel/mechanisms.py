@@ -101,6 +101,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "smooth_arms",
             "softmax_partners",
             "softmax_residual",
+            "softmax_residual_gap",
         ),
         ("arms_market", "hedging", "stickiness"),
     ),
@@ -465,6 +466,32 @@ def softmax_residual(share: FloatArray, utility: FloatArray) -> FloatArray:
     has = share > 0.0
     odds = np.log(np.where(has, share, 1.0) / share[..., -1:])
     out: FloatArray = np.where(has, odds - (utility - utility[..., -1:]), 0.0)
+    return out
+
+
+def softmax_residual_gap(observed: FloatArray, model: FloatArray, floor: float) -> FloatArray:
+    """Inverse of :func:`softmax_partners` for a fit: the residual change that moves shares.
+
+    Equation: ``Δr[k] = ρ[k] - ρ[K]`` with
+    ``ρ[k] = log max(x_obs[k], x_min Σ_j x_obs[j]) - log max(x[k], 1e-12)`` and ``K`` the last
+    partner (rest of world, the reference): the difference of :func:`softmax_residual` at the
+    observed and at the model's shares, ``log(x_obs[k] / x_obs[K]) - log(x[k] / x[K])``, so
+    adding ``Δr`` to the residual moves the logit choice from ``x`` to ``x_obs``. An observed
+    share is floored at ``x_min`` of the observed total (a supplier the panel does not record
+    keeps a finite log odds), a model share at 1e-12. The shares may be volume-weighted sums
+    over windows (any common scale: only ratios matter).
+
+    Args:
+        observed: ``(..., K)`` observed shares (or volumes) to match.
+        model: ``(..., K)`` the model's shares (or volumes), same shape.
+        floor: ``x_min``, the smallest observed share, as a fraction of the observed total.
+
+    Returns:
+        ``(..., K)`` residual changes, 0 for the reference partner.
+    """
+    ratio = np.log(np.maximum(observed, floor * observed.sum(axis=-1, keepdims=True)))
+    ratio = ratio - np.log(np.maximum(model, 1e-12))
+    out: FloatArray = ratio - ratio[..., -1:]
     return out
 
 
@@ -996,6 +1023,7 @@ __all__ = [
     "smooth_arms",
     "softmax_partners",
     "softmax_residual",
+    "softmax_residual_gap",
     "steady_backlog",
     "steady_threat",
     "step_fraction",
