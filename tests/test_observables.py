@@ -84,6 +84,34 @@ def test_window_arms_share_sums_over_steps_and_states_then_divides() -> None:
     assert np.all(obs.window_arms_share(np.zeros((2, 2, 3)), np.ones(2)) == 0.0)
 
 
+def test_window_arms_share_of_one_state_per_window() -> None:
+    arms = np.zeros((3, 2, 3))  # (T, S, K)
+    arms[0] = [[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]]
+    arms[1] = [[3.0, 1.0, 0.0], [0.0, 0.0, 4.0]]
+    arms[2] = 100.0
+    weights = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    state = np.array([0, 1, 1])
+    # by hand: state 0 over steps 0-1 buys 4, 1, 1 of 6; state 1 at step 2 a third each; at
+    # step 0 only from the second supplier
+    expected = [[4 / 6, 1 / 6, 1 / 6], [1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]]
+    assert np.allclose(obs.window_arms_share(arms, weights, state=state), expected)
+    # one index for every window is the S axis of length 1; runs between steps and states
+    window = np.array([True, True, False])
+    assert np.allclose(obs.window_arms_share(arms, window, state=1), [0.0, 2 / 6, 4 / 6])
+    runs = np.stack([arms, 3.0 * arms], axis=1)  # (T, B, S, K)
+    out = obs.window_arms_share(runs, weights, state=state)
+    assert out.shape == (3, 2, 3) and np.allclose(out, np.array(expected)[:, None, :])
+    # more of a supplier's arms in the state's window raises its share there; another
+    # state's arms leave it alone; a window without arms gives zeros
+    more = arms.copy()
+    more[1, 0, 0] += 2.0
+    more[0, 1, 0] += 50.0
+    raised = obs.window_arms_share(more, weights, state=state)
+    assert raised[0, 0] > expected[0][0] and np.allclose(raised[1], expected[1])
+    empty = obs.window_arms_share(np.zeros((3, 2, 3)), weights, state=state)
+    assert np.all(empty == 0.0)
+
+
 def test_first_ahead_and_its_step_by_step_form_agree() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.uniform(size=(12, 50)), rng.uniform(size=(12, 50)) + 0.3
@@ -145,6 +173,44 @@ def test_log_zero_threat_arms_inverts_security_demand() -> None:
     # by hand: 4.8 arms at threat 0.3 and elasticity 2 are 4.8 / 1.6 = 3 at zero threat
     out = mech.log_zero_threat_arms(np.array([[4.8]]), np.array([[0.3]]), eta)
     assert np.allclose(out, np.log(3.0))
+
+
+def test_softmax_residual_gap_moves_the_model_choice_to_the_observed_one() -> None:
+    observed = np.array([0.5, 0.3, 0.2])
+    model = np.array([0.25, 0.25, 0.5])
+    # by hand: log(0.5 / 0.2) - log(0.25 / 0.5) = log 5, log(0.3 / 0.2) - log(0.25 / 0.5) = log 3
+    gap = mech.softmax_residual_gap(observed, model, 0.01)
+    assert np.allclose(gap, np.log([5.0, 3.0, 1.0]))
+    # the difference of the residuals at the two choices: adding it moves the model's choice
+    # to the observed one
+    utility = np.log(model)
+    assert np.allclose(
+        gap, mech.softmax_residual(observed, utility) - mech.softmax_residual(model, utility)
+    )
+    moved = mech.softmax_partners((utility + gap)[None, None, :, None])[0, 0, :, 0]
+    assert np.allclose(moved, observed)
+    # a supplier observed above the model gets a positive gap, one below a negative one
+    assert gap[0] > 0.0 and mech.softmax_residual_gap(model, observed, 0.01)[0] < 0.0
+    # a supplier the panel does not record counts at the floor; volumes give the same gaps
+    floored = mech.softmax_residual_gap(np.array([0.0, 0.5, 0.5]), model, 0.01)
+    assert np.allclose(floored[0], np.log(0.01 / 0.5) - np.log(0.25 / 0.5))
+    batch = mech.softmax_residual_gap(np.stack([7.0 * observed, observed]), model, 0.01)
+    assert np.allclose(batch, gap)
+
+
+def test_steady_backlog_is_mix_times_flow_times_lead_and_deliveries_match_contracts() -> None:
+    share = np.array([[[0.5, 0.25, 0.25], [0.0, 0.4, 0.6]]])
+    flow = np.array([[4.0, 10.0]])
+    lead = np.array([2.0])
+    backlog = mech.steady_backlog(share, flow, lead)
+    # by hand: x F L
+    assert np.allclose(backlog, [[[4.0, 2.0, 2.0], [0.0, 8.0, 12.0]]])
+    # a longer lead time holds a larger backlog
+    assert np.all(mech.steady_backlog(share, flow, 2.0 * lead) >= backlog)
+    # from it deliveries over a short step are the new contracts x F dt
+    dt = 0.001
+    _, delivered = mech.deliver_arms(backlog, share * flow[:, :, None] * dt, lead, dt)
+    assert np.allclose(delivered, share * flow[:, :, None] * dt, rtol=1e-3)
 
 
 def test_steady_threat_is_exposure_times_instability_and_update_threat_stays_there() -> None:

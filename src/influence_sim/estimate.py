@@ -283,17 +283,15 @@ def estimate_residuals(
             model_total = np.zeros(dims.n_partners)
             for w in ws:
                 m = (step_year >= w.first) & (step_year <= w.last)
-                model_sum = dlv[m, i, :].sum(axis=0)
-                if not np.any(m) or model_sum.sum() <= 0.0:
+                model_share = window_arms_share(dlv, m, state=i)
+                if model_share.sum() <= 0.0:
                     continue
                 weight = w.usd_bn_per_year * (w.last - w.first + 1)
                 observed_total += weight * np.array([w.shares.get(p, 0.0) for p in dims.partners])
-                model_total += weight * model_sum / model_sum.sum()
+                model_total += weight * model_share
             if model_total.sum() <= 0.0:
                 continue
-            ratio = np.log(np.maximum(observed_total, floor * observed_total.sum()))
-            ratio -= np.log(np.maximum(model_total, 1e-12))
-            gap[i, :, SEC] += ratio - ratio[-1]
+            gap[i, :, SEC] += mech.softmax_residual_gap(observed_total, model_total, floor)
             count[i, :-1, SEC] += 1
         mean_gap = np.where(count > 0, gap / np.maximum(count, 1), 0.0)
         gap_max = float(np.abs(mean_gap).max())
@@ -436,10 +434,9 @@ def misfit(moments: PanelMoments, trade: FloatArray, arms: FloatArray) -> float:
     for i, ws in moments.windows.items():
         for w in ws:
             m = (years >= w.first) & (years <= w.last)
-            model_sum = arms[m, i, :].sum(axis=0)
-            if model_sum.sum() <= 0.0:
+            model_share = window_arms_share(arms, m, state=i)
+            if model_share.sum() <= 0.0:
                 continue
-            model_share = model_sum / model_sum.sum()
             observed = np.array([w.shares.get(p, 0.0) for p in moments.partners])
             weight = w.usd_bn_per_year / mean_volume
             total += weight * float((((observed - model_share) / STATE_ARMS_SD) ** 2).sum())

@@ -167,7 +167,7 @@ def reference_arrays(
         membership=sd.membership_at(seeds, states, start, dims.organisations)[None],
         gdp=gdp[None].copy(),
         arms_flow=arms[None].copy(),
-        arms_backlog=(sec * (arms * params.lead_time_years[0])[:, None])[None].copy(),
+        arms_backlog=mech.steady_backlog(sec[None], arms[None], params.lead_time_years[:1]),
         coordination=params.coordination.copy(),
         infrastructure=sd.infrastructure_at(seeds, states, powers, start)[None],
         sanctions=np.zeros((1, len(powers))),
@@ -373,8 +373,9 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
         state.arms_base[...] = mech.zero_threat_arms(
             params.arms_propensity, state.gdp, params.arms_gdp_elasticity
         )
-    lead = params.lead_time_years[:, None, None]
-    state.arms_backlog[...] = state.share[..., SEC] * (state.arms_flow[:, :, None] * lead)
+    state.arms_backlog[...] = mech.steady_backlog(
+        state.share[..., SEC], state.arms_flow, params.lead_time_years
+    )
     if "relations.china.russia.coordination" not in paths:
         state.coordination[...] = params.coordination
 

@@ -48,6 +48,7 @@ from influence_sim.estimate import (
     _library,
     trade_observations,
 )
+from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray
 from influence_sim.kernel.observables import window_arms_share
 
@@ -313,8 +314,7 @@ class PanelLikelihood:
         log_model = self._t_value - self._trade_errors(trade)[0]
         state = np.zeros_like(self._w_share)
         if self.n_state_windows:
-            sums = np.einsum("wt,twk->wk", self._w_mask, arms[:, 0, self._w_state, :])
-            state = sums / np.maximum(sums.sum(axis=1, keepdims=True), 1e-300)
+            state = window_arms_share(arms[:, 0], self._w_mask, state=self._w_state)
         region = np.zeros_like(self._r_share)
         if self.n_region_windows:
             region = window_arms_share(arms[:, 0], self._r_mask)[:, :-1]
@@ -402,11 +402,9 @@ class PanelLikelihood:
         b = trade.shape[1]
         q_state = np.zeros(b)
         if self.n_state_windows:
-            sums = np.einsum("wt,tbwk->wbk", self._w_mask, arms[:, :, self._w_state, :])
-            total = sums.sum(axis=2, keepdims=True)
-            share = np.where(total > 0.0, sums / np.where(total > 0.0, total, 1.0), 0.0)
+            share = window_arms_share(arms, self._w_mask, state=self._w_state)
             sq = (((self._w_share[:, None, :] - share) / STATE_ARMS_SD) ** 2).sum(axis=2)
-            sq = np.where(total[:, :, 0] > 0.0, sq, 0.0)
+            sq = np.where(share.sum(axis=2) > 0.0, sq, 0.0)
             q_state = (self._w_weight[:, None] * sq).sum(axis=0)
         q_region = np.zeros(b)
         if self.n_region_windows:
@@ -431,10 +429,8 @@ class PanelLikelihood:
         mean = g.reshape(b, dims.n_states, -1) / np.maximum(count, 1)
         gap[..., ECON] = np.where(count > 0, mean, 0.0)
         if self.n_state_windows:
-            sums = np.einsum("wt,tbwk->wbk", self._w_mask, arms[:, :, self._w_state, :])
-            total = sums.sum(axis=2, keepdims=True)
-            used = total > 0.0
-            model_share = np.where(used, sums / np.where(used, total, 1.0), 0.0)
+            model_share = window_arms_share(arms, self._w_mask, state=self._w_state)
+            used = model_share.sum(axis=2, keepdims=True) > 0.0
             weight = self._w_total[:, None, None]
             for i in range(dims.n_states):
                 rows = self._w_state == i
@@ -444,11 +440,7 @@ class PanelLikelihood:
                 observed = (weight[rows] * self._w_share[rows][:, None, :] * u).sum(axis=0)
                 model = (weight[rows] * model_share[rows]).sum(axis=0)
                 has = model.sum(axis=1) > 0.0
-                ratio = np.log(
-                    np.maximum(observed, self._floor * observed.sum(axis=1, keepdims=True))
-                )
-                ratio = ratio - np.log(np.maximum(model, 1e-12))
-                ratio = ratio - ratio[:, -1:]
+                ratio = mech.softmax_residual_gap(observed, model, self._floor)
                 gap[:, i, :, SEC] = np.where(has[:, None], ratio, 0.0)
         return gap
 

@@ -97,9 +97,11 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "supplier_standing",
             "sign_contracts",
             "deliver_arms",
+            "steady_backlog",
             "smooth_arms",
             "softmax_partners",
             "softmax_residual",
+            "softmax_residual_gap",
         ),
         ("arms_market", "hedging", "stickiness"),
     ),
@@ -467,6 +469,32 @@ def softmax_residual(share: FloatArray, utility: FloatArray) -> FloatArray:
     return out
 
 
+def softmax_residual_gap(observed: FloatArray, model: FloatArray, floor: float) -> FloatArray:
+    """Inverse of :func:`softmax_partners` for a fit: the residual change that moves shares.
+
+    Equation: ``Δr[k] = ρ[k] - ρ[K]`` with
+    ``ρ[k] = log max(x_obs[k], x_min Σ_j x_obs[j]) - log max(x[k], 1e-12)`` and ``K`` the last
+    partner (rest of world, the reference): the difference of :func:`softmax_residual` at the
+    observed and at the model's shares, ``log(x_obs[k] / x_obs[K]) - log(x[k] / x[K])``, so
+    adding ``Δr`` to the residual moves the logit choice from ``x`` to ``x_obs``. An observed
+    share is floored at ``x_min`` of the observed total (a supplier the panel does not record
+    keeps a finite log odds), a model share at 1e-12. The shares may be volume-weighted sums
+    over windows (any common scale: only ratios matter).
+
+    Args:
+        observed: ``(..., K)`` observed shares (or volumes) to match.
+        model: ``(..., K)`` the model's shares (or volumes), same shape.
+        floor: ``x_min``, the smallest observed share, as a fraction of the observed total.
+
+    Returns:
+        ``(..., K)`` residual changes, 0 for the reference partner.
+    """
+    ratio = np.log(np.maximum(observed, floor * observed.sum(axis=-1, keepdims=True)))
+    ratio = ratio - np.log(np.maximum(model, 1e-12))
+    out: FloatArray = ratio - ratio[..., -1:]
+    return out
+
+
 def adjust_shares(
     share: FloatArray,
     equilibrium: FloatArray,
@@ -805,6 +833,26 @@ def deliver_arms(
     return total - delivered, delivered
 
 
+def steady_backlog(share: FloatArray, flow: FloatArray, lead_years: FloatArray) -> FloatArray:
+    """Mechanism i (arms market): the backlog at which deliveries equal new contracts.
+
+    Equation: ``G*[k] = x[k] (F L)``: with contracts of ``F`` a year split by the supplier mix
+    ``x`` and a mean lead time of ``L`` years, :func:`deliver_arms` delivers ``G* / L = x F``
+    a year from this backlog, as much as comes in (exactly in the limit of short steps). A
+    run starts there, and a run's overrides re-derive it (:mod:`influence_sim.initial`).
+
+    Args:
+        share: ``(B, S, K)`` supplier mix (security shares).
+        flow: ``(B, S)`` arms flow ``F``, USD bn per year.
+        lead_years: ``(B,)`` ``L``.
+
+    Returns:
+        ``(B, S, K)`` steady backlog, USD bn.
+    """
+    out: FloatArray = share * (flow * lead_years[:, None])[:, :, None]
+    return out
+
+
 def smooth_arms(
     flow: FloatArray, share: FloatArray, delivered: FloatArray, rate: FloatArray, dt: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -975,6 +1023,8 @@ __all__ = [
     "smooth_arms",
     "softmax_partners",
     "softmax_residual",
+    "softmax_residual_gap",
+    "steady_backlog",
     "steady_threat",
     "step_fraction",
     "supplier_attraction",

@@ -107,26 +107,38 @@ def guarantor_changes(guarantor: npt.ArrayLike, axis: int = 0) -> IntArray:
     return out
 
 
-def window_arms_share(arms: FloatArray, window: npt.ArrayLike) -> FloatArray:
-    """Each supplier's share of the region's arms imports over windows of steps.
+def window_arms_share(
+    arms: FloatArray, window: npt.ArrayLike, state: npt.ArrayLike | None = None
+) -> FloatArray:
+    """Each supplier's share of the region's (or one state's) arms imports over windows of steps.
 
     Equation: ``a[w, k] = Σ_t m[w, t] Σ_s A[t, s] x[t, s, k] / Σ_k' (same for k')``: the
     arms imports from each supplier summed over the window's steps and the states, divided by
     their sum over the suppliers, the region's arms imports ``Σ_t m[w, t] Σ_s A[t, s]`` when
-    the shares include rest of world; 0 where the region has none. Pass one state's arms
-    (an ``S`` axis of length 1) for that state's supplier shares.
+    the shares include rest of world; 0 where the region has none. With ``state``, each
+    window covers one state ``s_w`` instead of the region:
+    ``a[w, k] = Σ_t m[w, t] A[t, s_w] x[t, s_w, k] / Σ_k' (same for k')`` (the panel's arms
+    windows of each state). Passing one state's arms (an ``S`` axis of length 1) without
+    ``state`` gives the same for every window.
 
     Args:
         arms: ``(T, ..., S, K)`` arms imports by supplier, ``A x``, steps first (any axes,
             such as runs, between the steps and the states).
         window: ``(W, T)`` weight of every step in each window (1 inside, 0 outside), or
             ``(T,)`` for a single window (a boolean mask will do).
+        state: ``(W,)`` index of the state of each window, or one index for all (default:
+            every window covers the region).
 
     Returns:
         ``(W, ..., K)`` supplier shares, or ``(..., K)`` for a single window.
     """
     weights = np.asarray(window, dtype=np.float64)
-    sums: FloatArray = np.einsum("wt,t...sk->w...k", np.atleast_2d(weights), arms)
+    matrix = np.atleast_2d(weights)
+    if state is None:
+        sums: FloatArray = np.einsum("wt,t...sk->w...k", matrix, arms)
+    else:
+        index = np.broadcast_to(np.asarray(state, dtype=np.int64), matrix.shape[:1])
+        sums = np.einsum("wt,t...wk->w...k", matrix, arms[..., index, :])
     total = sums.sum(axis=-1, keepdims=True)
     out: FloatArray = sums / np.where(total > 0.0, total, 1.0)
     return out[0] if weights.ndim == 1 else out
