@@ -410,18 +410,16 @@ class _Number:
     """A number field's check and JSON schema, used as ``Annotated[float, _Number(0, 1)]``.
 
     Calling it checks one value: a finite number from ``low`` to ``high`` (above ``low`` when
-    ``low_open``), or None when ``optional``.
+    ``low_open``). An optional number is ``Annotated[float, _Number(...)] | None``: pydantic
+    lets None through before the check.
     """
 
     low: float | None = None
     high: float | None = None
     low_open: bool = False
-    optional: bool = False
 
-    def __call__(self, value: Any) -> float | None:
-        """Check ``value`` and return it as a float (None stays None when optional)."""
-        if value is None and self.optional:
-            return None
+    def __call__(self, value: Any) -> float:
+        """Check ``value`` and return it as a float."""
         number = _to_float(value)
         low, high = self.low, self.high
         if (low is not None and (number <= low if self.low_open else number < low)) or (
@@ -440,8 +438,7 @@ class _Number:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
         """The number's JSON schema, with its bounds."""
-        number = self.json_schema()
-        return {"anyOf": [number, {"type": "null"}]} if self.optional else number
+        return self.json_schema()
 
     def json_schema(self) -> dict[str, Any]:
         """JSON schema of the number (without null)."""
@@ -453,14 +450,10 @@ class _Number:
         return number
 
 
-def _parameter(name: str, optional: bool = False) -> _Number:
-    """The number check of a model parameter's range (see :data:`PARAMETERS`)."""
-    return _Number(PARAMETERS[name].low, PARAMETERS[name].high, optional=optional)
-
-
-def _or_none(check: Callable[[Any], Any]) -> BeforeValidator:
-    """A check of an optional value: None passes as it is."""
-    return BeforeValidator(lambda value: None if value is None else check(value))
+def _parameter(name: str) -> _Number:
+    """The check of a model parameter's range (see :data:`PARAMETERS`), else of a share."""
+    spec = PARAMETERS.get(name)
+    return _Number(0.0, 1.0) if spec is None else _Number(spec.low, spec.high)
 
 
 def _whole(low: int, high: int, expected: str = "") -> Callable[[Any], int]:
@@ -656,28 +649,22 @@ Unit = Annotated[float, _Number(0.0, 1.0)]
 NonNegative = Annotated[float, _Number(0.0)]
 Positive = Annotated[float, _Number(0.0, low_open=True)]
 Finite = Annotated[float, _Number()]
-MaybeUnit = Annotated[float | None, _Number(0.0, 1.0, optional=True)]
-MaybeNonNegative = Annotated[float | None, _Number(0.0, optional=True)]
-MaybeFinite = Annotated[float | None, _Number(optional=True)]
 Priority = Annotated[float, _parameter("priority")]
 Doctrine = Annotated[float, _parameter("doctrine")]
 CapacityGrowth = Annotated[float, _parameter("capacity_growth")]
-MaybePriority = Annotated[float | None, _parameter("priority", optional=True)]
-MaybeDoctrine = Annotated[float | None, _parameter("doctrine", optional=True)]
-MaybeCapacityGrowth = Annotated[float | None, _parameter("capacity_growth", optional=True)]
 
 Name = Annotated[str, BeforeValidator(_text(MAX_NAME))]
 Description = Annotated[
     str, BeforeValidator(_text(MAX_DESCRIPTION, single_line=False, allow_empty=True))
 ]
 TagText = Annotated[str, BeforeValidator(_text(50))]
-ExtendsText = Annotated[str | None, _or_none(_text(1000))]
+ExtendsText = Annotated[str, BeforeValidator(_text(1000))] | None
 PathText = Annotated[str, BeforeValidator(_text(MAX_PATH)), AfterValidator(_check_path)]
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
-MaybeDate = Annotated[dt.date | None, _or_none(lambda v: _check_in_run(_to_date(v)))]
+Seed = Annotated[int, BeforeValidator(_whole(0, MAX_SEED, "a whole number of at least 0, or null"))]
+MaybeDate = Annotated[dt.date, BeforeValidator(lambda v: _check_in_run(_to_date(v)))] | None
 Years = Annotated[
-    float | None,
-    _or_none(_to_duration),
+    Annotated[float, BeforeValidator(_to_duration)] | None,
     WithJsonSchema(
         {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}, {"type": "null"}]}
     ),
@@ -719,8 +706,7 @@ class TimeSpec(_Model):
         description="length of a step: month, quarter or year"
     )
     seed: Annotated[
-        int | None,
-        _or_none(_whole(0, MAX_SEED, "a whole number of at least 0, or null")),
+        Seed | None,
         WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}),
     ] = Field(default=None, description="root seed of the run's random numbers; null for fresh")
     replicates: Annotated[
@@ -747,17 +733,17 @@ class TimeSpec(_Model):
 class PowerOverride(_Model):
     """New values for a power of the default actors (departures from the reference)."""
 
-    economic_capacity: MaybeNonNegative = Field(
+    economic_capacity: NonNegative | None = Field(
         default=None, description="economic capacity: GDP, USD trn"
     )
-    security_capacity: MaybeNonNegative = Field(
+    security_capacity: NonNegative | None = Field(
         default=None, description="security capacity: world arms exports, USD bn a year"
     )
-    priority: MaybePriority = Field(
+    priority: Priority | None = Field(
         default=None, description="share of the power's capacity aimed at the region"
     )
-    doctrine: MaybeDoctrine = Field(default=None, description="security emphasis, 0 to 1")
-    capacity_growth: MaybeCapacityGrowth = Field(
+    doctrine: Doctrine | None = Field(default=None, description="security emphasis, 0 to 1")
+    capacity_growth: CapacityGrowth | None = Field(
         default=None, description="trend growth of capacity, per year"
     )
 
@@ -772,9 +758,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
     if not isinstance(value, Mapping):
         if isinstance(value, (list, tuple, str)) or value is None or isinstance(value, bool):
             _fail(_not_a(value, "a share"), "a share from 0 to 1, or a mapping of states to shares")
-        number = _Number(0.0, 1.0)(value)
-        assert number is not None
-        return number
+        return _Number(0.0, 1.0)(value)
     issues = _Issues()
     out = issues.entries((), value, "state", sd.DEFAULT_STATES, lambda _, v: _Number(0.0, 1.0)(v))
     issues.raise_if_any()
@@ -825,15 +809,15 @@ class NewPower(_Model):
 class StateOverride(_Model):
     """New values for a Central Asian state (departures from the reference)."""
 
-    hedging: MaybeUnit = Field(default=None, description="hedging propensity, 0 to 1")
-    threat_exposure: MaybeUnit = Field(
+    hedging: Unit | None = Field(default=None, description="hedging propensity, 0 to 1")
+    threat_exposure: Unit | None = Field(
         default=None, description="exposure to Afghan instability, 0 to 1"
     )
-    threat: MaybeUnit = Field(default=None, description="starting threat perception, 0 to 1")
-    trade_usd_bn: MaybeNonNegative = Field(
+    threat: Unit | None = Field(default=None, description="starting threat perception, 0 to 1")
+    trade_usd_bn: NonNegative | None = Field(
         default=None, description="starting external trade, USD bn per year"
     )
-    arms_base_usd_bn: MaybeNonNegative = Field(
+    arms_base_usd_bn: NonNegative | None = Field(
         default=None, description="arms imports at zero threat, USD bn per year"
     )
     economic_share: KeyMap[PartnerKey, Unit] | None = Field(
@@ -1035,7 +1019,7 @@ class Choice(_Distribution):
     values: Annotated[tuple[Finite, ...], BeforeValidator(_list_of)] = Field(
         description="the possible values"
     )
-    weights: Annotated[tuple[NonNegative, ...] | None, _or_none(_list_of)] = Field(
+    weights: Annotated[tuple[NonNegative, ...], BeforeValidator(_list_of)] | None = Field(
         default=None, description="relative weight of each value (default: equal)"
     )
 
@@ -1134,8 +1118,8 @@ class WhenSpec(_Model):
     watch: PathText = Field(
         description="path of the value to watch, e.g. states.tajikistan.security_share.china"
     )
-    above: MaybeFinite = Field(default=None, description="holds when the value is above")
-    below: MaybeFinite = Field(default=None, description="holds when the value is below")
+    above: Finite | None = Field(default=None, description="holds when the value is above")
+    below: Finite | None = Field(default=None, description="holds when the value is below")
     across: Annotated[Across, BeforeValidator(_choice(("any", "all"), "quantifier"))] = Field(
         default="any", description="with a wildcard path: any or all of the values"
     )
@@ -1178,7 +1162,7 @@ class ShockSpec(_Model):
     name: Name = Field(description="name of the shock, unique in the scenario")
     description: Description = Field(default="", description="what the shock stands for")
     at: MaybeDate = Field(default=None, description="date it acts (set, add, scale, pulse)")
-    between: Annotated[tuple[Date, Date] | None, _or_none(_two_dates)] = Field(
+    between: Annotated[tuple[Date, Date], BeforeValidator(_two_dates)] | None = Field(
         default=None, description="two dates: the window of a ramp or of a condition"
     )
     target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
@@ -1372,11 +1356,6 @@ def _scope(name: str) -> str:
     return PARAMETERS[name].scope if name in PARAMETERS else "global"
 
 
-def _parameter_number(name: str) -> _Number:
-    """The check of a parameter or (a share from 0 to 1) an initial condition."""
-    return _parameter(name) if name in PARAMETERS else _Number(0.0, 1.0)
-
-
 def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
     """Check the parameters section: known names, numbers in range, entities known."""
     if not isinstance(value, Mapping):
@@ -1384,7 +1363,7 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
     issues = _Issues()
 
     def one(key: str, item: Any) -> float | FrozenMap[float] | None:
-        check, scope = _parameter_number(key), _scope(key)
+        check, scope = _parameter(key), _scope(key)
         if scope == "global" or not isinstance(item, Mapping):
             return check(item)
         entities = sd.DEFAULT_STATES if scope == "state" else _frame().dims.powers
@@ -1401,7 +1380,7 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
 def _parameters_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for name in (*PARAMETERS, *INITIAL_CONDITIONS):
-        number, scope = _parameter_number(name).json_schema(), _scope(name)
+        number, scope = _parameter(name).json_schema(), _scope(name)
         if name in PARAMETERS:
             spec = PARAMETERS[name]
             text = f"{spec.meaning} ({spec.unit}); default from {spec.provenance()}"
