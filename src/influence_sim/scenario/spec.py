@@ -514,12 +514,18 @@ def _text(
     return check
 
 
-def _choice(options: Sequence[str], what: str) -> Callable[[Any], str]:
+def _choice(
+    options: Sequence[str] | Callable[[], Sequence[str]], what: str
+) -> Callable[[Any], str]:
+    """A check that a value names a ``what``: one of ``options`` (or ``options()``, read late)."""
+
     def check(value: Any) -> str:
+        choices = options() if callable(options) else options
         if not isinstance(value, str):
-            _fail(_not_a(value, f"the name of {what}"), f"one of {', '.join(options)}")
-        if value not in options:
-            _fail(f"unknown {what} {show(value)}", suggest(value, options))
+            _fail(_not_a(value, f"the name of {what}"), f"one of {', '.join(choices)}")
+        if value not in choices:
+            expected = suggest(value, choices) if choices else f"no {what} here"
+            _fail(f"unknown {what} {show(value)}", expected)
         return value
 
     return check
@@ -572,19 +578,6 @@ def _removed_power(name: str) -> NoReturn:
         f"power {show(name)} is removed by actors.remove_powers",
         "only powers that take part in the run",
     )
-
-
-def _known_key(what: str, options: Callable[[], Sequence[str]]) -> AfterValidator:
-    """A mapping key that must name one of ``options()``, a ``what``."""
-
-    def check(name: str) -> str:
-        choices = options()
-        if name not in choices:
-            expected = suggest(name, choices) if choices else f"no {what} here"
-            _fail(f"unknown {what} {show(name)}", expected)
-        return name
-
-    return AfterValidator(check)
 
 
 def _existing_power_key(name: str) -> str:
@@ -675,11 +668,11 @@ OpName = Literal["set", "add", "scale", "ramp", "pulse"]
 Across = Literal["any", "all"]
 
 
-StateKey = Annotated[str, _known_key("state", lambda: sd.DEFAULT_STATES)]
+StateKey = Annotated[str, AfterValidator(_choice(lambda: sd.DEFAULT_STATES, "state"))]
 ExistingPowerKey = Annotated[str, AfterValidator(_existing_power_key)]
-PowerKey = Annotated[str, _known_key("power", lambda: _frame().dims.powers)]
-PartnerKey = Annotated[str, _known_key("partner", lambda: _frame().dims.partners)]
-OrganisationKey = Annotated[str, _known_key("organisation", lambda: sd.ORGANISATIONS)]
+PowerKey = Annotated[str, AfterValidator(_choice(lambda: _frame().dims.powers, "power"))]
+PartnerKey = Annotated[str, AfterValidator(_choice(lambda: _frame().dims.partners, "partner"))]
+OrganisationKey = Annotated[str, AfterValidator(_choice(lambda: sd.ORGANISATIONS, "organisation"))]
 NewPowerKey = Annotated[str, AfterValidator(_new_power_key)]
 Flag = Annotated[float, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "integer"]})]
 
