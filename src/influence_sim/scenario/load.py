@@ -322,70 +322,64 @@ def _inner(tp: Any, step: PathItem) -> Any:
     return None
 
 
-class _Reporter:
-    """Turns locations in the merged document into problems in the files that wrote them."""
+def _problem(
+    origins: Origins,
+    path: Keys,
+    message: str,
+    expected: str | None,
+    *,
+    at_key: bool = False,
+    missing: bool = False,
+) -> Problem:
+    """A problem at ``path`` of the merged document, located in the file that wrote it."""
+    length = max(n for n in range(len(path) + 1) if path[:n] in origins)
+    located, doc_path = origins[path[:length]]
+    full = (*doc_path, *path[length:])
+    # a missing key is shown at the mapping that lacks it
+    at = full[:-1] if missing and full else full
+    problem = located.problem_at(at, message, expected, at_value=not (at_key or missing))
+    return dataclasses.replace(problem, path=format_path(full))
 
-    def __init__(self, origins: Mapping[Keys, Origin]) -> None:
-        self.origins = origins
-        self.problems: list[Problem] = []
 
-    def add(
-        self,
-        path: Sequence[PathItem],
-        message: str,
-        expected: str | None,
-        *,
-        at_key: bool = False,
-        missing: bool = False,
-    ) -> None:
-        """Record a problem at ``path`` of the merged document."""
-        path = tuple(path)
-        length = max(n for n in range(len(path) + 1) if path[:n] in self.origins)
-        located, doc_path = self.origins[path[:length]]
-        full = (*doc_path, *path[length:])
-        # a missing key is shown at the mapping that lacks it
-        at = full[:-1] if missing and full else full
-        problem = located.problem_at(at, message, expected, at_value=not (at_key or missing))
-        self.problems.append(dataclasses.replace(problem, path=format_path(full)))
-
-    def add_error(self, error: Mapping[str, Any]) -> None:
-        """Record one pydantic error."""
-        loc = tuple(error.get("loc", ()))
-        kind = str(error.get("type", ""))
-        ctx = error.get("ctx") or {}
-        # pydantic marks an error about a mapping key with a final "[key]"
-        at_key = bool(loc) and loc[-1] == "[key]"
-        if at_key:
-            loc = loc[:-1]
-        path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
-        value = error.get("input")
-        if "issues" in ctx:
-            for sub, text, hint, key in ctx["issues"]:
-                self.add((*path, *sub), text, hint, at_key=key)
-            return
-        message = str(error.get("msg", "invalid value"))
-        expected: str | None = None
-        if kind == "scenario":
-            message, expected = str(ctx.get("message", error.get("msg", ""))), ctx.get("expected")
-        elif kind in ("extra_forbidden", "missing"):
-            model = _model_at(loc[:-1])
-            fields = {} if model is None else model.model_fields
-            if kind == "missing":
-                field = fields.get(str(loc[-1]))
-                message = "required key is missing"
-                expected = None if field is None else field.description
-            else:
-                message, at_key = f"unknown key {show(loc[-1])}", True
-                expected = suggest(str(loc[-1]), list(fields)) if fields else None
-        elif kind in ("model_type", "dict_type", "model_attributes_type", "mapping_type"):
-            model = _model_at(loc)
-            keys = f" with keys {', '.join(model.model_fields)}" if model is not None else ""
-            message, expected = _not_a(value, "a mapping"), f"a mapping{keys}"
-        elif kind in ("tuple_type", "list_type", "iterable_type"):
-            message, expected = _not_a(value, "a list"), "a list, e.g. [a, b]"
-        elif kind in ("string_type", "str_type"):
-            message, expected = f"{kind_of(value)} is not text", "text"
-        self.add(path, message, expected, at_key=at_key, missing=kind == "missing")
+def _error_problems(origins: Origins, error: Mapping[str, Any]) -> list[Problem]:
+    """The problems of one pydantic error, located in the files that wrote them."""
+    loc = tuple(error.get("loc", ()))
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    # pydantic marks an error about a mapping key with a final "[key]"
+    at_key = bool(loc) and loc[-1] == "[key]"
+    if at_key:
+        loc = loc[:-1]
+    path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
+    value = error.get("input")
+    if "issues" in ctx:
+        return [
+            _problem(origins, (*path, *sub), text, hint, at_key=key)
+            for sub, text, hint, key in ctx["issues"]
+        ]
+    message = str(error.get("msg", "invalid value"))
+    expected: str | None = None
+    if kind == "scenario":
+        message, expected = str(ctx.get("message", error.get("msg", ""))), ctx.get("expected")
+    elif kind in ("extra_forbidden", "missing"):
+        model = _model_at(loc[:-1])
+        fields = {} if model is None else model.model_fields
+        if kind == "missing":
+            field = fields.get(str(loc[-1]))
+            message = "required key is missing"
+            expected = None if field is None else field.description
+        else:
+            message, at_key = f"unknown key {show(loc[-1])}", True
+            expected = suggest(str(loc[-1]), list(fields)) if fields else None
+    elif kind in ("model_type", "dict_type", "model_attributes_type", "mapping_type"):
+        model = _model_at(loc)
+        keys = f" with keys {', '.join(model.model_fields)}" if model is not None else ""
+        message, expected = _not_a(value, "a mapping"), f"a mapping{keys}"
+    elif kind in ("tuple_type", "list_type", "iterable_type"):
+        message, expected = _not_a(value, "a list"), "a list, e.g. [a, b]"
+    elif kind in ("string_type", "str_type"):
+        message, expected = f"{kind_of(value)} is not text", "text"
+    return [_problem(origins, path, message, expected, at_key=at_key, missing=kind == "missing")]
 
 
 # --------------------------------------------------------------------------- public API
@@ -410,20 +404,18 @@ def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) 
             data.setdefault("name", top.data["name"])
         docs.insert(0, Located(data, LAYER_FILE))
     merged, origins, problems = _merge(docs)
-    reporter = _Reporter(origins)
-    reporter.problems.extend(problems)
     for i, doc in enumerate(docs):
         # without any name the merged document reports it; otherwise each file needs its own
         if "name" not in doc.data and (i > 0 or "name" in merged):
-            reporter.problems.append(doc.problem_at(("name",), *_OWN_NAME))
+            problems.append(doc.problem_at(("name",), *_OWN_NAME))
     spec: ScenarioSpec | None = None
     try:
         spec = ScenarioSpec.model_validate(merged)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            reporter.add_error(error)
-    if reporter.problems:
-        raise ScenarioError(reporter.problems)
+            problems.extend(_error_problems(origins, error))
+    if problems:
+        raise ScenarioError(problems)
     assert spec is not None
     try:
         sha256 = file_sha256(path, max_bytes=DEFAULT_MAX_BYTES)
