@@ -53,6 +53,7 @@ from influence_sim.timeline import (
     Action,
     DatedChange,
     Operation,
+    OpKind,
     Threshold,
     Timeline,
     Trigger,
@@ -121,27 +122,7 @@ def _add_shock(
 ) -> None:
     """Compile one shock into operations (or a trigger) on ``timeline``."""
     slots = resolve(shock.target, dims)
-    kind = shock.op
-    if shock.when is not None:
-        when = shock.when
-        condition = Threshold(tuple(resolve(when.watch, dims)), when.above, when.below, when.across)
-        start = shock.start_date
-        first = clock.step_of(start) if start is not None else 0
-        last = clock.step_of(shock.between[1]) if shock.between is not None else clock.n_steps
-        if kind == "pulse":
-            assert shock.half_life is not None
-            factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps)
-            actions = [
-                Action(j, t, "add", values * f) for t in slots for j, f in enumerate(factors)
-            ]
-        else:
-            assert kind in ("set", "add", "scale")
-            actions = [Action(0, t, kind, values) for t in slots]
-        timeline.add_trigger(
-            Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
-        )
-        return
-    if kind == "ramp":
+    if shock.op == "ramp":
         assert shock.between is not None
         k1, k2 = clock.step_of(shock.between[0]), clock.step_of(shock.between[1])
         for t in slots:
@@ -152,19 +133,29 @@ def _add_shock(
                 fraction = 1.0 / (k2 - k + 1)
                 timeline.add(Operation(k, t, "approach", values, happens, fraction, shock.name))
         return
-    assert shock.at is not None
-    k0 = clock.step_of(shock.at)
-    if kind == "pulse":
+    start = shock.start_date
+    first = clock.step_of(start) if start is not None else 0
+    # what it does, by steps after it acts: one change, or a pulse's add and its decay
+    if shock.op == "pulse":
         assert shock.half_life is not None
-        factors = pulse_factors(shock.half_life, clock.dt, clock.n_steps - k0)
+        left = clock.n_steps - (first if shock.when is None else 0)
+        factors = pulse_factors(shock.half_life, clock.dt, left)
+        effects: list[tuple[int, OpKind, float]] = [(j, "add", f) for j, f in enumerate(factors)]
+    else:
+        effects = [(0, shock.op, 1.0)]
+    if shock.when is None:
         for t in slots:
-            for j, f in enumerate(factors):
+            for j, kind, f in effects:
                 name = shock.name if j == 0 else f"{shock.name} (decay)"
-                timeline.add(Operation(k0 + j, t, "add", values * f, happens, name=name))
+                timeline.add(Operation(first + j, t, kind, values * f, happens, name=name))
         return
-    assert kind in ("set", "add", "scale")
-    for t in slots:
-        timeline.add(Operation(k0, t, kind, values, happens, name=shock.name))
+    when = shock.when
+    condition = Threshold(tuple(resolve(when.watch, dims)), when.above, when.below, when.across)
+    last = clock.step_of(shock.between[1]) if shock.between is not None else clock.n_steps
+    actions = [Action(j, t, kind, values * f) for t in slots for j, kind, f in effects]
+    timeline.add_trigger(
+        Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
+    )
 
 
 def compile_timeline(
