@@ -351,15 +351,12 @@ def _frame_from(data: Any) -> Frame:
     remove, add = actors.get("remove_powers"), actors.get("add_powers")
     removed = [p for p in remove if p in sd.DEFAULT_POWERS] if isinstance(remove, list) else []
     added = [p for p in add if _NAME_RE.match(str(p))] if isinstance(add, Mapping) else []
-    clock: Clock | None = None
     time = data.get("time")
-    step = time.get("step") if isinstance(time, Mapping) else None
-    if isinstance(time, Mapping) and isinstance(step, str) and step in STEP_MONTHS:
-        try:
-            start, end = _to_date(time.get("start")), _to_date(time.get("end"))
-            clock = Clock.between(start, end, step) if end > start else None
-        except (PydanticCustomError, ValueError):
-            clock = None
+    try:  # the clock of a time section whose start, end and step pass their checks
+        run = TimeSpec.model_validate({key: time.get(key) for key in ("start", "end", "step")})
+        clock: Clock | None = Clock.between(run.start, run.end, run.step)
+    except (AttributeError, ValueError):  # no mapping, or a pydantic ValidationError
+        clock = None
     return Frame(dims_of(removed, added), clock, tuple(added))
 
 
