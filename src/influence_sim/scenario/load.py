@@ -73,9 +73,7 @@ Layer = tuple[Any, Located, Keys]
 
 _SWEEP_ONLY_KEYS = frozenset({"scenario", "design", "vary"})
 """Top-level keys of a sweep file that no scenario file has."""
-_SCENARIO_ONLY_KEYS = frozenset(
-    {"tags", "extends", "time", "posterior", "actors", "parameters", "shocks", "outputs"}
-)
+_SCENARIO_ONLY_KEYS = frozenset(ScenarioSpec.model_fields) - {"name", "description"}
 """Top-level keys of a scenario file that no sweep file has."""
 
 
