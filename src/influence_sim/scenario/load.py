@@ -373,8 +373,6 @@ def _error_problems(origins: Origins, error: Mapping[str, Any]) -> list[Problem]
         model = _model_at(loc)
         keys = f" with keys {', '.join(model.model_fields)}" if model is not None else ""
         message, expected = _not_a(value, "a mapping"), f"a mapping{keys}"
-    elif kind in ("tuple_type", "list_type", "iterable_type"):
-        message, expected = _not_a(value, "a list"), "a list, e.g. [a, b]"
     elif kind in ("string_type", "str_type"):
         message, expected = f"{kind_of(value)} is not text", "text"
     return [_problem(origins, path, message, expected, at_key=at_key, missing=kind == "missing")]

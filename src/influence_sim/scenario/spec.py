@@ -1076,9 +1076,8 @@ def _bad_value(value: Any) -> NoReturn:
             _not_a(name, "the name of a distribution"),
             f"one of {', '.join(DISTRIBUTIONS)}",
         )
-    numeric = isinstance(value, (int, float)) or (isinstance(value, str) and _looks_numeric(value))
-    if numeric and not isinstance(value, bool):
-        _to_float(value)
+    if isinstance(value, str) and _looks_numeric(value):
+        _to_float(value)  # fails: text that would be a number without its quotes
     _fail(_not_a(value, "a number"), expected)
 
 
