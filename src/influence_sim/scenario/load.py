@@ -313,8 +313,6 @@ def _inner(tp: Any, step: PathItem) -> Any:
         return None if field is None else field.annotation
     if origin is tuple and args[-1:] == (Ellipsis,):
         return args[0]
-    if origin is tuple and isinstance(step, int) and 0 <= step < len(args):
-        return args[step]
     if isinstance(origin, type) and issubclass(origin, Mapping):
         return args[1]
     return None

@@ -54,7 +54,7 @@ from influence_sim.kernel.arrays import (
 )
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
 from influence_sim.paths import PathError, canonical_path, resolve
-from influence_sim.scenario.errors import kind_of, show, suggest, with_hint
+from influence_sim.scenario.errors import PathItem, kind_of, show, suggest, with_hint
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -143,7 +143,6 @@ TAG = "\x00"
 """Prefix of the tags that name the forms of a shock value in error locations. Scenario files
 cannot contain NUL characters, so a tag never collides with a key a user wrote."""
 
-PathItem = str | int
 Issue = tuple[tuple[PathItem, ...], str, str | None, bool]
 """A problem found inside a value: (sub-path, message, expected, whether it is about a key)."""
 
@@ -1426,17 +1425,14 @@ def override_items(
         else:
             entities = dims.states if scope == "state" else dims.powers
             out.extend((f"{head}.{who}.{name}", float(value), where) for who in entities)
-    sections = (("powers", actors.powers, POWER_FIELDS), ("states", actors.states, STATE_FIELDS))
-    for head, changes, fields in sections:
+    for head, changes in (("powers", actors.powers), ("states", actors.states)):
         for who, change in changes.items():
-            for field in fields:
-                value = getattr(change, field)
+            for field, value in change.model_dump(exclude_none=True).items():
                 entries = value.items() if isinstance(value, Mapping) else [(None, value)]
                 for key, number in entries:
-                    if number is not None:
-                        tail = (field,) if key is None else (field, key)
-                        path = ".".join((head, who, *tail))
-                        out.append((path, float(number), ("actors", head, who, *tail)))
+                    tail = (field,) if key is None else (field, key)
+                    path = ".".join((head, who, *tail))
+                    out.append((path, float(number), ("actors", head, who, *tail)))
     return out
 
 
