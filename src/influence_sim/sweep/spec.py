@@ -494,7 +494,7 @@ def _design(issues: _Issues, value: Any, seed: int | None, dims: Dims) -> Design
 
 
 def _random_design(
-    issues: _Issues, raw: dict[str, Any], kind: str, seed: int | None
+    issues: _Issues, raw: dict[str, Any], kind: DesignKind, seed: int | None
 ) -> DesignSpec | None:
     """An lhs, sobol or morris design: its size, seed and options."""
     if "seed" in raw:
@@ -511,12 +511,9 @@ def _random_design(
         issues.check(("design", "second_order"), _boolean, raw["second_order"])
     if kind == "morris" and "levels" in raw:
         issues.check(("design", "levels"), _integer(2, 1000), raw["levels"])
-    if kind == "lhs":
-        return DesignSpec("lhs", points=size, seed=seed)
-    if kind == "sobol":
-        second = raw.get("second_order", True)
-        return DesignSpec("sobol", base=size, second_order=second, seed=seed)
-    return DesignSpec("morris", trajectories=size, levels=raw.get("levels", 4), seed=seed)
+    # without problems, raw holds only this kind's keys: the others take DesignSpec's defaults
+    options: dict[str, Any] = {key: raw[key] for key in ("second_order", "levels") if key in raw}
+    return DesignSpec(kind, seed=seed, **{size_key: size, **options})
 
 
 def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
