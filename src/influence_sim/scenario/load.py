@@ -134,18 +134,6 @@ def _not_a_file(path: str) -> str | None:
     return None
 
 
-def _read_chain(path: str | os.PathLike[str]) -> tuple[list[Located], list[Problem]]:
-    """Read a scenario file and every file it extends, stopping at the first problem.
-
-    Raises:
-        ScenarioError: If the scenario file itself cannot be read.
-    """
-    docs = [load_located(path)]
-    while isinstance(found := _extended(docs), Located):
-        docs.append(found)
-    return docs, found
-
-
 def _extended(docs: list[Located]) -> Located | list[Problem]:
     """The file the last of ``docs`` extends, or the problems in reaching it (none at the end)."""
     located = docs[-1]
@@ -384,12 +372,14 @@ def _whole_file(file: str, message: str) -> ScenarioError:
 
 
 def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:
-    docs, problems = _read_chain(path)
+    docs = [load_located(path)]
+    while isinstance(parent := _extended(docs), Located):  # the files it extends, in turn
+        docs.append(parent)
     top = docs[0]
     if is_sweep_document(top.data):
         raise ScenarioError([top.problem_at((), *_SWEEP_FILE)])
-    if problems:
-        raise ScenarioError(problems)
+    if parent:  # the problems in reaching the next file
+        raise ScenarioError(parent)
     files = tuple(doc.file for doc in docs)
     if layer is not None:
         # an extending file that exists in memory only: merged and reported like any other
