@@ -274,6 +274,10 @@ CASES = [
     ("unknown power removed", BASE + "actors:\n  remove_powers: [turkey]\n",
      "s.yaml:7:19: actors.remove_powers[0]: unknown power 'turkey' (expected one of china, "
      "russia, united_states)"),
+    ("distribution named by a number",
+     BASE + SHOCK.replace("value: 0.5", "value: {distribution: 5}"),
+     "s.yaml:11:27: shocks[0].value.distribution: 5 is a whole number, not the name of a "
+     "distribution (expected one of normal, lognormal, uniform, triangular, beta, choice)"),
     # --- outputs
     ("every beyond the run", BASE + "outputs:\n  every: 50\n",
      "s.yaml:7:10: outputs.every: every 50 steps, but the run has only 40 steps (expected a "

@@ -64,6 +64,10 @@ def test_coordination_message_names_the_parameter_and_its_range():
         ({"hedging": {"tajikistan": 2.0}}, r"hedging\['tajikistan'\]=2 is out of range"),
         ({"hedging": {"tajikstan": 0.5}}, r"unknown state 'tajikstan'.*did you mean 'tajikistan'"),
         ({"afghan_instability": math.nan}, r"afghan_instability=nan is not a finite number"),
+        (
+            {"overrides": {"relations.china.russia.coordination": 10**400}},
+            r"=a 401-digit number is not a finite number \(expected a number from 0 to 1\)",
+        ),
         ({"priority": {"china": -0.1}}, r"priority\['china'\]=-0.1 is out of range"),
         ({"overrides": {"relations.china.russia.trust": 1.2}}, r"trust'\]=1.2 is out of range"),
         ({"overrides": {"states.tajikistan.hedgin": 0.5}}, r"did you mean 'hedging'"),

@@ -23,6 +23,7 @@ from influence_sim.kernel.arrays import POWER_PARAMETERS, STATE_PARAMETERS, Dims
 from influence_sim.parameters import PARAMETERS
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario import Problem, Scenario, ScenarioError, load_scenario
+from influence_sim.scenario.errors import show
 from influence_sim.scenario.load import LAYER_FILE
 from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS, _fmt, range_text
 
@@ -73,6 +74,8 @@ def _why_not(value: Any, low: float | None, high: float | None) -> str | None:
         number = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
         number = math.nan
+    except OverflowError:  # a whole number too large for a float
+        return f"{show(value)} is not a finite number"
     if not math.isfinite(number):
         return f"{value!r} is not a finite number"
     if (low is not None and number < low) or (high is not None and number > high):
