@@ -420,6 +420,14 @@ def _date_number(day: dt.date) -> float:
     return float(mdates.date2num(day))  # type: ignore[no-untyped-call]
 
 
+def shock_handle(label: str | None = None) -> Line2D:
+    """The legend entry of the dashed lines :func:`mark_shocks` draws (labelled ``label``)."""
+    handle = Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9)
+    if label is not None:
+        handle.set_label(label)
+    return handle
+
+
 def mark_shocks(
     ax: Axes,
     shocks: Shocks | None,
@@ -601,9 +609,7 @@ def fan_legend_handles(
         handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[1] + 0.12, label="25-75%"))
         handles.append(Patch(facecolor=grey, alpha=FAN_ALPHAS[0], label="5-95%"))
     if shocks:
-        handles.append(
-            Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9, label="shock")
-        )
+        handles.append(shock_handle("shock"))
     return handles
 
 
@@ -851,7 +857,7 @@ def figure_shares(results: RunFrames, domain: str, columns: int = GRID_COLUMNS) 
         label_bottom(ax, below=i + cols < len(states))
     handles, labels = axes[0].get_legend_handles_labels()
     if shocks:
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        handles.append(shock_handle())
         labels.append("shock")
     legend_ax = axes[len(states)]
     legend_ax.axis("off")
@@ -958,7 +964,7 @@ def plot_threat(
     marked = mark_shocks(ax, shocks)
     handles, labels = ax.get_legend_handles_labels()
     if marked:
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        handles.append(shock_handle())
         labels.append("shock")
     ax.legend(
         handles,

@@ -335,10 +335,9 @@ def plot_hindcast(
         The files written.
     """
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     from influence_sim._files import figure_output
-    from influence_sim.plots import SHOCK_COLOUR, SHOCK_STYLE, label
+    from influence_sim.plots import label, shock_handle
 
     panel = panel or sd.panel_of(sd.load_seeds())
     written = []
@@ -361,7 +360,7 @@ def plot_hindcast(
     handles, labels = axes.flat[0].get_legend_handles_labels()
     listed = _shock_list(shocks)
     if listed:
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        handles.append(shock_handle())
         labels.append("shock")
     fig.legend(
         handles,
@@ -459,12 +458,11 @@ def plot_hindcast_trade(
     from matplotlib.ticker import FuncFormatter, LogFormatter
 
     from influence_sim.plots import (
-        SHOCK_COLOUR,
-        SHOCK_STYLE,
         label,
         mark_shocks,
         note_narrow_bands,
         power_colour,
+        shock_handle,
     )
 
     class _PlainLog(LogFormatter):
@@ -511,7 +509,7 @@ def plot_hindcast_trade(
     handles, labels = axes[0].get_legend_handles_labels()
     ax.axis("off")
     if marked:
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        handles.append(shock_handle())
         labels.append("shock (dates below)")
     ax.legend(handles, labels, loc="upper center", fontsize=8, frameon=False)
     ax.text(0.02, 0.55, _shock_list(shocks), transform=ax.transAxes, va="top", fontsize=8)

@@ -29,8 +29,6 @@ from influence_sim.plots import (
     LINESTYLES,
     NO_CHANGE,
     REFERENCE,
-    SHOCK_COLOUR,
-    SHOCK_STYLE,
     Shocks,
     draw_fan,
     figure_title,
@@ -44,6 +42,7 @@ from influence_sim.plots import (
     power_colour,
     quantiles_by_date,
     scenario_style,
+    shock_handle,
 )
 from influence_sim.seeds import DYAD
 
@@ -308,9 +307,7 @@ def figure_states(
     legend_ax = axes[len(states)]
     handles: list[Any] = scenario_legend_handles(list(timeseries), powers)
     if any(line.get_label().startswith("_shock") for line in axes[0].get_lines()):
-        handles.append(
-            Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9, label="shock")
-        )
+        handles.append(shock_handle("shock"))
     legend_ax.axis("off")
     legend_ax.legend(
         handles=handles,
@@ -469,7 +466,7 @@ def plot_indices(
 def _figure_legend(fig: Figure, ax: Axes, title: str, shocks: bool = False) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles and shocks:
-        handles.append(Line2D([], [], color=SHOCK_COLOUR, linestyle=SHOCK_STYLE, linewidth=0.9))
+        handles.append(shock_handle())
         labels.append("shock")
     if handles:
         fig.legend(
