@@ -57,7 +57,7 @@ def test_guarantor_changes_count_each_switch_along_the_steps() -> None:
     # the step-by-step form the sweeps keep adds the same comparisons
     kept = np.zeros(2, dtype=np.int64)
     for before, after in itertools.pairwise(g):
-        kept += obs.guarantor_changed(before, after)
+        kept += obs.guarantor_changes(np.stack([before, after]))
     assert kept.tolist() == [2, 1]
 
 

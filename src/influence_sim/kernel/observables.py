@@ -70,29 +70,11 @@ def guarantor(share: FloatArray, n_powers: int) -> IntArray:
     return out
 
 
-def guarantor_changed(before: npt.ArrayLike, after: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-    """Whether each state's guarantor differs from one observation to the next.
-
-    Equation: ``c = [g' ≠ g]``. The one comparison behind :func:`guarantor_changes`, for a
-    driver that keeps the count step by step.
-
-    Args:
-        before: Guarantors at the earlier observation (indices from :func:`guarantor`, or
-            power names).
-        after: Guarantors at the later one, same shape.
-
-    Returns:
-        True where the guarantor changed.
-    """
-    out: npt.NDArray[np.bool_] = np.asarray(np.asarray(after) != np.asarray(before))
-    return out
-
-
 def guarantor_changes(guarantor: npt.ArrayLike, axis: int = 0) -> IntArray:
     """How many times each state's security guarantor changes along the recorded steps.
 
-    Equation: ``n = Σ_{t≥1} [g[t] ≠ g[t-1]]`` (:func:`guarantor_changed` of each pair of
-    successive steps); 0 for fewer than two steps.
+    Equation: ``n = Σ_{t≥1} [g[t] ≠ g[t-1]]``; 0 for fewer than two steps. A driver that
+    keeps no series adds the count of each pair of successive steps as it goes.
 
     Args:
         guarantor: Guarantors (indices from :func:`guarantor`, or power names), steps along
@@ -103,7 +85,7 @@ def guarantor_changes(guarantor: npt.ArrayLike, axis: int = 0) -> IntArray:
         The number of changes, with ``axis`` removed.
     """
     g = np.moveaxis(np.asarray(guarantor), axis, 0)
-    out: IntArray = guarantor_changed(g[:-1], g[1:]).sum(axis=0, dtype=np.int64)
+    out: IntArray = (g[1:] != g[:-1]).sum(axis=0, dtype=np.int64)
     return out
 
 
@@ -198,7 +180,6 @@ def year_of_step(years: FloatArray, first: IntArray, never: float = np.nan) -> F
 __all__ = [
     "first_ahead",
     "guarantor",
-    "guarantor_changed",
     "guarantor_changes",
     "regional_share",
     "regional_volume",

@@ -171,9 +171,8 @@ class _Tracker:
         if "guarantors" in self.groups:
             now = obs.guarantor(share, self.dims.n_powers)
             if self.guarantor is not None:
-                # obs.guarantor_changes counts over a whole series; the chunk keeps no series
-                # at every step, so it adds each step's comparison as it goes
-                self.changes += obs.guarantor_changed(self.guarantor, now)
+                # the chunk keeps no series: it counts the change of each pair of steps
+                self.changes += obs.guarantor_changes(np.stack([self.guarantor, now]))
             self.guarantor = now
 
     def finish(self, trust: FloatArray, instability: FloatArray) -> Recorded:
