@@ -409,3 +409,21 @@ def test_run_reports_a_scenario_that_cannot_be_set_up_in_one_line(tmp_path, monk
     err = capsys.readouterr().err.strip()
     assert err.endswith("s.yaml: the scenario cannot be set up: division by zero")
     assert "\n" not in err and not (tmp_path / "out").exists()
+
+
+def test_sweep_reports_a_base_scenario_that_cannot_be_set_up_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    import influence_sim.checking
+    from influence_sim.cli import main
+
+    (tmp_path / "s.yaml").write_text(BASE)
+    (tmp_path / "w.yaml").write_text(
+        "scenario: s.yaml\nseed: 1\nvary:\n  parameters.coordination: {low: 0.2, high: 0.8}\n"
+        "design: {kind: lhs, points: 4}\n"
+    )
+    monkeypatch.setattr(influence_sim.checking, "build", lambda *a, **k: 1 / 0)
+    assert main(["sweep", str(tmp_path / "w.yaml"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("s.yaml: the scenario cannot be set up: division by zero")
+    assert "\n" not in err and not (tmp_path / "out").exists()
