@@ -214,6 +214,8 @@ def test_hindcast_and_holdout_panels_draw_on_the_axes_they_are_given(hindcast_ou
         assert len(ax.collections) == 1  # the model's band
         np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), model["value"])
         assert ax.get_lines()[-1].get_xdata()[0] == 2015  # the holdout line
+        # each panel labels its minor ticks from its own range, not from the last panel's
+        assert ax.yaxis.get_minor_formatter().axis is ax.yaxis
     assert axes[-1].get_legend() is not None and not axes[-1].axison
 
     arms = hindcast_arms_frame(hindcast_output, PANEL)
@@ -284,3 +286,30 @@ def test_the_generated_tables_of_the_estimation_docs_are_not_stale(tmp_path, doc
     copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     assert rewrite(copy), "no generated block found"
     assert copy.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+
+
+def test_hindcast_of_a_scenario_that_adds_a_power_without_panel_figures(tmp_path):
+    """Its model line is drawn and listed; it has no panel points and no 'panel' legend entry."""
+    from matplotlib.figure import Figure
+
+    from influence_sim.api import run
+    from influence_sim.validation import hindcast_arms_frame, plot_hindcast, plot_hindcast_arms
+
+    scenario = tmp_path / "added.yaml"
+    scenario.write_text(
+        f"name: added\nextends: {ROOT / 'scenarios' / 'hindcast_2000.yaml'}\n"
+        "actors:\n  add_powers:\n    turkey: {economic_capacity: 0.8, security_capacity: 3.0, "
+        "priority: 0.02, doctrine: 0.5, capacity_growth: 0.03, security_share: 0.02}\n",
+        encoding="utf-8",
+    )
+    output = run(str(scenario), seed=5, replicates=2).output
+    arms = hindcast_arms_frame(output, PANEL)
+    turkey = arms[arms["partner"] == "turkey"]
+    assert len(turkey) > 0 and turkey["panel"].isna().all() and (turkey["median"] > 0).all()
+    axes = Figure().subplots(2, 3).ravel()
+    plot_hindcast_arms(arms, axes)
+    labels = axes[0].get_legend_handles_labels()[1]
+    assert "Turkey, model" in labels and "Turkey, panel" not in labels
+    assert "Russia, panel" in labels
+    written = plot_hindcast(output, tmp_path, PANEL)
+    assert [p.name for p in written][-1] == "hindcast_arms_shares.png"

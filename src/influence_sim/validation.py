@@ -471,8 +471,6 @@ def plot_hindcast_trade(
         def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
             return f"{x:g}"
 
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    plain_minor = _PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5))
     axes = list(axes)
     states = [str(s) for s in dict.fromkeys(frame["state"])]
     marked: list[Line2D] = []
@@ -500,8 +498,9 @@ def plot_hindcast_trade(
         ax.set_ylabel("USD bn a year", fontsize=8)
         positive = (lo > 0) & (hi > 0)
         decades = np.log10(hi[positive] / lo[positive])
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain_minor)
+        # a formatter per axes: a log formatter picks its labels from its own axis's range
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(_PlainLog(labelOnlyBase=False, minor_thresholds=(1.2, 0.5)))
         ax.tick_params(axis="both", labelsize=8)
         marked = mark_shocks(ax, shocks, labels=False, position=decimal_year)
         note_narrow_bands(ax, [float(decades.max()) if decades.size else 0.0], 1.5)
@@ -556,7 +555,7 @@ def hindcast_arms_frame(output: EnsembleOutput, panel: Panel | None = None) -> p
                     s = dims.states.index(entity)
                     share = window_arms_share(arms[:, :, s : s + 1], m)[:, k]
                 window = _window(panel, entity, first, last)
-                observed = window.shares[partner] if window is not None else None
+                observed = window.shares.get(partner) if window is not None else None
                 q = np.quantile(share, [0.05, 0.5, 0.95])
                 mids.append((first + last + 1) / 2.0)
                 lo.append(q[0])
@@ -607,6 +606,7 @@ def plot_hindcast_arms(
 
     axes = list(axes)
     entities = [str(e) for e in dict.fromkeys(frame["entity"])]
+    measured = set(frame.loc[frame["panel"].notna(), "partner"])  # no legend entry for the rest
     for ax, entity in zip(axes, entities, strict=False):
         mine = frame[frame["entity"] == entity]
         for partner in dict.fromkeys(mine["partner"]):
@@ -628,6 +628,8 @@ def plot_hindcast_arms(
                 color=colour,
                 label=f"{label(str(partner))}, model",
             )
+            if partner not in measured:
+                continue
             ax.plot(
                 seen["year"].to_numpy(dtype=float),
                 seen["panel"].to_numpy(dtype=float),
