@@ -714,14 +714,16 @@ def calibrate(
                 losses = objective.unit_losses(np.array(points))
                 if calls <= max_calls:
                     bar.update(per_gradient)
-                grad = np.array(
-                    [
-                        (losses[1 + 2 * j] - losses[2 + 2 * j])
-                        / (points[1 + 2 * j][j] - points[2 + 2 * j][j])
-                        for j in range(d)
-                    ]
-                )
-                return float(losses[0]), grad
+                with np.errstate(invalid="ignore"):
+                    grad = np.array(
+                        [
+                            (losses[1 + 2 * j] - losses[2 + 2 * j])
+                            / (points[1 + 2 * j][j] - points[2 + 2 * j][j])
+                            for j in range(d)
+                        ]
+                    )
+                # two infinite losses give no direction: the search stays where it is
+                return float(losses[0]), np.where(np.isfinite(grad), grad, 0.0)
 
             res = minimize(
                 fun,

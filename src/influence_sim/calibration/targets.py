@@ -235,7 +235,8 @@ def run_losses(values: FloatArray, targets: Sequence[ObservedFigure]) -> FloatAr
     weight = np.array([t.weight for t in targets]).reshape(figure.shape)
     z = (values - figure) / tol
     z = np.where(np.isfinite(z), z, 1e6)
-    out: FloatArray = weight * z**2
+    with np.errstate(over="ignore"):  # a huge weight or a tiny tolerance: an infinite loss
+        out: FloatArray = weight * z**2
     return out
 
 
