@@ -34,12 +34,12 @@ def main() -> None:
     table = knockout_table(
         sorted((ROOT / "scenarios").glob("*.yaml")), seed=args.seed, replicates=args.replicates
     )
-    wide = table.pivot(index="mechanism", columns="scenario", values="headline") * 100.0
+    wide = table.pivot(index="knockout", columns="scenario", values="headline") * 100.0
     pd.set_option("display.width", 250)
     print(f"headline effect in points ({args.replicates} replicates, seed {args.seed})")
     print(wide.round(2).to_string())
     print()
-    print("largest per mechanism (points):")
+    print("largest per knockout (points):")
     print((wide.max(axis=1)).round(2).to_string())
     print(f"wall time {time.perf_counter() - started:.1f} s")
 

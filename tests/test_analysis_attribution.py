@@ -6,10 +6,16 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from influence_sim.analysis import KNOCKOUTS, attribute, compare
-from influence_sim.analysis.attribution import _simulate, describe, without_shocks
+from influence_sim.analysis.attribution import (
+    _simulate,
+    describe,
+    knockout_table,
+    without_shocks,
+)
 from influence_sim.paths import resolve
 from influence_sim.rng import replicate_seeds
 from influence_sim.scenario import load_scenario
@@ -35,14 +41,14 @@ def _components(result, first, last):
     wide = pr.pivot_table(
         index=["replicate", "state", "domain", "partner"], columns="component", values="value"
     )
-    steps = [*result.mechanisms, "remainder"]
+    steps = [*result.knockouts, "remainder"]
     return wide, wide[first], wide[steps].sum(axis=1), wide[last]
 
 
 def test_start_effects_and_remainder_add_up_to_the_end(takeover):
     _, start, change, end = _components(takeover, "start", "end")
     np.testing.assert_allclose(start + change, end, atol=1e-12)
-    assert set(takeover.mechanisms) == set(KNOCKOUTS)
+    assert set(takeover.knockouts) == set(KNOCKOUTS)
     steps = takeover.steps("region", "security", "china")
     assert list(steps["component"]) == ["start", *KNOCKOUTS, "remainder", "end"]
     levels = steps[steps["kind"] == "level"]["value"].to_numpy()
@@ -78,12 +84,12 @@ def test_switching_offers_off_changes_the_baseline_path():
 
 
 def test_a_scenario_without_shocks_has_no_shock_effect():
-    result = attribute(BASELINE, seed=1, replicates=2, mechanisms=["shocks", "threat"])
+    result = attribute(BASELINE, seed=1, replicates=2, knockouts=["shocks", "threat"])
     t = result.table
     assert t[t["component"] == "shocks"]["mean"].abs().max() < 1e-9
     # the threat before the takeover (instability 0.3) still acts in the baseline
     assert t[t["component"] == "threat"]["mean"].abs().max() > 1e-4
-    assert result.mechanisms == ["shocks", "threat"]
+    assert result.knockouts == ["shocks", "threat"]
 
 
 def test_difference_attribution_matches_the_paired_comparison(versus):
@@ -124,9 +130,11 @@ def test_without_shocks_drops_named_shocks_and_keeps_dated_data():
     assert kept.triggers == []
 
 
-def test_unknown_mechanism_and_other_cast_are_errors():
-    with pytest.raises(ValueError, match="unknown mechanism"):
-        attribute(BASELINE, mechanisms=["telepathy"], replicates=1)
+def test_unknown_knockout_and_other_cast_are_errors():
+    with pytest.raises(ValueError, match=r"unknown knockout\(s\) telepathy \(expected some of"):
+        attribute(BASELINE, knockouts=["telepathy"], replicates=1)
+    with pytest.raises(ValueError, match=r"unknown knockout\(s\) telepathy"):
+        knockout_table([BASELINE], knockouts=["telepathy"], replicates=1)
 
 
 def test_save_and_describe(takeover, tmp_path):
@@ -157,3 +165,31 @@ def test_mechanisms_is_a_deprecated_alias_of_knockouts():
         assert analysis.MECHANISMS is KNOCKOUTS
     with pytest.raises(AttributeError):
         _ = attribution.MECHANISM
+
+
+def test_knockouts_keyword_and_field_keep_their_former_name_for_one_release():
+    """``mechanisms=`` and ``Attribution.mechanisms`` were the names of the knockouts run."""
+    with pytest.warns(DeprecationWarning, match=r"attribute\(mechanisms=\.\.\.\) is now"):
+        old = attribute(BASELINE, seed=1, replicates=1, mechanisms=["hedging"])
+    new = attribute(BASELINE, seed=1, replicates=1, knockouts=["hedging"])
+    assert old.knockouts == new.knockouts == ["hedging"]
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.warns(DeprecationWarning, match="Attribution.mechanisms is now"):
+        assert new.mechanisms == ["hedging"]
+    with pytest.raises(TypeError, match="knockouts= or mechanisms=, not both"):
+        attribute(BASELINE, knockouts=["hedging"], mechanisms=["hedging"])
+    with pytest.raises(AttributeError):
+        new.mechanisms = ["threat"]  # read-only: the field is knockouts
+
+
+def test_knockout_table_takes_knockouts_and_its_former_keyword():
+    """The table names each knockout in its ``knockout`` column; ``mechanisms=`` still works."""
+    new = knockout_table([BASELINE], knockouts=["hedging"], seed=1, replicates=1)
+    assert list(new.columns[:3]) == ["scenario", "knockout", "letters"]
+    assert new["knockout"].tolist() == ["hedging"]
+    with pytest.warns(DeprecationWarning, match=r"knockout_table\(mechanisms=\.\.\.\) is now"):
+        old = knockout_table([BASELINE], mechanisms=["hedging"], seed=1, replicates=1)
+    pd.testing.assert_frame_equal(old, new)
+    assert knockout_table([BASELINE], ["hedging"], 1, 1).equals(new)  # positional as before
+    with pytest.raises(TypeError, match="knockouts= or mechanisms=, not both"):
+        knockout_table([BASELINE], knockouts=["hedging"], mechanisms=["hedging"])

@@ -125,7 +125,7 @@ def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     assert (
         main(["attribute", TAKEOVER, "--knockouts", "telepathy", "--out", str(tmp_path / "x")]) == 2
     )
-    assert "unknown mechanism" in capsys.readouterr().err
+    assert "unknown knockout" in capsys.readouterr().err
 
 
 def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):

@@ -31,9 +31,10 @@ per-replicate values (which do not).
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,6 +209,31 @@ STEP = "step"
 REMAINDER = "remainder"
 
 
+def _knockouts_keyword[**P, R](func: Callable[P, R]) -> Callable[P, R]:
+    """Let a function that takes ``knockouts=`` take the old keyword ``mechanisms=``.
+
+    For one release: a call with ``mechanisms=`` warns with a :class:`DeprecationWarning` and
+    passes the value on as ``knockouts=``; a call with both is a :class:`TypeError`.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if "mechanisms" in kwargs:
+            name = func.__qualname__
+            if "knockouts" in kwargs:
+                raise TypeError(f"{name}() takes knockouts= or mechanisms=, not both")
+            warnings.warn(
+                f"{name}(mechanisms=...) is now {name}(knockouts=...); "
+                "the old keyword goes in the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["knockouts"] = kwargs.pop("mechanisms")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def without_shocks(timeline: Timeline, shock_names: Sequence[str]) -> Timeline:
     """A timeline without the operations and triggers of the named shocks.
 
@@ -278,7 +304,8 @@ class Attribution:
         name: What is explained (the scenario, or ``B vs A``).
         scenario: Scenario name.
         baseline: Baseline name for a comparison, else None.
-        mechanisms: Knockouts run (names of :data:`KNOCKOUTS`), in order.
+        knockouts: Knockouts run (names of :data:`KNOCKOUTS`), in order. ``mechanisms``, its
+            former name, reads it for one release with a :class:`DeprecationWarning`.
         table: One row per state (and ``region``), domain, partner and component: ``component``
             (``start``/``baseline``, the knockouts, ``remainder``, ``end``/``scenario``),
             ``kind`` (``level`` or ``step``), ``mean``, ``median``, ``p5``, ``p95``.
@@ -291,12 +318,23 @@ class Attribution:
     name: str
     scenario: str
     baseline: str | None
-    mechanisms: list[str]
+    knockouts: list[str]
     table: pd.DataFrame
     per_replicate: pd.DataFrame
     seed: int
     replicates: int
     meanings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mechanisms(self) -> list[str]:
+        """The former name of :attr:`knockouts`, kept for one release with a warning."""
+        warnings.warn(
+            "Attribution.mechanisms is now Attribution.knockouts; "
+            "the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.knockouts
 
     @tidy.partner_keyword
     def steps(
@@ -401,6 +439,17 @@ class Attribution:
         return written
 
 
+def _chosen(knockouts: Sequence[str] | None) -> list[str]:
+    """The knockouts asked for (all by default), checked against :data:`KNOCKOUTS`."""
+    chosen = list(knockouts) if knockouts is not None else list(KNOCKOUTS)
+    unknown = [k for k in chosen if k not in KNOCKOUTS]
+    if unknown:
+        raise ValueError(
+            f"unknown knockout(s) {', '.join(unknown)} (expected some of {', '.join(KNOCKOUTS)})"
+        )
+    return chosen
+
+
 def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
     if isinstance(scenario, (str, os.PathLike)):
         return load_scenario(scenario)
@@ -449,13 +498,14 @@ def _summary(per_replicate: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+@_knockouts_keyword
 def attribute(
     scenario: Scenario | str | os.PathLike[str],
     baseline: Scenario | str | os.PathLike[str] | None = None,
     *,
     seed: int | None = None,
     replicates: int | None = None,
-    mechanisms: Sequence[str] | None = None,
+    knockouts: Sequence[str] | None = None,
 ) -> Attribution:
     """Attribute a run's change, or the difference between two scenarios, to the mechanisms.
 
@@ -467,7 +517,8 @@ def attribute(
         seed: Root seed of the replicates (shared by every variant); default the scenario's
             seed (0 if it has none).
         replicates: Number of replicates; default the scenario's.
-        mechanisms: Knockouts to run, names of :data:`KNOCKOUTS`; default all.
+        knockouts: Knockouts to run, names of :data:`KNOCKOUTS`; default all. The former
+            keyword ``mechanisms=`` works for one release with a :class:`DeprecationWarning`.
 
     Returns:
         The attribution.
@@ -475,14 +526,10 @@ def attribute(
     Raises:
         ValueError: For an unknown knockout, fewer than one replicate, or a baseline with
             other states or powers.
+        TypeError: If both ``knockouts=`` and ``mechanisms=`` are given.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
-    chosen = list(mechanisms) if mechanisms is not None else list(KNOCKOUTS)
-    unknown = [m for m in chosen if m not in KNOCKOUTS]
-    if unknown:
-        raise ValueError(
-            f"unknown mechanism(s) {', '.join(unknown)} (expected some of {', '.join(KNOCKOUTS)})"
-        )
+    chosen = _chosen(knockouts)
     main = _load(scenario)
     base = _load(baseline) if baseline is not None else None
     if base is not None and (
@@ -528,7 +575,7 @@ def attribute(
         name=name,
         scenario=main.name,
         baseline=base.name if base is not None else None,
-        mechanisms=chosen,
+        knockouts=chosen,
         table=table,
         per_replicate=per_replicate,
         seed=int(root),
@@ -568,9 +615,10 @@ def describe(
     return "\n".join(lines)
 
 
+@_knockouts_keyword
 def knockout_table(
     scenarios: Sequence[str | os.PathLike[str] | Scenario],
-    mechanisms: Sequence[str] | None = None,
+    knockouts: Sequence[str] | None = None,
     seed: int = 1,
     replicates: int = 4,
 ) -> pd.DataFrame:
@@ -583,18 +631,24 @@ def knockout_table(
 
     Args:
         scenarios: Scenario files or loaded scenarios.
-        mechanisms: Knockouts to run, names of :data:`KNOCKOUTS` (default all).
+        knockouts: Knockouts to run, names of :data:`KNOCKOUTS` (default all). The former
+            keyword ``mechanisms=`` works for one release with a :class:`DeprecationWarning`.
         seed: Root seed of the replicates.
         replicates: Replicates per run.
 
     Returns:
-        One row per scenario and knockout: scenario, mechanism (the knockout's name), letters
+        One row per scenario and knockout: scenario, knockout (its name; the column was called
+        ``mechanism`` before this release), letters
         (of the mechanisms it switches off, :attr:`Knockout.letters`, comma-separated),
         china_economic, russia_economic, china_security, russia_security (changes, full minus
         knocked out, in share points of 1) and headline (the largest of their absolute values),
         with the measure in which it is largest.
+
+    Raises:
+        ValueError: For an unknown knockout.
+        TypeError: If both ``knockouts=`` and ``mechanisms=`` are given.
     """
-    chosen = list(mechanisms) if mechanisms is not None else list(KNOCKOUTS)
+    chosen = _chosen(knockouts)
     rows = []
     for item in scenarios:
         scenario = load_scenario(item) if isinstance(item, (str, os.PathLike)) else item
@@ -620,7 +674,7 @@ def knockout_table(
             rows.append(
                 {
                     "scenario": scenario.name,
-                    "mechanism": name,
+                    "knockout": name,
                     "letters": ",".join(KNOCKOUTS[name].letters),
                     **{k: float(v) for k, v in change.items()},
                     "headline": float(abs(change[largest])),

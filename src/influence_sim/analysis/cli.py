@@ -326,7 +326,7 @@ def command_attribute(args: argparse.Namespace) -> int:
             args.baseline,
             seed=args.seed,
             replicates=args.replicates,
-            mechanisms=args.knockouts,
+            knockouts=args.knockouts,
         )
     except ScenarioError as exc:
         return report_problems(exc.problems)
