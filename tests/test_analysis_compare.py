@@ -12,7 +12,6 @@ import pytest
 
 from influence_sim.analysis import compare, replicate_metrics
 from influence_sim.analysis.comparison import HEADLINE_COLUMNS, CompareWarning, summary_text
-from influence_sim.analysis.metrics import decimal_year
 from influence_sim.analysis.runset import RunSet, SourceError, from_results, from_run_folder
 from influence_sim.analysis.stats import (
     cross_differences,
@@ -22,6 +21,7 @@ from influence_sim.analysis.stats import (
     quantiles,
 )
 from influence_sim.api import run
+from influence_sim.calendar import decimal_years
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -146,7 +146,7 @@ def test_crossing_year_and_guarantor_changes_from_synthetic_runs():
     m = replicate_metrics(runs)
     year = m[(m["metric"] == "china_passes_russia_security_year") & (m["state"] == "tajikistan")]
     values = year.set_index("replicate")["value"]
-    assert values[0] == pytest.approx(decimal_year(pd.Index(["2023-07-01"]))[0])
+    assert values[0] == pytest.approx(decimal_years(pd.Index(["2023-07-01"]))[0])
     assert np.isinf(values[1])
     changes = m[m["metric"] == "guarantor_changes"].set_index("replicate")["value"]
     assert changes[0] == 1 and changes[1] == 0

@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from influence_sim.analysis.metrics import _first_ahead
 from influence_sim.calendar import decimal_year, decimal_years
@@ -232,6 +233,75 @@ def test_decimal_years_equal_decimal_year_exactly() -> None:
     assert decimal_year(dt.date(2021, 7, 2)) == 2021 + 182 / 365
     assert decimal_year(dt.date(2020, 12, 31)) == 2020 + 365 / 366
     assert decimal_years([dt.date(2000, 1, 1), "2000-03-01"]).tolist() == [2000.0, 2000 + 60 / 366]
+
+
+def _former_analysis_decimal_year(dates: pd.Series | pd.Index) -> np.ndarray:
+    """What ``analysis.metrics.decimal_year`` computed: pandas parses, the calendar counts."""
+    return decimal_years(pd.DatetimeIndex(pd.to_datetime(np.asarray(dates))).to_numpy())
+
+
+def test_decimal_years_takes_a_pandas_series_or_index_of_text_or_datetimes() -> None:
+    text = ["2021-07-02", "2000-03-01", "2020-12-31", "1999-12-31", "1960-07-02"]
+    by_hand = [2021 + 182 / 365, 2000 + 60 / 366, 2020 + 365 / 366, 1999 + 364 / 365, 1960.5]
+    stamps = pd.to_datetime(text)
+    for dates in (
+        pd.Series(text),
+        pd.Index(text),
+        pd.Series(text, dtype="string"),
+        pd.Series(stamps),
+        stamps,
+        pd.Series(list(stamps.to_pydatetime()), dtype=object),
+        pd.Series([dt.date.fromisoformat(d) for d in text]),
+    ):
+        assert decimal_years(dates).tolist() == by_hand, dates
+        assert decimal_years(dates).tolist() == _former_analysis_decimal_year(dates).tolist()
+
+
+def test_decimal_years_drops_a_time_of_day() -> None:
+    """A datetime late on 2 July is still day 182 of 2021, as ISO text, datetime or datetime64."""
+    expected = [2021 + 182 / 365, 1960.5]
+    late = ["2021-07-02T23:59:59", "1960-07-02T13:45:00"]
+    stamps = pd.to_datetime(late)
+    for dates in (
+        pd.Series(late),
+        pd.Index(late),
+        pd.Series(stamps),
+        stamps,
+        pd.Series([dt.datetime(2021, 7, 2, 23, 59, 59), dt.datetime(1960, 7, 2, 13, 45)]),
+        [dt.datetime(2021, 7, 2, 23, 59, 59), dt.datetime(1960, 7, 2, 13, 45)],
+    ):
+        assert decimal_years(dates).tolist() == expected, dates
+    # text with and without a time, which pandas would not parse in one format
+    mixed = pd.Series(["2021-07-02", "1960-07-02T13:45:00"])
+    assert decimal_years(mixed).tolist() == expected
+
+
+def test_decimal_years_equal_the_former_analysis_version_on_many_dates_and_times() -> None:
+    """Every day of 1996-2051 at a random time of day: the same values, bit for bit."""
+    rng = np.random.default_rng(3)
+    days = np.arange("1996-01-01", "2052-01-01", dtype="datetime64[D]")
+    seconds = rng.integers(0, 86_400, days.size).astype("timedelta64[s]")
+    stamps = pd.DatetimeIndex(days.astype("datetime64[s]") + seconds)
+    text = pd.Series(stamps.strftime("%Y-%m-%dT%H:%M:%S"))
+    for dates in (text, pd.Index(text), pd.Series(stamps), stamps):
+        np.testing.assert_array_equal(decimal_years(dates), _former_analysis_decimal_year(dates))
+    np.testing.assert_array_equal(decimal_years(text), decimal_years(days))
+
+
+def test_metrics_decimal_year_is_a_deprecated_alias_of_calendar_decimal_years() -> None:
+    """``analysis.metrics.decimal_year`` imports for one release, warning, as ``decimal_years``."""
+    import influence_sim.analysis.metrics as metrics
+
+    with pytest.warns(DeprecationWarning, match=r"metrics\.decimal_year is now influence_sim\."):
+        alias = metrics.decimal_year
+    assert alias is decimal_years
+    assert "decimal_year" not in metrics.__all__
+    dates = pd.Series(["2021-07-02T00:00:00", "2023-07-01T12:00:00"])
+    with pytest.warns(DeprecationWarning, match="calendar.decimal_years"):
+        from influence_sim.analysis.metrics import decimal_year as imported
+    assert imported(dates).tolist() == _former_analysis_decimal_year(dates).tolist()
+    with pytest.raises(AttributeError):
+        _ = metrics.decimal_yearz
 
 
 def test_check_random_state_accepts_each_kind_without_global_state() -> None:

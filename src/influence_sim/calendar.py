@@ -43,12 +43,19 @@ def decimal_years(dates: Iterable[Any]) -> npt.NDArray[np.float64]:
     Equation: ``y + (day - 1 Jan y) / (days in year y)``.
 
     Args:
-        dates: The dates; a time of day is dropped.
+        dates: The dates: a list or array, or a pandas Series or Index (of ISO text, dates,
+            datetimes or ``datetime64`` values); a time of day is dropped.
 
     Returns:
         ``(N,)`` decimal years.
     """
-    days = np.asarray(list(dates) if not isinstance(dates, np.ndarray) else dates)
+    dtype = getattr(dates, "dtype", None)
+    if isinstance(dates, np.ndarray):
+        days = dates
+    elif isinstance(dtype, np.dtype) and dtype.kind == "M":
+        days = np.asarray(dates)  # a pandas Series or Index of datetime64 values, as they are
+    else:
+        days = np.asarray(list(dates))
     days = days.astype("datetime64[D]")
     year = days.astype("datetime64[Y]")
     start = year.astype("datetime64[D]")

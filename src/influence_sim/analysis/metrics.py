@@ -18,10 +18,13 @@ table with one value per replicate, metric, state and partner. Regional values c
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from influence_sim.analysis.runset import RunSet
@@ -88,11 +91,6 @@ HEADLINE_METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 """All headline metrics by name, in table order."""
 
 COLUMNS: tuple[str, ...] = ("replicate", "metric", "state", "partner", "value")
-
-
-def decimal_year(dates: pd.Series | pd.Index) -> np.ndarray:
-    """Dates (ISO text or datetimes) as decimal years: 2021-07-02 is about 2021.5."""
-    return decimal_years(pd.DatetimeIndex(pd.to_datetime(np.asarray(dates))).to_numpy())
 
 
 def _last(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,14 +169,14 @@ def _crossings(runs: RunSet) -> list[pd.DataFrame]:
         wide = sel.pivot_table(
             index=["replicate", "state", "date"], columns="partner", values=column, aggfunc="first"
         ).reset_index()
-        wide["year"] = decimal_year(wide["date"])
+        wide["year"] = decimal_years(wide["date"])
         first = _first_ahead(wide, ["replicate", "state"])
         out.append(_frame(first["replicate"], metric, first["state"], DYAD[0], first["value"]))
         sel = reg[reg["domain"] == domain]
         wide = sel.pivot_table(
             index=["replicate", "date"], columns="partner", values=column, aggfunc="first"
         ).reset_index()
-        wide["year"] = decimal_year(wide["date"])
+        wide["year"] = decimal_years(wide["date"])
         first = _first_ahead(wide, ["replicate"])
         out.append(_frame(first["replicate"], metric, REGION, DYAD[0], first["value"]))
     return out
@@ -212,11 +210,27 @@ def replicate_metrics(runs: RunSet) -> pd.DataFrame:
     return out[list(COLUMNS)]
 
 
+def __getattr__(name: str) -> Callable[[Any], npt.NDArray[np.float64]]:
+    """``decimal_year``: the former name here of :func:`influence_sim.calendar.decimal_years`.
+
+    Kept for one release with a warning; it took a pandas Series or Index of ISO text or
+    datetimes, which ``decimal_years`` takes too, with the same values.
+    """
+    if name == "decimal_year":
+        warnings.warn(
+            "influence_sim.analysis.metrics.decimal_year is now "
+            "influence_sim.calendar.decimal_years; the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return decimal_years
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "HEADLINE_METRICS",
     "NO_POWER",
     "REGION",
     "Metric",
-    "decimal_year",
     "replicate_metrics",
 ]
