@@ -497,3 +497,25 @@ def test_the_start_is_reported_when_progress_is_shown(
     err = capsys.readouterr().err
     assert "finding the start: 32 prior draws, then 2 searches" in err
     assert "start found in" in err and "walkers at log posterior" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("plot_marginals", "figure_marginals"),
+        ("plot_correlations", "figure_correlations"),
+        ("plot_trace", "figure_trace"),
+    ],
+)
+def test_former_names_of_the_fit_figures_warn_and_give_the_figure_functions(
+    old: str, new: str
+) -> None:
+    """The functions that make a whole figure were called ``plot_...``; for one release."""
+    from influence_sim import posterior_plots
+
+    with pytest.warns(DeprecationWarning, match=rf"posterior_plots\.{old} is now {new}"):
+        alias = getattr(posterior_plots, old)
+    assert alias is getattr(posterior_plots, new)
+    assert old not in posterior_plots.__all__ and new in posterior_plots.__all__
+    with pytest.raises(AttributeError):
+        _ = posterior_plots.plot_traces

@@ -1,8 +1,8 @@
 """Figures and tables of a posterior fit: what the panel pins down and what it does not.
 
-* :func:`plot_marginals`: each parameter's posterior draws against its prior density;
-* :func:`plot_correlations`: the correlation matrix of the draws (on the sampling scale);
-* :func:`plot_trace`: every walker's path, burn-in shaded, to judge mixing;
+* :func:`figure_marginals`: each parameter's posterior draws against its prior density;
+* :func:`figure_correlations`: the correlation matrix of the draws (on the sampling scale);
+* :func:`figure_trace`: every walker's path, burn-in shaded, to judge mixing;
 * :func:`summary_frame` / :func:`summary_text`: prior and posterior intervals, width ratios.
 
 Each figure is drawn from tidy frames (:func:`draws_frame`, :func:`prior_densities`,
@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from influence_sim._files import FigureOutput, figure_output
+from influence_sim._lazy import former_names
 from influence_sim.posterior import Chain, Posterior, Prior
 
 
@@ -219,7 +220,7 @@ def plot_walkers(trace: pd.DataFrame, ax: Axes, burn: int, title: str = "") -> A
     return ax
 
 
-def plot_marginals(post: Posterior, priors: Sequence[Prior], title: str = "") -> Figure:
+def figure_marginals(post: Posterior, priors: Sequence[Prior], title: str = "") -> Figure:
     """Histogram of each parameter's draws over its prior density (natural units).
 
     A figure of :func:`plot_marginal` panels, from :func:`draws_frame` and
@@ -241,7 +242,7 @@ def plot_marginals(post: Posterior, priors: Sequence[Prior], title: str = "") ->
     return fig
 
 
-def plot_correlations(post: Posterior, priors: Sequence[Prior], title: str = "") -> Figure:
+def figure_correlations(post: Posterior, priors: Sequence[Prior], title: str = "") -> Figure:
     """Correlation matrix of the draws on the sampling scale, values printed in the cells.
 
     A figure of :func:`plot_correlation_matrix` of :func:`correlation_frame`.
@@ -251,7 +252,7 @@ def plot_correlations(post: Posterior, priors: Sequence[Prior], title: str = "")
     return fig
 
 
-def plot_trace(chain: Chain, priors: Sequence[Prior], burn: int, title: str = "") -> Figure:
+def figure_trace(chain: Chain, priors: Sequence[Prior], burn: int, title: str = "") -> Figure:
     """Each walker's path in each parameter (sampling scale), the burn-in shaded.
 
     A figure of :func:`plot_walkers` panels, from :func:`trace_frame`.
@@ -283,29 +284,39 @@ def save_fit_figures(
     out = figure_output(figures)
     return [
         *out.save(
-            plot_marginals(post, priors, f"{label}: posterior against prior"),
+            figure_marginals(post, priors, f"{label}: posterior against prior"),
             directory / "marginals.png",
             110,
         ),
         *out.save(
-            plot_correlations(post, priors, f"{label}: posterior correlations"),
+            figure_correlations(post, priors, f"{label}: posterior correlations"),
             directory / "correlations.png",
             110,
         ),
         *out.save(
-            plot_trace(chain, priors, burn, f"{label}: walkers"), directory / "trace.png", 110
+            figure_trace(chain, priors, burn, f"{label}: walkers"), directory / "trace.png", 110
         ),
     ]
 
 
+__getattr__ = former_names(
+    __name__,
+    {
+        "plot_correlations": "figure_correlations",
+        "plot_marginals": "figure_marginals",
+        "plot_trace": "figure_trace",
+    },
+)
+"""The figure functions' former names, kept for one release with a warning."""
+
 __all__ = [
     "correlation_frame",
     "draws_frame",
+    "figure_correlations",
+    "figure_marginals",
+    "figure_trace",
     "plot_correlation_matrix",
-    "plot_correlations",
     "plot_marginal",
-    "plot_marginals",
-    "plot_trace",
     "plot_walkers",
     "prior_densities",
     "save_fit_figures",
