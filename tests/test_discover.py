@@ -94,16 +94,16 @@ def test_command_prints_the_box_and_writes_csv_and_png(tmp_path, capsys):
 
 
 
-def test_plot_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path):
+def test_figure_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path):
     """A notebook keeps its inline backend and shows the figure as a cell's value."""
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from influence_sim.discover import plot_boxes
+    from influence_sim.discover import figure_boxes
 
     found = discover(synthetic_sweep(tmp_path / "s"), "final.y", above=0.5)
     backend, open_figures = matplotlib.get_backend(), plt.get_fignums()
-    fig = plot_boxes(found)
+    fig = figure_boxes(found)
     assert matplotlib.get_backend() == backend and plt.get_fignums() == open_figures
     for ax in fig.axes:  # every panel says what its bars or points are, and its axes
         assert ax.get_legend() is not None and ax.get_xlabel() and ax.get_ylabel()
@@ -184,3 +184,14 @@ def test_bad_condition_arguments():
         discover("anywhere", "final.y", above=0.5, below=0.2)
     with pytest.raises(DiscoveryError, match="out of range"):
         discover("anywhere", "final.y", above=0.5, density=1.5)
+
+
+def test_plot_boxes_is_a_deprecated_alias_of_figure_boxes():
+    """The function that makes the whole figure was called ``plot_boxes``; for one release."""
+    import influence_sim.discover as discover_module
+
+    with pytest.warns(DeprecationWarning, match=r"discover\.plot_boxes is now figure_boxes"):
+        alias = discover_module.plot_boxes
+    assert alias is discover_module.figure_boxes
+    with pytest.raises(AttributeError):
+        _ = discover_module.plot_box

@@ -48,14 +48,19 @@ from influence_sim._cliutil import (
     path_arg,
     positive_int,
 )
+from influence_sim._lazy import former_names
 from influence_sim._text import did_you_mean
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from influence_sim._files import FigureOutput
 
 __all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
+
+__getattr__ = former_names(__name__, {"plot_boxes": "figure_boxes"})
+"""The former name of :func:`figure_boxes`, kept for one release with a warning."""
 
 DEFAULT_DENSITY = 0.8
 DEFAULT_BOXES = 3
@@ -521,7 +526,7 @@ def plot_trajectory(trajectory: pd.DataFrame, ax: Axes) -> Axes:
     return ax
 
 
-def plot_boxes(found: Discovery) -> Any:
+def figure_boxes(found: Discovery) -> Figure:
     """Draw the boxes: limits against the sweep's range, and coverage against density.
 
     One row of panels per box: :func:`plot_box_limits` and :func:`plot_trajectory`.
@@ -576,7 +581,7 @@ def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = N
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_text_atomic(out / "boxes.csv", found.table().to_csv(index=False))]
     if found.boxes:
-        paths.extend(figure_output(figures).save(plot_boxes(found), out / "boxes.png", 150))
+        paths.extend(figure_output(figures).save(figure_boxes(found), out / "boxes.png", 150))
     return paths
 
 
