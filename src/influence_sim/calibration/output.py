@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from influence_sim._files import FigureOutput, figure_output, json_text, write_text_atomic
+from influence_sim._lazy import former_names
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
 
@@ -151,7 +152,7 @@ def plot_profile(profile: pd.DataFrame, ax: Axes, legend: bool = False) -> Axes:
     return ax
 
 
-def plot_profiles(result: CalibrationResult) -> Figure:
+def figure_profiles(result: CalibrationResult) -> Figure:
     """One panel per parameter: the loss along its range with the others at the fit.
 
     A figure of :func:`plot_profile` panels, from :meth:`CalibrationResult.profile_frame`.
@@ -207,7 +208,7 @@ def write_outputs(
             title=f"Model at the fit against the targets ({result.scenario.name})",
             figures=figures,
         ),
-        *figure_output(figures).save(plot_profiles(result), out / "profiles.png", 100),
+        *figure_output(figures).save(figure_profiles(result), out / "profiles.png", 100),
     ]
     return written
 
@@ -246,11 +247,14 @@ def summary(result: CalibrationResult) -> str:
     return "\n".join(lines)
 
 
+__getattr__ = former_names(__name__, {"plot_profiles": "figure_profiles"})
+"""The former name of :func:`figure_profiles`, kept for one release with a warning."""
+
 __all__ = [
+    "figure_profiles",
     "fit_json",
     "parameters_yaml",
     "plot_profile",
-    "plot_profiles",
     "summary",
     "write_outputs",
 ]

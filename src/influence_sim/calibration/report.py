@@ -1,7 +1,7 @@
 """Model against target: one row per target with the model's value, the miss and pass or fail.
 
 :func:`compare` turns the model's values of every target (one per replicate) into
-:class:`TargetRow` objects; :func:`format_table` prints them; :func:`plot_targets` draws them
+:class:`TargetRow` objects; :func:`format_table` prints them; :func:`figure_targets` draws them
 with the tolerance as a bar around each figure. The rule is the one of
 :meth:`influence_sim.calibration.targets.ObservedFigure.passes`: a target passes when the mean over
 replicates lies within the tolerance of the figure. A target whose period holds no recorded step
@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from influence_sim._files import FigureOutput, figure_output
+from influence_sim._lazy import former_names
 from influence_sim.calibration.metrics import PeriodError, RegionalSeries
 from influence_sim.calibration.targets import ObservedFigure
 from influence_sim.kernel.arrays import FloatArray
@@ -253,7 +254,7 @@ def plot_target(row: TargetRow, ax: Axes) -> Axes:
     return ax
 
 
-def plot_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
+def figure_targets(rows: Sequence[TargetRow], title: str = "") -> Figure:
     """A figure with one panel per target (:func:`plot_target`).
 
     Args:
@@ -284,7 +285,7 @@ def save_targets_plot(
     title: str = "",
     figures: FigureOutput | None = None,
 ) -> list[Path]:
-    """Draw :func:`plot_targets` and save it (PNG unless ``figures`` says otherwise).
+    """Draw :func:`figure_targets` and save it (PNG unless ``figures`` says otherwise).
 
     Args:
         rows: Rows to draw.
@@ -295,8 +296,11 @@ def save_targets_plot(
     Returns:
         The paths written.
     """
-    return figure_output(figures).save(plot_targets(rows, title), Path(path), 100)
+    return figure_output(figures).save(figure_targets(rows, title), Path(path), 100)
 
+
+__getattr__ = former_names(__name__, {"plot_targets": "figure_targets"})
+"""The former name of :func:`figure_targets`, kept for one release with a warning."""
 
 __all__ = [
     "FAIL",
@@ -305,8 +309,8 @@ __all__ = [
     "TargetRow",
     "compare",
     "compare_series",
+    "figure_targets",
     "format_table",
     "plot_target",
-    "plot_targets",
     "save_targets_plot",
 ]
