@@ -276,6 +276,22 @@ def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
     assert "written by `influence-sim fit`" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("plot_hindcast", "save_hindcast_figures"), ("plot_holdout", "save_holdout_figures")],
+)
+def test_former_names_of_the_hindcast_and_holdout_figure_writers_warn(old, new):
+    """They write figures to files and return the paths; the old names work for one release."""
+    import influence_sim.validation as validation
+
+    with pytest.warns(DeprecationWarning, match=rf"validation\.{old} is now {new}"):
+        alias = getattr(validation, old)
+    assert alias is getattr(validation, new)
+    assert old not in validation.__all__ and new in validation.__all__
+    with pytest.raises(AttributeError):
+        _ = validation.plot_hindcasts
+
+
 @pytest.mark.parametrize("doc", ["validation.md", "estimation.md"])
 def test_the_generated_tables_of_the_estimation_docs_are_not_stale(tmp_path, doc):
     """``python -m influence_sim.doctables`` would not change these documents."""
@@ -293,7 +309,11 @@ def test_hindcast_of_a_scenario_that_adds_a_power_without_panel_figures(tmp_path
     from matplotlib.figure import Figure
 
     from influence_sim.api import run
-    from influence_sim.validation import hindcast_arms_frame, plot_hindcast, plot_hindcast_arms
+    from influence_sim.validation import (
+        hindcast_arms_frame,
+        plot_hindcast_arms,
+        save_hindcast_figures,
+    )
 
     scenario = tmp_path / "added.yaml"
     scenario.write_text(
@@ -311,5 +331,5 @@ def test_hindcast_of_a_scenario_that_adds_a_power_without_panel_figures(tmp_path
     labels = axes[0].get_legend_handles_labels()[1]
     assert "Turkey, model" in labels and "Turkey, panel" not in labels
     assert "Russia, panel" in labels
-    written = plot_hindcast(output, tmp_path, PANEL)
+    written = save_hindcast_figures(output, tmp_path, PANEL)
     assert [p.name for p in written][-1] == "hindcast_arms_shares.png"

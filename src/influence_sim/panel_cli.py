@@ -370,8 +370,8 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         PANEL_LAST_TRADE,
         TRADE_YEARS,
         hindcast_table,
-        plot_hindcast,
-        plot_holdout,
+        save_hindcast_figures,
+        save_holdout_figures,
         summary,
     )
 
@@ -470,7 +470,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             holdout.to_csv(written[-1], index=False)
         figures = figure_choice(args)
         written.extend(
-            plot_hindcast(
+            save_hindcast_figures(
                 results.output,
                 folder,
                 holdout=args.holdout,
@@ -479,7 +479,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
             )
         )
         if holdout is not None:
-            written.extend(plot_holdout(holdout, folder, figures=figures))
+            written.extend(save_holdout_figures(holdout, folder, figures=figures))
         return written
 
     return save_outputs(out, "hindcast", write)

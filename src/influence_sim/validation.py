@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import seeds as sd
+from influence_sim._lazy import former_names
 from influence_sim.calendar import decimal_year, decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.estimate import REGION_ARMS_SD, STATE_ARMS_SD, TRADE_SD
@@ -294,18 +295,24 @@ __all__ = [
     "markdown_tables",
     "model_arms",
     "model_trade",
-    "plot_hindcast",
     "plot_hindcast_arms",
     "plot_hindcast_trade",
-    "plot_holdout",
     "plot_holdout_errors",
     "plot_holdout_targets",
+    "save_hindcast_figures",
+    "save_holdout_figures",
     "summary",
     "target_rows",
 ]
 
+__getattr__ = former_names(
+    __name__,
+    {"plot_hindcast": "save_hindcast_figures", "plot_holdout": "save_holdout_figures"},
+)
+"""Former names of the functions that write the figures, kept for one release with a warning."""
 
-def plot_hindcast(
+
+def save_hindcast_figures(
     output: EnsembleOutput,
     directory: Path,
     panel: Panel | None = None,
@@ -313,7 +320,7 @@ def plot_hindcast(
     figures: FigureOutput | None = None,
     shocks: Shocks | None = None,
 ) -> list[Path]:
-    """Figures of the hindcast against the panel: one per trade series, one for arms shares.
+    """Write the hindcast's figures against the panel: one per trade series, one for arms shares.
 
     Trade: for each state, the panel's yearly figures (points) and the model's median with its
     5-95% band over the replicates (log scale). Arms: for the region and each state, the panel's
@@ -1127,10 +1134,10 @@ def plot_holdout_targets(targets: pd.DataFrame, axes: Sequence[Axes]) -> Sequenc
     return axes
 
 
-def plot_holdout(
+def save_holdout_figures(
     table: pd.DataFrame, directory: Path, figures: FigureOutput | None = None
 ) -> list[Path]:
-    """Figures of the out-of-sample figures: errors against the naive forecasts, and the article's.
+    """Write the holdout's figures: errors against the naive forecasts, and the article's figures.
 
     ``holdout_errors.png``: for each series, every out-of-sample figure's error in units of
     its tolerance (1 is the PASS limit; trade errors are log ratios over ``log 2``) for the
