@@ -12,7 +12,7 @@ take ``shocks=`` (e.g. :attr:`Results.shock_dates`) and mark each shock's date w
 
 Figures are laid out for a report page: :data:`FIGURE_WIDTH` inches wide, small multiples in
 rows of :data:`GRID_COLUMNS` panels, no text below :data:`MIN_FONT_SIZE` points, titles from the
-scenario's name and description (:func:`figure_title`). Scenarios overlaid in one figure are
+scenario's name and description (:func:`suptitle_text`). Scenarios overlaid in one figure are
 told apart by :func:`scenario_style` (line style, marker and shade), for any number of them.
 """
 
@@ -34,6 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from influence_sim._files import FigureOutput, figure_output
+from influence_sim._lazy import former_names
 from influence_sim.kernel.arrays import Dims
 from influence_sim.seeds import DYAD
 
@@ -173,7 +174,7 @@ def scenario_title(name: str, description: str | None = None) -> str:
 
     Args:
         name: The scenario's ``name``.
-        description: Its ``description``; not used here (see :func:`figure_title`).
+        description: Its ``description``; not used here (see :func:`suptitle_text`).
 
     Returns:
         The name with spaces for underscores and a capital first letter.
@@ -182,7 +183,7 @@ def scenario_title(name: str, description: str | None = None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def figure_title(
+def suptitle_text(
     name: str, what: str, description: str | None = None, width: float = FIGURE_WIDTH
 ) -> str:
     """The title of a figure: the scenario's name and what is shown, then its description.
@@ -830,7 +831,7 @@ def figure_trade_by_state(
         f"trade of {' and '.join(label(p) for p in powers)} with each state "
         f"({_replicates(results.n_replicates)})"
     )
-    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
     return fig
 
 
@@ -865,7 +866,7 @@ def figure_shares(results: RunFrames, domain: str, columns: int = GRID_COLUMNS) 
     for ax in axes[len(states) + 1 :]:
         ax.axis("off")
     what = f"{_WHAT.get(domain, domain)} shares by state (mean over replicates)"
-    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
     return fig
 
 
@@ -904,7 +905,7 @@ def figure_regional(results: RunFrames) -> Figure:
     mark_shocks(right, shocks, labels=False)
     _fan_figure_legend(fig, DYAD, results.n_replicates, bool(shocks))
     what = f"China and Russia in the region ({_replicates(results.n_replicates)})"
-    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
     return fig
 
 
@@ -921,7 +922,7 @@ def figure_threat(results: RunFrames) -> Figure:
     ax = fig.add_subplot()
     plot_threat(results.states, ax=ax, title="", shocks=results.shock_dates)
     what = "threat perception by state (median over replicates)"
-    fig.suptitle(figure_title(results.name, what, results.description), fontsize="medium")
+    fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
     return fig
 
 
@@ -1069,3 +1070,7 @@ def plot_relations(
     format_time_axis(ax)
     mark_shocks(ax, shocks)
     return ax
+
+
+__getattr__ = former_names(__name__, {"figure_title": "suptitle_text"})
+"""The former name of :func:`suptitle_text`, kept for one release with a warning."""

@@ -25,6 +25,7 @@ from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
 from influence_sim._inputs import sha256_of
+from influence_sim._lazy import former_names
 
 REPORT_NAME = "report.html"
 """File name of the report inside the results folder when ``--out`` is not given."""
@@ -100,7 +101,7 @@ def _pairs(rows: Iterable[tuple[str, Any]]) -> str:
     return f'<table class="provenance">{"".join(body)}</table>'
 
 
-def figure_files(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
     """The figures of a folder, one per name: the SVG where there is one, else the PNG.
 
     Args:
@@ -121,7 +122,7 @@ def figure_files(folder: Path) -> list[Path]:
 
 def _figures(folder: Path) -> str:
     parts = []
-    for path in figure_files(folder):
+    for path in image_files(folder):
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         kind = _FIGURE_TYPES[path.suffix.lower()]
         parts.append(
@@ -341,12 +342,15 @@ def command_report_html(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+__getattr__ = former_names(__name__, {"figure_files": "image_files"})
+"""The former name of :func:`image_files`, kept for one release with a warning."""
+
 __all__: Sequence[str] = [
     "REPORT_NAME",
     "ReportError",
     "build_report",
     "command_report_html",
-    "figure_files",
+    "image_files",
     "register",
     "write_report",
 ]

@@ -31,7 +31,6 @@ from influence_sim.plots import (
     REFERENCE,
     Shocks,
     draw_fan,
-    figure_title,
     format_time_axis,
     grid,
     label,
@@ -43,6 +42,7 @@ from influence_sim.plots import (
     quantiles_by_date,
     scenario_style,
     shock_handle,
+    suptitle_text,
 )
 from influence_sim.seeds import DYAD
 
@@ -321,7 +321,7 @@ def figure_states(
         ax.axis("off")
     names = " vs ".join(timeseries)
     what = f"{_WHAT.get(domain, domain)} shares by state"
-    fig.suptitle(title or figure_title(names, what), fontsize="medium")
+    fig.suptitle(title or suptitle_text(names, what), fontsize="medium")
     return fig
 
 
@@ -517,7 +517,7 @@ def figure_fans(
         plot_fan(regional, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False)
         mark_shocks(ax, own, labels=ax is left)
     _figure_legend(fig, left, FAN_LEGEND, bool(own))
-    fig.suptitle(figure_title(name, f"regional shares ({runs})"), fontsize="medium")
+    fig.suptitle(suptitle_text(name, f"regional shares ({runs})"), fontsize="medium")
     return fig
 
 
@@ -551,7 +551,7 @@ def figure_differences(
         mark_shocks(ax, both, labels=ax is left)
     _figure_legend(fig, left, difference_legend(paired), bool(both))
     fig.suptitle(
-        figure_title(name, f"difference to {reference} in regional shares"), fontsize="medium"
+        suptitle_text(name, f"difference to {reference} in regional shares"), fontsize="medium"
     )
     return fig
 
