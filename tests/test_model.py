@@ -258,3 +258,40 @@ def test_agents_and_the_model_expose_the_v2_state():
     assert model.coordination != c0  # moves toward its target
     frame = model.datacollector.get_model_vars_dataframe()
     assert "china_russia_coordination" in frame.columns
+
+
+def test_step_after_the_end_says_the_run_has_ended():
+    """Stepping a finished run is refused in words, not with an index error from the arrays."""
+    model = InfluenceModel(start="2021-01-01", end="2021-07-01", rng=1).run()
+    assert not model.running and model.date.isoformat() == "2021-07-01"
+    with pytest.raises(RuntimeError, match=r"the run ended on 2021-07-01 \(its end date\)"):
+        model.step()
+    assert model.date.isoformat() == "2021-07-01"
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"powers": "china"}, r"powers: expected a list of names, not the text 'china'"),
+        ({"states": "tajikistan"}, r"states: expected a list of names, not the text"),
+        ({"powers": ["china", "china"]}, r"powers: 'china' is listed twice"),
+        ({"powers": []}, r"powers: at least one power is needed"),
+        ({"states": []}, r"states: at least one state is needed"),
+        ({"states": ["tajikistan", "mongolia"]}, r"states: unknown state 'mongolia' \(expected"),
+        (
+            {"powers": ["china", "france"]},
+            r"powers: unknown power 'france' \(expected one of china, russia, united_states",
+        ),
+    ],
+)
+def test_bad_states_or_powers_are_refused_clearly(keywords, message):
+    """Names the seeds cannot start, repeated, missing or given as one text: a ValueError."""
+    with pytest.raises(ValueError, match=message):
+        InfluenceModel(rng=1, **keywords)
+
+
+def test_a_new_power_with_its_values_is_accepted():
+    """A power the seeds do not know runs when its values come as reference overrides."""
+    scenario = load_scenario(SCENARIOS / "turkey_enters.yaml")
+    model = InfluenceModel.from_scenario(scenario, rng=1)
+    assert "turkey" in model.powers and model.powers["turkey"].economic_capacity > 0

@@ -222,9 +222,11 @@ class InfluenceModel(mesa.Model):
 
         Raises:
             TypeError: For an unknown parameter name, or a ``scenario`` that is not Mesa's.
-            ValueError: For bad dates or an unknown step, and for a parameter or override
-                value outside its range (``coordination=1.7``: the range is 0 to 1; values
-                are never clipped) or not a finite number.
+            ValueError: For bad dates or an unknown step, for states or powers that are not a
+                list of distinct known names (a new power needs its values in
+                ``reference_overrides``), and for a parameter or override value outside its
+                range (``coordination=1.7``: the range is 0 to 1; values are never clipped) or
+                not a finite number.
         """
         if scenario is not None:
             rng, parameters = mesa_scenario_parameters(scenario, rng, parameters)
@@ -233,7 +235,10 @@ class InfluenceModel(mesa.Model):
         if scenario is not None:
             self.scenario = scenario
         self.seed_sequence = seq
-        self.dims = default_dims(states, powers)
+        self.dims = default_dims(
+            _names("states", states, DEFAULT_STATES),
+            _names("powers", powers, DEFAULT_POWERS, reference_overrides),
+        )
         self.clock = Clock.between(_date(start), _date(end), step)
         run_overrides = keyword_overrides(parameters, self.dims)
         run_overrides.update(checked_overrides(overrides or {}, self.dims))
@@ -345,7 +350,16 @@ class InfluenceModel(mesa.Model):
     # --- stepping -------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance one dated step (shocks, then the kernel), then collect data."""
+        """Advance one dated step (shocks, then the kernel), then collect data.
+
+        Raises:
+            RuntimeError: If the run has already reached its end date (``running`` is False).
+        """
+        if self.batch.steps_done >= self.clock.n_steps:
+            raise RuntimeError(
+                f"the run ended on {self.date} (its end date); it cannot step further "
+                "(model.running is False)"
+            )
         self.batch.advance()
         self.datacollector.collect(self)
         if self.batch.steps_done >= self.clock.n_steps:
@@ -452,6 +466,42 @@ def _profile_reporter(domain: str, partner: str) -> Any:
         return shares[partner]
 
     return report
+
+
+def _names(
+    what: str,
+    names: Sequence[str],
+    known: Sequence[str],
+    reference_overrides: Mapping[str, Any] | None = None,
+) -> tuple[str, ...]:
+    """Check the model's ``states`` or ``powers``: a list of distinct names the run can start.
+
+    A power the seeds do not know is accepted when ``reference_overrides`` give its values
+    (as a scenario's ``actors.add_powers`` does).
+
+    Raises:
+        ValueError: For one text instead of a list, an empty list, a name listed twice, or an
+            unknown name (with the known ones).
+    """
+    if isinstance(names, str):
+        raise ValueError(f"{what}: expected a list of names, not the text {names!r}")
+    out = tuple(names)
+    if not out:
+        raise ValueError(f"{what}: at least one {what[:-1]} is needed")
+    for i, name in enumerate(out):
+        if name in out[:i]:
+            raise ValueError(f"{what}: {name!r} is listed twice (expected each name once)")
+        new = any(str(key).startswith(f"powers.{name}.") for key in reference_overrides or {})
+        if name not in known and not (what == "powers" and new):
+            expected = with_hint(f"expected one of {', '.join(known)}", str(name), known)
+            if what == "powers":
+                expected += (
+                    f"; a new power needs its values in reference_overrides, such as "
+                    f"'powers.{name}.economic_capacity', as a scenario's actors.add_powers "
+                    "gives them"
+                )
+            raise ValueError(f"{what}: unknown {what[:-1]} {name!r} ({expected})")
+    return out
 
 
 def _date(value: str | dt.date) -> dt.date:
