@@ -316,3 +316,20 @@ def test_the_rows_by_state_follow_a_power_the_runs_add(tmp_path):
     header, rows = _by_state(summary_text(compare(BASELINE, TURKEY, replicates=2)))
     assert "(China, Russia) and how often" in header
     assert all(len(cells) == 2 + 3 for cells in rows.values())  # two shares, "a% -> b%"
+
+
+def test_unknown_metric_scenario_or_domain_of_a_comparison_is_a_clear_error(comparison):
+    """deltas and the plots name what they expect instead of returning or drawing nothing."""
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(KeyError, match=r"unknown metric 'final_share' \(expected one of"):
+        comparison.deltas("final_share")
+    with pytest.raises(ValueError, match=r"unknown domain 'secrity'.*did you mean 'security'"):
+        comparison.plot_fan("afghan_takeover", "secrity")
+    with pytest.raises(ValueError, match=r"unknown domain 'arms'"):
+        comparison.plot_difference("afghan_takeover", "arms")
+    with pytest.raises(ValueError, match=r"'baseline' is the reference.*expected one of"):
+        comparison.plot_difference("baseline", "security")
+    with pytest.raises(KeyError, match=r"no scenario 'afghan'"):
+        comparison.plot_difference("afghan", "security")
+    plt.close("all")

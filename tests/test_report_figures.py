@@ -435,3 +435,45 @@ def test_former_names_of_functions_that_make_no_figure_warn(module, old, new) ->
     assert old not in getattr(home, "__all__", ())
     with pytest.raises(AttributeError):
         _ = home.figure_titles
+
+
+def test_plots_refuse_a_domain_state_or_quantity_the_data_do_not_have(results):
+    """A misspelt choice is a ValueError naming the choices, not an empty or broken figure."""
+    import matplotlib.pyplot as plt
+
+    cases = [
+        (lambda: plots.plot_regional(results.regional, "secrity"), r"did you mean 'security'"),
+        (
+            lambda: plots.plot_regional(results.regional, "security", "shares"),
+            r"unknown quantity 'shares' \(expected one of share, volume_usd_bn",
+        ),
+        (
+            lambda: plots.plot_state_shares(results.timeseries, "tajik", "security"),
+            r"unknown state 'tajik' \(expected one of kazakhstan, .*did you mean 'tajikistan'",
+        ),
+        (
+            lambda: plots.plot_state_shares(results.timeseries, "tajikistan", "arms"),
+            r"unknown domain 'arms' \(expected one of economic, security",
+        ),
+        (lambda: analysis_plots.plot_fan(results.regional, "secrity"), r"unknown domain"),
+        (
+            lambda: analysis_plots.figure_states({"a": results.timeseries}, "trade"),
+            r"unknown domain 'trade'",
+        ),
+    ]
+    try:
+        for draw, message in cases:
+            with pytest.raises(ValueError, match=message):
+                draw()
+    finally:
+        plt.close("all")
+
+
+def test_the_default_title_of_regional_fans_names_the_powers_drawn(results):
+    """Without Russia in the data, the title does not name it."""
+    import matplotlib.pyplot as plt
+
+    regional = results.regional[results.regional["partner"] != "russia"]
+    ax = plots.plot_regional(regional, "security")
+    assert ax.get_title() == "Regional arms imports: China"
+    plt.close("all")

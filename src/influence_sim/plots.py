@@ -35,7 +35,8 @@ from matplotlib.transforms import blended_transform_factory
 
 from influence_sim._files import FigureOutput, figure_output
 from influence_sim._lazy import former_names
-from influence_sim.kernel.arrays import Dims
+from influence_sim._text import with_hint
+from influence_sim.kernel.arrays import DOMAINS, Dims
 from influence_sim.seeds import DYAD
 
 POWER_COLOURS: dict[str, str] = {
@@ -342,6 +343,18 @@ def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8)
     return True
 
 
+def check_choice(what: str, value: str, choices: Iterable[Any]) -> None:
+    """Refuse a ``value`` (a domain, state, ...) that is not one of ``choices``.
+
+    Raises:
+        ValueError: Naming the choices (and the closest one), instead of drawing nothing.
+    """
+    names = [str(c) for c in dict.fromkeys(choices)]
+    if value not in names:
+        expected = with_hint(f"expected one of {', '.join(names)}", str(value), names)
+        raise ValueError(f"unknown {what} {value!r} ({expected})")
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (FIGURE_WIDTH, 4.0)) -> Axes:
     if ax is not None:
         return ax
@@ -635,6 +648,8 @@ def plot_state_shares(
     Returns:
         The axes.
     """
+    check_choice("state", state, timeseries["state"])
+    check_choice("domain", domain, DOMAINS)
     ax = _axes(ax)
     sel = timeseries[(timeseries["state"] == state) & (timeseries["domain"] == domain)]
     table = sel.groupby(["date", "partner"], sort=False)["share"].mean().unstack("partner")
@@ -682,6 +697,8 @@ def plot_regional(
     Returns:
         The axes.
     """
+    check_choice("domain", domain, DOMAINS)
+    check_choice("quantity", quantity, ("share", "volume_usd_bn"))
     ax = _axes(ax)
     sel = regional[(regional["domain"] == domain) & regional["partner"].isin(powers)]
     drawn = [p for p in powers if (sel["partner"] == p).any()]
@@ -696,7 +713,7 @@ def plot_regional(
     noun = "share of regional" if quantity == "share" else "regional"
     ax.set_ylabel(f"{noun} {what} ({unit})")
     ax.set_xlabel("date")
-    ax.set_title(title or f"Regional {what}: {', '.join(label(p) for p in powers)}")
+    ax.set_title(title or f"Regional {what}: {', '.join(label(p) for p in drawn or powers)}")
     format_time_axis(ax)
     marked = mark_shocks(ax, shocks)
     note_no_change(ax)

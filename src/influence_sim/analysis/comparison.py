@@ -41,6 +41,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
+from influence_sim._text import with_hint
 from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -150,7 +151,15 @@ class Comparison:
 
         Returns:
             The rows, one per state, partner and scenario.
+
+        Raises:
+            KeyError: For a name that is not a headline metric.
         """
+        if metric not in HEADLINE_METRICS:
+            expected = with_hint(
+                f"expected one of {', '.join(HEADLINE_METRICS)}", metric, list(HEADLINE_METRICS)
+            )
+            raise KeyError(f"unknown metric {metric!r} ({expected})")
         sel = self.headline[
             (self.headline["metric"] == metric) & (self.headline["scenario"] != self.names[0])
         ]
@@ -165,6 +174,13 @@ class Comparison:
 
     def plot_difference(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Difference plot of one scenario against the first (see :func:`plots.plot_difference`)."""
+        self.side(name)
+        if name == self.names[0]:
+            others = ", ".join(self.names[1:])
+            raise ValueError(
+                f"{name!r} is the reference, drawn as the zero line of the others (expected "
+                f"one of {others})"
+            )
         sel = self.differences[self.differences["scenario"] == name]
         return plots.plot_difference(
             sel, domain, ax=ax, title=f"{name} minus {self.names[0]}: {domain} shares"

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from influence_sim.kernel.arrays import DOMAINS
 from influence_sim.plots import (
     FAN_ALPHAS,
     FIGURE_WIDTH,
@@ -30,6 +31,7 @@ from influence_sim.plots import (
     NO_CHANGE,
     REFERENCE,
     Shocks,
+    check_choice,
     draw_fan,
     format_time_axis,
     grid,
@@ -112,6 +114,7 @@ def plot_fan(
     Returns:
         The axes.
     """
+    check_choice("domain", domain, DOMAINS)
     ax = _axes(ax)
     sel = regional[regional["domain"] == domain]
     widths = []
@@ -155,6 +158,7 @@ def plot_difference(
     Returns:
         The axes.
     """
+    check_choice("domain", domain, DOMAINS)
     ax = _axes(ax)
     sel = differences[differences["domain"] == domain].sort_values("date")
     paired = bool(sel["paired"].all()) if len(sel) else True
@@ -215,6 +219,7 @@ def plot_state_lines(
     Returns:
         The axes.
     """
+    check_choice("domain", domain, DOMAINS)
     ax = _axes(ax)
     alphas = FAN_ALPHAS if len(timeseries) == 1 else OVERLAY_ALPHAS
     widths = []
@@ -290,6 +295,7 @@ def figure_states(
     Returns:
         The figure.
     """
+    check_choice("domain", domain, DOMAINS)
     first = next(iter(timeseries.values()))
     states = [str(s) for s in dict.fromkeys(first["state"])]
     fig, axes = grid(len(states) + 1)
