@@ -193,3 +193,13 @@ def test_knockout_table_takes_knockouts_and_its_former_keyword():
     assert knockout_table([BASELINE], ["hedging"], 1, 1).equals(new)  # positional as before
     with pytest.raises(TypeError, match="knockouts= or mechanisms=, not both"):
         knockout_table([BASELINE], knockouts=["hedging"], mechanisms=["hedging"])
+
+
+def test_unknown_state_domain_or_partner_names_the_choices(takeover):
+    """A waterfall asked for a place, domain or partner the attribution lacks lists those it has."""
+    with pytest.raises(KeyError, match=r"state 'regio' \(expected one of .*did you mean 'region'"):
+        takeover.steps("regio", "security", "china")
+    with pytest.raises(KeyError, match=r"domain 'arms' \(expected one of economic, security\)"):
+        takeover.steps("region", "arms", "china")
+    with pytest.raises(KeyError, match=r"partner 'turkey' \(expected one of china, russia, "):
+        describe(takeover, "region", "security", "turkey")
