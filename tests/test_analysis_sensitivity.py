@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from influence_sim.analysis import SensitivityError, analyze, compare
 from influence_sim.analysis.sweeps import from_sweep_folder
 from influence_sim.cli import main
 from influence_sim.seeds import DEFAULT_POWERS
-from influence_sim.sweep import run_sweep
+from influence_sim.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TAKEOVER = ROOT / "scenarios" / "afghan_takeover.yaml"
@@ -175,3 +176,30 @@ def test_a_sweep_without_time_series_names_the_powers_of_its_summary(sweeps, tmp
     guarantor = bare.metrics[bare.metrics["metric"] == "final_guarantor"]
     assert set(guarantor["partner"]) == set(DEFAULT_POWERS)
     pd.testing.assert_frame_equal(bare.metrics, full.metrics)
+    # charts of its time series say it has none instead of drawing empty axes
+    both = compare(TAKEOVER, tmp_path / "out", replicates=2)
+    with pytest.raises(ValueError, match="'tiny_lhs' has no time series"):
+        both.plot_fan("tiny_lhs")
+    with pytest.raises(ValueError, match="'tiny_lhs' has no time series"):
+        both.plot_difference("tiny_lhs")
+
+
+def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
+    """A filter or metric the sweep does not have is refused with the choices, not 0 rows."""
+    data = load_sweep(sweeps["lhs"])
+    assert len(data.read_timeseries(state="region", partner=["china"], domain="security")) > 0
+    wrong = r"no state regio \(expected some of .*did you mean 'region'"
+    with pytest.raises(ValueError, match=wrong):
+        data.read_timeseries(state=["region", "regio"])
+    with pytest.raises(ValueError, match="no partner chna"):
+        data.read_timeseries(partner="chna")
+    with pytest.raises(ValueError, match="no domain secrity"):
+        data.read_timeseries(domain="secrity", state="region")
+    # a name the whole series has, but not among the other filters' rows, is no error
+    assert data.read_timeseries(state="region", runs=[10_000]).empty
+    examples = re.escape("(expected a column of runs, e.g. final.economic_share.region.china, ")
+    with pytest.raises(KeyError, match=examples):
+        data.point_means("share")
+    hint = re.escape("did you mean 'final.security_share.region.china'")
+    with pytest.raises(KeyError, match=hint):
+        data.point_means("final.security_share.region.chna")

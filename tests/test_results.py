@@ -88,6 +88,15 @@ def test_summary_names_states_guarantors_and_trade(results):
     guarantors = results.guarantors().set_index("state")
     assert set(guarantors["guarantor"]) <= set(results.dims.powers)
     assert guarantors.loc["tajikistan", "guarantor"] == "russia"
+    assert "(8 recorded steps)" in text
+
+
+def test_summary_of_one_step_says_step():
+    dims = default_dims()
+    clock = Clock.between(dt.date(2021, 1, 1), dt.date(2021, 4, 1), "quarter")
+    seeds = replicate_seeds(5, 1)
+    one = Results("one step", simulate_runs(dims, clock, seeds), seeds, 5, {})
+    assert "(1 recorded step);" in one.summary()
 
 
 def test_save_writes_tables_metadata_and_plots(results, tmp_path):

@@ -143,6 +143,21 @@ class Comparison:
                 return s
         raise KeyError(f"no scenario '{name}' in the comparison (have: {', '.join(self.names)})")
 
+    def _with_series(self, name: str) -> RunSet:
+        """The side called ``name``, which must have kept its time series.
+
+        Raises:
+            KeyError: If there is no such side.
+            ValueError: If it has no time series (a sweep run with ``timeseries: false``).
+        """
+        side = self.side(name)
+        if side.regional.empty:
+            raise ValueError(
+                f"{name!r} has no time series (a sweep run with 'keep: timeseries: false'); "
+                "its summary metrics are in the headline table"
+            )
+        return side
+
     def deltas(self, metric: str) -> pd.DataFrame:
         """The headline rows of one metric, without the reference side.
 
@@ -167,20 +182,21 @@ class Comparison:
 
     def plot_fan(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Fan chart of one scenario's regional shares (see :func:`plots.plot_fan`)."""
-        side = self.side(name)
+        side = self._with_series(name)
         return plots.plot_fan(
             side.regional, domain, ax=ax, title=f"{name}: regional {domain} shares"
         )
 
     def plot_difference(self, name: str, domain: str = "security", ax: Axes | None = None) -> Axes:
         """Difference plot of one scenario against the first (see :func:`plots.plot_difference`)."""
-        self.side(name)
+        self._with_series(name)
         if name == self.names[0]:
             others = ", ".join(self.names[1:])
             raise ValueError(
                 f"{name!r} is the reference, drawn as the zero line of the others (expected "
                 f"one of {others})"
             )
+        self._with_series(self.names[0])
         sel = self.differences[self.differences["scenario"] == name]
         return plots.plot_difference(
             sel, domain, ax=ax, title=f"{name} minus {self.names[0]}: {domain} shares"

@@ -35,6 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from influence_sim import tidy
+from influence_sim._text import with_hint
 from influence_sim.sweep.storage import (
     CHUNKS,
     DESIGN,
@@ -209,6 +210,10 @@ class SweepData:
 
         Returns:
             The matching rows, sorted by run id, step, place, partner and domain.
+
+        Raises:
+            ValueError: For a place, partner or domain the time series does not have (a
+                misspelt name would otherwise give no rows).
         """
         if (
             not (self.folder / TIMESERIES).is_dir()
@@ -230,7 +235,21 @@ class SweepData:
         if order:
             table = table.sort_by([(c, "ascending") for c in order])
         frame: pd.DataFrame = table.to_pandas()
+        for name in ("state", PARTNER, "domain"):
+            if name in where and name in frame:
+                self._check_names(name, set(where[name]) - set(frame[name]))
         return frame
+
+    def _check_names(self, column: str, absent: set[Any]) -> None:
+        """Refuse names asked for in ``column`` that no row of the whole time series has."""
+        if not absent:
+            return
+        table = tidy.read_dataset(self.timeseries_dataset, None, [column])
+        have = [str(v) for v in dict.fromkeys(table.column(column).to_pylist())]
+        unknown = sorted(str(v) for v in absent if str(v) not in have)
+        if unknown:
+            expected = with_hint(f"expected some of {', '.join(have)}", unknown[0], have)
+            raise ValueError(f"{self.folder}: no {column} {', '.join(unknown)} ({expected})")
 
     # --- analysis -----------------------------------------------------------------------------
 
@@ -242,8 +261,16 @@ class SweepData:
 
         Returns:
             Mean by design point (NaN where every replicate failed).
+
+        Raises:
+            KeyError: For a name that is not a column of :attr:`runs`.
         """
         runs = self.runs
+        if metric not in runs.columns:
+            columns = [str(c) for c in runs.columns]
+            examples = ", ".join([c for c in columns if c.startswith("final.")][:2])
+            expected = f"expected a column of runs, e.g. {examples}"
+            raise KeyError(f"unknown metric {metric!r} ({with_hint(expected, metric, columns)})")
         ok = runs[runs["status"] == "ok"]
         means = ok.groupby("point")[metric].mean()
         return means.reindex(range(int(self.manifest["design"]["n_points"])))
