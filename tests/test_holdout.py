@@ -333,3 +333,23 @@ def test_hindcast_of_a_scenario_that_adds_a_power_without_panel_figures(tmp_path
     assert "Russia, panel" in labels
     written = save_hindcast_figures(output, tmp_path, PANEL)
     assert [p.name for p in written][-1] == "hindcast_arms_shares.png"
+
+
+def test_holdout_of_a_scenario_that_removes_a_power_skips_the_targets_naming_it(tmp_path):
+    """The article's figures about a removed power have no model value: no row, no crash."""
+    from influence_sim.api import run
+    from influence_sim.validation import target_rows
+
+    scenario = tmp_path / "no_russia.yaml"
+    scenario.write_text(
+        "name: no_russia\ntime: {start: 2000-01-01, end: 2022-01-01, step: quarter}\n"
+        "actors: {remove_powers: [russia]}\n",
+        encoding="utf-8",
+    )
+    output = run(str(scenario), seed=5, replicates=2).output
+    rows = target_rows(output, 2015, PANEL)
+    assert len(rows) > 0
+    assert not rows["partner"].str.contains("russia").any()
+    code = main(["hindcast", str(scenario), "--holdout", "2015", "--out", str(tmp_path / "h")])
+    assert code == 0
+    assert (tmp_path / "h" / "holdout.csv").is_file()

@@ -838,13 +838,13 @@ def target_rows(
     """The article's figures (``seeds/targets.csv``) out of sample, in the holdout table's form.
 
     Every target whose period starts in ``holdout`` or later (K1, K2 and K5 for a holdout at
-    2015) becomes a row: the model's value is the target's own metric
-    (:class:`influence_sim.calibration.metrics.RegionalSeries`, as ``influence-sim report``
-    computes it), its median and 5-95% band over the replicates; PASS when the median lies
-    within the target's tolerance. The two naive forecasts are made from the panel's figures
-    for the same flow known before ``holdout``: the region's supplier-share windows for an arms
-    share, the sum of the five states' trade with the partner for a regional trade volume, and
-    the ratio of two such forecasts for a trade ratio.
+    2015) and whose partners all take part in the run becomes a row: the model's value is the
+    target's own metric (:class:`influence_sim.calibration.metrics.RegionalSeries`, as
+    ``influence-sim report`` computes it), its median and 5-95% band over the replicates; PASS
+    when the median lies within the target's tolerance. The two naive forecasts are made from
+    the panel's figures for the same flow known before ``holdout``: the region's supplier-share
+    windows for an arms share, the sum of the five states' trade with the partner for a
+    regional trade volume, and the ratio of two such forecasts for a trade ratio.
 
     Args:
         output: Recorded runs of the hindcast.
@@ -877,6 +877,8 @@ def target_rows(
     for target in targets:
         if target.period_start.year < holdout:
             continue
+        if not set(target.metric.partners) <= set(series.partners):
+            continue  # a power the scenario removed has no model value
         try:
             draws = series.values(target.metric, target.period_start, target.period_end)
         except PeriodError:
