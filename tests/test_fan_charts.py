@@ -318,3 +318,40 @@ def test_summary_has_the_band_section_only_with_several_replicates(sanctions):
     single = influence_sim.run(SCENARIOS / "russia_sanctions_2022.yaml", seed=1, replicates=1)
     assert "median (5-95%)" not in single.summary()
     assert "Final shares" in single.summary()
+
+
+def _without(tmp_path: Path, powers: str) -> Results:
+    path = tmp_path / "without.yaml"
+    path.write_text(
+        "name: without\ntime: {start: 2021-01-01, end: 2022-01-01, step: quarter}\n"
+        f"actors: {{remove_powers: [{powers}]}}\n",
+        encoding="utf-8",
+    )
+    return influence_sim.run(path, seed=1, replicates=2)
+
+
+def test_summary_and_band_table_of_a_run_without_china_and_russia(tmp_path):
+    """Neither is left: no band section or trust line, an empty band table, no empty figures."""
+    results = _without(tmp_path, "china, russia")
+    text = results.summary()
+    assert "Final shares" in text and "Afghan instability" in text
+    assert "median (5-95%)" not in text and "China-Russia trust" not in text
+    assert "Trade with the region" not in text
+    table = results.band_table()
+    assert table.empty and list(table.columns)[:3] == ["measure", "area", "partner"]
+    results.save(tmp_path / "out")
+    assert (tmp_path / "out" / "bands.csv").is_file()
+    figures = {p.name for p in (tmp_path / "out").glob("*.png")}  # none of China and Russia
+    assert figures == {"shares_economic.png", "shares_security.png", "threat.png"}
+
+
+def test_summary_and_figures_of_a_run_without_russia_name_only_china(tmp_path):
+    """The band section, the regional figure's legend and the titles leave Russia out."""
+    results = _without(tmp_path, "russia")
+    text = results.summary()
+    assert "China, median (5-95%)" in text and "China and Russia" not in text
+    assert "China-Russia trust" not in text
+    for fig in (plots.figure_regional(results), plots.figure_trade_by_state(results)):
+        labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+        assert "China" in labels and "Russia" not in labels
+        assert "Russia" not in fig.get_suptitle()

@@ -845,7 +845,7 @@ def figure_trade_by_state(
     drawn = [p for p in powers if (econ["partner"] == p).any()]
     _fan_figure_legend(fig, drawn, results.n_replicates, bool(shocks))
     what = (
-        f"trade of {' and '.join(label(p) for p in powers)} with each state "
+        f"trade of {' and '.join(label(p) for p in drawn)} with each state "
         f"({_replicates(results.n_replicates)})"
     )
     fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
@@ -920,8 +920,10 @@ def figure_regional(results: RunFrames) -> Figure:
         legend=False,
     )
     mark_shocks(right, shocks, labels=False)
-    _fan_figure_legend(fig, DYAD, results.n_replicates, bool(shocks))
-    what = f"China and Russia in the region ({_replicates(results.n_replicates)})"
+    drawn = [p for p in DYAD if p in results.dims.powers]  # a scenario may remove one
+    _fan_figure_legend(fig, drawn, results.n_replicates, bool(shocks))
+    names = " and ".join(label(p) for p in drawn)
+    what = f"{names} in the region ({_replicates(results.n_replicates)})"
     fig.suptitle(suptitle_text(results.name, what, results.description), fontsize="medium")
     return fig
 
@@ -1027,8 +1029,9 @@ def save_standard_plots(
     :func:`figure_shares`), ``regional_china_russia`` (China's and Russia's trade with the
     region in USD and their shares of regional arms imports, as fans; :func:`figure_regional`),
     ``trade_by_state`` (China's and Russia's trade with each state and with the region, as
-    fans; :func:`figure_trade_by_state`) and ``threat`` (:func:`figure_threat`). Every figure
-    marks the scenario's shock dates (:attr:`Results.shock_dates`).
+    fans; :func:`figure_trade_by_state`; neither when a scenario removes both) and ``threat``
+    (:func:`figure_threat`). Every figure marks the scenario's shock dates
+    (:attr:`Results.shock_dates`).
 
     Args:
         results: Results to draw (or any :class:`RunFrames`).
@@ -1042,10 +1045,11 @@ def save_standard_plots(
     drawn = {
         "shares_economic": figure_shares(results, "economic"),
         "shares_security": figure_shares(results, "security"),
-        "regional_china_russia": figure_regional(results),
-        "trade_by_state": figure_trade_by_state(results),
-        "threat": figure_threat(results),
     }
+    if any(p in results.dims.powers for p in DYAD):  # a scenario may remove both
+        drawn["regional_china_russia"] = figure_regional(results)
+        drawn["trade_by_state"] = figure_trade_by_state(results)
+    drawn["threat"] = figure_threat(results)
     written: list[Path] = []
     for stem, fig in drawn.items():
         written.extend(out.save(fig, directory / f"{stem}.png", DPI))

@@ -376,6 +376,9 @@ class Results:
         """
         dates = [d.isoformat() for d in self.band_dates(years)]
         powers = [p for p in BAND_POWERS if p in self.dims.partners]
+        columns = ["measure", "area", "partner", "date", "median", "p5", "p25", "p75", "p95"]
+        if not powers:  # the scenario removed them all
+            return pd.DataFrame(columns=columns)
         qs = np.asarray(BAND_QUANTILES)
         names = {0.05: "p5", 0.25: "p25", 0.5: "median", 0.75: "p75", 0.95: "p95"}
 
@@ -410,16 +413,18 @@ class Results:
         table = table.sort_values(list(order), ignore_index=True)
         for column in order:
             table[column] = table[column].astype(str)
-        columns = ["measure", "area", "partner", "date", "median", "p5", "p25", "p75", "p95"]
         return table[columns]
 
     def _band_lines(self) -> list[str]:
         """The band table as text: one row per measure, area and partner, one column per date."""
         table = self.band_table()
+        if table.empty:
+            return []
         dates = list(dict.fromkeys(table["date"]))
+        powers = " and ".join(p.title() for p in dict.fromkeys(table["partner"]))
         width = 21
         lines = [
-            f"China and Russia, median (5-95%) over {self.n_replicates} replicates",
+            f"{powers}, median (5-95%) over {self.n_replicates} replicates",
             "  trade: USD bn per year; arms share: share of regional arms imports (fraction)",
             f"  {'':<12}{'':<14}{'partner':<8}" + "".join(f"{d:>{width}}" for d in dates),
         ]
@@ -477,23 +482,31 @@ class Results:
                         tail += f" ({g['fraction']:.0%})"
                 name = state if domain == "economic" else ""
                 lines.append(f"  {name:<14}{domain:<10}{cells}{tail}")
-        lines.append("")
-        lines.append(f"Trade with the region, USD bn per year ({first} -> {last})")
-        for _, row in self.regional_trade().iterrows():
+        regional = self.regional_trade()
+        if not regional.empty:
+            lines.append("")
+            lines.append(f"Trade with the region, USD bn per year ({first} -> {last})")
+        for _, row in regional.iterrows():
             band = ""
             if self.n_replicates > 1:
                 band = f"  (5-95%: {row['end_p5']:.1f} to {row['end_p95']:.1f})"
             lines.append(f"  {row['partner']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
         trust = out.trust
-        lines.append("")
-        lines.append(
-            f"China-Russia trust: {trust[0].mean():.2f} -> {trust[-1].mean():.2f}; "
+        instability = (
             f"Afghan instability: {out.instability[0].mean():.2f} -> "
             f"{out.instability[-1].mean():.2f}"
         )
-        if self.n_replicates > 1:
+        if all(p in self.dims.powers for p in DYAD):  # trust needs both
+            instability = (
+                f"China-Russia trust: {trust[0].mean():.2f} -> {trust[-1].mean():.2f}; "
+                + instability
+            )
+        lines.append("")
+        lines.append(instability)
+        bands = self._band_lines() if self.n_replicates > 1 else []
+        if bands:
             lines.append("")
-            lines.extend(self._band_lines())
+            lines.extend(bands)
         return "\n".join(lines)
 
     # --- files ------------------------------------------------------------------------------
