@@ -153,6 +153,24 @@ def test_removing_a_power(tmp_path):
     np.testing.assert_allclose(state.share[0].sum(axis=1), 1.0)
 
 
+@pytest.mark.parametrize("removed", [["united_states"], ["russia"], ["china", "russia"]])
+def test_a_removed_powers_starting_shares_go_to_rest_of_world(tmp_path, removed):
+    """The partners left keep their shares; the removed ones' go to rest_of_world alone."""
+    sc = load(tmp_path, f"actors:\n  remove_powers: [{', '.join(removed)}]\n")
+    before, _ = reference_arrays(sd.default_dims(), sc.start)
+    after, _ = reference_arrays(sc.dims, sc.start)
+    old = {p: before.share[0, :, k] for k, p in enumerate(sd.default_dims().partners)}
+    new = {p: after.share[0, :, k] for k, p in enumerate(sc.dims.partners)}
+    for partner in sc.dims.powers:
+        np.testing.assert_allclose(new[partner], old[partner], err_msg=partner)
+    gained = sum(old[p] for p in removed)
+    np.testing.assert_allclose(new["rest_of_world"], old["rest_of_world"] + gained)
+    notes = rescaling_report(sc)
+    its = "its share" if len(removed) == 1 else "their shares"
+    assert all(f"{its} going to rest_of_world: rest_of_world " in note for note in notes)
+    assert not any(f" {p} " in note for note in notes for p in sc.dims.powers)
+
+
 def test_the_scenario_is_immutable_and_picklable():
     sc = load_scenario(ROOT / "scenarios" / "us_reengagement.yaml")
     with pytest.raises(dataclasses.FrozenInstanceError):

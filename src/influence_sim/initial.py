@@ -94,25 +94,28 @@ def reference_arrays(
     panel = sd.panel_of(seeds)
     states, powers = dims.states, dims.powers
     when = decimal_year(start)
-    n_s, n_k = len(states), dims.n_partners
+    # a power the scenario removed is read too, then counted as part of rest_of_world
+    gone = [p for p in sd.default_dims().partners if p not in dims.partners]
+    partners = [*dims.partners, *gone]
+    n_s, n_k = len(states), len(partners)
     volume = np.zeros((n_s, n_k))
     arms = np.zeros(n_s)
     sec = np.zeros((n_s, n_k))
     gdp = np.zeros(n_s)
     for i, name in enumerate(states):
         trade = panel.trade(name, when)
-        for k, partner in enumerate(dims.partners):
+        for k, partner in enumerate(partners):
             volume[i, k] = trade.get(partner, 0.0)
         window = panel.arms_window_at(name, when)
         arms[i] = window.usd_bn_per_year
-        for k, partner in enumerate(dims.partners):
+        for k, partner in enumerate(partners):
             sec[i, k] = window.shares.get(partner, 0.0)
         gdp[i] = panel.at(name, "gdp", when)
     # a partner the panel records starts at no less than min_share (so it can enter); a power
     # the panel does not hold (one a scenario adds) starts at zero unless the scenario says
     floor = seeds.assumed("min_share")
-    econ_known = np.array([p in TRADE_PARTNERS or p == REST_OF_WORLD for p in dims.partners])
-    sec_known = np.array([p in ARMS_SUPPLIERS or p == REST_OF_WORLD for p in dims.partners])
+    econ_known = np.array([p in TRADE_PARTNERS or p == REST_OF_WORLD for p in partners])
+    sec_known = np.array([p in ARMS_SUPPLIERS or p == REST_OF_WORLD for p in partners])
     volume = np.where(
         econ_known, np.maximum(volume, floor * volume.sum(axis=1, keepdims=True)), volume
     )
@@ -120,6 +123,11 @@ def reference_arrays(
     econ = volume / trade_total[:, None]
     sec = np.where(sec_known, np.maximum(sec, floor), sec)
     sec = sec / sec.sum(axis=1, keepdims=True)
+    if gone:
+        rest, kept = partners.index(REST_OF_WORLD), dims.n_partners
+        for table in (econ, sec):
+            table[:, rest] += table[:, kept:].sum(axis=1)
+        econ, sec = econ[:, :kept], sec[:, :kept]
     share = np.stack([econ, sec], axis=-1)[None].copy()
     capacity = np.zeros((1, len(powers), len(DOMAINS)))
     for p, power in enumerate(powers):
@@ -448,7 +456,8 @@ def _describe_change(old: Mapping[str, float], new: Mapping[str, float]) -> str:
             parts.append(f"added {shown}")
     if removed:
         shown = ", ".join(f"{p} (it held {old[p]:.3f})" for p in removed)
-        parts.append(f"removed {shown}, its share going to rest_of_world")
+        its = "its share" if len(removed) == 1 else "their shares"
+        parts.append(f"removed {shown}, {its} going to rest_of_world")
     moved = ", ".join(
         f"{p} {old[p]:.3f} -> {new[p]:.3f}" for p in new if p in old and abs(new[p] - old[p]) > 5e-4
     )
