@@ -519,3 +519,24 @@ def test_former_names_of_the_fit_figures_warn_and_give_the_figure_functions(
     assert old not in posterior_plots.__all__ and new in posterior_plots.__all__
     with pytest.raises(AttributeError):
         _ = posterior_plots.plot_traces
+
+
+def test_fit_checks_its_scenario_before_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty scenario or one that is no hindcast is one line and exit 2, the folder unmade."""
+    from influence_sim import cli
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "fit"
+    assert cli.main(["fit", str(empty), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {empty}: file is empty (expected a mapping of scenario settings)"
+    assert not out.exists()
+    baseline = str(ROOT / "scenarios" / "baseline.yaml")
+    assert cli.main(["fit", baseline, "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {baseline}: the scenario runs from 2021-01-01 to 2031-01-01")
+    assert err.endswith("(expected a hindcast from 2000 through 2019)")
+    assert not out.exists()

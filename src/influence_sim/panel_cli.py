@@ -200,9 +200,10 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     if not (source / "panel.csv").is_file():
         error(f"{source}: no panel.csv in this folder (expected a seeds folder)")
         return EXIT_USAGE
-    if args.scenario is not None and not Path(args.scenario).is_file():
-        error(f"{args.scenario}: scenario file not found")
-        return EXIT_USAGE
+    if args.scenario is not None:
+        code = _check_hindcast(args.scenario, args.until)
+        if code is not None:
+            return code
     try:
         priors = load_priors(args.priors or source / "priors.csv")
     except PriorError as exc:
@@ -279,25 +280,34 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     return EXIT_OK
 
 
-def _command_estimate(args: argparse.Namespace) -> int:
+def _check_hindcast(path: str, until: int) -> int | None:
+    """Report why ``path`` is no hindcast scenario through ``until`` (exit code), or None."""
     from influence_sim._cliutil import report_problems
-    from influence_sim.estimate import estimate_all
     from influence_sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        return report_problems(exc.problems)
+    if scenario.start.year > 2000 or scenario.end.year <= until:
+        error(
+            f"{path}: the scenario runs from {scenario.start} to {scenario.end} "
+            f"(expected a hindcast from 2000 through {until})"
+        )
+        return EXIT_USAGE
+    return None
+
+
+def _command_estimate(args: argparse.Namespace) -> int:
+    from influence_sim.estimate import estimate_all
 
     if args.seeds is not None and not Path(args.seeds, "panel.csv").is_file():
         error(f"{args.seeds}: no panel.csv in this folder (expected a seeds folder)")
         return EXIT_USAGE
     if args.scenario is not None:
-        try:
-            scenario = load_scenario(args.scenario)
-        except ScenarioError as exc:
-            return report_problems(exc.problems)
-        if scenario.start.year > 2000 or scenario.end.year <= args.until:
-            error(
-                f"{args.scenario}: the scenario runs from {scenario.start} to {scenario.end} "
-                f"(expected a hindcast from 2000 through {args.until})"
-            )
-            return EXIT_USAGE
+        code = _check_hindcast(args.scenario, args.until)
+        if code is not None:
+            return code
     folder = args.seeds
     if args.out is not None:
         import shutil
