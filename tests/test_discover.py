@@ -147,6 +147,12 @@ def test_box_panels_draw_on_the_axes_they_are_given(tmp_path):
             ["--metric", "final.security_guarantor.tajikistan", "--above", "0.5"],
             "holds text (china, russia): use --equals VALUE",
         ),
+        (
+            ["--metric", "final.security_guarantor.tajikistan", "--equals", "united_states"],
+            "no run has final.security_guarantor.tajikistan equals 'united_states' "
+            "(its values are china, russia)",
+        ),
+        (["--metric", "final.y", "--below", "-5"], "(its values run from "),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -311,7 +311,7 @@ def discover(
     if n_cases == 0:
         raise DiscoveryError(
             f"{sweep}: no run has {metric} {condition} "
-            f"(its values run from {_range_of(runs[metric])}); nothing to discover"
+            f"(its values {_range_of(runs[metric])}); nothing to discover"
         )
     if n_cases == len(runs):
         raise DiscoveryError(f"{sweep}: every run has {metric} {condition}; nothing to discover")
@@ -359,12 +359,13 @@ def _remaining_cases(finder: Any) -> np.ndarray:
 
 
 def _range_of(values: pd.Series) -> str:
+    """What values a metric takes, to follow "its values": ``run from 1 to 2``, ``are a, b``."""
     if not pd.api.types.is_numeric_dtype(values):
-        return ", ".join(sorted({str(v) for v in values.dropna()})[:5])
+        return "are " + ", ".join(sorted({str(v) for v in values.dropna()})[:5])
     finite = values[np.isfinite(values.to_numpy(dtype=np.float64))]
     if finite.empty:
-        return "NaN only"
-    return f"{_num(float(finite.min()))} to {_num(float(finite.max()))}"
+        return "are NaN only"
+    return f"run from {_num(float(finite.min()))} to {_num(float(finite.max()))}"
 
 
 def _box(number: int, box: Any, chosen: int, full: pd.DataFrame, trajectory: pd.DataFrame) -> Box:
