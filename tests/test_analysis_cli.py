@@ -196,3 +196,37 @@ def test_dashboard_command_runs_solara_on_the_page():
     assert "influence_sim.dashboard" in command
     assert command[command.index("--port") + 1] == "9001"
     assert "--no-open" in command
+
+
+def test_attribute_a_run_without_china_and_russia_and_bad_state_or_partner(
+    tmp_path, monkeypatch, capsys
+):
+    """The default partner is the first power left; an unknown state or partner is refused
+    in one line, before anything runs."""
+    import influence_sim.analysis.attribution as attribution
+
+    scenario = tmp_path / "only_us.yaml"
+    scenario.write_text(
+        "name: only_us\ntime: {start: 2021-01-01, end: 2022-01-01, step: quarter}\n"
+        "actors: {remove_powers: [china, russia]}\n",
+        encoding="utf-8",
+    )
+    common = ["attribute", str(scenario), "--replicates", "1", "--knockouts", "threat"]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0, capsys.readouterr().err
+    assert "only_us: united_states economic share in region" in capsys.readouterr().out
+    assert (tmp_path / "a" / "waterfall_security_united_states.png").is_file()
+
+    def no_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("ran before checking its options")
+
+    monkeypatch.setattr(attribution, "attribute", no_run)
+    for option, value, message in (
+        ("--state", "tajikstan", "--state: unknown state 'tajikstan' (expected region or one "
+         "of kazakhstan, kyrgyzstan, tajikistan, turkmenistan, uzbekistan; did you mean "
+         "'tajikistan'?)"),
+        ("--partner", "russia", "--partner: unknown partner 'russia' (expected one of "
+         "united_states, rest_of_world)"),
+    ):
+        assert main([*common, option, value, "--out", str(tmp_path / "b")]) == 2
+        assert capsys.readouterr().err == f"error: {message}\n"
+    assert not (tmp_path / "b").exists()

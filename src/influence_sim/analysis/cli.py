@@ -184,8 +184,8 @@ def register(sub: Any) -> dict[str, Handler]:
         "--partner",
         "--power",  # the option's name before the partner column was renamed; one release
         dest="partner",
-        default=DYAD[0],
-        help="partner printed; plotted besides China and Russia (default: china)",
+        help="partner printed; plotted besides China and Russia (default: china, or the "
+        "first power when the scenario removes China)",
     )
     p.add_argument(
         "--out",
@@ -314,14 +314,33 @@ def command_attribute(args: argparse.Namespace) -> int:
     Returns:
         Exit code.
     """
-    from influence_sim.analysis.attribution import attribute, describe
-    from influence_sim.scenario import ScenarioError
+    from influence_sim._text import with_hint
+    from influence_sim.analysis import attribution
+    from influence_sim.analysis.attribution import describe
+    from influence_sim.analysis.metrics import REGION
+    from influence_sim.scenario import ScenarioError, load_scenario
 
+    try:
+        dims = load_scenario(args.scenario).dims
+    except ScenarioError as exc:
+        return report_problems(exc.problems)
+    states = [REGION, *dims.states]
+    if args.state not in states:
+        expected = with_hint(
+            f"expected region or one of {', '.join(dims.states)}", args.state, states
+        )
+        error(f"--state: unknown state '{args.state}' ({expected})")
+        return EXIT_USAGE
+    partner = args.partner or next((p for p in DYAD if p in dims.powers), dims.powers[0])
+    if partner not in dims.partners:
+        expected = with_hint(f"expected one of {', '.join(dims.partners)}", partner, dims.partners)
+        error(f"--partner: unknown partner '{partner}' ({expected})")
+        return EXIT_USAGE
     out = Path(args.out) if args.out else default_attribution_folder(args)
     if (code := _out_folder(out, args.force)) is not None:
         return code
     try:
-        result = attribute(
+        result = attribution.attribute(
             args.scenario,
             args.baseline,
             seed=args.seed,
@@ -335,7 +354,7 @@ def command_attribute(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         for domain in ("economic", "security"):
-            print(describe(result, args.state, domain, args.partner))
+            print(describe(result, args.state, domain, partner))
             print()
     except KeyError as exc:
         error(str(exc.args[0]) if exc.args else str(exc))
@@ -352,7 +371,7 @@ def command_attribute(args: argparse.Namespace) -> int:
             folder,
             plots=not args.no_plots,
             state=args.state,
-            partner=args.partner,
+            partner=partner,
             figures=figure_choice(args),
         ),
     )
@@ -378,7 +397,7 @@ def default_attribution_folder(args: argparse.Namespace) -> Path:
         parts.append(f"vs_{slug(Path(args.baseline).stem)}")
     if args.state != "region":
         parts.append(slug(args.state))
-    if args.partner != DYAD[0]:
+    if args.partner not in (None, DYAD[0]):
         parts.append(slug(args.partner))
     return Path("results") / "_".join(parts)
 
