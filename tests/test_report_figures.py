@@ -477,3 +477,14 @@ def test_the_default_title_of_regional_fans_names_the_powers_drawn(results):
     ax = plots.plot_regional(regional, "security")
     assert ax.get_title() == "Regional arms imports: China"
     plt.close("all")
+
+
+def test_report_html_out_that_is_a_folder_is_one_line_exit_2(run_folder, tmp_path, capsys):
+    """--out naming a folder is a bad argument (exit 2), not a failure while writing."""
+    assert main(["report-html", str(run_folder), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {tmp_path}: this is a directory, not a file (expected the path of the HTML file "
+        "to write)\n"
+    )
+    assert list(tmp_path.iterdir()) == []

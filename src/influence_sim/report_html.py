@@ -328,8 +328,15 @@ def command_report_html(args: argparse.Namespace) -> int:
         args: Parsed arguments.
 
     Returns:
-        Exit code: 0, 1 if the file cannot be written, 2 if the folder is not a results folder.
+        Exit code: 0, 1 if the file cannot be written, 2 if the folder is not a results folder
+        or ``--out`` names a folder.
     """
+    if args.out is not None and Path(args.out).is_dir():
+        error(
+            f"{args.out}: this is a directory, not a file "
+            "(expected the path of the HTML file to write)"
+        )
+        return EXIT_USAGE
     try:
         path = write_report(args.folder, args.out)
     except ReportError as exc:
