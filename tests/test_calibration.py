@@ -543,3 +543,22 @@ def test_former_names_of_the_calibration_figures_warn_and_give_the_figure_functi
     assert old not in home.__all__ and new in home.__all__
     with pytest.raises(AttributeError):
         _ = home.plot_figures
+
+
+def test_calibrate_refuses_targets_about_a_power_the_scenario_removes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """As report does: one line naming the targets file and the metric, exit 2."""
+    scenario = tmp_path / "no_russia.yaml"
+    scenario.write_text(TINY + "actors: {remove_powers: [russia]}\n", encoding="utf-8")
+    targets = _write_targets(
+        tmp_path / "t.csv", [(ident, metric, a, b, 0.5, 0.1) for ident, metric, a, b in SYNTHETIC]
+    )
+    argv = ["--params", "parameters.coordination", "--out", str(tmp_path / "fit"), "--quiet"]
+    argv += ["--design", "2", "--starts", "1", "--max-iterations", "2", "--profile-points", "3"]
+    assert main(["calibrate", str(scenario), "--targets", str(targets), *argv]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {targets}: metric 'regional_economic_share:russia': 'russia' is not a partner "
+        "of the run (expected one of china, united_states, rest_of_world)\n"
+    )
+    assert not (tmp_path / "fit").exists()

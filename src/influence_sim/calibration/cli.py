@@ -163,6 +163,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         calibrate,
         parse_free_parameters,
     )
+    from influence_sim.calibration.metrics import MetricError
     from influence_sim.calibration.output import summary, write_outputs
     from influence_sim.calibration.targets import TargetError, file_sha256, load_targets
     from influence_sim.scenario import ScenarioError, load_scenario
@@ -203,6 +204,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
         )
     except CalibrationError as exc:
         error(f"{args.scenario}: {exc}")
+        return EXIT_USAGE
+    except MetricError as exc:  # a target about a power the scenario removes
+        error(f"{args.targets}: {exc}")
         return EXIT_USAGE
     print(summary(result))
     figures = figure_choice(args)
