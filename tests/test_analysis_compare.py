@@ -253,8 +253,10 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SourceError, match="neither a run folder"):
         compare(BASELINE, tmp_path / "empty")
-    with pytest.raises(ValueError, match="names"):
+    with pytest.raises(ValueError, match=r"^1 name given for 2 inputs$"):
         compare(BASELINE, TAKEOVER, names=["one"])
+    with pytest.raises(ValueError, match=r"^3 names given for 2 inputs$"):
+        compare(BASELINE, TAKEOVER, names=["one", "two", "three"])
 
 
 def test_names_label_the_sides_and_duplicates_are_made_unique():

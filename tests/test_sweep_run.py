@@ -396,6 +396,10 @@ def test_cli_exit_codes_and_messages(folder, capsys):
     assert cli.main(["sweep", str(folder / "lhs.yaml"), "--out", out, "--workers", "1"]) == 0
     printed = capsys.readouterr().out
     assert "30 runs (15 points x 2 replicates)" in printed and "failed: 0" in printed
+    one = folder / "one.yaml"
+    one.write_text(LHS.replace("replicates: 2", "replicates: 1").replace("points: 15", "points: 2"))
+    assert cli.main(["sweep", str(one), "--out", str(folder / "one"), "--workers", "1"]) == 0
+    assert "2 runs (2 points x 1 replicate) in 1 chunk;" in capsys.readouterr().out
     # a non-empty folder: one line, exit 2
     assert cli.main(["sweep", str(folder / "lhs.yaml"), "--out", out]) == 2
     err = capsys.readouterr().err.strip().splitlines()

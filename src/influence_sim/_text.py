@@ -18,12 +18,17 @@ import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-__all__ = ["did_you_mean", "text_problem", "with_hint"]
+__all__ = ["counted", "did_you_mean", "text_problem", "with_hint"]
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 """Characters that break a line for ``str.splitlines`` (and, for some of them, YAML)."""
 
 _MULTILINE_OK = frozenset("\n\r\t")
+
+
+def counted(n: int, noun: str) -> str:
+    """A count and its noun, singular for one: ``1 run``, ``2 runs``, ``0 runs``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _code(char: str) -> str:

@@ -29,6 +29,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
+from influence_sim._text import counted
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
@@ -459,7 +460,7 @@ class Results:
         first, last = out.dates[0], out.dates[-1]
         lines = [
             f"Scenario: {self.name}",
-            f"Period: {first} to {last} ({_count(len(out.dates) - 1, 'recorded step')}); "
+            f"Period: {first} to {last} ({counted(len(out.dates) - 1, 'recorded step')}); "
             f"replicates: {self.n_replicates}; seed: {self.seed}",
             "",
             f"Final shares on {last} (mean over replicates; rows sum to 1)",
@@ -562,11 +563,6 @@ class Results:
             meta["files"] = sorted(meta["files"] + [p.name for p in figures_written])
         written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 recorded step``, ``2 recorded steps``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _band_cell(row: pd.Series, digits: int) -> str:

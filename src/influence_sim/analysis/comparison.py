@@ -41,7 +41,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
-from influence_sim._text import with_hint
+from influence_sim._text import counted, with_hint
 from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -599,7 +599,9 @@ def compare(
     if len(sources) < 2:
         raise ValueError("compare needs at least two inputs")
     if names is not None and len(names) != len(sources):
-        raise ValueError(f"{len(names)} names given for {len(sources)} inputs")
+        raise ValueError(
+            f"{counted(len(names), 'name')} given for {counted(len(sources), 'input')}"
+        )
     slots: list[RunSet | None] = []
     pending: dict[int, Scenario] = {}
     notes: list[str] = []

@@ -32,6 +32,7 @@ from influence_sim._cliutil import (
     report_problems,
     scheduler_address,
 )
+from influence_sim._text import counted
 
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
@@ -169,8 +170,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     if ran and outcome.seconds > 0:
         speed = f"; ran {ran} in {outcome.seconds:.1f} s ({ran / outcome.seconds:.0f} runs/s)"
     print(
-        f"Sweep {outcome.name}: {outcome.n_runs} runs ({sweep.n_points} points x "
-        f"{sweep.replicates} replicates) in {outcome.n_chunks} chunks{resumed}{speed}; "
+        f"Sweep {outcome.name}: {counted(outcome.n_runs, 'run')} "
+        f"({counted(sweep.n_points, 'point')} x {counted(sweep.replicates, 'replicate')}) "
+        f"in {counted(outcome.n_chunks, 'chunk')}{resumed}{speed}; "
         f"failed: {outcome.n_failed}"
     )
     print(
