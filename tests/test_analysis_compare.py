@@ -335,3 +335,15 @@ def test_unknown_metric_scenario_or_domain_of_a_comparison_is_a_clear_error(comp
     with pytest.raises(KeyError, match=r"no scenario 'afghan'"):
         comparison.plot_difference("afghan", "security")
     plt.close("all")
+
+
+def test_sides_that_end_on_different_dates_are_compared_with_a_warning(tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text(f"name: short\nextends: {BASELINE}\ntime: {{end: 2024-01-01}}\n")
+    with pytest.warns(CompareWarning, match="the sides end on different dates") as caught:
+        out = compare(BASELINE, short, replicates=2)
+    assert len(caught) == 1
+    assert any("'short' on 2024-01-01" in note for note in out.notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompareWarning)  # the same dates: no warning
+        compare(BASELINE, BASELINE, replicates=2)

@@ -640,6 +640,12 @@ def compare(
     sides = [replace(s, name=name) for s, name in zip(given, labels, strict=True)]
     for side in sides:
         notes.extend(side.notes)
+    ends = {s.name: str(s.regional["date"].max()) for s in sides if not s.regional.empty}
+    if len(set(ends.values())) > 1:
+        listed = ", ".join(f"'{name}' on {end}" for name, end in ends.items())
+        message = f"the sides end on different dates ({listed}): their final values differ in date"
+        notes.append(f"warning: {message}")
+        warnings.warn(message, CompareWarning, stacklevel=2)
     pairing = {s.name: _pairing(sides[0], s) for s in sides}
     for side in sides[1:]:
         pair = pairing[side.name]
