@@ -218,3 +218,14 @@ def test_docs_examples_validate(tmp_path, index):
     if "add_powers" in data.get("actors", {}):
         notes = re.findall(r"^note: (.*)$", DOCS.read_text(encoding="utf-8"), flags=re.M)
         assert rescaling_report(sc)[0] == notes[0]
+
+
+def test_the_docs_library_table_lists_every_file_with_what_it_extends():
+    """The table closing docs/scenarios.md names each file of scenarios/ once, with its parent."""
+    text = DOCS.read_text(encoding="utf-8").split("## The scenario library", 1)[1]
+    rows = re.findall(r"^\| `([\w.]+\.yaml)` \| ([^|]+) \|", text, flags=re.M)
+    assert sorted(name for name, _ in rows) == sorted(WRITTEN_NAMES)
+    for name, parent in rows:
+        data = yaml.safe_load((ROOT / "scenarios" / name).read_text(encoding="utf-8"))
+        expected = Path(data["extends"]).stem if data.get("extends") else "—"
+        assert parent.strip() == expected, name
