@@ -83,7 +83,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         "--chunk-size",
         type=positive_int,
         metavar="N",
-        help="runs per batched call (default: about four chunks per worker, 16 to 500)",
+        help="runs per batched call (default: an equal share per worker, 16 to 500)",
     )
     again = parser.add_mutually_exclusive_group()
     again.add_argument(

@@ -473,7 +473,7 @@ def run_sweep(
             process. With more, the first chunk runs here and times the rest: if that is less
             work than starting the workers costs (about ``1.5 * w / (w - 1)`` seconds), the rest
             runs here too. Ignored with ``scheduler``.
-        chunk_size: Runs per batched call (default: about four chunks per worker, 16 to 500).
+        chunk_size: Runs per batched call (default: an equal share per worker, 16 to 500).
             On resume the sweep's own chunk size is kept.
         resume: Continue the sweep in ``out``: finished chunks are skipped.
         force: Remove an earlier sweep's files from ``out`` and start over.
