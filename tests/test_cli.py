@@ -183,3 +183,22 @@ def test_console_script_is_installed():
     result = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "run" in result.stdout and "validate" in result.stdout
+
+
+@pytest.mark.parametrize("args", [("schema",), ("run", "short.yaml", "--out", "piped", "--force")])
+def test_a_reader_that_closes_the_pipe_early_is_no_error(work, args):
+    """``influence-sim run X | head``: no traceback, exit 0, and the run's files are written."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "influence_sim", *args],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # the reader is gone before anything is printed
+        err = child.stderr.read().decode()
+        assert child.wait(timeout=300) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    if args[0] == "run":
+        assert (work / "piped" / "timeseries.csv").is_file()
+        assert (work / "piped" / "summary.txt").is_file()

@@ -295,3 +295,14 @@ def test_a_new_power_with_its_values_is_accepted():
     scenario = load_scenario(SCENARIOS / "turkey_enters.yaml")
     model = InfluenceModel.from_scenario(scenario, rng=1)
     assert "turkey" in model.powers and model.powers["turkey"].economic_capacity > 0
+
+
+def test_a_scenario_file_given_as_a_mesa_scenario_says_how_to_run_it():
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    with pytest.raises(TypeError) as caught:
+        InfluenceModel(scenario=scenario)
+    assert str(caught.value) == (
+        "InfluenceModel(scenario=...) takes a mesa.experimental.scenarios.Scenario, not "
+        "influence_sim.scenario.compile.Scenario; a scenario file is run with "
+        "InfluenceModel.from_scenario(influence_sim.load_scenario(path))"
+    )

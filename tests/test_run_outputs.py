@@ -9,6 +9,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -213,7 +214,10 @@ def test_the_memory_limit_comes_from_the_option_or_the_environment(
 ) -> None:
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1K")
     assert _run(scenario, tmp_path / "a", "--replicates", "5") == 2
-    assert MEMORY_LIMIT_ENV in _one_error_line(capsys.readouterr().err)
+    line = _one_error_line(capsys.readouterr().err)
+    assert MEMORY_LIMIT_ENV in line and "more than the 1 KiB allowed" in line
+    # the dates recorded, the start among them: one more than the summary's steps
+    assert re.search(r"5 replicates of (\d+) recorded dates need", line)
     assert _run(scenario, tmp_path / "b", "--replicates", "5", "--memory-limit", "1G") == 0
     with pytest.raises(MemoryLimitError):
         influence_sim.run(scenario, replicates=5)

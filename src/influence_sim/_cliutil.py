@@ -7,12 +7,13 @@ while writing results with exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from influence_sim._files import FigureOutput
@@ -36,6 +37,57 @@ class Parser(argparse.ArgumentParser):
 def error(message: str) -> None:
     """Print one ``error: ...`` line on standard error."""
     print(f"error: {message}", file=sys.stderr)
+
+
+class _QuietWhenClosed:
+    """Standard output that goes quiet once its reader has gone (``influence-sim run X | head``).
+
+    The command carries on, so the files it writes are still written; what it prints after
+    the reader closed the pipe is dropped, without a ``BrokenPipeError``.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        """Write ``text``, or drop it once the reader has gone."""
+        if not self._gone:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, or do nothing once the reader has gone."""
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # not a file: nothing is left to flush
+            # what is still buffered goes nowhere when the interpreter flushes it at exit
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def quiet_when_stdout_closes() -> Iterator[None]:
+    """Within the block, printing to a pipe whose reader has gone is no error (see above)."""
+    stream = sys.stdout
+    sys.stdout = _QuietWhenClosed(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 def report_problems(problems: Iterable[object]) -> int:

@@ -32,6 +32,7 @@ from influence_sim._cliutil import (
     path_arg,
     positive_int,
     posterior_choice,
+    quiet_when_stdout_closes,
     report_problems,
     save_outputs,
     seed,
@@ -216,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if callable(reconfigure):
             reconfigure(errors="backslashreplace")
+    with quiet_when_stdout_closes():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     commands: dict[str, Handler] = {
         "run": _command_run,

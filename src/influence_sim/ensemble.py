@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import initial
+from influence_sim._text import counted
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
@@ -242,7 +243,7 @@ def check_memory(
     if allowed is None or need <= allowed:
         return
     raise MemoryLimitError(
-        f"{replicates} replicates of {n_recorded} recorded steps need about "
+        f"{counted(replicates, 'replicate')} of {counted(n_recorded, 'recorded date')} need about "
         f"{_gib(need)} of memory, more than the {_gib(allowed)} allowed (expected fewer "
         "replicates, a larger outputs.every, or a sweep, which streams its runs to disk; "
         f"{MEMORY_LIMIT_ENV} or --memory-limit raise the limit)"
@@ -250,7 +251,12 @@ def check_memory(
 
 
 def _gib(n: int) -> str:
-    return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
+    """A size as ``1.5 GiB``, ``300 MiB``, ``4 KiB`` or ``512 bytes``."""
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GiB"
+    if n >= 1 << 10:
+        return f"{n / (1 << 20):.0f} MiB" if n >= 1 << 20 else f"{n / (1 << 10):.0f} KiB"
+    return f"{n} bytes"
 
 
 def _snapshot(batch: RunBatch) -> dict[str, FloatArray]:

@@ -153,7 +153,7 @@ def mesa_scenario_parameters(
     if not isinstance(scenario, MesaScenario):
         what = f"{type(scenario).__module__}.{type(scenario).__qualname__}"
         raise TypeError(
-            f"InfluenceModel(scenario=...) takes a mesa.experimental.scenarios.Scenario, not a "
+            f"InfluenceModel(scenario=...) takes a mesa.experimental.scenarios.Scenario, not "
             f"{what}; a scenario file is run with "
             "InfluenceModel.from_scenario(influence_sim.load_scenario(path))"
         )
