@@ -29,6 +29,7 @@ from influence_sim.dashboard import (  # noqa: E402
     shown_states,
     slider_range,
     starting_values,
+    summary,
     tables,
 )
 from influence_sim.parameters import PARAMETERS  # noqa: E402
@@ -258,3 +259,59 @@ def test_dashboard_command_sets_offline_assets_and_checks_its_folder(tmp_path, c
     assert main(["dashboard", "--no-open", "--scenarios", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--scenarios" in err[0] and "not a folder" in err[0]
+
+
+def _without(tmp_path, monkeypatch, powers: str) -> str:
+    """A two-year scenario folder with one scenario that removes ``powers``; its name."""
+    (tmp_path / "without.yaml").write_text(
+        "name: without\ntime: {start: 2021-01-01, end: 2023-01-01, step: quarter}\n"
+        f"actors: {{remove_powers: [{powers}]}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(SCENARIOS_ENV, str(tmp_path))
+    return "without"
+
+
+def test_a_run_without_china_has_a_headline_and_plots(tmp_path, monkeypatch):
+    """Without China (and Russia) the line names a power the run has; no China-Russia trust."""
+    model = DashboardModel(scenario_file=_without(tmp_path, monkeypatch, "china, russia"))
+    model.step()
+    text = summary(model)
+    assert text.startswith("Step 1 of 8 (2021-04-01); United States' median share")
+    assert "China" not in text
+    fig = figure_regional(model)
+    right = fig.axes[2]
+    assert [line.get_label() for line in right.get_lines()] == ["Afghan instability"]
+    assert right.get_title() == "Afghan instability"
+    _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    assert _summary(rc).startswith("Step 0 of 8")
+    rc.close()
+
+
+def test_a_run_without_russia_draws_no_china_russia_trust(tmp_path, monkeypatch):
+    """Trust needs both: with one removed the third panel shows Afghan instability only."""
+    model = DashboardModel(scenario_file=_without(tmp_path, monkeypatch, "russia"), replicates=2)
+    model.step()
+    assert "China's median share of regional trade" in summary(model)
+    right = figure_regional(model).axes[2]
+    assert "China-Russia trust" not in [line.get_label() for line in right.get_lines()]
+    assert "trust" not in right.get_title()
+
+
+def test_seed_and_replicates_must_be_whole_numbers():
+    with pytest.raises(ValueError, match=r"^seed must be a whole number of at least 0, not -1$"):
+        DashboardModel(seed=-1, replicates=1)
+    with pytest.raises(ValueError, match=r"^seed must be a whole number of at least 0, not 2\.5$"):
+        DashboardModel(seed=2.5, replicates=1)
+    with pytest.raises(ValueError, match=r"^replicates must be between 1 and 50, not 2\.5$"):
+        DashboardModel(replicates=2.5)
+    with pytest.raises(ValueError, match=r"^replicates must be between 1 and 50, not 'abc'$"):
+        DashboardModel(replicates="abc")
+    assert len(DashboardModel(replicates=2.0, seed=3.0).runs) == 2  # whole floats are fine
+
+
+def test_a_parameter_that_is_no_number_is_named():
+    with pytest.raises(ValueError, match=r"^parameter coordination: 'abc' is not a number$"):
+        check_parameter("coordination", "abc")
+    with pytest.raises(ValueError, match=r"^parameter coordination: None is not a number$"):
+        DashboardModel(replicates=1, coordination=None)

@@ -426,6 +426,9 @@ def plot_region_panels(
 ) -> Sequence[Axes]:
     """Three panels: fans of the regional shares of trade and of arms imports, then relations.
 
+    The third panel shows China-Russia trust only when ``powers`` holds both (a scenario may
+    remove one); Afghan instability always.
+
     Args:
         regional: Regional rows of every replicate (``tables(model)["regional"]``).
         relations: Trust and Afghan instability of every replicate
@@ -457,7 +460,11 @@ def plot_region_panels(
         title="Share of regional arms imports",
         shocks=shocks,
     )
-    plot_relations(relations, ax=right, shocks=shocks)
+    if all(power in powers for power in sd.DYAD):
+        plot_relations(relations, ax=right, shocks=shocks)
+    else:  # China-Russia trust needs both
+        relations = relations.drop(columns="trust", errors="ignore")
+        plot_relations(relations, ax=right, title="Afghan instability", shocks=shocks)
     for ax in (left, middle, right):
         _whole_run(ax, span)
     return axes
@@ -549,16 +556,21 @@ def summary(model: DashboardModel) -> str:
         model: The run.
 
     Returns:
-        The step, the date, China's median shares of regional trade and arms imports, and
-        the parameters the panel changed.
+        The step, the date, China's median shares of regional trade and arms imports (those
+        of the run's first power when a scenario removes China), and the parameters the
+        panel changed.
     """
     fans = shown_regional(model)
-    china = fans[fans["partner"] == "china"]
-    trade = china[china["domain"] == "economic"].iloc[-1]["p50"]
-    arms = china[china["domain"] == "security"].iloc[-1]["p50"]
+    powers = model.runs[0].dims.powers
+    power = "china" if "china" in powers else powers[0]  # a scenario may remove China
+    name = label(power)
+    whose = f"{name}'" if name.endswith("s") else f"{name}'s"
+    headline = fans[fans["partner"] == power]
+    trade = headline[headline["domain"] == "economic"].iloc[-1]["p50"]
+    arms = headline[headline["domain"] == "security"].iloc[-1]["p50"]
     changed = ", ".join(f"{k}={v:g}" for k, v in model.changed.items()) or "none"
     return (
-        f"Step {model.steps} of {model.n_steps} ({model.date.isoformat()}); China's median "
+        f"Step {model.steps} of {model.n_steps} ({model.date.isoformat()}); {whose} median "
         f"share of regional trade: {trade:.4f}, of arms imports: {arms:.4f}; "
         f"parameters changed: {changed}"
     )
