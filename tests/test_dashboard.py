@@ -298,6 +298,19 @@ def test_a_run_without_russia_draws_no_china_russia_trust(tmp_path, monkeypatch)
     assert "trust" not in right.get_title()
 
 
+def test_shocks_ahead_are_marked_on_the_whole_run_axis():
+    """The axis shows the whole run, so shocks still to come are marked, labels apart."""
+    model = DashboardModel(scenario_file="russia_sanctions_2022", replicates=1)
+    model.step()  # 2021-04-01: the takeover (2021-08) and the sanctions (2022-02) lie ahead
+    fig = figure_regional(model)
+    fig.canvas.draw()
+    for ax in fig.axes[:3]:
+        texts = [t for t in ax.texts if "takeover" in t.get_text() or "sanctions" in t.get_text()]
+        assert len(texts) == 2, [t.get_text() for t in ax.texts]
+        first, second = (t.get_window_extent() for t in texts)
+        assert not first.overlaps(second)
+
+
 def test_seed_and_replicates_must_be_whole_numbers():
     with pytest.raises(ValueError, match=r"^seed must be a whole number of at least 0, not -1$"):
         DashboardModel(seed=-1, replicates=1)

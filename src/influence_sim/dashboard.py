@@ -436,12 +436,15 @@ def plot_region_panels(
         axes: Three axes to draw on, left to right.
         powers: Powers whose fans are drawn.
         shocks: Shock dates to mark (see :func:`influence_sim.plots.mark_shocks`).
-        span: First and last date of the time axes (the whole run); default the data's.
+        span: First and last date of the time axes (the whole run); default the data's. The
+            shocks within it are marked, those the data have not reached yet too.
 
     Returns:
         The axes.
     """
     left, middle, right = axes
+    for ax in (left, middle, right):  # first, so that shocks still ahead are marked too
+        _whole_run(ax, span)
     plot_regional(
         regional,
         "economic",
@@ -465,8 +468,6 @@ def plot_region_panels(
     else:  # China-Russia trust needs both
         relations = relations.drop(columns="trust", errors="ignore")
         plot_relations(relations, ax=right, title="Afghan instability", shocks=shocks)
-    for ax in (left, middle, right):
-        _whole_run(ax, span)
     return axes
 
 
