@@ -179,12 +179,16 @@ def check_parameter(name: str, value: float) -> float:
         The value as a float.
 
     Raises:
-        ValueError: For an unknown parameter or a value outside its range.
+        ValueError: For an unknown parameter, or a value that is no number or lies outside
+            its range.
     """
     if name not in PARAMETERS:
         raise ValueError(f"unknown parameter {name!r}")
     spec = PARAMETERS[name]
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"parameter {name}: {value!r} is not a number") from None
     high = math.inf if spec.high is None else spec.high
     if not (spec.low <= number <= high):
         shown = "no upper bound" if spec.high is None else f"at most {spec.high:g}"
@@ -202,6 +206,15 @@ def _at_start(spec: ParameterSpec, value: float, start: float) -> bool:
     """
     step = slider_range(spec, start)[2]
     return abs(value - start) <= 0.5 * step * (1 + 1e-9)
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as a whole number (``2.0`` is 2), or None when it is none."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number == value else None
 
 
 @dataclass(frozen=True)
@@ -260,12 +273,20 @@ class DashboardModel(mesa.Model):
                 it) leaves the parameter to the scenario.
 
         Raises:
-            ValueError: For a number of replicates out of range, an unknown parameter or a
-                value outside its range.
+            ValueError: For a number of replicates or a seed that is no whole number in its
+                range, an unknown parameter, or a value that is no number or lies outside
+                its range.
             ScenarioError: For a bad scenario file.
         """
-        if not 1 <= int(replicates) <= MAX_REPLICATES:
-            raise ValueError(f"replicates must be between 1 and {MAX_REPLICATES}")
+        count = _whole(replicates)
+        if count is None or not 1 <= count <= MAX_REPLICATES:
+            raise ValueError(
+                f"replicates must be between 1 and {MAX_REPLICATES}, not {replicates!r}"
+            )
+        root = _whole(seed)
+        if root is None or root < 0:
+            raise ValueError(f"seed must be a whole number of at least 0, not {seed!r}")
+        replicates, seed = count, root
         del scenario
         super().__init__(rng=int(seed))
         self.scenario_file = scenario_file
