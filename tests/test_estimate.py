@@ -119,6 +119,24 @@ def test_the_committed_closed_form_estimates_are_not_stale():
         assert committed[name] == pytest.approx(value, abs=1e-4), name
 
 
+
+def test_an_arms_elasticity_below_its_range_is_held_at_the_bound():
+    """To 2012 the two windows give a negative slope: the estimate stays in the table's range.
+
+    With one slope, the least-squares estimate within a range is the unbounded one moved to
+    the nearer bound, and each state's constant is its mean at that slope.
+    """
+    seeds = sd.load_seeds()
+    fit = es.estimate_arms_demand(seeds, until=2012)
+    assert fit.regression < 0.0
+    assert fit.elasticity == 0.0  # the lower bound of arms_gdp_elasticity
+    assert set(fit.propensity) == set(default_dims().states)
+    free = es.estimate_arms_demand(seeds, until=2021)
+    assert free.elasticity == free.regression  # inside the range: unchanged
+    ((name, value, _, method), *_) = es.arms_rows(fit, 2012)
+    assert (name, value) == ("arms_gdp_elasticity", 0.0)
+    assert f"regression gives {fit.regression:.3f}" in method and "lower bound 0" in method
+
 def test_the_committed_residuals_are_not_stale():
     """residuals.csv is the residual fit under the committed values; else re-estimate."""
     seeds = sd.load_seeds()

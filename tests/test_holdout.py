@@ -63,6 +63,17 @@ def test_estimate_until_writes_a_copy_and_leaves_the_seeds_alone(tmp_path, capsy
     assert "already exists" in capsys.readouterr().err
 
 
+
+def test_estimate_until_2012_keeps_the_arms_elasticity_in_its_range(tmp_path, capsys):
+    """The two windows to 2012 give a negative slope: estimates.csv holds the bound, and says so."""
+    assert main(["estimate", "--until", "2012", "--no-weights", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "arms demand: GDP elasticity 0.000 (se 0.345); the regression's -0.335 lies " in out
+    with open(tmp_path / "seeds" / "estimates.csv", encoding="utf-8") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    assert float(rows["arms_gdp_elasticity"]["value"]) == 0.0
+    assert "held at its lower bound 0" in rows["arms_gdp_elasticity"]["method"]
+
 def test_the_committed_holdout_table_is_split_at_2015_and_drawn_from_a_fit_through_2014():
     """docs/figures/holdout/ holds a holdout at 2015 run with the posterior fitted through 2014."""
     import json

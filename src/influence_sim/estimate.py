@@ -43,6 +43,7 @@ from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.kernel.observables import window_arms_share
 from influence_sim.panel import TRADE_PARTNERS, ArmsWindow, Panel
+from influence_sim.parameters import PARAMETERS
 
 if TYPE_CHECKING:
     from influence_sim.scenario import Scenario
@@ -589,11 +590,14 @@ class ArmsDemandFit:
     """Arms demand estimated from the panel's windows.
 
     Attributes:
-        elasticity: Within-state elasticity of arms imports to GDP.
+        elasticity: Within-state elasticity of arms imports to GDP, within the range of
+            ``arms_gdp_elasticity`` in the parameter table.
         se: Its standard error.
         propensity: Log arms demand at zero threat and GDP 1 (USD bn), by state.
         residual_sd: Standard deviation of the window residuals (log units).
         n_windows: Windows used.
+        regression: The regression's slope, which ``elasticity`` moves to the nearer bound of
+            the range when it lies outside (None: not recorded, taken as ``elasticity``).
     """
 
     elasticity: float
@@ -601,6 +605,12 @@ class ArmsDemandFit:
     propensity: dict[str, float]
     residual_sd: float
     n_windows: int
+    regression: float | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the regression's slope lay outside the range (``elasticity`` is a bound)."""
+        return self.regression is not None and self.elasticity != self.regression
 
 
 def estimate_arms_demand(
@@ -611,6 +621,9 @@ def estimate_arms_demand(
     Equation: ``log A[s,w] - log(1 + η θ_s) = a_s + e log Ȳ[s,w] + u`` over the windows of
     :data:`ESTIMATION_WINDOWS` with deliveries, ``Ȳ`` the window's mean GDP and ``θ_s`` the
     threat at the starting instability (the state's exposure times ``afghan_instability``).
+    A slope outside the range of ``arms_gdp_elasticity`` (a negative one from the two windows
+    to 2013, say) is moved to the nearer bound, the least-squares slope within the range; the
+    states' constants are their means at that slope.
 
     Args:
         seeds: Seed tables.
@@ -645,16 +658,18 @@ def estimate_arms_demand(
         m = g == grp
         x_w[m] -= x[m].mean()
         y_w[m] -= y[m].mean()
-    e = float(x_w @ y_w / (x_w @ x_w))
-    resid = y_w - e * x_w
+    slope = float(x_w @ y_w / (x_w @ x_w))
+    resid = y_w - slope * x_w
     dof = max(len(y) - 1 - len(np.unique(g)), 1)
     sigma2 = float(resid @ resid) / dof
+    spec = PARAMETERS["arms_gdp_elasticity"]
+    e = min(max(slope, spec.low), math.inf if spec.high is None else spec.high)
     propensity = {
         dims.states[int(grp)]: float(y[g == grp].mean() - e * x[g == grp].mean())
         for grp in np.unique(g)
     }
     return ArmsDemandFit(
-        e, math.sqrt(sigma2 / float(x_w @ x_w)), propensity, math.sqrt(sigma2), len(y)
+        e, math.sqrt(sigma2 / float(x_w @ x_w)), propensity, math.sqrt(sigma2), len(y), slope
     )
 
 
@@ -665,14 +680,14 @@ def arms_rows(fit: ArmsDemandFit, until: int) -> list[EstimateRow]:
         f"of seeds/panel.csv to {until}, one constant a state; window residual sd "
         f"{fit.residual_sd:.2f} log units"
     )
-    rows: list[EstimateRow] = [
-        (
-            "arms_gdp_elasticity",
-            fit.elasticity,
-            "elasticity",
-            f"{base}; standard error {fit.se:.3f}",
+    method = f"{base}; standard error {fit.se:.3f}"
+    if fit.regression is not None and fit.bounded:
+        side = "lower" if fit.regression < fit.elasticity else "upper"
+        method += (
+            f"; the regression gives {fit.regression:.3f}, outside the parameter's range: "
+            f"held at its {side} bound {fit.elasticity:g}"
         )
-    ]
+    rows: list[EstimateRow] = [("arms_gdp_elasticity", fit.elasticity, "elasticity", method)]
     for state, value in fit.propensity.items():
         rows.append(
             (

@@ -342,7 +342,12 @@ def _command_estimate(args: argparse.Namespace) -> int:
         f"{gravity.value('partner_total_elasticity'):.3f}, infrastructure "  # type: ignore[attr-defined]
         f"{gravity.value('infrastructure_weight'):.3f}; within R2 {gravity.r2_within:.2f}"  # type: ignore[attr-defined]
     )
-    print(f"arms demand: GDP elasticity {arms.elasticity:.3f} (se {arms.se:.3f})")  # type: ignore[attr-defined]
+    bound = (
+        f"; the regression's {arms.regression:.3f} lies outside its range"  # type: ignore[attr-defined]
+        if arms.bounded  # type: ignore[attr-defined]
+        else ""
+    )
+    print(f"arms demand: GDP elasticity {arms.elasticity:.3f} (se {arms.se:.3f}){bound}")  # type: ignore[attr-defined]
     weights = fits["weights"]
     if weights is not None:
         values = ", ".join(f"{k} {v:.3f}" for k, v in weights.values.items())  # type: ignore[attr-defined]
