@@ -540,3 +540,24 @@ def test_fit_checks_its_scenario_before_it_writes(
     assert err.startswith(f"error: {baseline}: the scenario runs from 2021-01-01 to 2031-01-01")
     assert err.endswith("(expected a hindcast from 2000 through 2019)")
     assert not out.exists()
+
+
+def test_a_fit_too_short_for_autocorrelation_times_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One kept step gives no autocorrelation time: the line says why instead of 'nan to nan'."""
+    from influence_sim import cli
+
+    priors = tmp_path / "priors.csv"
+    lines = (sd.seeds_dir() / "priors.csv").read_text(encoding="utf-8").splitlines()
+    priors.write_text(
+        "\n".join(lines[:1] + [x for x in lines if x.startswith(("spillover_rate,", "adjust_"))]),
+        encoding="utf-8",
+    )
+    args = ["fit", "--until", "2009", "--walkers", "6", "--steps", "2", "--workers", "1"]
+    args += ["--priors", str(priors), "--out", str(tmp_path / "fit"), "--no-progress"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert "2 steps x 6 walkers, burn-in 1; acceptance " in out
+    assert "autocorrelation time (steps) not estimated from 1 kept step;" in out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from influence_sim._cliutil import (
     save_outputs,
     seed,
 )
+from influence_sim._text import counted
 
 
 def _year(low: int, high: int) -> Callable[[str], int]:
@@ -269,12 +271,15 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     )
     meta = post.meta
     print(summary_text(post, priors))
+    times = list(meta["autocorrelation_time_steps"].values())
+    if all(math.isfinite(t) for t in times):
+        tau = f"{min(times):.0f} to {max(times):.0f}"
+    else:  # emcee gives NaN for a chain too short to estimate it
+        tau = f"not estimated from {counted(chain.n_steps - settings.burn_steps, 'kept step')}"
     print(
-        f"{chain.n_steps} steps x {args.walkers} walkers, burn-in {settings.burn_steps}; "
-        f"acceptance {meta['acceptance_fraction']:.2f}; autocorrelation time (steps) "
-        f"{min(meta['autocorrelation_time_steps'].values()):.0f} to "
-        f"{max(meta['autocorrelation_time_steps'].values()):.0f}; "
-        f"sampling {chain.seconds:.0f} s, total {time.time() - started:.0f} s"
+        f"{counted(chain.n_steps, 'step')} x {counted(args.walkers, 'walker')}, burn-in "
+        f"{settings.burn_steps}; acceptance {meta['acceptance_fraction']:.2f}; autocorrelation "
+        f"time (steps) {tau}; sampling {chain.seconds:.0f} s, total {time.time() - started:.0f} s"
     )
     print(f"wrote {', '.join(p.name for p in written)} to {out}")
     return EXIT_OK
