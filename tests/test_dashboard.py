@@ -328,3 +328,32 @@ def test_a_parameter_that_is_no_number_is_named():
         check_parameter("coordination", "abc")
     with pytest.raises(ValueError, match=r"^parameter coordination: None is not a number$"):
         DashboardModel(replicates=1, coordination=None)
+
+
+def test_reset_after_choosing_another_scenario_runs_that_scenario():
+    """Reset builds the chosen scenario's run from its controls, not the first scenario's."""
+    _box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    rc.find(ipyvuetify.Select, label="Scenario file").widget.v_model = "hindcast_2000"
+    assert _summary(rc).startswith("Step 0 of 88 (2000-01-01)")
+    rc.find(ipyvuetify.Btn, children=["Reset"]).widget.click()
+    assert _summary(rc).startswith("Step 0 of 88 (2000-01-01)")
+    assert _summary(rc).endswith("parameters changed: none")
+    slider = rc.find(ipyvuetify.Slider, label="Coordination (0-1)").widget
+    assert slider.v_model == 0.25  # the hindcast's own value
+    slider.v_model = 0.9
+    rc.find(ipyvuetify.Btn, children=["Reset"]).widget.click()
+    assert _summary(rc).startswith("Step 0 of 88 (2000-01-01)")
+    assert _summary(rc).endswith("parameters changed: coordination=0.9")
+    rc.close()
+
+
+def test_replicates_default_to_the_sliders_start(tmp_path, monkeypatch):
+    """Without a number of replicates the run has the scenario's, at most eight, as the slider."""
+    assert len(DashboardModel(scenario_file="afghan_takeover").runs) == 8  # it asks for ten
+    (tmp_path / "three.yaml").write_text(
+        "name: three\ntime: {start: 2021-01-01, end: 2022-01-01, step: quarter, replicates: 3}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(SCENARIOS_ENV, str(tmp_path))
+    assert model_params("three")["replicates"].value == 3
+    assert len(DashboardModel(scenario_file="three").runs) == 3

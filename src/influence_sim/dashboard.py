@@ -168,6 +168,11 @@ def starting_values(scenario: Scenario) -> dict[str, float]:
     }
 
 
+def starting_replicates(scenario: Scenario) -> int:
+    """The replicates of a run at the start: the scenario's, at most :data:`DEFAULT_REPLICATES`."""
+    return min(DEFAULT_REPLICATES, scenario.replicates)
+
+
 def check_parameter(name: str, value: float) -> float:
     """A panel value, checked against the parameter table's range (never clamped).
 
@@ -254,7 +259,7 @@ class DashboardModel(mesa.Model):
         self,
         *,
         scenario_file: str = DEFAULT_SCENARIO,
-        replicates: int = DEFAULT_REPLICATES,
+        replicates: int | None = None,
         seed: int = 1,
         scenario: Any = None,
         **parameters: float,
@@ -264,7 +269,8 @@ class DashboardModel(mesa.Model):
         Args:
             scenario_file: Name of a file in the scenario folder (without ``.yaml``), or a
                 path to a scenario file.
-            replicates: Number of replicates (1 to :data:`MAX_REPLICATES`).
+            replicates: Number of replicates (1 to :data:`MAX_REPLICATES`); default the
+                slider's start, the scenario's number, at most :data:`DEFAULT_REPLICATES`.
             seed: Root seed of the replicates.
             scenario: Mesa's scenario object, which SolaraViz's *Reset* passes to a model
                 with keyword parameters; not used (the run is ``scenario_file``'s).
@@ -278,19 +284,20 @@ class DashboardModel(mesa.Model):
                 its range.
             ScenarioError: For a bad scenario file.
         """
-        count = _whole(replicates)
-        if count is None or not 1 <= count <= MAX_REPLICATES:
+        count = None if replicates is None else _whole(replicates)
+        if replicates is not None and (count is None or not 1 <= count <= MAX_REPLICATES):
             raise ValueError(
                 f"replicates must be between 1 and {MAX_REPLICATES}, not {replicates!r}"
             )
         root = _whole(seed)
         if root is None or root < 0:
             raise ValueError(f"seed must be a whole number of at least 0, not {seed!r}")
-        replicates, seed = count, root
+        seed = root
         del scenario
         super().__init__(rng=int(seed))
         self.scenario_file = scenario_file
         self.source = load_scenario(_scenario_path(scenario_file))
+        replicates = starting_replicates(self.source) if count is None else count
         start = starting_values(self.source)
         self.changed: dict[str, float] = {}
         for name, value in parameters.items():
@@ -352,7 +359,7 @@ def model_params(scenario_file: str = DEFAULT_SCENARIO) -> dict[str, Any]:
         "scenario_file": scenario_file,
         "replicates": Slider(
             "Replicates",
-            min(DEFAULT_REPLICATES, scenario.replicates),
+            starting_replicates(scenario),
             1,
             MAX_REPLICATES,
             1,
@@ -642,10 +649,33 @@ def _error(message: str) -> None:
     solara.Text(message, style={"color": "#b00020"}, classes=["influence-error"])
 
 
+def model_class(scenario_file: str) -> type[DashboardModel]:
+    """:class:`DashboardModel` with ``scenario_file`` as its default scenario.
+
+    SolaraViz's *Reset* builds ``type(model)(**controls)``. After the picker changes the
+    scenario, SolaraViz's panel keeps its components (the sidebar is filled by position) but
+    not the controls' starting values: it passes only the controls moved since. Those not
+    passed then start from the chosen scenario, as its sliders show, not from
+    :data:`DEFAULT_SCENARIO`.
+
+    Args:
+        scenario_file: The chosen scenario.
+
+    Returns:
+        The class.
+    """
+
+    class ChosenScenario(DashboardModel):
+        def __init__(self, **controls: Any) -> None:
+            super().__init__(**{"scenario_file": scenario_file, **controls})
+
+    return ChosenScenario
+
+
 def _build(scenario_file: str) -> tuple[DashboardModel, dict[str, Any]] | str:
     """The model and controls of a scenario, or the message saying why there are none."""
     try:
-        return DashboardModel(scenario_file=scenario_file), model_params(scenario_file)
+        return model_class(scenario_file)(), model_params(scenario_file)
     except (ScenarioError, InputFileError, PosteriorError, ValueError, OSError) as exc:
         return str(exc)
 
@@ -696,6 +726,7 @@ __all__ = [
     "check_parameter",
     "figure_regional",
     "figure_states",
+    "model_class",
     "model_params",
     "panel_parameters",
     "plot_region_panels",
@@ -705,6 +736,7 @@ __all__ = [
     "shown_regional",
     "shown_states",
     "slider_range",
+    "starting_replicates",
     "starting_values",
     "summary",
 ]
