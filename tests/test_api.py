@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import influence_sim
 from influence_sim.rng import replicate_seeds
@@ -62,3 +64,17 @@ def test_replicate_of_run_equals_model_from_scenario():
     model = influence_sim.InfluenceModel.from_scenario(scenario, rng=seed).run()
     final = results.output.share[-1, 2]
     assert np.max(np.abs(model.batch.state.share[0] - final)) <= 1e-12
+
+
+def test_a_seed_or_replicates_that_is_no_whole_number_is_a_clear_error():
+    path = SCENARIOS / "baseline.yaml"
+    for seed in (-1, 1.5, "7", True):
+        message = f"seed must be a whole number of at least 0, .*not {re.escape(repr(seed))}$"
+        with pytest.raises(ValueError, match=message):
+            influence_sim.run(path, seed=seed, replicates=1)
+    with pytest.raises(ValueError, match=re.escape("replicates must be a whole number, not 2.5")):
+        influence_sim.run(path, replicates=2.5)
+    with pytest.raises(ValueError, match="replicates must be at least 1"):
+        influence_sim.run(path, replicates=0)
+    same = influence_sim.run(path, seed=np.int64(3), replicates=1).timeseries
+    pd.testing.assert_frame_equal(same, influence_sim.run(path, seed=3, replicates=1).timeseries)

@@ -57,7 +57,8 @@ def run(
 
     Raises:
         influence_sim.scenario.ScenarioError: If a scenario file is invalid.
-        ValueError: If ``replicates`` is below 1.
+        ValueError: If ``replicates`` is not a whole number of at least 1, or ``seed`` is not
+            a whole number of at least 0 (or a ``SeedSequence`` or ``Generator``).
         influence_sim.ensemble.MemoryLimitError: If the results would need more memory than
             the limit (checked before running).
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
@@ -69,6 +70,8 @@ def run(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     n = scenario.replicates if replicates is None else replicates
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"replicates must be a whole number, not {n!r}")
     if n < 1:
         raise ValueError("replicates must be at least 1")
     clock = scenario.clock()

@@ -24,14 +24,23 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     """Turn a seed of any accepted kind into a ``SeedSequence``.
 
     Args:
-        seed: An int, a ``SeedSequence`` (used as is), a ``Generator`` (four words are drawn
-            from it) or None (fresh entropy from the operating system).
+        seed: A whole number of at least 0, a ``SeedSequence`` (used as is), a ``Generator``
+            (four words are drawn from it) or None (fresh entropy from the operating system).
+
+    Raises:
+        ValueError: For anything else (a negative or fractional number, text, ...).
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
-    return np.random.SeedSequence(seed)
+    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if seed is not None and not (whole and seed >= 0):
+        raise ValueError(
+            f"seed must be a whole number of at least 0, a SeedSequence, a Generator or None, "
+            f"not {seed!r}"
+        )
+    return np.random.SeedSequence(None if seed is None else int(seed))
 
 
 def check_random_state(seed: SeedLike) -> np.random.Generator:
