@@ -561,3 +561,5 @@ def test_a_fit_too_short_for_autocorrelation_times_says_so(
     assert "nan" not in out
     assert "2 steps x 6 walkers, burn-in 1; acceptance " in out
     assert "autocorrelation time (steps) not estimated from 1 kept step;" in out
+    # 6 walkers x 1 kept step: 6 of the 200 draws asked for, and the output says so
+    assert "kept 6 draws of the 200 asked for: the chain after burn-in has no more" in out

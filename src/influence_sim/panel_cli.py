@@ -281,6 +281,11 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
         f"{settings.burn_steps}; acceptance {meta['acceptance_fraction']:.2f}; autocorrelation "
         f"time (steps) {tau}; sampling {chain.seconds:.0f} s, total {time.time() - started:.0f} s"
     )
+    if post.n_draws < args.draws:
+        print(
+            f"kept {counted(post.n_draws, 'draw')} of the {args.draws} asked for: the chain "
+            "after burn-in has no more (more --steps or --walkers give more)"
+        )
     print(f"wrote {', '.join(p.name for p in written)} to {out}")
     return EXIT_OK
 
