@@ -563,3 +563,46 @@ def test_a_fit_too_short_for_autocorrelation_times_says_so(
     assert "autocorrelation time (steps) not estimated from 1 kept step;" in out
     # 6 walkers x 1 kept step: 6 of the 200 draws asked for, and the output says so
     assert "kept 6 draws of the 200 asked for: the chain after burn-in has no more" in out
+
+
+def _three_priors(tmp_path: Path) -> Path:
+    priors = tmp_path / "priors.csv"
+    lines = (sd.seeds_dir() / "priors.csv").read_text(encoding="utf-8").splitlines()
+    priors.write_text(
+        "\n".join(lines[:1] + [x for x in lines if x.startswith(("spillover_rate,", "adjust_"))]),
+        encoding="utf-8",
+    )
+    return priors
+
+
+def test_a_fit_stopped_before_its_first_save_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during the panel estimates or the search for the start leaves no chain.npz yet:
+    --resume starts the chain there, to the fit an uninterrupted command gives."""
+    from influence_sim import cli
+    from influence_sim import posterior as posterior_module
+
+    args = ["fit", "--until", "2009", "--walkers", "6", "--steps", "2", "--workers", "1"]
+    args += ["--priors", str(_three_priors(tmp_path)), "--draws", "4", "--no-progress"]
+    clean, out = tmp_path / "clean", tmp_path / "fit"
+    assert cli.main([*args, "--out", str(clean)]) == 0
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(posterior_module, "sample_posterior", interrupted)
+        assert cli.main([*args, "--out", str(out)]) == 130
+    assert (out / "seeds").is_dir() and not (out / "chain.npz").exists()
+    capsys.readouterr()
+    assert cli.main([*args, "--out", str(out), "--resume"]) == 0
+    assert "no chain saved yet" in capsys.readouterr().out
+    for name in ("posterior.csv", "summary.csv"):
+        assert (out / name).read_text() == (clean / name).read_text()
+    # a folder holding something else than a fit's files is still refused
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert cli.main([*args, "--out", str(other), "--resume"]) == 2
+    assert "no chain.npz to resume" in capsys.readouterr().err

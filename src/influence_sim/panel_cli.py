@@ -220,8 +220,13 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
         return EXIT_USAGE
     chain_file = out / "chain.npz"
     if args.resume and not chain_file.is_file():
-        error(f"{out}: no chain.npz to resume (run without --resume to start)")
-        return EXIT_USAGE
+        # A fit stopped before its first save leaves only its seeds copy (or the copy being
+        # made, or the chain being saved): nothing to lose, so the chain starts here.
+        left = contents(out)
+        if not left or any(p.name not in ("seeds", ".seeds.tmp", ".chain.npz.tmp") for p in left):
+            error(f"{out}: no chain.npz to resume (run without --resume to start)")
+            return EXIT_USAGE
+        print(f"{out}: no chain saved yet (the fit stopped before its first save); starting it")
     if not args.resume and contents(out):
         if not args.force:
             error(f"{out}: output folder is not empty (--force starts over, --resume goes on)")
