@@ -118,6 +118,20 @@ class Observations:
             return cls(data["trade_log"], data["state_shares"], data["region_shares"])
 
 
+def _sum_per_run(terms: FloatArray, axis: int) -> FloatArray:
+    """``(B,)`` sums of each run's terms, ``axis`` being the batch axis of ``terms``.
+
+    Each run's terms are laid out in one contiguous row and summed along it, so they are added
+    in the same order whatever the size of the batch: numpy sums a contiguous row pairwise but
+    adds along a strided axis one term after another, and a batch of one makes every axis
+    contiguous. A candidate therefore scores the same, bit for bit, alone or in any batch (a
+    fit splits its batches over its workers).
+    """
+    rows = np.moveaxis(terms, axis, 0).reshape(terms.shape[axis], -1)
+    out: FloatArray = np.ascontiguousarray(rows).sum(axis=1)
+    return out
+
+
 class PanelLikelihood:
     """Batched expected path, residual profiling and log-likelihood against the panel.
 
@@ -398,20 +412,20 @@ class PanelLikelihood:
         has_prev = self._t_prev >= 0
         lagged = np.where(has_prev, e[:, np.maximum(self._t_prev, 0)], 0.0)
         innov = np.where(has_prev, (e - rho * lagged) ** 2 / (1.0 - rho**2), e**2)
-        q_trade = innov.sum(axis=1)
+        q_trade = _sum_per_run(innov, 0)
         b = trade.shape[1]
         q_state = np.zeros(b)
         if self.n_state_windows:
             share = window_arms_share(arms, self._w_mask, state=self._w_state)
             sq = (((self._w_share[:, None, :] - share) / STATE_ARMS_SD) ** 2).sum(axis=2)
             sq = np.where(share.sum(axis=2) > 0.0, sq, 0.0)
-            q_state = (self._w_weight[:, None] * sq).sum(axis=0)
+            q_state = _sum_per_run(self._w_weight[:, None] * sq, 1)
         q_region = np.zeros(b)
         if self.n_region_windows:
             share = window_arms_share(arms, self._r_mask)[:, :, :-1]
             ok = np.isfinite(self._r_share)[:, None, :]
             diff = np.where(ok, (self._r_share[:, None, :] - share) / REGION_ARMS_SD, 0.0)
-            q_region = (diff**2).sum(axis=(0, 2))
+            q_region = _sum_per_run(diff**2, 1)
         return np.stack([q_trade, q_state, q_region], axis=1)
 
     def _gaps(self, trade: FloatArray, arms: FloatArray) -> FloatArray:
