@@ -624,3 +624,32 @@ def test_a_fit_stopped_before_its_first_save_resumes(
     assert cli.main([*args, "--out", str(other), "--resume"]) == 2
     assert "no chain.npz to resume" in capsys.readouterr().err
 
+
+def test_ctrl_c_during_sampling_stops_quietly_and_keeps_the_saved_chunks(
+    tmp_path: Path,
+    short_hindcast: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """emcee prints the arguments and a traceback of any exception raised in the likelihood;
+    Ctrl-C there must stop the fit with neither, and --resume goes on from the last save."""
+    from influence_sim import posterior as posterior_module
+
+    real = posterior_module._Evaluator.__call__
+    calls = {"n": 0}
+
+    def interrupted_in_the_second_step(self, values, start):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:  # the start, the two half steps of step 1, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(self, values, start)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(posterior_module._Evaluator, "__call__", interrupted_in_the_second_step)
+        with pytest.raises(KeyboardInterrupt):
+            _fit(tmp_path / "a", short_hindcast, steps=3, chunk=1, start="prior")
+    out, err = capfd.readouterr()
+    assert "emcee" not in out + err and "Traceback" not in out + err
+    _, resumed = _fit(tmp_path / "a", short_hindcast, steps=3, chunk=1, resume=True, start="prior")
+    _, whole = _fit(tmp_path / "b", short_hindcast, steps=3, chunk=3, start="prior")
+    np.testing.assert_array_equal(whole.z, resumed.z)

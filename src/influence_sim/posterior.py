@@ -650,12 +650,22 @@ def sample_posterior(
 
     anchors: dict[str, FloatArray] = {}
     last: dict[str, FloatArray] = {}
+    stopped: list[KeyboardInterrupt] = []
 
     def log_prob(z: FloatArray) -> FloatArray:
         z = np.atleast_2d(z)
+        if stopped:
+            return np.full(len(z), -np.inf)
         scaled = (z[:, None, :] - anchors["z"][None]) / z_sd
         nearest = np.argmin((scaled**2).sum(axis=2), axis=1)
-        loglik, residual = evaluate(to_values(z), anchors["residual"][nearest])
+        try:
+            loglik, residual = evaluate(to_values(z), anchors["residual"][nearest])
+        except KeyboardInterrupt as exc:
+            # emcee prints the arguments and a traceback of anything raised here: end the
+            # step quietly instead and raise once emcee hands it back (it is not kept, as
+            # only whole chunks are saved)
+            stopped.append(exc)
+            return np.full(len(z), -np.inf)
         for n in range(len(z)):
             last[z[n].tobytes()] = np.concatenate([[loglik[n]], residual[n].ravel()])
         lp: FloatArray = np.where(np.isfinite(loglik), loglik + log_prior(z), -np.inf)
@@ -723,6 +733,8 @@ def sample_posterior(
             t0 = time.time()
             anchors["z"], anchors["residual"] = state.coords, residual
             for new in sampler.sample(state, iterations=todo, store=False):
+                if stopped:
+                    raise stopped[0]
                 moved = np.any(new.coords != anchors["z"], axis=1)
                 accepted += moved
                 ll = np.empty(walkers)
