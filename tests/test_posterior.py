@@ -653,3 +653,15 @@ def test_ctrl_c_during_sampling_stops_quietly_and_keeps_the_saved_chunks(
     _, resumed = _fit(tmp_path / "a", short_hindcast, steps=3, chunk=1, resume=True, start="prior")
     _, whole = _fit(tmp_path / "b", short_hindcast, steps=3, chunk=3, start="prior")
     np.testing.assert_array_equal(whole.z, resumed.z)
+
+
+def test_resume_with_fewer_steps_than_saved_is_refused(
+    tmp_path: Path, short_hindcast: Path
+) -> None:
+    """A chain longer than --steps is neither that fit nor the saved one (its burn-in would be
+    half of --steps): refused, with the number of steps saved."""
+    _fit(tmp_path, short_hindcast, steps=3, chunk=3, start="prior")
+    with pytest.raises(PosteriorError, match=r"3 steps saved, more than the 2 asked for"):
+        _fit(tmp_path, short_hindcast, steps=2, chunk=1, resume=True, start="prior")
+    _, again = _fit(tmp_path, short_hindcast, steps=3, chunk=1, resume=True, start="prior")
+    assert again.n_steps == 3

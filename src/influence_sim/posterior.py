@@ -674,6 +674,14 @@ def sample_posterior(
     try:
         if resume and chain_file.exists():
             chain = _load_chain(chain_file, identity)
+            if chain.n_steps > settings.steps:
+                # its first steps are not that shorter fit either: the walkers' residuals and
+                # the random state saved are those of its last step
+                raise PosteriorError(
+                    f"{chain_file}: {chain.n_steps} steps saved, more than the "
+                    f"{settings.steps} asked for (give --steps {chain.n_steps} or more, or "
+                    "--force to start over)"
+                )
         else:
             rng = np.random.default_rng(settings.seed)
             base = initial.residual_array(sd.load_seeds(seeds_path), _dims())
