@@ -385,3 +385,20 @@ def test_temporary_names_follow_one_pattern(tmp_path):
         assert is_temporary(tmp.name) and tmp.name.startswith(".runs.parquet.")
         tmp.write_text("x")
     assert [p.name for p in tmp_path.iterdir()] == ["runs.parquet"]
+
+
+def test_resume_into_the_folder_of_another_sweep_names_both(tiny):
+    out = tiny.parent / "out"
+    run_sweep(tiny, out, workers=1, chunk_size=2)
+    other = tiny.parent / "other.yaml"
+    other.write_text(TINY.replace("seed: 99", "seed: 98"))
+    message = rf"^{out}: it holds the sweep 'tiny' \(.*tiny\.yaml\), not 'other' \(use --force"
+    with pytest.raises(SweepFolderError, match=message):
+        run_sweep(other, out, workers=1, resume=True)
+    changed = tiny.parent / "changed" / "tiny.yaml"  # the same name: the file differs
+    changed.parent.mkdir()
+    changed.write_text(TINY.replace("seed: 99", "seed: 98"))
+    (tiny.parent / "changed" / "base.yaml").write_text(BASE)
+    with pytest.raises(SweepFolderError, match="the sweep file differs from the one"):
+        run_sweep(changed, out, workers=1, resume=True)
+    assert_same(out, tiny.parent / "clean")

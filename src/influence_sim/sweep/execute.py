@@ -420,6 +420,12 @@ def _manifest(sweep: Sweep, chunk_size: int, n_chunks: int) -> dict[str, Any]:
 
 
 def _check_resumable(sweep: Sweep, manifest: dict[str, Any], folder: Path) -> None:
+    name = manifest.get("name")
+    if manifest.get("sweep_sha256") != sweep.spec.sha256 and name not in (None, sweep.name):
+        raise SweepFolderError(
+            f"{folder}: it holds the sweep {name!r} ({manifest.get('sweep_file')}), "
+            f"not {sweep.name!r} (use --force to start over)"
+        )
     design = manifest.get("design") or {}
     checks = [
         ("sweep file", manifest.get("sweep_sha256"), sweep.spec.sha256),
