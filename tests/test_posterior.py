@@ -665,3 +665,29 @@ def test_resume_with_fewer_steps_than_saved_is_refused(
         _fit(tmp_path, short_hindcast, steps=2, chunk=1, resume=True, start="prior")
     _, again = _fit(tmp_path, short_hindcast, steps=3, chunk=1, resume=True, start="prior")
     assert again.n_steps == 3
+
+
+def test_sigterm_stops_a_fit_the_way_ctrl_c_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit code 143 and one line, as for a sweep; the chain saved so far stays for --resume."""
+    import os
+    import signal
+    import time
+
+    from influence_sim import cli
+    from influence_sim import posterior as posterior_module
+
+    def terminated(*_: object, **__: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # pragma: no cover - the handler raises first
+
+    args = ["fit", "--until", "2009", "--walkers", "6", "--steps", "2", "--workers", "1"]
+    args += ["--priors", str(_three_priors(tmp_path)), "--no-progress"]
+    before = signal.getsignal(signal.SIGTERM)
+    with monkeypatch.context() as patch:
+        patch.setattr(posterior_module, "sample_posterior", terminated)
+        assert cli.main([*args, "--out", str(tmp_path / "fit")]) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: terminated; the chain saved so far is kept: run again with --resume"]
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -168,15 +168,24 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
 
 
 def _command_fit(args: argparse.Namespace) -> int:
+    import signal
+
     from influence_sim._lock import FolderInUseError, exclusive_folder
+    from influence_sim.sweep.cli import EXIT_TERMINATED, Terminated, _on_sigterm
 
     out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)  # stop the way Ctrl-C stops
     try:
         with exclusive_folder(out, "fit"):
             return _fit(args, out)
     except FolderInUseError as exc:
         error(str(exc))
         return EXIT_USAGE
+    except Terminated:
+        error("terminated; the chain saved so far is kept: run again with --resume")
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fit(args: argparse.Namespace, out: Path) -> int:
