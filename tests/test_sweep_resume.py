@@ -115,3 +115,12 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))
     manifest = a.manifest
     assert manifest["status"] == "finished" and len(manifest["resumed"]) == 1
+
+
+def test_resume_keeps_the_sweeps_own_chunk_size_and_says_so(tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE.replace("2031-01-01", "2022-01-01"))
+    sweep_file = tmp_path / "grid.yaml"
+    sweep_file.write_text(SWEEP.replace("num: 8", "num: 2").replace(", 0.2, 0.3]", "]"))
+    run_sweep(sweep_file, tmp_path / "out", workers=1, chunk_size=1)
+    again = run_sweep(sweep_file, tmp_path / "out", workers=1, chunk_size=3, resume=True)
+    assert "resuming with the sweep's own chunk size, 1 run" in again.notes

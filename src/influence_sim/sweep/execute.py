@@ -41,6 +41,7 @@ from typing import Any
 import pyarrow as pa
 
 from influence_sim._lock import FolderInUseError, exclusive_folder
+from influence_sim._text import counted
 from influence_sim._workers import lifeline, watch_parent
 from influence_sim.sweep.chunk import ChunkResult, compute_chunk, runs_schema
 from influence_sim.sweep.plan import Chunk, Sweep, SweepSource, read_sweep
@@ -565,7 +566,7 @@ def _run_locked(
         _check_resumable(sweep, manifest, folder.root)
         size = int(manifest["chunk_size"])
         if chunk_size is not None and chunk_size != size:
-            notes.append(f"resuming with the sweep's own chunk size, {size} runs")
+            notes.append(f"resuming with the sweep's own chunk size, {counted(size, 'run')}")
         if manifest.get("versions") != package_versions():
             notes.append("package versions differ from those the sweep started with")
     else:
