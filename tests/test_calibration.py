@@ -523,28 +523,6 @@ def test_target_problem_is_a_deprecated_alias_of_problem() -> None:
     assert alias is Problem
 
 
-@pytest.mark.parametrize(
-    ("module", "old", "new"),
-    [
-        ("influence_sim.calibration.report", "plot_targets", "figure_targets"),
-        ("influence_sim.calibration.output", "plot_profiles", "figure_profiles"),
-    ],
-)
-def test_former_names_of_the_calibration_figures_warn_and_give_the_figure_functions(
-    module: str, old: str, new: str
-) -> None:
-    """The functions that make a whole figure were called ``plot_...``; for one release."""
-    import importlib
-
-    home = importlib.import_module(module)
-    with pytest.warns(DeprecationWarning, match=rf"{module}\.{old} is now {new}"):
-        alias = getattr(home, old)
-    assert alias is getattr(home, new)
-    assert old not in home.__all__ and new in home.__all__
-    with pytest.raises(AttributeError):
-        _ = home.plot_figures
-
-
 def test_calibrate_refuses_targets_about_a_power_the_scenario_removes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

@@ -190,14 +190,3 @@ def test_bad_condition_arguments():
         discover("anywhere", "final.y", above=0.5, below=0.2)
     with pytest.raises(DiscoveryError, match="out of range"):
         discover("anywhere", "final.y", above=0.5, density=1.5)
-
-
-def test_plot_boxes_is_a_deprecated_alias_of_figure_boxes():
-    """The function that makes the whole figure was called ``plot_boxes``; for one release."""
-    import influence_sim.discover as discover_module
-
-    with pytest.warns(DeprecationWarning, match=r"discover\.plot_boxes is now figure_boxes"):
-        alias = discover_module.plot_boxes
-    assert alias is discover_module.figure_boxes
-    with pytest.raises(AttributeError):
-        _ = discover_module.plot_box

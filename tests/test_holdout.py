@@ -287,22 +287,6 @@ def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
     assert "written by `influence-sim fit`" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [("plot_hindcast", "save_hindcast_figures"), ("plot_holdout", "save_holdout_figures")],
-)
-def test_former_names_of_the_hindcast_and_holdout_figure_writers_warn(old, new):
-    """They write figures to files and return the paths; the old names work for one release."""
-    import influence_sim.validation as validation
-
-    with pytest.warns(DeprecationWarning, match=rf"validation\.{old} is now {new}"):
-        alias = getattr(validation, old)
-    assert alias is getattr(validation, new)
-    assert old not in validation.__all__ and new in validation.__all__
-    with pytest.raises(AttributeError):
-        _ = validation.plot_hindcasts
-
-
 @pytest.mark.parametrize("doc", ["validation.md", "estimation.md"])
 def test_the_generated_tables_of_the_estimation_docs_are_not_stale(tmp_path, doc):
     """``python -m influence_sim.doctables`` would not change these documents."""

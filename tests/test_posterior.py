@@ -516,28 +516,6 @@ def test_the_start_is_reported_when_progress_is_shown(
     assert "start found in" in err and "walkers at log posterior" in err
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("plot_marginals", "figure_marginals"),
-        ("plot_correlations", "figure_correlations"),
-        ("plot_trace", "figure_trace"),
-    ],
-)
-def test_former_names_of_the_fit_figures_warn_and_give_the_figure_functions(
-    old: str, new: str
-) -> None:
-    """The functions that make a whole figure were called ``plot_...``; for one release."""
-    from influence_sim import posterior_plots
-
-    with pytest.warns(DeprecationWarning, match=rf"posterior_plots\.{old} is now {new}"):
-        alias = getattr(posterior_plots, old)
-    assert alias is getattr(posterior_plots, new)
-    assert old not in posterior_plots.__all__ and new in posterior_plots.__all__
-    with pytest.raises(AttributeError):
-        _ = posterior_plots.plot_traces
-
-
 def test_fit_checks_its_scenario_before_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

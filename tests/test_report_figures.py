@@ -417,26 +417,6 @@ def test_crowded_shock_labels_do_not_pile_up() -> None:
             assert not a.overlaps(b), (a, b)
 
 
-@pytest.mark.parametrize(
-    ("module", "old", "new"),
-    [
-        ("influence_sim.plots", "figure_title", "suptitle_text"),
-        ("influence_sim.report_html", "figure_files", "image_files"),
-    ],
-)
-def test_former_names_of_functions_that_make_no_figure_warn(module, old, new) -> None:
-    """``figure_...`` names a function that makes a figure; these return a title and files."""
-    import importlib
-
-    home = importlib.import_module(module)
-    with pytest.warns(DeprecationWarning, match=rf"{module}\.{old} is now {new}"):
-        alias = getattr(home, old)
-    assert alias is getattr(home, new)
-    assert old not in getattr(home, "__all__", ())
-    with pytest.raises(AttributeError):
-        _ = home.figure_titles
-
-
 def test_plots_refuse_a_domain_state_or_quantity_the_data_do_not_have(results):
     """A misspelt choice is a ValueError naming the choices, not an empty or broken figure."""
     import matplotlib.pyplot as plt

@@ -57,7 +57,16 @@ if TYPE_CHECKING:
 
     from influence_sim._files import FigureOutput
 
-__all__ = ["Box", "Discovery", "DiscoveryError", "discover", "register"]
+__all__ = [
+    "Box",
+    "Discovery",
+    "DiscoveryError",
+    "discover",
+    "figure_boxes",
+    "plot_box_limits",
+    "plot_trajectory",
+    "register",
+]
 
 __getattr__ = former_names(__name__, {"plot_boxes": "figure_boxes"})
 """The former name of :func:`figure_boxes`, kept for one release with a warning."""
