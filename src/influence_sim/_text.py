@@ -18,7 +18,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-__all__ = ["counted", "did_you_mean", "text_problem", "with_hint"]
+__all__ = ["check_choice", "counted", "did_you_mean", "one_of", "text_problem", "with_hint"]
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 """Characters that break a line for ``str.splitlines`` (and, for some of them, YAML)."""
@@ -94,3 +94,23 @@ def with_hint(expected: str, word: str, choices: Iterable[str] | Mapping[str, st
     """
     hint = did_you_mean(word, choices)
     return f"{expected}; {hint}" if hint else expected
+
+
+def one_of(word: str, choices: Iterable[object]) -> str:
+    """``expected one of a, b, c``; ``; did you mean 'b'?`` added when one is close to ``word``."""
+    names = [str(c) for c in dict.fromkeys(choices)]
+    return with_hint(f"expected one of {', '.join(names)}", str(word), names)
+
+
+def check_choice(
+    what: str, value: str, choices: Iterable[object], error: type[Exception] = ValueError
+) -> None:
+    """Refuse a ``value`` (a domain, state, metric, ...) that is not one of ``choices``.
+
+    Raises:
+        ValueError: (or ``error``) ``unknown WHAT 'value' (expected one of ...)``, naming the
+            choices and the closest one, where the caller would otherwise give nothing.
+    """
+    names = [str(c) for c in dict.fromkeys(choices)]
+    if value not in names:
+        raise error(f"unknown {what} {value!r} ({one_of(value, names)})")

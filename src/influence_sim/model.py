@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from influence_sim import initial
-from influence_sim._text import with_hint
+from influence_sim._text import one_of, with_hint
 from influence_sim.agents import CentralAsianState, Power
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
@@ -493,7 +493,7 @@ def _names(
             raise ValueError(f"{what}: {name!r} is listed twice (expected each name once)")
         new = any(str(key).startswith(f"powers.{name}.") for key in reference_overrides or {})
         if name not in known and not (what == "powers" and new):
-            expected = with_hint(f"expected one of {', '.join(known)}", str(name), known)
+            expected = one_of(name, known)
             if what == "powers":
                 expected += (
                     f"; a new power needs its values in reference_overrides, such as "

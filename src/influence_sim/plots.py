@@ -35,7 +35,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from influence_sim._files import FigureOutput, figure_output
 from influence_sim._lazy import former_names
-from influence_sim._text import with_hint
+from influence_sim._text import check_choice
 from influence_sim.kernel.arrays import DOMAINS, Dims
 from influence_sim.seeds import DYAD
 
@@ -341,18 +341,6 @@ def note_narrow_bands(ax: Axes, widths: Sequence[float], linewidth: float = 1.8)
         zorder=5,
     )
     return True
-
-
-def check_choice(what: str, value: str, choices: Iterable[Any]) -> None:
-    """Refuse a ``value`` (a domain, state, ...) that is not one of ``choices``.
-
-    Raises:
-        ValueError: Naming the choices (and the closest one), instead of drawing nothing.
-    """
-    names = [str(c) for c in dict.fromkeys(choices)]
-    if value not in names:
-        expected = with_hint(f"expected one of {', '.join(names)}", str(value), names)
-        raise ValueError(f"unknown {what} {value!r} ({expected})")
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (FIGURE_WIDTH, 4.0)) -> Axes:

@@ -44,7 +44,7 @@ import pandas as pd
 
 from influence_sim import tidy
 from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
-from influence_sim._text import with_hint
+from influence_sim._text import one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
@@ -360,8 +360,7 @@ class Attribution:
             for what, value in (("state", state), ("domain", domain), ("partner", partner)):
                 have = [str(v) for v in dict.fromkeys(t[what])]
                 if value not in have:
-                    expected = with_hint(f"expected one of {', '.join(have)}", str(value), have)
-                    raise KeyError(f"no attribution for {what} '{value}' ({expected})")
+                    raise KeyError(f"no attribution for {what} '{value}' ({one_of(value, have)})")
             raise KeyError(
                 f"no attribution for state '{state}', domain '{domain}', partner '{partner}'"
             )

@@ -314,7 +314,7 @@ def command_attribute(args: argparse.Namespace) -> int:
     Returns:
         Exit code.
     """
-    from influence_sim._text import with_hint
+    from influence_sim._text import one_of, with_hint
     from influence_sim.analysis import attribution
     from influence_sim.analysis.attribution import describe
     from influence_sim.analysis.metrics import REGION
@@ -333,8 +333,7 @@ def command_attribute(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     partner = args.partner or next((p for p in DYAD if p in dims.powers), dims.powers[0])
     if partner not in dims.partners:
-        expected = with_hint(f"expected one of {', '.join(dims.partners)}", partner, dims.partners)
-        error(f"--partner: unknown partner '{partner}' ({expected})")
+        error(f"--partner: unknown partner '{partner}' ({one_of(partner, dims.partners)})")
         return EXIT_USAGE
     out = Path(args.out) if args.out else default_attribution_folder(args)
     if (code := _out_folder(out, args.force)) is not None:

@@ -41,7 +41,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
-from influence_sim._text import counted, with_hint
+from influence_sim._text import check_choice, counted
 from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -170,11 +170,7 @@ class Comparison:
         Raises:
             KeyError: For a name that is not a headline metric.
         """
-        if metric not in HEADLINE_METRICS:
-            expected = with_hint(
-                f"expected one of {', '.join(HEADLINE_METRICS)}", metric, list(HEADLINE_METRICS)
-            )
-            raise KeyError(f"unknown metric {metric!r} ({expected})")
+        check_choice("metric", metric, HEADLINE_METRICS, KeyError)
         sel = self.headline[
             (self.headline["metric"] == metric) & (self.headline["scenario"] != self.names[0])
         ]

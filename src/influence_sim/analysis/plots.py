@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from influence_sim._text import check_choice
 from influence_sim.kernel.arrays import DOMAINS
 from influence_sim.plots import (
     FAN_ALPHAS,
@@ -31,7 +32,6 @@ from influence_sim.plots import (
     NO_CHANGE,
     REFERENCE,
     Shocks,
-    check_choice,
     draw_fan,
     format_time_axis,
     grid,
