@@ -275,6 +275,7 @@ def test_hindcast_of_a_fit_folder_takes_its_seeds_posterior_and_holdout(
     provenance = json.loads((out / "hindcast.json").read_text())
     until = json.loads((fit / "posterior.json").read_text())["until"]
     assert provenance["posterior"] == "posterior.csv"
+    assert provenance["seeds_folder"] == str(fit / "seeds")  # the folder read, as given
     assert provenance["posterior_until"] == until and provenance["holdout"] == until + 1
     holdout = pd.read_csv(out / "holdout.csv", dtype={"period": str, "partner": str})
     outside = holdout[holdout["sample"] == "out"]

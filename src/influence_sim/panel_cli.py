@@ -494,7 +494,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
         "scenario": Path(path).name,
         "seed": results.seed,
         "replicates": results.output.n_runs,
-        "seeds_folder": "fit" if args.seeds else "package",
+        "seeds_folder": args.seeds or "package",  # the folder as given
         "posterior": Path(args.posterior).name if args.posterior else None,
         "posterior_until": posterior_until,
         "holdout": args.holdout,
