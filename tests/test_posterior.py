@@ -591,7 +591,17 @@ def test_a_fit_stopped_before_its_first_save_resumes(
         assert cli.main([*args, "--out", str(out)]) == 130
     assert (out / "seeds").is_dir() and not (out / "chain.npz").exists()
     capsys.readouterr()
-    assert cli.main([*args, "--out", str(out), "--resume"]) == 0
+    # --seeds on resume must name the folder the fit started from: another is refused
+    other_seeds = tmp_path / "other_seeds"
+    shutil.copytree(sd.seeds_dir(), other_seeds)
+    with open(other_seeds / "panel.csv", "a", encoding="utf-8") as f:
+        f.write((sd.seeds_dir() / "panel.csv").read_text().splitlines()[-1] + "\n")
+    assert cli.main([*args, "--out", str(out), "--resume", "--seeds", str(other_seeds)]) == 2
+    err = capsys.readouterr().err
+    assert "started from other seeds (panel.csv differs" in err and "--force" in err
+    assert not (out / "chain.npz").exists()
+    seeds = ["--seeds", str(sd.seeds_dir())]
+    assert cli.main([*args, "--out", str(out), "--resume", *seeds]) == 0
     assert "no chain saved yet" in capsys.readouterr().out
     for name in ("posterior.csv", "summary.csv"):
         assert (out / name).read_text() == (clean / name).read_text()

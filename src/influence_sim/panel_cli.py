@@ -254,6 +254,14 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     )
     started = time.time()
     seeds_copy = out / "seeds"
+    if args.resume and args.seeds and seeds_copy.is_dir():
+        changed = _other_seeds(source, seeds_copy)
+        if changed is not None:
+            error(
+                f"{out}: its fit started from other seeds ({changed} differs in {source}); "
+                "resume without --seeds, or use --force to start over"
+            )
+            return EXIT_USAGE
     if not seeds_copy.is_dir():
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / ".seeds.tmp"
@@ -319,6 +327,21 @@ def _check_hindcast(path: str, until: int) -> int | None:
             f"(expected a hindcast from 2000 through {until})"
         )
         return EXIT_USAGE
+    return None
+
+
+def _other_seeds(source: Path, copy: Path) -> str | None:
+    """The first table of ``source`` that differs from a fit's copy of its seeds, or None.
+
+    The copy's estimates and residuals are the fit's own, written over what it copied.
+    """
+    import filecmp
+
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.name not in ("estimates.csv", "residuals.csv"):
+            twin = copy / path.name
+            if not twin.is_file() or not filecmp.cmp(path, twin, shallow=False):
+                return path.name
     return None
 
 
