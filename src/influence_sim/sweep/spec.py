@@ -582,19 +582,16 @@ def _keep(issues: _Issues, value: Any) -> KeepSpec:
     elif groups != "all":
         message = f"must be 'all' or a list, not {_kind(groups)}"
         issues.add(("keep", "final"), message, "all, or a list of: " + ", ".join(METRIC_GROUPS))
-    every: int | None = KeepSpec.every
-    states = True
     ts = raw.get("timeseries", {})
-    at: Path_ = ("keep", "timeseries")
     if ts is False or ts is None:
-        every = None
-    else:
-        ts = issues.check(at, _mapping("false, or a mapping with every and states"), ts) or {}
-        _unknown_keys(issues, at, ts, TIMESERIES_KEYS)
-        if "every" in ts:
-            every = issues.check((*at, "every"), _integer(1, 100_000), ts["every"])
-        if "states" in ts:
-            states = bool(issues.check((*at, "states"), _boolean, ts["states"]))
+        return KeepSpec(final, None)
+    at: Path_ = ("keep", "timeseries")
+    ts = issues.check(at, _mapping("false, or a mapping with every and states"), ts) or {}
+    _unknown_keys(issues, at, ts, TIMESERIES_KEYS)
+    every: int | None = KeepSpec.every
+    if "every" in ts:
+        every = issues.check((*at, "every"), _integer(1, 100_000), ts["every"])
+    states = "states" not in ts or bool(issues.check((*at, "states"), _boolean, ts["states"]))
     return KeepSpec(final, every, states)
 
 
