@@ -507,13 +507,11 @@ def _random_design(
     if kind == "sobol" and size is not None and size & (size - 1):
         expected = "a power of 2 such as 32, 64 or 128"
         issues.add(("design", "base"), f"{size} is not a power of 2", expected)
-    if kind == "sobol" and "second_order" in raw:
-        issues.check(("design", "second_order"), _boolean, raw["second_order"])
-    if kind == "morris" and "levels" in raw:
-        issues.check(("design", "levels"), _integer(2, 1000), raw["levels"])
-    # without problems, raw holds only this kind's keys: the others take DesignSpec's defaults
-    options: dict[str, Any] = {key: raw[key] for key in ("second_order", "levels") if key in raw}
-    return DesignSpec(kind, seed=seed, **{size_key: size, **options})
+    options: dict[str, Any] = {size_key: size}  # those not given take DesignSpec's defaults
+    for key, check in (("second_order", _boolean), ("levels", _integer(2, 1000))):
+        if key in raw and key in DESIGN_KEYS[kind]:
+            options[key] = issues.check(("design", key), check, raw[key])
+    return DesignSpec(kind, seed=seed, **options)
 
 
 def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
@@ -537,27 +535,19 @@ def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
                 resolved = _resolve_path(issues, (*here, key), key, dims)
                 known[key] = None if resolved is None else resolved[1]
             bounds = known[key]
-            if bounds is None:
-                issues.check((*here, key), _number, value)
-                continue
-            number = _bounded(issues, (*here, key), value, bounds)
-            if number is not None:
+            number = _bounded(issues, (*here, key), value, bounds or (-math.inf, math.inf))
+            if number is not None and bounds is not None:
                 row[canonical_path(key)] = number
-        keys = list(case)
         if first_keys is None:
-            first_keys = keys
-        elif sorted(keys) != sorted(first_keys):
-            missing = sorted(set(first_keys) - set(keys))
-            extra = sorted(set(keys) - set(first_keys))
-            parts = (["lacks " + ", ".join(missing)] if missing else []) + (
-                ["adds " + ", ".join(extra)] if extra else []
-            )
-            issues.add(
-                here,
-                "every case must set the same paths; this one " + " and ".join(parts),
-                "the paths of the first case: " + ", ".join(first_keys),
-                at_key=True,
-            )
+            first_keys = list(case)
+        elif sorted(case) != sorted(first_keys):
+            missing = sorted(set(first_keys) - set(case))
+            extra = sorted(set(case) - set(first_keys))
+            lacks = ["lacks " + ", ".join(missing)] if missing else []
+            adds = ["adds " + ", ".join(extra)] if extra else []
+            message = "every case must set the same paths; this one " + " and ".join(lacks + adds)
+            expected = "the paths of the first case: " + ", ".join(first_keys)
+            issues.add(here, message, expected, at_key=True)
         if row in out:
             issues.add(here, "repeats an earlier case", "distinct cases", at_key=True)
         out.append(row)
