@@ -171,26 +171,25 @@ def _extended(docs: list[Located]) -> Located | list[Problem]:
 # --------------------------------------------------------------------------- merging
 
 
-def _merge_maps(
+def _merge_layers(
     layers: Sequence[Layer], origins: Origins, path: Keys, whole: Collection[str] = ()
-) -> dict[str, Any]:
-    """Merge the mappings that files (the most derived first) write at ``path``.
+) -> Any:
+    """Merge what files (the most derived first) write at ``path``.
 
-    A key takes the value of the most derived file that writes it; a mapping (unless the key
-    is in ``whole``) is merged with those written below it, down to the first file that writes
-    something else. Keys keep the order the files write them in, from the root down. Each value
-    put in is recorded in ``origins`` (a path below it is found from its nearest recorded parent).
+    The most derived file's value is taken, but a mapping is merged with the mappings written
+    below it, down to the first file that writes something else: a key takes the merged values
+    written at it (only the most derived one if the key is in ``whole``), and keys keep the order
+    the files write them in, from the root down. Each value put in is recorded in ``origins`` (a
+    path below it is found from its nearest recorded parent).
     """
     origins[path] = layers[0][1:]
+    if not isinstance(layers[0][0], dict):
+        return copy.deepcopy(layers[0][0])
+    maps = list(itertools.takewhile(lambda layer: isinstance(layer[0], dict), layers))
     out: dict[str, Any] = {}
-    for key in dict.fromkeys(key for mapping, _, _ in reversed(layers) for key in mapping):
-        written = [(m[key], located, (*where, key)) for m, located, where in layers if key in m]
-        if isinstance(written[0][0], dict) and key not in whole:
-            maps = list(itertools.takewhile(lambda layer: isinstance(layer[0], dict), written))
-            out[key] = _merge_maps(maps, origins, (*path, key))
-        else:
-            out[key] = copy.deepcopy(written[0][0])
-            origins[(*path, key)] = written[0][1:]
+    for key in dict.fromkeys(key for mapping, _, _ in reversed(maps) for key in mapping):
+        written = [(m[key], located, (*where, key)) for m, located, where in maps if key in m]
+        out[key] = _merge_layers(written[:1] if key in whole else written, origins, (*path, key))
     return out
 
 
@@ -236,16 +235,11 @@ def _merge_shocks(
             else:
                 seen[name], named[name] = j, len(slots)
                 slots.append([layer])
-    merged_shocks: list[Any] = []
-    for i, slot in enumerate(slots):
-        value, located, where = slot[-1]  # as the last file to write the shock wrote it
-        if isinstance(value, dict):
-            merged_shocks.append(_merge_maps(slot[::-1], origins, ("shocks", i), _WHOLE_SHOCK_KEYS))
-        else:
-            origins[("shocks", i)] = (located, where)
-            merged_shocks.append(copy.deepcopy(value))
     if slots:
-        merged["shocks"] = merged_shocks
+        merged["shocks"] = [
+            _merge_layers(slot[::-1], origins, ("shocks", i), _WHOLE_SHOCK_KEYS)
+            for i, slot in enumerate(slots)
+        ]
     return problems
 
 
@@ -264,7 +258,7 @@ def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Probl
             data["posterior"] = _beside(doc.file, posterior)
         layers.append((data, doc, ()))
     origins: Origins = {}
-    merged = _merge_maps(layers, origins, ())
+    merged = _merge_layers(layers, origins, ())
     problems = _merge_shocks(merged, docs, origins)
     return merged, origins, problems
 
