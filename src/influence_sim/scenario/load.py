@@ -129,9 +129,7 @@ def _not_a_file(path: str) -> str | None:
     if stat.S_ISDIR(info.st_mode):
         return "is a directory"
     refused = not_regular_reason(info.st_mode)
-    if refused is not None:
-        return "is " + refused[0].replace(": this is", " but")
-    return None
+    return None if refused is None else "is " + refused[0].replace(": this is", " but")
 
 
 def _extended(docs: list[Located]) -> Located | list[Problem]:
@@ -283,8 +281,7 @@ def _model_at(loc: Sequence[PathItem], tp: Any = ScenarioSpec) -> type[BaseModel
         return models.pop() if len(models) == 1 else None
     if not loc:
         return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-    inner = _inner(tp, loc[0])
-    return None if inner is None else _model_at(loc[1:], inner)
+    return _model_at(loc[1:], _inner(tp, loc[0]))  # below no such step (None), no model
 
 
 def _inner(tp: Any, step: PathItem) -> Any:
