@@ -196,8 +196,7 @@ def _merge_shocks(
 ) -> list[Problem]:
     """Merge the shock lists of a chain by name: the inherited shocks first, then the new ones.
 
-    Returns:
-        A problem for each name used twice in one file (the second shock is left out).
+    Returns a problem for each name used twice in one file (the second shock is left out).
     """
     problems: list[Problem] = []
     slots: list[list[Layer]] = []  # per merged shock, what each file writes, the root first
@@ -218,10 +217,8 @@ def _merge_shocks(
                 line = doc.where(("shocks", seen[name]))
                 earlier = f" on line {line[0]}" if line else ""
                 message = f"shock name {show(name)} is already used{earlier}"
-                path = ("shocks", j, "name")
-                problems.append(
-                    doc.problem_at(path, message, "a unique name per shock", at_value=True)
-                )
+                at, expected = ("shocks", j, "name"), "a unique name per shock"
+                problems.append(doc.problem_at(at, message, expected, at_value=True))
             elif name in named:
                 seen[name] = j
                 slot = slots[named[name]]
@@ -244,8 +241,7 @@ def _merge_shocks(
 def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Problem]]:
     """Merge a chain (the scenario first, then what it extends) into one document.
 
-    Returns:
-        The merged document, where each of its values was written, and the problems found.
+    Returns the merged document, where each of its values was written, and the problems found.
     """
     layers: list[Layer] = []
     for doc in docs:
