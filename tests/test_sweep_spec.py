@@ -98,6 +98,39 @@ def test_cases_are_taken_as_written(folder):
     np.testing.assert_array_equal(sweep.design.points, [[0.0, 0.9], [1.0, 0.2]])
 
 
+def test_paths_written_with_spaces_around_them_are_read_as_their_path(folder):
+    """A path key with spaces around it names its path in cases and in the overlap checks."""
+    path = write(
+        folder,
+        """\
+        scenario: base.yaml
+        design:
+          kind: cases
+          cases:
+            - {" parameters.coordination": 0.2}
+            - {" parameters.coordination": 0.4}
+        """,
+    )
+    sweep = read_sweep(path)  # was a traceback (PathError) when the factors were made
+    assert sweep.design.names == ("parameters.coordination",)
+    np.testing.assert_array_equal(sweep.design.points, [[0.2], [0.4]])
+    path = write(
+        folder,
+        """\
+        scenario: base.yaml
+        vary:
+          " states.*.hedging": {low: 0.1, high: 0.5}
+          states.kazakhstan.hedging: {low: 0.1, high: 0.5}
+        design: {kind: lhs, points: 4}
+        """,
+    )
+    assert problems_of(path) == [
+        f'{path}:4:3: vary["states.kazakhstan.hedging"]: names the same value '
+        "(states.kazakhstan.hedging) as 'states.*.hedging' (expected each value varied by one "
+        "path only)"
+    ]
+
+
 RANDOM_DESIGNS = {
     "lhs": ("kind: lhs\n  points: 40", 40),
     "sobol": ("kind: sobol\n  base: 16", 16 * (2 * 3 + 2)),

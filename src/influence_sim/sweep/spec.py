@@ -339,7 +339,7 @@ def _check_overlap(issues: _Issues, at: Path_, keys: Iterable[str], dims: Dims) 
     """Two varied paths, keys under ``at``, may not name the same value (``states.*.x``, ...)."""
     seen: dict[tuple[str, str, tuple[int, ...]], str] = {}
     for key in keys:
-        path = canonical_path(key)
+        path = canonical_path(key.strip())
         try:
             slots = resolve(path, dims)
         except PathError:
@@ -455,7 +455,7 @@ def _vary(issues: _Issues, value: Any, kind: str | None, dims: Dims) -> tuple[Fa
     _check_overlap(issues, ("vary",), raw, dims)
     kept = [f.path for f in factors if f is not None]
     for key in raw:
-        if kept.count(canonical_path(key)) > 1:
+        if kept.count(canonical_path(key.strip())) > 1:
             message = "is varied twice (under two spellings)"
             issues.add(("vary", key), message, "each path once", at_key=True)
             break
@@ -537,7 +537,7 @@ def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
             bounds = known[key]
             number = _bounded(issues, (*here, key), value, bounds or (-math.inf, math.inf))
             if number is not None and bounds is not None:
-                row[canonical_path(key)] = number
+                row[canonical_path(key.strip())] = number
         if first_keys is None:
             first_keys = list(case)
         elif sorted(case) != sorted(first_keys):
