@@ -117,10 +117,11 @@ class Located:
     file: str
     _spots: Mapping[KeyPath, _Spot] = field(default_factory=dict, repr=False, compare=False)
 
-    def _spot(self, path: KeyPath) -> _Spot | None:
+    def _at(self, path: KeyPath, value: bool = False) -> Position | None:
         if any(isinstance(step, bool) for step in path):
             return None  # True would find the item at index 1
-        return self._spots.get(tuple(path))
+        spot = self._spots.get(tuple(path))
+        return None if spot is None else spot[value]
 
     def where(self, path: KeyPath) -> Position | None:
         """Return the 1-based (line, column) of the entry at ``path``, None if there is none.
@@ -128,13 +129,11 @@ class Located:
         That is where its key is written, or a list item starts. Values reached
         through an alias report positions inside the anchored value.
         """
-        spot = self._spot(path)
-        return None if spot is None else spot[0]
+        return self._at(path)
 
     def where_value(self, path: KeyPath) -> Position | None:
         """Return the 1-based (line, column) where the value at ``path`` starts, or None."""
-        spot = self._spot(path)
-        return None if spot is None else spot[1]
+        return self._at(path, value=True)
 
     def problem_at(
         self, path: KeyPath, message: str, expected: str | None = None, *, at_value: bool = False
@@ -150,12 +149,9 @@ class Located:
             expected: What would have been accepted instead, if useful.
             at_value: Point at the value rather than at its key.
         """
-        line = col = None
-        for length in range(len(path), -1, -1):
-            spot = self._spot(path[:length])
-            if spot is not None:
-                line, col = spot[1] if at_value and length == len(path) else spot[0]
-                break
+        lengths = range(len(path), -1, -1)
+        found = (self._at(path[:n], at_value and n == len(path)) for n in lengths)
+        line, col = next((at for at in found if at is not None), (None, None))
         return Problem(self.file, line, col, format_path(path), message, expected)
 
 
