@@ -230,9 +230,7 @@ class _Reader(yaml.SafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         at = _pos(event.start_mark)
         alias = str(event.anchor) if isinstance(event, AliasEvent) else None
-        if alias is not None:
-            node = self.alias(self.get_event(), at, path)  # type: ignore[no-untyped-call]
-        else:
+        if alias is None:
             is_scalar = isinstance(event, ScalarEvent)
             if not is_scalar and len(self.frames) >= MAX_DEPTH:
                 self.stop(at, path, _TOO_DEEP, "a flatter structure")
@@ -243,15 +241,15 @@ class _Reader(yaml.SafeLoader):
                 message = f"anchor &{event.anchor} is already defined on line {first}"
                 self.note(at, path, message, "a different name for each anchor")
             if not is_scalar:
-                is_map = isinstance(event, MappingStartEvent)
-                self.frames.append(_Open(path, None if is_map else 0))
-            composed = super().compose_node(parent, index)
-            assert composed is not None  # PyYAML returns None only at the end of the stream
-            node = composed
+                self.frames.append(_Open(path, None if isinstance(event, MappingStartEvent) else 0))
+            node = super().compose_node(parent, index)
+            assert node is not None  # PyYAML returns None only at the end of the stream
             if is_scalar:
                 self.scalar(node, path, report=True)
             else:
                 self.frames.pop()
+        else:
+            node = self.alias(self.get_event(), at, path)  # type: ignore[no-untyped-call]
         if top is not None and isinstance(parent, MappingNode) and index is None:
             top.step = self.key(node, top, alias)
         elif top is not None:
@@ -391,14 +389,13 @@ _Reader.yaml_path_resolvers = {}
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: KeyPath) -> Problem:
     """Turn a PyYAML syntax error, met while reading the entry at ``path``, into a problem."""
-    problem = exc.problem or _short_reason(exc)
+    message = exc.problem or _short_reason(exc)
+    hint = next((h for needle, h in _SYNTAX_HINTS if needle in message), None)
     mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
-    message = problem
     shown = bool(exc.context) and not str(exc.context).startswith("while parsing a block")
-    if shown and context is not None and context is not mark and _pos(context) != _pos(mark):
+    if shown and context is not None and _pos(context) != _pos(mark):
         c_line, c_col = _pos(context)
         message += f", {exc.context} starting at line {c_line}, column {c_col}"
-    hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
     line, col = _pos(mark) if mark is not None else (None, None)
     return Problem(file, line, col, format_path(path), message, hint)
 
@@ -410,13 +407,10 @@ def _parse(text: str, file: str) -> Located:
         raise ScenarioError([_whole_file(file, message, _EXPECTED_UTF8)])
     problems: list[Problem] = []
     reader: _Reader | None = None
-    root: Node | None = None
-    data: Any = None
     try:
         reader = _Reader(text, file, problems)  # refuses a character YAML does not allow
         root = reader.read()
-        if root is not None:
-            data = reader.build(root, (), _pos(root.start_mark))
+        data = None if root is None else reader.build(root, (), _pos(root.start_mark))
     except ReaderError as exc:
         shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
         index = max(0, min(exc.position, len(text)))
@@ -433,7 +427,7 @@ def _parse(text: str, file: str) -> Located:
     finally:
         if reader is not None:
             reader.dispose()
-    if problems or reader is None:
+    if problems or reader is None:  # every failure above is recorded: root and data are set
         raise ScenarioError(problems)
     empty = isinstance(root, ScalarNode) and root.tag == _NULL and root.style is None
     if root is None or (empty and not root.value):
