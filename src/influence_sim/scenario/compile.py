@@ -133,8 +133,7 @@ def _add_shock(
                 fraction = 1.0 / (k2 - k + 1)
                 timeline.add(Operation(k, t, "approach", values, happens, fraction, shock.name))
         return
-    start = shock.start_date
-    first = clock.step_of(start) if start is not None else 0
+    first = 0 if shock.start_date is None else clock.step_of(shock.start_date)
     # what it does, by steps after it acts: one change, or a pulse's add and its decay
     if shock.op == "pulse":
         assert shock.half_life is not None
@@ -153,9 +152,8 @@ def _add_shock(
     condition = Threshold(tuple(resolve(when.watch, dims)), when.above, when.below, when.across)
     last = clock.step_of(shock.between[1]) if shock.between is not None else clock.n_steps
     actions = [Action(j, t, kind, values * f) for t in slots for j, kind, f in effects]
-    timeline.add_trigger(
-        Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
-    )
+    trigger = Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
+    timeline.add_trigger(trigger)
 
 
 def compile_timeline(
@@ -175,9 +173,8 @@ def compile_timeline(
     """
     clock, dims = spec.clock, spec.dims
     timeline = dated_timeline(dims, clock, len(seeds), seed_data)
-    happens, values = _draws(spec.shocks, seeds)
-    for i, shock in enumerate(spec.shocks):
-        _add_shock(timeline, shock, clock, dims, happens[i], values[i])
+    for shock, happens, values in zip(spec.shocks, *_draws(spec.shocks, seeds), strict=True):
+        _add_shock(timeline, shock, clock, dims, happens, values)
     return timeline
 
 
@@ -261,9 +258,7 @@ class Scenario:
     def posterior(self) -> str | None:
         """Posterior file the replicates draw from (None: the point estimates)."""
         value = self.spec.posterior
-        if value is None or value.strip() == "none":
-            return None
-        return value
+        return None if value is None or value.strip() == "none" else value
 
     @property
     def replicates(self) -> int:
