@@ -43,7 +43,6 @@ from influence_sim.paths import resolve
 from influence_sim.rng import SHOCK_STREAM, stream
 from influence_sim.scenario.spec import (
     POWER_FIELDS,
-    ActorsSpec,
     OutputsSpec,
     ScenarioSpec,
     ShockSpec,
@@ -178,31 +177,6 @@ def compile_timeline(
     return timeline
 
 
-def _reference_overrides(actors: ActorsSpec, states: Sequence[str]) -> dict[str, float]:
-    """Capacities, parameters and starting shares of the added powers, as dotted paths.
-
-    Shares are written one power after another, and each write rescales the other partners of
-    that state; the values written are adjusted so that every added power ends with exactly the
-    share the scenario gives it.
-    """
-    out: dict[str, float] = {}
-    for name, new in actors.add_powers.items():
-        for field in POWER_FIELDS:
-            out[f"powers.{name}.{field}"] = float(getattr(new, field))
-    for domain in DOMAINS:
-        for state in states:
-            wanted = [(name, new.share(domain, state)) for name, new in actors.add_powers.items()]
-            later = 0.0
-            adjusted: list[tuple[str, float]] = []
-            for name, share in reversed(wanted):
-                if share > 0.0:
-                    adjusted.append((name, share / (1.0 - later)))
-                later += share
-            for name, share in reversed(adjusted):
-                out[f"states.{state}.{domain}_share.{name}"] = share
-    return out
-
-
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario with its provenance, ready to initialise and shock runs.
@@ -297,7 +271,26 @@ class Scenario:
         Returns:
             Dotted path to value.
         """
-        return _reference_overrides(self.spec.actors, self.dims.states)
+        added, states = self.spec.actors.add_powers, self.dims.states
+        out: dict[str, float] = {}
+        for name, new in added.items():
+            for field in POWER_FIELDS:
+                out[f"powers.{name}.{field}"] = float(getattr(new, field))
+        # Shares are written one power after another, and each write rescales the other partners
+        # of that state: the values written are adjusted so that every added power ends with
+        # exactly the share the scenario gives it.
+        for domain in DOMAINS:
+            for state in states:
+                wanted = [(name, new.share(domain, state)) for name, new in added.items()]
+                later = 0.0
+                adjusted: list[tuple[str, float]] = []
+                for name, share in reversed(wanted):
+                    if share > 0.0:
+                        adjusted.append((name, share / (1.0 - later)))
+                    later += share
+                for name, share in reversed(adjusted):
+                    out[f"states.{state}.{domain}_share.{name}"] = share
+        return out
 
     def overrides(self) -> dict[str, float]:
         """Parameters and actor values the scenario changes: departures from the reference.
