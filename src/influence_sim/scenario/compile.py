@@ -127,8 +127,7 @@ def _add_shock(
         for t in slots:
             if k2 <= k1:
                 timeline.add(Operation(k1, t, "set", values, happens, name=shock.name))
-                continue
-            for k in range(k1 + 1, k2 + 1):
+            for k in range(k1 + 1, k2 + 1):  # none when k2 <= k1
                 fraction = 1.0 / (k2 - k + 1)
                 timeline.add(Operation(k, t, "approach", values, happens, fraction, shock.name))
         return
