@@ -374,16 +374,13 @@ def _looks_numeric(text: str) -> bool:
 def _to_float(value: Any) -> float:
     """Accept a finite number of sensible size (never a true/false value or text)."""
     if isinstance(value, str) and _looks_numeric(value):
-        _fail(
-            f"{show(value)} is text, not a number",
-            "a number without quotes; YAML reads 1e3 as text, so write 1.0e+3",
-        )
+        expected = "a number without quotes; YAML reads 1e3 as text, so write 1.0e+3"
+        _fail(f"{show(value)} is text, not a number", expected)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(_not_a(value, "a number"), "a number, e.g. 0.5")
-    if isinstance(value, float) and math.isnan(value):
-        _fail("NaN (not a number) cannot be used", "a finite number")
-    if isinstance(value, float) and math.isinf(value):
-        _fail(f"{show(value)} cannot be used", "a finite number")
+    if isinstance(value, float) and not math.isfinite(value):
+        shown = "NaN (not a number)" if math.isnan(value) else show(value)
+        _fail(f"{shown} cannot be used", "a finite number")
     if abs(value) > MAX_MAGNITUDE:
         limit = f"a number from {-MAX_MAGNITUDE:.0e} to {MAX_MAGNITUDE:.0e}"
         _fail(f"{show(value)} is too large", limit)
@@ -418,9 +415,8 @@ class _Number:
         """Check ``value`` and return it as a float."""
         number = _to_float(value)
         low, high = self.low, self.high
-        if (low is not None and (number <= low if self.low_open else number < low)) or (
-            high is not None and number > high
-        ):
+        too_low = low is not None and (number <= low if self.low_open else number < low)
+        if too_low or (high is not None and number > high):
             _fail(f"{_fmt(number)} is out of range", range_text(low, high, self.low_open))
         return number
 
@@ -482,10 +478,8 @@ def _to_date(value: Any) -> dt.date:
     if not isinstance(value, dt.date):
         _fail(_not_a(value, "a date"), expected)
     if not EARLIEST <= value <= LATEST:
-        _fail(
-            f"{show(value)} is out of range",
-            f"a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}",
-        )
+        expected = f"a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
+        _fail(f"{show(value)} is out of range", expected)
     return value
 
 
@@ -502,9 +496,8 @@ def _text(
             expected = "text without control characters"
             _fail(problem, ("one-line " if single_line else "") + expected)
         if len(value) > max_len:
-            _fail(
-                f"text is too long ({len(value):,} characters)", f"at most {max_len:,} characters"
-            )
+            message = f"text is too long ({len(value):,} characters)"
+            _fail(message, f"at most {max_len:,} characters")
         return value
 
     return check
@@ -540,70 +533,54 @@ def _to_duration(value: Any) -> float:
             _fail(_not_a(value, "a duration"), expected)
         years = _to_float(value)
     if not 0.0 < years <= MAX_HALF_LIFE_YEARS:
-        _fail(
-            f"{show(value)} is out of range",
-            f"a duration above 0 and at most {MAX_HALF_LIFE_YEARS:g} years",
-        )
+        expected = f"a duration above 0 and at most {MAX_HALF_LIFE_YEARS:g} years"
+        _fail(f"{show(value)} is out of range", expected)
     return years
 
 
 def _check_path(path: str) -> str:
     """Check a dotted path against the run's entities."""
-    if " " in path.strip():
-        _fail(
-            f"{show(path)} contains spaces",
-            "a dotted path such as states.tajikistan.threat_exposure",
-        )
+    text = path.strip()
+    if " " in text:
+        expected = "a dotted path such as states.tajikistan.threat_exposure"
+        _fail(f"{show(path)} contains spaces", expected)
     dims = _frame().dims
     try:
-        resolve(path.strip(), dims)
+        resolve(text, dims)
     except PathError as exc:
-        parts = path.strip().split(".")
-        gone = [p for p in parts if p in sd.DEFAULT_POWERS and p not in dims.powers]
+        gone = [p for p in text.split(".") if p in sd.DEFAULT_POWERS and p not in dims.powers]
         if gone:
             _removed_power(gone[0])
         message, found, expected = str(exc).partition(" (expected ")
         if found and expected.endswith(")"):
             _fail(message, expected[:-1])
         _fail(str(exc))
-    return path.strip()
+    return text
 
 
 def _removed_power(name: str) -> NoReturn:
-    _fail(
-        f"power {show(name)} is removed by actors.remove_powers",
-        "only powers that take part in the run",
-    )
+    message = f"power {show(name)} is removed by actors.remove_powers"
+    _fail(message, "only powers that take part in the run")
 
 
 def _existing_power_key(name: str) -> str:
     frame = _frame()
     if name in frame.added:
-        _fail(
-            f"power {show(name)} is added by this scenario",
-            f"its values under actors.add_powers.{name}",
-        )
+        expected = f"its values under actors.add_powers.{name}"
+        _fail(f"power {show(name)} is added by this scenario", expected)
     options = [p for p in sd.DEFAULT_POWERS if p in frame.dims.powers]
     if name in sd.DEFAULT_POWERS and name not in options:
         _removed_power(name)
     if name not in options:
-        _fail(
-            f"unknown power {show(name)}",
-            with_hint(
-                f"one of {', '.join(options)}, or a new power under actors.add_powers",
-                name,
-                options,
-            ),
-        )
+        expected = f"one of {', '.join(options)}, or a new power under actors.add_powers"
+        _fail(f"unknown power {show(name)}", with_hint(expected, name, options))
     return name
 
 
 def _new_power_key(name: str) -> str:
     if not _NAME_RE.match(name) or len(name) > 40:
-        _fail(
-            f"{show(name)} cannot name a power",
-            "a short lower-case name of letters, digits and _, e.g. turkey",
-        )
+        expected = "a short lower-case name of letters, digits and _, e.g. turkey"
+        _fail(f"{show(name)} cannot name a power", expected)
     taken = (*sd.DEFAULT_POWERS, *sd.DEFAULT_STATES, REST_OF_WORLD)
     if name in taken:
         hint = "; to change it, use actors.powers" if name in sd.DEFAULT_POWERS else ""
