@@ -686,10 +686,8 @@ class TimeSpec(_Model):
     def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start")
         if isinstance(start, dt.date) and end <= start:
-            _fail(
-                f"end {end.isoformat()} is not after the start {start.isoformat()}",
-                f"a date after {start.isoformat()}",
-            )
+            message = f"end {end.isoformat()} is not after the start {start.isoformat()}"
+            _fail(message, f"a date after {start.isoformat()}")
         return end
 
 
@@ -838,22 +836,15 @@ class ActorsSpec(_Model):
         issues = _Issues()
         for i, name in enumerate(self.remove_powers):
             if name in self.remove_powers[:i]:
-                issues.add(
-                    ("remove_powers", i), f"power {show(name)} is listed twice", "each power once"
-                )
+                message = f"power {show(name)} is listed twice"
+                issues.add(("remove_powers", i), message, "each power once")
             if name in self.powers:
-                issues.add(
-                    ("powers", name),
-                    f"power {show(name)} is also removed",
-                    "values only for powers that take part",
-                    at_key=True,
-                )
+                message = f"power {show(name)} is also removed"
+                expected = "values only for powers that take part"
+                issues.add(("powers", name), message, expected, at_key=True)
         if len(set(self.remove_powers)) >= len(sd.DEFAULT_POWERS) and not self.add_powers:
-            issues.add(
-                ("remove_powers",),
-                "every power would be removed",
-                "at least one power left in the run",
-            )
+            expected = "at least one power left in the run"
+            issues.add(("remove_powers",), "every power would be removed", expected)
         for domain in ("economic", "security"):
             over: dict[float, list[str]] = {}
             for state in sd.DEFAULT_STATES:
@@ -897,11 +888,8 @@ class _Distribution(_Model):
     def _ordered(self) -> Self:
         low, high = getattr(self, "low", None), getattr(self, "high", None)
         if low is not None and high is not None and high <= low:
-            raise _issue(
-                ("high",),
-                f"high {_fmt(high)} is not above low {_fmt(low)}",
-                f"a number above {_fmt(low)}",
-            )
+            message = f"high {_fmt(high)} is not above low {_fmt(low)}"
+            raise _issue(("high",), message, f"a number above {_fmt(low)}")
         return self
 
 
@@ -952,11 +940,8 @@ class Triangular(_Distribution):
     @model_validator(mode="after")
     def _mode_inside(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
-            raise _issue(
-                ("mode",),
-                f"mode {_fmt(self.mode)} is outside low to high",
-                f"a number from {_fmt(self.low)} to {_fmt(self.high)}",
-            )
+            message = f"mode {_fmt(self.mode)} is outside low to high"
+            raise _issue(("mode",), message, range_text(self.low, self.high))
         return self
 
     @override
@@ -993,16 +978,12 @@ class Choice(_Distribution):
     def _consistent(self) -> Choice:
         issues = _Issues()
         if not 1 <= len(self.values) <= MAX_CHOICES:
-            issues.add(
-                ("values",), f"{len(self.values)} values given", f"from 1 to {MAX_CHOICES} values"
-            )
+            expected = f"from 1 to {MAX_CHOICES} values"
+            issues.add(("values",), f"{len(self.values)} values given", expected)
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                issues.add(
-                    ("weights",),
-                    f"{len(self.weights)} weights for {len(self.values)} values",
-                    "one weight per value",
-                )
+                message = f"{len(self.weights)} weights for {len(self.values)} values"
+                issues.add(("weights",), message, "one weight per value")
             elif sum(self.weights) <= 0.0:
                 issues.add(("weights",), "the weights add up to 0", "some positive weight")
         issues.raise_if_any()
@@ -1042,16 +1023,10 @@ def _bad_value(value: Any) -> NoReturn:
         if name is None:
             raise _issue((), "a value given as a mapping needs 'distribution'", expected)
         if isinstance(name, str):
-            raise _issue(
-                ("distribution",),
-                f"unknown distribution {show(name)}",
-                suggest(name, DISTRIBUTIONS),
-            )
-        raise _issue(
-            ("distribution",),
-            _not_a(name, "the name of a distribution"),
-            f"one of {', '.join(DISTRIBUTIONS)}",
-        )
+            message = f"unknown distribution {show(name)}"
+            raise _issue(("distribution",), message, suggest(name, DISTRIBUTIONS))
+        message = _not_a(name, "the name of a distribution")
+        raise _issue(("distribution",), message, f"one of {', '.join(DISTRIBUTIONS)}")
     if isinstance(value, str) and _looks_numeric(value):
         _to_float(value)  # fails: text that would be a number without its quotes
     _fail(_not_a(value, "a number"), expected)
@@ -1106,11 +1081,8 @@ def _check_in_run(day: dt.date) -> dt.date:
     if clock is not None:
         last = clock.date(clock.n_steps)
         if not clock.start <= day <= last:
-            _fail(
-                f"{day.isoformat()} is outside the run",
-                f"a date from {clock.start.isoformat()} to {last.isoformat()}, "
-                "the run's first and last step",
-            )
+            span = f"a date from {clock.start.isoformat()} to {last.isoformat()}"
+            _fail(f"{day.isoformat()} is outside the run", f"{span}, the run's first and last step")
     return day
 
 
@@ -1159,18 +1131,11 @@ class ShockSpec(_Model):
         issues = _Issues()
         self._check_timing(issues)
         if self.op == "pulse" and self.half_life is None:
-            issues.add(
-                ("half_life",),
-                "a pulse needs 'half_life'",
-                "half_life: a number of years, or e.g. '6 months'",
-            )
+            expected = "half_life: a number of years, or e.g. '6 months'"
+            issues.add(("half_life",), "a pulse needs 'half_life'", expected)
         if self.op != "pulse" and self.half_life is not None:
-            issues.add(
-                ("half_life",),
-                f"op '{self.op}' takes no half_life",
-                "half_life only with op: pulse",
-                at_key=True,
-            )
+            message = f"op '{self.op}' takes no half_life"
+            issues.add(("half_life",), message, "half_life only with op: pulse", at_key=True)
         self._check_value(issues)
         issues.raise_if_any()
         return self
@@ -1178,54 +1143,30 @@ class ShockSpec(_Model):
     def _check_timing(self, issues: _Issues) -> None:
         if self.when is not None:
             if self.op == "ramp":
-                issues.add(
-                    ("when",),
-                    "a ramp cannot wait for a condition",
-                    "set, add, scale or pulse with 'when'",
-                    at_key=True,
-                )
+                expected = "set, add, scale or pulse with 'when'"
+                issues.add(("when",), "a ramp cannot wait for a condition", expected, at_key=True)
             elif self.at is not None and self.between is not None:
-                issues.add(
-                    ("between",),
-                    "a triggered shock takes 'at' or 'between', not both",
-                    "at: the first date it may fire, or between: its window",
-                    at_key=True,
-                )
+                message = "a triggered shock takes 'at' or 'between', not both"
+                expected = "at: the first date it may fire, or between: its window"
+                issues.add(("between",), message, expected, at_key=True)
             if self.between is not None and self.between[1] < self.between[0]:
-                issues.add(
-                    ("between", 1),
-                    "the window ends before it starts",
-                    f"a date from {self.between[0].isoformat()} on",
-                )
+                expected = f"a date from {self.between[0].isoformat()} on"
+                issues.add(("between", 1), "the window ends before it starts", expected)
             return
         if self.op == "ramp":
+            expected = "between: [FROM, TO], the dates it runs from and to"
             if self.at is not None:
-                issues.add(
-                    ("at",),
-                    "a ramp takes 'between', not 'at'",
-                    "between: [FROM, TO], the dates it runs from and to",
-                    at_key=True,
-                )
+                issues.add(("at",), "a ramp takes 'between', not 'at'", expected, at_key=True)
             elif self.between is None:
-                issues.add(
-                    ("between",),
-                    "a ramp needs 'between'",
-                    "between: [FROM, TO], the dates it runs from and to",
-                )
+                issues.add(("between",), "a ramp needs 'between'", expected)
             if self.between is not None and self.between[1] <= self.between[0]:
-                issues.add(
-                    ("between", 1),
-                    "the ramp ends before it starts",
-                    f"a date after {self.between[0].isoformat()}",
-                )
+                expected = f"a date after {self.between[0].isoformat()}"
+                issues.add(("between", 1), "the ramp ends before it starts", expected)
             return
         if self.between is not None:
-            issues.add(
-                ("between",),
-                f"op '{self.op}' takes 'at', not 'between'",
-                "at: DATE; between is for ramps and for the window of a condition",
-                at_key=True,
-            )
+            message = f"op '{self.op}' takes 'at', not 'between'"
+            expected = "at: DATE; between is for ramps and for the window of a condition"
+            issues.add(("between",), message, expected, at_key=True)
         elif self.at is None:
             issues.add(("at",), f"op '{self.op}' needs 'at'", "at: the date it acts")
 
@@ -1244,17 +1185,11 @@ class ShockSpec(_Model):
         if self.op in ("set", "ramp"):
             if (low is not None and support[0] < low) or (high is not None and support[1] > high):
                 what = "value" if isinstance(self.value, float) else "the value's range"
-                issues.add(
-                    ("value",),
-                    f"{what} is outside the range of {self.target}",
-                    range_text(low, high),
-                )
+                message = f"{what} is outside the range of {self.target}"
+                issues.add(("value",), message, range_text(low, high))
         elif self.op == "scale" and support[0] < 0.0:
-            issues.add(
-                ("value",),
-                "a scale factor cannot be negative",
-                "a factor of at least 0, e.g. 0.7 for a 30 percent cut",
-            )
+            expected = "a factor of at least 0, e.g. 0.7 for a 30 percent cut"
+            issues.add(("value",), "a scale factor cannot be negative", expected)
 
     def draw(self, rng: np.random.Generator) -> float:
         """The shock's value for one run: fixed, or drawn with the run's generator for shocks."""
@@ -1280,10 +1215,8 @@ def _every_check(value: Any) -> int:
     every = _whole(1, 100_000)(value)
     clock = _frame().clock
     if clock is not None and every > clock.n_steps:
-        _fail(
-            f"every {every} steps, but the run has only {clock.n_steps} steps",
-            f"a whole number from 1 to {clock.n_steps}",
-        )
+        message = f"every {every} steps, but the run has only {clock.n_steps} steps"
+        _fail(message, f"a whole number from 1 to {clock.n_steps}")
     return every
 
 
@@ -1462,22 +1395,15 @@ class ScenarioSpec(_Model):
         issues = _Issues()
         first: dict[str, int] = {}
         for i, shock in enumerate(self.shocks):
-            if shock.name in first:
-                issues.add(
-                    ("shocks", i, "name"),
-                    f"shock name {show(shock.name)} is already used by shocks[{first[shock.name]}]",
-                    "a unique name per shock",
-                )
-            first.setdefault(shock.name, i)
+            earlier = first.setdefault(shock.name, i)
+            if earlier != i:
+                message = f"shock name {show(shock.name)} is already used by shocks[{earlier}]"
+                issues.add(("shocks", i, "name"), message, "a unique name per shock")
         written: dict[str, tuple[PathItem, ...]] = {}
         for path, _, where in override_items(self.parameters, self.actors, self.dims):
             if path in written:
-                issues.add(
-                    where,
-                    f"{path} is also set at {'.'.join(map(str, written[path]))}",
-                    "each value set in one place only",
-                    at_key=True,
-                )
+                message = f"{path} is also set at {'.'.join(map(str, written[path]))}"
+                issues.add(where, message, "each value set in one place only", at_key=True)
             written.setdefault(path, where)
         issues.raise_if_any()
         return self
