@@ -660,6 +660,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
 
 
+def _optional(description: str) -> Any:
+    """A field that may be left out (None when it is)."""
+    return Field(default=None, description=description)
+
+
 # --------------------------------------------------------------------------- time
 
 
@@ -674,7 +679,7 @@ class TimeSpec(_Model):
     seed: Annotated[
         Seed | None,
         WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}),
-    ] = Field(default=None, description="root seed of the run's random numbers; null for fresh")
+    ] = _optional("root seed of the run's random numbers; null for fresh")
     replicates: Annotated[
         int,
         BeforeValidator(_whole(1, MAX_REPLICATES)),
@@ -697,19 +702,13 @@ class TimeSpec(_Model):
 class PowerOverride(_Model):
     """New values for a power of the default actors (departures from the reference)."""
 
-    economic_capacity: NonNegative | None = Field(
-        default=None, description="economic capacity: GDP, USD trn"
+    economic_capacity: NonNegative | None = _optional("economic capacity: GDP, USD trn")
+    security_capacity: NonNegative | None = _optional(
+        "security capacity: world arms exports, USD bn a year"
     )
-    security_capacity: NonNegative | None = Field(
-        default=None, description="security capacity: world arms exports, USD bn a year"
-    )
-    priority: Priority | None = Field(
-        default=None, description="share of the power's capacity aimed at the region"
-    )
-    doctrine: Doctrine | None = Field(default=None, description="security emphasis, 0 to 1")
-    capacity_growth: CapacityGrowth | None = Field(
-        default=None, description="trend growth of capacity, per year"
-    )
+    priority: Priority | None = _optional("share of the power's capacity aimed at the region")
+    doctrine: Doctrine | None = _optional("security emphasis, 0 to 1")
+    capacity_growth: CapacityGrowth | None = _optional("trend growth of capacity, per year")
 
 
 def _one_or_each(number: dict[str, Any]) -> dict[str, Any]:
@@ -773,31 +772,19 @@ class NewPower(_Model):
 class StateOverride(_Model):
     """New values for a Central Asian state (departures from the reference)."""
 
-    hedging: Unit | None = Field(default=None, description="hedging propensity, 0 to 1")
-    threat_exposure: Unit | None = Field(
-        default=None, description="exposure to Afghan instability, 0 to 1"
+    hedging: Unit | None = _optional("hedging propensity, 0 to 1")
+    threat_exposure: Unit | None = _optional("exposure to Afghan instability, 0 to 1")
+    threat: Unit | None = _optional("starting threat perception, 0 to 1")
+    trade_usd_bn: NonNegative | None = _optional("starting external trade, USD bn per year")
+    arms_base_usd_bn: NonNegative | None = _optional("arms imports at zero threat, USD bn per year")
+    economic_share: KeyMap[PartnerKey, Unit] | None = _optional("starting trade shares by partner")
+    security_share: KeyMap[PartnerKey, Unit] | None = _optional(
+        "starting arms-import shares by partner"
     )
-    threat: Unit | None = Field(default=None, description="starting threat perception, 0 to 1")
-    trade_usd_bn: NonNegative | None = Field(
-        default=None, description="starting external trade, USD bn per year"
-    )
-    arms_base_usd_bn: NonNegative | None = Field(
-        default=None, description="arms imports at zero threat, USD bn per year"
-    )
-    economic_share: KeyMap[PartnerKey, Unit] | None = Field(
-        default=None, description="starting trade shares by partner"
-    )
-    security_share: KeyMap[PartnerKey, Unit] | None = Field(
-        default=None, description="starting arms-import shares by partner"
-    )
-    presence: KeyMap[PowerKey, Unit] | None = Field(
-        default=None, description="military presence by power, 0 to 1"
-    )
-    credibility: KeyMap[PowerKey, Unit] | None = Field(
-        default=None, description="security credibility by power, 0 to 1"
-    )
-    membership: KeyMap[OrganisationKey, Flag] | None = Field(
-        default=None, description="membership by organisation (csto, sco, eaeu)"
+    presence: KeyMap[PowerKey, Unit] | None = _optional("military presence by power, 0 to 1")
+    credibility: KeyMap[PowerKey, Unit] | None = _optional("security credibility by power, 0 to 1")
+    membership: KeyMap[OrganisationKey, Flag] | None = _optional(
+        "membership by organisation (csto, sco, eaeu)"
     )
 
 
@@ -970,8 +957,8 @@ class Choice(_Distribution):
     values: Annotated[tuple[Finite, ...], BeforeValidator(_list_of)] = Field(
         description="the possible values"
     )
-    weights: Annotated[tuple[NonNegative, ...], BeforeValidator(_list_of)] | None = Field(
-        default=None, description="relative weight of each value (default: equal)"
+    weights: Annotated[tuple[NonNegative, ...], BeforeValidator(_list_of)] | None = _optional(
+        "relative weight of each value (default: equal)"
     )
 
     @model_validator(mode="after")
@@ -1058,8 +1045,8 @@ class WhenSpec(_Model):
     watch: PathText = Field(
         description="path of the value to watch, e.g. states.tajikistan.security_share.china"
     )
-    above: Finite | None = Field(default=None, description="holds when the value is above")
-    below: Finite | None = Field(default=None, description="holds when the value is below")
+    above: Finite | None = _optional("holds when the value is above")
+    below: Finite | None = _optional("holds when the value is below")
     across: Annotated[Across, BeforeValidator(_choice(("any", "all"), "quantifier"))] = Field(
         default="any", description="with a wildcard path: any or all of the values"
     )
@@ -1098,22 +1085,18 @@ class ShockSpec(_Model):
 
     name: Name = Field(description="name of the shock, unique in the scenario")
     description: Description = Field(default="", description="what the shock stands for")
-    at: MaybeDate = Field(default=None, description="date it acts (set, add, scale, pulse)")
-    between: Annotated[tuple[Date, Date], BeforeValidator(_two_dates)] | None = Field(
-        default=None, description="two dates: the window of a ramp or of a condition"
+    at: MaybeDate = _optional("date it acts (set, add, scale, pulse)")
+    between: Annotated[tuple[Date, Date], BeforeValidator(_two_dates)] | None = _optional(
+        "two dates: the window of a ramp or of a condition"
     )
     target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
     op: Annotated[OpName, BeforeValidator(_choice(OPS, "op"))] = Field(
         description="set, add, scale, ramp (to the value over 'between') or pulse"
     )
     value: ShockValue = Field(description="a number, or a distribution drawn once per replicate")
-    half_life: Years = Field(
-        default=None, description="pulse only: years, or a duration such as '6 months'"
-    )
+    half_life: Years = _optional("pulse only: years, or a duration such as '6 months'")
     probability: Unit = Field(default=1.0, description="chance that it happens in a replicate")
-    when: WhenSpec | None = Field(
-        default=None, description="condition on the state: it fires when this first holds"
-    )
+    when: WhenSpec | None = _optional("condition on the state: it fires when this first holds")
 
     @field_validator("between")
     @classmethod
@@ -1354,17 +1337,12 @@ class ScenarioSpec(_Model):
     tags: Annotated[tuple[TagText, ...], BeforeValidator(_list_of)] = Field(
         default=(), description="keywords to find it by"
     )
-    extends: ExtendsText = Field(
-        default=None, description="scenario file this one builds on, relative to this file"
-    )
+    extends: ExtendsText = _optional("scenario file this one builds on, relative to this file")
     time: TimeSpec = Field(description="start, end, step, seed and replicates")
-    posterior: ExtendsText = Field(
-        default=None,
-        description=(
-            "posterior file (posterior.csv of influence-sim fit) each replicate draws its "
-            "parameters and residuals from, relative to the file that says it; none for the "
-            "point estimates"
-        ),
+    posterior: ExtendsText = _optional(
+        "posterior file (posterior.csv of influence-sim fit) each replicate draws its "
+        "parameters and residuals from, relative to the file that says it; none for the "
+        "point estimates"
     )
     actors: ActorsSpec = Field(
         default_factory=ActorsSpec, description="changes to powers and states"
