@@ -216,14 +216,11 @@ class _Issues:
         check: Callable[[str, Any], T | None],
         many: str = "",
     ) -> dict[str, T]:
-        """Check a mapping whose keys name ``what`` (one of ``names``), entry by entry.
+        """Check a mapping whose keys name ``what`` (one of ``names``); return its usable entries.
 
         An unknown key is recorded at the key; ``check(key, value)`` checks a known key's value
         (its problems recorded under ``path``, or by ``check`` itself) and returns None when the
         value is unusable.
-
-        Returns:
-            The usable entries, checked.
         """
         out: dict[str, T] = {}
         for key, item in value.items():
@@ -242,12 +239,10 @@ class _Issues:
             raise self.error()
 
 
-def _issue(
-    path: Sequence[PathItem], message: str, expected: str | None = None, *, at_key: bool = False
-) -> PydanticCustomError:
+def _issue(path: Sequence[PathItem], message: str, expected: str) -> PydanticCustomError:
     """The error of one problem found at ``path`` below the value being checked."""
     issues = _Issues()
-    issues.add(path, message, expected, at_key=at_key)
+    issues.add(path, message, expected)
     return issues.error()
 
 
@@ -840,14 +835,10 @@ class ActorsSpec(_Model):
                     over.setdefault(total, []).append(state)
             for total, states in over.items():
                 last = [p for p, new in self.add_powers.items() if new.share(domain, states[0])]
-                where = (
-                    "every state" if len(states) == len(sd.DEFAULT_STATES) else ", ".join(states)
-                )
-                issues.add(
-                    ("add_powers", last[-1], f"{domain}_share"),
-                    f"the added powers' {domain} shares add up to {_fmt(total)} in {where}",
-                    "a total below 1, leaving room for the others",
-                )
+                where = ", ".join(states) if states != list(sd.DEFAULT_STATES) else "every state"
+                message = f"the added powers' {domain} shares add up to {_fmt(total)} in {where}"
+                expected = "a total below 1, leaving room for the others"
+                issues.add(("add_powers", last[-1], f"{domain}_share"), message, expected)
         issues.raise_if_any()
         return self
 
