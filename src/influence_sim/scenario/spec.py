@@ -463,9 +463,7 @@ def _to_date(value: Any) -> dt.date:
     expected = "a date, e.g. 2021-08-15"
     if isinstance(value, dt.datetime):
         _fail(f"{show(value)} is a date and time", "a date without a time, e.g. 2021-08-15")
-    if isinstance(value, str):
-        if not _DATE_RE.match(value.strip()):
-            _fail(_not_a(value, "a date"), expected)
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
         try:
             value = dt.date.fromisoformat(value.strip())
         except ValueError:
@@ -1150,15 +1148,13 @@ class ShockSpec(_Model):
         except PathError:
             return
         low, high = slots[0].low, slots[0].high
-        if isinstance(self.value, float):
-            support: tuple[float, float] | None = (self.value, self.value)
-        else:
-            support = self.value.support()
+        value = self.value
+        support = (value, value) if isinstance(value, float) else value.support()
         if support is None:
             return
         if self.op in ("set", "ramp"):
             if (low is not None and support[0] < low) or (high is not None and support[1] > high):
-                what = "value" if isinstance(self.value, float) else "the value's range"
+                what = "value" if isinstance(value, float) else "the value's range"
                 message = f"{what} is outside the range of {self.target}"
                 issues.add(("value",), message, range_text(low, high))
         elif self.op == "scale" and support[0] < 0.0:
@@ -1167,9 +1163,7 @@ class ShockSpec(_Model):
 
     def draw(self, rng: np.random.Generator) -> float:
         """The shock's value for one run: fixed, or drawn with the run's generator for shocks."""
-        if isinstance(self.value, float):
-            return self.value
-        return self.value.draw(rng)
+        return self.value if isinstance(self.value, float) else self.value.draw(rng)
 
     @property
     def start_date(self) -> dt.date | None:
