@@ -48,10 +48,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from influence_sim import seeds as sd
 from influence_sim._text import text_problem
 from influence_sim.calendar import STEP_MONTHS, Clock
-from influence_sim.kernel.arrays import (
-    REST_OF_WORLD,
-    Dims,
-)
+from influence_sim.kernel.arrays import REST_OF_WORLD, Dims
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
 from influence_sim.paths import PathError, canonical_path, resolve
 from influence_sim.scenario.errors import PathItem, kind_of, show, suggest, with_hint
