@@ -1087,10 +1087,8 @@ class ShockSpec(_Model):
     @field_validator("between")
     @classmethod
     def _between_in_run(cls, value: tuple[dt.date, dt.date] | None) -> Any:
-        if value is None:
-            return None
         issues = _Issues()
-        for i, day in enumerate(value):
+        for i, day in enumerate(value or ()):
             issues.check((i,), _check_in_run, day)
         issues.raise_if_any()
         return value
