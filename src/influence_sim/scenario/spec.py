@@ -155,8 +155,7 @@ def _fmt(value: float) -> str:
 
 def _not_a(value: Any, what: str) -> str:
     """Message for a value of the wrong kind, e.g. ``'abc' is text, not a number``."""
-    shown = show(value)
-    kind = kind_of(value)
+    shown, kind = show(value), kind_of(value)
     if shown in ("a list", "a mapping", "null") or shown == kind:
         return f"{kind} is not {what}"
     return f"{shown} is {kind}, not {what}"
@@ -754,9 +753,7 @@ class NewPower(_Model):
             The share (0 where none is given).
         """
         spec = self.economic_share if domain == "economic" else self.security_share
-        if isinstance(spec, Mapping):
-            return float(spec.get(state, 0.0))
-        return float(spec)
+        return float(spec.get(state, 0.0) if isinstance(spec, Mapping) else spec)
 
 
 class StateOverride(_Model):
