@@ -578,9 +578,7 @@ def _new_power_key(name: str) -> str:
 
 
 def _flag(value: Any) -> float:
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)) and value in (0, 1):
+    if isinstance(value, (int, float)) and value in (0, 1):  # true and false are 1 and 0
         return float(value)
     _fail(f"{show(value)} is not a membership", "true or false, or 1 or 0")
 
