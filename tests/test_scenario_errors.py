@@ -311,6 +311,31 @@ def test_missing_fields_of_an_added_power_are_all_reported(tmp_path):
     ]
 
 
+def test_added_powers_whose_shares_leave_no_room_are_reported_once_per_total(tmp_path):
+    """One problem per domain and total, at the last added power with a share there."""
+    add = "actors:\n  add_powers:\n"
+    every = (
+        f"    turkey: {NEW_POWER}, economic_share: 0.6}}\n"
+        f"    iran: {NEW_POWER}, economic_share: 0.5}}\n"
+    )
+    some = (
+        f"    turkey: {NEW_POWER}, economic_share: 0.6, security_share: {{kyrgyzstan: 1.0}}}}\n"
+        f"    iran: {NEW_POWER}, economic_share: {{kazakhstan: 0.1, kyrgyzstan: 0.4, "
+        "tajikistan: 0.4, turkmenistan: 0.4, uzbekistan: 0.4}}\n"
+    )
+    tail = "(expected a total below 1, leaving room for the others)"
+    assert [p.format() for p in problems_of(tmp_path, BASE + add + every)] == [
+        "s.yaml:9:122: actors.add_powers.iran.economic_share: the added powers' economic shares "
+        f"add up to 1.1 in every state {tail}"
+    ]
+    assert [p.format() for p in problems_of(tmp_path, BASE + add + some)] == [
+        "s.yaml:8:145: actors.add_powers.turkey.security_share: the added powers' security "
+        f"shares add up to 1 in kyrgyzstan {tail}",
+        "s.yaml:9:122: actors.add_powers.iran.economic_share: the added powers' economic shares "
+        f"add up to 1 in kyrgyzstan, tajikistan, turkmenistan, uzbekistan {tail}",
+    ]
+
+
 def test_all_problems_of_a_file_at_once(tmp_path):
     text = (
         "name: t\ndescripton: typo\ntime:\n  start: 2021-01-01\n  end: 2020-01-01\n"
