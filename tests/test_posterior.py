@@ -168,6 +168,15 @@ def test_priors_file_is_read_and_checked(tmp_path: Path) -> None:
         load_priors(bad)
 
 
+def test_a_log_prior_with_an_upper_bound_is_refused(tmp_path: Path) -> None:
+    # a log prior's draws ignore the bound: they would leave the parameter's range [0, 3]
+    bad = tmp_path / "priors.csv"
+    header = "parameter,transform,low,high,p05,p95,reason"
+    bad.write_text(f"{header}\ngdp_elasticity,log,0,3,0.15,1.5,r\n", encoding="utf-8")
+    with pytest.raises(PriorError, match=r"priors.csv:2: high: a log prior has no upper bound"):
+        load_priors(bad)
+
+
 def _tiny_priors() -> list:
     return [p for p in load_priors() if p.name in ("spillover_rate", "adjust_rate_economic")]
 

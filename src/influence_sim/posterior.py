@@ -185,6 +185,11 @@ def load_priors(path: str | os.PathLike[str] | None = None) -> list[Prior]:
                 )
             if transform == "logit" and high is None:
                 raise PriorError(f"{where}: high: a logit prior needs an upper bound")
+            if transform == "log" and high is not None:  # a log prior's draws have no top
+                raise PriorError(
+                    f"{where}: high: a log prior has no upper bound (leave high empty, or use "
+                    "logit to keep draws below it)"
+                )
             upper = high if transform == "logit" else math.inf
             assert upper is not None
             if not (low < p05 < p95 < upper):
