@@ -603,8 +603,9 @@ def test_a_fit_stopped_before_its_first_save_resumes(
     # --seeds on resume must name the folder the fit started from: another is refused
     other_seeds = tmp_path / "other_seeds"
     shutil.copytree(sd.seeds_dir(), other_seeds)
-    with open(other_seeds / "panel.csv", "a", encoding="utf-8") as f:
-        f.write((sd.seeds_dir() / "panel.csv").read_text().splitlines()[-1] + "\n")
+    panel = (sd.seeds_dir() / "panel.csv").read_text(encoding="utf-8")
+    other = panel.replace("kazakhstan,2000,trade_china,824.7,", "kazakhstan,2000,trade_china,825,")
+    (other_seeds / "panel.csv").write_text(other, encoding="utf-8")
     assert cli.main([*args, "--out", str(out), "--resume", "--seeds", str(other_seeds)]) == 2
     err = capsys.readouterr().err
     assert "started from other seeds (panel.csv differs" in err and "--force" in err

@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 import math
 import re
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -237,3 +238,82 @@ def test_every_infrastructure_link_has_a_source(seeds) -> None:
         assert link.source.strip()
         assert 0.0 < link.strength <= 1.0
         assert link.start.year <= 2021
+
+
+def _damaged(tmp_path, table: str, old: str, new: str):
+    """A copy of the seeds folder with ``old`` replaced by ``new`` in one table."""
+    import shutil
+
+    folder = tmp_path / "seeds"
+    shutil.copytree(sd.seeds_dir(), folder)
+    text = (folder / table).read_text(encoding="utf-8")
+    assert old in text
+    (folder / table).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "message"),
+    [
+        ("presence.csv", "kazakhstan,russia,0.5,", "kazakhstan,russia,strong,",
+         r"presence.csv:2: strength: 'strong' is not a number"),
+        ("figures.csv", "A1,0.62,", "A1,nan,", r"figures.csv:2: value: 'nan' is not a number"),
+        ("events.csv", "1992-05-15,csto_treaty", "1992-05-32,csto_treaty",
+         r"events.csv:2: date: '1992-05-32' is not a date"),
+        ("capability.csv", "china,2000,", "china,2000.5,",
+         r"capability.csv:2: year: '2000.5' is not a whole number"),
+        ("geography.csv", "state,afghan_border_km", "state,border_km",
+         r"geography.csv:1: no column afghan_border_km"),
+        ("ties.csv", "csto,russia,security,1.0,", "csto,russia,security,",
+         r"ties.csv:2: 4 cells \(expected 5, one per column\)"),
+        ("estimates.csv", "partner_elasticity,", "gdp_elasticity,",
+         r"estimates.csv:3: id: 'gdp_elasticity' is also on line 2"),
+        ("panel.csv", "824.7,USD million", "824.7,USD milion",
+         r"panel.csv:2: unit: unknown unit 'USD milion' .*did you mean 'USD million'"),
+        ("assumptions.csv", "exposure_floor_kazakhstan,0.05,", "exposure_floor_kazakhstan,-,",
+         r"assumptions.csv: exposure_floor_kazakhstan: value '-' is not a number"),
+    ],
+)
+def test_a_damaged_seed_table_is_named_with_its_line_and_column(
+    tmp_path, table, old, new, message
+) -> None:
+    from influence_sim._inputs import InputFileError
+
+    folder = _damaged(tmp_path, table, old, new)
+    with pytest.raises(InputFileError, match=message):
+        seeds = sd.load_seeds(folder)
+        sd.panel_of(seeds)
+        sd.exposure(seeds, DIMS.states)
+
+
+def test_seed_tables_with_a_byte_order_mark_and_crlf_lines_read_the_same(tmp_path) -> None:
+    import shutil
+
+    folder = tmp_path / "seeds"
+    shutil.copytree(sd.seeds_dir(), folder)
+    for name in ("presence.csv", "panel.csv"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    edited, shipped = sd.load_seeds(folder), sd.load_seeds()
+    assert edited.presence == shipped.presence
+    assert sd.panel_of(edited).rows == sd.panel_of(shipped).rows
+
+
+def test_a_damaged_seeds_folder_is_one_error_line_for_hindcast_and_run(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from influence_sim.cli import main
+
+    monkeypatch.setenv("INFLUENCE_SIM_SEEDS", str(sd.seeds_dir()))  # hindcast --seeds sets it
+    folder = _damaged(tmp_path, "presence.csv", "kazakhstan,russia,0.5,", "kazakhstan,russia,,")
+    expected = f"error: {folder}/presence.csv:2: strength: '' is not a number"
+    out = str(tmp_path / "out")
+    assert main(["hindcast", "--seeds", str(folder), "--out", out, "--replicates", "1"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {folder.resolve()}/presence.csv:2:")
+    for command in ("fit", "estimate"):  # the folder given is named, not the command's copy
+        assert main([command, "--seeds", str(folder), "--out", out]) == 2
+        assert capsys.readouterr().err.splitlines() == [f"{expected} (expected a finite number)"]
+    monkeypatch.setenv("INFLUENCE_SIM_SEEDS", str(folder))
+    scenario = str(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    assert main(["run", scenario, "--out", out, "--replicates", "1", "--no-plots"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{expected} (expected a finite number)"]

@@ -1,33 +1,39 @@
 """Reading input files safely: the one place where files a user names are opened and read.
 
-Every input file (scenarios, sweeps, calibration targets, priors, posteriors) is read by
-:func:`read_bytes`, which opens the path without blocking and checks the opened file, so a
-FIFO, a device such as ``/dev/zero``, a socket or a directory is refused at once instead of
+Every input file (scenarios, sweeps, calibration targets, priors, posteriors, seed tables) is
+read by :func:`read_bytes`, which opens the path without blocking and checks the opened file, so
+a FIFO, a device such as ``/dev/zero``, a socket or a directory is refused at once instead of
 hanging or filling the memory (and a path swapped after a check cannot slip through); it
 reads no more than a size limit. :func:`decode_text` accepts strict UTF-8 only, dropping a
 leading byte-order mark, and locates the first bad byte. Every problem is one
 :class:`InputFileError` naming the file; callers turn it into their own error type.
+:func:`read_table` reads a table with a header (the seed tables), checking its columns and rows,
+and :class:`TableRow` its cells.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import hashlib
 import io
+import math
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final, Literal
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "InputFileError",
+    "TableRow",
     "decode_text",
     "file_sha256",
     "not_regular_reason",
     "read_bytes",
     "read_csv_rows",
+    "read_table",
     "read_text",
     "sha256_of",
     "shown_name",
@@ -37,7 +43,7 @@ DEFAULT_MAX_BYTES: Final = 50_000_000
 """Largest input file read when the caller gives no limit, in bytes."""
 
 Kind = Literal[
-    "missing", "directory", "special", "permission", "too_large", "os", "encoding", "csv"
+    "missing", "directory", "special", "permission", "too_large", "os", "encoding", "csv", "table"
 ]
 PathArg = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # a path as callers pass it
 
@@ -69,8 +75,9 @@ class InputFileError(Exception):
         reason: What is wrong, one line without the file name.
         kind: The sort of problem: ``missing``, ``directory``, ``special`` (not a regular
             file), ``permission``, ``too_large``, ``os`` (another system error) or
-            ``encoding`` (the bytes are not UTF-8 text) or ``csv`` (not readable as CSV).
-        line: Line of the problem (``encoding`` and ``csv`` only), from 1.
+            ``encoding`` (the bytes are not UTF-8 text), ``csv`` (not readable as CSV) or
+            ``table`` (a column, row or cell of a table that cannot be used).
+        line: Line of the problem (``encoding``, ``csv`` and ``table`` only), from 1.
         column: Column of the first bad byte (``encoding`` only), from 1.
     """
 
@@ -241,3 +248,83 @@ def read_csv_rows(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[
         if "field larger than field limit" in reason:
             reason = f"a cell is longer than {csv.field_size_limit():,} characters"
         raise InputFileError(shown_name(path), f"not valid CSV: {reason}", "csv", line) from None
+
+
+class TableRow(dict[str, str]):
+    """A row of a table :func:`read_table` read: its cells by column, and where it is."""
+
+    def __init__(self, cells: Iterable[tuple[str, str]], file: str, line: int) -> None:
+        super().__init__(cells)
+        self.file = file
+        self.line = line
+
+    def error(self, column: str, reason: str) -> InputFileError:
+        """The problem ``reason`` with this row's ``column``, naming the file and line."""
+        return InputFileError(self.file, f"{column}: {reason}", "table", self.line)
+
+    def number(self, column: str) -> float:
+        """The cell of ``column`` as a finite number (an :class:`InputFileError` if it is not)."""
+        text = self[column].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise self.error(column, f"{text!r} is not a number (expected a finite number)")
+        return value
+
+    def whole(self, column: str) -> int:
+        """The cell of ``column`` as a whole number (an :class:`InputFileError` if it is not)."""
+        try:
+            return int(self[column].strip())
+        except ValueError:
+            raise self.error(column, f"{self[column]!r} is not a whole number") from None
+
+    def date(self, column: str) -> dt.date:
+        """The cell of ``column`` as an ISO date (an :class:`InputFileError` if it is not)."""
+        try:
+            return dt.date.fromisoformat(self[column].strip())
+        except ValueError:
+            reason = f"{self[column]!r} is not a date (expected an ISO date such as 2019-12-31)"
+            raise self.error(column, reason) from None
+
+
+def read_table(path: PathArg, columns: Sequence[str], key: Sequence[str] = ()) -> list[TableRow]:
+    """Read a CSV table whose first row names its columns, as :func:`read_csv_rows` reads it.
+
+    Rows whose cells are all blank are skipped.
+
+    Args:
+        path: The file.
+        columns: Columns the table must have (it may have others).
+        key: Columns whose cells no two rows may share, if any.
+
+    Raises:
+        InputFileError: If the file cannot be read, lacks a column, has a row with more or
+            fewer cells than columns, or two rows with the same key, naming the line.
+    """
+    file = shown_name(path)
+    rows = read_csv_rows(path)
+    header = [c.strip() for c in rows[0]] if rows else []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        reason = f"no column {', '.join(missing)}" if rows else "the file is empty"
+        expected = f"expected the columns {', '.join(columns)}"
+        raise InputFileError(file, f"{reason} ({expected})", "table", 1)
+    out: list[TableRow] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for line, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            reason = f"{len(cells)} cells (expected {len(header)}, one per column)"
+            raise InputFileError(file, reason, "table", line)
+        row = TableRow(zip(header, cells, strict=True), file, line)
+        cells_of_key = tuple(row[c].strip() for c in key)
+        if key and cells_of_key in seen:
+            shown = ", ".join(cells_of_key)
+            reason = f"{shown!r} is also on line {seen[cells_of_key]} (expected one row each)"
+            raise row.error(", ".join(key), reason)
+        seen[cells_of_key] = line
+        out.append(row)
+    return out

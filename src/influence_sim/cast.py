@@ -12,10 +12,11 @@ without them (an older copy) falls back on the package's own.
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from influence_sim._inputs import TableRow, read_table
 
 _SHIPPED = Path(__file__).resolve().parent / "seeds"
 
@@ -65,12 +66,11 @@ class OrganisationRow:
     source: str
 
 
-def _table(directory: Path, name: str) -> list[dict[str, str]]:
+def _table(directory: Path, name: str, columns: tuple[str, ...]) -> list[TableRow]:
     path = directory / name
     if not path.exists():
         path = _SHIPPED / name
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return read_table(path, columns, columns[:1])
 
 
 def power_rows(directory: Path | None = None) -> tuple[PowerRow, ...]:
@@ -82,7 +82,8 @@ def power_rows(directory: Path | None = None) -> tuple[PowerRow, ...]:
     Returns:
         One row per power.
     """
-    rows = _table(directory or seeds_dir(), "powers.csv")
+    columns = ("power", "trade_series", "arms_series", "source")
+    rows = _table(directory or seeds_dir(), "powers.csv", columns)
     return tuple(
         PowerRow(r["power"], r["trade_series"], r["arms_series"], r["source"]) for r in rows
     )
@@ -97,11 +98,19 @@ def organisation_rows(directory: Path | None = None) -> tuple[OrganisationRow, .
     Returns:
         One row per organisation.
     """
-    rows = _table(directory or seeds_dir(), "organisations.csv")
+    columns = ("organisation", "customs_union", "source")
+    rows = _table(directory or seeds_dir(), "organisations.csv", columns)
     return tuple(
-        OrganisationRow(r["organisation"], r["customs_union"].strip() == "1", r["source"])
-        for r in rows
+        OrganisationRow(r["organisation"], _flag(r, "customs_union"), r["source"]) for r in rows
     )
+
+
+def _flag(row: TableRow, column: str) -> bool:
+    """A cell of 1 (True) or 0 (False)."""
+    text = row[column].strip()
+    if text not in ("0", "1"):
+        raise row.error(column, f"{text!r} is not 0 or 1 (expected 1 for yes, 0 for no)")
+    return text == "1"
 
 
 DYAD: tuple[str, str] = ("china", "russia")

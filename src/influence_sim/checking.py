@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from influence_sim._inputs import InputFileError
 from influence_sim.initial import build
 from influence_sim.scenario import Scenario
 from influence_sim.scenario.errors import Problem, ScenarioError
@@ -40,6 +41,8 @@ def dry_run(scenario: Scenario) -> list[Problem]:
     try:
         scenario.compile([np.random.SeedSequence(0)])
         build(scenario.dims, scenario.start, scenario.overrides(), scenario.reference_overrides())
+    except InputFileError:  # a seed table, not the scenario: the command line names it
+        raise
     except Exception as exc:  # validation should make this unreachable; a bug still gets one line
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return [Problem(scenario.path, None, None, "", f"the scenario cannot be set up: {detail}")]

@@ -37,6 +37,7 @@ from influence_sim._cliutil import (
     save_outputs,
     seed,
 )
+from influence_sim._inputs import InputFileError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -218,7 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if callable(reconfigure):
             reconfigure(errors="backslashreplace")
     with quiet_when_stdout_closes():
-        return _main(argv)
+        try:
+            return _main(argv)
+        except InputFileError as exc:  # a seed table, read wherever a command needs it
+            error(str(exc))
+            return EXIT_USAGE
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import seeds as sd
+from influence_sim._inputs import read_table
 from influence_sim.calendar import decimal_years
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
@@ -868,8 +869,13 @@ def explain_residuals(
 
 
 def _observables(directory: Path) -> list[dict[str, str]]:
-    with open(directory / "observables.csv", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    columns = ("state", "partner", "series", "year", "value")
+    rows = read_table(directory / "observables.csv", columns, columns[:4])
+    for r in rows:
+        r.number("value")
+        if not r["year"][:4].isdigit():
+            raise r.error("year", f"{r['year']!r} is not a year (expected a year such as 2011)")
+    return list(rows)
 
 
 def _nearest(

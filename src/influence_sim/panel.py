@@ -12,14 +12,16 @@ values) to USD bn through the assumption ``tiv_usd`` (seeds/assumptions.csv).
 
 from __future__ import annotations
 
-import csv
 import functools
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from influence_sim._inputs import read_table
+from influence_sim._text import one_of
 from influence_sim.cast import POWERS
 
 TRADE_PARTNERS: dict[str, str] = {r.power: r.trade_series for r in POWERS if r.trade_series}
@@ -248,21 +250,32 @@ class Panel:
         return max((w for w in before if w.last == last), key=lambda w: w.first)
 
 
+_UNITS = (*_TO_BN, "TIV million")  # arms transfers: converted through ``tiv_usd``
+_COLUMNS = ("entity", "year", "series", "value", "unit", "definition", "source", "note")
+
+
 def _read(path: Path) -> list[PanelRow]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return [
+    rows = []
+    for r in read_table(path, _COLUMNS, key=("entity", "year", "series")):
+        if r["unit"] not in _UNITS:
+            raise r.error("unit", f"unknown unit {r['unit']!r} ({one_of(r['unit'], _UNITS)})")
+        if not re.fullmatch(r"\d{4}(-\d{4})?", r["year"]):
+            reason = f"{r['year']!r} is not a year (expected 2014, or 2015-2019 for a window)"
+            raise r.error("year", reason)
+        value = r.number("value")
+        rows.append(
             PanelRow(
                 r["entity"],
                 r["year"],
                 r["series"],
-                float(r["value"]),
+                value,
                 r["unit"],
                 r["definition"],
                 r["source"],
                 r["note"],
             )
-            for r in csv.DictReader(f)
-        ]
+        )
+    return rows
 
 
 @functools.cache

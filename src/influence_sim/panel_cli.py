@@ -211,6 +211,7 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     if not (source / "panel.csv").is_file():
         error(f"{source}: no panel.csv in this folder (expected a seeds folder)")
         return EXIT_USAGE
+    sd.panel_of(sd.load_seeds(source))  # a damaged table is named here, not in the fit's copy
     if args.scenario is not None:
         code = _check_hindcast(args.scenario, args.until)
         if code is not None:
@@ -361,6 +362,8 @@ def _command_estimate(args: argparse.Namespace) -> int:
 
         from influence_sim import seeds as sd
 
+        source = Path(args.seeds) if args.seeds else sd.seeds_dir()
+        sd.panel_of(sd.load_seeds(source))  # a damaged table is named here, not in the copy
         target = Path(args.out) / "seeds"
         if target.exists() and not args.force:
             error(f"{target}: already exists (use --force to replace it)")
@@ -368,7 +371,7 @@ def _command_estimate(args: argparse.Namespace) -> int:
         if target.exists():
             shutil.rmtree(target)
         try:
-            shutil.copytree(Path(args.seeds) if args.seeds else sd.seeds_dir(), target)
+            shutil.copytree(source, target)
         except OSError as exc:
             error(f"{target}: cannot copy the seeds folder: {exc.strerror or exc}")
             return 1

@@ -12,7 +12,6 @@ starting number of the model from them; no figure is typed a second time in code
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from influence_sim import cast
+from influence_sim._inputs import InputFileError, TableRow, read_table
 from influence_sim.cast import seeds_dir as seeds_dir
 from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, Dims, FloatArray
 from influence_sim.panel import Panel, load_panel
@@ -206,10 +206,20 @@ class SeedData:
 
         Raises:
             KeyError: If there is no such assumption or estimate.
+            InputFileError: If the assumption's value is not a finite number.
         """
         if assumption_id in self.estimates:
             return self.estimates[assumption_id].value
-        return self.assumptions[assumption_id].number()
+        assumption = self.assumptions[assumption_id]
+        try:
+            number = assumption.number()
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            file = str(self.directory / "assumptions.csv")
+            reason = f"{assumption_id}: value {assumption.value!r} is not a number"
+            raise InputFileError(file, f"{reason} (expected a finite number)", "table")
+        return number
 
 
 _OPTIONAL = ("infrastructure.csv", "estimates.csv", "residuals.csv")
@@ -220,25 +230,39 @@ def panel_of(seeds: SeedData) -> Panel:
     return load_panel(seeds.directory, seeds.assumed("tiv_usd"))
 
 
-def _rows(directory: Path, name: str) -> list[dict[str, str]]:
+_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # table: the columns read, and those no two rows may share
+    "figures.csv": (("id", "value", "unit", "period", "source", "note"), ("id",)),
+    "assumptions.csv": (("id", "value", "unit", "applies_to", "reason"), ("id",)),
+    "capability.csv": (("actor", "year", "cinc"), ("actor", "year")),
+    "geography.csv": (("state", "afghan_border_km"), ("state",)),
+    "events.csv": (("date", "id", "event", "source"), ("id",)),
+    "memberships.csv": (("state", "organisation", "joined", "left", "source"), ()),
+    "presence.csv": (("state", "power", "strength", "from", "to", "source"), ()),
+    "ties.csv": (
+        ("organisation", "power", "domain", "weight"),
+        ("organisation", "power", "domain"),
+    ),
+    "infrastructure.csv": (("state", "power", "strength", "from", "to", "source"), ()),
+    "estimates.csv": (("id", "value", "unit", "method"), ("id",)),
+    "residuals.csv": (("state", "partner", "domain", "value"), ("state", "partner", "domain")),
+}
+"""The columns of each seed table :func:`load_seeds` reads."""
+
+
+def _rows(directory: Path, name: str) -> list[TableRow]:
     if not (directory / name).exists() and name in _OPTIONAL:
         return []
-    with open(directory / name, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return read_table(directory / name, *_COLUMNS[name])
 
 
-def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text.strip())
-
-
-def _dated(row: dict[str, str], other_key: str, strength: float) -> Dated:
-    start = row.get("joined") or row.get("from") or ""
-    end = row.get("left") or row.get("to") or ""
+def _dated(row: TableRow, other_key: str, strength: float) -> Dated:
+    start, end = ("joined", "left") if "joined" in row else ("from", "to")
     return Dated(
         state=row["state"],
         other=row[other_key],
-        start=_date(start),
-        end=_date(end) if end.strip() else None,
+        start=row.date(start),
+        end=row.date(end) if row[end].strip() else None,
         strength=strength,
         source=row["source"],
     )
@@ -247,7 +271,7 @@ def _dated(row: dict[str, str], other_key: str, strength: float) -> Dated:
 @functools.cache
 def _load(directory: Path) -> SeedData:
     figures = {
-        r["id"]: Figure(r["id"], float(r["value"]), r["unit"], r["period"], r["source"], r["note"])
+        r["id"]: Figure(r["id"], r.number("value"), r["unit"], r["period"], r["source"], r["note"])
         for r in _rows(directory, "figures.csv")
     }
     assumptions = {
@@ -255,13 +279,13 @@ def _load(directory: Path) -> SeedData:
         for r in _rows(directory, "assumptions.csv")
     }
     capability = {
-        (r["actor"], int(r["year"])): float(r["cinc"]) for r in _rows(directory, "capability.csv")
+        (r["actor"], r.whole("year")): r.number("cinc") for r in _rows(directory, "capability.csv")
     }
-    border = {r["state"]: float(r["afghan_border_km"]) for r in _rows(directory, "geography.csv")}
+    border = {r["state"]: r.number("afghan_border_km") for r in _rows(directory, "geography.csv")}
     events = tuple(
         sorted(
             (
-                Event(_date(r["date"]), r["id"], r["event"], r["source"])
+                Event(r.date("date"), r["id"], r["event"], r["source"])
                 for r in _rows(directory, "events.csv")
             ),
             key=lambda e: e.date,
@@ -269,21 +293,21 @@ def _load(directory: Path) -> SeedData:
     )
     memberships = tuple(_dated(r, "organisation", 1.0) for r in _rows(directory, "memberships.csv"))
     presence = tuple(
-        _dated(r, "power", float(r["strength"])) for r in _rows(directory, "presence.csv")
+        _dated(r, "power", r.number("strength")) for r in _rows(directory, "presence.csv")
     )
     ties = tuple(
-        (r["organisation"], r["power"], r["domain"], float(r["weight"]))
+        (r["organisation"], r["power"], r["domain"], r.number("weight"))
         for r in _rows(directory, "ties.csv")
     )
     infrastructure = tuple(
-        _dated(r, "power", float(r["strength"])) for r in _rows(directory, "infrastructure.csv")
+        _dated(r, "power", r.number("strength")) for r in _rows(directory, "infrastructure.csv")
     )
     estimates = {
-        r["id"]: Estimate(r["id"], float(r["value"]), r["unit"], r["method"])
+        r["id"]: Estimate(r["id"], r.number("value"), r["unit"], r["method"])
         for r in _rows(directory, "estimates.csv")
     }
     residuals = {
-        (r["state"], r["partner"], r["domain"]): float(r["value"])
+        (r["state"], r["partner"], r["domain"]): r.number("value")
         for r in _rows(directory, "residuals.csv")
     }
     return SeedData(
