@@ -118,6 +118,19 @@ def test_force_refuses_to_replace_the_current_folder(
     assert _contents(out) == before
 
 
+def test_a_file_where_the_results_go_is_refused_and_kept(tmp_path: Path, capsys) -> None:
+    # a file at the output path was moved aside to a hidden name and a folder put there
+    out = tmp_path / "results.txt"
+    out.write_text("kept")
+    with pytest.raises(_files.OutputFolderError, match="output path exists and is not a folder"):
+        _files.write_folder_atomic(out, lambda tmp: [])
+    assert main(["hindcast", "--out", str(out), "--replicates", "1"]) == 2
+    assert "results.txt: output path exists and is not a folder" in _one_error_line(
+        capsys.readouterr().err
+    )
+    assert out.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
 @contextlib.contextmanager
 def _small_tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()

@@ -193,7 +193,7 @@ def permit(path: Path) -> None:
 
 
 class OutputFolderError(ValueError):
-    """An output folder that cannot be replaced whole (it holds the current folder)."""
+    """An output folder that cannot be replaced whole (it holds the current folder or is a file)."""
 
 
 def _short(name: str) -> str:
@@ -221,7 +221,7 @@ def replacing_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     Raises:
         OutputFolderError: If ``path`` is the current folder or one that holds it, or the root of
-            the file system (replacing it whole would remove unrelated files).
+            the file system (replacing it whole would remove unrelated files), or a file.
         OSError: If the folder cannot be written or swapped in.
     """
     target = Path(path)
@@ -233,6 +233,10 @@ def replacing_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise OutputFolderError(
             f"{path}: will not replace a folder that holds the current folder (expected a "
             "folder of its own for the results)"
+        )
+    if target.exists() and not target.is_dir():
+        raise OutputFolderError(
+            f"{path}: output path exists and is not a folder (expected a folder for results)"
         )
     from influence_sim._lock import exclusive_file
 

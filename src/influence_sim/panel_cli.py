@@ -469,6 +469,9 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        error(f"{out}: output path exists and is not a folder (expected a folder for results)")
+        return EXIT_USAGE
     if out.is_dir() and any(out.iterdir()) and not args.force:
         error(f"{out}: output folder is not empty (use --force to write into it)")
         return EXIT_USAGE
