@@ -167,6 +167,21 @@ def test_a_bad_targets_file_lists_every_problem_with_its_line(tmp_path: Path):
         assert any(f":3: {column}:" in line for line in text), column
 
 
+def test_a_target_value_outside_its_metrics_range_is_refused(tmp_path: Path):
+    # a share of 7 or a negative volume can never pass: the fit would chase it for nothing
+    path = tmp_path / "range.csv"
+    rows = [("s", "regional_security_share:russia", "2015-01-01", "2019-12-31", 7.0, 0.05)]
+    rows.append(("v", "regional_trade_usd_bn:china", "2019-01-01", "2019-12-31", -1.0, 1.0))
+    with pytest.raises(TargetError) as info:
+        load_targets(_write_targets(path, rows))
+    assert [p.format() for p in info.value.problems] == [
+        f"{path}:2: value: 7 is outside the range of regional_security_share:russia (expected "
+        "a fraction from 0 to 1)",
+        f"{path}:3: value: -1 is outside the range of regional_trade_usd_bn:china (expected 0 "
+        "or more, in USD bn per year)",
+    ]
+
+
 # --- the report's pass and fail ------------------------------------------------------------
 
 

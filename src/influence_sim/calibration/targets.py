@@ -8,7 +8,7 @@ the tolerance and weight the fit aims at it with) with the columns
 * ``metric``: a metric name of :mod:`influence_sim.calibration.metrics`;
 * ``period_start``, ``period_end``: ISO dates; the metric is averaged over the recorded steps
   dated within them (both inclusive);
-* ``value``: the figure, in the metric's unit;
+* ``value``: the figure, in the metric's unit (a share from 0 to 1, a volume or ratio 0 or more);
 * ``tolerance``: how far the model may be from the figure and still pass, in the same unit
   (absolute, > 0);
 * ``weight``: the target's weight in the calibration loss (>= 0; 0 keeps it in reports only);
@@ -181,23 +181,28 @@ def _figure(
     if len(dates) == 2 and dates[1] < dates[0]:
         message = f"{dates[1]} is before the start {dates[0]}"
         wrong.append(("period_end", message, "an end on or after the start"))
-    numbers: list[float] = []
+    numbers: dict[str, float] = {}
     for column, low, low_open, expected in _NUMBERS:
         try:
             number = float(cells[column])
         except ValueError:
             number = np.nan
         if np.isfinite(number) and number >= low and not (low_open and number <= low):
-            numbers.append(number)
+            numbers[column] = number
         else:
             wrong.append((column, f"'{cells[column]}' is not valid", expected))
+    value = numbers.get("value")
+    top = 1.0 if metric is not None and metric.unit == "fraction" else np.inf
+    if metric is not None and value is not None and not 0.0 <= value <= top:
+        expected = "a fraction from 0 to 1" if top == 1.0 else f"0 or more, in {metric.unit}"
+        wrong.append(("value", f"{value:g} is outside the range of {metric.name}", expected))
     source = cells["source"]
     if not source:
         wrong.append(("source", "empty source", "where the figure comes from"))
     if wrong or metric is None:
         return None, wrong
     start, end = dates
-    value, tolerance, weight = numbers
+    value, tolerance, weight = (numbers[column] for column, *_ in _NUMBERS)
     return ObservedFigure(cells["id"], metric, start, end, value, tolerance, weight, source), []
 
 
