@@ -250,6 +250,21 @@ def test_report_rejects_a_bad_targets_file(
     assert f"error: {bad}:1: header" in capsys.readouterr().err
 
 
+def test_report_refuses_a_file_as_its_output_folder_before_it_runs(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    # it ran the scenario, then failed to make the folder: exit code 1, a bad argument's is 2
+    out = tmp_path / "report.txt"
+    out.write_text("kept", encoding="utf-8")
+    targets = ROOT / "seeds" / "targets.csv"
+    assert main(["report", str(tiny), "--targets", str(targets), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    expected = f"error: {out}: output path exists and is not a folder (expected a folder)"
+    assert captured.err.splitlines() == [expected]
+    assert out.read_text(encoding="utf-8") == "kept"
+
+
 # --- the objective and the fit ---------------------------------------------------------------
 
 

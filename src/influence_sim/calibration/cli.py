@@ -232,6 +232,9 @@ def command_report(args: argparse.Namespace) -> int:
         targets = load_targets(args.targets)
     except TargetError as exc:
         return report_problems(exc.problems)
+    code = _check_out(Path(args.out), force=True) if args.out else None  # a file at --out
+    if code is not None:
+        return code
     source = Path(args.source)
     if source.is_dir():
         regional = source / "regional.csv"
