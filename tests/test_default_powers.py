@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from influence_sim import cast, seeds
+from influence_sim import cast, cli, seeds
+from influence_sim._inputs import InputFileError
 
 SCENARIO = """\
 name: testland_only_data
@@ -121,3 +123,19 @@ def test_a_row_of_data_adds_a_default_power(tmp_path: Path) -> None:
     assert (trade["share"] > 0.0).all()
     powers = pd.read_csv(out / "powers.csv")
     assert "testland" in set(powers["power"])
+
+
+def test_a_folder_with_other_default_powers_is_refused_once_the_package_has_started(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default powers are read at import: a --seeds folder with others is refused, not
+    read with the wrong actors or with its powers ignored."""
+    folder = _seeds_with_testland(tmp_path)
+    with pytest.raises(InputFileError, match="differ from the powers in use"):
+        seeds.load_seeds(folder)
+    assert cli.main(["estimate", "--seeds", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {folder / 'powers.csv'}: its rows differ"), err
+    assert "INFLUENCE_SIM_SEEDS" in err and len(err.splitlines()) == 1
+    shipped = (seeds.seeds_dir() / "estimates.csv").read_text()
+    assert (folder / "estimates.csv").read_text() == shipped  # nothing estimated into it

@@ -268,8 +268,29 @@ def _dated(row: TableRow, other_key: str, strength: float) -> Dated:
     )
 
 
+def _check_cast(directory: Path) -> None:
+    """Refuse a folder whose default powers or organisations are not the ones in use.
+
+    They are read once, when the package is imported (:mod:`influence_sim.cast`), so a folder
+    given later with other rows would be read with the wrong actors, or its rows ignored.
+    """
+    tables = (
+        ("powers.csv", cast.power_rows, cast.POWERS),
+        ("organisations.csv", cast.organisation_rows, cast.ORGANISATIONS),
+    )
+    for name, read, loaded in tables:
+        rows = [dataclasses.replace(r, source="") for r in read(directory)]
+        if rows != [dataclasses.replace(r, source="") for r in loaded]:
+            reason = (
+                f"its rows differ from the {name[:-4]} in use, read when the package started "
+                f"from {seeds_dir()}; set INFLUENCE_SIM_SEEDS to this folder before starting"
+            )
+            raise InputFileError(str(directory / name), reason, "table")
+
+
 @functools.cache
 def _load(directory: Path) -> SeedData:
+    _check_cast(directory)
     figures = {
         r["id"]: Figure(r["id"], r.number("value"), r["unit"], r["period"], r["source"], r["note"])
         for r in _rows(directory, "figures.csv")
