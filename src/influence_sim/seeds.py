@@ -282,8 +282,8 @@ def _check_cast(directory: Path) -> None:
         rows = [dataclasses.replace(r, source="") for r in read(directory)]
         if rows != [dataclasses.replace(r, source="") for r in loaded]:
             reason = (
-                f"its rows differ from the {name[:-4]} in use, read when the package started "
-                f"from {seeds_dir()}; set INFLUENCE_SIM_SEEDS to this folder before starting"
+                f"its rows differ from the {name[:-4]} in use (read when the package "
+                "started); set INFLUENCE_SIM_SEEDS to this folder before starting"
             )
             raise InputFileError(str(directory / name), reason, "table")
 
