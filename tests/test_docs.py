@@ -15,6 +15,7 @@ so the document cannot drift from the code.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
@@ -193,6 +194,83 @@ def test_starting_regional_arms_shares_are_near_k1_and_k2(
     assert regional[china, 1] == pytest.approx(seeds.figure("K2"), abs=0.02)
     text = ODD.read_text(encoding="utf-8")
     assert f"{regional[china, 1]:.3f}" in text and f"{regional[russia, 1]:.3f}" in text
+
+
+def _prose() -> str:
+    """The ODD's text with every run of white space (line breaks included) one space."""
+    return " ".join(ODD.read_text(encoding="utf-8").split())
+
+
+def _signed(value: float, digits: int) -> str:
+    return f"{'+' if value >= 0 else '\u2212'}{abs(value):.{digits}f}"
+
+
+def test_the_starting_figures_in_the_text_are_the_code_s(
+    seeds: influence_sim.seeds.SeedData,
+) -> None:
+    """The numbers sections 5, 7 and 10 quote for a 2021 start, computed from ``seeds/``."""
+    from influence_sim.drivers import trend_growth
+    from influence_sim.kernel.observables import regional_share
+
+    text = _prose()
+    dims = initial.default_dims()
+    state, params = initial.build(dims, dt.date(2021, 1, 1), seeds=seeds)
+    names = {"china": "China", "russia": "Russia", "united_states": "United States"}
+    cap = state.capacity[0]
+    quoted = ", ".join(
+        f"{names[p]} {cap[i, 0]:.2f} and {cap[i, 1]:.2f}" for i, p in enumerate(dims.powers)
+    )
+    assert f"For 2021: {quoted}." in text
+    panel = influence_sim.seeds.panel_of(seeds)
+    slopes = ", ".join(
+        f"{names[p]} {_signed(panel.export_growth(p, 2100.0), 3)}" for p in dims.powers
+    )
+    assert f"this is the 2012.5-2017.5 slope: {slopes} a year" in text
+    china, russia = dims.powers.index("china"), dims.powers.index("russia")
+    leverage = cap[russia, 1] / (cap[russia, 1] + cap[china, 1])
+    accepted = mech.accepted_share(
+        params.trust_tolerance,
+        leverage,
+        state.sanctions[:, russia],
+        params.tolerance_leverage_weight,
+        params.tolerance_dependence_weight,
+    )[0]
+    assert f"`Λ` ≈ {leverage:.2f} and `τ*` ≈ {accepted:.2f}" in text
+    shares = regional_share(state.share, demand_of(state, params))[0]
+    labels = [*(names[p] for p in dims.powers), "rest of world"]
+    for d, domain in enumerate(("economic", "security")):
+        listed = ", ".join(f"{n} {shares[k, d]:.3f}" for k, n in enumerate(labels))
+        assert f"{domain} {listed} (" in text, domain
+    assert f"USD {state.trade.sum():.1f}bn in all" in text
+    assert f"USD {state.arms_flow.sum():.2f}bn a year" in text
+    first, last = (int(seeds.assumed(f"driver_trend_{w}")) for w in ("first", "last"))
+    growth = [
+        f"{'the ' if e == 'united_states' else ''}{names.get(e, e.capitalize())} "
+        f"{100 * trend_growth(panel, e, 'gdp', first, last):.1f}"
+        for e in (*dims.powers, *dims.states)
+    ]
+    assert f"({', '.join(growth)} percent a year)" in text
+
+
+def test_the_residual_fit_and_hindcast_quoted_are_the_committed_ones() -> None:
+    """Section 5.4's iteration count is ``seeds/residuals.csv``'s; section 10's hindcast
+    figures are those of ``docs/figures/hindcast/hindcast.csv``."""
+    text = _prose()
+    with (ROOT / "seeds" / "residuals.csv").open(encoding="utf-8") as f:
+        methods = {row["method"] for row in csv.DictReader(f)}
+    counts = {re.search(r"(\d+) iterations", method).group(1) for method in methods}
+    assert len(counts) == 1
+    assert f"the stored fit took {counts.pop()} iterations" in text
+    with (ROOT / "docs" / "figures" / "hindcast" / "hindcast.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    passed = sum(row["result"] == "PASS" for row in rows)
+    assert f"passes {passed} of {len(rows)} figures" in text
+    russia = [
+        f"{float(row['model']):.2f}"
+        for row in rows
+        if row["entity"] == "region" and row["series"] == "arms_share_russia"
+    ]
+    assert f"the model's declines steadily ({', '.join(russia)})" in text
 
 
 def test_the_mechanism_table_is_the_odd_list() -> None:
