@@ -165,8 +165,8 @@ _SPECS: tuple[ParameterSpec, ...] = (
         "diversion_weight",
         "global",
         "d",
-        "log trade an EAEU member gains with a sanctioned power and the rest of the world "
-        "under full sanctions (re-exports, parallel imports)",
+        "log trade an EAEU member gains with a sanctioned power under full sanctions "
+        "(re-exports, parallel imports)",
         "log units",
         0.0,
         5.0,
