@@ -364,7 +364,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "presence_weight",
         "global",
-        "d",
+        "i",
         "attraction of a full military presence at full threat",
         "weight",
         0.0,
@@ -373,7 +373,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "credibility_weight",
         "global",
-        "d",
+        "i",
         "attraction of full security credibility",
         "weight",
         0.0,
@@ -391,7 +391,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "adjust_rate_security",
         "global",
-        "d",
+        "i",
         "fraction of the gap to the mix of current arms deliveries closed per year",
         "per year",
         0.0,
