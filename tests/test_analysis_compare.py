@@ -259,6 +259,13 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         compare(BASELINE, TAKEOVER, names=["one", "two", "three"])
 
 
+def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_path):
+    run(BASELINE, seed=1, replicates=2).save(tmp_path / "run", plots=False)
+    (tmp_path / "run" / "metadata.json").write_text("[1, 2]")
+    with pytest.raises(SourceError, match=r"metadata\.json: expected a JSON object$"):
+        from_run_folder(tmp_path / "run")
+
+
 def test_names_label_the_sides_and_duplicates_are_made_unique():
     out = compare(BASELINE, BASELINE, replicates=2)
     assert out.names == ["baseline", "baseline (2)"]

@@ -200,6 +200,8 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
         }
     except (OSError, ValueError) as exc:
         raise SourceError(f"{path}: cannot read the run folder: {exc}") from None
+    if not isinstance(meta, dict):
+        raise SourceError(f"{folder / 'metadata.json'}: expected a JSON object")
     seeds = meta.get("replicate_seeds")
     notes = []
     if not isinstance(seeds, list):
