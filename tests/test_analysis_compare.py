@@ -266,6 +266,25 @@ def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_p
         from_run_folder(tmp_path / "run")
 
 
+def test_a_run_folder_with_a_table_cut_short_or_from_elsewhere_is_a_clear_error(tmp_path):
+    """A table cut short (a full disk, a copy stopped half-way) would be compared silently."""
+    run(BASELINE, seed=1, replicates=3).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / "timeseries.csv"
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(SourceError, match=r"timeseries\.csv: the table is incomplete"):
+        from_run_folder(tmp_path / "run")
+    # cut at the end of a replicate: the rows left are whole, but a replicate is missing
+    lines = whole.decode().splitlines(keepends=True)
+    path.write_text("".join(lines[: 1 + 2 * (len(lines) - 1) // 3]))
+    with pytest.raises(SourceError, match="rows of 2 of 3 replicates"):
+        from_run_folder(tmp_path / "run")
+    path.write_bytes(whole)
+    (tmp_path / "run" / "relations.csv").write_bytes((tmp_path / "run" / "powers.csv").read_bytes())
+    with pytest.raises(SourceError, match=r"relations\.csv: no column trust \(expected"):
+        from_run_folder(tmp_path / "run")
+
+
 def test_names_label_the_sides_and_duplicates_are_made_unique():
     out = compare(BASELINE, BASELINE, replicates=2)
     assert out.names == ["baseline", "baseline (2)"]

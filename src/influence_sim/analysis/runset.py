@@ -38,6 +38,14 @@ RUN_FILES: tuple[str, ...] = (
 )
 """Files a run folder must hold to be compared."""
 
+RUN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "timeseries": ("replicate", "step", "date", "state", "partner", "domain", "share"),
+    "regional": ("replicate", "step", "date", "partner", "domain", "share"),
+    "states": ("replicate", "step", "date", "state", "security_guarantor"),
+    "relations": ("replicate", "step", "date", "trust"),
+}
+"""Columns the comparison reads from each table of a run folder (``STEM.csv``)."""
+
 SCENARIO_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 
 
@@ -194,14 +202,14 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
         raise SourceError(f"{path}: not a complete run folder: missing {', '.join(missing)}")
     try:
         meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-        tables = {
-            stem: tidy.read_csv(folder / f"{stem}.csv")
-            for stem in ("timeseries", "regional", "states", "relations")
-        }
+        tables = {stem: tidy.read_csv(folder / f"{stem}.csv") for stem in RUN_COLUMNS}
     except (OSError, ValueError) as exc:
         raise SourceError(f"{path}: cannot read the run folder: {exc}") from None
     if not isinstance(meta, dict):
         raise SourceError(f"{folder / 'metadata.json'}: expected a JSON object")
+    replicates = meta.get("replicates")
+    for stem, table in tables.items():
+        _check_table(folder / f"{stem}.csv", table, RUN_COLUMNS[stem], replicates)
     seeds = meta.get("replicate_seeds")
     notes = []
     if not isinstance(seeds, list):
@@ -221,7 +229,30 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
     )
 
 
+def _check_table(file: Path, table: pd.DataFrame, columns: tuple[str, ...], n: Any) -> None:
+    """Refuse a table without the columns asked for, or whose replicates are not all whole.
+
+    Every replicate has as many rows as the others, and there are ``n`` of them (the number
+    ``metadata.json`` records, when it is a whole number); a file cut short has fewer.
+    """
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SourceError(
+            f"{file}: no {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)} "
+            "(expected a table written by "
+            "'influence-sim run')"
+        )
+    rows = table.groupby("replicate").size()
+    expected = n if isinstance(n, int) and not isinstance(n, bool) else len(rows)
+    if rows.nunique() > 1 or len(rows) != expected:
+        raise SourceError(
+            f"{file}: the table is incomplete (cut short?): rows of {len(rows)} of "
+            f"{expected} replicates, from {rows.min():,} to {rows.max():,} rows each"
+        )
+
+
 __all__ = [
+    "RUN_COLUMNS",
     "RUN_FILES",
     "RunSet",
     "SourceError",
