@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -393,6 +394,31 @@ def test_report_of_a_folder_that_is_no_results_is_one_line_exit_2(tmp_path, caps
     assert len(err.strip().splitlines()) == 1 and "metadata.json" in err
     assert not (tmp_path / "report.html").exists()
     assert main(["report-html", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("bands.csv", b"", r"cannot be read as CSV \(No columns"),
+        ("bands.csv", b"\xff\xfe\x80 binary", "cannot be read as CSV"),
+        ("summary.txt", b"\x00\x01\x02", "file looks binary"),
+    ],
+)
+def test_report_of_a_run_with_an_unreadable_file_is_one_line_exit_2(
+    run_folder, tmp_path, capsys, name, content, reason
+):
+    """A table or summary that cannot be read names the file; no traceback, no report."""
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    (folder / name).write_bytes(content)
+    capsys.readouterr()
+    assert main(["report-html", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert re.match(rf"error: {re.escape(str(folder / name))}: {reason}", err)
+    assert not (folder / "report.html").exists()
 
 
 def test_crowded_shock_labels_do_not_pile_up() -> None:

@@ -24,7 +24,7 @@ import pandas as pd
 from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
-from influence_sim._inputs import sha256_of
+from influence_sim._inputs import InputFileError, read_text, sha256_of
 from influence_sim._lazy import former_names
 
 REPORT_NAME = "report.html"
@@ -64,6 +64,13 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object")
     return data
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return tidy.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot be read as CSV ({exc})") from None
 
 
 def _table(frame: pd.DataFrame, caption: str) -> str:
@@ -183,7 +190,7 @@ def _run_sections(folder: Path, meta: dict[str, Any]) -> tuple[str, list[str]]:
     ]
     tables = []
     if (folder / "bands.csv").is_file():
-        bands = tidy.read_csv(folder / "bands.csv")
+        bands = _read_csv(folder / "bands.csv")
         tables.append(_table(bands, "China and Russia: median and bands over replicates"))
     sections = [
         _section("Summary", _summary(folder) + "".join(tables)),
@@ -216,7 +223,7 @@ def _compare_sections(folder: Path, info: dict[str, Any]) -> tuple[str, list[str
     ]
     tables = []
     if (folder / "headline.csv").is_file():
-        head = tidy.read_csv(folder / "headline.csv")
+        head = _read_csv(folder / "headline.csv")
         if "state" in head:
             head = head[head["state"] == "region"]
         tables.append(_table(head, "Headline metrics for the region, against the reference"))
@@ -237,7 +244,10 @@ def _summary(folder: Path) -> str:
     path = folder / "summary.txt"
     if not path.is_file():
         return "<p>No summary.txt in the folder (written by an older version).</p>"
-    return f"<pre>{_e(path.read_text(encoding='utf-8'))}</pre>"
+    try:
+        return f"<pre>{_e(read_text(path))}</pre>"
+    except InputFileError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def _section(heading: str, body: str) -> str:
