@@ -421,6 +421,28 @@ def test_report_of_a_run_with_an_unreadable_file_is_one_line_exit_2(
     assert not (folder / "report.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("versions", "x", "versions: expected an object, not str"),
+        ("scenario_files", 5, "scenario_files: expected a list, not int"),
+    ],
+)
+def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
+    run_folder, tmp_path, capsys, key, value, reason
+):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**meta, key: value}))
+    capsys.readouterr()
+    assert main(["report-html", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {folder / 'metadata.json'}: {reason}"
+
+
 def test_crowded_shock_labels_do_not_pile_up() -> None:
     """Twelve shocks in one year of a ten-year axis: every line drawn, no two labels overlap."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -35,6 +35,13 @@ MAX_TABLE_ROWS = 400
 
 _FIGURE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
+_SHAPES: dict[str, tuple[type, str]] = {
+    "versions": (dict, "an object"),
+    "scenario_files": (list, "a list"),
+    "sides": (list, "a list"),
+}
+"""Fields of metadata.json and comparison.json the report goes through, when present."""
+
 _STYLE = """
 body { font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.4; }
@@ -63,6 +70,9 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: cannot be read as JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object")
+    for key, (kind, what) in _SHAPES.items():
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise ReportError(f"{path}: {key}: expected {what}, not {type(data[key]).__name__}")
     return data
 
 
