@@ -443,6 +443,25 @@ def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
     assert err == f"error: {folder / 'metadata.json'}: {reason}"
 
 
+def test_report_of_a_run_whose_scenario_path_is_no_regular_file_says_so(
+    run_folder, tmp_path, capsys
+):
+    """A FIFO (or /dev/zero) where the scenario was is not read: it would block (or fill memory)."""
+    import os
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta.update(scenario_path=str(fifo), scenario_files=[str(fifo)])
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    assert main(["report-html", str(folder)]) == 0
+    text = "".join(_page(folder / "report.html").text)
+    assert f"{fifo}: not a regular file: this is a FIFO (named pipe)." in text
+
+
 def test_crowded_shock_labels_do_not_pile_up() -> None:
     """Twelve shocks in one year of a ten-year axis: every line drawn, no two labels overlap."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

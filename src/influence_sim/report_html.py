@@ -24,7 +24,7 @@ import pandas as pd
 from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
-from influence_sim._inputs import InputFileError, read_text, sha256_of
+from influence_sim._inputs import InputFileError, read_bytes, read_text, sha256_of
 from influence_sim._lazy import former_names
 
 REPORT_NAME = "report.html"
@@ -159,9 +159,10 @@ def _scenario_texts(meta: Mapping[str, Any]) -> str:
     for name in files:
         path = Path(name)
         try:
-            raw = path.read_bytes()
-        except OSError:
-            parts.append(f"<p>{_e(name)}: not found where the run read it.</p>")
+            raw = read_bytes(path)
+        except InputFileError as exc:
+            why = "not found where the run read it" if exc.kind == "missing" else exc.reason
+            parts.append(f"<p>{_e(name)}: {_e(why)}.</p>")
             continue
         digest = sha256_of(raw)
         note = ""
