@@ -320,6 +320,36 @@ def test_a_finished_sweep_with_damaged_files_is_refused_by_load_and_redone_by_re
     assert seen == []
 
 
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda m: [m], "expected a JSON object"),
+        (lambda m: {**m, "format": 99}, r"format 99 \(this version reads format 1\)"),
+        (lambda m: {**m, "design": 5}, "design: expected an object"),
+        (lambda m: {**m, "keep": None}, "keep: expected an object"),
+        (lambda m: {**m, "files": {"runs.parquet": 5}}, "files.runs.parquet: expected an object"),
+        (lambda m: {**m, "clock": {"n_steps": "x"}}, "clock.n_steps: expected a whole number"),
+        (None, r"cannot be read as JSON \(Expecting value"),
+    ],
+)
+def test_a_manifest_that_is_damaged_or_of_another_format_is_refused_and_kept(
+    tiny, capsys, edit, reason
+):
+    """Not a traceback; and --resume no longer starts over, removing the sweep's results."""
+    out = tiny.parent / "clean"
+    path = out / "manifest.json"
+    text = "" if edit is None else json.dumps(edit(json.loads(path.read_text())))
+    path.write_text(text)
+    with pytest.raises(SweepDamagedError, match=rf"^{path}: {reason}"):
+        load_sweep(out)
+    for args in (["analyze", str(out)], ["sweep", str(tiny), "--out", str(out), "--resume"]):
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {path}: "), err
+    assert "use --force to start over" in err[0]
+    assert path.read_text() == text and (out / "runs.parquet").is_file()
+
+
 def test_the_manifest_is_written_before_anything_else(tiny, monkeypatch):
     out = tiny.parent / "out"
 

@@ -47,6 +47,7 @@ from influence_sim.sweep.chunk import ChunkResult, compute_chunk, runs_schema
 from influence_sim.sweep.plan import Chunk, Sweep, SweepSource, read_sweep
 from influence_sim.sweep.storage import (
     RUNS,
+    SweepDamagedError,
     SweepFolder,
     command_line,
     now,
@@ -546,7 +547,12 @@ def _run_locked(
 ) -> SweepOutcome:
     """:func:`run_sweep` once it holds the folder's lock."""
     notes: list[str] = []
-    manifest = folder.read_manifest() if resume else None
+    try:
+        manifest = folder.read_manifest() if resume else None
+    except SweepDamagedError as exc:
+        raise SweepFolderError(
+            f"{exc}; the sweep cannot be resumed (use --force to start over)"
+        ) from None
     if folder.exists_nonempty() and not (resume or force):
         raise SweepFolderError(
             f"{folder.root}: output folder is not empty "

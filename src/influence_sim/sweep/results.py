@@ -21,7 +21,6 @@ done so far and :attr:`SweepData.complete` is false.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import warnings
 from collections.abc import Sequence
@@ -39,7 +38,6 @@ from influence_sim._text import with_hint
 from influence_sim.sweep.storage import (
     CHUNKS,
     DESIGN,
-    MANIFEST,
     RUNS,
     TIMESERIES,
     SweepDamagedError,
@@ -73,14 +71,15 @@ class SweepData:
 
         Raises:
             FileNotFoundError: If the folder has no ``manifest.json``.
-            SweepDamagedError: If a file of a finished sweep is missing or differs from its
-                record (``--resume`` computes its runs again).
+            SweepDamagedError: If ``manifest.json`` cannot be read or is not a sweep's, or a
+                file of a finished sweep is missing or differs from its record (``--resume``
+                computes its runs again).
         """
         self.folder = Path(folder)
-        path = self.folder / MANIFEST
-        if not path.is_file():
+        manifest = SweepFolder(self.folder).read_manifest()
+        if manifest is None:
             raise FileNotFoundError(f"{self.folder}: no manifest.json (not a sweep folder)")
-        self.manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        self.manifest: dict[str, Any] = manifest
         if verify and self.manifest.get("status") == "finished":
             damaged = SweepFolder(self.folder).damaged(self.manifest.get("files") or {})
             if damaged:
@@ -217,7 +216,7 @@ class SweepData:
         """
         if (
             not (self.folder / TIMESERIES).is_dir()
-            or self.manifest["keep"].get("timeseries_every") is None
+            or (self.manifest.get("keep") or {}).get("timeseries_every") is None
         ):
             return pd.DataFrame()
         where: dict[str, list[Any]] = {}
@@ -354,7 +353,7 @@ def load_sweep(folder: str | os.PathLike[str], verify: bool = True) -> SweepData
 
     Raises:
         FileNotFoundError: If the folder holds no sweep.
-        SweepDamagedError: If a file of a finished sweep is missing or differs from its
-            record (a ``ValueError``).
+        SweepDamagedError: If ``manifest.json`` cannot be read or is not a sweep's, or a file
+            of a finished sweep is missing or differs from its record (a ``ValueError``).
     """
     return SweepData(folder, verify=verify)

@@ -161,6 +161,48 @@ def _with_part_record(table: pa.Table, record: dict[str, Any]) -> pa.Table:
     )
 
 
+def manifest_problem(data: Any) -> str | None:
+    """What makes ``data`` no sweep manifest this version reads, or None.
+
+    The fields the readers go through must have their types: ``design`` with its ``factors``
+    (each with a ``path``), and, when present, ``keep``, ``clock``, ``design.n_points``,
+    ``design.second_order``, ``clock.n_steps`` and each record of ``files`` (``rows`` and
+    ``sha256``).
+    """
+    if not isinstance(data, dict):
+        return "expected a JSON object"
+    if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        return f"format {data['format']!r} (this version reads format {FORMAT_VERSION})"
+    design = data.get("design")
+    objects = {"design": design, "keep": data.get("keep", {}), "clock": data.get("clock", {})}
+    objects["files"] = data.get("files") or {}
+    for key, value in objects.items():
+        if not isinstance(value, dict):
+            return f"{key}: expected an object"
+    assert isinstance(design, dict)
+    factors = design.get("factors")
+    if not isinstance(factors, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("path"), str) for f in factors
+    ):
+        return "design.factors: expected a list of objects with a path"
+    fields = (
+        ("design.n_points", design.get("n_points", 0), int, "a whole number"),
+        ("design.second_order", design.get("second_order", False), bool, "true or false"),
+        ("clock.n_steps", objects["clock"].get("n_steps", 0), int, "a whole number"),
+    )
+    for key, value, kind, what in fields:
+        if not isinstance(value, kind):
+            return f"{key}: expected {what}"
+    for name, record in objects["files"].items():
+        if not (
+            isinstance(record, dict)
+            and isinstance(record.get("rows"), int)
+            and isinstance(record.get("sha256"), str)
+        ):
+            return f"files.{name}: expected an object with rows and sha256"
+    return None
+
+
 def part_name(index: int) -> str:
     """File name of chunk ``index``'s time series part."""
     return f"part-{index:06d}.parquet"
@@ -228,12 +270,24 @@ class SweepFolder:
         self.remove_strays()
 
     def read_manifest(self) -> dict[str, Any] | None:
-        """The manifest, or None if there is none (or it cannot be read)."""
-        try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        """The manifest, or None if there is none.
+
+        Raises:
+            SweepDamagedError: If it cannot be read, or is not a manifest this version reads
+                (:func:`manifest_problem`).
+        """
+        path = self.manifest_path
+        if not path.is_file():
             return None
-        return data if isinstance(data, dict) else None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SweepDamagedError(f"{path}: cannot be read as JSON ({exc})") from None
+        problem = manifest_problem(data)
+        if problem is not None:
+            raise SweepDamagedError(f"{path}: {problem}")
+        assert isinstance(data, dict)
+        return data
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         """Write the manifest atomically."""
