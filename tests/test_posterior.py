@@ -280,6 +280,22 @@ def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
         load_posterior(tmp_path / "posterior.csv")
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("parameters", 5), ("parameters", "spillover_rate"), ("states", None), ("partners", [1])],
+)
+def test_posterior_metadata_with_a_list_of_another_type_is_refused(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    """Not a TypeError, nor a text read letter by letter as parameter names."""
+    write_posterior(tmp_path, _posterior())
+    meta = json.loads((tmp_path / "posterior.json").read_text())
+    (tmp_path / "posterior.json").write_text(json.dumps({**meta, key: value}))
+    path = tmp_path / "posterior.json"
+    with pytest.raises(PosteriorError, match=rf"^{path}: {key}: expected a list of names$"):
+        load_posterior(tmp_path / "posterior.csv")
+
+
 def test_draws_follow_the_replicate_seed() -> None:
     from influence_sim.rng import replicate_seeds
 

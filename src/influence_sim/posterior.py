@@ -349,9 +349,11 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
         raise PosteriorError(f"{meta_file}: unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PosteriorError(f"{meta_file}: format: not a posterior of this version ({FORMAT!r})")
-    names = tuple(str(n) for n in meta.get("parameters", []))
-    states = tuple(str(s) for s in meta.get("states", []))
-    partners = tuple(str(p) for p in meta.get("partners", []))
+    lists = {key: meta.get(key, []) for key in ("parameters", "states", "partners")}
+    for key, value in lists.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PosteriorError(f"{meta_file}: {key}: expected a list of names")
+    names, states, partners = (tuple(v) for v in lists.values())
     specs = dict(PARAMETERS)
     for name in names:
         if name not in specs or specs[name].scope != "global":
