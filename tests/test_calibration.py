@@ -241,6 +241,19 @@ def test_report_of_a_run_folder_prints_pass_and_fail_and_exits_zero(
     assert rows_file[0].mean == pytest.approx(value, rel=1e-8)
 
 
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x80 not text"])
+def test_report_of_a_run_folder_whose_regional_csv_cannot_be_read_names_it(
+    tmp_path: Path, capsys, content: bytes
+):
+    (tmp_path / "run").mkdir()
+    path = tmp_path / "run" / "regional.csv"
+    path.write_bytes(content)
+    targets = Path(__file__).resolve().parents[1] / "seeds" / "targets.csv"
+    assert main(["report", str(tmp_path / "run"), "--targets", str(targets)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {path}: cannot be read as CSV (") and "\n" not in err
+
+
 def test_report_rejects_a_bad_targets_file(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

@@ -157,10 +157,13 @@ class RegionalSeries:
             The series.
 
         Raises:
-            ValueError: If a column is missing or the table is not complete (every replicate,
-                date, partner and domain once).
+            ValueError: If the file cannot be read as CSV, a column is missing or the table is
+                not complete (every replicate, date, partner and domain once).
         """
-        frame = tidy.read_csv(Path(path))
+        try:
+            frame = tidy.read_csv(Path(path))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: cannot be read as CSV ({exc})") from None
         needed = ("replicate", "date", "partner", "domain", "share", "volume_usd_bn")
         missing = [c for c in needed if c not in frame.columns]
         if missing:
