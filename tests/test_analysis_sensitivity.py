@@ -127,6 +127,23 @@ def test_bad_metrics_are_clear_errors(sweeps, tmp_path):
         analyze(tmp_path, "sobol")
 
 
+@pytest.mark.parametrize("damage", ["delete", "empty"])
+def test_morris_of_a_sweep_whose_design_file_is_damaged_names_it(sweeps, tmp_path, damage):
+    """design.parquet is not among the files the manifest checks; morris reads it."""
+    import shutil
+
+    folder = tmp_path / "morris"
+    shutil.copytree(sweeps["morris"], folder)
+    path = folder / "design.parquet"
+    if damage == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    reason = "missing" if damage == "delete" else "not a readable Parquet file"
+    with pytest.raises(SensitivityError, match=rf"design\.parquet: {reason}$"):
+        analyze(folder, "morris", "final.security_share.tajikistan.russia")
+
+
 def test_analyze_command(sweeps, tmp_path, capsys):
     assert (
         main(["analyze", str(sweeps["morris"]), "--method", "morris", "--out", str(tmp_path)]) == 0

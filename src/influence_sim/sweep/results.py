@@ -142,8 +142,17 @@ class SweepData:
 
     @functools.cached_property
     def design(self) -> pd.DataFrame:
-        """One row per design point with the varied values."""
-        frame: pd.DataFrame = pq.read_table(self.folder / DESIGN).to_pandas()
+        """One row per design point with the varied values.
+
+        Raises:
+            SweepDamagedError: If ``design.parquet`` is missing or not a readable Parquet file.
+        """
+        path = self.folder / DESIGN
+        try:
+            frame: pd.DataFrame = pq.read_table(path).to_pandas()
+        except (OSError, pa.ArrowException):
+            problem = "not a readable Parquet file" if path.is_file() else "missing"
+            raise SweepDamagedError(f"{path}: {problem}") from None
         return frame
 
     # --- time series --------------------------------------------------------------------------
