@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -282,6 +283,15 @@ def test_a_run_folder_with_a_table_cut_short_or_from_elsewhere_is_a_clear_error(
     path.write_bytes(whole)
     (tmp_path / "run" / "relations.csv").write_bytes((tmp_path / "run" / "powers.csv").read_bytes())
     with pytest.raises(SourceError, match=r"relations\.csv: no column trust \(expected"):
+        from_run_folder(tmp_path / "run")
+
+
+@pytest.mark.parametrize("name", ["metadata.json", "states.csv"])
+def test_a_run_folder_with_an_empty_file_names_the_file(tmp_path, name):
+    run(BASELINE, seed=1, replicates=2).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / name
+    path.write_bytes(b"")
+    with pytest.raises(SourceError, match=rf"^{re.escape(str(path))}: cannot be read \("):
         from_run_folder(tmp_path / "run")
 
 

@@ -200,11 +200,15 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
     missing = [f for f in RUN_FILES if not (folder / f).is_file()]
     if missing:
         raise SourceError(f"{path}: not a complete run folder: missing {', '.join(missing)}")
+    file = folder / "metadata.json"
+    tables = {}
     try:
-        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-        tables = {stem: tidy.read_csv(folder / f"{stem}.csv") for stem in RUN_COLUMNS}
+        meta = json.loads(file.read_text(encoding="utf-8"))
+        for stem in RUN_COLUMNS:
+            file = folder / f"{stem}.csv"
+            tables[stem] = tidy.read_csv(file)
     except (OSError, ValueError) as exc:
-        raise SourceError(f"{path}: cannot read the run folder: {exc}") from None
+        raise SourceError(f"{file}: cannot be read ({exc})") from None
     if not isinstance(meta, dict):
         raise SourceError(f"{folder / 'metadata.json'}: expected a JSON object")
     replicates = meta.get("replicates")
