@@ -374,6 +374,12 @@ def test_resume_starts_over_in_a_folder_killed_before_its_manifest(tiny):
     outcome = run_sweep(tiny, out, workers=1, resume=True)
     assert "starting over" in outcome.notes[0]
     assert_same(out, tiny.parent / "clean")
+    # with its results there, a folder without a manifest is damaged: refused, nothing removed
+    (out / "manifest.json").unlink()
+    kept = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(SweepFolderError, match=r"holds a sweep's results but no manifest\.json"):
+        run_sweep(tiny, out, workers=1, resume=True)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == kept
     # a folder with other files in it is still refused
     other = tiny.parent / "other"
     (other / "chunks").mkdir(parents=True)

@@ -564,6 +564,11 @@ def _run_locked(
                 f"{folder.root}: no readable manifest.json, so there is no sweep to resume "
                 "(use --force to start over)"
             )
+        if folder.holds_results():  # the manifest is written first: this folder is damaged
+            raise SweepFolderError(
+                f"{folder.root}: holds a sweep's results but no manifest.json, so it cannot be "
+                "resumed (use --force to start over)"
+            )
         notes.append("the sweep stopped before it wrote its manifest; starting over")
         force = True
     if force:

@@ -246,6 +246,17 @@ class SweepFolder:
         skip = {LOCK_NAME, *OUR_NAMES, *(p.name for p in strays)}
         return all(p.name in skip for p in self.root.iterdir())
 
+    def holds_results(self) -> bool:
+        """Whether the folder holds a file a sweep finished writing (a design, runs, a chunk)."""
+        for sub, finals in _FINALS.items():
+            folder = self.root / sub
+            if folder.is_dir():
+                strays = {p.name for p in find_temporaries(folder, finals)}
+                names = [p.name for p in folder.iterdir() if p.is_file()]
+                if any(n not in strays and n != LOCK_NAME for n in names):
+                    return True
+        return False
+
     def remove_strays(self) -> list[Path]:
         """Remove the temporary files a killed sweep left in the folder, and list them."""
         found = []
