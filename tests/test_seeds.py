@@ -286,6 +286,27 @@ def test_a_damaged_seed_table_is_named_with_its_line_and_column(
         sd.exposure(seeds, DIMS.states)
 
 
+def test_overlapping_periods_of_a_state_and_partner_are_refused(tmp_path) -> None:
+    """A run applies each row's start and end, its start reads the rows holding then: the two
+    agree only when periods do not overlap. Periods that touch are one after the other."""
+    from influence_sim._inputs import InputFileError
+
+    row = "turkmenistan,russia,0.5,2019-04-15,"
+    folder = _damaged(tmp_path / "a", "infrastructure.csv", row, row.replace("2019", "2015"))
+    with pytest.raises(InputFileError, match=r"infrastructure.csv:10: from: turkmenistan and "
+                       r"russia already have a row on line 9 for part of this period"):
+        sd.load_seeds(folder)
+    folder = _damaged(tmp_path / "b", "infrastructure.csv", row, row.replace("2019-04-15",
+                                                                             "2016-01-01"))
+    assert len(sd.load_seeds(folder).infrastructure) == len(sd.load_seeds().infrastructure)
+    old = "uzbekistan,csto,1992-05-15,2012-12-01,"
+    twice = "uzbekistan,csto,2006-06-23,,x\n" + old
+    folder = _damaged(tmp_path / "c", "memberships.csv", old, twice)
+    with pytest.raises(InputFileError, match=r"memberships.csv:6: joined: uzbekistan and csto "
+                       r"already have a row on line 5"):
+        sd.load_seeds(folder)
+
+
 def test_seed_tables_with_a_byte_order_mark_and_crlf_lines_read_the_same(tmp_path) -> None:
     import shutil
 

@@ -256,6 +256,29 @@ def _rows(directory: Path, name: str) -> list[TableRow]:
     return read_table(directory / name, *_COLUMNS[name])
 
 
+def _periods(directory: Path, name: str, other_key: str) -> list[TableRow]:
+    """The rows of a dated table, refused where two periods of a state and partner overlap.
+
+    A run applies each row's start and end as it reaches them, while its starting state reads
+    the rows holding on the start date: with overlaps the two would disagree.
+    """
+    rows = _rows(directory, name)
+    start, end = ("joined", "left") if name == "memberships.csv" else ("from", "to")
+    seen: dict[tuple[str, str], list[tuple[dt.date, dt.date | None, int]]] = {}
+    for r in rows:
+        a, b = r.date(start), r.date(end) if r[end].strip() else None
+        for a2, b2, line in seen.get((r["state"], r[other_key]), []):
+            if (b2 is None or a < b2) and (b is None or a2 < b):
+                reason = (
+                    f"{r['state']} and {r[other_key]} already have a row on line {line} for "
+                    "part of this period (expected periods that do not overlap: a combined "
+                    "link is one row)"
+                )
+                raise r.error(start, reason)
+        seen.setdefault((r["state"], r[other_key]), []).append((a, b, r.line))
+    return rows
+
+
 def _dated(row: TableRow, other_key: str, strength: float) -> Dated:
     start, end = ("joined", "left") if "joined" in row else ("from", "to")
     return Dated(
@@ -312,16 +335,21 @@ def _load(directory: Path) -> SeedData:
             key=lambda e: e.date,
         )
     )
-    memberships = tuple(_dated(r, "organisation", 1.0) for r in _rows(directory, "memberships.csv"))
+    memberships = tuple(
+        _dated(r, "organisation", 1.0)
+        for r in _periods(directory, "memberships.csv", "organisation")
+    )
     presence = tuple(
-        _dated(r, "power", r.number("strength")) for r in _rows(directory, "presence.csv")
+        _dated(r, "power", r.number("strength"))
+        for r in _periods(directory, "presence.csv", "power")
     )
     ties = tuple(
         (r["organisation"], r["power"], r["domain"], r.number("weight"))
         for r in _rows(directory, "ties.csv")
     )
     infrastructure = tuple(
-        _dated(r, "power", r.number("strength")) for r in _rows(directory, "infrastructure.csv")
+        _dated(r, "power", r.number("strength"))
+        for r in _periods(directory, "infrastructure.csv", "power")
     )
     estimates = {
         r["id"]: Estimate(r["id"], r.number("value"), r["unit"], r["method"])
