@@ -286,6 +286,23 @@ def test_a_damaged_seed_table_is_named_with_its_line_and_column(
         sd.exposure(seeds, DIMS.states)
 
 
+def test_a_missing_row_is_named_with_its_table_and_is_still_a_key_error(tmp_path, capsys) -> None:
+    """A global assumption the model needs names its table; a per-entity one falls back."""
+    folder = _damaged(tmp_path, "assumptions.csv", "\ntiv_usd,", "\nnot_tiv_usd,")
+    seeds = sd.load_seeds(folder)
+    with pytest.raises(sd.MissingRowError) as info:
+        sd.panel_of(seeds)
+    assert str(info.value) == f"{folder / 'assumptions.csv'}: no row with id 'tiv_usd'"
+    assert isinstance(info.value, KeyError)
+    from influence_sim.cli import main
+
+    out = str(tmp_path / "out")
+    assert main(["estimate", "--seeds", str(folder), "--out", out]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {info.value}"]
+    with pytest.raises(KeyError, match=r"figures\.csv: no row with id 'Z9'"):
+        seeds.figure("Z9")
+
+
 def test_overlapping_periods_of_a_state_and_partner_are_refused(tmp_path) -> None:
     """A run applies each row's start and end, its start reads the rows holding then: the two
     agree only when periods do not overlap. Periods that touch are one after the other."""

@@ -161,6 +161,20 @@ class Event:
     source: str
 
 
+class MissingRowError(InputFileError, KeyError):
+    """A row the model needs is not in a seed table.
+
+    It is a ``KeyError`` too, so a caller that falls back on a default where a row is missing
+    (an entity without an assumption of its own) still does.
+    """
+
+    __str__ = InputFileError.__str__  # not KeyError's, which would quote the message
+
+    def __init__(self, directory: Path, table: str, row_id: str) -> None:
+        """Name the table of ``directory`` and the id missing from it."""
+        super().__init__(str(directory / table), f"no row with id {row_id!r}", "table")
+
+
 @dataclass(frozen=True)
 class SeedData:
     """Everything in ``seeds/``, parsed.
@@ -197,19 +211,23 @@ class SeedData:
         """Return the value of a figure.
 
         Raises:
-            KeyError: If there is no such figure.
+            MissingRowError: If there is no such figure (a ``KeyError`` too).
         """
+        if figure_id not in self.figures:
+            raise MissingRowError(self.directory, "figures.csv", figure_id)
         return self.figures[figure_id].value
 
     def assumed(self, assumption_id: str) -> float:
         """Return the numeric value of an assumption, or of an estimate of that id.
 
         Raises:
-            KeyError: If there is no such assumption or estimate.
+            MissingRowError: If there is no such assumption or estimate (a ``KeyError`` too).
             InputFileError: If the assumption's value is not a finite number.
         """
         if assumption_id in self.estimates:
             return self.estimates[assumption_id].value
+        if assumption_id not in self.assumptions:
+            raise MissingRowError(self.directory, "assumptions.csv", assumption_id)
         assumption = self.assumptions[assumption_id]
         try:
             number = assumption.number()
