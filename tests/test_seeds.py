@@ -299,6 +299,10 @@ def test_a_missing_row_is_named_with_its_table_and_is_still_a_key_error(tmp_path
     out = str(tmp_path / "out")
     assert main(["estimate", "--seeds", str(folder), "--out", out]) == 2
     assert capsys.readouterr().err.splitlines() == [f"error: {info.value}"]
+    (tmp_path / "a_file").write_text("mine")  # --out naming a file is refused, the file kept
+    assert main(["estimate", "--out", str(tmp_path / "a_file")]) == 2
+    assert "output path exists and is not a folder" in capsys.readouterr().err
+    assert (tmp_path / "a_file").read_text() == "mine"
     with pytest.raises(KeyError, match=r"figures\.csv: no row with id 'Z9'"):
         seeds.figure("Z9")
 

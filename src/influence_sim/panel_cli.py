@@ -365,6 +365,9 @@ def _command_estimate(args: argparse.Namespace) -> int:
         source = Path(args.seeds) if args.seeds else sd.seeds_dir()
         sd.panel_of(sd.load_seeds(source))  # a damaged table is named here, not in the copy
         target = Path(args.out) / "seeds"
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            error(f"{args.out}: output path exists and is not a folder (expected a folder)")
+            return EXIT_USAGE
         if target.exists() and not args.force:
             error(f"{target}: already exists (use --force to replace it)")
             return EXIT_USAGE
