@@ -350,6 +350,16 @@ def test_a_manifest_that_is_damaged_or_of_another_format_is_refused_and_kept(
     assert path.read_text() == text and (out / "runs.parquet").is_file()
 
 
+def test_a_manifest_without_its_count_of_points_still_gives_the_point_means(tiny):
+    out = tiny.parent / "clean"
+    metric = next(c for c in load_sweep(out).runs.columns if str(c).startswith("final."))
+    expected = load_sweep(out).point_means(metric)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["design"]["n_points"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    pd.testing.assert_series_equal(load_sweep(out).point_means(metric), expected)
+
+
 def test_the_manifest_is_written_before_anything_else(tiny, monkeypatch):
     out = tiny.parent / "out"
 

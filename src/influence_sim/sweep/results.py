@@ -281,7 +281,8 @@ class SweepData:
             raise KeyError(f"unknown metric {metric!r} ({with_hint(expected, metric, columns)})")
         ok = runs[runs["status"] == "ok"]
         means = ok.groupby("point")[metric].mean()
-        return means.reindex(range(int(self.manifest["design"]["n_points"])))
+        n_points = self.manifest["design"].get("n_points")  # older manifests may lack it
+        return means.reindex(range(int(runs["point"].max()) + 1 if n_points is None else n_points))
 
     def sensitivity(self, metric: str) -> pd.DataFrame:
         """Sensitivity of a metric to the varied values, from the design's own method.
