@@ -350,6 +350,28 @@ def test_a_manifest_that_is_damaged_or_of_another_format_is_refused_and_kept(
     assert path.read_text() == text and (out / "runs.parquet").is_file()
 
 
+@pytest.mark.parametrize("size", [None, "x", 0])
+def test_resume_of_a_manifest_without_a_usable_chunk_size_is_refused_and_kept(
+    tiny, capsys, size
+):
+    """--resume needs the sweep's own chunk size; it was a KeyError or ValueError traceback."""
+    out = tiny.parent / "clean"
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if size is None:
+        del manifest["chunk_size"]
+    else:
+        manifest["chunk_size"] = size
+    path.write_text(json.dumps(manifest))
+    kept = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert cli.main(["sweep", str(tiny), "--out", str(out), "--resume"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {path}: chunk_size: expected a whole number of 1 or more; the sweep cannot be "
+        "resumed (use --force to start over)"
+    ]
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == kept
+
+
 def test_a_manifest_without_its_count_of_points_still_gives_the_point_means(tiny):
     out = tiny.parent / "clean"
     metric = next(c for c in load_sweep(out).runs.columns if str(c).startswith("final."))

@@ -575,7 +575,12 @@ def _run_locked(
         folder.clear()
     if manifest is not None:
         _check_resumable(sweep, manifest, folder.root)
-        size = int(manifest["chunk_size"])
+        size = manifest.get("chunk_size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise SweepFolderError(
+                f"{folder.manifest_path}: chunk_size: expected a whole number of 1 or more; "
+                "the sweep cannot be resumed (use --force to start over)"
+            )
         if chunk_size is not None and chunk_size != size:
             notes.append(f"resuming with the sweep's own chunk size, {counted(size, 'run')}")
         if manifest.get("versions") != package_versions():
