@@ -273,7 +273,9 @@ def test_report_refuses_a_file_as_its_output_folder_before_it_runs(
     assert main(["report", str(tiny), "--targets", str(targets), "--out", str(out)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    expected = f"error: {out}: output path exists and is not a folder (expected a folder)"
+    expected = (
+        f"error: {out}: output path exists and is not a folder (expected a folder for results)"
+    )
     assert captured.err.splitlines() == [expected]
     assert out.read_text(encoding="utf-8") == "kept"
 

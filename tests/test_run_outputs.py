@@ -131,6 +131,29 @@ def test_a_file_where_the_results_go_is_refused_and_kept(tmp_path: Path, capsys)
     assert out.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "scenarios/baseline.yaml", "--replicates", "1"],
+        ["hindcast", "--replicates", "1"],
+        ["estimate"],
+        ["report", "scenarios/baseline.yaml", "--targets", "seeds/targets.csv"],
+    ],
+)
+def test_every_command_refuses_a_file_at_out_with_the_same_line(
+    tmp_path: Path, capsys, command: list[str]
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    args = [str(root / a) if a.endswith((".yaml", ".csv")) else a for a in command]
+    out = tmp_path / "results.txt"
+    out.write_text("kept")
+    assert main([*args, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {out}: output path exists and is not a folder (expected a folder for results)"
+    ]
+    assert out.read_text() == "kept"
+
+
 @contextlib.contextmanager
 def _small_tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()

@@ -98,6 +98,17 @@ def report_problems(problems: Iterable[object]) -> int:
     return EXIT_USAGE
 
 
+def check_out_folder(out: Path, force: bool) -> int | None:
+    """Exit code 2, with one line, if ``out`` is a file or (without ``force``) a folder in use."""
+    if out.exists() and not out.is_dir():
+        error(f"{out}: output path exists and is not a folder (expected a folder for results)")
+        return EXIT_USAGE
+    if out.is_dir() and any(out.iterdir()) and not force:
+        error(f"{out}: output folder is not empty (use --force to write into it)")
+        return EXIT_USAGE
+    return None
+
+
 def save_outputs(
     out: Path,
     what: str,

@@ -27,6 +27,7 @@ from influence_sim._cliutil import (
     Parser,
     add_figure_options,
     add_posterior_options,
+    check_out_folder,
     error,
     figure_choice,
     path_arg,
@@ -150,12 +151,9 @@ def _command_run(args: argparse.Namespace) -> int:
     if problems:
         return report_problems(problems)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    if out.exists() and not out.is_dir():
-        error(f"{out}: output path exists and is not a folder (expected a folder for results)")
-        return EXIT_USAGE
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        error(f"{out}: output folder is not empty (use --force to write into it)")
-        return EXIT_USAGE
+    code = check_out_folder(out, args.force)
+    if code is not None:
+        return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError
     from influence_sim.posterior import PosteriorError
 

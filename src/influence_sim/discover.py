@@ -43,6 +43,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     add_figure_options,
+    check_out_folder,
     error,
     figure_choice,
     path_arg,
@@ -683,9 +684,9 @@ def _command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(found.summary())
     out = Path(args.out) if args.out else _default_out(args.sweep_dir, args.metric)
-    if out.exists() and not out.is_dir():
-        error(f"{out}: output path exists and is not a folder (expected a folder)")
-        return EXIT_USAGE
+    code = check_out_folder(out, force=True)  # a file at --out
+    if code is not None:
+        return code
     try:
         written = save_discovery(found, out, figure_choice(args))
     except OSError as exc:

@@ -21,6 +21,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     add_figure_options,
+    check_out_folder,
     error,
     figure_choice,
     path_arg,
@@ -365,9 +366,9 @@ def _command_estimate(args: argparse.Namespace) -> int:
         source = Path(args.seeds) if args.seeds else sd.seeds_dir()
         sd.panel_of(sd.load_seeds(source))  # a damaged table is named here, not in the copy
         target = Path(args.out) / "seeds"
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            error(f"{args.out}: output path exists and is not a folder (expected a folder)")
-            return EXIT_USAGE
+        code = check_out_folder(Path(args.out), force=True)  # a file at --out
+        if code is not None:
+            return code
         if target.exists() and not args.force:
             error(f"{target}: already exists (use --force to replace it)")
             return EXIT_USAGE
@@ -472,12 +473,9 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        error(f"{out}: output path exists and is not a folder (expected a folder for results)")
-        return EXIT_USAGE
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        error(f"{out}: output folder is not empty (use --force to write into it)")
-        return EXIT_USAGE
+    code = check_out_folder(out, args.force)
+    if code is not None:
+        return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError
     from influence_sim.posterior import PosteriorError
 

@@ -61,7 +61,7 @@ def _notes(notes: list[str]) -> None:
 def _out_folder(path: Path, force: bool) -> int | None:
     """Check an output folder; return an exit code if it cannot be used."""
     if path.exists() and not path.is_dir():
-        error(f"{path}: output path exists and is not a folder (expected a folder)")
+        error(f"{path}: output path exists and is not a folder (expected a folder for results)")
         return EXIT_USAGE
     if path.is_dir() and any(path.iterdir()) and not force:
         error(

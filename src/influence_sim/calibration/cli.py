@@ -22,6 +22,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     add_figure_options,
+    check_out_folder,
     error,
     figure_choice,
     path_arg,
@@ -138,16 +139,6 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
     return {"calibrate": command_calibrate, "report": command_report}
 
 
-def _check_out(out: Path, force: bool) -> int | None:
-    if out.exists() and not out.is_dir():
-        error(f"{out}: output path exists and is not a folder (expected a folder)")
-        return EXIT_USAGE
-    if out.is_dir() and any(out.iterdir()) and not force:
-        error(f"{out}: output folder is not empty (use --force to write into it)")
-        return EXIT_USAGE
-    return None
-
-
 def command_calibrate(args: argparse.Namespace) -> int:
     """Run ``influence-sim calibrate``.
 
@@ -177,7 +168,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except TargetError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    code = _check_out(out, args.force)
+    code = check_out_folder(out, args.force)
     if code is not None:
         return code
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
@@ -232,7 +223,7 @@ def command_report(args: argparse.Namespace) -> int:
         targets = load_targets(args.targets)
     except TargetError as exc:
         return report_problems(exc.problems)
-    code = _check_out(Path(args.out), force=True) if args.out else None  # a file at --out
+    code = check_out_folder(Path(args.out), True) if args.out else None  # a file at --out
     if code is not None:
         return code
     source = Path(args.source)
