@@ -271,7 +271,7 @@ def _damaged(tmp_path, table: str, old: str, new: str):
         ("panel.csv", "824.7,USD million", "824.7,USD milion",
          r"panel.csv:2: unit: unknown unit 'USD milion' .*did you mean 'USD million'"),
         ("assumptions.csv", "exposure_floor_kazakhstan,0.05,", "exposure_floor_kazakhstan,-,",
-         r"assumptions.csv: exposure_floor_kazakhstan: value '-' is not a number"),
+         r"assumptions.csv:2: exposure_floor_kazakhstan: value '-' is not a number"),
     ],
 )
 def test_a_damaged_seed_table_is_named_with_its_line_and_column(

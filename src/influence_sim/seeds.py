@@ -235,8 +235,10 @@ class SeedData:
             number = math.nan
         if not math.isfinite(number):
             file = str(self.directory / "assumptions.csv")
+            rows = _rows(self.directory, "assumptions.csv")
+            line = next((r.line for r in rows if r["id"] == assumption_id), None)
             reason = f"{assumption_id}: value {assumption.value!r} is not a number"
-            raise InputFileError(file, f"{reason} (expected a finite number)", "table")
+            raise InputFileError(file, f"{reason} (expected a finite number)", "table", line)
         return number
 
 
