@@ -281,7 +281,7 @@ class SweepData:
             raise KeyError(f"unknown metric {metric!r} ({with_hint(expected, metric, columns)})")
         ok = runs[runs["status"] == "ok"]
         means = ok.groupby("point")[metric].mean()
-        n_points = self.manifest["design"].get("n_points")  # older manifests may lack it
+        n_points = self.manifest["design"].get("n_points")  # a hand-written manifest may lack it
         return means.reindex(range(int(runs["point"].max()) + 1 if n_points is None else n_points))
 
     def sensitivity(self, metric: str) -> pd.DataFrame:
