@@ -258,6 +258,11 @@ def _damaged(tmp_path, table: str, old: str, new: str):
         ("presence.csv", "kazakhstan,russia,0.5,", "kazakhstan,russia,strong,",
          r"presence.csv:2: strength: 'strong' is not a number"),
         ("figures.csv", "A1,0.62,", "A1,nan,", r"figures.csv:2: value: 'nan' is not a number"),
+        ("presence.csv", "kazakhstan,russia,0.5,", "kazakstan,russia,0.5,",
+         r"presence.csv:2: state: unknown state 'kazakstan' \(expected one of kazakhstan, .*; "
+         r"did you mean 'kazakhstan'\?\)"),
+        ("ties.csv", "csto,russia,security,", "csto,russia,securty,",
+         r"ties.csv:2: domain: unknown domain 'securty' \(expected one of economic, security; "),
         ("events.csv", "1992-05-15,csto_treaty", "1992-05-32,csto_treaty",
          r"events.csv:2: date: '1992-05-32' is not a date"),
         ("capability.csv", "china,2000,", "china,2000.5,",

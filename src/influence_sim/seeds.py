@@ -25,6 +25,7 @@ import numpy as np
 
 from influence_sim import cast
 from influence_sim._inputs import InputFileError, TableRow, read_table
+from influence_sim._text import one_of
 from influence_sim.cast import seeds_dir as seeds_dir
 from influence_sim.kernel.arrays import DOMAINS, REST_OF_WORLD, Dims, FloatArray
 from influence_sim.panel import Panel, load_panel
@@ -273,7 +274,19 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def _rows(directory: Path, name: str) -> list[TableRow]:
     if not (directory / name).exists() and name in _OPTIONAL:
         return []
-    return read_table(directory / name, *_COLUMNS[name])
+    rows = read_table(directory / name, *_COLUMNS[name])
+    names = {  # columns whose every cell names one of a fixed set (powers do not: scenarios add)
+        "state": DEFAULT_STATES,
+        "organisation": tuple(o.organisation for o in cast.ORGANISATIONS),
+        "domain": DOMAINS,
+    }
+    for row in rows:
+        for column, choices in names.items():
+            if column in row and row[column] not in choices:
+                raise row.error(
+                    column, f"unknown {column} {row[column]!r} ({one_of(row[column], choices)})"
+                )
+    return rows
 
 
 def _periods(directory: Path, name: str, other_key: str) -> list[TableRow]:
