@@ -202,3 +202,24 @@ def test_a_reader_that_closes_the_pipe_early_is_no_error(work, args):
     if args[0] == "run":
         assert (work / "piped" / "timeseries.csv").is_file()
         assert (work / "piped" / "summary.txt").is_file()
+
+
+def test_the_program_ends_after_a_stop_even_if_a_thread_would_hold_its_exit(tmp_path):
+    """After Ctrl-C or SIGTERM (130, 143) a pool's thread can wait for ever at exit; the
+    program ends anyway, with the same code."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import threading, time\n"
+        "from influence_sim import cli\n"
+        "cli.STOP_EXIT_SECONDS = 0.5\n"
+        "threading.Thread(target=time.sleep, args=(3600,)).start()  # waited for at exit\n"
+        "cli.main = lambda: 143\n"
+        "cli.run()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    done = subprocess.run([sys.executable, str(script)], env=env, timeout=60, check=False)
+    assert done.returncode == 143

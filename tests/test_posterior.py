@@ -705,3 +705,6 @@ def test_sigterm_stops_a_fit_the_way_ctrl_c_does(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: terminated; the chain saved so far is kept: run again with --resume"]
     assert signal.getsignal(signal.SIGTERM) == before
+    from influence_sim.sweep import cli as sweep_cli
+
+    assert not sweep_cli._timers  # the clean-up ended: no timer is left to end this process

@@ -186,6 +186,52 @@ def test_a_killed_sweep_leaves_no_process_and_resumes_to_the_same_result(files, 
     assert not list(out.rglob(".*"))
 
 
+HANG = """
+import sys, time
+import influence_sim.sweep
+from influence_sim import cli
+from influence_sim.sweep import cli as sweep_cli
+
+sweep_cli.TERM_GRACE_SECONDS = 1.0
+
+
+def hang(*args, **kwargs):
+    try:
+        print("running", flush=True)
+        while True:
+            time.sleep(0.05)
+    except KeyboardInterrupt:  # a clean-up that never ends, as with a lock held for ever
+        while True:
+            time.sleep(0.05)
+
+
+influence_sim.sweep.run_sweep = hang
+sys.exit(cli.main(["sweep", sys.argv[1], "--out", sys.argv[2]]))
+"""
+
+
+@needs_proc
+def test_a_sigterm_whose_clean_up_hangs_still_ends_the_command(files, tmp_path):
+    """SIGTERM stops a sweep as Ctrl-C does; should that stop hang, the command still ends."""
+    script = tmp_path / "hang.py"
+    script.write_text(HANG)
+    args = [sys.executable, str(script), str(files / "grid.yaml"), str(tmp_path / "out")]
+    proc = subprocess.Popen(
+        args, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"running\n"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only if an assertion fired first
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "the clean-up did not end within 1 s" in err and "Traceback" not in err, err
+
+
 @needs_proc
 def test_two_sweeps_on_one_folder_the_second_is_refused(files, tmp_path, capsys):
     out = tmp_path / "out"

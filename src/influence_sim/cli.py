@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from influence_sim._cliutil import (
     EXIT_OK,
@@ -239,3 +242,30 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return 130
+
+
+STOP_EXIT_SECONDS = 5.0
+"""How long the program waits, once a stopped command has returned, before it ends anyway."""
+
+
+def run() -> NoReturn:
+    """The ``influence-sim`` program: :func:`main`, then exit with its code.
+
+    A process pool stopped by Ctrl-C (130) or SIGTERM (143) can leave a thread of the pool
+    waiting for ever for the rest of a result a worker was sending when it stopped, and the
+    interpreter waits for that thread at exit. After such a stop the program therefore ends
+    without it if it has not ended :data:`STOP_EXIT_SECONDS` later, with the same exit code.
+    Finished chunks and saved chains are on disk by then.
+    """
+    code = main()
+    if code in (130, 143):
+        timer = threading.Timer(STOP_EXIT_SECONDS, _exit_now, args=(code,))
+        timer.daemon = True  # it does not keep the program alive, it only ends a hung exit
+        timer.start()
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

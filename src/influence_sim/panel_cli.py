@@ -172,7 +172,7 @@ def _command_fit(args: argparse.Namespace) -> int:
     import signal
 
     from influence_sim._lock import FolderInUseError, exclusive_folder
-    from influence_sim.sweep.cli import EXIT_TERMINATED, Terminated, _on_sigterm
+    from influence_sim.sweep.cli import EXIT_TERMINATED, Terminated, _on_sigterm, restore_sigterm
 
     out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # stop the way Ctrl-C stops
@@ -186,7 +186,7 @@ def _command_fit(args: argparse.Namespace) -> int:
         error("terminated; the chain saved so far is kept: run again with --resume")
         return EXIT_TERMINATED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(previous)
 
 
 def _fit(args: argparse.Namespace, out: Path) -> int:

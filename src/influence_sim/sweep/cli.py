@@ -16,8 +16,10 @@ This module imports nothing heavy until the command runs, so registering it cost
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,38 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that the sweep stops the way Ctrl-C stops it."""
 
 
+TERM_GRACE_SECONDS = 30.0
+"""How long the clean-up after SIGTERM may take before the process ends without it."""
+
+
+def _end_now() -> None:
+    error(
+        f"terminated; the clean-up did not end within {TERM_GRACE_SECONDS:g} s, so the process "
+        "ends without it; finished work is kept: run again with --resume"
+    )
+    sys.stderr.flush()
+    os._exit(EXIT_TERMINATED)
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    # Raised wherever the main thread is, the stop can land while it holds a lock the clean-up
+    # needs (inside a process pool, say) and wait for ever: a terminated command must end, so a
+    # timer ends it if the clean-up has not. Finished chunks and saved chains are on disk.
+    timer = threading.Timer(TERM_GRACE_SECONDS, _end_now)
+    timer.daemon = True
+    timer.start()
+    _timers.append(timer)
     raise Terminated
+
+
+_timers: list[threading.Timer] = []
+
+
+def restore_sigterm(previous: Any) -> None:
+    """Put back the SIGTERM handler ``previous``; a stop's clean-up has ended, so its timer goes."""
+    signal.signal(signal.SIGTERM, previous)
+    while _timers:
+        _timers.pop().cancel()
 
 
 def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -161,7 +193,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         error("interrupted; finished chunks are kept: run again with --resume to continue")
         return EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        restore_sigterm(previous)
     for note in outcome.notes:
         print(f"note: {note}")
     ran = outcome.n_runs - outcome.n_skipped
