@@ -98,13 +98,18 @@ def report_problems(problems: Iterable[object]) -> int:
     return EXIT_USAGE
 
 
-def check_out_folder(out: Path, force: bool) -> int | None:
-    """Exit code 2, with one line, if ``out`` is a file or (without ``force``) a folder in use."""
+def check_out_folder(
+    out: Path, force: bool, hint: str = "use --force to write into it"
+) -> int | None:
+    """Exit code 2, with one line, if ``out`` is a file or (without ``force``) a folder in use.
+
+    ``hint`` says what to do about a folder in use.
+    """
     if out.exists() and not out.is_dir():
         error(f"{out}: output path exists and is not a folder (expected a folder for results)")
         return EXIT_USAGE
     if out.is_dir() and any(out.iterdir()) and not force:
-        error(f"{out}: output folder is not empty (use --force to write into it)")
+        error(f"{out}: output folder is not empty ({hint})")
         return EXIT_USAGE
     return None
 

@@ -144,6 +144,12 @@ class Dated:
         """Return whether the interval covers ``day``."""
         return self.start <= day and (self.end is None or day < self.end)
 
+    def overlaps(self, other: Dated) -> bool:
+        """Return whether some day is covered by both intervals."""
+        return (self.end is None or other.start < self.end) and (
+            other.end is None or self.start < other.end
+        )
+
 
 @dataclass(frozen=True)
 class Event:
@@ -289,39 +295,35 @@ def _rows(directory: Path, name: str) -> list[TableRow]:
     return rows
 
 
-def _periods(directory: Path, name: str, other_key: str) -> list[TableRow]:
-    """The rows of a dated table, refused where two periods of a state and partner overlap.
+def _periods(directory: Path, name: str, other_key: str) -> tuple[Dated, ...]:
+    """The intervals of a dated table, refused where two of a state and partner overlap.
 
     A run applies each row's start and end as it reaches them, while its starting state reads
     the rows holding on the start date: with overlaps the two would disagree.
     """
-    rows = _rows(directory, name)
-    start, end = ("joined", "left") if name == "memberships.csv" else ("from", "to")
-    seen: dict[tuple[str, str], list[tuple[dt.date, dt.date | None, int]]] = {}
-    for r in rows:
-        a, b = r.date(start), r.date(end) if r[end].strip() else None
-        for a2, b2, line in seen.get((r["state"], r[other_key]), []):
-            if (b2 is None or a < b2) and (b is None or a2 < b):
+    out: list[Dated] = []
+    seen: dict[tuple[str, str], list[tuple[Dated, int]]] = {}
+    for row in _rows(directory, name):
+        start, end = ("joined", "left") if "joined" in row else ("from", "to")
+        strength = row.number("strength") if "strength" in row else 1.0
+        new = Dated(
+            state=row["state"],
+            other=row[other_key],
+            start=row.date(start),
+            end=row.date(end) if row[end].strip() else None,
+            strength=strength,
+            source=row["source"],
+        )
+        for old, line in seen.get((new.state, new.other), []):
+            if old.overlaps(new):
                 reason = (
-                    f"{r['state']} and {r[other_key]} already have a row on line {line} for "
-                    "part of this period (expected periods that do not overlap: a combined "
-                    "link is one row)"
+                    f"{new.state} and {new.other} already have a row on line {line} for part of "
+                    "this period (expected periods that do not overlap: a combined link is one row)"
                 )
-                raise r.error(start, reason)
-        seen.setdefault((r["state"], r[other_key]), []).append((a, b, r.line))
-    return rows
-
-
-def _dated(row: TableRow, other_key: str, strength: float) -> Dated:
-    start, end = ("joined", "left") if "joined" in row else ("from", "to")
-    return Dated(
-        state=row["state"],
-        other=row[other_key],
-        start=row.date(start),
-        end=row.date(end) if row[end].strip() else None,
-        strength=strength,
-        source=row["source"],
-    )
+                raise row.error(start, reason)
+        seen.setdefault((new.state, new.other), []).append((new, row.line))
+        out.append(new)
+    return tuple(out)
 
 
 def _check_cast(directory: Path) -> None:
@@ -368,22 +370,13 @@ def _load(directory: Path) -> SeedData:
             key=lambda e: e.date,
         )
     )
-    memberships = tuple(
-        _dated(r, "organisation", 1.0)
-        for r in _periods(directory, "memberships.csv", "organisation")
-    )
-    presence = tuple(
-        _dated(r, "power", r.number("strength"))
-        for r in _periods(directory, "presence.csv", "power")
-    )
+    memberships = _periods(directory, "memberships.csv", "organisation")
+    presence = _periods(directory, "presence.csv", "power")
     ties = tuple(
         (r["organisation"], r["power"], r["domain"], r.number("weight"))
         for r in _rows(directory, "ties.csv")
     )
-    infrastructure = tuple(
-        _dated(r, "power", r.number("strength"))
-        for r in _periods(directory, "infrastructure.csv", "power")
-    )
+    infrastructure = _periods(directory, "infrastructure.csv", "power")
     estimates = {
         r["id"]: Estimate(r["id"], r.number("value"), r["unit"], r["method"])
         for r in _rows(directory, "estimates.csv")
@@ -503,12 +496,12 @@ def membership_at(
 def _strength_at(
     intervals: Sequence[Dated], states: Sequence[str], powers: Sequence[str], day: dt.date
 ) -> FloatArray:
-    """``(S, P)`` strengths of the intervals holding on a date (the largest where several do)."""
+    """``(S, P)`` strengths of the intervals holding on a date (one at most: none overlap)."""
     out = np.zeros((len(states), len(powers)))
     for m in intervals:
         if m.state in states and m.other in powers and m.holds_on(day):
             i, j = list(states).index(m.state), list(powers).index(m.other)
-            out[i, j] = max(out[i, j], m.strength)
+            out[i, j] = m.strength
     return out
 
 

@@ -29,6 +29,7 @@ from influence_sim._cliutil import (
     EXIT_USAGE,
     add_figure_options,
     add_posterior_options,
+    check_out_folder,
     error,
     figure_choice,
     path_arg,
@@ -60,16 +61,8 @@ def _notes(notes: list[str]) -> None:
 
 def _out_folder(path: Path, force: bool) -> int | None:
     """Check an output folder; return an exit code if it cannot be used."""
-    if path.exists() and not path.is_dir():
-        error(f"{path}: output path exists and is not a folder (expected a folder for results)")
-        return EXIT_USAGE
-    if path.is_dir() and any(path.iterdir()) and not force:
-        error(
-            f"{path}: output folder is not empty "
-            "(use --force to write into it, or --out DIR for another folder)"
-        )
-        return EXIT_USAGE
-    return None
+    hint = "use --force to write into it, or --out DIR for another folder"
+    return check_out_folder(path, force, hint)
 
 
 def register(sub: Any) -> dict[str, Handler]:

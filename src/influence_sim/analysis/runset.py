@@ -243,8 +243,7 @@ def _check_table(file: Path, table: pd.DataFrame, columns: tuple[str, ...], n: A
     if missing:
         raise SourceError(
             f"{file}: no {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)} "
-            "(expected a table written by "
-            "'influence-sim run')"
+            "(expected a table written by 'influence-sim run')"
         )
     rows = table.groupby("replicate").size()
     expected = n if isinstance(n, int) and not isinstance(n, bool) else len(rows)

@@ -575,8 +575,8 @@ def _run_locked(
         folder.clear()
     if manifest is not None:
         _check_resumable(sweep, manifest, folder.root)
-        size = manifest.get("chunk_size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        size = manifest.get("chunk_size")  # its type is checked with the manifest's
+        if size is None:
             raise SweepFolderError(
                 f"{folder.manifest_path}: chunk_size: expected a whole number of 1 or more; "
                 "the sweep cannot be resumed (use --force to start over)"

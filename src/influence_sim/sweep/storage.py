@@ -166,8 +166,8 @@ def manifest_problem(data: Any) -> str | None:
 
     The fields the readers go through must have their types: ``design`` with its ``factors``
     (each with a ``path``), and, when present, ``keep``, ``clock``, ``design.n_points``,
-    ``design.second_order``, ``clock.n_steps`` and each record of ``files`` (``rows`` and
-    ``sha256``).
+    ``design.second_order``, ``clock.n_steps``, ``chunk_size`` (1 or more) and each record of
+    ``files`` (``rows`` and ``sha256``).
     """
     if not isinstance(data, dict):
         return "expected a JSON object"
@@ -193,6 +193,9 @@ def manifest_problem(data: Any) -> str | None:
     for key, value, kind, what in fields:
         if not isinstance(value, kind):
             return f"{key}: expected {what}"
+    size = data.get("chunk_size", 1)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return "chunk_size: expected a whole number of 1 or more"
     for name, record in objects["files"].items():
         if not (
             isinstance(record, dict)
