@@ -273,6 +273,38 @@ def test_the_residual_fit_and_hindcast_quoted_are_the_committed_ones() -> None:
     assert f"the model's declines steadily ({', '.join(russia)})" in text
 
 
+def test_the_residuals_and_what_observables_explain_in_data_md_are_the_committed_ones(
+    seeds: influence_sim.seeds.SeedData,
+) -> None:
+    """Section 6 of ``docs/data.md``: the residuals' range per domain, from
+    ``seeds/residuals.csv``, and the variance shares of ``estimate.explain_residuals``."""
+    from influence_sim.estimate import explain_residuals
+
+    text = " ".join((ROOT / "docs" / "data.md").read_text(encoding="utf-8").split())
+    names = {"united_states": "US", "rest_of_world": "rest of world"}
+
+    def where(key: tuple[str, str, str]) -> str:
+        state, partner, _ = key
+        return f"{names.get(partner, partner.capitalize())} in {state.capitalize()}"
+
+    leads = {"economic": "economic ones run from", "security": "security ones from"}
+    for domain, lead in leads.items():
+        values = {k: v for k, v in seeds.residuals.items() if k[2] == domain}
+        low, high = min(values, key=values.__getitem__), max(values, key=values.__getitem__)
+        quoted = f"{values[low]:.1f} ({where(low)}) to {values[high]:+.1f} ({where(high)})"
+        assert f"{lead} {quoted}" in text, domain
+    trade, arms = (explain_residuals(seeds, domain) for domain in ("economic", "security"))
+    assert (
+        f"the power constants alone carry {100 * trade.r2_partner:.0f} percent of the residuals' "
+        f"variance and the observables add {100 * (trade.r2_full - trade.r2_partner):.1f} points "
+        f"(to {100 * trade.r2_full:.1f} percent)"
+    ) in text
+    assert (
+        f"in arms the constants carry {100 * arms.r2_partner:.0f} percent and the observables "
+        f"add {100 * (arms.r2_full - arms.r2_partner):.1f} points"
+    ) in text
+
+
 def test_the_mechanism_table_is_the_odd_list() -> None:
     rows = _table("mechanism-table")
     assert [r["Letter"] for r in rows] == [m.letter for m in MECHANISM_TABLE]
