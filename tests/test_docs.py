@@ -398,3 +398,17 @@ def test_every_moved_name_said_to_be_still_importable_is() -> None:
             assert getattr(importlib.import_module(old), name) is moved, (old, name)
             checked += 1
     assert checked >= 4
+
+
+def test_doctables_takes_help_and_names_a_missing_document(capsys, tmp_path) -> None:
+    """``python -m influence_sim.doctables --help`` prints its usage, not a traceback."""
+    from influence_sim.doctables import main
+
+    with pytest.raises(SystemExit) as exit_help:
+        main(["--help"])
+    assert exit_help.value.code == 0
+    assert "usage: python -m influence_sim.doctables" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_missing:
+        main([str(tmp_path / "missing.md")])
+    assert exit_missing.value.code == 2
+    assert "missing.md: no such file" in capsys.readouterr().err

@@ -10,9 +10,9 @@ parses them back and compares them with the code, so the documents cannot drift 
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
-import sys
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -279,15 +279,24 @@ def rewrite(path: Path, seeds: sd.SeedData | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the tables of ``docs/ODD.md`` and ``docs/data.md`` (or the files given)."""
-    args = argv if argv is not None else sys.argv[1:]
+    """Rewrite the tables of the documents given, by default those of ``docs/``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m influence_sim.doctables",
+        description="Rewrite the generated tables of the documents from the code and seeds/.",
+    )
+    parser.add_argument(
+        "docs", nargs="*", type=Path, metavar="DOC", help="documents (default: those of docs/)"
+    )
     docs = Path(__file__).resolve().parents[2] / "docs"
-    paths = [Path(a) for a in args] or [
+    paths = parser.parse_args(argv).docs or [
         docs / "ODD.md",
         docs / "data.md",
         docs / "validation.md",
         docs / "estimation.md",
     ]
+    for path in paths:
+        if not path.is_file():
+            parser.error(f"{path}: no such file")
     for path in paths:
         print(f"{path}: rewrote {', '.join(rewrite(path)) or 'nothing'}")
     return 0
