@@ -273,6 +273,21 @@ def test_the_residual_fit_and_hindcast_quoted_are_the_committed_ones() -> None:
     assert f"the model's declines steadily ({', '.join(russia)})" in text
 
 
+def test_calibration_md_quotes_the_hindcast_s_china_arms_share_for_2015_2019() -> None:
+    """``docs/calibration.md`` sets K2 beside the committed hindcast's regional window."""
+    text = " ".join((ROOT / "docs" / "calibration.md").read_text(encoding="utf-8").split())
+    with (ROOT / "docs" / "figures" / "hindcast" / "hindcast.csv").open(encoding="utf-8") as f:
+        (row,) = (
+            r
+            for r in csv.DictReader(f)
+            if (r["series"], r["entity"], r["period"])
+            == ("arms_share_china", "region", "2015-2019")
+        )
+    model, panel = float(row["model"]), float(row["panel"])
+    assert f"the hindcast matches within {100 * abs(model - panel):.1f} points" in text
+    assert f"the model's median is {model:.3f} against the SIPRI tables' {panel:.3f}" in text
+
+
 def test_the_residuals_and_what_observables_explain_in_data_md_are_the_committed_ones(
     seeds: influence_sim.seeds.SeedData,
 ) -> None:
