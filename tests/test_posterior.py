@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -583,6 +584,8 @@ def test_a_fit_too_short_for_autocorrelation_times_says_so(
     assert "autocorrelation time (steps) not estimated from 1 kept step;" in out
     # 6 walkers x 1 kept step: 6 of the 200 draws asked for, and the output says so
     assert "kept 6 draws of the 200 asked for: the chain after burn-in has no more" in out
+    # a resumed fit's sampling time is the whole chain's, which may exceed this command's time
+    assert re.search(r"; sampling \d+ s \(the whole chain\), this command \d+ s\n", out)
 
 
 def _three_priors(tmp_path: Path) -> Path:

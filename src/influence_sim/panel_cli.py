@@ -303,7 +303,8 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     print(
         f"{counted(chain.n_steps, 'step')} x {counted(args.walkers, 'walker')}, burn-in "
         f"{settings.burn_steps}; acceptance {meta['acceptance_fraction']:.2f}; autocorrelation "
-        f"time (steps) {tau}; sampling {chain.seconds:.0f} s, total {time.time() - started:.0f} s"
+        f"time (steps) {tau}; sampling {chain.seconds:.0f} s (the whole chain), this command "
+        f"{time.time() - started:.0f} s"
     )
     if post.n_draws < args.draws:
         print(
