@@ -1286,10 +1286,8 @@ def override_items(
                 (f"{head}.{who}.{name}", float(number), (*where, who))
                 for who, number in value.items()
             )
-        elif name in INITIAL_CONDITIONS:
+        elif scope == "global":  # an initial condition too: its path is not under parameters
             out.append((canonical_path(name), float(value), where))
-        elif scope == "global":
-            out.append((f"parameters.{name}", float(value), where))
         else:
             entities = dims.states if scope == "state" else dims.powers
             out.extend((f"{head}.{who}.{name}", float(value), where) for who in entities)
