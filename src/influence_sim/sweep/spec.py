@@ -695,19 +695,8 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
     assert replicates is not None and common is not None and design is not None
     if design.kind == "cases":
         factors = tuple(Factor(p, bounds=_path_bounds(p, dims)) for p in design.cases[0])
-    spec = SweepSpec(
-        path=doc.file,
-        sha256=sha256,
-        name=name,
-        description=description,
-        scenario_path=scenario_path,
-        seed=seed,
-        replicates=replicates,
-        common_random_numbers=common,
-        factors=factors,
-        design=design,
-        keep=keep,
-    )
+    fields = (name, description, scenario_path, seed, replicates, common, factors, design, keep)
+    spec = SweepSpec(doc.file, sha256, *fields)
     n_runs = count_points(spec) * spec.replicates
     if n_runs > MAX_RUNS:
         where = ("replicates",) if "replicates" in data else ("design",)
