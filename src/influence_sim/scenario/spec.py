@@ -482,8 +482,7 @@ def _text(
             _fail("text is empty", "some text")
         problem = text_problem(value, single_line=single_line)
         if problem is not None:
-            expected = "text without control characters"
-            _fail(problem, ("one-line " if single_line else "") + expected)
+            _fail(problem, ("one-line " if single_line else "") + "text without control characters")
         if len(value) > max_len:
             message = f"text is too long ({len(value):,} characters)"
             _fail(message, f"at most {max_len:,} characters")

@@ -279,8 +279,7 @@ def _text(one_line: bool) -> Callable[[Any], str]:
             _fail(f"must be text, not {_kind(value)}", "non-empty text")
         problem = text_problem(value, single_line=one_line)
         if problem is not None:
-            expected = "text without control characters"
-            _fail(problem, ("one-line " if one_line else "") + expected)
+            _fail(problem, ("one-line " if one_line else "") + "text without control characters")
         return value
 
     return check
@@ -415,7 +414,7 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
         issues.add((*where, "scale"), f"unknown scale '{scale}'", "linear or log")
         scale = "linear"
     if "values" in raw:
-        if kind is not None and kind != "grid":
+        if kind not in (None, "grid"):
             message = f"values are only for a grid design, not {kind}"
             issues.add(values_at, message, "low and high", at_key=True)
             return None
@@ -431,14 +430,12 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
         expected = "values: [...] or low, high and num"
         issues.add(where, "a grid needs values, or low, high and num", expected, at_key=True)
         return None
-    if kind is not None and kind != "grid" and "num" in raw:
+    if kind not in (None, "grid") and "num" in raw:
         message = f"num is only for a grid design, not {kind}"
         expected = f"the size of the {kind} design under design:"
         issues.add((*where, "num"), message, expected, at_key=True)
     ends = _ends(issues, where, raw, bounds, scale)
-    num = None
-    if kind == "grid":
-        num = issues.check((*where, "num"), _integer(2, 10_000), raw["num"])
+    num = issues.check((*where, "num"), _integer(2, 10_000), raw["num"]) if kind == "grid" else None
     if len(issues.items) > n_issues or kind is None:
         return None
     grid = None if num is None else tuple(spread(ends["low"], ends["high"], num, scale))
@@ -541,11 +538,9 @@ def _cases(issues: _Issues, cases: Any, dims: Dims) -> DesignSpec:
         if first_keys is None:
             first_keys = list(case)
         elif sorted(case) != sorted(first_keys):
-            missing = sorted(set(first_keys) - set(case))
-            extra = sorted(set(case) - set(first_keys))
-            lacks = ["lacks " + ", ".join(missing)] if missing else []
-            adds = ["adds " + ", ".join(extra)] if extra else []
-            message = "every case must set the same paths; this one " + " and ".join(lacks + adds)
+            gaps = (("lacks", set(first_keys) - set(case)), ("adds", set(case) - set(first_keys)))
+            parts = [f"{verb} {', '.join(sorted(keys))}" for verb, keys in gaps if keys]
+            message = "every case must set the same paths; this one " + " and ".join(parts)
             expected = "the paths of the first case: " + ", ".join(first_keys)
             issues.add(here, message, expected, at_key=True)
         if row in out:
