@@ -203,32 +203,6 @@ class _Issues:
         context = {"message": self.items[0][1], "issues": list(self.items)}
         return PydanticCustomError("scenario", "{message}", context)
 
-    def entries(
-        self,
-        path: tuple[PathItem, ...],
-        value: Mapping[Any, Any],
-        what: str,
-        names: Sequence[str],
-        check: Callable[[str, Any], T | None],
-        many: str = "",
-    ) -> dict[str, T]:
-        """Check a mapping whose keys name ``what`` (one of ``names``); return its usable entries.
-
-        An unknown key is recorded at the key; ``check(key, value)`` checks a known key's value
-        (its problems recorded under ``path``, or by ``check`` itself) and returns None when the
-        value is unusable.
-        """
-        out: dict[str, T] = {}
-        for key, item in value.items():
-            if not isinstance(key, str) or key not in names:
-                message = f"unknown {what} {show(key)}"
-                self.add((*path, str(key)), message, suggest(str(key), names, many), at_key=True)
-                continue
-            checked = self.check((*path, key), partial(check, key), item)
-            if checked is not None:
-                out[key] = checked
-        return out
-
     def raise_if_any(self) -> None:
         """Raise the collected problems, if any."""
         if self.items:
@@ -290,6 +264,32 @@ def _thaw(value: Mapping[str, Any]) -> dict[str, Any]:
 
 _FREEZE = AfterValidator(FrozenMap)
 _THAW = PlainSerializer(_thaw)
+
+
+def _entries[T](
+    value: Mapping[Any, Any],
+    what: str,
+    names: Sequence[str],
+    check: Callable[[str, Any], T],
+    many: str = "",
+) -> FrozenMap[T]:
+    """Check a mapping whose keys name ``what`` (one of ``names``), raising every problem found.
+
+    An unknown key is recorded at the key; ``check(key, value)`` checks a known key's value.
+    """
+    issues = _Issues()
+    out: dict[str, T] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or key not in names:
+            message = f"unknown {what} {show(key)}"
+            issues.add((str(key),), message, suggest(str(key), names, many), at_key=True)
+            continue
+        checked = issues.check((key,), partial(check, key), item)
+        if checked is not None:
+            out[key] = checked
+    issues.raise_if_any()
+    return FrozenMap(out)
+
 
 # --------------------------------------------------------------------------- the run's frame
 
@@ -708,10 +708,7 @@ def _share_spec(value: Any) -> float | FrozenMap[float]:
         if isinstance(value, (list, tuple, str)) or value is None or isinstance(value, bool):
             _fail(_not_a(value, "a share"), "a share from 0 to 1, or a mapping of states to shares")
         return _Number(0.0, 1.0)(value)
-    issues = _Issues()
-    out = issues.entries((), value, "state", sd.DEFAULT_STATES, lambda _, v: _Number(0.0, 1.0)(v))
-    issues.raise_if_any()
-    return FrozenMap(out)
+    return _entries(value, "state", sd.DEFAULT_STATES, lambda _, v: _Number(0.0, 1.0)(v))
 
 
 ShareSpec = Annotated[
@@ -1215,21 +1212,16 @@ def _parameters(value: Any) -> FrozenMap[float | FrozenMap[float]]:
     """Check the parameters section: known names, numbers in range, entities known."""
     if not isinstance(value, Mapping):
         _fail(_not_a(value, "a mapping"), "a mapping of parameter names to values")
-    issues = _Issues()
 
-    def one(key: str, item: Any) -> float | FrozenMap[float] | None:
+    def one(key: str, item: Any) -> float | FrozenMap[float]:
         check, scope = _parameter(key), _scope(key)
         if scope == "global" or not isinstance(item, Mapping):
             return check(item)
         entities = sd.DEFAULT_STATES if scope == "state" else _frame().dims.powers
-        return FrozenMap(issues.entries((key,), item, scope, entities, lambda _, v: check(v)))
+        return _entries(item, scope, entities, lambda _, v: check(v))
 
     names = (*PARAMETERS, *INITIAL_CONDITIONS)
-    out: dict[str, float | FrozenMap[float]] = issues.entries(
-        (), value, "parameter", names, one, "parameters of the ODD table"
-    )
-    issues.raise_if_any()
-    return FrozenMap(out)
+    return _entries(value, "parameter", names, one, "parameters of the ODD table")
 
 
 def _parameters_schema() -> dict[str, Any]:
