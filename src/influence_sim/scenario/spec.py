@@ -1287,9 +1287,8 @@ def override_items(
             for field, value in change.model_dump(exclude_none=True).items():
                 entries = value.items() if isinstance(value, Mapping) else [(None, value)]
                 for key, number in entries:
-                    tail = (field,) if key is None else (field, key)
-                    path = ".".join((head, who, *tail))
-                    out.append((path, float(number), ("actors", head, who, *tail)))
+                    tail = (head, who, field) if key is None else (head, who, field, key)
+                    out.append((".".join(tail), float(number), ("actors", *tail)))
     return out
 
 
