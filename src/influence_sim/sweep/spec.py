@@ -400,8 +400,7 @@ def _factor(issues: _Issues, key: str, spec: object, kind: str | None, dims: Dim
     values_at: Path_ = (*where, "values")
     if isinstance(spec, list):
         spec, values_at = {"values": spec}, where
-    expected = "a mapping with low and high (or values for a grid)"
-    raw = issues.check(where, _mapping(expected), spec)
+    raw = issues.check(where, _mapping("a mapping with low and high (or values for a grid)"), spec)
     if raw is None:
         return None
     _unknown_keys(issues, where, raw, FACTOR_KEYS)
@@ -682,8 +681,7 @@ def parse_sweep(doc: Located, sha256: str = "") -> tuple[SweepSpec, Scenario]:
         message = "a cases design takes its paths from the cases"
         issues.add(("vary",), message, "no 'vary' with kind: cases", at_key=True)
     elif kind != "cases" and "vary" not in data and "design" in data:
-        expected = "a mapping from path to range (or values)"
-        issues.add((), "missing 'vary'", expected, at_key=True)
+        issues.add((), "missing 'vary'", "a mapping from path to range (or values)", at_key=True)
     if issues.items:
         raise SweepError(_located(doc, issues))
     assert name is not None and description is not None and seed is not None
