@@ -62,6 +62,29 @@ def test_compare_input_errors_are_one_line(tmp_path, capsys):
     assert "bad.yaml:" in capsys.readouterr().err
 
 
+def test_compare_refuses_a_run_folder_whose_table_is_cut_inside_its_last_line(tmp_path, capsys):
+    """Every replicate keeps its rows, but the last row has lost its end: not compared as whole."""
+    run = ["run", BASELINE, "--replicates", "2", "--seed", "1", "--no-plots", "--out"]
+    assert main([*run, str(tmp_path / "a")]) == 0
+    assert main([*run, str(tmp_path / "b")]) == 0
+    path = tmp_path / "b" / "timeseries.csv"
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-5])  # a cut number in the last row
+    lines = whole.count(b"\n")
+    capsys.readouterr()
+    compare = ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--no-plots", "--out"]
+    assert main([*compare, str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {path}:{lines}: the table is incomplete (cut short?): its last line has no "
+        "newline at its end\n"
+    )
+    path.write_bytes(whole[: whole.rindex(b",")])  # the last row has a field fewer
+    assert main([*compare, str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}:{lines}: the table is incomplete")
+    assert not (tmp_path / "c").exists()
+
+
 def test_compare_warns_when_run_folders_do_not_pair(tmp_path, capsys):
     for name, scenario, seed in (("a", BASELINE, "1"), ("b", TAKEOVER, "2")):
         assert (

@@ -254,6 +254,24 @@ def test_report_of_a_run_folder_whose_regional_csv_cannot_be_read_names_it(
     assert err.startswith(f"error: {path}: cannot be read as CSV (") and "\n" not in err
 
 
+def test_report_of_a_run_folder_whose_regional_csv_is_cut_inside_its_last_line_names_it(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    run(tiny).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / "regional.csv"
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-4])  # the last row's volume cut short, its rows all there
+    lines = whole.count(b"\n")
+    targets = Path(__file__).resolve().parents[1] / "seeds" / "targets.csv"
+    assert main(["report", str(tmp_path / "run"), "--targets", str(targets)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: {path}:{lines}: the table is incomplete (cut short?): its last "
+        "line has no newline at its end\n"
+    )
+
+
 def test_report_rejects_a_bad_targets_file(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

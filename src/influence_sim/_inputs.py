@@ -30,6 +30,7 @@ __all__ = [
     "TableRow",
     "decode_text",
     "file_sha256",
+    "lacks_final_newline",
     "not_regular_reason",
     "read_bytes",
     "read_csv_rows",
@@ -229,6 +230,19 @@ def _sha256(chunks: Iterable[bytes]) -> str:
     for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def lacks_final_newline(path: PathArg) -> bool:
+    """Whether a file's last line has no newline at its end: a text file cut short mid-line.
+
+    Raises:
+        OSError: If the file cannot be opened.
+    """
+    with open(path, "rb") as f:
+        if f.seek(0, os.SEEK_END) == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
 
 
 def read_csv_rows(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[list[str]]:

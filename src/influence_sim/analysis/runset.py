@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from influence_sim import tidy
+from influence_sim._inputs import lacks_final_newline
 
 if TYPE_CHECKING:
     from influence_sim.results import Results
@@ -202,18 +203,27 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
         raise SourceError(f"{path}: not a complete run folder: missing {', '.join(missing)}")
     file = folder / "metadata.json"
     tables = {}
+    cut = set()
     try:
         meta = json.loads(file.read_text(encoding="utf-8"))
         for stem in RUN_COLUMNS:
             file = folder / f"{stem}.csv"
             tables[stem] = tidy.read_csv(file)
+            if lacks_final_newline(file):
+                cut.add(stem)
     except (OSError, ValueError) as exc:
         raise SourceError(f"{file}: cannot be read ({exc})") from None
     if not isinstance(meta, dict):
         raise SourceError(f"{folder / 'metadata.json'}: expected a JSON object")
     replicates = meta.get("replicates")
     for stem, table in tables.items():
-        _check_table(folder / f"{stem}.csv", table, RUN_COLUMNS[stem], replicates)
+        file = folder / f"{stem}.csv"
+        _check_table(file, table, RUN_COLUMNS[stem], replicates)
+        if stem in cut:
+            raise SourceError(
+                f"{file}:{len(table) + 1}: the table is incomplete (cut short?): its last "
+                "line has no newline at its end"
+            )
     seeds = meta.get("replicate_seeds")
     notes = []
     if not isinstance(seeds, list):

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import tidy
+from influence_sim._inputs import lacks_final_newline
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, FloatArray
@@ -162,6 +163,7 @@ class RegionalSeries:
         """
         try:
             frame = tidy.read_csv(Path(path))
+            cut = lacks_final_newline(path)
         except (OSError, ValueError) as exc:
             raise ValueError(f"{path}: cannot be read as CSV ({exc})") from None
         needed = ("replicate", "date", "partner", "domain", "share", "volume_usd_bn")
@@ -176,6 +178,11 @@ class RegionalSeries:
             raise ValueError(
                 f"{path}: {len(frame)} rows, expected {int(np.prod(shape))} (one per replicate, "
                 "date, partner and domain)"
+            )
+        if cut:
+            raise ValueError(
+                f"{path}:{len(frame) + 1}: the table is incomplete (cut short?): its last line "
+                "has no newline at its end"
             )
         ti = pd.Index(date_text).get_indexer(pd.Index(frame["date"].astype(str)))
         bi = pd.Index(replicates).get_indexer(pd.Index(frame["replicate"].astype(int)))
