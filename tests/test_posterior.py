@@ -281,6 +281,32 @@ def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
         load_posterior(tmp_path / "posterior.csv")
 
 
+def test_a_posterior_file_cut_short_is_refused_and_an_older_metadata_file_still_reads(
+    tmp_path: Path,
+) -> None:
+    """A posterior.csv cut at a line boundary was read with fewer draws without a word."""
+    write_posterior(tmp_path, _posterior(5))
+    csv_file, meta_file = tmp_path / "posterior.csv", tmp_path / "posterior.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["draws"] == 5
+    whole = csv_file.read_text()
+    csv_file.write_text("".join(whole.splitlines(keepends=True)[:4]))  # header and 3 draws
+    with pytest.raises(
+        PosteriorError, match=rf"^{csv_file}: 3 draws, but posterior.json records 5 \(the file"
+    ):
+        load_posterior(csv_file)
+    meta.pop("draws")  # written before the number of draws was recorded
+    meta_file.write_text(json.dumps(meta))
+    assert load_posterior(csv_file).n_draws == 3
+    csv_file.write_text(whole[:-3])  # the last draw's last residual cut
+    with pytest.raises(PosteriorError, match=rf"^{csv_file}:6: the last line has no newline"):
+        load_posterior(csv_file)
+    for bad in (0, 5.0, "5", True):
+        meta_file.write_text(json.dumps({**meta, "draws": bad}))
+        with pytest.raises(PosteriorError, match=rf"^{meta_file}: draws: expected a whole number"):
+            load_posterior(csv_file)
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [("parameters", 5), ("parameters", "spillover_rate"), ("states", None), ("partners", [1])],

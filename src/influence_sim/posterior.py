@@ -42,7 +42,7 @@ import numpy as np
 from influence_sim import initial, provenance
 from influence_sim import seeds as sd
 from influence_sim._files import json_text, write_text_atomic
-from influence_sim._inputs import InputFileError, read_csv_rows, read_text
+from influence_sim._inputs import InputFileError, lacks_final_newline, read_csv_rows, read_text
 from influence_sim._workers import lifeline, watch_parent
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
 from influence_sim.likelihood import TRADE_AR, Observations, PanelLikelihood
@@ -318,7 +318,8 @@ def write_posterior(directory: Path, post: Posterior) -> list[Path]:
         cells += [f"{v:.6f}" for v in flat[n]]
         lines.append(",".join(cells))
     paths = [write_text_atomic(directory / "posterior.csv", "\n".join(lines) + "\n")]
-    paths.append(write_text_atomic(directory / "posterior.json", json_text(post.meta)))
+    meta = {**post.meta, "draws": post.n_draws}
+    paths.append(write_text_atomic(directory / "posterior.json", json_text(meta)))
     return paths
 
 
@@ -354,6 +355,9 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise PosteriorError(f"{meta_file}: {key}: expected a list of names")
     names, states, partners = (tuple(v) for v in lists.values())
+    draws = meta.get("draws")  # recorded since the fit wrote it; older files have none
+    if draws is not None and (type(draws) is not int or draws < 1):
+        raise PosteriorError(f"{meta_file}: draws: expected a whole number above 0, not {draws!r}")
     specs = dict(PARAMETERS)
     for name in names:
         if name not in specs or specs[name].scope != "global":
@@ -375,6 +379,15 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
     expected += residual_columns(states, partners)
     if header != expected:
         raise PosteriorError(f"{file}:1: columns do not match {meta_file.name}")
+    if lacks_final_newline(file):
+        raise PosteriorError(
+            f"{file}:{len(rows)}: the last line has no newline at its end (the file is cut short?)"
+        )
+    if draws is not None and len(rows) - 1 != draws:
+        raise PosteriorError(
+            f"{file}: {len(rows) - 1} draws, but {meta_file.name} records {draws} (the file is "
+            "cut short?)"
+        )
     try:
         data = np.array([[float(c) for c in r] for r in rows[1:]], dtype=np.float64)
     except ValueError:
