@@ -421,6 +421,53 @@ def test_report_of_a_run_with_an_unreadable_file_is_one_line_exit_2(
     assert not (folder / "report.html").exists()
 
 
+_CUT = "the table is incomplete (cut short?)"
+
+
+def _damaged(name: str, whole: bytes) -> tuple[bytes, str]:
+    """A file of the run folder damaged as a stopped copy leaves it, and the line refusing it."""
+    if name == "bands.csv cut inside its last line":
+        return whole[:-7], f":{whole.count(b'\n')}: {_CUT}: its last line has no newline at its end"
+    if name == "bands.csv with a row of fewer cells":
+        lines = whole.splitlines(keepends=True)
+        lines[2] = b",".join(lines[2].split(b",")[:-2]) + b"\n"
+        return b"".join(lines), f":3: {_CUT}: 7 cells, expected 9 (one per column)"
+    if name == "a PNG cut short":
+        return whole[: len(whole) // 2], ": the image is incomplete (cut short?): no IEND chunk"
+    return b"<svg/>" + whole, ": not a PNG image (its bytes do not start with the PNG signature)"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "bands.csv cut inside its last line",
+        "bands.csv with a row of fewer cells",
+        "a PNG cut short",
+        "a PNG without its signature",
+    ],
+)
+def test_report_of_a_run_with_a_table_or_image_cut_short_is_one_line_exit_2(
+    run_folder, tmp_path, capsys, damage
+):
+    """Neither the rows left of a cut table nor a broken image is put in the report."""
+    import shutil
+
+    from matplotlib.figure import Figure
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    Figure(figsize=(1, 1)).savefig(folder / "extra.png")
+    path = folder / ("bands.csv" if damage.startswith("bands") else "extra.png")
+    assert main(["report-html", str(folder)]) == 0
+    content, reason = _damaged(damage, path.read_bytes())
+    path.write_bytes(content)
+    (folder / "report.html").unlink()
+    capsys.readouterr()
+    assert main(["report-html", str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: {path}{reason}\n"
+    assert not (folder / "report.html").exists()
+
+
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [

@@ -24,7 +24,14 @@ import pandas as pd
 from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
-from influence_sim._inputs import InputFileError, read_bytes, read_text, sha256_of
+from influence_sim._inputs import (
+    InputFileError,
+    lacks_final_newline,
+    read_bytes,
+    read_csv_rows,
+    read_text,
+    sha256_of,
+)
 from influence_sim._lazy import former_names
 
 REPORT_NAME = "report.html"
@@ -34,6 +41,8 @@ MAX_TABLE_ROWS = 400
 """Rows of a table shown in full; longer tables are cut with a note (the CSV has them all)."""
 
 _FIGURE_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk of every PNG, with its CRC
 
 _SHAPES: dict[str, tuple[type, str]] = {
     "versions": (dict, "an object"),
@@ -77,10 +86,27 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """The table of a CSV file the command wrote, refused if it is cut short."""
     try:
-        return tidy.read_csv(path)
+        frame = tidy.read_csv(path)
+        rows = read_csv_rows(path)
+        cut = lacks_final_newline(path)
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: cannot be read as CSV ({exc})") from None
+    except InputFileError as exc:
+        raise ReportError(str(exc)) from None
+    incomplete = "the table is incomplete (cut short?)"
+    if cut:
+        raise ReportError(
+            f"{path}:{len(rows)}: {incomplete}: its last line has no newline at its end"
+        )
+    for line, cells in enumerate(rows, 1):
+        if cells and len(cells) != len(rows[0]):
+            raise ReportError(
+                f"{path}:{line}: {incomplete}: {len(cells)} cells, expected {len(rows[0])} (one "
+                "per column)"
+            )
+    return frame
 
 
 def _table(frame: pd.DataFrame, caption: str) -> str:
@@ -140,8 +166,15 @@ def image_files(folder: Path) -> list[Path]:
 def _figures(folder: Path) -> str:
     parts = []
     for path in image_files(folder):
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        raw = path.read_bytes()
         kind = _FIGURE_TYPES[path.suffix.lower()]
+        if kind == "image/png" and not raw.startswith(_PNG_SIGNATURE):
+            raise ReportError(
+                f"{path}: not a PNG image (its bytes do not start with the PNG signature)"
+            )
+        if kind == "image/png" and _PNG_END not in raw:
+            raise ReportError(f"{path}: the image is incomplete (cut short?): no IEND chunk")
+        data = base64.b64encode(raw).decode("ascii")
         parts.append(
             f'<figure><img src="data:{kind};base64,{data}" alt="{_e(path.stem)}">'
             f"<figcaption>{_e(path.name)}</figcaption></figure>"
