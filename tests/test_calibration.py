@@ -272,6 +272,37 @@ def test_report_of_a_run_folder_whose_regional_csv_is_cut_inside_its_last_line_n
     )
 
 
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ({"seed": "1"}, "seed: expected a whole number or null, not str"),
+        ({"replicates": True}, "replicates: expected a whole number, not bool"),
+        ({"scenario_name": None}, "scenario_name: expected a string, not NoneType"),
+        ("seed", "seed: missing (expected a whole number or null)"),
+        ("cut", "cannot be read as JSON ("),
+    ],
+)
+def test_report_of_a_run_folder_whose_metadata_is_damaged_names_the_file_and_key(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, reason: str
+):
+    """Not a heading with 'seed None' or the seed as some other value."""
+    run(tiny).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / "metadata.json"
+    text = path.read_text(encoding="utf-8")
+    meta = json.loads(text)
+    if isinstance(damage, dict):
+        meta.update(damage)
+    elif damage in meta:
+        del meta[damage]
+    path.write_text(text[: len(text) // 2] if damage == "cut" else json.dumps(meta))
+    targets = Path(__file__).resolve().parents[1] / "seeds" / "targets.csv"
+    assert main(["report", str(tmp_path / "run"), "--targets", str(targets)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {path}: {reason}")
+    assert captured.err.count("\n") == 1
+
+
 def test_report_rejects_a_bad_targets_file(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

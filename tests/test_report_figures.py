@@ -490,6 +490,33 @@ def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
     assert err == f"error: {folder / 'metadata.json'}: {reason}"
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("seed", "1", "seed: expected a whole number or null, not str"),
+        ("replicate_seeds", {}, "replicate_seeds: expected a list, not dict"),
+        ("scenario_name", None, "scenario_name: missing (expected a string)"),
+    ],
+)
+def test_report_of_metadata_without_a_run_field_or_of_another_type_is_one_line_exit_2(
+    run_folder, tmp_path, capsys, key, value, reason
+):
+    """A damaged metadata.json is named, not shown as 'root seed' empty or of another type."""
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta[key] = value
+    if value is None:
+        del meta[key]
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    capsys.readouterr()
+    assert main(["report-html", str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: {folder / 'metadata.json'}: {reason}\n"
+    assert not (folder / "report.html").exists()
+
+
 def test_report_of_a_run_whose_scenario_path_is_no_regular_file_says_so(
     run_folder, tmp_path, capsys
 ):

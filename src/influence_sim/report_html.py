@@ -33,6 +33,7 @@ from influence_sim._inputs import (
     sha256_of,
 )
 from influence_sim._lazy import former_names
+from influence_sim.results import metadata_problem
 
 REPORT_NAME = "report.html"
 """File name of the report inside the results folder when ``--out`` is not given."""
@@ -317,7 +318,11 @@ def build_report(folder: str | Path) -> str:
     if (where / "comparison.json").is_file():
         title, sections = _compare_sections(where, _read_json(where / "comparison.json"))
     elif (where / "metadata.json").is_file():
-        title, sections = _run_sections(where, _read_json(where / "metadata.json"))
+        meta = _read_json(where / "metadata.json")
+        problem = metadata_problem(meta)
+        if problem:
+            raise ReportError(f"{where / 'metadata.json'}: {problem}")
+        title, sections = _run_sections(where, meta)
     else:
         raise ReportError(
             f"{where}: neither metadata.json nor comparison.json (expected a folder written by "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
+from influence_sim._inputs import InputFileError, read_text
 from influence_sim._text import counted
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
@@ -568,6 +570,45 @@ class Results:
 def _band_cell(row: pd.Series, digits: int) -> str:
     """``median (p5-p95)`` with ``digits`` decimals."""
     return f"{row['median']:.{digits}f} ({row['p5']:.{digits}f}-{row['p95']:.{digits}f})"
+
+
+RUN_METADATA: dict[str, tuple[tuple[type, ...], str]] = {
+    "scenario_name": ((str,), "a string"),
+    "seed": ((int, type(None)), "a whole number or null"),
+    "replicates": ((int,), "a whole number"),
+    "replicate_seeds": ((list,), "a list"),
+}
+"""Fields every run folder's ``metadata.json`` has, the reports read, with their types."""
+
+
+def metadata_problem(meta: dict[str, Any]) -> str | None:
+    """What is wrong with the :data:`RUN_METADATA` fields of a run's metadata (``key: why``)."""
+    for key, (kinds, what) in RUN_METADATA.items():
+        if key not in meta:
+            return f"{key}: missing (expected {what})"
+        if isinstance(meta[key], bool) or not isinstance(meta[key], kinds):
+            return f"{key}: expected {what}, not {type(meta[key]).__name__}"
+    return None
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """Read a run folder's ``metadata.json`` and check its :data:`RUN_METADATA` fields.
+
+    Raises:
+        ValueError: One line naming the file and, for a field, its key.
+    """
+    try:
+        meta = json.loads(read_text(path))
+    except InputFileError as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: cannot be read as JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    problem = metadata_problem(meta)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    return meta
 
 
 def run_metadata(

@@ -12,10 +12,8 @@ and exit 2; ``report`` exits 0 whatever the pass or fail of the targets (it is a
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from influence_sim._cliutil import (
     EXIT_FAILURE,
@@ -30,7 +28,6 @@ from influence_sim._cliutil import (
     save_outputs,
 )
 from influence_sim._files import write_text_atomic
-from influence_sim._inputs import InputFileError, read_text
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -218,6 +215,7 @@ def command_report(args: argparse.Namespace) -> int:
     from influence_sim.calibration.metrics import MetricError, RegionalSeries
     from influence_sim.calibration.report import compare_series, format_table, save_targets_plot
     from influence_sim.calibration.targets import TargetError, load_targets
+    from influence_sim.results import read_metadata
 
     try:
         targets = load_targets(args.targets)
@@ -237,13 +235,13 @@ def command_report(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         try:
             series = RegionalSeries.from_csv(regional)
+            meta = read_metadata(source / "metadata.json")
         except (ValueError, KeyError) as exc:
             error(str(exc))
             return EXIT_USAGE
-        meta = _metadata(source / "metadata.json")
-        name = str(meta.get("scenario_name", source.name))
+        name = meta["scenario_name"]
         heading = (
-            f"Report: run folder {source} (scenario {name}; seed {meta.get('seed')}; "
+            f"Report: run folder {source} (scenario {name}; seed {meta['seed']}; "
             f"{series.n_runs} replicates)"
         )
     else:
@@ -304,14 +302,6 @@ def command_report(args: argparse.Namespace) -> int:
         print()
         print(f"Wrote {', '.join(p.name for p in [*pictures, table])} to {out}/")
     return EXIT_OK
-
-
-def _metadata(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(read_text(path))
-    except (InputFileError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 __all__ = ["command_calibrate", "command_report", "register"]
