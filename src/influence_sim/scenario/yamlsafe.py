@@ -279,13 +279,12 @@ class _Reader(yaml.SafeLoader):
         """Place a shallow copy of the anchored node at an alias, within the limits."""
         name = str(event.anchor)
         anchored = self.anchors.get(name)
-        # PyYAML gives a mapping or list its end mark when it is closed
+        if anchored is None:
+            self.note(at, path, f"alias *{name} has no matching anchor &{name} before it")
+        elif anchored.end_mark is None:  # PyYAML sets it when a mapping or list is closed
+            message = f"alias *{name} is used inside the value it names"
+            self.note(at, path, message, "no self-references")
         if anchored is None or anchored.end_mark is None:
-            if anchored is None:
-                self.note(at, path, f"alias *{name} has no matching anchor &{name} before it")
-            else:
-                message = f"alias *{name} is used inside the value it names"
-                self.note(at, path, message, "no self-references")
             refused = ScalarNode(_REFUSED, "*" + name)
             refused.start_mark = refused.end_mark = event.start_mark
             return refused
