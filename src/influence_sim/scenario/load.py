@@ -41,7 +41,7 @@ from influence_sim.scenario.errors import (
     suggest,
 )
 from influence_sim.scenario.spec import TAG, ScenarioSpec, _not_a
-from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, load_located
+from influence_sim.scenario.yamlsafe import DEFAULT_MAX_BYTES, Located, _whole_file, load_located
 
 __all__ = ["LAYER_FILE", "MAX_EXTENDS", "is_sweep_document", "json_schema", "load_scenario"]
 
@@ -352,10 +352,6 @@ def _error_problems(origins: Origins, error: Mapping[str, Any]) -> list[Problem]
 
 
 # --------------------------------------------------------------------------- public API
-
-
-def _whole_file(file: str, message: str) -> ScenarioError:
-    return ScenarioError([Problem(file, None, None, "", message)])
 
 
 def _load(path: str | os.PathLike[str], layer: Mapping[str, Any] | None = None) -> Scenario:

@@ -160,8 +160,8 @@ def _pos(mark: Any) -> Position:
     return (int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _whole_file(file: str, message: str, expected: str | None = None) -> Problem:
-    return Problem(file, None, None, "", message, expected)
+def _whole_file(file: str, message: str, expected: str | None = None) -> ScenarioError:
+    return ScenarioError([Problem(file, None, None, "", message, expected)])
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -402,8 +402,7 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, path: KeyPath) -> Prob
 def _parse(text: str, file: str) -> Located:
     """Parse decoded text into a located document, or raise :class:`ScenarioError`."""
     if "\x00" in text:
-        message = "file looks binary: it contains NUL bytes"
-        raise ScenarioError([_whole_file(file, message, _EXPECTED_UTF8)])
+        raise _whole_file(file, "file looks binary: it contains NUL bytes", _EXPECTED_UTF8)
     problems: list[Problem] = []
     reader: _Reader | None = None
     try:
@@ -422,7 +421,7 @@ def _parse(text: str, file: str) -> Located:
     except ScenarioError:
         pass  # the reader stopped: its problems are recorded
     except Exception as exc:  # a bug or a parser failure nobody anticipated
-        problems.append(_whole_file(file, f"could not read YAML: {_short_reason(exc)}"))
+        problems.append(Problem(file, None, None, "", f"could not read YAML: {_short_reason(exc)}"))
     finally:
         if reader is not None:
             reader.dispose()
@@ -430,7 +429,7 @@ def _parse(text: str, file: str) -> Located:
         raise ScenarioError(problems)
     empty = isinstance(root, ScalarNode) and root.tag == _NULL and root.style is None
     if root is None or (empty and not root.value):
-        raise ScenarioError([_whole_file(file, "file is empty", _EXPECTED_TOP)])
+        raise _whole_file(file, "file is empty", _EXPECTED_TOP)
     if not isinstance(data, dict):
         message = f"top level is {kind_of(data)}, not a mapping"
         raise ScenarioError([Problem(file, *_pos(root.start_mark), "", message, _EXPECTED_TOP)])
@@ -450,8 +449,7 @@ def load_located(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_B
     """
     file = shown_name(path)
     if not isinstance(path, (str, bytes, os.PathLike)):
-        message, expected = "not a file path", "the path of a YAML scenario file"
-        raise ScenarioError([_whole_file(file, message, expected)])
+        raise _whole_file(file, "not a file path", "the path of a YAML scenario file")
     try:
         text = decode_text(read_bytes(path, max_bytes=max_bytes), file)
     except InputFileError as exc:
@@ -477,9 +475,9 @@ def loads_located(
         ScenarioError: For any problem in the text.
     """
     if not isinstance(text, str):
-        raise ScenarioError([_whole_file(file, "not YAML text", "a string")])
+        raise _whole_file(file, "not YAML text", "a string")
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > max_bytes:
         message = f"file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
-        raise ScenarioError([_whole_file(file, message)])
+        raise _whole_file(file, message)
     return _parse(text.removeprefix("\ufeff"), file)
