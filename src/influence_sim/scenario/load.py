@@ -263,33 +263,29 @@ def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Probl
 def _model_at(loc: Sequence[PathItem], tp: Any = ScenarioSpec) -> type[BaseModel] | None:
     """The model class at a pydantic error location, if exactly one model can be there.
 
-    ``loc`` is followed down the types from ``tp``: in a tagged union, a step is the tag of an
-    arm; other unions are tried arm by arm.
+    ``loc`` is followed down from ``tp`` (a model's field, a tuple's item, a mapping's value): in
+    a tagged union, a step is the tag of an arm; other unions are tried arm by arm.
     """
     while get_origin(tp) is Annotated:
         tp = get_args(tp)[0]
-    if get_origin(tp) is Union or get_origin(tp) is types.UnionType:
-        arms = [arm for arm in get_args(tp) if arm is not type(None)]
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Union or origin is types.UnionType:
+        arms = [arm for arm in args if arm is not type(None)]
         if loc and str(loc[0]).startswith(TAG):
             tagged = [arm for arm in arms if Tag(str(loc[0])) in getattr(arm, "__metadata__", ())]
             return _model_at(loc[1:], tagged[0]) if tagged else None
         models = {_model_at(loc, arm) for arm in arms} - {None}
         return models.pop() if len(models) == 1 else None
+    model = tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
     if not loc:
-        return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-    return _model_at(loc[1:], _inner(tp, loc[0]))  # below no such step (None), no model
-
-
-def _inner(tp: Any, step: PathItem) -> Any:
-    """The type one step below ``tp``: a model's field, a tuple's item, a mapping's value."""
-    origin, args = get_origin(tp), get_args(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        field = tp.model_fields.get(str(step))
-        return None if field is None else field.annotation
+        return model
+    if model is not None:
+        field = model.model_fields.get(str(loc[0]))
+        return None if field is None else _model_at(loc[1:], field.annotation)
     if origin is tuple and args[-1:] == (Ellipsis,):
-        return args[0]
+        return _model_at(loc[1:], args[0])
     if isinstance(origin, type) and issubclass(origin, Mapping):
-        return args[1]
+        return _model_at(loc[1:], args[1])
     return None
 
 
