@@ -313,10 +313,8 @@ def _error_problems(origins: Origins, error: Mapping[str, Any]) -> list[Problem]
     loc = tuple(error.get("loc", ()))
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    # pydantic marks an error about a mapping key with a final "[key]"
-    at_key = bool(loc) and loc[-1] == "[key]"
-    if at_key:
-        loc = loc[:-1]
+    at_key = loc[-1:] == ("[key]",)  # pydantic's mark of an error about a mapping key
+    loc = loc[:-1] if at_key else loc
     path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG)))
     value = error.get("input")
     if "issues" in ctx:
