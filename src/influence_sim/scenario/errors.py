@@ -144,10 +144,8 @@ def show(value: Any) -> str:
         number as written (a very long whole number by its count of digits),
         ``null``, ``true``/``false``, an ISO date, or ``a list``/``a mapping``.
     """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)  # null, true or false
     if isinstance(value, int):
         if abs(value) < 10**15:
             return str(value)
@@ -158,10 +156,8 @@ def show(value: Any) -> str:
         if math.isinf(value):
             return "infinity" if value > 0 else "minus infinity"
         return f"{value:.6g}"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return str(value)  # ISO, with a space before the time of a datetime
     if isinstance(value, str):
         clean = "".join(ch if ch.isprintable() else "?" for ch in value)
         if len(clean) > _MAX_SHOWN_CHARS:
