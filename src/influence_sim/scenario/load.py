@@ -153,13 +153,10 @@ def _extended(docs: list[Located]) -> Located | list[Problem]:
         return problem(f"{show(ext)} makes a cycle: {cycle}", expected)
     if len(docs) >= MAX_EXTENDS:
         return problem(f"the extends chain is longer than {MAX_EXTENDS} files", "a shorter chain")
-    what = _not_a_file(parent)
-    if what is not None:
-        expected = _EXPECTED_EXTENDS
+    if (what := _not_a_file(parent)) is not None:
         choices = _nearby_files(os.path.dirname(parent))
-        if choices:
-            expected += "; " + suggest(os.path.basename(parent), choices)
-        return problem(f"file {show(ext)} {what}: looked for {parent}", expected)
+        hint = "; " + suggest(os.path.basename(parent), choices) if choices else ""
+        return problem(f"file {show(ext)} {what}: looked for {parent}", _EXPECTED_EXTENDS + hint)
     try:
         return load_located(parent)
     except ScenarioError as exc:
