@@ -245,13 +245,11 @@ def _merge(docs: Sequence[Located]) -> tuple[dict[str, Any], Origins, list[Probl
         data = {k: v for k, v in doc.data.items() if k != "extends"}
         posterior = data.get("posterior")
         if isinstance(posterior, str) and posterior.strip() != "none":
-            # relative to the file that says it, like extends
-            data["posterior"] = _beside(doc.file, posterior)
+            data["posterior"] = _beside(doc.file, posterior)  # relative to it, like extends
         layers.append((data, doc, ()))
     origins: Origins = {}
     merged = _merge_layers(layers, origins, ())
-    problems = _merge_shocks(merged, docs, origins)
-    return merged, origins, problems
+    return merged, origins, _merge_shocks(merged, docs, origins)
 
 
 # --------------------------------------------------------------------------- error mapping
