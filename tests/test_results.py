@@ -91,6 +91,28 @@ def test_summary_names_states_guarantors_and_trade(results):
     assert "(8 recorded steps)" in text
 
 
+def test_summary_gives_the_median_next_to_its_band(results):
+    """Trade, trust and instability lines give the median over replicates and say so.
+
+    The band beside them is the 5-95 percent range of the same values and the band table gives
+    medians, so a mean there would be a figure of another statistic, unlabelled.
+    """
+    reg = results.regional
+    last = reg[(reg["step"] == reg["step"].max()) & (reg["domain"] == "economic")]
+    trade = results.regional_trade().set_index("partner")
+    for power in ("china", "russia"):
+        ends = last[last["partner"] == power]["volume_usd_bn"].to_numpy()
+        assert ends.mean() != pytest.approx(np.median(ends), abs=1e-12)  # the test can tell
+        assert trade.loc[power, "end"] == pytest.approx(np.median(ends), abs=1e-12)
+    text = results.summary()
+    assert "Trade with the region, USD bn per year, medians over replicates (" in text
+    trust = results.output.trust
+    line = next(x for x in text.splitlines() if x.startswith("China-Russia trust"))
+    assert line.startswith(f"China-Russia trust: {np.median(trust[0]):.2f} -> ")
+    assert f" -> {np.median(trust[-1]):.2f}; " in line
+    assert line.endswith(", medians over replicates")
+
+
 def test_summary_of_one_step_says_step():
     dims = default_dims()
     clock = Clock.between(dt.date(2021, 1, 1), dt.date(2021, 4, 1), "quarter")

@@ -316,7 +316,11 @@ class Results:
         return pd.DataFrame(rows)
 
     def regional_trade(self) -> pd.DataFrame:
-        """Trade with the region at the start and the end, USD bn/yr, of :data:`BAND_POWERS`."""
+        """Trade of :data:`BAND_POWERS` with the region, USD bn per year, over replicates.
+
+        Columns: ``partner``; ``start`` and ``end``, the medians at the first and last recorded
+        step; ``end_p5`` and ``end_p95``, the 5 and 95 percent points at the last.
+        """
         reg = self.regional
         econ = reg[(reg["domain"] == "economic") & reg["partner"].isin(BAND_POWERS)]
         first, last = econ["step"].min(), econ["step"].max()
@@ -327,8 +331,8 @@ class Results:
             rows.append(
                 {
                     "partner": power,
-                    "start": float(start.mean()),
-                    "end": float(end.mean()),
+                    "start": float(start.median()),
+                    "end": float(end.median()),
                     "end_p5": float(end.quantile(0.05)),
                     "end_p95": float(end.quantile(0.95)),
                 }
@@ -486,9 +490,10 @@ class Results:
                 name = state if domain == "economic" else ""
                 lines.append(f"  {name:<14}{domain:<10}{cells}{tail}")
         regional = self.regional_trade()
+        medians = "" if self.n_replicates == 1 else ", medians over replicates"
         if not regional.empty:
             lines.append("")
-            lines.append(f"Trade with the region, USD bn per year ({first} -> {last})")
+            lines.append(f"Trade with the region, USD bn per year{medians} ({first} -> {last})")
         for _, row in regional.iterrows():
             band = ""
             if self.n_replicates > 1:
@@ -496,12 +501,12 @@ class Results:
             lines.append(f"  {row['partner']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
         trust = out.trust
         instability = (
-            f"Afghan instability: {out.instability[0].mean():.2f} -> "
-            f"{out.instability[-1].mean():.2f}"
+            f"Afghan instability: {np.median(out.instability[0]):.2f} -> "
+            f"{np.median(out.instability[-1]):.2f}{medians}"
         )
         if all(p in self.dims.powers for p in DYAD):  # trust needs both
             instability = (
-                f"China-Russia trust: {trust[0].mean():.2f} -> {trust[-1].mean():.2f}; "
+                f"China-Russia trust: {np.median(trust[0]):.2f} -> {np.median(trust[-1]):.2f}; "
                 + instability
             )
         lines.append("")
