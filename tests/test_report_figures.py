@@ -468,6 +468,27 @@ def test_report_of_a_run_with_a_table_or_image_cut_short_is_one_line_exit_2(
     assert not (folder / "report.html").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs /proc/self/mem")
+@pytest.mark.parametrize("name", ["bands.csv", "extra.png", "extra.svg"])
+def test_report_of_a_run_with_a_file_that_cannot_be_read_names_it_exit_2(
+    run_folder, tmp_path, capsys, name
+):
+    """A figure or table whose reading fails is named as not read, not as a report not written."""
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    path = folder / name
+    path.unlink(missing_ok=True)
+    path.symlink_to("/proc/self/mem")  # a regular file whose reading fails (EIO)
+    capsys.readouterr()
+    assert main(["report-html", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: ") and "cannot read" in err
+    assert len(err.splitlines()) == 1 and "cannot write" not in err
+    assert not (folder / "report.html").exists()
+
+
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [

@@ -92,7 +92,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         frame = tidy.read_csv(path)
         rows = read_csv_rows(path)
         cut = lacks_final_newline(path)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    except ValueError as exc:
         raise ReportError(f"{path}: cannot be read as CSV ({exc})") from None
     except InputFileError as exc:
         raise ReportError(str(exc)) from None
@@ -167,7 +169,10 @@ def image_files(folder: Path) -> list[Path]:
 def _figures(folder: Path) -> str:
     parts = []
     for path in image_files(folder):
-        raw = path.read_bytes()
+        try:
+            raw = read_bytes(path)
+        except InputFileError as exc:
+            raise ReportError(str(exc)) from None
         kind = _FIGURE_TYPES[path.suffix.lower()]
         if kind == "image/png" and not raw.startswith(_PNG_SIGNATURE):
             raise ReportError(
