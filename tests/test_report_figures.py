@@ -434,6 +434,12 @@ def _damaged(name: str, whole: bytes) -> tuple[bytes, str]:
         return b"".join(lines), f":3: {_CUT}: 7 cells, expected 9 (one per column)"
     if name == "a PNG cut short":
         return whole[: len(whole) // 2], ": the image is incomplete (cut short?): no IEND chunk"
+    if name == "an SVG cut short":
+        cut = whole[: whole.rindex(b"\n", 0, len(whole) // 2) + 1]  # stopped after a line
+        lines = cut.count(b"\n") + 1
+        return cut, f":{lines}: not a well-formed SVG image (cut short?): no element found"
+    if name == "an SVG whose root is not svg":
+        return b"<html><svg/></html>", ": not an SVG image (its root element is html, not svg)"
     return b"<svg/>" + whole, ": not a PNG image (its bytes do not start with the PNG signature)"
 
 
@@ -444,6 +450,8 @@ def _damaged(name: str, whole: bytes) -> tuple[bytes, str]:
         "bands.csv with a row of fewer cells",
         "a PNG cut short",
         "a PNG without its signature",
+        "an SVG cut short",
+        "an SVG whose root is not svg",
     ],
 )
 def test_report_of_a_run_with_a_table_or_image_cut_short_is_one_line_exit_2(
@@ -458,6 +466,8 @@ def test_report_of_a_run_with_a_table_or_image_cut_short_is_one_line_exit_2(
     shutil.copytree(run_folder, folder)
     Figure(figsize=(1, 1)).savefig(folder / "extra.png")
     path = folder / ("bands.csv" if damage.startswith("bands") else "extra.png")
+    if "SVG" in damage:
+        path = folder / "threat.svg"
     assert main(["report-html", str(folder)]) == 0
     content, reason = _damaged(damage, path.read_bytes())
     path.write_bytes(content)

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import html
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -180,12 +181,27 @@ def _figures(folder: Path) -> str:
             )
         if kind == "image/png" and _PNG_END not in raw:
             raise ReportError(f"{path}: the image is incomplete (cut short?): no IEND chunk")
+        if kind == "image/svg+xml":
+            _check_svg(path, raw)
         data = base64.b64encode(raw).decode("ascii")
         parts.append(
             f'<figure><img src="data:{kind};base64,{data}" alt="{_e(path.stem)}">'
             f"<figcaption>{_e(path.name)}</figcaption></figure>"
         )
     return "".join(parts) or "<p>No figures in the folder (written with --no-plots?).</p>"
+
+
+def _check_svg(path: Path, raw: bytes) -> None:
+    """Refuse an SVG file that is not well-formed XML (cut short?) or whose root is not svg."""
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        why = str(exc).rsplit(": line ", 1)[0]
+        where = f"{path}:{exc.position[0]}"
+        raise ReportError(f"{where}: not a well-formed SVG image (cut short?): {why}") from None
+    name = root.tag.rpartition("}")[2]
+    if name != "svg":
+        raise ReportError(f"{path}: not an SVG image (its root element is {name}, not svg)")
 
 
 def _scenario_texts(meta: Mapping[str, Any]) -> str:
