@@ -267,6 +267,41 @@ def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_p
         from_run_folder(tmp_path / "run")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("seed", "1", "seed: expected a whole number or null, not str"),
+        ("seed", True, "seed: expected a whole number or null, not bool"),
+        ("scenario_name", 7, "scenario_name: expected a string, not int"),
+        ("scenario_name", None, "scenario_name: missing (expected a string)"),
+        ("replicates", "3", "replicates: expected a whole number, not str"),
+        ("replicate_seeds", None, "replicate_seeds: missing (expected a list)"),
+    ],
+)
+def test_a_run_folder_whose_metadata_lacks_a_run_field_is_refused_as_report_refuses_it(
+    tmp_path, key, value, reason
+):
+    """The same line as report and report-html give, not a fallback with a note."""
+    run(BASELINE, seed=1, replicates=2).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / "metadata.json"
+    meta = json.loads(path.read_text())
+    meta[key] = value
+    if value is None:
+        del meta[key]
+    path.write_text(json.dumps(meta))
+    with pytest.raises(SourceError, match=rf"^{re.escape(f'{path}: {reason}')}$"):
+        from_run_folder(tmp_path / "run")
+
+
+def test_a_run_folder_with_a_null_root_seed_reads(tmp_path):
+    """A run without a root seed (seed null) is legitimate: it reads, with no root seed."""
+    run(BASELINE, seed=1, replicates=2).save(tmp_path / "run", plots=False)
+    path = tmp_path / "run" / "metadata.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "seed": None}))
+    side = from_run_folder(tmp_path / "run")
+    assert side.root_seed is None and side.name == "baseline" and len(side.seeds or []) == 2
+
+
 def test_a_run_folder_with_a_table_cut_short_or_from_elsewhere_is_a_clear_error(tmp_path):
     """A table cut short (a full disk, a copy stopped half-way) would be compared silently."""
     run(BASELINE, seed=1, replicates=3).save(tmp_path / "run", plots=False)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from influence_sim import tidy
 from influence_sim._inputs import lacks_final_newline
+from influence_sim.results import metadata_problem
 
 if TYPE_CHECKING:
     from influence_sim.results import Results
@@ -195,7 +196,8 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
         The run set.
 
     Raises:
-        SourceError: If a file is missing or unreadable.
+        SourceError: If a file is missing, unreadable or cut short, or ``metadata.json`` lacks
+            a field every run folder has (see :func:`influence_sim.results.metadata_problem`).
     """
     folder = Path(path)
     missing = [f for f in RUN_FILES if not (folder / f).is_file()]
@@ -213,41 +215,35 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
                 cut.add(stem)
     except (OSError, ValueError) as exc:
         raise SourceError(f"{file}: cannot be read ({exc})") from None
-    if not isinstance(meta, dict):
-        raise SourceError(f"{folder / 'metadata.json'}: expected a JSON object")
-    replicates = meta.get("replicates")
+    problem = "expected a JSON object" if not isinstance(meta, dict) else metadata_problem(meta)
+    if problem:
+        raise SourceError(f"{folder / 'metadata.json'}: {problem}")
     for stem, table in tables.items():
         file = folder / f"{stem}.csv"
-        _check_table(file, table, RUN_COLUMNS[stem], replicates)
+        _check_table(file, table, RUN_COLUMNS[stem], meta["replicates"])
         if stem in cut:
             raise SourceError(
                 f"{file}:{len(table) + 1}: the table is incomplete (cut short?): its last "
                 "line has no newline at its end"
             )
-    seeds = meta.get("replicate_seeds")
-    notes = []
-    if not isinstance(seeds, list):
-        seeds = None
-        notes.append(f"{path}: metadata.json has no replicate seeds; it cannot be paired")
     return RunSet(
-        name=name or str(meta.get("scenario_name") or folder.name),
+        name=name or meta["scenario_name"] or folder.name,
         kind="run",
         timeseries=tables["timeseries"],
         regional=tables["regional"],
         states=tables["states"],
         relations=tables["relations"],
-        seeds=seeds,
+        seeds=meta["replicate_seeds"],
         source=str(path),
-        notes=notes,
-        root_seed=meta.get("seed") if isinstance(meta.get("seed"), int) else None,
+        root_seed=meta["seed"],
     )
 
 
-def _check_table(file: Path, table: pd.DataFrame, columns: tuple[str, ...], n: Any) -> None:
+def _check_table(file: Path, table: pd.DataFrame, columns: tuple[str, ...], n: int) -> None:
     """Refuse a table without the columns asked for, or whose replicates are not all whole.
 
     Every replicate has as many rows as the others, and there are ``n`` of them (the number
-    ``metadata.json`` records, when it is a whole number); a file cut short has fewer.
+    ``metadata.json`` records); a file cut short has fewer.
     """
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -256,11 +252,10 @@ def _check_table(file: Path, table: pd.DataFrame, columns: tuple[str, ...], n: A
             "(expected a table written by 'influence-sim run')"
         )
     rows = table.groupby("replicate").size()
-    expected = n if isinstance(n, int) and not isinstance(n, bool) else len(rows)
-    if rows.nunique() > 1 or len(rows) != expected:
+    if rows.nunique() > 1 or len(rows) != n:
         raise SourceError(
             f"{file}: the table is incomplete (cut short?): rows of {len(rows)} of "
-            f"{expected} replicates, from {rows.min():,} to {rows.max():,} rows each"
+            f"{n} replicates, from {rows.min():,} to {rows.max():,} rows each"
         )
 
 
