@@ -308,6 +308,34 @@ def test_a_posterior_file_cut_short_is_refused_and_an_older_metadata_file_still_
 
 
 @pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("fewer cells", r"3 cells, expected \d+ \(one per column\)"),
+        ("blank line", r"0 cells, expected \d+ \(one per column\)"),
+        ("not a number", "a value is not a number"),
+        ("not finite", "a value is not finite"),
+    ],
+)
+def test_a_posterior_file_with_a_damaged_row_in_the_middle_names_its_line(
+    tmp_path: Path, damage: str, reason: str
+) -> None:
+    """Not 'a value is not a number' for the whole file: the line of the row is named."""
+    write_posterior(tmp_path, _posterior(5))
+    csv_file = tmp_path / "posterior.csv"
+    lines = csv_file.read_text().splitlines(keepends=True)
+    cells = lines[3].split(",")
+    lines[3] = {
+        "fewer cells": ",".join(cells[:3]) + "\n",
+        "blank line": "\n",
+        "not a number": ",".join([*cells[:4], "x", *cells[5:]]),
+        "not finite": ",".join([*cells[:4], "nan", *cells[5:]]),
+    }[damage]
+    csv_file.write_text("".join(lines))
+    with pytest.raises(PosteriorError, match=rf"^{re.escape(str(csv_file))}:4: {reason}$"):
+        load_posterior(csv_file)
+
+
+@pytest.mark.parametrize(
     ("key", "value"),
     [("parameters", 5), ("parameters", "spillover_rate"), ("states", None), ("partners", [1])],
 )

@@ -388,14 +388,22 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
             f"{file}: {len(rows) - 1} draws, but {meta_file.name} records {draws} (the file is "
             "cut short?)"
         )
-    try:
-        data = np.array([[float(c) for c in r] for r in rows[1:]], dtype=np.float64)
-    except ValueError:
-        raise PosteriorError(f"{file}: a value is not a number") from None
+    numbers = []
+    for line, cells in enumerate(rows[1:], 2):
+        if len(cells) != len(header):
+            raise PosteriorError(
+                f"{file}:{line}: {len(cells)} cells, expected {len(header)} (one per column)"
+            )
+        try:
+            numbers.append([float(c) for c in cells])
+        except ValueError:
+            raise PosteriorError(f"{file}:{line}: a value is not a number") from None
+    data = np.array(numbers, dtype=np.float64)
     if data.ndim != 2 or data.shape[0] == 0:
         raise PosteriorError(f"{file}: no draws")
-    if not np.all(np.isfinite(data)):
-        raise PosteriorError(f"{file}: a value is not finite")
+    infinite = np.flatnonzero(~np.isfinite(data).all(axis=1))
+    if infinite.size:
+        raise PosteriorError(f"{file}:{int(infinite[0]) + 2}: a value is not finite")
     values = data[:, 2 : 2 + len(names)]
     for j, name in enumerate(names):
         spec = specs[name]
