@@ -276,6 +276,8 @@ def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_p
         ("scenario_name", None, "scenario_name: missing (expected a string)"),
         ("replicates", "3", "replicates: expected a whole number, not str"),
         ("replicate_seeds", None, "replicate_seeds: missing (expected a list)"),
+        ("replicates", 0, "replicates: expected a whole number above 0, not 0"),
+        ("replicates", 3, "replicate_seeds: 2 seed records for 3 replicates (expected one each)"),
     ],
 )
 def test_a_run_folder_whose_metadata_lacks_a_run_field_is_refused_as_report_refuses_it(

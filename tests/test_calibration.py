@@ -279,6 +279,11 @@ def test_report_of_a_run_folder_whose_regional_csv_is_cut_inside_its_last_line_n
         ({"replicates": True}, "replicates: expected a whole number, not bool"),
         ({"scenario_name": None}, "scenario_name: expected a string, not NoneType"),
         ("seed", "seed: missing (expected a whole number or null)"),
+        ({"replicates": 0}, "replicates: expected a whole number above 0, not 0\n"),
+        (
+            {"replicates": 2, "replicate_seeds": [{}]},
+            "replicate_seeds: 1 seed record for 2 replicates (expected one each)\n",
+        ),
         ("cut", "cannot be read as JSON ("),
     ],
 )

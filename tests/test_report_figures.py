@@ -527,6 +527,8 @@ def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
         ("seed", "1", "seed: expected a whole number or null, not str"),
         ("replicate_seeds", {}, "replicate_seeds: expected a list, not dict"),
         ("scenario_name", None, "scenario_name: missing (expected a string)"),
+        ("replicates", -1, "replicates: expected a whole number above 0, not -1"),
+        ("replicates", 2, "replicate_seeds: 3 seed records for 2 replicates (expected one each)"),
     ],
 )
 def test_report_of_metadata_without_a_run_field_or_of_another_type_is_one_line_exit_2(

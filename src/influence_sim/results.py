@@ -587,12 +587,21 @@ RUN_METADATA: dict[str, tuple[tuple[type, ...], str]] = {
 
 
 def metadata_problem(meta: dict[str, Any]) -> str | None:
-    """What is wrong with the :data:`RUN_METADATA` fields of a run's metadata (``key: why``)."""
+    """What is wrong with the :data:`RUN_METADATA` fields of a run's metadata (``key: why``).
+
+    Besides their types: a run has at least one replicate, and one seed record for each.
+    """
     for key, (kinds, what) in RUN_METADATA.items():
         if key not in meta:
             return f"{key}: missing (expected {what})"
         if isinstance(meta[key], bool) or not isinstance(meta[key], kinds):
             return f"{key}: expected {what}, not {type(meta[key]).__name__}"
+    n, seeds = meta["replicates"], len(meta["replicate_seeds"])
+    if n < 1:
+        return f"replicates: expected a whole number above 0, not {n}"
+    if seeds != n:
+        listed = counted(seeds, "seed record")
+        return f"replicate_seeds: {listed} for {counted(n, 'replicate')} (expected one each)"
     return None
 
 
