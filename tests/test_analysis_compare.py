@@ -270,11 +270,11 @@ def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_p
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [
-        ("seed", "1", "seed: expected a whole number or null, not str"),
-        ("seed", True, "seed: expected a whole number or null, not bool"),
-        ("scenario_name", 7, "scenario_name: expected a string, not int"),
-        ("scenario_name", None, "scenario_name: missing (expected a string)"),
-        ("replicates", "3", "replicates: expected a whole number, not str"),
+        ("seed", "1", "seed: expected a whole number or null, not text"),
+        ("seed", True, "seed: expected a whole number or null, not true/false"),
+        ("scenario_name", 7, "scenario_name: expected text, not a whole number"),
+        ("scenario_name", None, "scenario_name: missing (expected text)"),
+        ("replicates", "3", "replicates: expected a whole number, not text"),
         ("replicate_seeds", None, "replicate_seeds: missing (expected a list)"),
         ("replicates", 0, "replicates: expected a whole number above 0, not 0"),
         ("replicates", 3, "replicate_seeds: 2 seed records for 3 replicates (expected one each)"),

@@ -275,9 +275,9 @@ def test_report_of_a_run_folder_whose_regional_csv_is_cut_inside_its_last_line_n
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ({"seed": "1"}, "seed: expected a whole number or null, not str"),
-        ({"replicates": True}, "replicates: expected a whole number, not bool"),
-        ({"scenario_name": None}, "scenario_name: expected a string, not NoneType"),
+        ({"seed": "1"}, "seed: expected a whole number or null, not text"),
+        ({"replicates": True}, "replicates: expected a whole number, not true/false"),
+        ({"scenario_name": None}, "scenario_name: expected text, not null"),
         ("seed", "seed: missing (expected a whole number or null)"),
         ({"replicates": 0}, "replicates: expected a whole number above 0, not 0\n"),
         (

@@ -502,8 +502,8 @@ def test_report_of_a_run_with_a_file_that_cannot_be_read_names_it_exit_2(
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [
-        ("versions", "x", "versions: expected an object, not str"),
-        ("scenario_files", 5, "scenario_files: expected a list, not int"),
+        ("versions", "x", "versions: expected an object, not text"),
+        ("scenario_files", 5, "scenario_files: expected a list, not a whole number"),
     ],
 )
 def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
@@ -524,9 +524,9 @@ def test_report_of_metadata_with_a_field_of_another_type_is_one_line_exit_2(
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [
-        ("seed", "1", "seed: expected a whole number or null, not str"),
-        ("replicate_seeds", {}, "replicate_seeds: expected a list, not dict"),
-        ("scenario_name", None, "scenario_name: missing (expected a string)"),
+        ("seed", "1", "seed: expected a whole number or null, not text"),
+        ("replicate_seeds", {}, "replicate_seeds: expected a list, not an object"),
+        ("scenario_name", None, "scenario_name: missing (expected text)"),
         ("replicates", -1, "replicates: expected a whole number above 0, not -1"),
         ("replicates", 2, "replicate_seeds: 3 seed records for 2 replicates (expected one each)"),
     ],

@@ -18,7 +18,15 @@ import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-__all__ = ["check_choice", "counted", "did_you_mean", "one_of", "text_problem", "with_hint"]
+__all__ = [
+    "check_choice",
+    "counted",
+    "did_you_mean",
+    "json_kind",
+    "one_of",
+    "text_problem",
+    "with_hint",
+]
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 """Characters that break a line for ``str.splitlines`` (and, for some of them, YAML)."""
@@ -29,6 +37,17 @@ _MULTILINE_OK = frozenset("\n\r\t")
 def counted(n: int, noun: str) -> str:
     """A count and its noun, singular for one: ``1 run``, ``2 runs``, ``0 runs``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+_JSON_KINDS = ((bool, "true/false"), (int, "a whole number"), (float, "a number"), (str, "text"))
+
+
+def json_kind(value: object) -> str:
+    """What a value read from JSON is called in messages (``null``, ``text``, ``a list``, ...)."""
+    if value is None:
+        return "null"
+    named = (name for kind, name in _JSON_KINDS if isinstance(value, kind))
+    return next(named, "a list" if isinstance(value, list) else "an object")
 
 
 def _code(char: str) -> str:

@@ -34,6 +34,7 @@ from influence_sim._inputs import (
     sha256_of,
 )
 from influence_sim._lazy import former_names
+from influence_sim._text import json_kind
 from influence_sim.results import metadata_problem
 
 REPORT_NAME = "report.html"
@@ -83,7 +84,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: expected a JSON object")
     for key, (kind, what) in _SHAPES.items():
         if data.get(key) is not None and not isinstance(data[key], kind):
-            raise ReportError(f"{path}: {key}: expected {what}, not {type(data[key]).__name__}")
+            raise ReportError(f"{path}: {key}: expected {what}, not {json_kind(data[key])}")
     return data
 
 

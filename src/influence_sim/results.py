@@ -31,7 +31,7 @@ from influence_sim._files import (
     write_text_atomic,
 )
 from influence_sim._inputs import InputFileError, read_text
-from influence_sim._text import counted
+from influence_sim._text import counted, json_kind
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
@@ -578,7 +578,7 @@ def _band_cell(row: pd.Series, digits: int) -> str:
 
 
 RUN_METADATA: dict[str, tuple[tuple[type, ...], str]] = {
-    "scenario_name": ((str,), "a string"),
+    "scenario_name": ((str,), "text"),
     "seed": ((int, type(None)), "a whole number or null"),
     "replicates": ((int,), "a whole number"),
     "replicate_seeds": ((list,), "a list"),
@@ -595,7 +595,7 @@ def metadata_problem(meta: dict[str, Any]) -> str | None:
         if key not in meta:
             return f"{key}: missing (expected {what})"
         if isinstance(meta[key], bool) or not isinstance(meta[key], kinds):
-            return f"{key}: expected {what}, not {type(meta[key]).__name__}"
+            return f"{key}: expected {what}, not {json_kind(meta[key])}"
     n, seeds = meta["replicates"], len(meta["replicate_seeds"])
     if n < 1:
         return f"replicates: expected a whole number above 0, not {n}"
