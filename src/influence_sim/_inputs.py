@@ -18,11 +18,12 @@ import datetime as dt
 import errno
 import hashlib
 import io
+import json
 import math
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -34,6 +35,7 @@ __all__ = [
     "not_regular_reason",
     "read_bytes",
     "read_csv_rows",
+    "read_json_object",
     "read_table",
     "read_text",
     "sha256_of",
@@ -44,7 +46,16 @@ DEFAULT_MAX_BYTES: Final = 50_000_000
 """Largest input file read when the caller gives no limit, in bytes."""
 
 Kind = Literal[
-    "missing", "directory", "special", "permission", "too_large", "os", "encoding", "csv", "table"
+    "missing",
+    "directory",
+    "special",
+    "permission",
+    "too_large",
+    "os",
+    "encoding",
+    "csv",
+    "table",
+    "json",
 ]
 PathArg = str | bytes | os.PathLike[str] | os.PathLike[bytes]  # a path as callers pass it
 
@@ -76,8 +87,9 @@ class InputFileError(Exception):
         reason: What is wrong, one line without the file name.
         kind: The sort of problem: ``missing``, ``directory``, ``special`` (not a regular
             file), ``permission``, ``too_large``, ``os`` (another system error) or
-            ``encoding`` (the bytes are not UTF-8 text), ``csv`` (not readable as CSV) or
-            ``table`` (a column, row or cell of a table that cannot be used).
+            ``encoding`` (the bytes are not UTF-8 text), ``csv`` (not readable as CSV),
+            ``table`` (a column, row or cell of a table that cannot be used) or ``json`` (not
+            a JSON object).
         line: Line of the problem (``encoding``, ``csv`` and ``table`` only), from 1.
         column: Column of the first bad byte (``encoding`` only), from 1.
     """
@@ -209,6 +221,22 @@ def read_text(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         InputFileError: If the file cannot be read or is not UTF-8 text.
     """
     return decode_text(read_bytes(path, max_bytes=max_bytes), shown_name(path))
+
+
+def read_json_object(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Read a file holding one JSON object (a metadata or manifest file the commands write).
+
+    Raises:
+        InputFileError: If the file cannot be read, is not JSON (``cannot be read as JSON
+            (...)``) or holds something other than an object (``expected a JSON object``).
+    """
+    try:
+        data = json.loads(read_text(path, max_bytes=max_bytes))
+    except ValueError as exc:
+        raise InputFileError(shown_name(path), f"cannot be read as JSON ({exc})", "json") from None
+    if not isinstance(data, dict):
+        raise InputFileError(shown_name(path), "expected a JSON object", "json")
+    return data
 
 
 def file_sha256(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

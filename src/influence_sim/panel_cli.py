@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from collections.abc import Callable
@@ -418,15 +417,12 @@ def _command_estimate(args: argparse.Namespace) -> int:
 
 def _fit_until(meta_file: Path) -> int | str:
     """The last panel year of the fit whose ``posterior.json`` this is, or why it is unknown."""
-    from influence_sim._inputs import InputFileError, read_text
+    from influence_sim._inputs import InputFileError, read_json_object
 
     try:
-        meta = json.loads(read_text(meta_file))
+        until = read_json_object(meta_file).get("until")
     except InputFileError as exc:
         return exc.reason
-    except ValueError:
-        return "not JSON"
-    until = meta.get("until") if isinstance(meta, dict) else None
     return until if isinstance(until, int) else "no 'until' in it"
 
 

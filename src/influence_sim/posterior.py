@@ -42,7 +42,12 @@ import numpy as np
 from influence_sim import initial, provenance
 from influence_sim import seeds as sd
 from influence_sim._files import json_text, write_text_atomic
-from influence_sim._inputs import InputFileError, lacks_final_newline, read_csv_rows, read_text
+from influence_sim._inputs import (
+    InputFileError,
+    lacks_final_newline,
+    read_csv_rows,
+    read_json_object,
+)
 from influence_sim._workers import lifeline, watch_parent
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
 from influence_sim.likelihood import TRADE_AR, Observations, PanelLikelihood
@@ -343,12 +348,10 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
     if not os.path.lexists(meta_file):
         raise PosteriorError(f"{meta_file}: the posterior's metadata file is missing")
     try:
-        meta = json.loads(read_text(meta_file))
+        meta = read_json_object(meta_file)
     except InputFileError as exc:
         raise PosteriorError(str(exc)) from None
-    except ValueError as exc:
-        raise PosteriorError(f"{meta_file}: unreadable ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if meta.get("format") != FORMAT:
         raise PosteriorError(f"{meta_file}: format: not a posterior of this version ({FORMAT!r})")
     lists = {key: meta.get(key, []) for key in ("parameters", "states", "partners")}
     for key, value in lists.items():

@@ -30,6 +30,7 @@ from influence_sim._inputs import (
     lacks_final_newline,
     read_bytes,
     read_csv_rows,
+    read_json_object,
     read_text,
     sha256_of,
 )
@@ -77,11 +78,9 @@ def _e(value: Any) -> str:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path}: cannot be read as JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ReportError(f"{path}: expected a JSON object")
+        data = read_json_object(path)
+    except InputFileError as exc:
+        raise ReportError(str(exc)) from None
     for key, (kind, what) in _SHAPES.items():
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise ReportError(f"{path}: {key}: expected {what}, not {json_kind(data[key])}")

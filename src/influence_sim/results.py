@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
-from influence_sim._inputs import InputFileError, read_text
+from influence_sim._inputs import InputFileError, read_json_object
 from influence_sim._text import counted, json_kind
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
@@ -612,13 +611,9 @@ def read_metadata(path: Path) -> dict[str, Any]:
         ValueError: One line naming the file and, for a field, its key.
     """
     try:
-        meta = json.loads(read_text(path))
+        meta = read_json_object(path)
     except InputFileError as exc:
         raise ValueError(str(exc)) from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: cannot be read as JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path}: expected a JSON object")
     problem = metadata_problem(meta)
     if problem:
         raise ValueError(f"{path}: {problem}")

@@ -13,7 +13,6 @@ what pairing needs. It is built from
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._inputs import lacks_final_newline
+from influence_sim._inputs import InputFileError, lacks_final_newline, read_json_object
 from influence_sim.results import metadata_problem
 
 if TYPE_CHECKING:
@@ -203,11 +202,16 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
     missing = [f for f in RUN_FILES if not (folder / f).is_file()]
     if missing:
         raise SourceError(f"{path}: not a complete run folder: missing {', '.join(missing)}")
-    file = folder / "metadata.json"
+    try:
+        meta = read_json_object(folder / "metadata.json")
+    except InputFileError as exc:
+        raise SourceError(str(exc)) from None
+    problem = metadata_problem(meta)
+    if problem:
+        raise SourceError(f"{folder / 'metadata.json'}: {problem}")
     tables = {}
     cut = set()
     try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
         for stem in RUN_COLUMNS:
             file = folder / f"{stem}.csv"
             tables[stem] = tidy.read_csv(file)
@@ -215,9 +219,6 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
                 cut.add(stem)
     except (OSError, ValueError) as exc:
         raise SourceError(f"{file}: cannot be read ({exc})") from None
-    problem = "expected a JSON object" if not isinstance(meta, dict) else metadata_problem(meta)
-    if problem:
-        raise SourceError(f"{folder / 'metadata.json'}: {problem}")
     for stem, table in tables.items():
         file = folder / f"{stem}.csv"
         _check_table(file, table, RUN_COLUMNS[stem], meta["replicates"])

@@ -294,9 +294,9 @@ class SweepFolder:
         if not path.is_file():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SweepDamagedError(f"{path}: cannot be read as JSON ({exc})") from None
+            data = _inputs.read_json_object(path)
+        except _inputs.InputFileError as exc:
+            raise SweepDamagedError(str(exc)) from None
         problem = manifest_problem(data)
         if problem is not None:
             raise SweepDamagedError(f"{path}: {problem}")
