@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -135,6 +136,14 @@ def test_unknown_knockout_and_other_cast_are_errors():
         attribute(BASELINE, knockouts=["telepathy"], replicates=1)
     with pytest.raises(ValueError, match=r"unknown knockout\(s\) telepathy"):
         knockout_table([BASELINE], knockouts=["telepathy"], replicates=1)
+
+
+def test_replicates_that_are_no_whole_number_are_refused():
+    for bad, message in (("2", "a whole number, not '2'"), (1.5, "a whole number, not 1.5")):
+        with pytest.raises(ValueError, match=rf"^replicates must be {re.escape(message)}$"):
+            attribute(BASELINE, replicates=bad)
+    with pytest.raises(ValueError, match=r"^replicates must be at least 1$"):
+        attribute(BASELINE, replicates=0)
 
 
 def test_save_and_describe(takeover, tmp_path):

@@ -260,6 +260,24 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         compare(BASELINE, TAKEOVER, names=["one", "two", "three"])
 
 
+@pytest.mark.parametrize(
+    ("keyword", "value", "message"),
+    [
+        ("replicates", "2", r"^replicates must be a whole number, not '2'$"),
+        ("replicates", 1.5, r"^replicates must be a whole number, not 1\.5$"),
+        ("replicates", 0, r"^replicates must be at least 1$"),
+        ("seed", 1.5, r"^seed must be a whole number, not 1\.5$"),
+        ("seed", -1, r"^seed must be at least 0$"),
+        ("every", "2", r"^every must be a whole number, not '2'$"),
+    ],
+)
+def test_counts_and_seeds_that_are_no_whole_numbers_are_refused(keyword, value, message):
+    """A float seed was truncated and run; text failed inside Python's comparison."""
+    given = {"seed": 1, "replicates": 1, keyword: value}
+    with pytest.raises(ValueError, match=message):
+        compare(BASELINE, TAKEOVER, **given)
+
+
 def test_a_run_folder_whose_metadata_is_not_a_json_object_is_a_clear_error(tmp_path):
     run(BASELINE, seed=1, replicates=2).save(tmp_path / "run", plots=False)
     (tmp_path / "run" / "metadata.json").write_text("[1, 2]")

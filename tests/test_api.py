@@ -76,5 +76,12 @@ def test_a_seed_or_replicates_that_is_no_whole_number_is_a_clear_error():
         influence_sim.run(path, replicates=2.5)
     with pytest.raises(ValueError, match="replicates must be at least 1"):
         influence_sim.run(path, replicates=0)
+    for every in ("2", 1.5, 0):
+        with pytest.raises(ValueError, match=r"^every must be (a whole number, not|at least 1)"):
+            influence_sim.run(path, replicates=1, every=every)
+    replicates_message = r"^replicates must be (a whole number, not|at least 1)"
+    for bad in ("2", 1.5, -1):
+        with pytest.raises(ValueError, match=replicates_message):
+            influence_sim.simulate(path, replicates=bad)
     same = influence_sim.run(path, seed=np.int64(3), replicates=1).timeseries
     pd.testing.assert_frame_equal(same, influence_sim.run(path, seed=3, replicates=1).timeseries)

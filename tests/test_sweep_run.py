@@ -348,6 +348,18 @@ def test_a_non_empty_folder_is_refused_then_resumed_or_forced(folder):
         run_sweep(folder / "lhs.yaml", out, workers=1, resume=True)
 
 
+def test_workers_and_chunk_size_must_be_whole_numbers(folder):
+    for keywords, message in (
+        ({"workers": "2"}, "workers must be a whole number, not '2'"),
+        ({"workers": 0}, "workers must be at least 1"),
+        ({"workers": 1, "chunk_size": 1.5}, "chunk size must be a whole number, not 1.5"),
+        ({"workers": 1, "chunk_size": 0}, "chunk size must be at least 1"),
+    ):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            run_sweep(folder / "lhs.yaml", folder / "out", **keywords)
+    assert not (folder / "out").exists()
+
+
 def test_resume_skips_finished_chunks(folder):
     """Chunks whose files read back are not recomputed; the result equals a clean sweep."""
     run_sweep(folder / "lhs.yaml", folder / "clean", workers=1, chunk_size=6)

@@ -15,11 +15,13 @@ and YAML files. :func:`text_problem` refuses, at validation:
 from __future__ import annotations
 
 import difflib
+import numbers
 import unicodedata
 from collections.abc import Iterable, Mapping
 
 __all__ = [
     "check_choice",
+    "check_count",
     "counted",
     "did_you_mean",
     "json_kind",
@@ -133,3 +135,19 @@ def check_choice(
     names = [str(c) for c in dict.fromkeys(choices)]
     if value not in names:
         raise error(f"unknown {what} {value!r} ({one_of(value, names)})")
+
+
+def check_count(what: str, value: object, low: int = 1) -> int:
+    """``value`` as an int, refused unless it is a whole number of at least ``low``.
+
+    For counts given to the Python API (``replicates``, ``every``, ``workers``, ...): a float,
+    text or ``True`` would otherwise fail deep inside numpy or Python, or be truncated.
+
+    Raises:
+        ValueError: ``WHAT must be a whole number, not 2.5`` or ``WHAT must be at least 1``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{what} must be a whole number, not {value!r}")
+    if value < low:
+        raise ValueError(f"{what} must be at least {low}")
+    return int(value)

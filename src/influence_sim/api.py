@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from influence_sim._text import check_count
 from influence_sim.ensemble import check_finite, check_memory, recorded_steps, simulate_runs
 from influence_sim.results import Results, run_metadata
 from influence_sim.rng import as_seed_sequence, replicate_seeds
@@ -57,8 +58,9 @@ def run(
 
     Raises:
         influence_sim.scenario.ScenarioError: If a scenario file is invalid.
-        ValueError: If ``replicates`` is not a whole number of at least 1, or ``seed`` is not
-            a whole number of at least 0 (or a ``SeedSequence`` or ``Generator``).
+        ValueError: If ``replicates`` or ``every`` is not a whole number of at least 1, or
+            ``seed`` is not a whole number of at least 0 (or a ``SeedSequence`` or
+            ``Generator``).
         influence_sim.ensemble.MemoryLimitError: If the results would need more memory than
             the limit (checked before running).
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
@@ -69,11 +71,7 @@ def run(
     started = time.time()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    n = scenario.replicates if replicates is None else replicates
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise ValueError(f"replicates must be a whole number, not {n!r}")
-    if n < 1:
-        raise ValueError("replicates must be at least 1")
+    n = check_count("replicates", scenario.replicates if replicates is None else replicates)
     clock = scenario.clock()
     every = scenario.outputs.every if every is None else every
     check_memory(scenario.dims, len(recorded_steps(clock.n_steps, every)), n, memory_limit)
@@ -151,7 +149,8 @@ def simulate(
             an override's problems are located in the file ``overrides``
             (``overrides: parameters.coordination: 1.7 is out of range (expected a number from
             0 to 1)``).
-        ValueError: If ``replicates`` is below 1 or an output matches no outcome.
+        ValueError: If ``replicates`` is not a whole number of at least 1, ``seed`` is not a
+            whole number of at least 0, or an output matches no outcome.
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
             (parameter values beyond what the model computes), as in :func:`run`.
         influence_sim.ensemble.MemoryLimitError: If the runs would not fit in memory.
@@ -175,9 +174,7 @@ def simulate(
 
     loaded, direct = scenario_with_overrides(scenario, overrides)
     names = select_outcomes(outputs, loaded.dims)
-    n = loaded.replicates if replicates is None else replicates
-    if n < 1:
-        raise ValueError("replicates must be at least 1")
+    n = check_count("replicates", loaded.replicates if replicates is None else replicates)
     seeds = replicate_seeds(as_seed_sequence(loaded.seed if seed is None else seed), n)
     clock = loaded.clock()
     check_memory(loaded.dims, len(recorded_steps(clock.n_steps, 1)), n)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from influence_sim import initial
-from influence_sim._text import counted
+from influence_sim._text import check_count, counted
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
 from influence_sim.kernel.arrays import Dims, FloatArray, Params, State
@@ -273,9 +273,12 @@ def _snapshot(batch: RunBatch) -> dict[str, FloatArray]:
 
 
 def recorded_steps(n_steps: int, every: int = 1) -> list[int]:
-    """Steps recorded when keeping every ``every``-th step (the first and last always)."""
-    if every < 1:
-        raise ValueError("every must be at least 1")
+    """Steps recorded when keeping every ``every``-th step (the first and last always).
+
+    Raises:
+        ValueError: If ``every`` is not a whole number of at least 1.
+    """
+    every = check_count("every", every)
     steps = list(range(0, n_steps + 1, every))
     if steps[-1] != n_steps:
         steps.append(n_steps)

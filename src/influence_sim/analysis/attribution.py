@@ -44,7 +44,7 @@ import pandas as pd
 
 from influence_sim import tidy
 from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
-from influence_sim._text import one_of
+from influence_sim._text import check_count, one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
@@ -529,8 +529,8 @@ def attribute(
         The attribution.
 
     Raises:
-        ValueError: For an unknown knockout, fewer than one replicate, or a baseline with
-            other states or powers.
+        ValueError: For an unknown knockout, ``replicates`` that is not a whole number of at
+            least 1, or a baseline with other states or powers.
         TypeError: If both ``knockouts=`` and ``mechanisms=`` are given.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
@@ -545,9 +545,7 @@ def attribute(
             "attribution of a difference needs the same actors"
         )
     root = seed if seed is not None else (main.seed if main.seed is not None else 0)
-    n = replicates if replicates is not None else main.replicates
-    if n < 1:
-        raise ValueError("replicates must be at least 1")
+    n = check_count("replicates", replicates if replicates is not None else main.replicates)
     seeds = replicate_seeds(root, n)
 
     def finals(which: Scenario) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:

@@ -41,7 +41,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
-from influence_sim._text import check_choice, counted
+from influence_sim._text import check_choice, check_count, counted
 from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -532,7 +532,7 @@ def _common_seed(
     notes: list[str],
 ) -> tuple[int, int]:
     anchor = next((s for s in data_sides if s.pairable and s.root_seed is not None), None)
-    root = seed
+    root = seed if seed is None else check_count("seed", seed, low=0)
     if root is None and anchor is not None:
         root = anchor.root_seed
         notes.append(
@@ -552,9 +552,7 @@ def _common_seed(
         n = anchor.n_replicates
     if n is None:
         n = scenarios[0].replicates
-    if n < 1:
-        raise ValueError("replicates must be at least 1")
-    return int(root), int(n)
+    return int(root), check_count("replicates", n)
 
 
 def compare(
@@ -587,7 +585,9 @@ def compare(
         The comparison (tables, pairing, notes); ``.save(DIR)`` writes files and plots.
 
     Raises:
-        ValueError: With fewer than two inputs or names of the wrong length.
+        ValueError: With fewer than two inputs, names of the wrong length, ``replicates``
+            or ``every`` that is not a whole number of at least 1, or a ``seed`` that is not a
+            whole number of at least 0.
         influence_sim.analysis.runset.SourceError: For an input that is not a scenario file,
             run folder or sweep folder.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.

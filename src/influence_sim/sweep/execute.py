@@ -41,7 +41,7 @@ from typing import Any
 import pyarrow as pa
 
 from influence_sim._lock import FolderInUseError, exclusive_folder
-from influence_sim._text import counted
+from influence_sim._text import check_count, counted
 from influence_sim._workers import lifeline, watch_parent
 from influence_sim.sweep.chunk import ChunkResult, compute_chunk, runs_schema
 from influence_sim.sweep.plan import Chunk, Sweep, SweepSource, read_sweep
@@ -506,11 +506,9 @@ def run_sweep(
         raise ValueError("give either resume or force, not both")
     if not isinstance(sweep, Sweep):
         sweep = read_sweep(sweep)
-    n_workers = default_workers() if workers is None else workers
-    if n_workers < 1:
-        raise ValueError("workers must be at least 1")
-    if chunk_size is not None and chunk_size < 1:
-        raise ValueError("chunk size must be at least 1")
+    n_workers = default_workers() if workers is None else check_count("workers", workers)
+    if chunk_size is not None:
+        chunk_size = check_count("chunk size", chunk_size)
     folder = SweepFolder(out)
     if folder.root.exists() and not folder.root.is_dir():
         raise SweepFolderError(f"{folder.root}: exists and is not a folder")
