@@ -136,6 +136,11 @@ def test_unknown_knockout_and_other_cast_are_errors():
         attribute(BASELINE, knockouts=["telepathy"], replicates=1)
     with pytest.raises(ValueError, match=r"unknown knockout\(s\) telepathy"):
         knockout_table([BASELINE], knockouts=["telepathy"], replicates=1)
+    # one name alone is one knockout, not its letters
+    with pytest.raises(ValueError, match=r"^unknown knockout\(s\) telepathy \(expected"):
+        attribute(BASELINE, knockouts="telepathy", replicates=1)
+    one = attribute(BASELINE, knockouts="threat", replicates=1, seed=1)
+    assert one.knockouts == ["threat"]
 
 
 def test_replicates_that_are_no_whole_number_are_refused():

@@ -258,6 +258,9 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         compare(BASELINE, TAKEOVER, names=["one"])
     with pytest.raises(ValueError, match=r"^3 names given for 2 inputs$"):
         compare(BASELINE, TAKEOVER, names=["one", "two", "three"])
+    # a text of as many letters as inputs was split into one-letter labels
+    with pytest.raises(ValueError, match=r"^names: expected a list of labels.* not the text .ab.$"):
+        compare(BASELINE, TAKEOVER, names="ab")
 
 
 @pytest.mark.parametrize(

@@ -446,6 +446,8 @@ class Attribution:
 
 def _chosen(knockouts: Sequence[str] | None) -> list[str]:
     """The knockouts asked for (all by default), checked against :data:`KNOCKOUTS`."""
+    if isinstance(knockouts, str):
+        knockouts = [knockouts]
     chosen = list(knockouts) if knockouts is not None else list(KNOCKOUTS)
     unknown = [k for k in chosen if k not in KNOCKOUTS]
     if unknown:
@@ -522,7 +524,8 @@ def attribute(
         seed: Root seed of the replicates (shared by every variant); default the scenario's
             seed (0 if it has none).
         replicates: Number of replicates; default the scenario's.
-        knockouts: Knockouts to run, names of :data:`KNOCKOUTS`; default all. The former
+        knockouts: Knockouts to run, names of :data:`KNOCKOUTS` (one name alone is one
+            knockout); default all. The former
             keyword ``mechanisms=`` works for one release with a :class:`DeprecationWarning`.
 
     Returns:

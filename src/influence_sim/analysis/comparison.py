@@ -585,7 +585,8 @@ def compare(
         The comparison (tables, pairing, notes); ``.save(DIR)`` writes files and plots.
 
     Raises:
-        ValueError: With fewer than two inputs, names of the wrong length, ``replicates``
+        ValueError: With fewer than two inputs, ``names`` given as one text or of the wrong
+            length, ``replicates``
             or ``every`` that is not a whole number of at least 1, or a ``seed`` that is not a
             whole number of at least 0.
         influence_sim.analysis.runset.SourceError: For an input that is not a scenario file,
@@ -594,6 +595,8 @@ def compare(
     """
     if len(sources) < 2:
         raise ValueError("compare needs at least two inputs")
+    if isinstance(names, str):
+        raise ValueError(f"names: expected a list of labels, one per input, not the text {names!r}")
     if names is not None and len(names) != len(sources):
         raise ValueError(
             f"{counted(len(names), 'name')} given for {counted(len(sources), 'input')}"
