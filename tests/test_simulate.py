@@ -71,11 +71,48 @@ def test_coordination_message_names_the_parameter_and_its_range():
         ({"priority": {"china": -0.1}}, r"priority\['china'\]=-0.1 is out of range"),
         ({"overrides": {"relations.china.russia.trust": 1.2}}, r"trust'\]=1.2 is out of range"),
         ({"overrides": {"states.tajikistan.hedgin": 0.5}}, r"did you mean 'hedging'"),
+        # text was read as a number, where a scenario file refuses it
+        ({"coordination": "0.5"}, r"^coordination='0.5' is text, not a number \(expected a"),
+        ({"hedging": {"tajikistan": "1"}}, r"^hedging\['tajikistan'\]='1' is text, not a number"),
+        # reference overrides were not checked: NaN ran into every share
+        (
+            {"reference_overrides": {"parameters.coordination": math.nan}},
+            r"^reference_overrides\['parameters.coordination'\]=nan is not a finite number",
+        ),
+        (
+            {"reference_overrides": {"foo.bar": 1.0}},
+            r"^reference_overrides\['foo.bar'\]: unknown section 'foo'",
+        ),
+        ({"start": "2021-13-01"}, r"^start: '2021-13-01' is not a date \(expected a date or ISO"),
     ],
 )
 def test_bad_mesa_values_raise_value_error(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         InfluenceModel(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda: InfluenceModel(end=2031), r"^end: 2031 is not a date \(expected a date or ISO"),
+        (
+            lambda: InfluenceModel(overrides=[("parameters.coordination", 0.5)]),
+            r"^overrides must be a mapping of dotted path to value, not list$",
+        ),
+        (
+            lambda: InfluenceModel(reference_overrides="powers.turkey.priority"),
+            r"^reference_overrides must be a mapping of dotted path to value, not str$",
+        ),
+        (
+            lambda: influence_sim.simulate(TAKEOVER, [("coordination", 0.5)], replicates=1),
+            r"^overrides must be a mapping of dotted path to value, not list$",
+        ),
+    ],
+)
+def test_arguments_of_the_wrong_type_raise_type_error(call, pattern):
+    """They used to fail deep inside with an AttributeError or a TypeError of datetime."""
+    with pytest.raises(TypeError, match=pattern):
+        call()
 
 
 def test_values_at_the_ends_of_their_ranges_are_kept():

@@ -38,7 +38,7 @@ from influence_sim.kernel.arrays import (
     Dims,
     FloatArray,
 )
-from influence_sim.overrides import checked_value
+from influence_sim.overrides import check_mapping, checked_value
 from influence_sim.paths import PathError, canonical_path
 from influence_sim.rng import SeedLike, as_seed_sequence
 from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
@@ -105,26 +105,31 @@ def keyword_overrides(parameters: Mapping[str, Any], dims: Dims) -> dict[str, fl
     return out
 
 
-def checked_overrides(overrides: Mapping[str, Any], dims: Dims) -> dict[str, float]:
+def checked_overrides(
+    overrides: Mapping[str, Any] | None, dims: Dims, what: str = "overrides"
+) -> dict[str, float]:
     """Check dotted-path overrides of the model: known paths, finite numbers in range.
 
     Args:
-        overrides: Dotted path (or short name) to value.
+        overrides: Dotted path (or short name) to value; None for none.
         dims: Entities.
+        what: The argument's name, for the messages (``reference_overrides``).
 
     Returns:
         The same overrides as floats.
 
     Raises:
+        TypeError: If ``overrides`` is not a mapping.
         ValueError: For a path that names nothing or a value that is not a finite number in
             the range of the values it names (values are never clipped).
     """
+    check_mapping(what, overrides)
     out: dict[str, float] = {}
-    for key, value in overrides.items():
+    for key, value in (overrides or {}).items():
         try:
-            out[key] = checked_value(f"overrides[{key!r}]", value, dims, key)
+            out[key] = checked_value(f"{what}[{key!r}]", value, dims, key)
         except PathError as exc:
-            raise ValueError(f"overrides[{key!r}]: {exc}") from None
+            raise ValueError(f"{what}[{key!r}]: {exc}") from None
     return out
 
 
@@ -221,12 +226,14 @@ class InfluenceModel(mesa.Model):
                 ``hedging={"turkmenistan": 1.0}``, ``afghan_instability=0.9``, ...).
 
         Raises:
-            TypeError: For an unknown parameter name, or a ``scenario`` that is not Mesa's.
+            TypeError: For an unknown parameter name, a ``scenario`` that is not Mesa's,
+                ``overrides`` or ``reference_overrides`` that are not a mapping, or a
+                ``start`` or ``end`` that is neither a date nor text.
             ValueError: For bad dates or an unknown step, for states or powers that are not a
                 list of distinct known names (a new power needs its values in
-                ``reference_overrides``), and for a parameter or override value outside its
-                range (``coordination=1.7``: the range is 0 to 1; values are never clipped) or
-                not a finite number.
+                ``reference_overrides``), and for a parameter, override or reference override
+                value outside its range (``coordination=1.7``: the range is 0 to 1; values are
+                never clipped) or not a finite number (text such as ``'0.5'`` included).
         """
         if scenario is not None:
             rng, parameters = mesa_scenario_parameters(scenario, rng, parameters)
@@ -239,12 +246,11 @@ class InfluenceModel(mesa.Model):
             _names("states", states, DEFAULT_STATES),
             _names("powers", powers, DEFAULT_POWERS, reference_overrides),
         )
-        self.clock = Clock.between(_date(start), _date(end), step)
+        self.clock = Clock.between(_date("start", start), _date("end", end), step)
         run_overrides = keyword_overrides(parameters, self.dims)
-        run_overrides.update(checked_overrides(overrides or {}, self.dims))
-        state, params = initial.build(
-            self.dims, self.clock.start, run_overrides, reference_overrides
-        )
+        run_overrides.update(checked_overrides(overrides, self.dims))
+        reference = checked_overrides(reference_overrides, self.dims, "reference_overrides")
+        state, params = initial.build(self.dims, self.clock.start, run_overrides, reference)
         if timeline is None:
             timeline = dated_timeline(self.dims, self.clock, 1)
         self.batch = RunBatch(self.dims, self.clock, state, params, timeline, [seq])
@@ -504,7 +510,19 @@ def _names(
     return out
 
 
-def _date(value: str | dt.date) -> dt.date:
+def _date(what: str, value: str | dt.date) -> dt.date:
+    """``start`` or ``end`` as a date: a date, or ISO text such as ``2021-01-01``.
+
+    Raises:
+        TypeError: For anything but a date or text.
+        ValueError: For text that is no ISO date.
+    """
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(value)
+    expected = "expected a date or ISO text such as '2021-01-01'"
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: {value!r} is not a date ({expected})")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what}: {value!r} is not a date ({expected})") from None

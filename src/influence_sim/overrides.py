@@ -27,7 +27,7 @@ from influence_sim.scenario.errors import show
 from influence_sim.scenario.load import LAYER_FILE
 from influence_sim.scenario.spec import STATE_MAPS, STATE_SCALARS, _fmt, range_text
 
-__all__ = ["checked_value", "path_bounds", "range_text", "scenario_with_overrides"]
+__all__ = ["check_mapping", "checked_value", "path_bounds", "range_text", "scenario_with_overrides"]
 
 _SHORT = {
     "afghanistan.instability": "afghan_instability",
@@ -70,6 +70,8 @@ def path_bounds(path: str, dims: Dims) -> tuple[float | None, float | None]:
 
 def _why_not(value: Any, low: float | None, high: float | None) -> str | None:
     """Why ``value`` is not a finite number from ``low`` to ``high``, or None if it is."""
+    if isinstance(value, str):  # float() would read '0.5'; a scenario file refuses text too
+        return f"{value!r} is text, not a number"
     try:
         number = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
@@ -81,6 +83,17 @@ def _why_not(value: Any, low: float | None, high: float | None) -> str | None:
     if (low is not None and number < low) or (high is not None and number > high):
         return f"{_fmt(number)} is out of range"
     return None
+
+
+def check_mapping(what: str, overrides: object) -> None:
+    """Refuse ``overrides`` that are not a mapping (a list of pairs, a text, ...).
+
+    Raises:
+        TypeError: ``WHAT must be a mapping of dotted path to value, not list``.
+    """
+    if overrides is not None and not isinstance(overrides, Mapping):
+        kind = type(overrides).__name__
+        raise TypeError(f"{what} must be a mapping of dotted path to value, not {kind}")
 
 
 def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) -> float:
@@ -96,8 +109,8 @@ def checked_value(name: str, value: Any, dims: Dims, path: str | None = None) ->
         The value as a float.
 
     Raises:
-        ValueError: If it is not a finite number or lies outside the range, naming ``name``
-            and the range (nothing is clipped).
+        ValueError: If it is not a finite number (text such as ``'0.5'`` included) or lies
+            outside the range, naming ``name`` and the range (nothing is clipped).
         influence_sim.paths.PathError: If the path names nothing.
     """
     low, high = path_bounds(path or name, dims)
@@ -205,7 +218,9 @@ def scenario_with_overrides(
             unknown paths (with the closest known one), values that are not numbers or lie
             outside their range. Problems of the overrides are located in the file
             ``overrides``.
+        TypeError: If ``overrides`` is not a mapping.
     """
+    check_mapping("overrides", overrides)
     path = scenario.path if isinstance(scenario, Scenario) else scenario
     base = scenario if isinstance(scenario, Scenario) else load_scenario(path)
     if not overrides:
