@@ -214,6 +214,19 @@ def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
         data.read_timeseries(domain="secrity", state="region")
     # a name the whole series has, but not among the other filters' rows, is no error
     assert data.read_timeseries(state="region", runs=[10_000]).empty
+    # one run or step alone is one filter value; values of the wrong kind and unknown columns
+    # are refused by name instead of failing inside pyarrow
+    one = data.read_timeseries(runs=1, steps=0, columns="share")
+    pd.testing.assert_frame_equal(one, data.read_timeseries(runs=[1], steps=[0], columns=["share"]))
+    assert len(one) > 0
+    with pytest.raises(ValueError, match=r"^steps: expected whole numbers, not '4'$"):
+        data.read_timeseries(steps=["4"])
+    with pytest.raises(ValueError, match=r"^runs: expected whole numbers, not 1\.5$"):
+        data.read_timeseries(runs=[1.5])
+    with pytest.raises(ValueError, match=r"^state: expected names, not 3$"):
+        data.read_timeseries(state=3)
+    with pytest.raises(ValueError, match=r"^unknown column 'shares' \(expected one of .*share"):
+        data.read_timeseries(columns=["shares"])
     examples = re.escape("(expected a column of runs, e.g. final.economic_share.region.china, ")
     with pytest.raises(KeyError, match=examples):
         data.point_means("share")

@@ -21,9 +21,10 @@ done so far and :attr:`SweepData.complete` is false.
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from influence_sim import tidy
-from influence_sim._text import with_hint
+from influence_sim._text import check_choice, with_hint
 from influence_sim.sweep.storage import (
     CHUNKS,
     DESIGN,
@@ -207,6 +208,8 @@ class SweepData:
     ) -> pd.DataFrame:
         """Read part of the time series; filters are pushed down to the Parquet reader.
 
+        Each filter takes one value or a list of them.
+
         Args:
             runs: Only these run ids.
             state: Only these places (``region`` or state names).
@@ -221,7 +224,8 @@ class SweepData:
 
         Raises:
             ValueError: For a place, partner or domain the time series does not have (a
-                misspelt name would otherwise give no rows).
+                misspelt name would otherwise give no rows), a run id or step that is not a
+                whole number, or a column the time series does not have.
         """
         if (
             not (self.folder / TIMESERIES).is_dir()
@@ -229,15 +233,20 @@ class SweepData:
         ):
             return pd.DataFrame()
         where: dict[str, list[Any]] = {}
-        for name, wanted in (
-            ("run_id", runs),
-            ("state", state),
-            (PARTNER, partner),
-            ("domain", domain),
-            ("step", steps),
+        for name, shown, wanted, kind in (
+            ("run_id", "runs", runs, numbers.Integral),
+            ("state", "state", state, str),
+            (PARTNER, "partner", partner, str),
+            ("domain", "domain", domain, str),
+            ("step", "steps", steps, numbers.Integral),
         ):
             if wanted is not None:
-                where[name] = [wanted] if isinstance(wanted, str) else list(wanted)
+                where[name] = _filter_values(shown, wanted, kind)
+        if columns is not None:
+            columns = [columns] if isinstance(columns, str) else list(columns)
+            have = [tidy.RENAMED.get(c, c) for c in self.timeseries_dataset.schema.names]
+            for column in columns:
+                check_choice("column", column, have)
         table: pa.Table = tidy.read_dataset(self.timeseries_dataset, where, columns)
         order = [c for c in ("run_id", "step") if c in table.column_names]
         if order:
@@ -348,6 +357,22 @@ class SweepData:
                 }
             )
         raise ValueError(f"sensitivity indices need a sobol or morris design, not {kind}")
+
+
+def _filter_values(what: str, wanted: Any, kind: type) -> list[Any]:
+    """A filter of :meth:`SweepData.read_timeseries` as a list (one value alone is one).
+
+    Raises:
+        ValueError: For a value that is not of ``kind`` (a name, or a whole number).
+    """
+    values = (
+        list(wanted) if isinstance(wanted, Iterable) and not isinstance(wanted, str) else [wanted]
+    )
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, kind)]
+    if bad:
+        expected = "names" if kind is str else "whole numbers"
+        raise ValueError(f"{what}: expected {expected}, not {bad[0]!r}")
+    return values
 
 
 def load_sweep(folder: str | os.PathLike[str], verify: bool = True) -> SweepData:
