@@ -265,6 +265,14 @@ def test_the_memory_limit_comes_from_the_option_or_the_environment(
     assert usage.value.code == 2
 
 
+def test_a_memory_limit_that_is_no_number_of_bytes_is_refused(scenario: Path) -> None:
+    """-5 was refused as 'more than the -5 bytes allowed'; 1.5 was taken as 1 byte."""
+    with pytest.raises(ValueError, match=r"^memory_limit must be at least 0$"):
+        influence_sim.run(scenario, replicates=1, memory_limit=-5)
+    with pytest.raises(ValueError, match=r"^memory_limit must be a whole number, not 1\.5$"):
+        influence_sim.run(scenario, replicates=1, memory_limit=1.5)
+
+
 # --------------------------------------------------------------------------- NaN and infinity
 
 EXTREME = SHORT + "parameters:\n  offer_sensitivity: 10000\n"

@@ -294,6 +294,19 @@ def test_outcome_names_are_the_sweep_metric_names(tmp_path):
     assert sorted(ours) == sorted(metrics)
 
 
+def test_an_output_that_is_not_text_is_a_type_error():
+    """outputs=5 failed with "'int' object is not iterable"."""
+    for outputs, shown in ((5, "5"), (["final.trust", 3], "3")):
+        message = rf"^outputs: expected names or patterns \(text\), not {shown}$"
+        with pytest.raises(TypeError, match=message):
+            influence_sim.simulate(TAKEOVER, replicates=1, outputs=outputs)
+    names = (n for n in ["final.trust", "final.afghan_instability"])  # any iterable, read once
+    assert list(influence_sim.simulate(TAKEOVER, replicates=1, seed=1, outputs=names)) == [
+        "final.trust",
+        "final.afghan_instability",
+    ]
+
+
 def test_unknown_output_suggests_the_closest_name():
     with pytest.raises(ValueError, match=r"did you mean 'final.security_share.region.china'"):
         influence_sim.simulate(

@@ -58,9 +58,10 @@ def run(
 
     Raises:
         influence_sim.scenario.ScenarioError: If a scenario file is invalid.
-        ValueError: If ``replicates`` or ``every`` is not a whole number of at least 1, or
+        ValueError: If ``replicates`` or ``every`` is not a whole number of at least 1,
             ``seed`` is not a whole number of at least 0 (or a ``SeedSequence`` or
-            ``Generator``).
+            ``Generator``), or ``memory_limit`` is not a size (a negative or fractional number
+            of bytes included).
         influence_sim.ensemble.MemoryLimitError: If the results would need more memory than
             the limit (checked before running).
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
@@ -151,6 +152,7 @@ def simulate(
             0 to 1)``).
         ValueError: If ``replicates`` is not a whole number of at least 1, ``seed`` is not a
             whole number of at least 0, or an output matches no outcome.
+        TypeError: If an output is not text.
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
             (parameter values beyond what the model computes), as in :func:`run`.
         influence_sim.ensemble.MemoryLimitError: If the runs would not fit in memory.

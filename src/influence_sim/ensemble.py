@@ -207,7 +207,7 @@ def memory_limit(limit: int | str | None = None) -> int | None:
 
     Raises:
         ValueError: If the size cannot be read (:class:`MemoryLimitError` for the
-            environment variable's).
+            environment variable's), or a number of bytes is negative or fractional.
     """
     if limit is None:
         text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
@@ -219,7 +219,7 @@ def memory_limit(limit: int | str | None = None) -> int | None:
     if isinstance(limit, str):
         limit = parse_size(limit)
     if limit is not None:
-        return int(limit) or None
+        return check_count("memory_limit", limit, low=0) or None
     available = available_memory()
     return None if available is None else int(available * MEMORY_FRACTION)
 

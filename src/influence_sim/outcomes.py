@@ -34,7 +34,7 @@ PARTNER is a power of the run or ``rest_of_world``.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -86,15 +86,22 @@ def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[st
         The names, in the order asked, without repeats.
 
     Raises:
+        TypeError: For an output that is not text (``outputs=5``).
         ValueError: For a name or pattern that matches no outcome (with the closest name).
     """
     names = outcome_names(dims)
     if patterns is None:
         return names
-    if isinstance(patterns, str):
-        patterns = [patterns]
+    asked = (
+        [patterns]
+        if isinstance(patterns, str) or not isinstance(patterns, Iterable)
+        else list(patterns)
+    )
+    bad = [p for p in asked if not isinstance(p, str)]
+    if bad:
+        raise TypeError(f"outputs: expected names or patterns (text), not {bad[0]!r}")
     chosen: dict[str, None] = {}
-    for pattern in patterns:
+    for pattern in asked:
         found = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         if not found:
             expected = with_hint(
