@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -431,3 +432,26 @@ def test_a_second_writer_of_the_same_results_folder_is_refused(
     assert not out.exists()
     assert _run(scenario, out) == 0  # the lock went with its holder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "short.yaml"]
+
+
+def test_the_recorded_command_names_the_program_without_its_folder(tmp_path: Path) -> None:
+    """metadata.json records the command as it would be typed again, with no folder of the
+    machine it ran on: ``python -m influence_sim`` for the package's ``__main__``."""
+    from influence_sim import provenance
+
+    main_py = str(Path(influence_sim.__file__).parent / "__main__.py")
+    command = provenance.command_line([main_py, "run", "s.yaml", "--out", "r"])
+    assert command == "python -m influence_sim run s.yaml --out r"
+    script = str(tmp_path / "bin" / "influence-sim")
+    assert provenance.command_line([script, "sweep", "x.yaml"]) == "influence-sim sweep x.yaml"
+    assert provenance.command_line([]) == ""
+    root = Path(__file__).resolve().parents[1]
+    run = ["run", "scenarios/afghan_takeover.yaml", "--out", str(tmp_path / "run")]
+    subprocess.run(
+        [sys.executable, "-m", "influence_sim", *run, "--replicates", "1", "--no-plots"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    )
+    meta = json.loads((tmp_path / "run" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["command"].startswith("python -m influence_sim run scenarios/afghan_takeover.yaml")

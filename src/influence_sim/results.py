@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -639,6 +638,6 @@ def run_metadata(
         "scenario_sha256": sha256,
         "wall_time_s": round(finished - started, 4),
         "created": dt.datetime.fromtimestamp(finished, tz=dt.UTC).isoformat(),
-        "command": " ".join(sys.argv),
+        "command": provenance.command_line(),
         "versions": package_versions(),
     }

@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from influence_sim import provenance
 from influence_sim._files import (
     FigureOutput,
     figure_output,
@@ -253,7 +253,7 @@ class Comparison:
                 for s in self.sides
             ],
             "notes": self.notes,
-            "command": " ".join(sys.argv),
+            "command": provenance.command_line(),
             "created": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
             "versions": package_versions(),
         }

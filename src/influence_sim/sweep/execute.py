@@ -40,6 +40,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from influence_sim import provenance
 from influence_sim._lock import FolderInUseError, exclusive_folder
 from influence_sim._text import check_count, counted
 from influence_sim._workers import lifeline, watch_parent
@@ -49,7 +50,6 @@ from influence_sim.sweep.storage import (
     RUNS,
     SweepDamagedError,
     SweepFolder,
-    command_line,
     now,
     package_versions,
 )
@@ -412,7 +412,7 @@ def _manifest(sweep: Sweep, chunk_size: int, n_chunks: int) -> dict[str, Any]:
         "chunk_size": chunk_size,
         "n_chunks": n_chunks,
         "versions": package_versions(),
-        "command": command_line(),
+        "command": provenance.command_line(),
         "started": now(),
         "resumed": [],
         "finished": None,

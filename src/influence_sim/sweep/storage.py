@@ -452,6 +452,3 @@ class SweepFolder:
         shutil.rmtree(self.root / CHUNKS, ignore_errors=True)
 
 
-def command_line() -> str:
-    """The command that started this process."""
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""
