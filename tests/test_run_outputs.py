@@ -274,6 +274,22 @@ def test_a_memory_limit_that_is_no_number_of_bytes_is_refused(scenario: Path) ->
         influence_sim.run(scenario, replicates=1, memory_limit=1.5)
 
 
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [("1e308T", "'1e308T' is not a size"), ("0.5", "'0.5' is less than one byte")],
+)
+def test_a_memory_limit_too_large_or_below_one_byte_is_refused(
+    scenario: Path, tmp_path: Path, capsys, size: str, message: str
+) -> None:
+    """Not an OverflowError, nor a fraction of a byte read as 0 (no limit)."""
+    with pytest.raises(SystemExit) as usage:
+        main(["run", str(scenario), "--out", str(tmp_path / "out"), "--memory-limit", size])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "argument --memory-limit" in err and message in err
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- NaN and infinity
 
 EXTREME = SHORT + "parameters:\n  offer_sensitivity: 10000\n"

@@ -174,9 +174,12 @@ def parse_size(text: str) -> int:
         value = float(number)
     except ValueError:
         raise ValueError(f"'{text}' is not a size (expected bytes or e.g. 500M, 64G)") from None
-    if not value >= 0 or value == float("inf"):
+    size = value * units[unit]
+    if not 0 <= size < float("inf"):
         raise ValueError(f"'{text}' is not a size (expected bytes or e.g. 500M, 64G)")
-    return int(value * units[unit])
+    if 0 < size < 1:  # would read as 0, no limit at all
+        raise ValueError(f"'{text}' is less than one byte (expected 0 for no limit, or e.g. 500M)")
+    return int(size)
 
 
 def available_memory() -> int | None:
