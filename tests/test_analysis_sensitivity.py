@@ -156,6 +156,20 @@ def test_analyze_command(sweeps, tmp_path, capsys):
     assert err.startswith("error: ") and "'lhs' design" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["out", "above"])
+def test_analyze_refuses_a_file_at_or_above_out(sweeps, tmp_path, capsys, where):
+    """One line and exit 2, not exit 1 with the system's "File exists"; the file is kept."""
+    file = tmp_path / "indices.txt"
+    file.write_text("kept")
+    out = file if where == "out" else file / "analysis"
+    argv = ["analyze", str(sweeps["morris"]), "--method", "morris", "--out", str(out)]
+    assert main([*argv, "--no-plots"]) == 2
+    expected = "output path exists and is not a folder" if where == "out" else "is a file"
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {out}: ") and expected in captured.err
+    assert captured.err.count("\n") == 1 and file.read_text() == "kept"
+
+
 def test_a_sweep_is_an_unpaired_side_of_a_comparison(sweeps):
     out = compare(TAKEOVER, sweeps["lhs"], replicates=2)
     pair = out.pairing["tiny_lhs"]

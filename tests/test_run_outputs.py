@@ -155,6 +155,31 @@ def test_every_command_refuses_a_file_at_out_with_the_same_line(
     assert out.read_text() == "kept"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "scenarios/baseline.yaml", "--replicates", "1"],
+        ["hindcast", "--replicates", "1"],
+        ["estimate"],
+        ["report", "scenarios/baseline.yaml", "--targets", "seeds/targets.csv"],
+    ],
+)
+def test_every_command_refuses_a_file_above_out_with_one_line(
+    tmp_path: Path, capsys, command: list[str]
+) -> None:
+    """Not exit 1 with the system's "File exists" or "Not a directory"."""
+    root = Path(__file__).resolve().parents[1]
+    args = [str(root / a) if a.endswith((".yaml", ".csv")) else a for a in command]
+    above = tmp_path / "results.txt"
+    above.write_text("kept")
+    out = above / "sub" / "out"
+    assert main([*args, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {out}: {above} is a file, not a folder (expected a folder for results)"
+    ]
+    assert above.read_text() == "kept"
+
+
 @contextlib.contextmanager
 def _small_tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()

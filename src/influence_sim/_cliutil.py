@@ -101,12 +101,17 @@ def report_problems(problems: Iterable[object]) -> int:
 def check_out_folder(
     out: Path, force: bool, hint: str = "use --force to write into it"
 ) -> int | None:
-    """Exit code 2, with one line, if ``out`` is a file or (without ``force``) a folder in use.
+    """Exit code 2, with one line, if ``out`` is not a usable output folder.
 
-    ``hint`` says what to do about a folder in use.
+    That is, if ``out`` or a folder above it is a file, or (without ``force``) ``out`` is a
+    folder in use; ``hint`` says what to do about a folder in use.
     """
     if out.exists() and not out.is_dir():
         error(f"{out}: output path exists and is not a folder (expected a folder for results)")
+        return EXIT_USAGE
+    blocked = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        error(f"{out}: {blocked} is a file, not a folder (expected a folder for results)")
         return EXIT_USAGE
     if out.is_dir() and any(out.iterdir()) and not force:
         error(f"{out}: output folder is not empty ({hint})")

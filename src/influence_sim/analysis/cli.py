@@ -290,6 +290,8 @@ def command_analyze(args: argparse.Namespace) -> int:
     print(f"{what} of {result.metric} in sweep {result.sweep}")
     print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
+    if (code := check_out_folder(out, force=True)) is not None:  # a file at --out
+        return code
     return save_outputs(
         out,
         "the indices",
