@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from influence_sim.analysis.cli import dashboard_command
 from influence_sim.cli import build_parser, main
@@ -149,6 +150,33 @@ def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
         main(["attribute", TAKEOVER, "--knockouts", "telepathy", "--out", str(tmp_path / "x")]) == 2
     )
     assert "unknown knockout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--names", "a,", "argument --names: an empty name in 'a,'"),
+        ("--names", ",", "argument --names: an empty name in ','"),
+        ("--knockouts", "threat,,offers", "argument --knockouts/--mechanisms: an empty name in"),
+        ("--knockouts", "", "--mechanisms: an empty name in ''"),
+        ("--partner", "", "--partner: unknown partner ''"),
+    ],
+)
+def test_an_empty_name_is_refused_not_dropped(tmp_path, capsys, option, value, message):
+    """An empty label or knockout is one error line; an empty --partner is not the default."""
+    if option == "--names":
+        argv = ["compare", BASELINE, TAKEOVER, "--replicates", "1", "--no-plots"]
+    else:
+        argv = ["attribute", TAKEOVER, "--replicates", "1", "--knockouts", "threat", "--no-plots"]
+    out = tmp_path / "out"
+    try:
+        code = main([*argv, "--out", str(out), option, value])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert not out.exists()
 
 
 def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):

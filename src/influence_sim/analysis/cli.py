@@ -48,7 +48,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _names(text: str) -> list[str]:
-    return [n.strip() for n in text.split(",")]
+    """A comma-separated list of names, none of them empty."""
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"an empty name in {text!r} (expected names separated by commas)"
+        )
+    return names
 
 
 def _notes(notes: list[str]) -> None:
@@ -326,7 +332,9 @@ def command_attribute(args: argparse.Namespace) -> int:
         )
         error(f"--state: unknown state '{args.state}' ({expected})")
         return EXIT_USAGE
-    partner = args.partner or next((p for p in DYAD if p in dims.powers), dims.powers[0])
+    partner = args.partner
+    if partner is None:
+        partner = next((p for p in DYAD if p in dims.powers), dims.powers[0])
     if partner not in dims.partners:
         error(f"--partner: unknown partner '{partner}' ({one_of(partner, dims.partners)})")
         return EXIT_USAGE
