@@ -179,6 +179,16 @@ def test_an_empty_name_is_refused_not_dropped(tmp_path, capsys, option, value, m
     assert not out.exists()
 
 
+def test_attribute_refuses_more_replicates_than_fit_in_memory(tmp_path, capsys):
+    """10**30 replicates: one line before anything runs, not a hang building their seeds."""
+    out = tmp_path / "out"
+    argv = ["attribute", TAKEOVER, "--replicates", str(10**30), "--no-plots", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {10**30} replicates of 2 recorded dates need about ")
+    assert err.count("\n") == 1 and not out.exists()
+
+
 def test_attribute_plots_the_state_asked_for(tmp_path, monkeypatch, capsys):
     """--state picks the plots as well as the printed table."""
     from influence_sim.analysis.attribution import Attribution

@@ -546,6 +546,19 @@ def test_calibrate_command_writes_its_files_and_refuses_bad_input(
     assert "not empty" in capsys.readouterr().err
 
 
+def test_calibrate_refuses_more_replicates_than_fit_in_memory(
+    tiny: Path, synthetic: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """10**30 replicates: one line before anything runs, not a hang building their seeds."""
+    out = tmp_path / "fit"
+    argv = ["calibrate", str(tiny), "--targets", str(synthetic), "--params"]
+    argv += ["powers.russia.doctrine", "--out", str(out), "--replicates", str(10**30), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tiny}: {10**30} replicates of ") and "of memory" in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
 # --- the committed calibration ---------------------------------------------------------------
 
 

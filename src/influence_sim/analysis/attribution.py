@@ -48,7 +48,7 @@ from influence_sim._text import check_count, one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
-from influence_sim.ensemble import EnsembleOutput, simulate_runs
+from influence_sim.ensemble import EnsembleOutput, check_memory, recorded_steps, simulate_runs
 from influence_sim.kernel.arrays import DOMAINS, FloatArray
 from influence_sim.kernel.mechanisms import MECHANISM_TABLE
 from influence_sim.kernel.observables import regional_share
@@ -533,7 +533,9 @@ def attribute(
 
     Raises:
         ValueError: For an unknown knockout, ``replicates`` that is not a whole number of at
-            least 1, or a baseline with other states or powers.
+            least 1, or a baseline with other states or powers
+            (:class:`influence_sim.ensemble.MemoryLimitError` for more replicates than fit in
+            memory).
         TypeError: If both ``knockouts=`` and ``mechanisms=`` are given.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
@@ -549,6 +551,8 @@ def attribute(
         )
     root = seed if seed is not None else (main.seed if main.seed is not None else 0)
     n = check_count("replicates", replicates if replicates is not None else main.replicates)
+    n_steps = main.clock().n_steps  # each variant records its start and its end
+    check_memory(main.dims, len(recorded_steps(n_steps, max(n_steps, 1))), n)
     seeds = replicate_seeds(root, n)
 
     def finals(which: Scenario) -> tuple[FloatArray, FloatArray, dict[str, FloatArray]]:

@@ -48,7 +48,7 @@ from influence_sim import initial
 from influence_sim.calibration.metrics import RegionalSeries
 from influence_sim.calibration.report import TargetRow, compare
 from influence_sim.calibration.targets import ObservedFigure, run_losses
-from influence_sim.ensemble import simulate
+from influence_sim.ensemble import MemoryLimitError, check_memory, recorded_steps, simulate
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.paths import PathError, resolve
 from influence_sim.rng import as_seed_sequence, child, replicate_seeds
@@ -219,11 +219,15 @@ class Objective:
             chunk_runs: Largest number of runs stepped in one batch.
 
         Raises:
-            CalibrationError: If a target's period holds no step of the run, or no target has
-                a weight.
+            CalibrationError: If a target's period holds no step of the run, no target has
+                a weight, or a candidate's replicates would not fit in memory.
         """
         if replicates < 1:
             raise CalibrationError("replicates must be at least 1")
+        try:  # a batch holds a candidate's replicates at least, with every step recorded
+            check_memory(scenario.dims, len(recorded_steps(scenario.clock().n_steps)), replicates)
+        except MemoryLimitError as exc:
+            raise CalibrationError(str(exc)) from None
         self.scenario = scenario
         self.targets = tuple(targets)
         self.free = tuple(free)
