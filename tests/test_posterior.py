@@ -596,6 +596,23 @@ def test_the_start_is_reported_when_progress_is_shown(
     assert "start found in" in err and "walkers at log posterior" in err
 
 
+@pytest.mark.parametrize("where", ["out", "above"])
+def test_fit_refuses_a_file_at_or_above_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """One line and exit 2, not a FileExistsError traceback; the file is kept."""
+    from influence_sim import cli
+
+    file = tmp_path / "fit.txt"
+    file.write_text("kept", encoding="utf-8")
+    out = file if where == "out" else file / "fit"
+    assert cli.main(["fit", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    expected = "output path exists and is not a folder" if where == "out" else "is a file"
+    assert err.startswith(f"error: {out}: ") and expected in err and err.count("\n") == 1
+    assert file.read_text(encoding="utf-8") == "kept"
+
+
 def test_fit_checks_its_scenario_before_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -174,6 +174,9 @@ def _command_fit(args: argparse.Namespace) -> int:
     from influence_sim.sweep.cli import EXIT_TERMINATED, Terminated, _on_sigterm, restore_sigterm
 
     out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
+    code = check_out_folder(out, force=True)  # a file at or above --out
+    if code is not None:
+        return code
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # stop the way Ctrl-C stops
     try:
         with exclusive_folder(out, "fit"):
