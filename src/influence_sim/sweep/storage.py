@@ -450,5 +450,3 @@ class SweepFolder:
     def drop_ledger(self) -> None:
         """Remove ``chunks/`` once ``runs.parquet`` holds every row."""
         shutil.rmtree(self.root / CHUNKS, ignore_errors=True)
-
-
