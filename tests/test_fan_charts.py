@@ -248,7 +248,26 @@ def test_save_writes_trade_by_state_bands_and_shocks(sanctions, tmp_path):
 def test_band_dates_are_the_start_five_years_on_and_the_end(sanctions):
     """A 2021-2031 run shows 2021, 2026 and 2031; given years pick the nearest dates."""
     assert sanctions.band_dates() == [dt.date(2021, 1, 1), dt.date(2026, 1, 1), dt.date(2031, 1, 1)]
-    assert sanctions.band_dates([2023, 2023, 2040]) == [dt.date(2023, 1, 1), dt.date(2031, 1, 1)]
+    assert sanctions.band_dates([2023, 2023, 2031]) == [dt.date(2023, 1, 1), dt.date(2031, 1, 1)]
+    assert sanctions.band_dates(np.int64(2026)) == [dt.date(2026, 1, 1)]  # one year alone
+
+
+@pytest.mark.parametrize(
+    ("years", "match"),
+    [
+        ([1990], r"^years: 1990 is outside the run \(expected years from 2021 to 2031\)$"),
+        ([2023, 2040], "years: 2040 is outside the run"),
+        ([2025.5], r"^years: expected whole numbers, not 2025\.5$"),
+        ("2025", r"^years: expected whole numbers, not '2025'$"),
+        ([True], "expected whole numbers, not True"),
+    ],
+)
+def test_band_years_outside_the_run_or_not_whole_are_refused(sanctions, years, match):
+    """Not the nearest recorded date, a truncated year or 'year 0 is out of range'."""
+    with pytest.raises(ValueError, match=match):
+        sanctions.band_dates(years)
+    with pytest.raises(ValueError, match=match):
+        sanctions.band_table(years=years)
 
 
 def test_band_table_has_trade_by_state_and_region_and_arms_shares(sanctions):

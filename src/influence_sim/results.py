@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import numbers
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -337,15 +338,20 @@ class Results:
             )
         return pd.DataFrame(rows)
 
-    def band_dates(self, years: Sequence[int] | None = None) -> list[dt.date]:
+    def band_dates(self, years: int | Sequence[int] | None = None) -> list[dt.date]:
         """Recorded dates of the band table: those nearest to the given years' first days.
 
         Args:
-            years: Years to show; by default the first recorded date, the one nearest to five
-                years after it, and the last.
+            years: Years to show, whole numbers within the run (one year alone is one); by
+                default the first recorded date, the one nearest to five years after it, and
+                the last.
 
         Returns:
             The dates, sorted, without repeats.
+
+        Raises:
+            ValueError: For a year that is not a whole number (text such as ``'2025'``
+                included) or lies outside the run's first and last year.
         """
         dates = list(self.output.dates)
         if years is None:
@@ -356,14 +362,14 @@ class Results:
                 middle = first.replace(year=first.year + 5, day=28)
             targets = [first, middle, dates[-1]]
         else:
-            targets = [dt.date(int(year), 1, 1) for year in years]
+            targets = [dt.date(year, 1, 1) for year in _years(years, dates[0], dates[-1])]
         picked = set()
         for target in targets:
             gaps = [(abs((day - target).days), day) for day in dates]
             picked.add(min(gaps)[1])
         return sorted(picked)
 
-    def band_table(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+    def band_table(self, years: int | Sequence[int] | None = None) -> pd.DataFrame:
         """China's and Russia's trade and regional arms shares: median and bands at a few dates.
 
         Rows are ``trade_usd_bn`` (trade with each state and with the region, USD bn per year)
@@ -378,6 +384,9 @@ class Results:
         Returns:
             Columns measure, area (a state or ``region``), partner, date (ISO), median, p5, p25,
             p75, p95.
+
+        Raises:
+            ValueError: For ``years`` that :meth:`band_dates` refuses.
         """
         dates = [d.isoformat() for d in self.band_dates(years)]
         powers = [p for p in BAND_POWERS if p in self.dims.partners]
@@ -568,6 +577,23 @@ class Results:
             meta["files"] = sorted(meta["files"] + [p.name for p in figures_written])
         written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
+
+
+def _years(years: object, first: dt.date, last: dt.date) -> list[int]:
+    """``years`` of :meth:`Results.band_dates` as a list, each a whole year of the run."""
+    asked = list(years) if isinstance(years, Iterable) and not isinstance(years, str) else [years]
+    out = []
+    for value in asked:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"years: expected whole numbers, not {value!r}")
+        year = int(value)
+        if not first.year <= year <= last.year:
+            raise ValueError(
+                f"years: {year} is outside the run (expected years from {first.year} to "
+                f"{last.year})"
+            )
+        out.append(year)
+    return out
 
 
 def _band_cell(row: pd.Series, digits: int) -> str:
