@@ -226,8 +226,19 @@ def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
         data.read_timeseries(partner="chna")
     with pytest.raises(ValueError, match="no domain secrity"):
         data.read_timeseries(domain="secrity", state="region")
-    # a name the whole series has, but not among the other filters' rows, is no error
-    assert data.read_timeseries(state="region", runs=[10_000]).empty
+    # a name the whole series has, but not among the other filters' rows, is no error (a run
+    # of the sweep not done yet, as in an unfinished sweep, has no rows)
+    unfinished = load_sweep(sweeps["lhs"])
+    unfinished.manifest["n_runs"] = 10_001
+    assert unfinished.read_timeseries(state="region", runs=[10_000]).empty
+    # run ids and steps the sweep does not have are refused with the valid ones, not 0 rows
+    last = data.manifest["n_runs"] - 1
+    runs = re.escape(f"runs: the sweep has no run 99, -1 (expected run ids from 0 to {last})")
+    with pytest.raises(ValueError, match=f"^{runs}$"):
+        data.read_timeseries(runs=[1, 99, -1])
+    steps = re.escape("steps: the sweep recorded no step 5 (expected one of 0, 8, 16, 24, 32, 40)")
+    with pytest.raises(ValueError, match=f"^{steps}$"):
+        data.read_timeseries(steps=[8, 5], state="region")
     # one run or step alone is one filter value; values of the wrong kind and unknown columns
     # are refused by name instead of failing inside pyarrow
     one = data.read_timeseries(runs=1, steps=0, columns="share")
@@ -247,3 +258,8 @@ def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
     hint = re.escape("did you mean 'final.security_share.region.china'")
     with pytest.raises(KeyError, match=hint):
         data.point_means("final.security_share.region.chna")
+    # a column that is no number is named, with numeric ones, not a pandas dtype error
+    numeric = re.escape("(expected a numeric column of runs, e.g. final.economic_share.region.")
+    for column in ("status", "final.security_guarantor.tajikistan"):
+        with pytest.raises(ValueError, match=f"^metric '{column}' is not numeric {numeric}"):
+            data.point_means(column)

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from influence_sim import tidy
 from influence_sim._text import check_choice, with_hint
+from influence_sim.ensemble import recorded_steps
 from influence_sim.sweep.storage import (
     CHUNKS,
     DESIGN,
@@ -225,7 +226,10 @@ class SweepData:
         Raises:
             ValueError: For a place, partner or domain the time series does not have (a
                 misspelt name would otherwise give no rows), a run id or step that is not a
-                whole number, or a column the time series does not have.
+                whole number, a run id the sweep does not have or a step it did not record
+                (naming the valid ones), or a column the time series does not have. A run of
+                the sweep that failed, or that an unfinished sweep has not done yet, gives no
+                rows.
         """
         if (
             not (self.folder / TIMESERIES).is_dir()
@@ -242,6 +246,7 @@ class SweepData:
         ):
             if wanted is not None:
                 where[name] = _filter_values(shown, wanted, kind)
+        self._check_in_sweep(where)
         if columns is not None:
             columns = [columns] if isinstance(columns, str) else list(columns)
             have = [tidy.RENAMED.get(c, c) for c in self.timeseries_dataset.schema.names]
@@ -256,6 +261,28 @@ class SweepData:
             if name in where and name in frame:
                 self._check_names(name, set(where[name]) - set(frame[name]))
         return frame
+
+    def _check_in_sweep(self, where: dict[str, list[Any]]) -> None:
+        """Refuse run ids the sweep does not have and steps it did not record."""
+        n_runs = self.manifest.get("n_runs")
+        n_steps = (self.manifest.get("clock") or {}).get("n_steps")
+        every = (self.manifest.get("keep") or {}).get("timeseries_every")
+        if isinstance(n_runs, int) and "run_id" in where:
+            bad = [run for run in where["run_id"] if not 0 <= run < n_runs]
+            if bad:
+                raise ValueError(
+                    f"runs: the sweep has no run {', '.join(map(str, bad))} (expected run ids "
+                    f"from 0 to {n_runs - 1})"
+                )
+        if isinstance(n_steps, int) and isinstance(every, int) and "step" in where:
+            recorded = recorded_steps(n_steps, every)
+            bad = [step for step in where["step"] if step not in recorded]
+            if bad:
+                shown = recorded if len(recorded) <= 8 else [*recorded[:3], "...", *recorded[-2:]]
+                raise ValueError(
+                    f"steps: the sweep recorded no step {', '.join(map(str, bad))} (expected "
+                    f"one of {', '.join(map(str, shown))})"
+                )
 
     def _check_names(self, column: str, absent: set[Any]) -> None:
         """Refuse names asked for in ``column`` that no row of the whole time series has."""
@@ -281,6 +308,7 @@ class SweepData:
 
         Raises:
             KeyError: For a name that is not a column of :attr:`runs`.
+            ValueError: For a column that is not numeric (``status``, a guarantor's name).
         """
         runs = self.runs
         if metric not in runs.columns:
@@ -288,6 +316,13 @@ class SweepData:
             examples = ", ".join([c for c in columns if c.startswith("final.")][:2])
             expected = f"expected a column of runs, e.g. {examples}"
             raise KeyError(f"unknown metric {metric!r} ({with_hint(expected, metric, columns)})")
+        if not pd.api.types.is_numeric_dtype(runs[metric]):
+            numeric = [m for m in self.metrics if pd.api.types.is_numeric_dtype(runs[m])]
+            examples = ", ".join([c for c in numeric if c.startswith("final.")][:2])
+            raise ValueError(
+                f"metric {metric!r} is not numeric (expected a numeric column of runs, e.g. "
+                f"{examples}; {len(numeric)} in all)"
+            )
         ok = runs[runs["status"] == "ok"]
         means = ok.groupby("point")[metric].mean()
         n_points = self.manifest["design"].get("n_points")  # a hand-written manifest may lack it
