@@ -360,6 +360,17 @@ def test_workers_and_chunk_size_must_be_whole_numbers(folder):
     assert not (folder / "out").exists()
 
 
+@pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf"), "5", True])
+def test_pool_after_seconds_must_be_a_finite_number_of_at_least_0(folder, seconds):
+    """-1 was taken and behaved as 0 (start the pool at once); it is refused as NaN is."""
+    expected = "a finite number of seconds of at least 0"
+    message = f"pool_after_seconds must be {expected}, not {seconds!r}"
+    for keywords in ({"workers": 1}, {"workers": 2}):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            run_sweep(folder / "lhs.yaml", folder / "out", pool_after_seconds=seconds, **keywords)
+    assert not (folder / "out").exists()
+
+
 def test_resume_skips_finished_chunks(folder):
     """Chunks whose files read back are not recomputed; the result equals a clean sweep."""
     run_sweep(folder / "lhs.yaml", folder / "clean", workers=1, chunk_size=6)

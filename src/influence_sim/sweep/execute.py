@@ -29,6 +29,7 @@ import collections
 import concurrent.futures as cf
 import math
 import multiprocessing
+import numbers
 import os
 import sys
 import threading
@@ -488,7 +489,8 @@ def run_sweep(
         scheduler: Address of a Dask scheduler (``tcp://HOST:8786``) to run on instead.
         progress: Show a progress bar on standard error.
         pool_after_seconds: Replace that bound: start the pool when the rest is estimated at
-            more than this many seconds (0 starts it at once, before the first chunk).
+            more than this many seconds (0 starts it at once, before the first chunk); a
+            finite number of at least 0.
 
     Returns:
         How the sweep went (failed runs are counted, not raised).
@@ -499,11 +501,21 @@ def run_sweep(
             given, holds a different sweep, or is in use by another sweep (whose lock it
             holds for as long as it runs).
         SweepAborted: If a worker process dies or the Dask scheduler cannot be reached.
-        ValueError: For both ``resume`` and ``force``, or bad ``workers``/``chunk_size``.
+        ValueError: For both ``resume`` and ``force``, bad ``workers``/``chunk_size``, or a
+            ``pool_after_seconds`` that is negative, not finite or no number.
     """
     started = time.perf_counter()
     if resume and force:
         raise ValueError("give either resume or force, not both")
+    if pool_after_seconds is not None and not (
+        isinstance(pool_after_seconds, numbers.Real)
+        and not isinstance(pool_after_seconds, bool)
+        and 0 <= pool_after_seconds < math.inf
+    ):
+        raise ValueError(
+            "pool_after_seconds must be a finite number of seconds of at least 0, "
+            f"not {pool_after_seconds!r}"
+        )
     if not isinstance(sweep, Sweep):
         sweep = read_sweep(sweep)
     n_workers = default_workers() if workers is None else check_count("workers", workers)
