@@ -307,6 +307,14 @@ def test_an_output_that_is_not_text_is_a_type_error():
     ]
 
 
+@pytest.mark.parametrize("outputs", [[], (), iter([])])
+def test_no_outputs_are_refused(outputs):
+    """outputs=[] returned a table with no columns and no replicate index."""
+    message = r"^outputs: no outcome asked for \(expected at least one name or pattern; None for"
+    with pytest.raises(ValueError, match=message):
+        influence_sim.simulate(TAKEOVER, replicates=1, outputs=outputs)
+
+
 def test_unknown_output_suggests_the_closest_name():
     with pytest.raises(ValueError, match=r"did you mean 'final.security_share.region.china'"):
         influence_sim.simulate(

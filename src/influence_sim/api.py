@@ -151,7 +151,7 @@ def simulate(
             (``overrides: parameters.coordination: 1.7 is out of range (expected a number from
             0 to 1)``).
         ValueError: If ``replicates`` is not a whole number of at least 1, ``seed`` is not a
-            whole number of at least 0, or an output matches no outcome.
+            whole number of at least 0, an output matches no outcome, or ``outputs`` is empty.
         TypeError: If an output is not text.
         influence_sim.ensemble.NonFiniteError: If a run produces NaN or infinite values
             (parameter values beyond what the model computes), as in :func:`run`.

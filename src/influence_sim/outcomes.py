@@ -87,7 +87,8 @@ def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[st
 
     Raises:
         TypeError: For an output that is not text (``outputs=5``).
-        ValueError: For a name or pattern that matches no outcome (with the closest name).
+        ValueError: For a name or pattern that matches no outcome (with the closest name), or
+            no names at all (``outputs=[]``: None asks for every outcome).
     """
     names = outcome_names(dims)
     if patterns is None:
@@ -100,6 +101,11 @@ def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[st
     bad = [p for p in asked if not isinstance(p, str)]
     if bad:
         raise TypeError(f"outputs: expected names or patterns (text), not {bad[0]!r}")
+    if not asked:
+        raise ValueError(
+            "outputs: no outcome asked for (expected at least one name or pattern; None for "
+            "every outcome)"
+        )
     chosen: dict[str, None] = {}
     for pattern in asked:
         found = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
