@@ -237,6 +237,16 @@ def test_save_writes_tables_and_json(comparison, tmp_path):
     assert info["reference"] == "baseline" and info["sides"][1]["paired"] is True
 
 
+def test_save_into_a_file_or_no_path_is_one_clear_error(comparison, tmp_path):
+    """save(file) gave FileExistsError [Errno 17]; save(3) pathlib's generic TypeError."""
+    (tmp_path / "file").write_text("mine\n")
+    message = f"^{re.escape(str(tmp_path / 'file'))}: output path exists and is not a folder"
+    with pytest.raises(FileExistsError, match=message):
+        comparison.save(tmp_path / "file", plots=False)
+    with pytest.raises(TypeError, match=r"^directory: expected a path \(text or os\.PathLike\)"):
+        comparison.save(3, plots=False)
+
+
 def test_differences_over_time_are_paired_medians(comparison):
     d = comparison.differences
     sel = d[(d["partner"] == "russia") & (d["domain"] == "security")].sort_values("date")

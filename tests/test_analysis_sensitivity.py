@@ -125,6 +125,8 @@ def test_bad_metrics_are_clear_errors(sweeps, tmp_path):
         analyze(holed, "sobol", "china_passes_russia_security_year")
     with pytest.raises(SensitivityError, match="not a sweep folder"):
         analyze(tmp_path, "sobol")
+    with pytest.raises(TypeError, match=r"^folder: expected a path \(text or os\.PathLike\)"):
+        load_sweep(3)
 
 
 @pytest.mark.parametrize("damage", ["delete", "empty"])

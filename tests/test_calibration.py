@@ -390,6 +390,13 @@ def test_the_same_seed_gives_the_same_fit_and_another_seed_another(
     assert other.model.tolist() != fitted.model.tolist()
 
 
+def test_a_targets_path_of_the_wrong_kind_is_a_type_error():
+    """load_targets(3) said only 'expected str, bytes or os.PathLike object'."""
+    no_path = r"^path: expected a path \(text or os\.PathLike\), not int$"
+    with pytest.raises(TypeError, match=no_path):
+        load_targets(3)
+
+
 def test_a_target_outside_the_run_or_an_unknown_parameter_is_refused(tiny: Path, tmp_path: Path):
     scenario = load_scenario(tiny)
     targets = load_targets(

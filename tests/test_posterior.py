@@ -279,6 +279,9 @@ def test_posterior_file_round_trip_and_refusals(tmp_path: Path) -> None:
     (tmp_path / "posterior.json").unlink()
     with pytest.raises(PosteriorError, match="metadata file is missing"):
         load_posterior(tmp_path / "posterior.csv")
+    no_path = r"^path: expected a path \(text or os\.PathLike\), not int$"
+    with pytest.raises(TypeError, match=no_path):
+        load_posterior(3)
 
 
 def test_a_posterior_file_cut_short_is_refused_and_an_older_metadata_file_still_reads(

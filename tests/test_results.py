@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import numpy as np
 import pytest
@@ -119,6 +120,28 @@ def test_summary_of_one_step_says_step():
     seeds = replicate_seeds(5, 1)
     one = Results("one step", simulate_runs(dims, clock, seeds), seeds, 5, {})
     assert "(1 recorded step);" in one.summary()
+
+
+def test_save_refuses_a_path_that_is_no_path_or_a_file(results, tmp_path):
+    """save(3) gave pathlib's generic TypeError and save(file) FileExistsError [Errno 17]."""
+    no_path = re.escape("directory: expected a path (text or os.PathLike), not int")
+    with pytest.raises(TypeError, match=f"^{no_path}$"):
+        results.save(3, plots=False)
+    (tmp_path / "file").write_text("mine\n")
+    in_the_way = f"^{re.escape(str(tmp_path / 'file'))}: output path exists and is not a folder"
+    with pytest.raises(FileExistsError, match=in_the_way):
+        results.save(tmp_path / "file", plots=False)
+    assert (tmp_path / "file").read_text() == "mine\n"
+
+
+def test_save_into_a_folder_in_use_replaces_its_own_files_only(results, tmp_path):
+    """As documented: files of the names it writes are replaced, other files are left."""
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "summary.txt").write_text("old\n")
+    written = {p.name for p in results.save(tmp_path, plots=False)}
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    assert (tmp_path / "summary.txt").read_text() == results.summary() + "\n"
+    assert json.loads((tmp_path / "metadata.json").read_text())["files"] == sorted(written)
 
 
 def test_save_writes_tables_metadata_and_plots(results, tmp_path):

@@ -107,6 +107,10 @@ def test_bad_mesa_values_raise_value_error(kwargs, pattern):
             lambda: influence_sim.simulate(TAKEOVER, [("coordination", 0.5)], replicates=1),
             r"^overrides must be a mapping of dotted path to value, not list$",
         ),
+        (
+            lambda: influence_sim.run(TAKEOVER, replicates=1, posterior=1),
+            r"^posterior: expected a path \(text or os\.PathLike\), True, False or None, not int$",
+        ),
     ],
 )
 def test_arguments_of_the_wrong_type_raise_type_error(call, pattern):

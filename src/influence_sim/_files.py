@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from influence_sim._inputs import path_argument
+
 TEMP_SUFFIX = ".tmp"
 """Every temporary file of :func:`replacing` is named ``.NAME.XXXXXXXX.tmp``."""
 
@@ -78,6 +80,22 @@ def replacing(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def output_folder(what: str, directory: object) -> Path:
+    """The folder a ``save`` method writes into, created if missing.
+
+    Raises:
+        TypeError: If ``directory`` is not a path (the message names ``what``).
+        FileExistsError: ``PATH: output path exists and is not a folder (...)``, one line.
+    """
+    out = path_argument(what, directory)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(
+            f"{out}: output path exists and is not a folder (expected a folder for results)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -314,6 +332,7 @@ def jsonable(value: Any) -> Any:
     Python numbers, tuples lists; other values are kept for the encoder's ``default``.
     """
     import numpy as np
+
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float):

@@ -23,6 +23,7 @@ import math
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final, Literal
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "file_sha256",
     "lacks_final_newline",
     "not_regular_reason",
+    "path_argument",
     "read_bytes",
     "read_csv_rows",
     "read_json_object",
@@ -105,6 +107,22 @@ class InputFileError(Exception):
         where = file if line is None else f"{file}:{line}"
         where += "" if column is None else f":{column}"
         super().__init__(f"{where}: {reason}")
+
+
+def path_argument(what: str, value: object, others: str = "") -> Path:
+    """``value`` as a Path, refused unless it is text or an ``os.PathLike``.
+
+    For the paths given to the Python API, where ``pathlib`` would say only ``argument should
+    be a str or an os.PathLike object``. ``others`` names what else the argument takes, for
+    the message (``, True, False or None``).
+
+    Raises:
+        TypeError: ``WHAT: expected a path (text or os.PathLike), not int``.
+    """
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value)
+    kind = type(value).__name__
+    raise TypeError(f"{what}: expected a path (text or os.PathLike){others}, not {kind}")
 
 
 def shown_name(path: object) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from influence_sim._inputs import path_argument
 from influence_sim._text import check_count
 from influence_sim.ensemble import check_finite, check_memory, recorded_steps, simulate_runs
 from influence_sim.results import Results, run_metadata
@@ -68,6 +69,7 @@ def run(
             (the message names the first variable, replicate and date).
         influence_sim.posterior.PosteriorError: If the posterior file is missing or does not
             match the model's parameter table.
+        TypeError: If ``posterior`` is neither a path, True, False nor None.
     """
     started = time.time()
     if not isinstance(scenario, Scenario):
@@ -233,6 +235,7 @@ def resolve_posterior(
 
     Raises:
         influence_sim.posterior.PosteriorError: If it cannot be used.
+        TypeError: If ``choice`` is neither a path, True, False nor None.
     """
     from influence_sim.posterior import PosteriorError, load_posterior
 
@@ -248,7 +251,7 @@ def resolve_posterior(
             return load_posterior(path)
         except PosteriorError as exc:
             raise PosteriorError(f"{scenario.path}: posterior: {exc}") from None
-    return load_posterior(choice)
+    return load_posterior(path_argument("posterior", choice, ", True, False or None"))
 
 
 __all__ = ["resolve_posterior", "run", "shock_records", "simulate"]

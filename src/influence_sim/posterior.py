@@ -45,6 +45,7 @@ from influence_sim._files import json_text, write_text_atomic
 from influence_sim._inputs import (
     InputFileError,
     lacks_final_newline,
+    path_argument,
     read_csv_rows,
     read_json_object,
 )
@@ -335,11 +336,12 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
         path: The CSV file, or the folder holding it.
 
     Raises:
+        TypeError: If ``path`` is not a path (text or ``os.PathLike``).
         PosteriorError: If a file is missing or unreadable, or the posterior does not match the
             model's parameter table (a parameter unknown, out of its range, or a table changed
             since the fit).
     """
-    file = Path(path)
+    file = path_argument("path", path)
     if file.is_dir():
         file = file / "posterior.csv"
     meta_file = file.with_suffix(".json")

@@ -26,6 +26,7 @@ from influence_sim import provenance
 from influence_sim._files import (
     FigureOutput,
     json_text,
+    output_folder,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -540,6 +541,12 @@ class Results:
         :func:`influence_sim.plots.save_standard_plots`). Each file is written to a temporary
         name and renamed, so a crash never leaves half a file.
 
+        A folder that is not empty is written into: files of these names are replaced, and
+        every other file is left as it is, figures of an earlier save with ``plots=False``
+        included (``metadata.json``'s ``files`` lists the files of this save). The command
+        ``influence-sim run --out`` instead refuses a folder in use without ``--force`` and
+        replaces it whole.
+
         Args:
             directory: Output folder (created if missing).
             plots: Whether to draw the standard plots.
@@ -547,9 +554,12 @@ class Results:
 
         Returns:
             Paths written.
+
+        Raises:
+            TypeError: If ``directory`` is not a path (text or ``os.PathLike``).
+            FileExistsError: If ``directory`` is a file.
         """
-        out_dir = Path(directory)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = output_folder("directory", directory)
         tables = {
             "timeseries.csv": self.timeseries,
             "regional.csv": self.regional,

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._files import FigureOutput, figure_output, write_frames_atomic
+from influence_sim._files import FigureOutput, figure_output, output_folder, write_frames_atomic
 from influence_sim._text import check_count, one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
@@ -417,6 +417,8 @@ class Attribution:
 
         Raises:
             KeyError: If there is no attribution for ``state`` or ``partner``.
+            TypeError: If ``directory`` is not a path (text or ``os.PathLike``).
+            FileExistsError: If ``directory`` is a file.
         """
         present = set(self.table["partner"])
         wanted = [p for p in DYAD if p in present]
@@ -425,8 +427,7 @@ class Attribution:
         if plots:
             for p in wanted:  # an unknown state or partner fails before anything is written
                 self.steps(state, DOMAINS[0], p)
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder("directory", directory)
         written = write_frames_atomic(
             out,
             {"attribution.csv": self.table, "attribution_replicates.csv": self.per_replicate},

@@ -38,6 +38,7 @@ from influence_sim._files import (
     FigureOutput,
     figure_output,
     json_text,
+    output_folder,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -218,15 +219,19 @@ class Comparison:
         ``figures``).
 
         Args:
-            directory: Output folder (created if missing).
+            directory: Output folder (created if missing); files of these names in it are
+                replaced, others left as they are.
             plots: Whether to draw the figures.
             figures: Formats and resolution of the figures (default: PNG).
 
         Returns:
             Paths written.
+
+        Raises:
+            TypeError: If ``directory`` is not a path (text or ``os.PathLike``).
+            FileExistsError: If ``directory`` is a file.
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder("directory", directory)
         written = write_frames_atomic(
             out,
             {

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import FigureOutput, figure_output, write_text_atomic
+from influence_sim._files import FigureOutput, figure_output, output_folder, write_text_atomic
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -87,11 +87,14 @@ class SensitivityResult:
 
         Returns:
             Paths written.
+
+        Raises:
+            TypeError: If ``directory`` is not a path (text or ``os.PathLike``).
+            FileExistsError: If ``directory`` is a file.
         """
         from influence_sim.analysis.comparison import slug
 
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder("directory", directory)
         stem = f"sensitivity_{self.method}_{slug(self.metric)}"
         table = self.indices.assign(metric=self.metric, method=self.method)
         path = out / f"{stem}.csv"

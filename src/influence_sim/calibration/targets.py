@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influence_sim._inputs import InputFileError, file_sha256, read_csv_rows
+from influence_sim._inputs import InputFileError, file_sha256, path_argument, read_csv_rows
 from influence_sim.calibration.metrics import (
     Metric,
     MetricError,
@@ -119,10 +119,11 @@ def load_targets(path: str | os.PathLike[str]) -> tuple[ObservedFigure, ...]:
         The targets, in file order.
 
     Raises:
+        TypeError: If ``path`` is not a path (text or ``os.PathLike``).
         TargetError: With every problem found (one per wrong cell or row), or if the file
             cannot be read.
     """
-    shown = os.fspath(path)
+    shown = os.fspath(path_argument("path", path))
     try:
         rows = read_csv_rows(path)
     except InputFileError as exc:

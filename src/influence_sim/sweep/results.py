@@ -25,7 +25,6 @@ import numbers
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from influence_sim import tidy
+from influence_sim._inputs import path_argument
 from influence_sim._text import check_choice, with_hint
 from influence_sim.ensemble import recorded_steps
 from influence_sim.sweep.storage import (
@@ -72,12 +72,13 @@ class SweepData:
                 part have the row count and SHA-256 the manifest records.
 
         Raises:
+            TypeError: If ``folder`` is not a path (text or ``os.PathLike``).
             FileNotFoundError: If the folder has no ``manifest.json``.
             SweepDamagedError: If ``manifest.json`` cannot be read or is not a sweep's, or a
                 file of a finished sweep is missing or differs from its record (``--resume``
                 computes its runs again).
         """
-        self.folder = Path(folder)
+        self.folder = path_argument("folder", folder)
         manifest = SweepFolder(self.folder).read_manifest()
         if manifest is None:
             raise FileNotFoundError(f"{self.folder}: no manifest.json (not a sweep folder)")
@@ -422,6 +423,7 @@ def load_sweep(folder: str | os.PathLike[str], verify: bool = True) -> SweepData
         The sweep's tables (read lazily).
 
     Raises:
+        TypeError: If ``folder`` is not a path (text or ``os.PathLike``).
         FileNotFoundError: If the folder holds no sweep.
         SweepDamagedError: If ``manifest.json`` cannot be read or is not a sweep's, or a file
             of a finished sweep is missing or differs from its record (a ``ValueError``).
