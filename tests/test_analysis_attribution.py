@@ -143,6 +143,16 @@ def test_unknown_knockout_and_other_cast_are_errors():
     assert one.knockouts == ["threat"]
 
 
+@pytest.mark.parametrize(("keywords", "what"), [({}, "scenario"), ({"baseline": 3}, "baseline")])
+def test_a_scenario_that_is_neither_loaded_nor_a_path_is_a_type_error(keywords, what):
+    """attribute({...}) failed with "'dict' object has no attribute 'seed'"."""
+    scenario = {"name": "x"} if what == "scenario" else BASELINE
+    kind = "dict" if what == "scenario" else "int"
+    message = f"^{what}: expected a Scenario or the path of a scenario file, not {kind}$"
+    with pytest.raises(TypeError, match=message):
+        attribute(scenario, replicates=1, **keywords)
+
+
 def test_replicates_that_are_no_whole_number_are_refused():
     for bad, message in (("2", "a whole number, not '2'"), (1.5, "a whole number, not 1.5")):
         with pytest.raises(ValueError, match=rf"^replicates must be {re.escape(message)}$"):

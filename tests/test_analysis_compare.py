@@ -247,6 +247,16 @@ def test_save_into_a_file_or_no_path_is_one_clear_error(comparison, tmp_path):
         comparison.save(3, plots=False)
 
 
+def test_arguments_of_the_wrong_kind_are_type_errors(comparison):
+    """They failed with an AttributeError from inside ('dict' has no attribute 'headline')."""
+    with pytest.raises(TypeError, match=r"^comparison: expected a Comparison \(from compare\(\)\)"):
+        summary_text({})
+    results = run(BASELINE, seed=1, replicates=1)
+    with pytest.raises(TypeError, match=r"^runs: expected a RunSet \(.*from_results.*not Results$"):
+        replicate_metrics(results)
+    assert len(replicate_metrics(from_results(results))) > 0
+
+
 def test_differences_over_time_are_paired_medians(comparison):
     d = comparison.differences
     sel = d[(d["partner"] == "russia") & (d["domain"] == "security")].sort_values("date")

@@ -390,8 +390,12 @@ def test_the_same_seed_gives_the_same_fit_and_another_seed_another(
     assert other.model.tolist() != fitted.model.tolist()
 
 
-def test_a_targets_path_of_the_wrong_kind_is_a_type_error():
-    """load_targets(3) said only 'expected str, bytes or os.PathLike object'."""
+def test_a_scenario_path_or_a_targets_path_of_the_wrong_kind_is_a_type_error(tiny: Path):
+    """parse_free_parameters(..., "x.yaml") raised AttributeError; load_targets(3) said only
+    'expected str, bytes or os.PathLike object'."""
+    message = r"^scenario: expected a loaded Scenario \(influence_sim\.load_scenario\(path\)\)"
+    with pytest.raises(TypeError, match=message + ", not str$"):
+        parse_free_parameters("coordination", str(tiny))
     no_path = r"^path: expected a path \(text or os\.PathLike\), not int$"
     with pytest.raises(TypeError, match=no_path):
         load_targets(3)

@@ -108,6 +108,10 @@ def test_bad_mesa_values_raise_value_error(kwargs, pattern):
             r"^overrides must be a mapping of dotted path to value, not list$",
         ),
         (
+            lambda: InfluenceModel(timeline={}),
+            r"^timeline: expected a Timeline \(Scenario\.compile\(seeds\) makes one\) or None",
+        ),
+        (
             lambda: influence_sim.run(TAKEOVER, replicates=1, posterior=1),
             r"^posterior: expected a path \(text or os\.PathLike\), True, False or None, not int$",
         ),

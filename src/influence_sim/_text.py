@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 __all__ = [
     "check_choice",
     "check_count",
+    "check_kind",
     "counted",
     "did_you_mean",
     "json_kind",
@@ -135,6 +136,17 @@ def check_choice(
     names = [str(c) for c in dict.fromkeys(choices)]
     if value not in names:
         raise error(f"unknown {what} {value!r} ({one_of(value, names)})")
+
+
+def check_kind(what: str, value: object, kind: type | tuple[type, ...], expected: str) -> None:
+    """Refuse an argument of the Python API that is not of ``kind`` (a dict for a scenario).
+
+    Raises:
+        TypeError: ``WHAT: expected EXPECTED, not dict``, where the caller would otherwise fail
+            with an ``AttributeError`` from inside.
+    """
+    if not isinstance(value, kind):
+        raise TypeError(f"{what}: expected {expected}, not {type(value).__name__}")
 
 
 def check_count(what: str, value: object, low: int = 1) -> int:

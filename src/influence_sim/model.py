@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from influence_sim import initial
-from influence_sim._text import one_of, with_hint
+from influence_sim._text import check_kind, one_of, with_hint
 from influence_sim.agents import CentralAsianState, Power
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
@@ -227,8 +227,9 @@ class InfluenceModel(mesa.Model):
 
         Raises:
             TypeError: For an unknown parameter name, a ``scenario`` that is not Mesa's,
-                ``overrides`` or ``reference_overrides`` that are not a mapping, or a
-                ``start`` or ``end`` that is neither a date nor text.
+                ``overrides`` or ``reference_overrides`` that are not a mapping, a ``start``
+                or ``end`` that is neither a date nor text, or a ``timeline`` that is not a
+                :class:`~influence_sim.timeline.Timeline`.
             ValueError: For bad dates or an unknown step, for states or powers that are not a
                 list of distinct known names (a new power needs its values in
                 ``reference_overrides``), and for a parameter, override or reference override
@@ -253,6 +254,8 @@ class InfluenceModel(mesa.Model):
         state, params = initial.build(self.dims, self.clock.start, run_overrides, reference)
         if timeline is None:
             timeline = dated_timeline(self.dims, self.clock, 1)
+        expected = "a Timeline (Scenario.compile(seeds) makes one) or None"
+        check_kind("timeline", timeline, Timeline, expected)
         self.batch = RunBatch(self.dims, self.clock, state, params, timeline, [seq])
         self._cache_step = -1
         self._regional: FloatArray = np.zeros(0)

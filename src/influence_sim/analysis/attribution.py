@@ -44,7 +44,7 @@ import pandas as pd
 
 from influence_sim import tidy
 from influence_sim._files import FigureOutput, figure_output, output_folder, write_frames_atomic
-from influence_sim._text import check_count, one_of
+from influence_sim._text import check_count, check_kind, one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
 from influence_sim.api import resolve_posterior
@@ -458,9 +458,11 @@ def _chosen(knockouts: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _load(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+def _load(what: str, scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    """A scenario given as itself or as the path of its file."""
     if isinstance(scenario, (str, os.PathLike)):
         return load_scenario(scenario)
+    check_kind(what, scenario, Scenario, "a Scenario or the path of a scenario file")
     return scenario
 
 
@@ -537,12 +539,13 @@ def attribute(
             least 1, or a baseline with other states or powers
             (:class:`influence_sim.ensemble.MemoryLimitError` for more replicates than fit in
             memory).
-        TypeError: If both ``knockouts=`` and ``mechanisms=`` are given.
+        TypeError: If both ``knockouts=`` and ``mechanisms=`` are given, or ``scenario`` or
+            ``baseline`` is neither a scenario nor a path.
         influence_sim.scenario.ScenarioError: For an invalid scenario file.
     """
     chosen = _chosen(knockouts)
-    main = _load(scenario)
-    base = _load(baseline) if baseline is not None else None
+    main = _load("scenario", scenario)
+    base = _load("baseline", baseline) if baseline is not None else None
     if base is not None and (
         base.dims.states != main.dims.states or base.dims.powers != main.dims.powers
     ):

@@ -42,7 +42,7 @@ from influence_sim._files import (
     write_frames_atomic,
     write_text_atomic,
 )
-from influence_sim._text import check_choice, check_count, counted
+from influence_sim._text import check_choice, check_count, check_kind, counted
 from influence_sim.analysis import plots, stats
 from influence_sim.analysis.metrics import HEADLINE_METRICS, replicate_metrics
 from influence_sim.analysis.runset import (
@@ -701,7 +701,11 @@ def summary_text(comparison: Comparison) -> str:
 
     Returns:
         The text (the full table is :attr:`Comparison.headline`).
+
+    Raises:
+        TypeError: If ``comparison`` is not a :class:`Comparison` (from :func:`compare`).
     """
+    check_kind("comparison", comparison, Comparison, "a Comparison (from compare())")
     head = comparison.headline
     base = comparison.names[0]
     lines = [f"Comparison with '{base}' (median and 5-95% band over replicates)"]

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from influence_sim._text import check_kind
 from influence_sim.analysis.runset import RunSet
 from influence_sim.calendar import decimal_years
 from influence_sim.kernel import observables as obs
@@ -200,7 +201,14 @@ def replicate_metrics(runs: RunSet) -> pd.DataFrame:
         Long table: replicate, metric, state, partner, value (float; ``inf`` for a crossing
         that never happens). Metrics that need China and Russia are left out when either
         is not in the runs. Metrics a run set carries already (sweeps) are returned as they are.
+
+    Raises:
+        TypeError: If ``runs`` is not a :class:`~influence_sim.analysis.runset.RunSet`
+            (:func:`~influence_sim.analysis.runset.from_results` makes one from
+            :class:`~influence_sim.results.Results`).
     """
+    expected = "a RunSet (influence_sim.analysis.runset.from_results makes one from Results)"
+    check_kind("runs", runs, RunSet, expected)
     if runs.metrics is not None:
         return runs.metrics
     parts = [*_final_shares(runs), *_guarantors(runs), *_crossings(runs), *_trust(runs)]

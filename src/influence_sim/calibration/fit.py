@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import initial
+from influence_sim._text import check_kind
 from influence_sim.calibration.metrics import RegionalSeries
 from influence_sim.calibration.report import TargetRow, compare
 from influence_sim.calibration.targets import ObservedFigure, run_losses
@@ -138,7 +139,10 @@ def parse_free_parameters(
 
     Raises:
         CalibrationError: For an unknown path, a duplicate, or bad bounds.
+        TypeError: If ``scenario`` is not a loaded scenario (a path is not read here).
     """
+    expected = "a loaded Scenario (influence_sim.load_scenario(path))"
+    check_kind("scenario", scenario, Scenario, expected)
     items = specs.split(",") if isinstance(specs, str) else list(specs)
     items = [i.strip() for i in items if i.strip()]
     if not items:
