@@ -570,6 +570,29 @@ def test_calibrate_refuses_more_replicates_than_fit_in_memory(
     assert err.count("\n") == 1 and not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("threshold", "said"),
+    [
+        ("inf", "must be a finite number, got inf"),
+        ("nan", "must be a finite number, got nan"),
+        ("0", "must be above 0, got 0.0"),
+        ("x", "'x' is not a number"),
+    ],
+)
+def test_calibrate_refuses_a_threshold_that_is_no_finite_positive_number(
+    tiny: Path, synthetic: Path, tmp_path: Path, capsys, threshold: str, said: str
+):
+    """An infinite threshold made every value fit as well as the best one."""
+    out = tmp_path / "fit"
+    argv = ["calibrate", str(tiny), "--targets", str(synthetic), "--params"]
+    argv += ["powers.russia.doctrine", "--out", str(out), "--threshold", threshold]
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --threshold: {said}" in err and not out.exists()
+
+
 # --- the committed calibration ---------------------------------------------------------------
 
 

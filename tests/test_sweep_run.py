@@ -371,6 +371,17 @@ def test_pool_after_seconds_must_be_a_finite_number_of_at_least_0(folder, second
     assert not (folder / "out").exists()
 
 
+@pytest.mark.parametrize("seconds", ["-1", "nan", "inf"])
+def test_the_sweep_command_refuses_such_a_pool_after_seconds_in_one_line(folder, capsys, seconds):
+    """The command line refuses it as an argument, not with run_sweep's traceback."""
+    argv = ["sweep", str(folder / "lhs.yaml"), "--out", str(folder / "out")]
+    with pytest.raises(SystemExit) as usage:
+        cli.main([*argv, "--pool-after-seconds", seconds])
+    assert usage.value.code == 2
+    assert "argument --pool-after-seconds: " in capsys.readouterr().err
+    assert not (folder / "out").exists()
+
+
 def test_resume_skips_finished_chunks(folder):
     """Chunks whose files read back are not recomputed; the result equals a clean sweep."""
     run_sweep(folder / "lhs.yaml", folder / "clean", workers=1, chunk_size=6)

@@ -24,6 +24,7 @@ from influence_sim._cliutil import (
     error,
     figure_choice,
     path_arg,
+    positive_float,
     report_problems,
     save_outputs,
 )
@@ -43,16 +44,6 @@ def _whole(low: int) -> Callable[[str], int]:
         return value
 
     return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # type: ignore[type-arg]
@@ -100,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> dict[str, Handler]:  # t
     )
     cal.add_argument(
         "--threshold",
-        type=_positive_float,
+        type=positive_float,
         default=1.0,
         help="loss above the minimum that still fits as well, for identifiability (1.0)",
     )

@@ -29,6 +29,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     error,
+    non_negative_float,
     path_arg,
     positive_int,
     report_problems,
@@ -131,7 +132,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
         help="run on a Dask distributed cluster, e.g. tcp://HOST:8786",
     )
     parser.add_argument(  # for tests: start the worker pool at once, however small the sweep
-        "--pool-after-seconds", type=float, default=None, help=argparse.SUPPRESS
+        "--pool-after-seconds", type=non_negative_float, default=None, help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--progress",
