@@ -46,6 +46,7 @@ from influence_sim._cliutil import (
     check_out_folder,
     error,
     figure_choice,
+    finite_float,
     path_arg,
     positive_int,
 )
@@ -599,18 +600,8 @@ def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = N
 # --------------------------------------------------------------------------- command line
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
 def _fraction(text: str) -> float:
-    value = _number(text)
+    value = finite_float(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is out of range (expected above 0, at most 1)")
     return value
@@ -643,8 +634,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     parser.add_argument("sweep_dir", metavar="SWEEP_DIR", type=path_arg, help="sweep folder")
     parser.add_argument("--metric", required=True, help="a summary metric of the sweep's runs")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--above", type=_number, metavar="X", help="cases: metric > X")
-    which.add_argument("--below", type=_number, metavar="X", help="cases: metric < X")
+    which.add_argument("--above", type=finite_float, metavar="X", help="cases: metric > X")
+    which.add_argument("--below", type=finite_float, metavar="X", help="cases: metric < X")
     which.add_argument("--equals", metavar="TEXT", help="cases: a text metric equals TEXT")
     parser.add_argument(
         "--density",
