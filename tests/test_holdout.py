@@ -132,6 +132,16 @@ def test_years_outside_the_panel_are_usage_errors(argv, capsys):
     assert "expected 2009 to 2021" in err or "expected 2005 to 2021" in err or "not a year" in err
 
 
+def test_estimate_refuses_more_evaluations_than_its_bound(tmp_path, capsys):
+    """10**30 evaluations ran for minutes: now one line naming the option and its range."""
+    with pytest.raises(SystemExit) as info:
+        main(["estimate", "--evaluations", str(10**30), "--out", str(tmp_path / "e")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "argument --evaluations: must be from 1 to 10,000, got" in err
+    assert not (tmp_path / "e").exists()
+
+
 def test_a_scenario_that_is_no_hindcast_is_a_clear_error(tmp_path, capsys):
     baseline = str(ROOT / "scenarios" / "baseline.yaml")
     assert main(["estimate", "--scenario", baseline, "--out", str(tmp_path)]) == 2

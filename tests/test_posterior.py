@@ -616,6 +616,49 @@ def test_fit_refuses_a_file_at_or_above_out(
     assert file.read_text(encoding="utf-8") == "kept"
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "bound"),
+    [
+        ("--walkers", str(10**30), "1,000"),
+        ("--steps", "100001", "100,000"),
+        ("--draws", str(10**30), "10,000"),
+        ("--chunk", "100001", "100,000"),
+    ],
+)
+def test_fit_refuses_counts_above_their_bound_before_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, bound: str
+) -> None:
+    """A count no fit could hold is one line naming the option and its range, not a
+    "Maximum allowed dimension exceeded" traceback after the seeds were copied."""
+    from influence_sim import cli
+
+    out = tmp_path / "fit"
+    with pytest.raises(SystemExit) as info:
+        cli.main(["fit", option, value, "--out", str(out), "--no-progress"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"argument {option}: must be from 1 to {bound}, got" in err
+    assert not out.exists()
+
+
+def test_fit_refuses_a_chain_too_large_for_memory_before_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from influence_sim import cli
+
+    monkeypatch.setenv("INFLUENCE_SIM_MEMORY_LIMIT", "100M")
+    out = tmp_path / "fit"
+    args = ["fit", "--steps", "100000", "--walkers", "100", "--out", str(out), "--no-progress"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: --steps, --walkers: a chain of 100,000 steps x 100 walkers needs about 1.6 GiB "
+        "of memory, more than the 100 MiB allowed (expected fewer steps or walkers; "
+        "INFLUENCE_SIM_MEMORY_LIMIT raises the limit)\n"
+    )
+    assert not out.exists()
+
+
 def test_fit_checks_its_scenario_before_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -203,6 +203,22 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def count_up_to(high: int) -> Callable[[str], int]:
+    """An argument type: a whole number from 1 to ``high``.
+
+    The bound is far above any real use; it refuses a number whose arrays could not fit in
+    memory, or whose run would not end, before anything is written.
+    """
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {high:,}, got {value}")
+        return value
+
+    return parse
+
+
 def seed(text: str) -> int:
     """A non-negative whole number, as a root seed."""
     value = _whole(text)

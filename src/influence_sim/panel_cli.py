@@ -21,6 +21,7 @@ from influence_sim._cliutil import (
     EXIT_USAGE,
     add_figure_options,
     check_out_folder,
+    count_up_to,
     error,
     figure_choice,
     path_arg,
@@ -29,6 +30,18 @@ from influence_sim._cliutil import (
     seed,
 )
 from influence_sim._text import counted
+
+MAX_EVALUATIONS = 10_000
+"""Most runs of ``estimate``'s weight fit (``--evaluations``); the default is 100."""
+
+MAX_WALKERS = 1_000
+"""Most walkers of ``fit``: its start scores eight prior draws per walker in one batch."""
+
+MAX_STEPS = 100_000
+"""Most steps of ``fit`` (``--steps``, and ``--chunk`` steps between saves)."""
+
+MAX_DRAWS = 10_000
+"""Most draws ``fit`` keeps: each is profiled again, all in one batch."""
 
 
 def _year(low: int, high: int) -> Callable[[str], int]:
@@ -84,7 +97,10 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
         "--no-weights", action="store_true", help="keep the weights at their assumptions"
     )
     est.add_argument(
-        "--evaluations", type=positive_int, default=100, help="most runs of the weight fit"
+        "--evaluations",
+        type=count_up_to(MAX_EVALUATIONS),
+        default=100,
+        help=f"most runs of the weight fit (default 100, at most {MAX_EVALUATIONS:,})",
     )
     hc = sub.add_parser(
         "hindcast",
@@ -153,13 +169,33 @@ def register(sub: argparse._SubParsersAction) -> dict[str, object]:  # type: ign
     fit.add_argument(
         "--priors", metavar="FILE", type=path_arg, help="priors file (default: seeds/priors.csv)"
     )
-    fit.add_argument("--walkers", type=positive_int, default=24, help="walkers (default 24)")
-    fit.add_argument("--steps", type=positive_int, default=160, help="steps (default 160)")
+    fit.add_argument(
+        "--walkers",
+        type=count_up_to(MAX_WALKERS),
+        default=24,
+        help=f"walkers (default 24, at most {MAX_WALKERS:,})",
+    )
+    fit.add_argument(
+        "--steps",
+        type=count_up_to(MAX_STEPS),
+        default=160,
+        help=f"steps (default 160, at most {MAX_STEPS:,}; the chain must fit in memory)",
+    )
     fit.add_argument("--burn", type=int, help="steps discarded (default: half)")
-    fit.add_argument("--draws", type=positive_int, default=200, help="draws kept (default 200)")
+    fit.add_argument(
+        "--draws",
+        type=count_up_to(MAX_DRAWS),
+        default=200,
+        help=f"draws kept (default 200, at most {MAX_DRAWS:,})",
+    )
     fit.add_argument("--seed", type=seed, default=1, help="sampler seed (default 1)")
     fit.add_argument("--workers", type=positive_int, default=2, help="processes (default 2)")
-    fit.add_argument("--chunk", type=positive_int, default=10, help="steps between saves")
+    fit.add_argument(
+        "--chunk",
+        type=count_up_to(MAX_STEPS),
+        default=10,
+        help=f"steps between saves (default 10, at most {MAX_STEPS:,})",
+    )
     fit.add_argument("--resume", action="store_true", help="continue the chain saved in DIR")
     fit.add_argument("--force", action="store_true", help="start over in a non-empty DIR")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -231,6 +267,9 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
     if not 0 <= burn < args.steps:
         error(f"--burn: must be from 0 to {args.steps - 1} (below --steps)")
         return EXIT_USAGE
+    code = _check_chain_memory(args.walkers, args.steps, len(priors))
+    if code is not None:
+        return code
     chain_file = out / "chain.npz"
     if args.resume and not chain_file.is_file():
         # A fit stopped before its first save leaves only its seeds copy (or the copy being
@@ -315,6 +354,28 @@ def _fit(args: argparse.Namespace, out: Path) -> int:
         )
     print(f"wrote {', '.join(p.name for p in written)} to {out}")
     return EXIT_OK
+
+
+def _check_chain_memory(walkers: int, steps: int, n_par: int) -> int | None:
+    """Exit code 2, with one line, if a chain of this size would not fit in memory."""
+    from influence_sim.ensemble import MEMORY_LIMIT_ENV, MemoryLimitError, _gib, memory_limit
+
+    try:
+        allowed = memory_limit()
+    except MemoryLimitError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    # positions, log posterior and log-likelihood per walker and step, twice while a chunk is
+    # added to the chain
+    need = 2 * 8 * walkers * (steps + 1) * (n_par + 2)
+    if allowed is None or need <= allowed:
+        return None
+    error(
+        f"--steps, --walkers: a chain of {steps:,} steps x {walkers:,} walkers needs about "
+        f"{_gib(need)} of memory, more than the {_gib(allowed)} allowed (expected fewer steps "
+        f"or walkers; {MEMORY_LIMIT_ENV} raises the limit)"
+    )
+    return EXIT_USAGE
 
 
 def _check_hindcast(path: str, until: int) -> int | None:
