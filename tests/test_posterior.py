@@ -659,6 +659,39 @@ def test_fit_refuses_a_chain_too_large_for_memory_before_it_writes(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--burn", "-1"],
+        ["--burn", "160"],
+        ["--burn", str(10**30)],
+        ["--burn", "5", "--steps", "5"],
+        ["--burn", "-1", "--resume"],
+        ["--burn", "160", "--force"],
+        ["--burn", "-1", "--steps", "100000", "--walkers", "1000"],
+    ],
+)
+def test_fit_refuses_a_burn_in_out_of_range_before_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    """Whichever other options come with it, one line and exit 2; a folder is left as it was."""
+    from influence_sim import cli
+
+    out = tmp_path / "fit"
+    out.mkdir()
+    (out / "kept.txt").write_text("kept", encoding="utf-8")
+    assert cli.main(["fit", *extra, "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --burn: must be from 0 to ") and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["kept.txt"]
+    for text in ("1e308", "half"):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["fit", "--burn", text, "--out", str(out), "--no-progress"])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument --burn: invalid int value: '{text}'" in err and err.count("\n") == 1
+
+
 def test_fit_checks_its_scenario_before_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
