@@ -123,6 +123,34 @@ def test_compare_warns_when_run_folders_do_not_pair(tmp_path, capsys):
     assert not list((tmp_path / "c").glob("*.png"))
 
 
+def test_compare_refuses_options_of_scenario_files_when_every_input_is_a_folder(
+    tmp_path, capsys
+):
+    """--seed, --replicates and --posterior were silently ignored for run and sweep folders."""
+    run = ["run", BASELINE, "--replicates", "2", "--seed", "1", "--no-plots", "--out"]
+    assert main([*run, str(tmp_path / "a")]) == 0
+    assert main([*run, str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    compare = ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")]
+    posterior = str(ROOT / "docs" / "figures" / "fit_2014" / "posterior.csv")
+    for extra, named in (
+        (["--seed", "3"], "--seed: applies"),
+        (["--replicates", "2"], "--replicates: applies"),
+        (["--posterior", posterior], "--posterior: applies"),
+        (["--no-posterior"], "--no-posterior: applies"),
+        (["--seed", "3", "--replicates", "2"], "--seed and --replicates: apply"),
+    ):
+        assert main([*compare, *extra]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {named} to the scenario files compare runs, and every input is a run or "
+            "sweep folder (nothing is run)\n"
+        )
+    assert not (tmp_path / "c").exists()
+    # with a scenario file among the inputs they apply to it
+    code = main([*compare[:2], BASELINE, *compare[3:], "--seed", "1", "--replicates", "2"])
+    assert code == 0 and "paired on 2 replicates" in capsys.readouterr().out
+
+
 def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     out = tmp_path / "why"
     code = main(

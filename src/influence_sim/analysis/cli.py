@@ -245,6 +245,8 @@ def command_compare(args: argparse.Namespace) -> int:
     if len(args.inputs) < 2:
         error("compare needs at least two inputs (scenario files, run folders or sweeps)")
         return EXIT_USAGE
+    if all(Path(i).is_dir() for i in args.inputs) and (code := _only_folders(args)) is not None:
+        return code
     stems = [slug(Path(i).stem if Path(i).suffix else Path(i).name) for i in args.inputs]
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(stems))
     if (code := _out_folder(out, args.force)) is not None:
@@ -273,6 +275,27 @@ def command_compare(args: argparse.Namespace) -> int:
             folder, plots=not args.no_plots, figures=figure_choice(args)
         ),
     )
+
+
+def _only_folders(args: argparse.Namespace) -> int | None:
+    """Exit code 2, with one line, for an option of the scenario files run when none is given."""
+    given = [
+        option
+        for option, value in (
+            ("--seed", args.seed),
+            ("--replicates", args.replicates),
+            ("--posterior", args.posterior),
+            ("--no-posterior", args.no_posterior or None),
+        )
+        if value is not None
+    ]
+    if not given:
+        return None
+    error(
+        f"{' and '.join(given)}: {'apply' if len(given) > 1 else 'applies'} to the scenario "
+        "files compare runs, and every input is a run or sweep folder (nothing is run)"
+    )
+    return EXIT_USAGE
 
 
 def command_analyze(args: argparse.Namespace) -> int:
