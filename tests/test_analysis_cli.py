@@ -151,6 +151,42 @@ def test_compare_refuses_options_of_scenario_files_when_every_input_is_a_folder(
     assert code == 0 and "paired on 2 replicates" in capsys.readouterr().out
 
 
+def test_force_refuses_an_output_folder_that_is_or_holds_an_input(tmp_path, capsys):
+    """compare --out A --force replaced the run folder A it compared whole; attribute the folder
+    of its scenario file."""
+    run = ["run", BASELINE, "--replicates", "2", "--seed", "1", "--no-plots", "--out"]
+    assert main([*run, str(tmp_path / "runs" / "a")]) == 0
+    assert main([*run, str(tmp_path / "runs" / "b")]) == 0
+    kept = sorted(p.name for p in (tmp_path / "runs" / "a").iterdir())
+    capsys.readouterr()
+    a, b = str(tmp_path / "runs" / "a"), str(tmp_path / "runs" / "b")
+    for out, what in (
+        (a, "is an input of the command"),
+        (str(tmp_path / "runs"), f"holds the input {a}"),
+        (b, "is an input of the command"),
+    ):
+        assert main(["compare", a, b, "--out", out, "--force"]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == (
+            f"error: {out}: will not replace a folder that {what} (expected a folder of its own "
+            "for the results)\n"
+        )
+    assert sorted(p.name for p in (tmp_path / "runs" / "a").iterdir()) == kept
+    scenario = tmp_path / "scenarios" / "afghan_takeover.yaml"
+    scenario.parent.mkdir()
+    for source in (BASELINE, TAKEOVER):  # the takeover extends the baseline
+        (scenario.parent / Path(source).name).write_text(Path(source).read_text())
+    out = str(scenario.parent)
+    assert main(["attribute", str(scenario), "--out", out, "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out}: will not replace a folder that holds the input {scenario} (expected a "
+        "folder of its own for the results)\n"
+    )
+    assert main(["attribute", TAKEOVER, "--baseline", str(scenario), "--out", out, "--force"]) == 2
+    assert f"holds the input {scenario}" in capsys.readouterr().err
+    assert scenario.is_file()
+
+
 def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     out = tmp_path / "why"
     code = main(

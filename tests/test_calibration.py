@@ -334,6 +334,24 @@ def test_report_refuses_a_file_as_its_output_folder_before_it_runs(
     assert out.read_text(encoding="utf-8") == "kept"
 
 
+def test_calibrate_force_refuses_a_folder_that_holds_its_scenario_or_targets(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    targets = folder / "targets.csv"
+    targets.write_bytes((ROOT / "seeds" / "targets.csv").read_bytes())
+    args = ["calibrate", str(tiny), "--params", "offer_sensitivity", "--force"]
+    assert main([*args, "--targets", str(targets), "--out", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder}: will not replace a folder that holds the input {targets} (expected a "
+        "folder of its own for the results)\n"
+    )
+    assert main([*args, "--targets", str(targets), "--out", str(tiny.parent)]) == 2
+    assert f"holds the input {tiny}" in capsys.readouterr().err
+    assert targets.is_file() and tiny.is_file()
+
+
 # --- the objective and the fit ---------------------------------------------------------------
 
 

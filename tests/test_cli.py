@@ -113,6 +113,22 @@ def test_non_empty_folder_is_refused_without_force(work, first_run):
     assert forced.returncode == 0, forced.stderr
 
 
+def test_force_refuses_a_folder_that_holds_the_scenario_file(tmp_path):
+    """--force replaced the folder of the scenario file whole; now one line, before running."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "short.yaml").write_text(SHORT)
+    (tmp_path / "link").symlink_to(folder)
+    for out in ("scenarios", "link", "."):
+        refused = cli("run", "scenarios/short.yaml", "--out", out, "--force", cwd=tmp_path)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr == (
+            f"error: {out}: will not replace a folder that holds the input scenarios/short.yaml "
+            "(expected a folder of its own for the results)\n"
+        )
+    assert sorted(p.name for p in folder.iterdir()) == ["short.yaml"]
+
+
 def test_invalid_scenario_gives_one_line_per_problem_and_exit_2(work):
     """A bad scenario file is reported as FILE:LINE:COL lines with exit code 2, no traceback."""
     bad = SHORT.replace("target: afghanistan.instability", "target: states.tajikstan.threat")

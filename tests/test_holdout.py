@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,28 @@ def test_estimate_refuses_more_evaluations_than_its_bound(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "argument --evaluations: must be from 1 to 10,000, got" in err
     assert not (tmp_path / "e").exists()
+
+
+def test_force_refuses_to_replace_the_fit_or_seeds_it_reads(tmp_path, capsys):
+    """hindcast --fit F --out F --force replaced the fit it read whole; estimate --force removed
+    the seeds folder it was to copy."""
+    fit = tmp_path / "fit"
+    shutil.copytree(ROOT / "seeds", fit / "seeds")
+    (fit / "posterior.json").write_text('{"until": 2014}', encoding="utf-8")
+    (fit / "posterior.csv").write_text("kept", encoding="utf-8")
+    assert main(["hindcast", "--fit", str(fit), "--out", str(fit), "--force"]) == 2
+    seeds = fit / "seeds"
+    assert capsys.readouterr().err == (
+        f"error: {fit}: will not replace a folder that holds the input {seeds} (expected a "
+        "folder of its own for the results)\n"
+    )
+    assert main(["estimate", "--seeds", str(seeds), "--out", str(fit), "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {seeds}: will not replace a folder that is an input of the command (expected a "
+        "folder of its own for the results)\n"
+    )
+    assert (fit / "posterior.csv").read_text(encoding="utf-8") == "kept"
+    assert (seeds / "panel.csv").is_file()
 
 
 def test_a_scenario_that_is_no_hindcast_is_a_clear_error(tmp_path, capsys):

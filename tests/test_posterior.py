@@ -692,6 +692,24 @@ def test_fit_refuses_a_burn_in_out_of_range_before_it_writes(
         assert f"argument --burn: invalid int value: '{text}'" in err and err.count("\n") == 1
 
 
+def test_fit_force_refuses_to_empty_a_folder_that_holds_its_seeds_or_priors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force emptied the folder, the seeds it was to fit with included, then failed."""
+    from influence_sim import cli
+
+    out = tmp_path / "fit"
+    seeds = out / "seeds"
+    shutil.copytree(sd.seeds_dir(), seeds)
+    for option, given in (("--seeds", seeds), ("--priors", seeds / "priors.csv")):
+        assert cli.main(["fit", option, str(given), "--out", str(out), "--force"]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {out}: will not replace a folder that holds the input {given} (expected a "
+            "folder of its own for the results)\n"
+        )
+    assert (seeds / "panel.csv").is_file()
+
+
 def test_fit_checks_its_scenario_before_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -100,12 +100,17 @@ def report_problems(problems: Iterable[object]) -> int:
 
 
 def check_out_folder(
-    out: Path, force: bool, hint: str = "use --force to write into it"
+    out: Path,
+    force: bool,
+    hint: str = "use --force to write into it",
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
 ) -> int | None:
     """Exit code 2, with one line, if ``out`` is not a usable output folder.
 
-    That is, if ``out`` or a folder above it is a file, or (without ``force``) ``out`` is a
-    folder in use; ``hint`` says what to do about a folder in use.
+    That is, if ``out`` or a folder above it is a file, or ``out`` is a folder in use: without
+    ``force`` any, with it one that is or holds one of the command's ``inputs`` (files or
+    folders; None for one not given), which replacing it would lose. ``hint`` says what to do
+    about a folder in use.
     """
     if out.exists() and not out.is_dir():
         error(f"{out}: output path exists and is not a folder (expected a folder for results)")
@@ -117,6 +122,23 @@ def check_out_folder(
     if out.is_dir() and any(out.iterdir()) and not force:
         error(f"{out}: output folder is not empty ({hint})")
         return EXIT_USAGE
+    return check_inputs_kept(out, inputs) if out.is_dir() else None
+
+
+def check_inputs_kept(out: Path, inputs: Iterable[str | os.PathLike[str] | None]) -> int | None:
+    """Exit code 2, with one line, if the folder ``out`` is or holds one of ``inputs``."""
+    folder = Path(os.path.realpath(out))
+    for given in inputs:
+        if given is None:
+            continue
+        path = Path(os.path.realpath(given))
+        if path == folder or folder in path.parents:
+            what = "is an input of the command" if path == folder else f"holds the input {given}"
+            error(
+                f"{out}: will not replace a folder that {what} (expected a folder of its own "
+                "for the results)"
+            )
+            return EXIT_USAGE
     return None
 
 

@@ -154,7 +154,7 @@ def _command_run(args: argparse.Namespace) -> int:
     if problems:
         return report_problems(problems)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    code = check_out_folder(out, args.force)
+    code = check_out_folder(out, args.force, inputs=(args.scenario, args.posterior))
     if code is not None:
         return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError

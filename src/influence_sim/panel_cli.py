@@ -20,6 +20,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     add_figure_options,
+    check_inputs_kept,
     check_out_folder,
     count_up_to,
     error,
@@ -210,7 +211,9 @@ def _command_fit(args: argparse.Namespace) -> int:
     from influence_sim.sweep.cli import EXIT_TERMINATED, Terminated, _on_sigterm, restore_sigterm
 
     out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
-    code = check_out_folder(out, force=True)  # a file at or above --out
+    # a file at or above --out; with --force, an input in the folder it would empty
+    inputs = (args.seeds, args.priors, args.scenario) if args.force and not args.resume else ()
+    code = check_out_folder(out, force=True, inputs=inputs)
     if code is not None:
         return code
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # stop the way Ctrl-C stops
@@ -436,6 +439,8 @@ def _command_estimate(args: argparse.Namespace) -> int:
         if target.exists() and not args.force:
             error(f"{target}: already exists (use --force to replace it)")
             return EXIT_USAGE
+        if target.exists() and (code := check_inputs_kept(target, (source, args.scenario))):
+            return code
         if target.exists():
             shutil.rmtree(target)
         try:
@@ -534,7 +539,7 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    code = check_out_folder(out, args.force)
+    code = check_out_folder(out, args.force, inputs=(path, args.seeds, args.posterior))
     if code is not None:
         return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError

@@ -65,10 +65,10 @@ def _notes(notes: list[str]) -> None:
             print(f"note: {note}")
 
 
-def _out_folder(path: Path, force: bool) -> int | None:
+def _out_folder(path: Path, force: bool, inputs: list[str | None]) -> int | None:
     """Check an output folder; return an exit code if it cannot be used."""
     hint = "use --force to write into it, or --out DIR for another folder"
-    return check_out_folder(path, force, hint)
+    return check_out_folder(path, force, hint, inputs)
 
 
 def register(sub: Any) -> dict[str, Handler]:
@@ -249,7 +249,7 @@ def command_compare(args: argparse.Namespace) -> int:
         return code
     stems = [slug(Path(i).stem if Path(i).suffix else Path(i).name) for i in args.inputs]
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(stems))
-    if (code := _out_folder(out, args.force)) is not None:
+    if (code := _out_folder(out, args.force, [*args.inputs, args.posterior])) is not None:
         return code
     try:
         with warnings.catch_warnings():
@@ -362,7 +362,7 @@ def command_attribute(args: argparse.Namespace) -> int:
         error(f"--partner: unknown partner '{partner}' ({one_of(partner, dims.partners)})")
         return EXIT_USAGE
     out = Path(args.out) if args.out else default_attribution_folder(args)
-    if (code := _out_folder(out, args.force)) is not None:
+    if (code := _out_folder(out, args.force, [args.scenario, args.baseline])) is not None:
         return code
     try:
         result = attribution.attribute(

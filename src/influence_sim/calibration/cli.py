@@ -156,7 +156,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except TargetError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    code = check_out_folder(out, args.force)
+    code = check_out_folder(out, args.force, inputs=(args.scenario, args.targets))
     if code is not None:
         return code
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
