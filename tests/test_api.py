@@ -85,3 +85,19 @@ def test_a_seed_or_replicates_that_is_no_whole_number_is_a_clear_error():
             influence_sim.simulate(path, replicates=bad)
     same = influence_sim.run(path, seed=np.int64(3), replicates=1).timeseries
     pd.testing.assert_frame_equal(same, influence_sim.run(path, seed=3, replicates=1).timeseries)
+
+
+def test_a_seed_sequence_or_generator_is_recorded_as_a_root_seed_the_readers_take(tmp_path):
+    """The saved metadata.json has a whole number or null as ``seed``, so compare reads it."""
+    from influence_sim.analysis.runset import from_run_folder
+
+    path = SCENARIOS / "baseline.yaml"
+    for seed, root in (
+        (np.random.SeedSequence(5), 5),
+        (np.random.SeedSequence(5).spawn(1)[0], None),
+        (np.random.default_rng(5), None),
+    ):
+        results = influence_sim.run(path, seed=seed, replicates=2)
+        assert results.seed == root
+        results.save(tmp_path / "run", plots=False)
+        assert from_run_folder(tmp_path / "run").root_seed == root

@@ -78,10 +78,9 @@ def run(
     clock = scenario.clock()
     every = scenario.outputs.every if every is None else every
     check_memory(scenario.dims, len(recorded_steps(clock.n_steps, every)), n, memory_limit)
-    root_seed = scenario.seed if seed is None else seed
-    root = as_seed_sequence(root_seed)
-    if root_seed is None:
-        root_seed = int(root.entropy) if isinstance(root.entropy, int) else None
+    root = as_seed_sequence(scenario.seed if seed is None else seed)
+    # recorded as a whole number, which a Generator's draws or a spawned sequence are not
+    root_seed = int(root.entropy) if isinstance(root.entropy, int) and not root.spawn_key else None
     seeds = replicate_seeds(root, n)
     post = resolve_posterior(scenario, posterior)
     with np.errstate(all="ignore"):  # a non-finite result is reported by check_finite

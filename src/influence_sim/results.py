@@ -78,7 +78,8 @@ class Results:
         name: Scenario name.
         output: Recorded arrays.
         replicate_seeds: Seed sequence of each replicate.
-        seed: Root seed the replicates were spawned from (None if drawn from the OS).
+        seed: Root seed the replicates were spawned from, as a whole number (None when it is
+            none: a ``Generator``'s draws or a spawned ``SeedSequence``).
         metadata: Provenance: scenario path and hash, versions, wall time, ...
     """
 
