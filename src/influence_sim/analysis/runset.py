@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._inputs import InputFileError, lacks_final_newline, read_json_object
-from influence_sim.results import metadata_problem
+from influence_sim._inputs import lacks_final_newline
+from influence_sim.results import read_metadata
 
 if TYPE_CHECKING:
     from influence_sim.results import Results
@@ -196,19 +196,16 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
 
     Raises:
         SourceError: If a file is missing, unreadable or cut short, or ``metadata.json`` lacks
-            a field every run folder has (see :func:`influence_sim.results.metadata_problem`).
+            a field every run folder has (see :func:`influence_sim.results.read_metadata`).
     """
     folder = Path(path)
     missing = [f for f in RUN_FILES if not (folder / f).is_file()]
     if missing:
         raise SourceError(f"{path}: not a complete run folder: missing {', '.join(missing)}")
     try:
-        meta = read_json_object(folder / "metadata.json")
-    except InputFileError as exc:
+        meta = read_metadata(folder / "metadata.json")
+    except ValueError as exc:
         raise SourceError(str(exc)) from None
-    problem = metadata_problem(meta)
-    if problem:
-        raise SourceError(f"{folder / 'metadata.json'}: {problem}")
     tables = {}
     cut = set()
     try:
