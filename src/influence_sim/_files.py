@@ -3,7 +3,7 @@
 A crash or an interrupt never leaves half a file under the final name: readers see the old
 file or the whole new one. Temporary names follow one pattern, ``.NAME.XXXXXXXX.tmp``
 (:data:`TEMP_SUFFIX`), so that what a killed writer left behind is recognised and removed by
-:func:`remove_temporaries`.
+:func:`remove_temporaries`. :func:`output_folder` checks the folder a ``save`` method writes into.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ reads no more than a size limit. :func:`decode_text` accepts strict UTF-8 only, 
 leading byte-order mark, and locates the first bad byte. Every problem is one
 :class:`InputFileError` naming the file; callers turn it into their own error type.
 :func:`read_table` reads a table with a header (the seed tables), checking its columns and rows,
-and :class:`TableRow` its cells.
+and :class:`TableRow` its cells; :func:`read_json_object` reads the JSON files the commands
+write, and :func:`lacks_final_newline` tells a text file cut short inside its last line.
+:func:`path_argument` refuses a path argument of the Python API that is no path.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ and YAML files. :func:`text_problem` refuses, at validation:
   can never start a new line in a YAML comment or a report;
 * in text of several lines, control characters other than tab and line feed (carriage
   returns are accepted too), and the Unicode line and paragraph separators.
+
+It also holds the words messages share (:func:`counted`, :func:`one_of`, :func:`did_you_mean`,
+:func:`json_kind`) and the checks of the Python API's arguments: :func:`check_choice` for a
+name, :func:`check_kind` for a type and :func:`check_count` for a whole number.
 """
 
 from __future__ import annotations
