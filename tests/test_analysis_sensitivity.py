@@ -254,6 +254,8 @@ def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
         data.read_timeseries(state=3)
     with pytest.raises(ValueError, match=r"^unknown column 'shares' \(expected one of .*share"):
         data.read_timeseries(columns=["shares"])
+    with pytest.raises(ValueError, match=r"^unknown column 5 \(expected one of "):
+        data.read_timeseries(columns=5)
     examples = re.escape("(expected a column of runs, e.g. final.economic_share.region.china, ")
     with pytest.raises(KeyError, match=examples):
         data.point_means("share")

@@ -13,7 +13,8 @@ and YAML files. :func:`text_problem` refuses, at validation:
 
 It also holds the words messages share (:func:`counted`, :func:`one_of`, :func:`did_you_mean`,
 :func:`json_kind`) and the checks of the Python API's arguments: :func:`check_choice` for a
-name, :func:`check_kind` for a type and :func:`check_count` for a whole number.
+name, :func:`check_kind` for a type and :func:`check_count` for a whole number, with
+:func:`as_list` for an argument that takes one value or several.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import difflib
 import numbers
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
+    "as_list",
     "check_choice",
     "check_count",
     "check_kind",
@@ -140,6 +143,11 @@ def check_choice(
     names = [str(c) for c in dict.fromkeys(choices)]
     if value not in names:
         raise error(f"unknown {what} {value!r} ({one_of(value, names)})")
+
+
+def as_list(value: object) -> list[Any]:
+    """An argument that takes one value or several as a list: one text or number alone is one."""
+    return list(value) if isinstance(value, Iterable) and not isinstance(value, str) else [value]
 
 
 def check_kind(what: str, value: object, kind: type | tuple[type, ...], expected: str) -> None:

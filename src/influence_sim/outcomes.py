@@ -34,12 +34,12 @@ PARTNER is a power of the run or ``rest_of_world``.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from influence_sim._text import with_hint
+from influence_sim._text import as_list, with_hint
 from influence_sim.calendar import decimal_years
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
@@ -93,11 +93,7 @@ def select_outcomes(patterns: Sequence[str] | str | None, dims: Dims) -> list[st
     names = outcome_names(dims)
     if patterns is None:
         return names
-    asked = (
-        [patterns]
-        if isinstance(patterns, str) or not isinstance(patterns, Iterable)
-        else list(patterns)
-    )
+    asked = as_list(patterns)
     bad = [p for p in asked if not isinstance(p, str)]
     if bad:
         raise TypeError(f"outputs: expected names or patterns (text), not {bad[0]!r}")

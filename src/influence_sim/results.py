@@ -31,7 +31,7 @@ from influence_sim._files import (
     write_text_atomic,
 )
 from influence_sim._inputs import InputFileError, read_json_object
-from influence_sim._text import counted, json_kind
+from influence_sim._text import as_list, counted, json_kind
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
@@ -592,9 +592,8 @@ class Results:
 
 def _years(years: object, first: dt.date, last: dt.date) -> list[int]:
     """``years`` of :meth:`Results.band_dates` as a list, each a whole year of the run."""
-    asked = list(years) if isinstance(years, Iterable) and not isinstance(years, str) else [years]
     out = []
-    for value in asked:
+    for value in as_list(years):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"years: expected whole numbers, not {value!r}")
         year = int(value)

@@ -24,7 +24,7 @@ import functools
 import numbers
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from influence_sim import tidy
 from influence_sim._inputs import path_argument
-from influence_sim._text import check_choice, with_hint
+from influence_sim._text import as_list, check_choice, with_hint
 from influence_sim.ensemble import recorded_steps
 from influence_sim.sweep.storage import (
     CHUNKS,
@@ -249,7 +249,7 @@ class SweepData:
                 where[name] = _filter_values(shown, wanted, kind)
         self._check_in_sweep(where)
         if columns is not None:
-            columns = [columns] if isinstance(columns, str) else list(columns)
+            columns = as_list(columns)
             have = [tidy.RENAMED.get(c, c) for c in self.timeseries_dataset.schema.names]
             for column in columns:
                 check_choice("column", column, have)
@@ -401,9 +401,7 @@ def _filter_values(what: str, wanted: Any, kind: type) -> list[Any]:
     Raises:
         ValueError: For a value that is not of ``kind`` (a name, or a whole number).
     """
-    values = (
-        list(wanted) if isinstance(wanted, Iterable) and not isinstance(wanted, str) else [wanted]
-    )
+    values = as_list(wanted)
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, kind)]
     if bad:
         expected = "names" if kind is str else "whole numbers"
