@@ -302,7 +302,8 @@ def test_a_posterior_file_cut_short_is_refused_and_an_older_metadata_file_still_
     meta_file.write_text(json.dumps(meta))
     assert load_posterior(csv_file).n_draws == 3
     csv_file.write_text(whole[:-3])  # the last draw's last residual cut
-    with pytest.raises(PosteriorError, match=rf"^{csv_file}:6: the last line has no newline"):
+    said = rf"^{csv_file}:6: the table is incomplete \(cut short\?\): its last line has no newline"
+    with pytest.raises(PosteriorError, match=said):
         load_posterior(csv_file)
     for bad in (0, 5.0, "5", True):
         meta_file.write_text(json.dumps({**meta, "draws": bad}))

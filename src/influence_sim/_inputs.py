@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 __all__ = [
+    "CUT_SHORT",
     "DEFAULT_MAX_BYTES",
     "InputFileError",
     "TableRow",
@@ -278,6 +279,10 @@ def _sha256(chunks: Iterable[bytes]) -> str:
     for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()
+
+
+CUT_SHORT: Final = "the table is incomplete (cut short?): its last line has no newline at its end"
+"""What is said, after ``FILE:LINE:``, of a table whose file :func:`lacks_final_newline`."""
 
 
 def lacks_final_newline(path: PathArg) -> bool:

@@ -43,6 +43,7 @@ from influence_sim import initial, provenance
 from influence_sim import seeds as sd
 from influence_sim._files import json_text, write_text_atomic
 from influence_sim._inputs import (
+    CUT_SHORT,
     InputFileError,
     lacks_final_newline,
     path_argument,
@@ -385,9 +386,7 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
     if header != expected:
         raise PosteriorError(f"{file}:1: columns do not match {meta_file.name}")
     if lacks_final_newline(file):
-        raise PosteriorError(
-            f"{file}:{len(rows)}: the last line has no newline at its end (the file is cut short?)"
-        )
+        raise PosteriorError(f"{file}:{len(rows)}: {CUT_SHORT}")
     if draws is not None and len(rows) - 1 != draws:
         raise PosteriorError(
             f"{file}: {len(rows) - 1} draws, but {meta_file.name} records {draws} (the file is "

@@ -26,6 +26,7 @@ from influence_sim import tidy
 from influence_sim._cliutil import EXIT_OK, EXIT_USAGE, error, path_arg
 from influence_sim._files import write_text_atomic
 from influence_sim._inputs import (
+    CUT_SHORT,
     InputFileError,
     lacks_final_newline,
     read_bytes,
@@ -99,16 +100,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise ReportError(f"{path}: cannot be read as CSV ({exc})") from None
     except InputFileError as exc:
         raise ReportError(str(exc)) from None
-    incomplete = "the table is incomplete (cut short?)"
     if cut:
-        raise ReportError(
-            f"{path}:{len(rows)}: {incomplete}: its last line has no newline at its end"
-        )
+        raise ReportError(f"{path}:{len(rows)}: {CUT_SHORT}")
     for line, cells in enumerate(rows, 1):
         if cells and len(cells) != len(rows[0]):
             raise ReportError(
-                f"{path}:{line}: {incomplete}: {len(cells)} cells, expected {len(rows[0])} (one "
-                "per column)"
+                f"{path}:{line}: the table is incomplete (cut short?): {len(cells)} cells, "
+                f"expected {len(rows[0])} (one per column)"
             )
     return frame
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._inputs import lacks_final_newline
+from influence_sim._inputs import CUT_SHORT, lacks_final_newline
 from influence_sim.results import read_metadata
 
 if TYPE_CHECKING:
@@ -220,10 +220,7 @@ def from_run_folder(path: str | os.PathLike[str], name: str | None = None) -> Ru
         file = folder / f"{stem}.csv"
         _check_table(file, table, RUN_COLUMNS[stem], meta["replicates"])
         if stem in cut:
-            raise SourceError(
-                f"{file}:{len(table) + 1}: the table is incomplete (cut short?): its last "
-                "line has no newline at its end"
-            )
+            raise SourceError(f"{file}:{len(table) + 1}: {CUT_SHORT}")
     return RunSet(
         name=name or meta["scenario_name"] or folder.name,
         kind="run",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._inputs import lacks_final_newline
+from influence_sim._inputs import CUT_SHORT, lacks_final_newline
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, FloatArray
@@ -180,10 +180,7 @@ class RegionalSeries:
                 "date, partner and domain)"
             )
         if cut:
-            raise ValueError(
-                f"{path}:{len(frame) + 1}: the table is incomplete (cut short?): its last line "
-                "has no newline at its end"
-            )
+            raise ValueError(f"{path}:{len(frame) + 1}: {CUT_SHORT}")
         ti = pd.Index(date_text).get_indexer(pd.Index(frame["date"].astype(str)))
         bi = pd.Index(replicates).get_indexer(pd.Index(frame["replicate"].astype(int)))
         ki = pd.Index(partners).get_indexer(pd.Index(frame["partner"].astype(str)))
