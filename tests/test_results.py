@@ -93,7 +93,7 @@ def test_summary_names_states_guarantors_and_trade(results):
 
 
 def test_summary_gives_the_median_next_to_its_band(results):
-    """Trade, trust and instability lines give the median over replicates and say so.
+    """Trade, trust and instability give the median over replicates, say so, and the 5-95% band.
 
     The band beside them is the 5-95 percent range of the same values and the band table gives
     medians, so a mean there would be a figure of another statistic, unlabelled.
@@ -107,11 +107,13 @@ def test_summary_gives_the_median_next_to_its_band(results):
         assert trade.loc[power, "end"] == pytest.approx(np.median(ends), abs=1e-12)
     text = results.summary()
     assert "Trade with the region, USD bn per year, medians over replicates (" in text
-    trust = results.output.trust
-    line = next(x for x in text.splitlines() if x.startswith("China-Russia trust"))
-    assert line.startswith(f"China-Russia trust: {np.median(trust[0]):.2f} -> ")
-    assert f" -> {np.median(trust[-1]):.2f}; " in line
-    assert line.endswith(", medians over replicates")
+    assert "China-Russia trust and Afghan instability, medians over replicates (" in text
+    out = results.output
+    for name, values in (("trust", out.trust), ("instability", out.instability)):
+        line = next(x for x in text.splitlines() if x.startswith(f"  {name} "))
+        low, high = np.quantile(values[-1], [0.05, 0.95])
+        expected = f"{np.median(values[0]):.2f} -> {np.median(values[-1]):>8.2f}"
+        assert line.split(None, 1)[1] == f"{expected}  (5-95%: {low:.2f} to {high:.2f})"
 
 
 def test_summary_of_one_step_says_step():

@@ -34,7 +34,7 @@ from influence_sim._inputs import InputFileError, read_json_object
 from influence_sim._text import as_list, counted, json_kind
 from influence_sim.ensemble import EnsembleOutput
 from influence_sim.kernel import observables as obs
-from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims
+from influence_sim.kernel.arrays import DOMAINS, ECON, SEC, Dims, FloatArray
 from influence_sim.seeds import DYAD
 
 PERCENTILES = (5, 95)
@@ -464,6 +464,23 @@ class Results:
             lines.append(f"  {first:<12}{where:<14}{partner!s:<8}{cells}")
         return lines
 
+    def _median_block(
+        self, header: str, rows: Sequence[tuple[str, float, float, float, float]], digits: int
+    ) -> list[str]:
+        """Lines of a blank line, ``header`` and one row per series, as (name, start, end, p5, p95).
+
+        A row shows ``start -> end`` and, with several replicates, the end's 5-95 percent range.
+        """
+        if not rows:
+            return []
+        out = ["", header]
+        for name, start, end, p5, p95 in rows:
+            band = ""
+            if self.n_replicates > 1:
+                band = f"  (5-95%: {p5:.{digits}f} to {p95:.{digits}f})"
+            out.append(f"  {name:<12}{start:>8.{digits}f} -> {end:>8.{digits}f}{band}")
+        return out
+
     def summary(self) -> str:
         """A short text summary: final shares, guarantors, regional China and Russia trade.
 
@@ -498,28 +515,19 @@ class Results:
                         tail += f" ({g['fraction']:.0%})"
                 name = state if domain == "economic" else ""
                 lines.append(f"  {name:<14}{domain:<10}{cells}{tail}")
-        regional = self.regional_trade()
         medians = "" if self.n_replicates == 1 else ", medians over replicates"
-        if not regional.empty:
-            lines.append("")
-            lines.append(f"Trade with the region, USD bn per year{medians} ({first} -> {last})")
-        for _, row in regional.iterrows():
-            band = ""
-            if self.n_replicates > 1:
-                band = f"  (5-95%: {row['end_p5']:.1f} to {row['end_p95']:.1f})"
-            lines.append(f"  {row['partner']:<10}{row['start']:>8.1f} -> {row['end']:>8.1f}{band}")
-        trust = out.trust
-        instability = (
-            f"Afghan instability: {np.median(out.instability[0]):.2f} -> "
-            f"{np.median(out.instability[-1]):.2f}{medians}"
-        )
+        trade = [
+            (r["partner"], r["start"], r["end"], r["end_p5"], r["end_p95"])
+            for _, r in self.regional_trade().iterrows()
+        ]
+        header = f"Trade with the region, USD bn per year{medians} ({first} -> {last})"
+        lines.extend(self._median_block(header, trade, 1))
+        series = {"instability": out.instability}
         if all(p in self.dims.powers for p in DYAD):  # trust needs both
-            instability = (
-                f"China-Russia trust: {np.median(trust[0]):.2f} -> {np.median(trust[-1]):.2f}; "
-                + instability
-            )
-        lines.append("")
-        lines.append(instability)
+            series = {"trust": out.trust, **series}
+        names = ("China-Russia trust and " if "trust" in series else "") + "Afghan instability"
+        relations = [(name, *_median_band(values)) for name, values in series.items()]
+        lines.extend(self._median_block(f"{names}{medians} ({first} -> {last})", relations, 2))
         bands = self._band_lines() if self.n_replicates > 1 else []
         if bands:
             lines.append("")
@@ -604,6 +612,13 @@ def _years(years: object, first: dt.date, last: dt.date) -> list[int]:
             )
         out.append(year)
     return out
+
+
+def _median_band(values: FloatArray) -> tuple[float, float, float, float]:
+    """Medians of a ``(T, B)`` series at its first and last step, and the last step's 5-95%."""
+    end = values[-1]
+    low, high = np.quantile(end, [0.05, 0.95])
+    return float(np.median(values[0])), float(np.median(end)), float(low), float(high)
 
 
 def _band_cell(row: pd.Series, digits: int) -> str:
