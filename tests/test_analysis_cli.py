@@ -187,6 +187,35 @@ def test_force_refuses_an_output_folder_that_is_or_holds_an_input(tmp_path, caps
     assert scenario.is_file()
 
 
+def test_force_refuses_an_output_folder_that_holds_a_file_a_scenario_reads(tmp_path, capsys):
+    """A file a scenario input extends, or its posterior file, inside --out was deleted by
+    --force: compare and attribute refuse such a folder like one holding an input itself."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "fit").mkdir()
+    base = tmp_path / "lib" / "baseline.yaml"
+    base.write_text(Path(BASELINE).read_text())
+    posterior = tmp_path / "fit" / "posterior.csv"
+    posterior.write_text("kept")
+    top = tmp_path / "top.yaml"
+    top.write_text("name: top\nextends: lib/baseline.yaml\n")
+    drawn = tmp_path / "drawn.yaml"
+    drawn.write_text(f"name: drawn\nextends: {BASELINE}\nposterior: fit/posterior.csv\n")
+    lib, fit = str(base.parent), str(posterior.parent)
+    for args, out, held in (
+        (["compare", str(top), BASELINE], lib, base),
+        (["compare", BASELINE, str(drawn)], fit, posterior),
+        (["attribute", str(top)], lib, base),
+        (["attribute", BASELINE, "--baseline", str(drawn)], fit, posterior),
+    ):
+        assert main([*args, "--out", out, "--force"]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == (
+            f"error: {out}: will not replace a folder that holds the input {held} (expected a "
+            "folder of its own for the results)\n"
+        )
+    assert base.read_text() == Path(BASELINE).read_text() and posterior.read_text() == "kept"
+
+
 def test_attribute_prints_the_waterfall_and_writes_plots(tmp_path, capsys):
     out = tmp_path / "why"
     code = main(

@@ -352,6 +352,25 @@ def test_calibrate_force_refuses_a_folder_that_holds_its_scenario_or_targets(
     assert targets.is_file() and tiny.is_file()
 
 
+def test_calibrate_force_refuses_a_folder_that_holds_a_file_the_scenario_extends(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    base = folder / "tiny.yaml"
+    base.write_bytes(tiny.read_bytes())
+    top = tmp_path / "top.yaml"
+    top.write_text("name: top\nextends: inputs/tiny.yaml\n", encoding="utf-8")
+    targets = str(ROOT / "seeds" / "targets.csv")
+    args = ["calibrate", str(top), "--targets", targets, "--params", "offer_sensitivity"]
+    assert main([*args, "--out", str(folder), "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder}: will not replace a folder that holds the input {base} (expected a "
+        "folder of its own for the results)\n"
+    )
+    assert base.read_bytes() == tiny.read_bytes()
+
+
 # --- the objective and the fit ---------------------------------------------------------------
 
 

@@ -129,6 +129,29 @@ def test_force_refuses_a_folder_that_holds_the_scenario_file(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["short.yaml"]
 
 
+def test_force_refuses_a_folder_that_holds_a_file_the_scenario_reads(tmp_path):
+    """A file the scenario extends, or its posterior file, inside --out was deleted by --force."""
+    for folder in ("out", "fit"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "out" / "base.yaml").write_text(SHORT)
+    (tmp_path / "fit" / "posterior.csv").write_text("kept")
+    (tmp_path / "top.yaml").write_text("name: top\nextends: out/base.yaml\n")
+    (tmp_path / "drawn.yaml").write_text(SHORT + "posterior: fit/posterior.csv\n")
+    for args, out, held in (
+        (["top.yaml"], "out", "out/base.yaml"),
+        (["drawn.yaml"], "fit", "fit/posterior.csv"),
+        (["drawn.yaml", "--no-posterior"], "fit", "fit/posterior.csv"),
+    ):
+        refused = cli("run", *args, "--out", out, "--force", cwd=tmp_path)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr == (
+            f"error: {out}: will not replace a folder that holds the input {held} (expected a "
+            "folder of its own for the results)\n"
+        )
+    assert (tmp_path / "out" / "base.yaml").read_text() == SHORT
+    assert (tmp_path / "fit" / "posterior.csv").read_text() == "kept"
+
+
 def test_invalid_scenario_gives_one_line_per_problem_and_exit_2(work):
     """A bad scenario file is reported as FILE:LINE:COL lines with exit code 2, no traceback."""
     bad = SHORT.replace("target: afghanistan.instability", "target: states.tajikstan.threat")

@@ -165,6 +165,24 @@ def test_force_refuses_to_replace_the_fit_or_seeds_it_reads(tmp_path, capsys):
     assert (seeds / "panel.csv").is_file()
 
 
+def test_force_refuses_a_folder_that_holds_a_file_the_scenario_reads(tmp_path, capsys):
+    """hindcast --force deleted the scenario file that SCENARIO extends when it was in --out,
+    and fit --force emptied it; both refuse such a folder like one holding SCENARIO itself."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    base = lib / "hindcast_2000.yaml"
+    base.write_text((ROOT / "scenarios" / "hindcast_2000.yaml").read_text())
+    top = tmp_path / "top.yaml"
+    top.write_text("name: top\nextends: lib/hindcast_2000.yaml\n")
+    for command in (["hindcast"], ["fit", "--until", "2014"]):
+        assert main([*command, str(top), "--out", str(lib), "--force"]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {lib}: will not replace a folder that holds the input {base} (expected a "
+            "folder of its own for the results)\n"
+        )
+    assert base.read_text() == (ROOT / "scenarios" / "hindcast_2000.yaml").read_text()
+
+
 def test_a_scenario_that_is_no_hindcast_is_a_clear_error(tmp_path, capsys):
     baseline = str(ROOT / "scenarios" / "baseline.yaml")
     assert main(["estimate", "--scenario", baseline, "--out", str(tmp_path)]) == 2

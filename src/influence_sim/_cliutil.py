@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from influence_sim._files import FigureOutput
+    from influence_sim.scenario import Scenario
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -140,6 +141,27 @@ def check_inputs_kept(out: Path, inputs: Iterable[str | os.PathLike[str] | None]
             )
             return EXIT_USAGE
     return None
+
+
+def scenario_inputs(
+    scenario: Scenario | str | os.PathLike[str] | None,
+) -> tuple[str | os.PathLike[str] | None, ...]:
+    """The files a scenario reads: itself, the files it extends and its posterior file.
+
+    A path is loaded for them; one that is not a file, or does not load (its problems are
+    reported when the command reads it), stands for itself. For ``check_out_folder``'s inputs.
+    """
+    if scenario is None or isinstance(scenario, (str, os.PathLike)):
+        from influence_sim.scenario import ScenarioError, load_scenario
+
+        if scenario is None or not Path(scenario).is_file():
+            return (scenario,)
+        try:
+            loaded = load_scenario(scenario)
+        except ScenarioError:
+            return (scenario,)
+        return (scenario, *loaded.files[1:], loaded.posterior)
+    return (*scenario.files, scenario.posterior)
 
 
 def save_outputs(

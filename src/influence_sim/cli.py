@@ -39,6 +39,7 @@ from influence_sim._cliutil import (
     quiet_when_stdout_closes,
     report_problems,
     save_outputs,
+    scenario_inputs,
     seed,
 )
 from influence_sim._inputs import InputFileError
@@ -154,7 +155,7 @@ def _command_run(args: argparse.Namespace) -> int:
     if problems:
         return report_problems(problems)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    code = check_out_folder(out, args.force, inputs=(args.scenario, args.posterior))
+    code = check_out_folder(out, args.force, inputs=(*scenario_inputs(scenario), args.posterior))
     if code is not None:
         return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError

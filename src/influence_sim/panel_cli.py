@@ -28,6 +28,7 @@ from influence_sim._cliutil import (
     path_arg,
     positive_int,
     save_outputs,
+    scenario_inputs,
     seed,
 )
 from influence_sim._text import counted
@@ -212,7 +213,8 @@ def _command_fit(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path("results") / f"fit_{args.until}"
     # a file at or above --out; with --force, an input in the folder it would empty
-    inputs = (args.seeds, args.priors, args.scenario) if args.force and not args.resume else ()
+    keep = args.force and not args.resume
+    inputs = (args.seeds, args.priors, *scenario_inputs(args.scenario)) if keep else ()
     code = check_out_folder(out, force=True, inputs=inputs)
     if code is not None:
         return code
@@ -439,7 +441,9 @@ def _command_estimate(args: argparse.Namespace) -> int:
         if target.exists() and not args.force:
             error(f"{target}: already exists (use --force to replace it)")
             return EXIT_USAGE
-        if target.exists() and (code := check_inputs_kept(target, (source, args.scenario))):
+        if target.exists() and (
+            code := check_inputs_kept(target, (source, *scenario_inputs(args.scenario)))
+        ):
             return code
         if target.exists():
             shutil.rmtree(target)
@@ -539,7 +543,9 @@ def _command_hindcast(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    code = check_out_folder(out, args.force, inputs=(path, args.seeds, args.posterior))
+    code = check_out_folder(
+        out, args.force, inputs=(*scenario_inputs(scenario), args.seeds, args.posterior)
+    )
     if code is not None:
         return code
     from influence_sim.ensemble import MemoryLimitError, NonFiniteError

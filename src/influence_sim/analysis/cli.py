@@ -38,6 +38,7 @@ from influence_sim._cliutil import (
     posterior_choice,
     report_problems,
     save_outputs,
+    scenario_inputs,
     seed,
 )
 from influence_sim.cast import DYAD
@@ -65,7 +66,7 @@ def _notes(notes: list[str]) -> None:
             print(f"note: {note}")
 
 
-def _out_folder(path: Path, force: bool, inputs: list[str | None]) -> int | None:
+def _out_folder(path: Path, force: bool, inputs: list[str | os.PathLike[str] | None]) -> int | None:
     """Check an output folder; return an exit code if it cannot be used."""
     hint = "use --force to write into it, or --out DIR for another folder"
     return check_out_folder(path, force, hint, inputs)
@@ -249,7 +250,8 @@ def command_compare(args: argparse.Namespace) -> int:
         return code
     stems = [slug(Path(i).stem if Path(i).suffix else Path(i).name) for i in args.inputs]
     out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(stems))
-    if (code := _out_folder(out, args.force, [*args.inputs, args.posterior])) is not None:
+    inputs = [f for i in args.inputs for f in scenario_inputs(i)]
+    if (code := _out_folder(out, args.force, [*inputs, args.posterior])) is not None:
         return code
     try:
         with warnings.catch_warnings():
@@ -345,9 +347,10 @@ def command_attribute(args: argparse.Namespace) -> int:
     from influence_sim.scenario import ScenarioError, load_scenario
 
     try:
-        dims = load_scenario(args.scenario).dims
+        scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
         return report_problems(exc.problems)
+    dims = scenario.dims
     states = [REGION, *dims.states]
     if args.state not in states:
         expected = with_hint(
@@ -362,7 +365,8 @@ def command_attribute(args: argparse.Namespace) -> int:
         error(f"--partner: unknown partner '{partner}' ({one_of(partner, dims.partners)})")
         return EXIT_USAGE
     out = Path(args.out) if args.out else default_attribution_folder(args)
-    if (code := _out_folder(out, args.force, [args.scenario, args.baseline])) is not None:
+    inputs = [*scenario_inputs(scenario), *scenario_inputs(args.baseline)]
+    if (code := _out_folder(out, args.force, inputs)) is not None:
         return code
     try:
         result = attribution.attribute(

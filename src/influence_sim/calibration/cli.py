@@ -27,6 +27,7 @@ from influence_sim._cliutil import (
     positive_float,
     report_problems,
     save_outputs,
+    scenario_inputs,
 )
 from influence_sim._files import write_text_atomic
 
@@ -156,7 +157,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except TargetError as exc:
         return report_problems(exc.problems)
     out = Path(args.out)
-    code = check_out_folder(out, args.force, inputs=(args.scenario, args.targets))
+    code = check_out_folder(out, args.force, inputs=(*scenario_inputs(scenario), args.targets))
     if code is not None:
         return code
     seed = args.seed if args.seed is not None else (scenario.seed or 0)
