@@ -465,6 +465,20 @@ def test_cli_exit_codes_and_messages(folder, capsys):
     assert "not a sweep file" in capsys.readouterr().err
 
 
+def test_force_keeps_the_sweep_file_and_scenario_in_the_output_folder(folder, capsys):
+    """--force removes only the files a sweep writes: its inputs in the folder are kept."""
+    small = folder / "small.yaml"
+    one_each = LHS.replace("replicates: 2", "replicates: 1")
+    small.write_text(one_each.replace("points: 15", "points: 2"))
+    inputs = {p.name: p.read_text() for p in folder.iterdir()}
+    argv = ["sweep", str(small), "--out", str(folder), "--workers", "1", "--force"]
+    for _ in range(2):  # into the folder of its inputs, then over its own earlier results
+        assert cli.main(argv) == 0
+        assert "failed: 0" in capsys.readouterr().out
+    assert {p.name: p.read_text() for p in folder.iterdir() if p.suffix == ".yaml"} == inputs
+    assert load_sweep(folder).runs.shape[0] == 2
+
+
 def test_progress_bar_shows_runs_and_failures(folder, capsys):
     (folder / "cases.yaml").write_text(CASES)
     run_sweep(folder / "cases.yaml", folder / "out", workers=1, chunk_size=2, progress=True)
