@@ -29,6 +29,7 @@ from influence_sim.ensemble import (
     MemoryLimitError,
     NonFiniteError,
     check_finite,
+    memory_limit,
     simulate_runs,
 )
 from influence_sim.initial import default_dims
@@ -297,6 +298,17 @@ def test_a_memory_limit_that_is_no_number_of_bytes_is_refused(scenario: Path) ->
         influence_sim.run(scenario, replicates=1, memory_limit=-5)
     with pytest.raises(ValueError, match=r"^memory_limit must be a whole number, not 1\.5$"):
         influence_sim.run(scenario, replicates=1, memory_limit=1.5)
+
+
+def test_a_memory_limit_written_as_a_float_with_a_whole_value_is_taken(scenario: Path) -> None:
+    """4e9 (how 4 GB is written) was refused as 'must be a whole number'."""
+    assert memory_limit(4e9) == 4_000_000_000 and memory_limit(np.float64(0.0)) is None
+    assert influence_sim.run(scenario, replicates=1, memory_limit=4e9).n_replicates == 1
+    with pytest.raises(MemoryLimitError, match="more than the 1 KiB allowed"):
+        influence_sim.run(scenario, replicates=5, memory_limit=1024.0)
+    for value in (1.5, float("nan"), float("inf"), True, False):
+        with pytest.raises(ValueError, match=f"^memory_limit must be a whole number, not {value}$"):
+            memory_limit(value)
 
 
 @pytest.mark.parametrize(

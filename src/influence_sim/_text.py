@@ -161,15 +161,19 @@ def check_kind(what: str, value: object, kind: type | tuple[type, ...], expected
         raise TypeError(f"{what}: expected {expected}, not {type(value).__name__}")
 
 
-def check_count(what: str, value: object, low: int = 1) -> int:
+def check_count(what: str, value: object, low: int = 1, *, size: bool = False) -> int:
     """``value`` as an int, refused unless it is a whole number of at least ``low``.
 
     For counts given to the Python API (``replicates``, ``every``, ``workers``, ...): a float,
-    text or ``True`` would otherwise fail deep inside numpy or Python, or be truncated.
+    text or ``True`` would otherwise fail deep inside numpy or Python, or be truncated. With
+    ``size`` (a number of bytes) a float with a whole value is taken too, as ``4e9`` is
+    written for 4 GB.
 
     Raises:
         ValueError: ``WHAT must be a whole number, not 2.5`` or ``WHAT must be at least 1``.
     """
+    if size and isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        value = int(float(value)) if float(value).is_integer() else value  # not NaN, infinity
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{what} must be a whole number, not {value!r}")
     if value < low:

@@ -37,7 +37,7 @@ def run(
     replicates: int | None = None,
     every: int | None = None,
     posterior: str | os.PathLike[str] | bool | None = None,
-    memory_limit: int | str | None = None,
+    memory_limit: float | str | None = None,
 ) -> Results:
     """Run a scenario's replicates and return their results.
 
@@ -50,8 +50,8 @@ def run(
         posterior: Where each replicate's parameters come from: None follows the scenario's
             ``posterior:`` key, False uses the point estimates (no draws), True the
             scenario's posterior (an error if it names none), a path that posterior file.
-        memory_limit: Largest memory the results may take (bytes, or a size such as
-            ``"64G"``; 0 for none); by default ``$INFLUENCE_SIM_MEMORY_LIMIT`` or three
+        memory_limit: Largest memory the results may take (bytes, ``4e9`` too, or a size
+            such as ``"64G"``; 0 for none); by default ``$INFLUENCE_SIM_MEMORY_LIMIT`` or three
             quarters of the available memory.
 
     Returns:

@@ -197,11 +197,11 @@ def available_memory() -> int | None:
         return None
 
 
-def memory_limit(limit: int | str | None = None) -> int | None:
+def memory_limit(limit: float | str | None = None) -> int | None:
     """The memory a run's results may take: ``limit``, else the environment, else the default.
 
     Args:
-        limit: Bytes or a size text (``64G``); 0 means no limit. None reads
+        limit: Bytes (``4e9`` too) or a size text (``64G``); 0 means no limit. None reads
             :data:`MEMORY_LIMIT_ENV`, and without it takes :data:`MEMORY_FRACTION` of the
             available memory.
 
@@ -222,13 +222,13 @@ def memory_limit(limit: int | str | None = None) -> int | None:
     if isinstance(limit, str):
         limit = parse_size(limit)
     if limit is not None:
-        return check_count("memory_limit", limit, low=0) or None
+        return check_count("memory_limit", limit, low=0, size=True) or None
     available = available_memory()
     return None if available is None else int(available * MEMORY_FRACTION)
 
 
 def check_memory(
-    dims: Dims, n_recorded: int, replicates: int, limit: int | str | None = None
+    dims: Dims, n_recorded: int, replicates: int, limit: float | str | None = None
 ) -> None:
     """Refuse, before running, results that would not fit in memory.
 
