@@ -146,6 +146,21 @@ def test_save_into_a_folder_in_use_replaces_its_own_files_only(results, tmp_path
     assert json.loads((tmp_path / "metadata.json").read_text())["files"] == sorted(written)
 
 
+def test_save_without_plots_removes_the_figures_an_earlier_save_listed(results, tmp_path):
+    """An earlier save's figures were left beside the tables of a save with plots=False."""
+    figures = {p.name for p in results.save(tmp_path) if p.suffix == ".png"}
+    assert figures
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "mine.png").write_text("mine\n")
+    written = {p.name for p in results.save(tmp_path, plots=False)}
+    assert {p.name for p in tmp_path.iterdir()} == written | {"notes.txt", "mine.png"}
+    assert json.loads((tmp_path / "metadata.json").read_text())["files"] == sorted(written)
+    # only the files a run's metadata.json lists: another metadata.json removes nothing
+    (tmp_path / "metadata.json").write_text(json.dumps({"files": ["notes.txt", "mine.png"]}))
+    results.save(tmp_path, plots=False)
+    assert (tmp_path / "notes.txt").is_file() and (tmp_path / "mine.png").is_file()
+
+
 def test_save_writes_tables_metadata_and_plots(results, tmp_path):
     """save() writes the CSVs, metadata.json and the PNG plots, and nothing half-written."""
     written = results.save(tmp_path)

@@ -550,9 +550,12 @@ class Results:
         :func:`influence_sim.plots.save_standard_plots`). Each file is written to a temporary
         name and renamed, so a crash never leaves half a file.
 
-        A folder that is not empty is written into: files of these names are replaced, and
-        every other file is left as it is, figures of an earlier save with ``plots=False``
-        included (``metadata.json``'s ``files`` lists the files of this save). The command
+        A folder that is not empty is written into: files of these names are replaced; the
+        files an earlier save of a run listed in the folder's ``metadata.json`` (``files``) that
+        this save does not write are removed, so figures of an earlier save are not left beside
+        the tables of a save with ``plots=False`` (they go before the new ``metadata.json`` is
+        written, so a save cut short leaves none unlisted); every other file is left as it is.
+        ``metadata.json``'s ``files`` lists the files of this save. The command
         ``influence-sim run --out`` instead refuses a folder in use without ``--force`` and
         replaces it whole.
 
@@ -594,8 +597,29 @@ class Results:
             figures_written = plotting.save_standard_plots(self, out_dir, figures)
             written.extend(figures_written)
             meta["files"] = sorted(meta["files"] + [p.name for p in figures_written])
+        _remove_earlier_files(out_dir, meta["files"])
         written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
+
+
+def _remove_earlier_files(folder: Path, keep: Sequence[str]) -> None:
+    """Remove the files an earlier :meth:`Results.save` listed in ``folder`` but not in ``keep``.
+
+    Only if ``folder/metadata.json`` is a run's (:func:`metadata_problem`), and only regular
+    files directly in ``folder`` named in its ``files``: nothing a user put there is touched.
+    """
+    try:
+        meta = read_json_object(folder / "metadata.json")
+    except InputFileError:  # none, or not one this package wrote
+        return
+    listed = meta.get("files")
+    if metadata_problem(meta) is not None or not isinstance(listed, list):
+        return
+    for name in listed:
+        if isinstance(name, str) and name not in keep and name == Path(name).name:
+            path = folder / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
 
 
 def _years(years: object, first: dt.date, last: dt.date) -> list[int]:
