@@ -133,6 +133,7 @@ def test_a_file_where_the_results_go_is_refused_and_kept(tmp_path: Path, capsys)
     assert out.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 
 
+@pytest.mark.parametrize("above", [False, True], ids=["at", "above"])
 @pytest.mark.parametrize(
     "command",
     [
@@ -142,43 +143,21 @@ def test_a_file_where_the_results_go_is_refused_and_kept(tmp_path: Path, capsys)
         ["report", "scenarios/baseline.yaml", "--targets", "seeds/targets.csv"],
     ],
 )
-def test_every_command_refuses_a_file_at_out_with_the_same_line(
-    tmp_path: Path, capsys, command: list[str]
+def test_every_command_refuses_a_file_at_or_above_out_with_the_same_line(
+    tmp_path: Path, capsys, command: list[str], above: bool
 ) -> None:
+    """One line, exit 2, the file kept; not exit 1 with the system's "File exists"."""
     root = Path(__file__).resolve().parents[1]
     args = [str(root / a) if a.endswith((".yaml", ".csv")) else a for a in command]
-    out = tmp_path / "results.txt"
-    out.write_text("kept")
+    file = tmp_path / "results.txt"
+    file.write_text("kept")
+    out = file / "sub" / "out" if above else file
     assert main([*args, "--out", str(out)]) == 2
+    why = f"{file} is a file, not a folder" if above else "output path exists and is not a folder"
     assert capsys.readouterr().err.splitlines() == [
-        f"error: {out}: output path exists and is not a folder (expected a folder for results)"
+        f"error: {out}: {why} (expected a folder for results)"
     ]
-    assert out.read_text() == "kept"
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["run", "scenarios/baseline.yaml", "--replicates", "1"],
-        ["hindcast", "--replicates", "1"],
-        ["estimate"],
-        ["report", "scenarios/baseline.yaml", "--targets", "seeds/targets.csv"],
-    ],
-)
-def test_every_command_refuses_a_file_above_out_with_one_line(
-    tmp_path: Path, capsys, command: list[str]
-) -> None:
-    """Not exit 1 with the system's "File exists" or "Not a directory"."""
-    root = Path(__file__).resolve().parents[1]
-    args = [str(root / a) if a.endswith((".yaml", ".csv")) else a for a in command]
-    above = tmp_path / "results.txt"
-    above.write_text("kept")
-    out = above / "sub" / "out"
-    assert main([*args, "--out", str(out)]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        f"error: {out}: {above} is a file, not a folder (expected a folder for results)"
-    ]
-    assert above.read_text() == "kept"
+    assert file.read_text() == "kept"
 
 
 @contextlib.contextmanager
