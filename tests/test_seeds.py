@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import inspect
+import json
 import math
 import re
 from pathlib import Path
@@ -238,6 +239,161 @@ def test_every_infrastructure_link_has_a_source(seeds) -> None:
         assert link.source.strip()
         assert 0.0 < link.strength <= 1.0
         assert link.start.year <= 2021
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+PROVENANCE = {  # each seed table: the column that says where a row's figures come from
+    "assumptions.csv": "reason",
+    "capability.csv": "source",
+    "estimates.csv": "method",
+    "events.csv": "source",
+    "figures.csv": "source",
+    "geography.csv": "source",
+    "infrastructure.csv": "source",
+    "memberships.csv": "source",
+    "observables.csv": "source",
+    "organisations.csv": "source",
+    "panel.csv": "source",
+    "powers.csv": "source",
+    "presence.csv": "source",
+    "priors.csv": "reason",
+    "residuals.csv": "method",
+    "targets.csv": "source",
+    "ties.csv": "reason",
+}
+LAST_YEAR = 2021  # no measured figure dated after it enters the project
+DATED = ("year", "date", "from", "to", "joined", "left", "period", "period_start", "period_end")
+"""Columns holding the date, year or period a row describes, in whichever table has them."""
+
+
+def _table(name: str) -> list[dict[str, str]]:
+    with open(SEEDS / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_seed_table_names_the_column_of_its_provenance() -> None:
+    """A new table in seeds/ must say which column holds each row's source."""
+    assert sorted(p.name for p in SEEDS.glob("*.csv")) == sorted(PROVENANCE)
+
+
+@pytest.mark.parametrize("table", sorted(PROVENANCE))
+def test_every_row_of_every_seed_table_says_where_it_comes_from(table: str) -> None:
+    """Each row has a source (or the reason of its assumption, or the method of its estimate)."""
+    column = PROVENANCE[table]
+    rows = _table(table)
+    assert rows
+    bare = [line for line, row in enumerate(rows, start=2) if not (row[column] or "").strip()]
+    assert bare == [], f"seeds/{table}: no {column} on lines {bare}"
+
+
+@pytest.mark.parametrize("table", sorted(PROVENANCE))
+def test_every_assumption_a_seed_row_marks_gives_its_reason(table: str, seeds) -> None:
+    """'ASSUMPTION: reason' gives the reason in place; 'ASSUMPTION id' names a row of
+    assumptions.csv, which gives it. A bare 'ASSUMPTION' or an unknown id is refused."""
+    for line, row in enumerate(_table(table), start=2):
+        for cell in row.values():
+            for mark in re.finditer(r"ASSUMPTION(.{0,80})", cell or ""):
+                rest = mark.group(1)
+                named = re.match(r"\s+([a-z][a-z0-9_]*)", rest)
+                where = f"seeds/{table}:{line}: {mark.group(0)!r}"
+                if named:
+                    assert named.group(1) in seeds.assumptions, f"{where}: no such assumption"
+                else:
+                    assert re.match(r"\s*:\s*\w", rest), f"{where}: give the reason or its id"
+
+
+def test_every_figure_a_seed_row_cites_is_in_figures_csv(seeds) -> None:
+    """An id such as K6 or A7 in a source or reason is a row of figures.csv."""
+    cited: dict[str, str] = {}
+    for table, column in PROVENANCE.items():
+        for line, row in enumerate(_table(table), start=2):
+            for figure_id in re.findall(r"(?<![\w.])([AK]\d+(?:_[a-z]+)*)\b", row[column]):
+                cited.setdefault(figure_id, f"seeds/{table}:{line}")
+    assert cited
+    missing = {fid: where for fid, where in cited.items() if fid not in seeds.figures}
+    assert missing == {}
+
+
+def _scenario_shock_events() -> set[str]:
+    """The events of seeds/events.csv a scenario of scenarios/ cites as the date of a shock."""
+    out: set[str] = set()
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        out |= set(re.findall(r"^\s*at:[^#\n]*#\s*seeds/events\.csv (\w+)", text, re.MULTILINE))
+    return out
+
+
+def _years(text: str) -> list[int]:
+    return [int(y) for y in re.findall(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", text)]
+
+
+@pytest.mark.parametrize("table", sorted(PROVENANCE))
+def test_no_row_of_a_seed_table_is_dated_after_2021(table: str) -> None:
+    """The data vintage: no date, year or period after 2021 in any seed table, nor a value
+    whose unit is a year, month or date. The one exception: an event of events.csv that a
+    scenario applies as a shock (the 2022 sanctions), which is a scenario's date, not data."""
+    shocks = _scenario_shock_events() if table == "events.csv" else set()
+    late = []
+    for line, row in enumerate(_table(table), start=2):
+        cells = [row[c] for c in DATED if c in row]
+        if row.get("unit", "").strip() in ("year", "month", "date"):
+            cells.append(row["value"])
+        years = [y for cell in cells for y in _years(cell or "")]
+        if years and max(years) > LAST_YEAR and row.get("id") not in shocks:
+            late.append(f"line {line}: {max(years)}")
+    assert late == [], f"seeds/{table}: dated after {LAST_YEAR}: {late}"
+
+
+def test_the_posterior_was_fitted_to_data_up_to_2021() -> None:
+    """seeds/posterior/ holds draws, not sourced rows: posterior.json records how they were made
+    (sampler, scenario, settings) and the last year of the panel the likelihood read."""
+    meta = json.loads((SEEDS / "posterior" / "posterior.json").read_text(encoding="utf-8"))
+    assert meta["sampler"] and meta["scenario"]
+    assert meta["until"] <= LAST_YEAR
+    assert meta["settings"]["until"] <= LAST_YEAR
+    with open(SEEDS / "posterior" / "posterior.csv", newline="", encoding="utf-8") as handle:
+        draws = list(csv.DictReader(handle))
+    assert len(draws) == meta["draws"]
+    assert {f"parameters.{name}" for name in meta["parameters"]} <= set(draws[0])
+
+
+def test_each_panel_series_keeps_one_statistic_for_a_state() -> None:
+    """Where reporter and partner disagree, one statistic per state and series (the text of
+    `definition` before its parenthesis: 'reporter: state', 'mirror: partner-reported by China',
+    a database code), whatever release a year comes from."""
+    kinds: dict[tuple[str, str], set[str]] = {}
+    for row in _table("panel.csv"):
+        kind = row["definition"].split("(")[0].strip()
+        kinds.setdefault((row["entity"], row["series"]), set()).add(kind)
+    assert {key: kind for key, kind in kinds.items() if len(kind) > 1} == {}
+
+
+def test_data_md_counts_the_panel_s_rows_as_the_csv_has_them() -> None:
+    """The coverage table of docs/data.md section 1: rows, and first and last year or window."""
+    rows = _table("panel.csv")
+    text = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    total = re.search(r"Coverage, counted from the CSV \((\d+) rows\)", text)
+    assert total and int(total.group(1)) == len(rows)
+    table = text.split("Coverage, counted from the CSV")[1].split("\n\n")[1]
+    documented = 0
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        # `arms_share_russia`, `_china`, ...: a name opening with _ follows the first one's stem
+        names = re.findall(r"`(\w+)`", cells[0])
+        names = [n if not n.startswith("_") else "arms_share" + n for n in names]
+        count = re.match(r"(\d+)", cells[-1])
+        assert count, line
+        each = int(count.group(1))
+        span = r"(\d{4}(?:-\d{4})?) to (\d{4}(?:-\d{4})?) \((\d+)\)"
+        first, last, spans = re.findall(span, cells[3])[0]
+        for name in names:
+            series = [r for r in rows if r["series"] == name]
+            assert len(series) == each, (name, len(series), each)
+            years = sorted({r["year"] for r in series})
+            assert (years[0], years[-1], len(years)) == (first, last, int(spans)), (name, years)
+            documented += each
+    assert documented == len(rows)
 
 
 def _damaged(tmp_path, table: str, old: str, new: str):
