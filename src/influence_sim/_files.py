@@ -3,7 +3,9 @@
 A crash or an interrupt never leaves half a file under the final name: readers see the old
 file or the whole new one. Temporary names follow one pattern, ``.NAME.XXXXXXXX.tmp``
 (:data:`TEMP_SUFFIX`), so that what a killed writer left behind is recognised and removed by
-:func:`remove_temporaries`. :func:`output_folder` checks the folder a ``save`` method writes into.
+:func:`remove_temporaries`. :func:`output_folder` checks the folder a ``save`` method writes
+into, and :func:`remove_earlier_files` removes the files an earlier save into it listed that a
+new one does not write.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from influence_sim._inputs import path_argument
+from influence_sim._inputs import InputFileError, path_argument, read_json_object
 
 TEMP_SUFFIX = ".tmp"
 """Every temporary file of :func:`replacing` is named ``.NAME.XXXXXXXX.tmp``."""
@@ -96,6 +98,54 @@ def output_folder(what: str, directory: object) -> Path:
         )
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def remove_earlier_files(
+    folder: Path,
+    record: str,
+    keep: Collection[str],
+    is_own: Callable[[dict[str, Any]], bool],
+) -> list[Path]:
+    """Remove the files an earlier save listed in ``folder/record`` that this save does not write.
+
+    A save that writes a set of files into a folder lists them under ``files`` in its JSON
+    record; saving again into the folder calls this before it writes the new record, so the
+    files of the earlier save that are not among the new ones (figures of a save with plots,
+    in a format or of a scenario not asked for now) are not left beside the new files.
+
+    Nothing is removed unless the record is a JSON object that ``is_own`` takes for the
+    saver's own and its ``files`` is a list of text (a record that is missing, damaged or not
+    the saver's removes nothing); then only the files it names that are not in ``keep``, each a
+    plain name of a regular file directly in ``folder`` (no symbolic link, no subfolder).
+    Everything else in the folder is left as it is.
+
+    Args:
+        folder: The folder being saved into.
+        record: File name of the saver's JSON record in it (``metadata.json``, ...).
+        keep: Names of the files this save writes.
+        is_own: Whether the record's content is one the saver wrote.
+
+    Returns:
+        The files removed.
+    """
+    try:
+        data = read_json_object(folder / record)
+    except InputFileError:  # none, unreadable, or not a JSON object
+        return []
+    listed = data.get("files")
+    if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+        return []
+    if not is_own(data):
+        return []
+    removed = []
+    for name in listed:
+        if name in keep or name != Path(name).name or name in ("", ".", ".."):
+            continue
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

@@ -27,6 +27,7 @@ from influence_sim._files import (
     FigureOutput,
     json_text,
     output_folder,
+    remove_earlier_files,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -597,29 +598,11 @@ class Results:
             figures_written = plotting.save_standard_plots(self, out_dir, figures)
             written.extend(figures_written)
             meta["files"] = sorted(meta["files"] + [p.name for p in figures_written])
-        _remove_earlier_files(out_dir, meta["files"])
+        remove_earlier_files(
+            out_dir, "metadata.json", meta["files"], lambda old: metadata_problem(old) is None
+        )
         written.append(write_text_atomic(out_dir / "metadata.json", json_text(meta)))
         return written
-
-
-def _remove_earlier_files(folder: Path, keep: Sequence[str]) -> None:
-    """Remove the files an earlier :meth:`Results.save` listed in ``folder`` but not in ``keep``.
-
-    Only if ``folder/metadata.json`` is a run's (:func:`metadata_problem`), and only regular
-    files directly in ``folder`` named in its ``files``: nothing a user put there is touched.
-    """
-    try:
-        meta = read_json_object(folder / "metadata.json")
-    except InputFileError:  # none, or not one this package wrote
-        return
-    listed = meta.get("files")
-    if metadata_problem(meta) is not None or not isinstance(listed, list):
-        return
-    for name in listed:
-        if isinstance(name, str) and name not in keep and name == Path(name).name:
-            path = folder / name
-            if path.is_file() and not path.is_symlink():
-                path.unlink()
 
 
 def _years(years: object, first: dt.date, last: dt.date) -> list[int]:
