@@ -237,6 +237,29 @@ def test_save_writes_tables_and_json(comparison, tmp_path):
     assert info["reference"] == "baseline" and info["sides"][1]["paired"] is True
 
 
+def test_save_removes_the_files_an_earlier_comparison_listed_that_it_does_not_write(
+    comparison, tmp_path
+):
+    """Figures of an earlier save (other scenarios, or plots at all) were left beside the tables."""
+    comparison.save(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "fan_mine.png").write_text("mine\n")
+    other = compare(BASELINE, TURKEY, replicates=2)
+    written = {p.name for p in other.save(tmp_path)}
+    assert "fan_turkey_enters.png" in written and "fan_afghan_takeover.png" not in written
+    assert {p.name for p in tmp_path.iterdir()} == written | {"notes.txt", "fan_mine.png"}
+    info = json.loads((tmp_path / "comparison.json").read_text())
+    assert info["files"] == sorted(written)
+    written = {p.name for p in other.save(tmp_path, plots=False)}
+    assert {p.name for p in tmp_path.iterdir()} == written | {"notes.txt", "fan_mine.png"}
+    # a comparison.json that lists a file a comparison never writes removes nothing
+    info = json.loads((tmp_path / "comparison.json").read_text())
+    info["files"] = ["notes.txt", "fan_mine.png", "headline.csv"]
+    (tmp_path / "comparison.json").write_text(json.dumps(info))
+    other.save(tmp_path, plots=False)
+    assert (tmp_path / "notes.txt").is_file() and (tmp_path / "fan_mine.png").is_file()
+
+
 def test_save_into_a_file_or_no_path_is_one_clear_error(comparison, tmp_path):
     """save(file) gave FileExistsError [Errno 17]; save(3) pathlib's generic TypeError."""
     (tmp_path / "file").write_text("mine\n")

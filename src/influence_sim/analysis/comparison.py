@@ -35,10 +35,12 @@ import pandas as pd
 
 from influence_sim import provenance
 from influence_sim._files import (
+    FIGURE_FORMATS,
     FigureOutput,
     figure_output,
     json_text,
     output_folder,
+    remove_earlier_files,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -216,11 +218,19 @@ class Comparison:
         pairing, seeds, notes, command, date, versions) and, with ``plots``,
         ``fan_<scenario>.png`` (one per scenario), ``diff_<scenario>.png`` (one per scenario
         after the first) and ``states_economic.png``, ``states_security.png`` (in each format of
-        ``figures``).
+        ``figures``). ``comparison.json``'s ``files`` lists the files of this save.
+
+        A folder that is not empty is written into: files of these names are replaced; the
+        files an earlier comparison listed in the folder's ``comparison.json`` (``files``) that
+        this save does not write are removed, so figures of an earlier save (with plots, of
+        other scenarios, in other formats) are not left beside the tables of this one (they go
+        before the new ``comparison.json`` is written); every other file is left as it is, and
+        a ``comparison.json`` that is damaged or not a comparison's removes nothing. The
+        command ``influence-sim compare --out`` instead refuses a folder in use without
+        ``--force`` and replaces it whole.
 
         Args:
-            directory: Output folder (created if missing); files of these names in it are
-                replaced, others left as they are.
+            directory: Output folder (created if missing).
             plots: Whether to draw the figures.
             figures: Formats and resolution of the figures (default: PNG).
 
@@ -264,11 +274,28 @@ class Comparison:
         }
         written.append(write_text_atomic(out / "summary.txt", summary_text(self) + "\n"))
         path = out / "comparison.json"
+        figures_written = save_comparison_plots(self, out, figures=figures) if plots else []
+        info["files"] = sorted(p.name for p in [*written, path, *figures_written])
+        remove_earlier_files(out, path.name, info["files"], _is_comparison_record)
         write_text_atomic(path, json_text(info))
-        written.append(path)
-        if plots:
-            written.extend(save_comparison_plots(self, out, figures=figures))
-        return written
+        return [*written, path, *figures_written]
+
+
+_FIGURE_SUFFIX = rf"\.({'|'.join(FIGURE_FORMATS)})"
+_COMPARISON_FILE = re.compile(
+    r"headline\.csv|replicate_metrics\.csv|differences\.csv|summary\.txt|comparison\.json"
+    rf"|(fan|diff)_[A-Za-z0-9_.-]+{_FIGURE_SUFFIX}|states_(economic|security){_FIGURE_SUFFIX}"
+)
+"""Names of the files :meth:`Comparison.save` writes."""
+
+
+def _is_comparison_record(info: dict[str, Any]) -> bool:
+    """Whether a ``comparison.json`` is one :meth:`Comparison.save` wrote (its files included)."""
+    return (
+        isinstance(info.get("reference"), str)
+        and isinstance(info.get("sides"), list)
+        and all(_COMPARISON_FILE.fullmatch(name) for name in info["files"])
+    )
 
 
 def side_shocks(side: RunSet) -> list[dict[str, Any]]:
