@@ -334,6 +334,53 @@ def test_report_refuses_a_file_as_its_output_folder_before_it_runs(
     assert out.read_text(encoding="utf-8") == "kept"
 
 
+def test_report_removes_the_figures_of_an_earlier_report_it_does_not_write_again(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A report in PNG after one in PNG and SVG left the earlier report.svg beside it."""
+    results = run(tiny)
+    results.save(tmp_path / "run", plots=False)
+    targets = str(ROOT / "seeds" / "targets.csv")
+    out = tmp_path / "rep"
+    args = ["report", str(tmp_path / "run"), "--targets", targets, "--out", str(out)]
+    assert main([*args, "--format", "png,svg"]) == 0
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (out / "report.pdf").write_text("mine\n", encoding="utf-8")  # not the report's
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt",
+        "report.json",
+        "report.pdf",
+        "report.png",
+    ]
+    saved = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert saved["files"] == ["report.json", "report.png"]
+    # a report.json that lists other files (damaged, or not a report's) removes nothing
+    (out / "report.json").write_text(json.dumps({**saved, "files": ["notes.txt", "report.png"]}))
+    assert main([*args, "--format", "svg"]) == 0
+    assert (out / "notes.txt").is_file() and (out / "report.png").is_file()
+    capsys.readouterr()
+
+
+def test_report_refuses_a_targets_file_it_would_write_over(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Targets saved as DIR/report.json were overwritten by the report written to DIR."""
+    out = tmp_path / "rep"
+    out.mkdir()
+    targets = out / "report.json"
+    targets.write_bytes((ROOT / "seeds" / "targets.csv").read_bytes())
+    assert main(["report", str(tiny), "--targets", str(targets), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: {out}: will not write over the input {targets} (expected another output "
+        "folder, or another name for the input)\n"
+    )
+    assert targets.read_bytes() == (ROOT / "seeds" / "targets.csv").read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+
+
 def test_calibrate_force_refuses_a_folder_that_holds_its_scenario_or_targets(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

@@ -143,6 +143,26 @@ def check_inputs_kept(out: Path, inputs: Iterable[str | os.PathLike[str] | None]
     return None
 
 
+def check_inputs_not_written(
+    out: Path, names: Iterable[str], inputs: Iterable[str | os.PathLike[str] | None]
+) -> int | None:
+    """Exit code 2, with one line, if one of ``inputs`` is a file of ``names`` in ``out``.
+
+    For a command that writes files of these names into ``out`` (or removes an earlier run's),
+    one by one: it would write over (or remove) that input.
+    """
+    folder = Path(os.path.realpath(out))
+    files = {folder / name for name in names}
+    for given in inputs:
+        if given is not None and Path(os.path.realpath(given)) in files:
+            error(
+                f"{out}: will not write over the input {given} (expected another output "
+                "folder, or another name for the input)"
+            )
+            return EXIT_USAGE
+    return None
+
+
 def scenario_inputs(
     scenario: Scenario | str | os.PathLike[str] | None,
 ) -> tuple[str | os.PathLike[str] | None, ...]:

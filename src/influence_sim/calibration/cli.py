@@ -20,6 +20,7 @@ from influence_sim._cliutil import (
     EXIT_OK,
     EXIT_USAGE,
     add_figure_options,
+    check_inputs_not_written,
     check_out_folder,
     error,
     figure_choice,
@@ -29,7 +30,7 @@ from influence_sim._cliutil import (
     save_outputs,
     scenario_inputs,
 )
-from influence_sim._files import write_text_atomic
+from influence_sim._files import FIGURE_FORMATS, remove_earlier_files, write_text_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -213,10 +214,14 @@ def command_report(args: argparse.Namespace) -> int:
         targets = load_targets(args.targets)
     except TargetError as exc:
         return report_problems(exc.problems)
-    code = check_out_folder(Path(args.out), True) if args.out else None  # a file at --out
-    if code is not None:
-        return code
     source = Path(args.source)
+    if args.out:
+        inputs = [args.targets, *(scenario_inputs(source) if source.is_file() else ())]
+        code = check_out_folder(Path(args.out), True)  # a file at --out
+        if code is None:
+            code = check_inputs_not_written(Path(args.out), REPORT_FILES, inputs)
+        if code is not None:
+            return code
     if source.is_dir():
         regional = source / "regional.csv"
         if not regional.is_file():
@@ -277,6 +282,8 @@ def command_report(args: argparse.Namespace) -> int:
                 figures=figure_choice(args),
             )
             table = out / "report.json"
+            files = sorted(p.name for p in [*pictures, table])
+            remove_earlier_files(out, table.name, files, _is_report_record)
             write_text_atomic(
                 table,
                 json_text(
@@ -284,6 +291,7 @@ def command_report(args: argparse.Namespace) -> int:
                         "source": args.source,
                         "targets_file": args.targets,
                         "rows": [r.as_dict() for r in rows],
+                        "files": files,
                     },
                     default=None,
                 ),
@@ -294,6 +302,21 @@ def command_report(args: argparse.Namespace) -> int:
         print()
         print(f"Wrote {', '.join(p.name for p in [*pictures, table])} to {out}/")
     return EXIT_OK
+
+
+REPORT_FILES = ("report.json", *(f"report.{fmt}" for fmt in FIGURE_FORMATS))
+"""The files ``report --out DIR`` writes into ``DIR`` (the figure in the formats asked for)."""
+
+
+def _is_report_record(record: dict[str, object]) -> bool:
+    """Whether a ``report.json`` is one ``report`` wrote (only its own files listed)."""
+    listed = record.get("files")
+    return (
+        isinstance(record.get("rows"), list)
+        and "targets_file" in record
+        and isinstance(listed, list)
+        and all(name in REPORT_FILES for name in listed)
+    )
 
 
 __all__ = ["command_calibrate", "command_report", "register"]
