@@ -528,6 +528,26 @@ def test_parameters_yaml_is_a_scenario_whose_extension_reproduces_the_fit(
     np.testing.assert_allclose([r.mean for r in rows], fitted.model.mean(axis=1), rtol=1e-7)
 
 
+def test_write_outputs_removes_the_figures_of_an_earlier_call_it_does_not_write_again(
+    fitted, tmp_path: Path
+):
+    """Figures in SVG of an earlier call were left beside those of a call in PNG."""
+    from influence_sim._files import FigureOutput
+
+    write_outputs(fitted, tmp_path, FigureOutput(("png", "svg")))
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    written = sorted(p.name for p in write_outputs(fitted, tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*written, "notes.txt"])
+    data = json.loads((tmp_path / "fit.json").read_text(encoding="utf-8"))
+    assert data["files"] == written
+    assert {k: v for k, v in data.items() if k != "files"} == json.loads(fit_json(fitted))
+    # a fit.json that lists a file write_outputs never writes removes nothing
+    data["files"] = ["notes.txt", "profiles.png"]
+    (tmp_path / "fit.json").write_text(json.dumps(data), encoding="utf-8")
+    write_outputs(fitted, tmp_path, FigureOutput(("svg",)))
+    assert (tmp_path / "notes.txt").is_file() and (tmp_path / "profiles.png").is_file()
+
+
 def test_a_profile_panel_draws_on_the_axes_it_is_given(fitted):
     import math
 

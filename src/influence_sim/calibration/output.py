@@ -19,14 +19,24 @@ import yaml
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from influence_sim._files import FigureOutput, figure_output, json_text, write_text_atomic
+from influence_sim._files import (
+    FIGURE_FORMATS,
+    FigureOutput,
+    figure_output,
+    json_text,
+    remove_earlier_files,
+    write_text_atomic,
+)
 from influence_sim._lazy import former_names
 from influence_sim.calibration.fit import CalibrationResult, scenario_parameters
 from influence_sim.calibration.report import format_table, save_targets_plot
 
 
 def fit_json(result: CalibrationResult) -> str:
-    """``fit.json`` text (sorted nowhere: the order is that of :meth:`as_dict`)."""
+    """``fit.json`` text (sorted nowhere: the order is that of :meth:`as_dict`).
+
+    :func:`write_outputs` adds ``files`` (the files it wrote) at the end.
+    """
     return json_text(result.as_dict(), default=None)
 
 
@@ -186,6 +196,14 @@ def write_outputs(
 ) -> list[Path]:
     """Write ``fit.json``, ``parameters.yaml`` and the ``targets`` and ``profiles`` figures.
 
+    ``fit.json`` is :func:`fit_json` with ``files`` added: the files of this call. A folder
+    that is not empty is written into: files of these names are replaced; the files an earlier
+    call listed in the folder's ``fit.json`` (``files``) that this one does not write (figures
+    in a format not asked for now) are removed before the new ``fit.json`` is written; every
+    other file is left as it is, and a ``fit.json`` that is damaged or not a calibration's
+    removes nothing. The command ``influence-sim calibrate`` instead refuses a folder in use
+    without ``--force`` and replaces it whole.
+
     Args:
         result: The calibration.
         directory: Output folder (created if missing).
@@ -199,8 +217,8 @@ def write_outputs(
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    fit = out / "fit.json"
     written = [
-        write_text_atomic(out / "fit.json", fit_json(result)),
         write_text_atomic(out / "parameters.yaml", parameters_yaml(result)),
         *save_targets_plot(
             result.rows(),
@@ -210,7 +228,28 @@ def write_outputs(
         ),
         *figure_output(figures).save(figure_profiles(result), out / "profiles.png", 100),
     ]
-    return written
+    files = sorted(p.name for p in [fit, *written])
+    remove_earlier_files(out, fit.name, files, _is_fit_record)
+    write_text_atomic(fit, json_text({**result.as_dict(), "files": files}, default=None))
+    return [fit, *written]
+
+
+_FIT_FILES = frozenset(
+    ["fit.json", "parameters.yaml"]
+    + [f"{stem}.{fmt}" for stem in ("targets", "profiles") for fmt in FIGURE_FORMATS]
+)
+"""Names of the files :func:`write_outputs` writes."""
+
+
+def _is_fit_record(record: dict[str, Any]) -> bool:
+    """Whether a ``fit.json`` is one :func:`write_outputs` wrote (only its own files listed)."""
+    listed = record.get("files")
+    return (
+        isinstance(record.get("settings"), dict)
+        and isinstance(record.get("parameters"), list)
+        and isinstance(listed, list)
+        and all(name in _FIT_FILES for name in listed)
+    )
 
 
 def summary(result: CalibrationResult) -> str:
