@@ -169,6 +169,18 @@ def test_priors_file_is_read_and_checked(tmp_path: Path) -> None:
         load_priors(bad)
 
 
+def test_the_median_each_prior_quotes_is_the_prior_s() -> None:
+    """The median a prior's reason gives (``median 0.56``) is the median of the prior the code
+    builds from its 5 and 95 percent points, to the digits quoted."""
+    for p in load_priors():
+        match = re.search(r"\bmedian (\d+(?:\.(\d+))?)", p.reason)
+        assert match, f"{p.name}: the reason quotes no median"
+        quoted, decimals = float(match.group(1)), len(match.group(2) or "")
+        assert abs(quoted - p.median) <= 0.5 * 10.0**-decimals + 1e-9, (
+            f"{p.name}: the reason says median {match.group(1)}, the prior's is {p.median:.4g}"
+        )
+
+
 def test_a_log_prior_with_an_upper_bound_is_refused(tmp_path: Path) -> None:
     # a log prior's draws ignore the bound: they would leave the parameter's range [0, 3]
     bad = tmp_path / "priors.csv"
