@@ -427,3 +427,26 @@ def test_doctables_takes_help_and_names_a_missing_document(capsys, tmp_path) -> 
         main([str(tmp_path / "missing.md")])
     assert exit_missing.value.code == 2
     assert "missing.md: no such file" in capsys.readouterr().err
+
+
+def _called_names() -> set[str]:
+    """Names of the functions the package calls anywhere (``f(...)`` or ``module.f(...)``)."""
+    import ast
+
+    names: set[str] = set()
+    for path in (ROOT / "src" / "influence_sim").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Name):
+                    names.add(node.func.id)
+                elif isinstance(node.func, ast.Attribute):
+                    names.add(node.func.attr)
+    return names
+
+
+def test_every_kernel_function_of_the_mechanism_table_is_used() -> None:
+    """The ODD's mechanism table names only functions the model calls (a function the step no
+    longer uses must leave the table, or the ODD describes an equation the code does not run)."""
+    called = _called_names()
+    unused = sorted(f for m in MECHANISM_TABLE for f in m.functions if f not in called)
+    assert not unused, f"MECHANISM_TABLE lists functions nothing calls: {unused}"

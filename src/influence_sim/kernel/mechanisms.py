@@ -68,7 +68,6 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "adjust_volumes",
             "softmax_partners",
             "softmax_residual",
-            "adjust_shares",
         ),
         ("gravity", "hedging", "stickiness", "infrastructure", "sanctions_channels"),
     ),
@@ -504,7 +503,11 @@ def adjust_shares(
     stickiness: FloatArray,
     dt: float,
 ) -> FloatArray:
-    """Mechanism d (choice), inertia: shares move part of the way to their equilibrium values.
+    """Shares move part of the way to their equilibrium values (no longer used by the step).
+
+    The step moves trade volumes in logs (:func:`adjust_volumes`) and the security shares as a
+    moving window of deliveries (:func:`smooth_arms`); this share-based adjustment is kept for
+    code that calls it, and is not part of any mechanism of :data:`MECHANISM_TABLE`.
 
     Equation: ``x' = x + f * (x* - x)`` with ``f = 1 - (1 - r_d (1 - ς max_k L[s,k,d])) ** dt``:
     the annual rate ``r_d`` (economics faster than security) is slowed by institutional

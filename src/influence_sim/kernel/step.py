@@ -241,11 +241,12 @@ trade_target = trade_equilibrium
 def step(state: State, params: Params, noise: FloatArray, dt: float, dims: Dims) -> StepOutput:
     """Advance a batch of runs by one step.
 
-    Order: (a) threat; (h) drivers: GDP and capacities' exogenous growth; (b) arms demand;
+    Order: (a) threat; (h) drivers: GDP's exogenous growth; (b) arms demand;
     (e) accepted share and coordination; (e) restraint and (c) offers; (d) trade by gravity;
     (d, i) the arms market: supplier choice, contracts, deliveries; (f) spillover into
-    credibility; (e) trust; (g) capacity returns. Coordination, trust and capacity returns read
-    the regional shares of the state at the start of the step.
+    credibility; (e) trust; (g) capacity: the drivers' growth and the returns on regional
+    share. Coordination, trust and capacity returns read the regional shares of the state at
+    the start of the step.
 
     Args:
         state: State at the start of the step.
