@@ -450,3 +450,53 @@ def test_every_kernel_function_of_the_mechanism_table_is_used() -> None:
     called = _called_names()
     unused = sorted(f for m in MECHANISM_TABLE for f in m.functions if f not in called)
     assert not unused, f"MECHANISM_TABLE lists functions nothing calls: {unused}"
+
+
+def test_the_generated_tables_of_the_odd_are_not_stale(tmp_path) -> None:
+    """``python -m influence_sim.doctables`` would not change ``docs/ODD.md``: every cell of its
+    tables (meanings, units, bounds, provenance and reasons included) is the code's and seeds'."""
+    from influence_sim.doctables import rewrite
+
+    copy = tmp_path / "ODD.md"
+    copy.write_text(ODD.read_text(encoding="utf-8"), encoding="utf-8")
+    assert rewrite(copy), "no generated block found"
+    assert copy.read_text(encoding="utf-8") == ODD.read_text(encoding="utf-8"), (
+        "docs/ODD.md is stale: run python -m influence_sim.doctables"
+    )
+
+
+def _dimension(unit: str) -> str:
+    """A unit without the descriptive words the seed tables add (``logit weight`` is a
+    ``weight``, ``index 0-1`` is ``0-1``)."""
+    for words, plain in (
+        ("logit weight", "weight"),
+        ("security emphasis 0-1", "0-1"),
+        ("index 0-1", "0-1"),
+        ("share of arms imports", "share"),
+    ):
+        unit = unit.replace(words, plain)
+    return unit
+
+
+def test_parameter_units_agree_with_the_seed_tables(seeds: influence_sim.seeds.SeedData) -> None:
+    """The unit of each parameter (section 8.1) is the unit of its assumption and estimate rows
+    (sections 8.2 and 8.3), up to descriptive words."""
+    checked = 0
+    for name, spec in PARAMETERS.items():
+        if spec.scope == "global":
+            keys = [name]
+        else:
+            entities = (
+                influence_sim.seeds.DEFAULT_STATES
+                if spec.scope == "state"
+                else influence_sim.seeds.DEFAULT_POWERS
+            )
+            keys = [f"{name}_{e}" for e in entities]
+        for key in keys:
+            for table in (seeds.assumptions, seeds.estimates):
+                if key in table:
+                    assert _dimension(table[key].unit) == _dimension(spec.unit), (
+                        f"{key}: seeds/ say {table[key].unit!r}, PARAMETERS {spec.unit!r}"
+                    )
+                    checked += 1
+    assert checked >= 40
