@@ -500,3 +500,62 @@ def test_parameter_units_agree_with_the_seed_tables(seeds: influence_sim.seeds.S
                     )
                     checked += 1
     assert checked >= 40
+
+
+def _section(number: int) -> str:
+    text = ODD.read_text(encoding="utf-8")
+    start = text.index(f"\n## {number}. ")
+    return text[start : text.index(f"\n## {number + 1}. ", start)]
+
+
+def test_every_parameter_has_its_symbol_in_section_7_and_every_code_name_exists() -> None:
+    """Each parameter is in a symbol table of section 7, and each code name those tables give is
+    a parameter, a field of the state, parameters or step output, a kernel function or a name
+    of the step."""
+    import ast
+    import dataclasses
+    import importlib
+    import inspect
+
+    # the package exports the function step, which hides the module of the same name
+    arrays = importlib.import_module("influence_sim.kernel.arrays")
+    kernel_step = importlib.import_module("influence_sim.kernel.step")
+
+    names: set[str] = set()
+    tables = 0
+    for block in re.findall(
+        r"\| Symbol \| Code \| Meaning \|\n\|[-|]+\|\n((?:\|.*\|\n)+)", _section(7)
+    ):
+        tables += 1
+        for line in block.splitlines():
+            names.update(re.findall(r"`([A-Za-z_]\w*)`", _cells(line)[1]))
+    assert tables >= 10
+    missing = sorted(set(PARAMETERS) - names)
+    assert not missing, f"parameters without a symbol in section 7 of docs/ODD.md: {missing}"
+    tree = ast.parse(inspect.getsource(kernel_step.step))
+    local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    known = (
+        set(PARAMETERS)
+        | {
+            f.name
+            for c in (arrays.State, arrays.Params, kernel_step.StepOutput)
+            for f in dataclasses.fields(c)
+        }
+        | set(dir(mech))
+        | local
+    )
+    unknown = sorted(names - known)
+    assert not unknown, f"section 7 of docs/ODD.md names code that does not exist: {unknown}"
+
+
+def test_the_odd_names_every_assumption_an_estimate_replaces(
+    seeds: influence_sim.seeds.SeedData,
+) -> None:
+    """Section 8.2 lists the assumptions whose value the estimates of section 8.3 replace."""
+    match = re.search(
+        r"Rows that are parameter defaults repeat the table above \(for (.*?) the estimate",
+        _prose(),
+    )
+    assert match, "section 8.2 no longer says which assumptions the estimates replace"
+    listed = set(re.findall(r"`(\w+)`", match.group(1)))
+    assert listed == set(seeds.assumptions) & set(seeds.estimates)
