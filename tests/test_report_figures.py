@@ -260,6 +260,37 @@ def test_run_writes_svg_and_pdf_when_asked(run_folder):
     assert "threat.svg" in meta["files"] and "threat.pdf" in meta["files"]
 
 
+def test_the_same_figure_gives_the_same_bytes_in_every_format(results, tmp_path):
+    """SVG files differed from save to save: matplotlib gave their ids a random salt."""
+    from matplotlib.figure import Figure
+
+    from influence_sim._files import FigureOutput
+
+    def image() -> Figure:
+        fig = Figure()
+        ax = fig.subplots()
+        ax.imshow(np.arange(12.0).reshape(3, 4))
+        ax.plot([0, 1, 2], [0, 2, 1], marker="o", label="line")
+        ax.fill_between([0, 1, 2], [0, 1, 0], [1, 2, 1], hatch="//", alpha=0.3)
+        ax.legend()
+        return fig
+
+    output = FigureOutput(("png", "svg", "pdf"), dpi=40)
+    same = image()
+    made = {
+        "same": (lambda: same),  # one figure saved twice
+        "image": image,  # the same figure made twice, as by two runs
+        "regional": lambda: plots.figure_regional(results),
+    }
+    for name, make in made.items():
+        saved = []
+        for where in ("first", "second"):
+            (tmp_path / where).mkdir(exist_ok=True)
+            saved.append(output.save(make(), tmp_path / where / f"{name}.png"))
+        for a, b in zip(*saved, strict=True):
+            assert a.read_bytes() == b.read_bytes(), b.name
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -155,12 +155,23 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
+SVG_HASH_SALT = "influence_sim"
+"""The salt of the ids in SVG files (matplotlib's ``svg.hashsalt``; random when not set)."""
+
+
 def save_figure_atomic(figure: Any, path: Path, dpi: int) -> Path:
-    """Save a matplotlib figure to ``path`` atomically (format from the suffix) and return it."""
+    """Save a matplotlib figure to ``path`` atomically (format from the suffix) and return it.
+
+    The same figure gives the same bytes in every format: SVG and PDF files carry no creation
+    date, and the ids inside an SVG file (of clip paths, markers, glyphs) are hashed with a
+    fixed salt, :data:`SVG_HASH_SALT`, instead of a random one.
+    """
+    import matplotlib
+
     fmt = path.suffix.lstrip(".") or "png"
-    # No creation date in vector files: the same figure gives the same bytes.
     meta: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    with replacing(path) as tmp:
+    salted = matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT})
+    with replacing(path) as tmp, salted if fmt == "svg" else contextlib.nullcontext():
         figure.savefig(tmp, dpi=dpi, format=fmt, metadata=meta)
     return path
 
