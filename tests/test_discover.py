@@ -93,6 +93,45 @@ def test_command_prints_the_box_and_writes_csv_and_png(tmp_path, capsys):
     assert (written / "boxes.svg").read_text().lstrip().startswith("<?xml")
 
 
+def test_a_discovery_without_boxes_removes_the_figure_of_an_earlier_one(tmp_path, capsys):
+    """A run that found no box left the boxes.png of an earlier run beside its empty boxes.csv."""
+    folder = synthetic_sweep(tmp_path / "s")
+    out = tmp_path / "out"
+    args = ["discover", str(folder), "--metric", "final.y", "--above", "0.5", "--out", str(out)]
+    assert main([*args, "--format", "png,svg"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "boxes.csv",
+        "boxes.png",
+        "boxes.svg",
+        "discovery.json",
+    ]
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (out / "boxes.pdf").write_text("mine\n", encoding="utf-8")  # not written by a discovery
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs["final.y"] = np.random.default_rng(3).uniform(0, 1, len(runs))  # noise only
+    runs.to_parquet(folder / "runs.parquet")
+    assert main([*args, "--density", "0.99"]) == 0
+    printed = capsys.readouterr().out
+    assert "no box reaches the wanted density" in printed
+    assert f"Wrote 2 files to {out}/: boxes.csv, discovery.json" in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "boxes.csv",
+        "boxes.pdf",
+        "discovery.json",
+        "notes.txt",
+    ]
+    assert pd.read_csv(out / "boxes.csv").empty
+    record = json.loads((out / "discovery.json").read_text(encoding="utf-8"))
+    assert record["files"] == ["boxes.csv", "discovery.json"]
+    assert record["metric"] == "final.y" and record["condition"] == "above 0.5"
+    assert record["density"] == 0.99 and record["boxes"] == 0 and record["n_runs"] == 398
+    # a discovery.json that lists a file a discovery never writes removes nothing
+    (out / "boxes.png").write_text("mine\n", encoding="utf-8")
+    record["files"] = ["boxes.png", "notes.txt"]
+    (out / "discovery.json").write_text(json.dumps(record), encoding="utf-8")
+    assert main([*args, "--density", "0.99"]) == 0
+    assert (out / "boxes.png").is_file() and (out / "notes.txt").is_file()
+
 
 def test_figure_boxes_has_legends_and_leaves_the_backend_and_pyplot_alone(tmp_path):
     """A notebook keeps its inline backend and shows the figure as a cell's value."""

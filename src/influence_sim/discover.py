@@ -17,7 +17,8 @@ From each box's peeling trajectory the box with the largest coverage among those
 the wanted density (``--density``, default 0.8) is chosen; the search then goes on with the runs
 outside it, up to ``--boxes`` boxes. The boxes are printed, written to ``boxes.csv`` and drawn in
 ``boxes.png`` (each box's limits against the sweep's range, and the trade-off between coverage
-and density along the peeling trajectory).
+and density along the peeling trajectory); ``discovery.json`` records what was asked and found
+and the files written.
 
 PRIM needs the EMA Workbench: ``pip install 'influence-sim[ema]'``.
 """
@@ -50,6 +51,7 @@ from influence_sim._cliutil import (
     path_arg,
     positive_int,
 )
+from influence_sim._files import FIGURE_FORMATS
 from influence_sim._lazy import former_names
 from influence_sim._text import did_you_mean
 
@@ -135,6 +137,9 @@ class Discovery:
         parameters: The varied paths PRIM searched over.
         boxes: The boxes, best first.
         densest: The largest density PRIM reached (NaN before the search).
+        density: The smallest density of a box worth reporting that was asked for.
+        max_boxes: The most boxes asked for.
+        mass_min: The smallest mass of a box PRIM peeled down to.
     """
 
     sweep: str
@@ -145,6 +150,25 @@ class Discovery:
     parameters: list[str]
     boxes: list[Box] = field(default_factory=list)
     densest: float = math.nan
+    density: float = DEFAULT_DENSITY
+    max_boxes: int = DEFAULT_BOXES
+    mass_min: float = DEFAULT_MASS_MIN
+
+    def record(self) -> dict[str, Any]:
+        """What was asked and found, as ``discovery.json`` holds it (without ``files``)."""
+        return {
+            "sweep": self.sweep,
+            "metric": self.metric,
+            "condition": self.condition,
+            "density": self.density,
+            "max_boxes": self.max_boxes,
+            "mass_min": self.mass_min,
+            "n_runs": self.n_runs,
+            "n_cases": self.n_cases,
+            "parameters": self.parameters,
+            "boxes": len(self.boxes),
+            "densest": self.densest,
+        }
 
     def table(self) -> pd.DataFrame:
         """The boxes as one table: one row per box and restricted value (``boxes.csv``)."""
@@ -340,7 +364,17 @@ def discover(
         # deprecations inside the workbench are its own, not the user's to act on
         warnings.simplefilter("ignore", DeprecationWarning)
         finder = prim.Prim(x, cases.astype(int), mass_min=mass_min)
-    found = Discovery(str(sweep), metric, condition, len(runs), n_cases, varied)
+    found = Discovery(
+        str(sweep),
+        metric,
+        condition,
+        len(runs),
+        n_cases,
+        varied,
+        density=density,
+        max_boxes=max_boxes,
+        mass_min=mass_min,
+    )
     full = x.agg(["min", "max"])
     for number in range(1, max_boxes + 1):
         with warnings.catch_warnings():
@@ -577,8 +611,22 @@ def figure_boxes(found: Discovery) -> Figure:
     return fig
 
 
+DISCOVERY_FILES = frozenset(
+    ["boxes.csv", "discovery.json", *(f"boxes.{fmt}" for fmt in FIGURE_FORMATS)]
+)
+"""Names of the files :func:`save_discovery` writes (the figure in each format asked for)."""
+
+
 def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = None) -> list[Path]:
-    """Write ``boxes.csv`` and the ``boxes`` figure into ``out`` (atomically).
+    """Write ``boxes.csv``, the ``boxes`` figure and ``discovery.json`` into ``out`` (atomically).
+
+    The figure is drawn only when boxes were found. ``discovery.json`` is
+    :meth:`Discovery.record` with ``files``, the files of this save. The files an earlier
+    discovery listed in the folder's ``discovery.json`` that this save does not write (the
+    figure of a discovery that found boxes, after one that found none, or in a format not
+    asked for now) are removed before the new ``discovery.json`` is written, so no figure of
+    another discovery is left beside this one's table; every other file in ``out`` is left as
+    it is, and a ``discovery.json`` that is damaged or not a discovery's removes nothing.
 
     Args:
         found: What :func:`discover` found.
@@ -586,15 +634,35 @@ def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = N
         figures: Formats and resolution of the figure (default: PNG at 150 dpi).
 
     Returns:
-        The files written.
+        The files written: ``boxes.csv``, the figures, ``discovery.json``.
     """
-    from influence_sim._files import figure_output, write_text_atomic
+    from influence_sim._files import (
+        figure_output,
+        json_text,
+        remove_earlier_files,
+        write_text_atomic,
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_text_atomic(out / "boxes.csv", found.table().to_csv(index=False))]
     if found.boxes:
         paths.extend(figure_output(figures).save(figure_boxes(found), out / "boxes.png", 150))
+    record = out / "discovery.json"
+    files = sorted(p.name for p in [*paths, record])
+    remove_earlier_files(out, record.name, files, _is_discovery_record)
+    paths.append(write_text_atomic(record, json_text({**found.record(), "files": files})))
     return paths
+
+
+def _is_discovery_record(record: dict[str, Any]) -> bool:
+    """Whether a ``discovery.json`` is one :func:`save_discovery` wrote (only its files listed)."""
+    listed = record.get("files")
+    return (
+        isinstance(record.get("metric"), str)
+        and isinstance(record.get("condition"), str)
+        and isinstance(listed, list)
+        and all(name in DISCOVERY_FILES for name in listed)
+    )
 
 
 # --------------------------------------------------------------------------- command line
@@ -628,7 +696,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
             "Mark the runs of a sweep where METRIC is above or below a value (or equals a "
             "text), and find with PRIM (EMA Workbench) the boxes of the varied values where "
             "that happens, with their coverage and density. Prints the boxes, writes "
-            "boxes.csv and boxes.png. Needs pip install 'influence-sim[ema]'."
+            "boxes.csv, boxes.png and discovery.json. Needs pip install 'influence-sim[ema]'."
         ),
     )
     parser.add_argument("sweep_dir", metavar="SWEEP_DIR", type=path_arg, help="sweep folder")
