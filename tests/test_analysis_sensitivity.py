@@ -56,7 +56,8 @@ def test_sobol_indices_with_confidence_intervals(sweeps, tmp_path):
     assert st["parameters.presence_weight"] > st["parameters.coordination"]
     written = {p.name for p in result.save(tmp_path)}
     assert written == {
-        f"sensitivity_sobol_final.security_share.tajikistan.russia.{e}" for e in ("csv", "png")
+        f"sensitivity_sobol_final.security_share.tajikistan.russia.{e}"
+        for e in ("csv", "png", "json")
     }
 
 
@@ -156,6 +157,31 @@ def test_analyze_command(sweeps, tmp_path, capsys):
     assert main(["analyze", str(sweeps["lhs"]), "--method", "sobol"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "'lhs' design" in err and "Traceback" not in err
+
+
+def test_analyze_without_plots_removes_the_chart_of_that_metric_only(sweeps, tmp_path, capsys):
+    """analyze --no-plots after analyze left the earlier chart of the metric beside its CSV."""
+    import json
+
+    argv = ["analyze", str(sweeps["morris"]), "--method", "morris", "--out", str(tmp_path)]
+    other = "final.security_share.tajikistan.russia"
+    assert main([*argv, "--metric", other]) == 0
+    assert main([*argv, "--format", "png,svg"]) == 0
+    (tmp_path / "notes.txt").write_text("mine\n")
+    stem = "sensitivity_morris_final.security_share.region.china"
+    kept = {p.name for p in tmp_path.iterdir()} - {f"{stem}.png", f"{stem}.svg"}
+    assert main([*argv, "--no-plots"]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == kept
+    assert f"sensitivity_morris_{other}.png" in kept and "notes.txt" in kept
+    record = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert record["files"] == [f"{stem}.csv", f"{stem}.json"]
+    assert record["method"] == "morris" and record["metric"] == "final.security_share.region.china"
+    # a record that lists a file of another metric removes nothing
+    record["files"] = [f"sensitivity_morris_{other}.png"]
+    (tmp_path / f"{stem}.json").write_text(json.dumps(record))
+    assert main([*argv, "--no-plots"]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == kept
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize("where", ["out", "above"])

@@ -4,7 +4,7 @@
   sweep folders with the first one; writes ``headline.csv``, fan charts, difference plots and
   small multiples by state.
 * ``analyze SWEEP_DIR --method sobol|morris [--metric NAME]``: sensitivity indices of a sweep
-  with a bar chart and a CSV.
+  with a bar chart, a CSV and a JSON record of the files.
 * ``attribute SCENARIO [--baseline FILE]``: mechanism attribution by knockouts, with waterfall
   plots.
 * ``dashboard [--port N] [--scenarios DIR]``: the live SolaraViz page (serves until interrupted).
@@ -126,7 +126,8 @@ def register(sub: Any) -> dict[str, Handler]:
         description=(
             "Sensitivity indices of a metric of a sweep folder with SALib: first- and "
             "total-order Sobol' indices with confidence intervals (sobol design), or Morris "
-            "mu* and sigma (morris design). Writes a CSV and a bar chart."
+            "mu* and sigma (morris design). Writes a CSV, a bar chart and a JSON record of "
+            "the files written."
         ),
     )
     p.add_argument(

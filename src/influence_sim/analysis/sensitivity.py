@@ -10,7 +10,8 @@ design fits the method asked for, and computes with SALib
   whole range of each varied value).
 
 The metric is averaged over each design point's replicates first. Indices, a bar chart and a
-CSV are what ``influence-sim analyze`` writes.
+CSV are what ``influence-sim analyze`` writes, with a small JSON record of the files of each
+method and metric.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from influence_sim._files import FigureOutput, figure_output, output_folder, write_text_atomic
+from influence_sim._files import (
+    FIGURE_FORMATS,
+    FigureOutput,
+    figure_output,
+    json_text,
+    output_folder,
+    remove_earlier_files,
+    write_text_atomic,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -78,7 +87,16 @@ class SensitivityResult:
         plots: bool = True,
         figures: FigureOutput | None = None,
     ) -> list[Path]:
-        """Write ``sensitivity_<method>_<metric>.csv`` and, with ``plots``, the bar chart.
+        """Write ``sensitivity_<method>_<metric>.csv``, with ``plots`` the bar chart, and a record.
+
+        The record, ``sensitivity_<method>_<metric>.json``, holds the sweep, its folder, the
+        method, the metric and ``files``, the files of this save (the record among them). The
+        folder may hold the indices of other metrics and methods (``analyze`` writes them all
+        into ``SWEEP_DIR/analysis``): a save replaces the files of its own method and metric
+        and removes those its earlier record listed that it does not write (the chart of an
+        earlier save with plots, or in a format not asked for now), before it writes the new
+        record. Files of other methods and metrics, and every other file, are left as they are;
+        a record that is damaged or not this method's and metric's removes nothing.
 
         Args:
             directory: Output folder (created if missing).
@@ -86,7 +104,7 @@ class SensitivityResult:
             figures: Formats and resolution of the chart (default: PNG).
 
         Returns:
-            Paths written.
+            Paths written: the CSV, the charts, the record.
 
         Raises:
             TypeError: If ``directory`` is not a path (text or ``os.PathLike``).
@@ -105,7 +123,32 @@ class SensitivityResult:
             figure = ax.get_figure(root=True)
             assert figure is not None
             written.extend(figure_output(figures).save(figure, out / f"{stem}.png", 110))
+        record = out / f"{stem}.json"
+        files = sorted(p.name for p in [*written, record])
+        remove_earlier_files(out, record.name, files, lambda info: _is_record_of(info, stem))
+        info = {
+            "sweep": self.sweep,
+            "folder": self.folder,
+            "method": self.method,
+            "metric": self.metric,
+            "files": files,
+        }
+        written.append(write_text_atomic(record, json_text(info)))
         return written
+
+
+def _is_record_of(info: dict[str, Any], stem: str) -> bool:
+    """Whether ``STEM.json`` is the record :meth:`SensitivityResult.save` wrote for ``stem``.
+
+    That is, it names a method and a metric, and lists only files of ``stem``: the CSV, the
+    record, the chart in one of :data:`~influence_sim._files.FIGURE_FORMATS`.
+    """
+    ours = {f"{stem}.{suffix}" for suffix in ("csv", "json", *FIGURE_FORMATS)}
+    return (
+        info.get("method") in METHODS
+        and isinstance(info.get("metric"), str)
+        and all(name in ours for name in info["files"])
+    )
 
 
 def _suggest(name: str, names: list[str]) -> str:
