@@ -176,6 +176,30 @@ def test_save_and_describe(takeover, tmp_path):
         takeover.steps("atlantis", "security", "china")
 
 
+def test_save_without_plots_removes_the_waterfalls_of_an_earlier_save(takeover, tmp_path):
+    """save(plots=False) after a save with plots left the earlier waterfall_*.png files."""
+    import json
+
+    from influence_sim._files import FigureOutput
+
+    takeover.save(tmp_path, state="tajikistan", figures=FigureOutput(("png", "svg")))
+    assert (tmp_path / "waterfall_tajikistan_security_china.svg").is_file()
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "waterfall_mine.png").write_text("mine\n")  # not listed by a save
+    written = {p.name for p in takeover.save(tmp_path, plots=False)}
+    assert written == {"attribution.csv", "attribution_replicates.csv", "attribution.json"}
+    assert {p.name for p in tmp_path.iterdir()} == written | {"notes.txt", "waterfall_mine.png"}
+    record = json.loads((tmp_path / "attribution.json").read_text())
+    assert record["files"] == sorted(written)
+    assert record["scenario"] == takeover.scenario and record["knockouts"] == takeover.knockouts
+    assert record["seed"] == takeover.seed and record["replicates"] == takeover.replicates
+    # an attribution.json that lists a file an attribution never writes removes nothing
+    record["files"] = ["notes.txt", "waterfall_mine.png"]
+    (tmp_path / "attribution.json").write_text(json.dumps(record))
+    takeover.save(tmp_path, plots=False)
+    assert (tmp_path / "notes.txt").is_file() and (tmp_path / "waterfall_mine.png").is_file()
+
+
 def test_mechanisms_is_a_deprecated_alias_of_knockouts():
     """The knockouts were called ``MECHANISMS``; the old name works for one release."""
     import influence_sim.analysis as analysis

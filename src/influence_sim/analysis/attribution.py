@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,16 @@ import numpy as np
 import pandas as pd
 
 from influence_sim import tidy
-from influence_sim._files import FigureOutput, figure_output, output_folder, write_frames_atomic
+from influence_sim._files import (
+    FIGURE_FORMATS,
+    FigureOutput,
+    figure_output,
+    json_text,
+    output_folder,
+    remove_earlier_files,
+    write_frames_atomic,
+    write_text_atomic,
+)
 from influence_sim._text import check_count, check_kind, one_of
 from influence_sim.analysis import stats
 from influence_sim.analysis.metrics import REGION
@@ -399,11 +409,22 @@ class Attribution:
         partner: str | None = None,
         figures: FigureOutput | None = None,
     ) -> list[Path]:
-        """Write ``attribution.csv``, ``attribution_replicates.csv`` and waterfall plots.
+        """Write ``attribution.csv``, ``attribution_replicates.csv``, waterfall plots, a record.
 
         Plots: the waterfalls of ``state`` for China and Russia (and ``partner``) in both
         domains, ``waterfall_<domain>_<partner>.png`` for the region and
-        ``waterfall_<state>_<domain>_<partner>.png`` for a state.
+        ``waterfall_<state>_<domain>_<partner>.png`` for a state. The record,
+        ``attribution.json``, holds what is explained (``name``, ``scenario``, ``baseline``),
+        the ``knockouts``, ``seed`` and ``replicates``, the ``state`` and ``partners`` of the
+        waterfalls, and ``files``, the files of this save.
+
+        A folder that is not empty is written into: files of these names are replaced; the
+        files an earlier save listed in the folder's ``attribution.json`` (``files``) that this
+        save does not write (waterfalls of an earlier save with plots, of another state or
+        partner, in another format) are removed before the new ``attribution.json`` is written;
+        every other file is left as it is, and an ``attribution.json`` that is damaged or not an
+        attribution's removes nothing. The command ``influence-sim attribute --out`` instead
+        refuses a folder in use without ``--force`` and replaces it whole.
 
         Args:
             directory: Output folder (created if missing).
@@ -442,7 +463,37 @@ class Attribution:
                     figure = ax.get_figure(root=True)
                     assert figure is not None
                     written.extend(figure_output(figures).save(figure, path, 110))
+        record = out / "attribution.json"
+        files = sorted(p.name for p in [*written, record])
+        remove_earlier_files(out, record.name, files, _is_attribution_record)
+        info = {
+            "name": self.name,
+            "scenario": self.scenario,
+            "baseline": self.baseline,
+            "knockouts": self.knockouts,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "state": state,
+            "partners": wanted,
+            "files": files,
+        }
+        written.append(write_text_atomic(record, json_text(info)))
         return written
+
+
+_ATTRIBUTION_FILE = re.compile(
+    rf"attribution\.(csv|json)|attribution_replicates\.csv|waterfall_.+\.({'|'.join(FIGURE_FORMATS)})"
+)
+"""Names of the files :meth:`Attribution.save` writes."""
+
+
+def _is_attribution_record(info: dict[str, Any]) -> bool:
+    """Whether an ``attribution.json`` is one :meth:`Attribution.save` wrote (with its files)."""
+    return (
+        isinstance(info.get("scenario"), str)
+        and isinstance(info.get("knockouts"), list)
+        and all(_ATTRIBUTION_FILE.fullmatch(name) for name in info["files"])
+    )
 
 
 def _chosen(knockouts: Sequence[str] | None) -> list[str]:

@@ -160,7 +160,7 @@ def register(sub: Any) -> dict[str, Handler]:
             "Run a scenario in full and with each mechanism switched off, with common random "
             "numbers, and attribute each state's share change (or, with --baseline, the "
             "difference to the baseline) to the mechanisms. Writes attribution.csv, "
-            "attribution_replicates.csv and waterfall_*.png."
+            "attribution_replicates.csv, waterfall_*.png and attribution.json."
         ),
     )
     p.add_argument("scenario", metavar="SCENARIO", type=path_arg, help="scenario file (YAML)")
