@@ -653,3 +653,77 @@ def test_report_html_out_that_is_a_folder_is_one_line_exit_2(run_folder, tmp_pat
         "to write)\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def own_run(run_folder, tmp_path) -> Path:
+    """A copy of the run folder whose scenario file is a copy of its own."""
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    scenario = tmp_path / "short.yaml"
+    shutil.copyfile(_scenario(run_folder), scenario)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["scenario_path"] = str(scenario)
+    meta["scenario_files"] = [str(scenario)]
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["metadata.json", "summary.txt", "threat.svg", "threat.pdf", "regional.csv", "new.png"],
+)
+def test_report_html_refuses_an_out_that_is_a_file_of_the_results_folder(
+    own_run, capsys, name
+):
+    """--out RUN/metadata.json wrote the report over it (exit 0); the run could not be read."""
+    before = {p.name: p.read_bytes() for p in own_run.iterdir()}
+    out = own_run / name
+    assert main(["report-html", str(own_run), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: {out}: will not write the report over a file of the results folder {own_run} "
+        f"(expected another path for the HTML file, such as {own_run / 'report.html'})\n"
+    )
+    assert {p.name: p.read_bytes() for p in own_run.iterdir()} == before
+
+
+def test_report_html_refuses_an_out_that_is_the_scenario_it_reads(own_run, capsys):
+    """The scenario file the report shows could be written over the same way."""
+    scenario = Path(json.loads((own_run / "metadata.json").read_text())["scenario_path"])
+    text = scenario.read_bytes()
+    assert main(["report-html", str(own_run), "--out", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {scenario}: will not write the report over the scenario file {scenario} it "
+        "reads (expected another path for the HTML file)\n"
+    )
+    assert scenario.read_bytes() == text and not (own_run / "report.html").exists()
+
+
+def test_report_html_writes_a_new_or_an_earlier_html_file_in_the_results_folder(
+    own_run, capsys
+):
+    for _ in range(2):  # the second time over the first report
+        assert main(["report-html", str(own_run), "--out", str(own_run / "mail.html")]) == 0
+        assert main(["report-html", str(own_run)]) == 0
+    assert (own_run / "mail.html").read_text().startswith("<!DOCTYPE html>")
+    assert (own_run / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_html_of_a_comparison_keeps_its_record_and_its_scenario_files(tmp_path):
+    from influence_sim.report_html import out_problem
+
+    folder = tmp_path / "cmp"
+    folder.mkdir()
+    scenario = tmp_path / "b.yaml"
+    scenario.write_text("name: b\n")
+    info = {"reference": "a", "sides": [{"source": str(scenario)}], "files": ["fan_b.png"]}
+    (folder / "comparison.json").write_text(json.dumps(info))
+    assert "over the scenario file" in str(out_problem(folder, scenario))
+    for name in ("comparison.json", "headline.csv", "fan_b.png", "diff_b.svg"):
+        assert "over a file of the results folder" in str(out_problem(folder, folder / name))
+    assert out_problem(folder, folder / "report.html") is None
+    assert out_problem(folder, tmp_path / "report.html") is None

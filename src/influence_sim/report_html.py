@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import html
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -202,14 +204,30 @@ def _check_svg(path: Path, raw: bytes) -> None:
         raise ReportError(f"{path}: not an SVG image (its root element is {name}, not svg)")
 
 
-def _scenario_texts(meta: Mapping[str, Any]) -> str:
-    """Each scenario file of a run with its text, if it can still be read, and its hash."""
+def _scenario_names(meta: Mapping[str, Any]) -> list[str]:
+    """The scenario files of a run, as it recorded them: its scenario, then those it extends."""
     files = [str(f) for f in meta.get("scenario_files") or [] if f]
     main = meta.get("scenario_path")
     if main and str(main) not in files:
         files.insert(0, str(main))
+    return files
+
+
+def _side_scenarios(info: Mapping[str, Any]) -> list[str]:
+    """The scenario files of a comparison's sides that were run (not run or sweep folders)."""
+    sides = [s for s in info.get("sides") or [] if isinstance(s, dict)]
+    return [
+        str(s.get("source"))
+        for s in sides
+        if str(s.get("source", "")).lower().endswith((".yaml", ".yml"))
+    ]
+
+
+def _scenario_texts(meta: Mapping[str, Any]) -> str:
+    """Each scenario file of a run with its text, if it can still be read, and its hash."""
+    main = meta.get("scenario_path")
     parts = []
-    for name in files:
+    for name in _scenario_names(meta):
         path = Path(name)
         try:
             raw = read_bytes(path)
@@ -291,11 +309,7 @@ def _compare_sections(folder: Path, info: dict[str, Any]) -> tuple[str, list[str
         if "state" in head:
             head = head[head["state"] == "region"]
         tables.append(_table(head, "Headline metrics for the region, against the reference"))
-    scenario_files = "".join(
-        _scenario_texts({"scenario_path": s.get("source")})
-        for s in sides
-        if str(s.get("source", "")).lower().endswith((".yaml", ".yml"))
-    )
+    scenario_files = "".join(_scenario_texts({"scenario_path": s}) for s in _side_scenarios(info))
     sections = [
         _section("Summary", _summary(folder) + "".join(tables)),
         _section("Figures", _figures(folder)),
@@ -357,6 +371,64 @@ def build_report(folder: str | Path) -> str:
     )
 
 
+_READ_NAMES = ("metadata.json", "comparison.json", "summary.txt", "bands.csv", "headline.csv")
+"""Files of a results folder the report reads (when they are there), besides its figures."""
+
+
+def _written_path(path: Path) -> Path:
+    """The file a write to ``path`` replaces: a symbolic link itself, in its real folder."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def out_problem(folder: str | Path, out: str | Path) -> str | None:
+    """Why the report of ``folder`` must not be written to ``out``, or None if it may.
+
+    The report would destroy an input: a scenario file it reads (a run's scenario and the
+    files it extends, a comparison's scenario files), or a file of the results folder (or of
+    a folder inside it), which ``run``, ``compare`` or a later report read. Refused are an
+    existing file in the results folder other than an HTML file (an earlier report), and, in
+    the folder itself, the names the report reads (``metadata.json``, ``comparison.json``,
+    ``summary.txt``, ``bands.csv``, ``headline.csv``, any ``.png`` or ``.svg`` figure) and
+    those the folder's record lists under ``files``, whether or not the file is there.
+
+    Args:
+        folder: The results folder.
+        out: The HTML file to write.
+
+    Returns:
+        One line for the user, or None.
+    """
+    where = Path(folder)
+    target = _written_path(Path(out))
+    home = Path(os.path.realpath(where))
+    record: dict[str, Any] = {}
+    for name in ("comparison.json", "metadata.json"):  # the one build_report reads
+        if (where / name).is_file():
+            with contextlib.suppress(ReportError):  # build_report says what is wrong
+                record = _read_json(where / name)
+            break
+    if home in target.parents:
+        listed = record.get("files")
+        names = {*_READ_NAMES, *(n for n in listed or [] if isinstance(n, str))}
+        suffix = target.suffix.lower()
+        if (target.exists() and suffix not in (".html", ".htm")) or (
+            target.parent == home and (target.name in names or suffix in _FIGURE_TYPES)
+        ):
+            return (
+                f"{out}: will not write the report over a file of the results folder {folder} "
+                f"(expected another path for the HTML file, such as {where / REPORT_NAME})"
+            )
+    scenarios = _side_scenarios(record) if "sides" in record else _scenario_names(record)
+    for name in scenarios:
+        given = Path(name)
+        if target in (_written_path(given), Path(os.path.realpath(given))):
+            return (
+                f"{out}: will not write the report over the scenario file {name} it reads "
+                "(expected another path for the HTML file)"
+            )
+    return None
+
+
 def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write :func:`build_report` of ``folder`` to ``out`` (default ``folder/report.html``).
 
@@ -366,9 +438,17 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
 
     Returns:
         The path written.
+
+    Raises:
+        ReportError: If the folder is not a results folder, or the report would destroy an
+            input at ``out`` (:func:`out_problem`); nothing is written then.
     """
     target = Path(out) if out is not None else Path(folder) / REPORT_NAME
-    return write_text_atomic(target, build_report(folder))
+    text = build_report(folder)
+    problem = out_problem(folder, target)
+    if problem is not None:
+        raise ReportError(problem)
+    return write_text_atomic(target, text)
 
 
 def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[argparse.Namespace], int]]:  # type: ignore[type-arg]
@@ -406,8 +486,9 @@ def command_report_html(args: argparse.Namespace) -> int:
         args: Parsed arguments.
 
     Returns:
-        Exit code: 0, 1 if the file cannot be written, 2 if the folder is not a results folder
-        or ``--out`` names a folder.
+        Exit code: 0, 1 if the file cannot be written, 2 if the folder is not a results folder,
+        ``--out`` names a folder, or the report would write over an input
+        (:func:`out_problem`).
     """
     if args.out is not None and Path(args.out).is_dir():
         error(
@@ -436,6 +517,7 @@ __all__: Sequence[str] = [
     "build_report",
     "command_report_html",
     "image_files",
+    "out_problem",
     "register",
     "write_report",
 ]
