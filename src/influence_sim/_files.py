@@ -162,9 +162,11 @@ SVG_HASH_SALT = "influence_sim"
 def save_figure_atomic(figure: Any, path: Path, dpi: int) -> Path:
     """Save a matplotlib figure to ``path`` atomically (format from the suffix) and return it.
 
-    The same figure gives the same bytes in every format: SVG and PDF files carry no creation
-    date, and the ids inside an SVG file (of clip paths, markers, glyphs) are hashed with a
-    fixed salt, :data:`SVG_HASH_SALT`, instead of a random one.
+    A figure made the same way gives the same bytes in every format, from run to run: SVG and
+    PDF files carry no creation date, and the ids inside an SVG file (of clip paths, markers,
+    glyphs) are hashed with a fixed salt, :data:`SVG_HASH_SALT`, instead of a random one. (A
+    figure with a layout engine saved twice can still differ in its SVG ids: each save lays
+    it out again, and positions may move in their last digits.)
     """
     import matplotlib
 
