@@ -345,6 +345,11 @@ def test_one_name_per_mechanism_across_kernel_knockouts_parameters_and_odd() -> 
     assert KNOCKOUTS["shocks"].letters == ()
     assert KNOCKOUTS["gravity"].letters == ("d",)
     assert KNOCKOUTS["hedging"].letters == ("d", "i")
+    # a knockout's letters name every mechanism a parameter it zeroes acts in
+    for knockout in KNOCKOUTS.values():
+        acted = {PARAMETERS[path.rsplit(".", 1)[-1]].mechanism for path in knockout.overrides}
+        assert acted <= set(knockout.letters), (knockout.name, acted, knockout.letters)
+    assert KNOCKOUTS["threat"].letters == ("a", "b", "c", "e", "i")
     # the parameters and the ODD's headings use the same letters
     assert {spec.mechanism for spec in PARAMETERS.values()} <= set(letters)
     text = ODD.read_text(encoding="utf-8")

@@ -56,7 +56,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
         ("security_demand", "zero_threat_arms", "log_zero_threat_arms"),
         ("threat",),
     ),
-    Mechanism("c", "offers", "offers", ("allocate_offers",), ("offers",)),
+    Mechanism("c", "offers", "offers", ("allocate_offers",), ("offers", "threat")),
     Mechanism(
         "d",
         "gravity",
@@ -69,7 +69,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "softmax_partners",
             "softmax_residual",
         ),
-        ("gravity", "hedging", "stickiness", "infrastructure", "sanctions_channels"),
+        ("gravity", "hedging", "stickiness", "infrastructure", "sanctions_channels", "offers"),
     ),
     Mechanism(
         "e",
@@ -82,7 +82,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "restraint",
             "update_trust",
         ),
-        ("division_of_labour", "coordination_motives"),
+        ("division_of_labour", "coordination_motives", "threat", "sanctions_channels"),
     ),
     Mechanism("f", "spillover", "spillover", ("update_credibility",), ("spillover",)),
     Mechanism("g", "capacity", "capacity", ("grow_capacity",), ("capacity",)),
@@ -102,7 +102,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
             "softmax_residual",
             "softmax_residual_gap",
         ),
-        ("arms_market", "hedging", "stickiness"),
+        ("arms_market", "hedging", "stickiness", "threat", "offers", "spillover"),
     ),
 )
 """Every mechanism by letter, name, kernel functions and knockouts; ``docs/ODD.md`` lists it."""
