@@ -157,6 +157,19 @@ CASES = [
      BASE + SHOCK.replace("afghanistan.instability", "states.tajikistan.hedgin"),
      ("s.yaml:9:13: shocks[0].target: unknown field 'hedgin' (expected one of hedging, ",
       "; did you mean 'hedging'?)")),
+    ("shock on a value that only sets the start",
+     BASE + SHOCK.replace("afghanistan.instability", "states.kazakhstan.arms_propensity"),
+     "s.yaml:9:13: shocks[0].target: states.kazakhstan.arms_propensity only sets the start of "
+     "a run; a shock on it changes nothing (expected its starting value under "
+     "parameters.arms_propensity.kazakhstan, or a shock on states.kazakhstan.arms_base_usd_bn "
+     "to change arms demand during the run)"),
+    ("triggered shock on values that only set the start",
+     BASE + SHOCK.replace("afghanistan.instability", "states.*.arms_propensity")
+     + "    when: {watch: states.kazakhstan.arms_propensity, above: -7}\n",
+     "s.yaml:9:13: shocks[0].target: states.*.arms_propensity only sets the start of a run; a "
+     "shock on it changes nothing (expected its starting value under "
+     "parameters.arms_propensity, or a shock on states.*.arms_base_usd_bn to change arms "
+     "demand during the run)"),
     ("unknown path in a condition",
      BASE + SHOCK + "    when: {watch: parameters.coordinaton, above: 0.5}\n",
      ("s.yaml:12:19: shocks[0].when.watch: unknown parameter 'coordinaton' (expected one of ",

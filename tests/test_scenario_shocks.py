@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -9,10 +10,11 @@ import numpy as np
 import pytest
 
 from influence_sim.engine import RunBatch
-from influence_sim.initial import build
-from influence_sim.paths import resolve
+from influence_sim.initial import build, default_dims
+from influence_sim.kernel.arrays import GLOBAL_PARAMETERS
+from influence_sim.paths import POWER_FIELDS, START_ONLY, STATE_FIELDS, resolve
 from influence_sim.rng import replicate_seeds
-from influence_sim.scenario import Scenario, load_scenario
+from influence_sim.scenario import Scenario, ScenarioError, load_scenario
 from influence_sim.scenario.compile import PULSE_CUTOFF, pulse_factors
 from influence_sim.timeline import Timeline
 
@@ -291,3 +293,103 @@ def test_a_shock_can_override_a_dated_seed_change(tmp_path):
     sc = load_scenario(path)
     presence = path_values(sc, "states.kyrgyzstan.presence.united_states")[:, 0]
     np.testing.assert_allclose(presence, 0.5)
+
+
+# A setting in which the terms that act only under a condition do act: Russia under sanctions (the
+# sanctions, diversion and dependence terms), China's arms share above what Russia accepts (trust
+# erosion and overreach), and threat away from its steady level (its half-life).
+ACTIVE = "parameters: {trust_tolerance: 0, tolerance_leverage_weight: 0}\n"
+ACTIVE_SHOCKS = (
+    "  - {name: sanctions, at: 2021-01-01, target: powers.russia.sanctions, op: set, value: 0.6}\n"
+    "  - {name: unrest, at: 2021-01-01, target: afghanistan.instability, op: set, value: 0.9}\n"
+)
+PER_ENTITY = {
+    "economic_share": "china",
+    "security_share": "china",
+    "presence": "china",
+    "credibility": "china",
+    "infrastructure": "china",
+    "membership": "csto",
+}
+
+
+def every_shock_path() -> list[str]:
+    """One concrete path of every kind a shock names: parameters, state and power fields, ..."""
+    paths = [f"parameters.{name}" for name in GLOBAL_PARAMETERS]
+    for field in STATE_FIELDS:
+        tail = f".{PER_ENTITY[field]}" if field in PER_ENTITY else ""
+        paths.append(f"states.kazakhstan.{field}{tail}")
+    paths += [f"powers.russia.{field}" for field in POWER_FIELDS]
+    relations = [f"relations.china.russia.{field}" for field in ("trust", "coordination")]
+    return [*paths, *relations, "afghanistan.instability"]
+
+
+def other_value(path: str) -> float:
+    """A value of ``path`` in its range, well away from its starting value."""
+    slot = resolve(path, default_dims())[0]
+    state, params = build(default_dims(), dt.date(2021, 1, 1))
+    now = float(slot.get(state, params)[0])
+    if slot.low is None or slot.high is None:
+        return 2.0 * now + 1.0
+    width = slot.high - slot.low
+    low, high = slot.low + 0.3 * width, slot.low + 0.8 * width
+    return low if abs(now - low) > 0.1 * width else high
+
+
+def trajectory(sc: Scenario) -> list[np.ndarray]:
+    """Every state array and the volumes and effort at every step of one run."""
+    batch = batch_of(sc)
+    out = []
+    for _ in range(sc.clock().n_steps):
+        step = batch.advance()
+        out += [np.array(getattr(step.state, f.name)) for f in dataclasses.fields(step.state)]
+        out += [step.demand, step.effort]
+    return out
+
+
+@pytest.mark.parametrize("path", every_shock_path())
+def test_every_path_a_shock_may_target_changes_the_run(tmp_path, path):
+    """A shock the checker accepts changes the run; one it refuses only sets the start."""
+    shock = one_shock("set", repr(other_value(path)), "at: 2021-07-01", path)
+    try:
+        shocked = scenario(tmp_path, ACTIVE_SHOCKS + shock, extra=ACTIVE)
+    except ScenarioError as exc:
+        assert path.rsplit(".", 1)[-1] in START_ONLY, exc
+        assert "only sets the start of a run" in str(exc)
+        return
+    plain = scenario(tmp_path, ACTIVE_SHOCKS, extra=ACTIVE)
+    changed = [
+        not np.array_equal(a, b)
+        for a, b in zip(trajectory(shocked), trajectory(plain), strict=True)
+    ]
+    assert any(changed), f"a shock on {path} changes nothing in the run"
+
+
+def test_a_start_only_value_is_still_a_starting_value_and_may_be_watched(tmp_path):
+    """``arms_propensity`` under ``parameters:`` sets the start; a condition may watch it."""
+    watch = "    when: {watch: states.kazakhstan.arms_propensity, above: -5}\n"
+    sc = scenario(
+        tmp_path,
+        one_shock("set", "0.9", "at: 2021-07-01", "afghanistan.instability", watch),
+        extra="parameters:\n  arms_propensity: {kazakhstan: -4.35}\n",
+    )
+    plain = scenario(tmp_path, one_shock("set", "0.9", "at: 2021-07-01", "afghanistan.instability"))
+    kz = sc.dims.states.index("kazakhstan")
+    raised, base = batch_of(sc), batch_of(plain)
+    assert raised.params.arms_propensity[0, kz] == -4.35
+    # the starting arms demand follows exp(a)
+    gap = -4.35 - base.params.arms_propensity[0, kz]
+    ratio = raised.state.arms_base[0, kz] / base.state.arms_base[0, kz]
+    np.testing.assert_allclose(ratio, np.exp(gap), rtol=1e-12)
+    # the condition on it holds from the step the shock is armed
+    np.testing.assert_array_equal(path_values(sc, "afghanistan.instability")[2:, 0], 0.9)
+
+
+def test_a_shock_on_the_derived_value_changes_arms_demand_during_the_run(tmp_path):
+    """What the checker points to instead: a shock on ``arms_base_usd_bn``."""
+    target = "states.kazakhstan.arms_base_usd_bn"
+    sc = scenario(tmp_path, one_shock("scale", "2", "at: 2021-07-01", target))
+    shocked = path_values(sc, target)[:, 0]
+    plain = path_values(sc, target, timeline=Timeline())[:, 0]
+    np.testing.assert_array_equal(shocked[:2], plain[:2])
+    np.testing.assert_allclose(shocked[2:] / plain[2:], 2.0, rtol=1e-12)

@@ -80,6 +80,22 @@ def test_grid_is_the_full_product_in_file_order(folder):
     assert sweep.spec.seed == 7
 
 
+def test_a_value_that_only_sets_the_start_may_be_varied(folder):
+    """A shock may not target ``arms_propensity``, but a sweep sets it at the start of each run."""
+    path = write(
+        folder,
+        """\
+        scenario: base.yaml
+        vary:
+          states.*.arms_propensity: [-7.0, -6.0]
+        design: {kind: grid}
+        """,
+    )
+    sweep = read_sweep(path)
+    assert sweep.design.names == ("states.*.arms_propensity",)
+    np.testing.assert_array_equal(sweep.design.points[:, 0], [-7.0, -6.0])
+
+
 def test_cases_are_taken_as_written(folder):
     path = write(
         folder,

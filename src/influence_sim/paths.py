@@ -141,6 +141,18 @@ STATE_FIELDS = (
     "gdp_growth",
     "arms_propensity",
 )
+START_ONLY: dict[str, tuple[str, str]] = {"arms_propensity": ("arms_base_usd_bn", "arms demand")}
+"""State fields that only set the start of a run: each with the state field derived from it and
+what that field is.
+
+Initialisation derives zero-threat arms demand ``arms_base_usd_bn`` from ``arms_propensity``
+(``exp(a) * GDP ** arms_gdp_elasticity``, :func:`influence_sim.initial._rederive`); the kernel
+then grows that demand with GDP and never reads the propensity again. A path to one of these
+fields is a starting value (an override, a sweep factor) but not a shock target: a shock on it
+would change the parameter and no output. Arms demand during a run is changed through the
+derived field instead.
+"""
+
 POWER_FIELDS = (
     "economic_capacity",
     "security_capacity",
@@ -340,4 +352,4 @@ def __getattr__(name: str) -> type[Slot]:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["REST_OF_WORLD", "PathError", "Slot", "canonical_path", "resolve"]
+__all__ = ["REST_OF_WORLD", "START_ONLY", "PathError", "Slot", "canonical_path", "resolve"]

@@ -50,7 +50,7 @@ from influence_sim._text import text_problem
 from influence_sim.calendar import STEP_MONTHS, Clock
 from influence_sim.kernel.arrays import REST_OF_WORLD, Dims
 from influence_sim.parameters import INITIAL_CONDITIONS, PARAMETERS
-from influence_sim.paths import PathError, canonical_path, resolve
+from influence_sim.paths import START_ONLY, PathError, canonical_path, resolve
 from influence_sim.scenario.errors import PathItem, kind_of, show, suggest, with_hint
 
 __all__ = [
@@ -546,6 +546,26 @@ def _check_path(path: str) -> str:
     return text
 
 
+def _check_shock_target(path: str) -> str:
+    """Refuse a shock on a value that only sets the start of a run (:data:`START_ONLY`).
+
+    Such a value (``states.S.arms_propensity``) is read once, when the run's starting state is
+    derived from it; a shock during the run would change the value and no output.
+    """
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "states" and parts[2] in START_ONLY:
+        who, field = parts[1], parts[2]
+        derived, what = START_ONLY[field]
+        start = f"parameters.{field}" if who == "*" else f"parameters.{field}.{who}"
+        message = f"{path} only sets the start of a run; a shock on it changes nothing"
+        expected = (
+            f"its starting value under {start}, or a shock on states.{who}.{derived} to change "
+            f"{what} during the run"
+        )
+        _fail(message, expected)
+    return path
+
+
 def _removed_power(name: str) -> NoReturn:
     message = f"power {show(name)} is removed by actors.remove_powers"
     _fail(message, "only powers that take part in the run")
@@ -612,6 +632,7 @@ Description = Annotated[
 TagText = Annotated[str, BeforeValidator(_text(50))]
 ExtendsText = Annotated[str, BeforeValidator(_text(1000))] | None
 PathText = Annotated[str, BeforeValidator(_text(MAX_PATH)), AfterValidator(_check_path)]
+ShockTarget = Annotated[PathText, AfterValidator(_check_shock_target)]
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 Seed = Annotated[int, BeforeValidator(_whole(0, MAX_SEED, "a whole number of at least 0, or null"))]
 MaybeDate = Annotated[dt.date, BeforeValidator(lambda v: _check_in_run(_to_date(v)))] | None
@@ -1066,7 +1087,7 @@ class ShockSpec(_Model):
     between: Annotated[tuple[Date, Date], BeforeValidator(_two_dates)] | None = _optional(
         "two dates: the window of a ramp or of a condition"
     )
-    target: PathText = Field(description="path of what it changes, e.g. afghanistan.instability")
+    target: ShockTarget = Field(description="path of what it changes, e.g. afghanistan.instability")
     op: Annotated[OpName, BeforeValidator(_choice(OPS, "op"))] = Field(
         description="set, add, scale, ramp (to the value over 'between') or pulse"
     )
