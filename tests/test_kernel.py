@@ -17,6 +17,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from influence_sim import seeds as sd
 from influence_sim.calendar import Clock
 from influence_sim.engine import RunBatch
 from influence_sim.initial import build, default_dims
@@ -968,3 +969,26 @@ def test_noise_makes_seeds_matter() -> None:
     a = simulate(seed=1).batch.state
     b = simulate(seed=2).batch.state
     assert np.abs(a.share - b.share).max() > 1e-3
+
+
+def _final_shares(dims, overrides: Mapping[str, float]) -> FloatArray:
+    """Regional shares ``(K, D)`` after ten quarterly years of one run of ``dims``, no shocks."""
+    state, params = build(dims, START, dict(overrides))
+    batch = RunBatch(dims, CLOCK, state, params, Timeline(), replicate_seeds(5, state.batch_size))
+    for _ in range(CLOCK.n_steps):
+        out = batch.advance()
+    return obs.regional_share(out.state.share, out.demand)[0]
+
+
+def test_exclusion_keeps_third_powers_out_only_beside_a_china_russia_pair() -> None:
+    """(e) Exclusion lowers the third powers' shares while China and Russia coordinate; with
+    Russia out of the run there is no pair and no third power, so its weight changes nothing
+    (before, every remaining power, China too, lost attraction to the rest of the world)."""
+    us = DIMS.powers.index("united_states")
+    strong = {"parameters.exclusion_weight": 3.0, "parameters.coordination": 1.0}
+    none = {"parameters.exclusion_weight": 0.0, "parameters.coordination": 1.0}
+    both_strong, both_none = _final_shares(DIMS, strong), _final_shares(DIMS, none)
+    assert both_none[us, SEC] - both_strong[us, SEC] > 0.005
+    assert both_none[us, ECON] - both_strong[us, ECON] > 0.001
+    alone = sd.default_dims(powers=("china", "united_states"))
+    np.testing.assert_array_equal(_final_shares(alone, strong), _final_shares(alone, none))

@@ -68,10 +68,14 @@ def arms_demand(state: State, params: Params, threat: FloatArray) -> FloatArray:
 
 
 def _masks(params: Params) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(P,)`` masks of China, Russia and the third powers, from the restraint mask."""
+    """``(P,)`` masks of China, Russia and the third powers, from the restraint mask.
+
+    Third powers exist only beside a China-Russia pair: without either (the restraint mask is
+    then all zeros) every mask is zero, so nobody is excluded.
+    """
     china = params.restraint_mask[:, SEC]
     russia = params.restraint_mask[:, ECON]
-    third = 1.0 - np.clip(china + russia, 0.0, 1.0)
+    third = (1.0 - np.clip(china + russia, 0.0, 1.0)) * float(np.any(china) and np.any(russia))
     return china, russia, third
 
 
