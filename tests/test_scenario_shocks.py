@@ -271,7 +271,7 @@ def test_dated_seed_changes_are_applied_and_named_after_their_source():
     sc = load_scenario(ROOT / "scenarios" / "hindcast_2000.yaml")
     changes = {c.name: c for c in sc.dated_changes()}
     suspension = changes["seeds/memberships.csv: uzbekistan leaves csto"]
-    assert suspension.date == dt.date(2012, 12, 1)
+    assert suspension.date == dt.date(2012, 12, 19)
     assert suspension.path == "states.uzbekistan.membership.csto"
     assert "seeds/presence.csv: united_states presence in kyrgyzstan ends" in changes
     assert "seeds/memberships.csv: kazakhstan joins sco" in changes

@@ -183,10 +183,15 @@ def test_capability_at_takes_the_latest_year_on_record(seeds) -> None:
 
 @pytest.mark.parametrize(
     ("day", "expected"),
-    [(dt.date(2021, 1, 1), 0.0), (dt.date(2010, 1, 1), 1.0), (dt.date(2012, 12, 1), 0.0)],
+    [
+        (dt.date(2021, 1, 1), 0.0),
+        (dt.date(2010, 1, 1), 1.0),
+        (dt.date(2012, 12, 18), 1.0),
+        (dt.date(2012, 12, 19), 0.0),
+    ],
 )
 def test_uzbekistan_csto_membership(seeds, day, expected) -> None:
-    """Uzbekistan is in the CSTO in 2010 but not from its suspension (2012-12-01) on."""
+    """Uzbekistan is in the CSTO in 2010 but not from its suspension (2012-12-19) on."""
     assert sd.membership_at(seeds, ["uzbekistan"], day, ("csto",))[0, 0] == expected
 
 
@@ -210,6 +215,43 @@ def test_csto_members_in_2021(seeds) -> None:
 def test_us_presence_in_kyrgyzstan(seeds, day, expected) -> None:
     """The US is present in Kyrgyzstan (Manas) in 2005 but not after the 2014 handover."""
     assert sd.presence_at(seeds, ["kyrgyzstan"], ["united_states"], day)[0, 0] == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(dt.date(2005, 1, 1), 0.5), (dt.date(2005, 11, 20), 0.5), (dt.date(2005, 11, 21), 0.0)],
+)
+def test_us_presence_in_uzbekistan(seeds, day, expected) -> None:
+    """The US is at Karshi-Khanabad until its last personnel leave on 2005-11-21."""
+    assert sd.presence_at(seeds, ["uzbekistan"], ["united_states"], day)[0, 0] == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "day"),
+    [
+        ("us_leaves_k2", dt.date(2005, 11, 21)),
+        ("uz_csto_suspended", dt.date(2012, 12, 19)),
+    ],
+)
+def test_dated_events_are_on_the_day_their_sources_give(seeds, event, day) -> None:
+    """Events the reference list dates only to the month or year carry the day their
+    sources give, not the first of that month or year."""
+    assert {e.id: e.date for e in seeds.events}[event] == day
+
+
+def test_a_row_citing_a_dated_event_starts_or_ends_on_its_date(seeds) -> None:
+    """A membership or presence row that cites a dated event of events.csv starts or ends on
+    that event's date, so the table and the list of events cannot disagree."""
+    dates = {e.id: e.date.isoformat() for e in seeds.events}
+    columns = {"memberships.csv": ("joined", "left"), "presence.csv": ("from", "to")}
+    wrong = []
+    for table, (first, last) in columns.items():
+        for line, row in enumerate(_table(table), start=2):
+            cited = re.findall(r"dated events? ([a-z0-9_]+)(?: and ([a-z0-9_]+))?", row["source"])
+            for event in {e for pair in cited for e in pair if e}:
+                if dates[event] not in (row[first], row[last]):
+                    wrong.append(f"seeds/{table}:{line}: {event} ({dates[event]})")
+    assert wrong == []
 
 
 def test_presence_in_tajikistan_2021(seeds) -> None:
@@ -481,7 +523,7 @@ def test_overlapping_periods_of_a_state_and_partner_are_refused(tmp_path) -> Non
     folder = _damaged(tmp_path / "b", "infrastructure.csv", row, row.replace("2019-04-15",
                                                                              "2016-01-01"))
     assert len(sd.load_seeds(folder).infrastructure) == len(sd.load_seeds().infrastructure)
-    old = "uzbekistan,csto,1992-05-15,2012-12-01,"
+    old = "uzbekistan,csto,1992-05-15,2012-12-19,"
     twice = "uzbekistan,csto,2006-06-23,,x\n" + old
     folder = _damaged(tmp_path / "c", "memberships.csv", old, twice)
     with pytest.raises(InputFileError, match=r"memberships.csv:6: joined: uzbekistan and csto "
