@@ -230,7 +230,9 @@ def test_us_presence_in_uzbekistan(seeds, day, expected) -> None:
     ("event", "day"),
     [
         ("us_leaves_k2", dt.date(2005, 11, 21)),
+        ("csto_base_consent", dt.date(2011, 12, 20)),
         ("uz_csto_suspended", dt.date(2012, 12, 19)),
+        ("crimea_sanctions", dt.date(2014, 3, 6)),
     ],
 )
 def test_dated_events_are_on_the_day_their_sources_give(seeds, event, day) -> None:
@@ -364,6 +366,18 @@ def _scenario_shock_events() -> set[str]:
         text = path.read_text(encoding="utf-8")
         out |= set(re.findall(r"^\s*at:[^#\n]*#\s*seeds/events\.csv (\w+)", text, re.MULTILINE))
     return out
+
+
+def test_a_scenario_date_citing_an_event_is_that_event_s_date(seeds) -> None:
+    """A date in scenarios/ followed by '# seeds/events.csv ID' is the date of that event."""
+    dates = {e.id: e.date.isoformat() for e in seeds.events}
+    cited = []
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for day, event in re.findall(r"(\d{4}-\d\d-\d\d)\s*#\s*seeds/events\.csv (\w+)", text):
+            cited.append((path.name, event, day, dates.get(event)))
+    assert cited
+    assert [c for c in cited if c[2] != c[3]] == []
 
 
 def _years(text: str) -> list[int]:
