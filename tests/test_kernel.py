@@ -24,6 +24,7 @@ from influence_sim.initial import build, default_dims
 from influence_sim.kernel import mechanisms as mech
 from influence_sim.kernel import observables as obs
 from influence_sim.kernel.arrays import ECON, SEC, FloatArray, GravityWeights
+from influence_sim.kernel.step import demand_of, make_offers, trade_equilibrium
 from influence_sim.paths import resolve
 from influence_sim.rng import replicate_seeds
 from influence_sim.timeline import Operation, OpKind, Timeline
@@ -992,3 +993,34 @@ def test_exclusion_keeps_third_powers_out_only_beside_a_china_russia_pair() -> N
     assert both_none[us, ECON] - both_strong[us, ECON] > 0.001
     alone = sd.default_dims(powers=("china", "united_states"))
     np.testing.assert_array_equal(_final_shares(alone, strong), _final_shares(alone, none))
+
+
+def test_sanctions_divert_trade_only_through_a_customs_union_with_the_sanctioned_power() -> None:
+    """(d) Sanctions on Russia divert trade through the EAEU members, whose customs union binds
+    them to Russia: there the change of log equilibrium trade is -ω_pen + ω_div, elsewhere
+    -ω_pen. Sanctions on a power outside that union (the United States, China) cut trade with it
+    by ω_pen in members and non-members alike (before, the EAEU members' trade with any
+    sanctioned power rose by ω_div - ω_pen)."""
+    state, params = build(DIMS, START)
+    noise = np.zeros((1, DIMS.n_states, DIMS.n_powers, 2))
+    offers, _ = make_offers(state, params, demand_of(state, params), noise)
+    ties = mech.treaty_ties(state.membership, params.tie_map)
+
+    def log_trade(sanctioned: str | None) -> FloatArray:
+        hit = state.copy()
+        if sanctioned is not None:
+            hit.sanctions[0, DIMS.powers.index(sanctioned)] = 1.0
+        return trade_equilibrium(hit, params, DIMS, hit.gdp, offers, hit.coordination, ties)[0]
+
+    base = log_trade(None)
+    penalty, diversion = float(params.sanctions_penalty[0]), float(params.diversion_weight[0])
+    assert diversion > penalty  # so the members' trade with Russia rises under sanctions
+    kaz, uzb = STATE["kazakhstan"], STATE["uzbekistan"]  # an EAEU member and a non-member
+    for power in DIMS.powers:
+        change = log_trade(power) - base
+        p = DIMS.powers.index(power)
+        gained = diversion if power == "russia" else 0.0
+        assert change[kaz, p] == pytest.approx(-penalty + gained)
+        assert change[uzb, p] == pytest.approx(-penalty)
+        others = np.delete(change, p, axis=1)
+        assert np.all(others == 0.0)

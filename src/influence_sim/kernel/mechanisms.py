@@ -63,6 +63,7 @@ MECHANISM_TABLE: tuple[Mechanism, ...] = (
         "trade by gravity",
         (
             "treaty_ties",
+            "customs_channel",
             "gravity_equilibrium",
             "gravity_residual",
             "adjust_volumes",
@@ -651,16 +652,17 @@ def gravity_equilibrium(
     Equation, for state ``s`` and partner ``k`` (log of USD bn per year)::
 
         log T*[s,k] = γ_s log Y_s + γ_k log Y_k [k a power] + ω_tie L[s,k] + ω_inf I[s,k]
-                      + β log O[s,k] - κ h_s x[s,k] - (ω_pen - ω_div e_s) σ_k + r[s,k]
+                      + β log O[s,k] - κ h_s x[s,k] - (ω_pen - ω_div e[s,k]) σ_k + r[s,k]
 
     with GDP ``Y`` (the power's economic capacity for a partner), treaty ties ``L`` (the
     EAEU customs union), infrastructure ``I`` (pipelines and corridors, dated), economic
     offers ``O`` (investment and credit), hedging ``h`` against the current share ``x``,
     sanctions ``σ`` on a power (a direct penalty ``ω_pen`` on trade with it, and diversion
-    ``ω_div`` through EAEU members ``e_s``: re-exports to the sanctioned power and parallel
-    imports; the matching purchases from the rest of the world, at most the diverted volume,
-    are not added) and the residual ``r`` estimated from the country panel
-    (:mod:`influence_sim.estimate`). Rest of world has no size, offer or hedging term.
+    ``ω_div`` through states ``e[s, k]`` in a customs union with it, the EAEU members for
+    Russia: re-exports to the sanctioned power and parallel imports; the matching purchases
+    from the rest of the world, at most the diverted volume, are not added) and the residual
+    ``r`` estimated from the country panel (:mod:`influence_sim.estimate`). Rest of world has
+    no size, offer or hedging term.
 
     Args:
         gdp: ``(B, S)`` GDP, USD bn.
@@ -671,7 +673,9 @@ def gravity_equilibrium(
         share: ``(B, S, K)`` current trade shares.
         hedging: ``(B, S)`` hedging propensity.
         sanctions: ``(B, P)`` sanctions on each power, 0-1.
-        eaeu: ``(B, S)`` 1 for members of the Eurasian Economic Union.
+        eaeu: ``(B, S, P)`` 1 where a state is in a customs union with a power
+            (:func:`customs_channel`), or ``(B, S)``, 1 for the
+            states that are, with every power.
         residual: ``(B, S, K)`` residual attraction, log units.
         weights: The weights, each ``(B,)``.
 
@@ -689,7 +693,8 @@ def gravity_equilibrium(
         - (w.hedging_weight[:, None] * hedging)[:, :, None] * share[:, :, :n_powers]
         - w.sanctions_penalty[:, None, None] * sanctions[:, None, :]
     )
-    diverted = w.diversion_weight[:, None, None] * eaeu[:, :, None] * sanctions[:, None, :]
+    channel = eaeu if eaeu.ndim == 3 else eaeu[:, :, None]
+    diverted = w.diversion_weight[:, None, None] * channel * sanctions[:, None, :]
     out[:, :, :n_powers] += power + diverted
     return out
 
@@ -995,6 +1000,30 @@ def treaty_ties(membership: FloatArray, tie_map: FloatArray) -> FloatArray:
     return out
 
 
+def customs_channel(
+    membership: FloatArray, customs_union: FloatArray, tie_map: FloatArray
+) -> FloatArray:
+    """Mechanism d (trade by gravity): where sanctions on a power divert trade to it.
+
+    Equation: ``ε[s, p] = Σ_o m[s, o] u[o] [W[o, p, econ] > 0]``: a state is a channel for
+    diverting trade to a sanctioned power (re-exports, parallel imports) only through a customs
+    union whose economic tie binds it to that power (the EAEU and Russia, ``seeds/ties.csv``).
+    Sanctions on any other power (China, the United States, one a scenario adds) divert nothing.
+
+    Args:
+        membership: ``(B, S, O)`` memberships (0 or 1).
+        customs_union: ``(O,)`` 1 for a customs union, else 0.
+        tie_map: ``(O, K, D)`` tie weights.
+
+    Returns:
+        ``(B, S, P)`` 1 where a state shares a customs union with a power, else 0.
+    """
+    n_powers = tie_map.shape[1] - 1
+    bound = (tie_map[:, :n_powers, ECON] > 0.0) * customs_union[:, None]
+    out: FloatArray = membership @ bound
+    return out
+
+
 gravity_target = gravity_equilibrium
 """Former name of :func:`gravity_equilibrium`, kept for one release."""
 
@@ -1013,6 +1042,7 @@ __all__ = [
     "axis_max",
     "axis_sum",
     "coordination_equilibrium",
+    "customs_channel",
     "deliver_arms",
     "gravity_equilibrium",
     "gravity_residual",

@@ -222,7 +222,7 @@ def trade_equilibrium(
     exclusion = _exclusion(params, coordination, state.trust, third)
     residual_econ = params.residual[..., ECON].copy()
     residual_econ[:, :, :n_powers] -= exclusion[:, None, :]
-    union = state.membership @ params.customs_union  # (B, S): member of a customs union
+    union = mech.customs_channel(state.membership, params.customs_union, params.tie_map)
     return mech.gravity_equilibrium(
         gdp,
         state.capacity[:, :, ECON],
