@@ -152,3 +152,42 @@ def test_cli_no_posterior_flag(tmp_path: Path, flag: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "drawn per replicate" not in proc.stdout
+
+
+def test_an_added_power_departs_from_its_reference_under_the_posterior_too() -> None:
+    """A run's override of an added power's priority acts under the posterior draws as at the
+    point estimates: the draws refit the power's residual under the scenario's description of
+    it, not under the run's departures. Before, the refit absorbed the override, so a lower
+    priority gave Turkey more trade once the scenario ramped it (0.058 of the region's trade in
+    2025 at priority 0.1 against 0.029 at 0.9), and priority 0 gave it all of it."""
+    from influence_sim import InfluenceModel
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "turkey_enters.yaml", {"time": {"end": "2025-01-01"}}
+    )
+
+    def turkey_share(priority: float, posterior: bool | None) -> np.ndarray:
+        out = influence_sim.simulate(
+            scenario,
+            {"powers.turkey.priority": priority},
+            seed=1,
+            replicates=2,
+            posterior=posterior,
+            outputs=["final.economic_share.region.turkey"],
+        )
+        shares: np.ndarray = out["final.economic_share.region.turkey"].to_numpy()
+        return shares
+
+    for posterior in (None, False):  # the scenario's posterior, then the point estimates
+        low, high = turkey_share(0.1, posterior), turkey_share(0.9, posterior)
+        assert np.all(high > low + 0.002)
+        assert np.all(turkey_share(0.0, posterior) < 0.01)
+    # the Mesa model of a replicate fits the same residual whatever the run's priority
+    turkey = scenario.dims.partners.index("turkey")
+    fitted = [
+        InfluenceModel.from_scenario(
+            scenario, rng=1, overrides={"powers.turkey.priority": p}
+        ).batch.params.residual[0, :, turkey]
+        for p in (0.1, 0.9)
+    ]
+    np.testing.assert_array_equal(fitted[0], fitted[1])

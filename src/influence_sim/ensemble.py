@@ -380,7 +380,15 @@ def simulate_runs(
         ]
     state, params = initial.build(dims, clock.start, per_run, reference_overrides)
     if posterior is not None and index is not None:
-        initial.apply_posterior(state, params, dims, posterior, index)
+        initial.apply_posterior(
+            state,
+            params,
+            dims,
+            posterior,
+            index,
+            start=clock.start,
+            reference_overrides=reference_overrides,
+        )
     if timeline is None:
         timeline = dated_timeline(dims, clock, n)
     return simulate(dims, clock, state, params, timeline, seeds, every)

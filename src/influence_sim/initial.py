@@ -389,14 +389,28 @@ def _rederive(state: State, params: Params, touched: set[str], starting_arms: Fl
 
 
 def apply_posterior(
-    state: State, params: Params, dims: Dims, posterior: Any, index: np.ndarray
+    state: State,
+    params: Params,
+    dims: Dims,
+    posterior: Any,
+    index: np.ndarray,
+    *,
+    start: dt.date | None = None,
+    reference_overrides: Overrides | None = None,
+    seeds: sd.SeedData | None = None,
 ) -> None:
     """Give each run its posterior draw's residuals, in place, and refit added powers.
 
     The recorded partners take the draw's residuals; a power the panel does not record (one a
-    scenario adds) has its residual fitted again from its starting shares under the run's
-    parameters and the draw's residuals (:func:`fit_unrecorded_powers`), so its starting
-    level stays what the scenario says.
+    scenario adds) has its residual fitted again from its starting shares
+    (:func:`fit_unrecorded_powers`), so its starting level stays what the scenario says.
+
+    With ``start``, that fit is made as without a posterior, under the reference (the
+    scenario's description of the added power, ``reference_overrides``) with only the draw's
+    parameters and residuals, never under a run's departures: a run that overrides the added
+    power's priority, capacity or shares, or any other value, departs from that start as it
+    does without a posterior. Without ``start`` the fit is made under each run's own values,
+    its departures included, which cancels their effect on the added power at the start.
 
     Args:
         state: Starting state of the runs.
@@ -404,12 +418,28 @@ def apply_posterior(
         dims: Entities.
         posterior: A :class:`influence_sim.posterior.Posterior`.
         index: ``(B,)`` draw of each run.
+        start: Start date of the runs (to build the reference the added powers are fitted
+            under).
+        reference_overrides: The reference's own overrides (the added powers' values), as given
+            to :func:`build`.
+        seeds: Seed tables; defaults to :func:`influence_sim.seeds.load_seeds`.
     """
     params.residual = posterior.residuals_for(index, dims.states, dims.partners, params.residual)
     unrecorded = [p for p, name in enumerate(dims.powers) if name not in TRADE_PARTNERS]
-    if unrecorded:
+    if not unrecorded:
+        return
+    if start is None:
         params.residual[:, :, unrecorded, :] = 0.0
         fit_unrecorded_powers(state, params, dims)
+        return
+    ref_state, ref_params = build_columns(
+        dims, start, len(index), posterior.columns(index), reference_overrides, seeds
+    )
+    residual = posterior.residuals_for(index, dims.states, dims.partners, ref_params.residual)
+    residual[:, :, unrecorded, :] = 0.0
+    ref_params.residual = residual
+    fit_unrecorded_powers(ref_state, ref_params, dims)
+    params.residual[:, :, unrecorded, :] = ref_params.residual[:, :, unrecorded, :]
 
 
 def rescaling_report(scenario: Scenario) -> list[str]:

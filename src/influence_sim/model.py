@@ -352,7 +352,13 @@ class InfluenceModel(mesa.Model):
         )
         if posterior is not None and index is not None:
             initial.apply_posterior(
-                model.batch.state, model.batch.params, model.dims, posterior, index
+                model.batch.state,
+                model.batch.params,
+                model.dims,
+                posterior,
+                index,
+                start=scenario.start,
+                reference_overrides=scenario.reference_overrides(),
             )
         return model
 

@@ -250,7 +250,15 @@ def simulate_chunk(sweep: Sweep, runs: IntArray) -> Recorded:
     )
     index = sweep.posterior_index(runs)
     if index is not None:
-        initial.apply_posterior(state, params, dims, sweep.posterior, index)
+        initial.apply_posterior(
+            state,
+            params,
+            dims,
+            sweep.posterior,
+            index,
+            start=clock.start,
+            reference_overrides=sweep.reference_overrides,
+        )
     timeline = sweep.scenario.compile(seeds)
     batch = RunBatch(dims, clock, state, params, timeline, seeds)
     tracker = _Tracker(sweep, n)
