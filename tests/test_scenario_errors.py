@@ -465,3 +465,32 @@ def test_sweep_reports_a_base_scenario_that_cannot_be_set_up_in_one_line(
     err = capsys.readouterr().err.strip()
     assert err.endswith("s.yaml: the scenario cannot be set up: division by zero")
     assert "\n" not in err and not (tmp_path / "out").exists()
+
+
+def test_an_added_power_with_a_share_but_no_effort_is_refused(tmp_path):
+    """An added power's starting share is fitted as its equilibrium under its effort, in logs;
+    with a priority, doctrine or capacity of 0 that effort is 0 and the fitted residual absorbs
+    the log floor, so a later rise multiplied the share without bound (turkey_enters with its
+    starting priority at 0 gave Turkey all of the region's trade, USD 4e95bn for Kazakhstan by
+    2031, once its priority ramped up). One problem a value, naming the shares that need it."""
+    add = "actors:\n  add_powers:\n    turkey: "
+    none = NEW_POWER.replace("priority: 0.1", "priority: 0")
+    text = BASE + add + none + ", economic_share: 0.05, security_share: {uzbekistan: 0.03}}\n"
+    assert [p.format() for p in problems_of(tmp_path, text)] == [
+        "s.yaml:8:68: actors.add_powers.turkey.priority: 'turkey' starts with a share of trade "
+        "and of arms imports but its priority is 0, so only its fitted residual explains that "
+        "share, and any later rise of its priority would multiply it without bound (expected a "
+        "priority above 0 (a small one if it starts small), or no such share)"
+    ]
+    unarmed = NEW_POWER.replace("doctrine: 0.1", "doctrine: 0").replace(
+        "security_capacity: 1", "security_capacity: 0"
+    )
+    text = BASE + add + unarmed + ", security_share: 0.05}\n"
+    assert [p.format().split(": ")[1] for p in problems_of(tmp_path, text)] == [
+        "actors.add_powers.turkey.security_capacity",
+        "actors.add_powers.turkey.doctrine",
+    ]
+    # without a share in a domain its effort there may be 0
+    for text in (BASE + add + unarmed + ", economic_share: 0.05}\n", BASE + add + none + "}\n"):
+        (tmp_path / "ok.yaml").write_text(text, encoding="utf-8")
+        assert "turkey" in load_scenario(tmp_path / "ok.yaml").dims.powers

@@ -803,6 +803,17 @@ STATE_SCALARS: tuple[str, ...] = tuple(f for f in STATE_FIELDS if f not in STATE
 """The fields of a state given as one number."""
 
 
+_EFFORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "economic": ("priority", "economic_capacity"),
+    "security": ("priority", "doctrine", "security_capacity"),
+}
+"""The values of an added power its effort in each domain is a product of (mechanism c): an
+added power's starting share there is fitted as its equilibrium under that effort, in logs, so
+each must be above 0 where it has a share."""
+
+_SHARE_WORDS = {"economic": "trade", "security": "arms imports"}
+
+
 class ActorsSpec(_Model):
     """Changes to the actors (powers and states): their values, powers added or removed."""
 
@@ -846,6 +857,19 @@ class ActorsSpec(_Model):
                 message = f"the added powers' {domain} shares add up to {_fmt(total)} in {where}"
                 expected = "a total below 1, leaving room for the others"
                 issues.add(("add_powers", last[-1], f"{domain}_share"), message, expected)
+        for name, new in self.add_powers.items():
+            held = [d for d in _EFFORT_FIELDS if any(new.share(d, s) for s in sd.DEFAULT_STATES)]
+            for field in ("priority", "doctrine", "economic_capacity", "security_capacity"):
+                needed_by = [_SHARE_WORDS[d] for d in held if field in _EFFORT_FIELDS[d]]
+                if not needed_by or getattr(new, field) > 0.0:
+                    continue
+                message = (
+                    f"{show(name)} starts with a share of {' and of '.join(needed_by)} but its "
+                    f"{field} is 0, so only its fitted residual explains that share, and any "
+                    f"later rise of its {field} would multiply it without bound"
+                )
+                expected = f"a {field} above 0 (a small one if it starts small), or no such share"
+                issues.add(("add_powers", name, field), message, expected)
         issues.raise_if_any()
         return self
 
