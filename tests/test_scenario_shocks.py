@@ -138,6 +138,89 @@ def test_pulse_returns_exactly_to_where_it_was_once_negligible():
     assert len(pulse_factors(10.0, 0.25, 8)) == 9  # cut at the end of the run
 
 
+def instability_pulse(value: str, name: str = "x") -> str:
+    """A pulse on Afghan instability at step 4 (2022-01-01), with a half-life of a month.
+
+    Three halvings a quarter: less than a millionth is left, and the rest removed, at step 11.
+    """
+    return one_shock(
+        "pulse", value, "at: 2022-01-01", "afghanistan.instability", "    half_life: 1 month\n"
+    ).replace("name: x", f"name: {name}")
+
+
+PULSE_AT_09 = one_shock("set", "0.9", "at: 2021-01-01", "afghanistan.instability").replace(
+    "name: x", "name: y"
+) + instability_pulse("0.3")
+
+
+def test_a_pulse_clipped_at_the_upper_bound_decays_back_to_where_it_started(tmp_path):
+    sc = scenario(tmp_path, PULSE_AT_09)
+    values = path_values(sc, "afghanistan.instability")[:, 0]
+    np.testing.assert_allclose(values[:4], 0.9)
+    assert values[4] == 1.0  # 0.9 + 0.3, clipped: the pulse adds 0.1
+    # its decay removes that 0.1 (eight halvings a quarter), not the 0.3 it asked for
+    np.testing.assert_allclose(values[5:8] - 0.9, 0.1 * 0.5 ** (3.0 * np.arange(1, 4)), rtol=1e-9)
+    np.testing.assert_allclose(values[11:], 0.9, atol=1e-15)
+
+
+def test_a_negative_pulse_clipped_at_the_lower_bound_decays_back_to_where_it_started(tmp_path):
+    values = path_values(scenario(tmp_path, instability_pulse("-0.5")), "afghanistan.instability")
+    values = values[:, 0]
+    np.testing.assert_allclose(values[:4], 0.3)
+    assert values[4] == 0.0  # 0.3 - 0.5, clipped: the pulse takes off 0.3
+    np.testing.assert_allclose(values[5] - 0.3, -0.3 * 0.5**3, rtol=1e-9)
+    np.testing.assert_allclose(values[11:], 0.3, atol=1e-15)
+
+
+def test_a_triggered_pulse_clipped_at_its_bound_decays_back_to_where_it_started(tmp_path):
+    shocks = (
+        one_shock("set", "0.9", "at: 2021-07-01", "afghanistan.instability").replace(
+            "name: x", "name: y"
+        )
+        + "  - name: trig\n    target: afghanistan.instability\n    op: pulse\n    value: 0.3\n"
+        "    half_life: 1 month\n    when: {watch: afghanistan.instability, above: 0.5}\n"
+    )
+    values = path_values(scenario(tmp_path, shocks), "afghanistan.instability")[:, 0]
+    np.testing.assert_allclose(values[:2], 0.3)
+    assert values[2] == 1.0  # fires at the step of the set, after it
+    np.testing.assert_allclose(values[3] - 0.9, 0.1 * 0.5**3, rtol=1e-9)
+    np.testing.assert_allclose(values[9:], 0.9, atol=1e-15)
+
+
+def test_a_pulse_clipped_in_one_run_of_a_batch_and_not_in_another(tmp_path):
+    sc = scenario(tmp_path, instability_pulse("0.3"))
+    seeds = replicate_seeds(1, 3)
+    starts = [{"afghan_instability": x} for x in (0.5, 0.9, 1.0)]
+    state, params = build(sc.dims, sc.start, starts, sc.reference_overrides())
+    timeline = sc.compile(seeds)
+    batch = RunBatch(sc.dims, sc.clock(), state, params, timeline, seeds)
+    values = [batch.state.instability.copy()]
+    for _ in range(sc.clock().n_steps):
+        batch.advance()
+        values.append(batch.state.instability.copy())
+    out = np.array(values)
+    np.testing.assert_allclose(out[4], [0.8, 1.0, 1.0])
+    # the run that is not clipped decays as before: the whole 0.3, by the same adds
+    expected = [0.5]
+    for k in range(4, sc.clock().n_steps + 1):
+        expected.append(expected[-1] + sum(op.values[0] for op in timeline.operations.get(k, [])))
+    np.testing.assert_array_equal(out[4:, 0], expected[1:])
+    np.testing.assert_allclose(out[5, 1:] - [0.9, 1.0], [0.1 * 0.5**3, 0.0], rtol=1e-9)
+    np.testing.assert_allclose(out[11:], [[0.5, 0.9, 1.0]] * 2, atol=1e-15)
+
+
+def test_a_clipped_pulse_removes_only_what_it_added_when_another_shock_moves_the_target(
+    tmp_path,
+):
+    later = one_shock("add", "-0.5", "at: 2022-04-01", "afghanistan.instability").replace(
+        "name: x", "name: z"
+    )
+    values = path_values(scenario(tmp_path, PULSE_AT_09 + later), "afghanistan.instability")[:, 0]
+    # 1.0 at the pulse, 0.5 lower a step later; the decay still removes only its 0.1
+    np.testing.assert_allclose(values[5], 0.4 + 0.1 * 0.5**3, rtol=1e-9)
+    np.testing.assert_allclose(values[11:], 0.4, atol=1e-15)
+
+
 def test_probability_holds_over_many_replicates(tmp_path):
     sc = scenario(tmp_path, one_shock("set", "0.8", more="    probability: 0.3\n"))
     n = 4000

@@ -14,6 +14,7 @@ from influence_sim.timeline import (
     NOT_FIRED,
     Action,
     Operation,
+    PulseEffect,
     Threshold,
     Timeline,
     Trigger,
@@ -179,3 +180,73 @@ def test_timeline_with_triggers_pickles():
     params.coordination[:] = 0.9
     assert copy.apply(1, state, params) == ["", "t"]
     np.testing.assert_allclose(state.instability, 0.6)
+
+
+def pulse_timeline(n: int = 3) -> Timeline:
+    """+0.3 at step 1, half of it removed at step 2 and the rest at step 3."""
+    effect = PulseEffect.full(n)
+    tl = Timeline()
+    tl.add(Operation(1, INSTABILITY, "add", constant(n, 0.3), always(n), records=effect))
+    for step in (2, 3):
+        tl.add(Operation(step, INSTABILITY, "add", constant(n, -0.15), always(n), scaled_by=effect))
+    return tl
+
+
+def run_pulse(tl: Timeline, start: list[float]) -> np.ndarray:
+    state, params = arrays(len(start))
+    state.instability[:] = start
+    out = []
+    for step in range(4):
+        tl.apply(step, state, params)
+        out.append(state.instability.copy())
+    return np.array(out)
+
+
+def test_pulse_decay_removes_what_the_add_made_after_clipping():
+    tl = pulse_timeline()
+    out = run_pulse(tl, [0.3, 0.9, 1.0])
+    np.testing.assert_allclose(out[1], [0.6, 1.0, 1.0])
+    np.testing.assert_allclose(out[2], [0.45, 0.95, 1.0])
+    np.testing.assert_allclose(out[3], [0.3, 0.9, 1.0], atol=1e-15)
+    np.testing.assert_allclose(tl.operations[1][0].records.fraction, [1.0, 1 / 3, 0.0])
+    assert tl.operations[1][0].records.fraction[0] == 1.0  # exactly: the decay is unchanged
+    # a new run from step 0 forgets the old record
+    out = run_pulse(tl, [0.0, 0.0, 0.9])
+    np.testing.assert_allclose(out[3], [0.0, 0.0, 0.9], atol=1e-15)
+
+
+def test_take_and_pickle_keep_a_pulse_and_its_decay_on_one_record():
+    tl = pulse_timeline()
+    for sub in (tl.take(np.array([2, 1, 1])), pickle.loads(pickle.dumps(tl))):
+        record = sub.operations[1][0].records
+        assert sub.operations[2][0].scaled_by is record
+        assert sub.operations[3][0].scaled_by is record
+    sub = tl.take(np.array([2, 1, 1]))
+    np.testing.assert_allclose(run_pulse(sub, [0.3, 0.9, 0.5])[3], [0.3, 0.9, 0.5], atol=1e-15)
+    assert tl.operations[1][0].records.fraction.tolist() == [1.0, 1.0, 1.0]  # untouched
+
+
+def test_triggered_pulse_decay_removes_what_its_add_made_in_each_run():
+    effect = PulseEffect.full(3)
+    actions = [
+        Action(0, INSTABILITY, "add", constant(3, -0.4), records=effect),
+        Action(1, INSTABILITY, "add", constant(3, 0.4), scaled_by=effect),
+    ]
+    tl = Timeline()
+    tl.add_trigger(make_trigger(actions=actions))
+    state, params = arrays()
+    state.instability[:] = [0.3, 0.5, 0.2]
+    params.coordination[:] = [0.7, 0.5, 0.7]
+    tl.apply(0, state, params)  # fires in runs 0 and 2
+    np.testing.assert_allclose(state.instability, [0.0, 0.5, 0.0])
+    params.coordination[:] = 0.7
+    tl.apply(1, state, params)  # decays in runs 0 and 2, fires in run 1
+    np.testing.assert_allclose(state.instability, [0.3, 0.1, 0.2])
+    tl.apply(2, state, params)
+    np.testing.assert_allclose(state.instability, [0.3, 0.5, 0.2])
+    sub = tl.take(np.array([0, 2]))
+    assert sub.triggers[0].actions[1].scaled_by is sub.triggers[0].actions[0].records
+    np.testing.assert_allclose(sub.triggers[0].actions[0].records.fraction, [0.75, 0.5])
+    params.coordination[:] = 0.5
+    tl.apply(0, state, params)  # a new run: the record is forgotten first
+    np.testing.assert_allclose(effect.fraction, [1.0, 1.0, 1.0])

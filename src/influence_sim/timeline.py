@@ -12,6 +12,11 @@ condition holds in that run; it may bring follow-up operations at later steps (t
 triggered pulse). At every step the dated operations act first, in the order they were added,
 then the triggers, in the order they were added.
 
+A pulse's add and its decay share a :class:`PulseEffect`: the add records, per run, the
+fraction of its value that took effect once the target was clipped to its bounds, and every
+step of the decay is scaled by that fraction, so the decay removes what the pulse added and
+no more. Where the add was not clipped the fraction is exactly 1 and the decay is unchanged.
+
 Dated seed data. Membership, presence and infrastructure changes dated in ``seeds/`` that fall
 after the start and by the last step (:func:`dated_changes`) become ``set`` operations named
 after their source (``seeds/memberships.csv: uzbekistan leaves csto``); every run gets them,
@@ -44,6 +49,74 @@ NOT_FIRED = -1
 """Value of :attr:`Trigger.fired_at` for a run in which the trigger has not fired."""
 
 
+class PulseEffect:
+    """What a pulse's add made of its value in each run, shared by the add and its decay.
+
+    The add of a pulse (the operation or action with ``records`` set) writes, in the runs where
+    it acts, the fraction of its value that the target actually moved: 1 where the sum stayed
+    inside the target's bounds, less where it was clipped (``(after - before) / value``, kept
+    between 0 and 1). The steps of its decay (``scaled_by`` set) multiply their values by it, so
+    together they remove what the add made, never more. The fraction is 1 until the add acts.
+
+    Attributes:
+        fraction: ``(B,)`` fraction of the pulse's value that took effect, per run.
+    """
+
+    def __init__(self, fraction: FloatArray):
+        """Start from the given fractions (1 for a pulse that has not acted yet)."""
+        self.fraction = np.array(fraction, dtype=np.float64)
+
+    @classmethod
+    def full(cls, n: int) -> PulseEffect:
+        """A record for ``n`` runs in which the add has not acted (every fraction 1)."""
+        return cls(np.ones(n))
+
+    def reset(self) -> None:
+        """Forget what the add made, as before a run starts."""
+        self.fraction = np.ones_like(self.fraction)
+
+    def record(
+        self, before: FloatArray, after: FloatArray, values: FloatArray, acted: FloatArray
+    ) -> None:
+        """Record, where ``acted`` holds, the fraction of ``values`` the target moved.
+
+        Args:
+            before: ``(B,)`` target before the add.
+            after: ``(B,)`` target after the add, clipped to its bounds.
+            values: ``(B,)`` the add's values.
+            acted: ``(B,)`` booleans: the runs in which the add acted.
+        """
+        clipped = np.asarray(acted, dtype=bool) & (after != before + values)
+        moved = np.divide(
+            after - before, values, out=np.zeros_like(after), where=clipped & (values != 0.0)
+        )
+        self.fraction = np.where(
+            clipped, np.clip(moved, 0.0, 1.0), np.where(acted, 1.0, self.fraction)
+        )
+
+    def take(self, index: FloatArray | slice) -> PulseEffect:
+        """The record of a subset of runs (copied).
+
+        Args:
+            index: Runs to keep.
+
+        Returns:
+            The record of those runs.
+        """
+        return PulseEffect(self.fraction[index])
+
+
+def _taken(
+    effect: PulseEffect | None, index: FloatArray | slice, memo: dict[int, PulseEffect]
+) -> PulseEffect | None:
+    """The subset of ``effect``, the same object for every operation taken with ``memo``."""
+    if effect is None:
+        return None
+    if id(effect) not in memo:
+        memo[id(effect)] = effect.take(index)
+    return memo[id(effect)]
+
+
 def _change(
     slot: Slot,
     kind: OpKind,
@@ -52,8 +125,17 @@ def _change(
     state: State,
     params: Params,
     mask: FloatArray,
+    records: PulseEffect | None = None,
+    scaled_by: PulseEffect | None = None,
 ) -> None:
-    """Change one slot in place where ``mask`` holds (shared by operations and triggers)."""
+    """Change one slot in place where ``mask`` holds (shared by operations and triggers).
+
+    ``records``: the change is a pulse's add; record there what it made of ``values``.
+    ``scaled_by``: the change is a step of a pulse's decay; scale ``values`` by what the
+    pulse's add made.
+    """
+    if scaled_by is not None:
+        values = values * scaled_by.fraction
     current = slot.get(state, params)
     if kind == "set":
         new = values
@@ -64,6 +146,8 @@ def _change(
     else:
         new = current + fraction * (values - current)
     slot.set(state, params, new, mask)
+    if records is not None:
+        records.record(current, slot.get(state, params), values, mask)
 
 
 @dataclass(frozen=True)
@@ -108,6 +192,9 @@ class Operation:
         fraction: ``f`` for ``approach``.
         name: Name of the shock it comes from.
         condition: Optional test of the state; the operation acts only where it holds.
+        records: For the add of a pulse: where it records what it made of its values.
+        scaled_by: For a step of a pulse's decay: the record of the pulse's add, whose
+            fraction scales the values.
     """
 
     step: int
@@ -118,6 +205,8 @@ class Operation:
     fraction: float = 1.0
     name: str = ""
     condition: Condition | None = None
+    records: PulseEffect | None = None
+    scaled_by: PulseEffect | None = None
 
     def apply(self, state: State, params: Params) -> None:
         """Carry out the operation on the arrays, in place.
@@ -129,17 +218,33 @@ class Operation:
         mask: npt.NDArray[Any] = self.mask
         if self.condition is not None:
             mask = mask & self.condition(state, params)
-        _change(self.target, self.kind, self.values, self.fraction, state, params, mask)
+        _change(
+            self.target,
+            self.kind,
+            self.values,
+            self.fraction,
+            state,
+            params,
+            mask,
+            self.records,
+            self.scaled_by,
+        )
 
-    def take(self, index: FloatArray | slice) -> Operation:
+    def take(
+        self, index: FloatArray | slice, memo: dict[int, PulseEffect] | None = None
+    ) -> Operation:
         """The same operation for a subset of runs.
 
         Args:
             index: Runs to keep (a slice or an index array along the batch axis).
+            memo: Pulse records already taken, by ``id`` of the original; pass the same
+                dictionary for a pulse's add and its decay so that they still share one
+                record (:meth:`Timeline.take` does).
 
         Returns:
             The operation of those runs.
         """
+        memo = {} if memo is None else memo
         return Operation(
             self.step,
             self.target,
@@ -149,6 +254,8 @@ class Operation:
             self.fraction,
             self.name,
             self.condition,
+            _taken(self.records, index, memo),
+            _taken(self.scaled_by, index, memo),
         )
 
 
@@ -162,6 +269,8 @@ class Action:
         kind: As for :class:`Operation`.
         values: ``(B,)`` value per run.
         fraction: ``f`` for ``approach``.
+        records: As for :class:`Operation`.
+        scaled_by: As for :class:`Operation`.
     """
 
     offset: int
@@ -169,17 +278,43 @@ class Action:
     kind: OpKind
     values: FloatArray
     fraction: float = 1.0
+    records: PulseEffect | None = None
+    scaled_by: PulseEffect | None = None
 
-    def take(self, index: FloatArray | slice) -> Action:
+    def take(self, index: FloatArray | slice, memo: dict[int, PulseEffect] | None = None) -> Action:
         """The same action for a subset of runs.
 
         Args:
             index: Runs to keep.
+            memo: As for :meth:`Operation.take`.
 
         Returns:
             The action of those runs.
         """
-        return Action(self.offset, self.target, self.kind, self.values[index], self.fraction)
+        memo = {} if memo is None else memo
+        return Action(
+            self.offset,
+            self.target,
+            self.kind,
+            self.values[index],
+            self.fraction,
+            _taken(self.records, index, memo),
+            _taken(self.scaled_by, index, memo),
+        )
+
+    def act(self, state: State, params: Params, mask: FloatArray) -> None:
+        """Carry out the action in place where ``mask`` holds."""
+        _change(
+            self.target,
+            self.kind,
+            self.values,
+            self.fraction,
+            state,
+            params,
+            mask,
+            self.records,
+            self.scaled_by,
+        )
 
 
 @dataclass
@@ -217,8 +352,11 @@ class Trigger:
             self.fired_at = np.full(self.mask.shape, NOT_FIRED, dtype=np.int64)
 
     def reset(self) -> None:
-        """Forget every firing, as before a run starts."""
+        """Forget every firing (and what a pulse's add made), as before a run starts."""
         self.fired_at = np.full(self.mask.shape, NOT_FIRED, dtype=np.int64)
+        for action in self.actions:
+            if action.records is not None:
+                action.records.reset()
 
     def apply(self, step: int, state: State, params: Params) -> bool:
         """Carry out this step's follow-up actions, then fire where the condition first holds.
@@ -236,9 +374,7 @@ class Trigger:
                 continue
             due = (self.fired_at != NOT_FIRED) & (self.fired_at == step - action.offset)
             if np.any(due):
-                _change(
-                    action.target, action.kind, action.values, action.fraction, state, params, due
-                )
+                action.act(state, params, due)
         if not self.first <= step <= self.last:
             return False
         armed = self.mask & (self.fired_at == NOT_FIRED)
@@ -250,13 +386,11 @@ class Trigger:
         self.fired_at = np.where(fire, step, self.fired_at)
         for action in self.actions:
             if action.offset == 0:
-                _change(
-                    action.target, action.kind, action.values, action.fraction, state, params, fire
-                )
+                action.act(state, params, fire)
         return True
 
     def take(self, index: FloatArray | slice) -> Trigger:
-        """The same trigger for a subset of runs (their firing record copied).
+        """The same trigger for a subset of runs (their firing and pulse records copied).
 
         Args:
             index: Runs to keep.
@@ -264,13 +398,14 @@ class Trigger:
         Returns:
             The trigger of those runs.
         """
+        memo: dict[int, PulseEffect] = {}
         return Trigger(
             self.name,
             self.condition,
             self.first,
             self.last,
             self.mask[index],
-            [a.take(index) for a in self.actions],
+            [a.take(index, memo) for a in self.actions],
             np.array(self.fired_at[index], dtype=np.int64),
         )
 
@@ -307,7 +442,8 @@ class Timeline:
         """Apply the operations of ``step`` in place and return the names of those applied.
 
         Triggers are checked after the operations; the name of a trigger is returned when it
-        fires in at least one run. At step 0 every trigger is reset first.
+        fires in at least one run. At step 0 every trigger and every pulse record is reset
+        first.
 
         Args:
             step: The step about to be taken (0 for the initial state).
@@ -318,6 +454,11 @@ class Timeline:
             Names of the operations applied and of the triggers fired, in order.
         """
         names = []
+        if step == 0:
+            for ops in self.operations.values():
+                for op in ops:
+                    if op.records is not None:
+                        op.records.reset()
         for op in self.operations.get(step, []):
             op.apply(state, params)
             names.append(op.name)
@@ -335,12 +476,14 @@ class Timeline:
             index: Runs to keep.
 
         Returns:
-            A timeline with the operations and triggers of those runs.
+            A timeline with the operations and triggers of those runs (a pulse's add and its
+            decay still share one record, copied).
         """
         out = Timeline()
+        memo: dict[int, PulseEffect] = {}
         for ops in self.operations.values():
             for op in ops:
-                out.add(op.take(index))
+                out.add(op.take(index, memo))
         for trigger in self.triggers:
             out.add_trigger(trigger.take(index))
         return out

@@ -16,8 +16,13 @@ and ``scale`` act once. ``ramp`` over ``between: [d1, d2]`` leaves the target al
 each later step, reaching the value at ``step_of(d2)``. ``pulse`` adds the value at its date;
 then, ``t`` years later, what is left of it is ``value * 0.5 ** (t / half_life)``, removed step
 by step by further adds until less than a millionth of it is left (the rest is removed then)
-or the run ends. A shock with ``when`` is armed from its date (or over its ``between`` window,
-or over the whole run) and fires once per run, at the first step where the condition holds.
+or the run ends. Where the add is clipped at the target's bound, the pulse's add records (per
+run and target, in a :class:`~influence_sim.timeline.PulseEffect`) the fraction of the value
+that took effect, and each step of the decay is scaled by it: the decay removes what the pulse
+added, never more, also when other shocks move the target meanwhile (it removes the pulse's own
+addition from wherever the target then is). Unclipped pulses have a fraction of exactly 1.
+A shock with ``when`` is armed from its date (or over its ``between`` window, or over the whole
+run) and fires once per run, at the first step where the condition holds.
 
 Random draws. For each run, the generator ``rng.stream(seq, rng.SHOCK_STREAM)`` draws,
 shock by shock in file order, one uniform number (the shock happens where it is below the
@@ -53,6 +58,7 @@ from influence_sim.timeline import (
     DatedChange,
     Operation,
     OpKind,
+    PulseEffect,
     Threshold,
     Timeline,
     Trigger,
@@ -140,16 +146,39 @@ def _add_shock(
         effects: list[tuple[int, OpKind, float]] = [(j, "add", f) for j, f in enumerate(factors)]
     else:
         effects = [(0, shock.op, 1.0)]
+    # a pulse's add records, per target, what it made of its value; its decay is scaled by that
+    records = [PulseEffect.full(len(values)) if shock.op == "pulse" else None for _ in slots]
+
+    def links(i: int, j: int) -> tuple[PulseEffect | None, PulseEffect | None]:
+        """``records`` and ``scaled_by`` of effect ``j`` on target ``i``."""
+        return (records[i], None) if j == 0 else (None, records[i])
+
     if shock.when is None:
-        for t in slots:
+        for i, t in enumerate(slots):
             for j, kind, f in effects:
                 name = shock.name if j == 0 else f"{shock.name} (decay)"
-                timeline.add(Operation(first + j, t, kind, values * f, happens, name=name))
+                record, scale = links(i, j)
+                timeline.add(
+                    Operation(
+                        first + j,
+                        t,
+                        kind,
+                        values * f,
+                        happens,
+                        name=name,
+                        records=record,
+                        scaled_by=scale,
+                    )
+                )
         return
     when = shock.when
     condition = Threshold(tuple(resolve(when.watch, dims)), when.above, when.below, when.across)
     last = clock.step_of(shock.between[1]) if shock.between is not None else clock.n_steps
-    actions = [Action(j, t, kind, values * f) for t in slots for j, kind, f in effects]
+    actions = [
+        Action(j, t, kind, values * f, 1.0, *links(i, j))
+        for i, t in enumerate(slots)
+        for j, kind, f in effects
+    ]
     trigger = Trigger(shock.name, condition, first, min(last, clock.n_steps), happens, actions)
     timeline.add_trigger(trigger)
 
