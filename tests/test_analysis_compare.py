@@ -219,6 +219,34 @@ def test_common_seeds_narrow_the_band(comparison):
     )
 
 
+def test_sides_with_other_powers_are_paired_by_seed_without_common_noise(comparison, tmp_path):
+    """Each step's noise block is shaped by the powers, so a side that adds or removes a power
+    meets other noise than the reference even with equal seeds: it is paired by seed, and the
+    pairing, the summary, the notes and comparison.json say that the noise is not common."""
+    added = "without common random numbers: 'turkey_enters' adds turkey"
+    with pytest.warns(CompareWarning, match=added):
+        out = compare(BASELINE, TURKEY, replicates=2, posterior=False)
+    pair = out.pairing["turkey_enters"]
+    assert pair.paired and pair.replicates == [0, 1] and not pair.common_noise
+    assert pair.reason.startswith("paired on 2 replicates (equal seeds), but without common noise")
+    assert f"turkey_enters vs baseline: {pair.reason}" in summary_text(out)
+    assert any(n.startswith("warning:") and added in n for n in out.notes)
+    out.save(tmp_path / "out", plots=False)
+    sides = json.loads((tmp_path / "out" / "comparison.json").read_text())["sides"]
+    assert [(s["paired"], s["common_noise"]) for s in sides] == [(True, True), (True, False)]
+    no_us = tmp_path / "no_us.yaml"
+    no_us.write_text(
+        f"name: no_us\nextends: {BASELINE}\nactors: {{remove_powers: [united_states]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(CompareWarning, match="'no_us' removes united_states"):
+        removed = compare(BASELINE, no_us, replicates=2, posterior=False)
+    assert removed.pairing["no_us"].paired and not removed.pairing["no_us"].common_noise
+    # sides with the same powers keep common noise, without a warning
+    assert comparison.pairing["afghan_takeover"].common_noise
+    assert not any(n.startswith("warning:") for n in comparison.notes)
+
+
 def test_save_writes_tables_and_json(comparison, tmp_path):
     """(The plots are checked through the command line, tests/test_analysis_cli.py.)"""
     written = comparison.save(tmp_path, plots=False)
@@ -244,7 +272,8 @@ def test_save_removes_the_files_an_earlier_comparison_listed_that_it_does_not_wr
     comparison.save(tmp_path)
     (tmp_path / "notes.txt").write_text("mine\n")
     (tmp_path / "fan_mine.png").write_text("mine\n")
-    other = compare(BASELINE, TURKEY, replicates=2)
+    with pytest.warns(CompareWarning, match="without common random numbers"):
+        other = compare(BASELINE, TURKEY, replicates=2)
     written = {p.name for p in other.save(tmp_path)}
     assert "fan_turkey_enters.png" in written and "fan_afghan_takeover.png" not in written
     assert {p.name for p in tmp_path.iterdir()} == written | {"notes.txt", "fan_mine.png"}
@@ -453,7 +482,9 @@ def test_the_rows_by_state_follow_a_power_the_runs_add(tmp_path):
         expected = [_security_delta(head, state, p, "turkey_bolder") for p in powers]
         assert cells[:3] == expected
     # against the baseline Turkey has no difference, so no column
-    header, rows = _by_state(summary_text(compare(BASELINE, TURKEY, replicates=2)))
+    with pytest.warns(CompareWarning, match="without common random numbers"):
+        against_baseline = compare(BASELINE, TURKEY, replicates=2)
+    header, rows = _by_state(summary_text(against_baseline))
     assert "(China, Russia) and how often" in header
     assert all(len(cells) == 2 + 3 for cells in rows.values())  # two shares, "a% -> b%"
 
