@@ -153,6 +153,15 @@ def test_a_scenario_that_is_neither_loaded_nor_a_path_is_a_type_error(keywords, 
         attribute(scenario, replicates=1, **keywords)
 
 
+def test_a_difference_needs_a_baseline_with_the_same_powers():
+    """Each step's noise block is shaped by the powers, so runs with other powers would not
+    share their noise: the difference would not be taken on common random numbers."""
+    turkey = ROOT / "scenarios" / "turkey_enters.yaml"
+    message = "'turkey_enters' and 'baseline' have different states or powers"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}; "):
+        attribute(turkey, BASELINE, replicates=1)
+
+
 def test_replicates_that_are_no_whole_number_are_refused():
     for bad, message in (("2", "a whole number, not '2'"), (1.5, "a whole number, not 1.5")):
         with pytest.raises(ValueError, match=rf"^replicates must be {re.escape(message)}$"):

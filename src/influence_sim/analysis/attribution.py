@@ -2,8 +2,9 @@
 
 Method: knockouts with common random numbers. A scenario is run in full and once more with
 each mechanism switched off (the knockouts, :data:`KNOCKOUTS`), every variant with the same
-replicate seeds, so replicate ``i`` of every variant meets the same offer noise and the same
-shock draws. For each replicate, state (and the region), domain and partner:
+replicate seeds and the same powers (a knockout changes parameters or shocks, never the
+actors), so replicate ``i`` of every variant meets the same offer noise and the same shock
+draws. For each replicate, state (and the region), domain and partner:
 
 * for a run, the *total change* is the final share minus the starting share of the full run,
   and the *effect* of knockout ``m`` is the full run's final share minus the final share with
@@ -574,7 +575,9 @@ def attribute(
         scenario: The scenario to explain (file or loaded).
         baseline: If given, explain the difference ``scenario - baseline`` at the end instead
             of the scenario's change from its start. Both must have the same states and
-            powers.
+            powers: each step's noise block is shaped by them
+            (:class:`influence_sim.engine.RunBatch`), so with other powers the replicates would
+            not meet common random numbers.
         seed: Root seed of the replicates (shared by every variant); default the scenario's
             seed (0 if it has none).
         replicates: Number of replicates; default the scenario's.
