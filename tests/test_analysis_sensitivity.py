@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -293,3 +295,102 @@ def test_misspelt_names_of_a_sweep_folder_are_clear_errors(sweeps):
     for column in ("status", "final.security_guarantor.tajikistan"):
         with pytest.raises(ValueError, match=f"^metric '{column}' is not numeric {numeric}"):
             data.point_means(column)
+
+
+def saltelli_sweep(folder: Path, metric, base: int = 8, replicates: int = 1) -> Path:
+    """A finished sweep folder of a Saltelli design over two values, with a given metric.
+
+    ``metric(x, replicate)`` gives the metric of a run at design point ``x`` (two values in
+    [0, 1]); the folder records no files in its manifest, so none is checked.
+    """
+    from SALib.sample import sobol as saltelli
+
+    names = ["parameters.a", "parameters.b"]
+    problem = {"num_vars": 2, "names": names, "bounds": [[0.0, 1.0]] * 2}
+    x = saltelli.sample(problem, base, calc_second_order=False, seed=1)
+    rows = [
+        {
+            "run_id": i * replicates + r,
+            "point": i,
+            "replicate": r,
+            "seed_entropy": 1,
+            "seed_spawn_key": i * replicates + r,
+            **dict(zip(names, x[i], strict=True)),
+            "status": "ok",
+            "error": None,
+            "wall_time_s": 0.1,
+            "final.y": metric(x[i], r),
+        }
+        for i in range(len(x))
+        for r in range(replicates)
+    ]
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_parquet(folder / "runs.parquet")
+    factors = [{"path": n, "low": 0.0, "high": 1.0, "scale": "linear"} for n in names]
+    design = {
+        "kind": "sobol",
+        "base": base,
+        "second_order": False,
+        "n_points": len(x),
+        "factors": factors,
+    }
+    manifest = {"name": "saltelli", "status": "finished", "files": {}, "design": design}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_a_metric_undefined_in_some_replicates_is_refused_by_sweep_sensitivity(tmp_path):
+    """It averaged each point over the replicates where the metric is defined, without a word.
+
+    A crossing year that never happens in one replicate of a point left that replicate out of
+    the point's mean; where it never happens in any, the error said the point had no
+    successful run.
+    """
+    some = saltelli_sweep(
+        tmp_path / "some", lambda x, r: np.nan if r == 0 and x[0] > 0.5 else 2025 + 5 * x[0], 8, 2
+    )
+    expected = r"^metric 'final\.y' is undefined \(NaN\) in 16 of 64 successful runs \(for a "
+    with pytest.raises(ValueError, match=expected):
+        load_sweep(some).sensitivity("final.y")
+    every = saltelli_sweep(
+        tmp_path / "every", lambda x, r: np.nan if x[0] > 0.5 else 2025 + 5 * x[0], 8, 2
+    )
+    with pytest.raises(ValueError, match=r"undefined \(NaN\) in 32 of 64 successful runs"):
+        load_sweep(every).sensitivity("final.y")
+
+
+def test_sobol_indices_of_a_constant_metric_are_nan_not_zero(tmp_path):
+    """SALib gives 0 with a confidence half-width of 0 (and a RuntimeWarning) for a metric
+    that never changes, which read as 'no influence, for certain' beside a note saying the
+    indices are undefined."""
+    folder = saltelli_sweep(tmp_path / "flat", lambda x, r: 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = analyze(folder, "sobol", "final.y")
+    assert result.indices[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
+    assert result.notes == [
+        "metric 'final.y' has the same value at every design point: its Sobol' indices are "
+        "undefined (NaN), as they share out a variance of 0"
+    ]
+
+
+def test_sobol_indices_outside_zero_to_one_are_said_with_their_intervals(tmp_path):
+    """With a base sample of 4, S1 of the value that drives the metric comes out at 2.11."""
+    folder = saltelli_sweep(
+        tmp_path / "small",
+        lambda x, r: x[0] + 0.3 * x[1] ** 2 + 0.1 * np.sin(9 * x[0] * x[1]),
+        base=4,
+    )
+    result = analyze(folder, "sobol", "final.y")
+    s1 = result.indices.set_index("parameter")["S1"]
+    assert s1["parameters.a"] == pytest.approx(2.1138, abs=1e-3)
+    (note,) = result.notes
+    assert note.startswith(
+        "indices outside [0, 1], which a share of variance cannot be (S1 of parameters.a is "
+        "2.11 (95% interval +/- 0.91); ST of parameters.a is 2.18"
+    )
+    assert note.endswith("with a base sample of 4 they are estimates with wide errors; a larger "
+                         "base narrows them")
+    # indices within [0, 1] bring no note
+    fine = saltelli_sweep(tmp_path / "fine", lambda x, r: x[0] + 0.2 * x[1], base=64)
+    assert analyze(fine, "sobol", "final.y").notes == []

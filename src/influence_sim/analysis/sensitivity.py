@@ -158,6 +158,26 @@ def _suggest(name: str, names: list[str]) -> str:
     return f"the sweep has {len(names)} metrics, e.g. {', '.join(names[:4])}"
 
 
+def _outside_unit(indices: pd.DataFrame, manifest: dict[str, Any]) -> list[str]:
+    """A note naming the Sobol' indices outside [0, 1], which only sampling error puts there."""
+    found = [
+        f"{column} of {row['parameter']} is {row[column]:.3g} "
+        f"(95% interval +/- {row[column + '_conf']:.2g})"
+        for column in ("S1", "ST")
+        for _, row in indices.iterrows()
+        if not 0.0 <= row[column] <= 1.0
+    ]
+    if not found:
+        return []
+    base = manifest.get("design", {}).get("base")
+    sample = f"a base sample of {base}" if base else "this base sample"
+    shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    return [
+        f"indices outside [0, 1], which a share of variance cannot be ({shown}): with "
+        f"{sample} they are estimates with wide errors; a larger base narrows them"
+    ]
+
+
 def analyze(
     sweep_dir: str | os.PathLike[str], method: str = "sobol", metric: str | None = None
 ) -> SensitivityResult:
@@ -234,15 +254,21 @@ def analyze(
         notes.append(f"{sweep_dir}: the sweep has not finished")
     if len(ok) < len(runs):
         notes.append(f"{len(runs) - len(ok)} failed runs left out")
-    values = ok[metric].to_numpy(dtype=float)
-    if values.size and np.ptp(values) == 0.0:
-        notes.append(
-            f"metric '{metric}' has the same value in every run: its indices are undefined"
-        )
     try:
         indices = data.sensitivity(metric)
     except ValueError as exc:
         raise SensitivityError(f"{sweep_dir}: {exc}") from None
+    means = data.point_means(metric).to_numpy(dtype=float)
+    if means.size and np.ptp(means) == 0.0:
+        notes.append(
+            f"metric '{metric}' has the same value at every design point: its Sobol' indices "
+            "are undefined (NaN), as they share out a variance of 0"
+            if method == "sobol"
+            else f"metric '{metric}' has the same value at every design point: every "
+            "elementary effect is 0"
+        )
+    elif method == "sobol":
+        notes.extend(_outside_unit(indices, manifest))
     return SensitivityResult(
         name, os.fspath(sweep_dir), method, metric, indices.reset_index(drop=True), notes
     )

@@ -341,15 +341,28 @@ class SweepData:
         Args:
             metric: A numeric column of :attr:`runs`.
 
+        A metric that is the same at every design point has no variance to share out: its
+        Sobol indices are undefined and given as NaN (its Morris effects are 0).
+
         Returns:
             One row per varied path.
 
         Raises:
-            ValueError: For other designs, or if some design point has no successful run.
+            ValueError: For other designs, a metric that is NaN in some successful runs (a
+                crossing year that never happens: a mean over the other replicates would
+                leave those runs out), or if some design point has no successful run.
         """
         design = self.manifest["design"]
         kind = design["kind"]
         y = self.point_means(metric).to_numpy(dtype=float)
+        ok = self.runs[self.runs["status"] == "ok"]
+        undefined = int(ok[metric].isna().sum())
+        if undefined:
+            raise ValueError(
+                f"metric '{metric}' is undefined (NaN) in {undefined} of {len(ok)} successful "
+                "runs (for a crossing year: the event never happens before the end); "
+                "sensitivity indices need a metric defined in every run"
+            )
         if np.isnan(y).any():
             missing = int(np.isnan(y).sum())
             raise ValueError(f"{missing} design points have no successful run of '{metric}'")
@@ -358,20 +371,18 @@ class SweepData:
         if kind == "sobol":
             from SALib.analyze import sobol  # type: ignore[import-untyped,unused-ignore]
 
+            columns = ("S1", "S1_conf", "ST", "ST_conf")
+            if np.ptp(y) == 0.0:
+                # the indices are shares of a variance of 0: SALib divides by it and gives 0
+                # (with a RuntimeWarning), which would read as "no influence, for certain"
+                nan = np.full(len(names), np.nan)
+                return pd.DataFrame({"parameter": names, **dict.fromkeys(columns, nan)})
             # SALib draws the bootstrap of the confidence intervals from the global random
             # state when the seed is 0 (it tests `if seed:`): a nonzero seed makes them repeat.
             result = sobol.analyze(
                 problem, y, calc_second_order=bool(design["second_order"]), seed=1
             )
-            return pd.DataFrame(
-                {
-                    "parameter": names,
-                    "S1": result["S1"],
-                    "S1_conf": result["S1_conf"],
-                    "ST": result["ST"],
-                    "ST_conf": result["ST_conf"],
-                }
-            )
+            return pd.DataFrame({"parameter": names, **{c: result[c] for c in columns}})
         if kind == "morris":
             from SALib.analyze import morris  # type: ignore[import-untyped,unused-ignore]
 
