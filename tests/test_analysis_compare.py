@@ -516,3 +516,57 @@ def test_sides_that_end_on_different_dates_are_compared_with_a_warning(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CompareWarning)  # the same dates: no warning
         compare(BASELINE, BASELINE, replicates=2)
+
+
+def test_the_headline_counts_the_replicates_in_which_a_crossing_happens():
+    """A crossing year that never happens is inf; n_finite says in how many replicates it does.
+
+    Without it, a median of 2030.0 over 20 replicates did not say that 8 of them never cross
+    (the median of 2 runs, 2025 and never, is 2025: the lower of the two).
+    """
+    baseline = from_results(run(BASELINE, seed=1, replicates=20))
+    takeover = from_results(run(TAKEOVER, seed=1, replicates=20))
+    out = compare(baseline, takeover)
+    for name, side in (("baseline", baseline), ("afghan_takeover", takeover)):
+        m = replicate_metrics(side)
+        values = m[
+            (m["metric"] == "china_passes_russia_security_year") & (m["state"] == "region")
+        ]["value"].to_numpy()
+        row = _row(out.headline, "china_passes_russia_security_year", "region", "china", name)
+        assert row["n"] == 20 and row["n_finite"] == np.isfinite(values).sum()
+        assert row["median"] == np.quantile(values, 0.5, method="inverted_cdf")
+    assert _row(
+        out.headline, "china_passes_russia_security_year", "region", "china", "baseline"
+    )[["median", "n_finite"]].tolist() == [pytest.approx(2030.0, abs=0.01), 12]
+    share = _row(out.headline, "final_share_security", "region", "china", "baseline")
+    assert share["n_finite"] == share["n"] == 20
+
+
+def test_a_single_run_is_shown_without_a_band_in_the_summary():
+    """One replicate printed as '0.3827 (0.3827 to 0.3827)', a band of width 0."""
+    one = compare(run(BASELINE, seed=1, replicates=1), run(TAKEOVER, seed=1, replicates=1))
+    text = summary_text(one)
+    assert text.splitlines()[0].endswith(
+        "(median and 5-95% band over replicates; a single run, or a difference of one pair, "
+        "has no band)"
+    )
+    row = _row(one.headline, "final_share_security", "region", "china", "afghan_takeover")
+    line = next(t for t in text.splitlines() if t.strip().startswith("security share, china"))
+    assert f"{row['median']:.4f} (one run)" in line
+    assert f"{row['delta_median']:+.4f} (one pair)" in line
+    assert " to " not in line
+    # unpaired against a single run: the band of the difference is the other side's spread
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompareWarning)
+        mixed = compare(run(BASELINE, seed=1, replicates=5), run(TAKEOVER, seed=2, replicates=1))
+    text = summary_text(mixed)
+    assert (
+        "'afghan_takeover' is a single run: the band of the difference holds the spread of the "
+        "other side only, not its own"
+    ) in text
+    line = next(t for t in text.splitlines() if t.strip().startswith("security share, china"))
+    assert "(one run)" in line and line.count(" to ") == 2
+    # several replicates on both sides: bands as before, no remark
+    several = summary_text(compare(BASELINE, TAKEOVER, replicates=2))
+    assert "one run" not in several and "one pair" not in several
+    assert several.splitlines()[0].endswith("(median and 5-95% band over replicates)")

@@ -98,9 +98,14 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
     "statistic",
     "unit",
     "n",
+    "n_finite",
     "paired",
 )
-"""Columns of ``headline.csv``. For ``fraction`` metrics, ``median`` holds the fraction."""
+"""Columns of ``headline.csv``. For ``fraction`` metrics, ``median`` holds the fraction.
+
+``n`` counts the side's replicates with a value, ``n_finite`` those whose value is finite: for
+a crossing year, the replicates in which the crossing happens before the end (in the others it
+is ``inf``, and the median and band are taken over all ``n``)."""
 
 
 class CompareWarning(UserWarning):
@@ -571,6 +576,7 @@ def headline_table(
                     "statistic": metric.statistic,
                     "unit": metric.unit,
                     "n": int(values.size),
+                    "n_finite": int(np.isfinite(values).sum()),
                     "paired": pair.paired,
                 }
             )
@@ -783,8 +789,11 @@ def _title(power: str) -> str:
     return power.replace("_", " ").title()
 
 
-def _cell(centre: float, lo: float, hi: float, signed: bool = False) -> str:
+def _cell(centre: float, lo: float, hi: float, signed: bool = False, single: str = "") -> str:
+    """``centre (lo to hi)``, or ``centre (single)`` for a value of one run or pair (no band)."""
     fmt = "+.4f" if signed else ".4f"
+    if single:
+        return f"{centre:{fmt}} ({single})"
     return f"{centre:{fmt}} ({lo:{fmt}} to {hi:{fmt}})"
 
 
@@ -810,7 +819,11 @@ def summary_text(comparison: Comparison) -> str:
     check_kind("comparison", comparison, Comparison, "a Comparison (from compare())")
     head = comparison.headline
     base = comparison.names[0]
-    lines = [f"Comparison with '{base}' (median and 5-95% band over replicates)"]
+    single = any(s.n_replicates == 1 for s in comparison.sides)
+    lines = [
+        f"Comparison with '{base}' (median and 5-95% band over replicates"
+        + ("; a single run, or a difference of one pair, has no band)" if single else ")")
+    ]
     # the powers of the runs, in table order (rest of world is not one)
     regional = head[head["metric"].str.startswith("final_share_") & (head["state"] == "region")]
     powers = [p for p in dict.fromkeys(regional["partner"]) if p != REST_OF_WORLD]
@@ -840,6 +853,11 @@ def summary_text(comparison: Comparison) -> str:
                     )
                 )
         rows.append(("final_trust", "region", "", "China-Russia trust"))
+        n_base, n_side = comparison.side(base).n_replicates, side.n_replicates
+        # a difference of one pair has no band; an unpaired one against a single run holds the
+        # spread of the other side only
+        pairs = len(pair.replicates) if pair.paired else n_base * n_side
+        one_pair = "one pair" if pairs == 1 else ""
         for metric, state, power, text in rows:
             sel = head[
                 (head["metric"] == metric) & (head["state"] == state) & (head["partner"] == power)
@@ -849,10 +867,19 @@ def summary_text(comparison: Comparison) -> str:
             if a.empty or b.empty:
                 continue
             ra, rb = a.iloc[0], b.iloc[0]
+            one_a = "one run" if ra["n"] == 1 else ""
+            one_b = "one run" if rb["n"] == 1 else ""
+            delta = _cell(rb["delta_median"], rb["delta_p5"], rb["delta_p95"], True, one_pair)
             lines.append(
-                f"  {text:<30}{_cell(ra['median'], ra['p5'], ra['p95']):>28}"
-                f"{_cell(rb['median'], rb['p5'], rb['p95']):>30}"
-                f"{_cell(rb['delta_median'], rb['delta_p5'], rb['delta_p95'], True):>30}"
+                f"  {text:<30}{_cell(ra['median'], ra['p5'], ra['p95'], single=one_a):>28}"
+                f"{_cell(rb['median'], rb['p5'], rb['p95'], single=one_b):>30}"
+                f"{delta:>30}"
+            )
+        if not pair.paired and pairs > 1 and 1 in (n_base, n_side):
+            lone = base if n_base == 1 else side.name
+            lines.append(
+                f"  '{lone}' is a single run: the band of the difference holds the spread of "
+                "the other side only, not its own"
             )
         sec = head[(head["metric"] == "final_share_security") & (head["scenario"] == side.name)]
         guar = head[(head["metric"] == "final_guarantor") & (head["partner"] == guarantor)]

@@ -2,15 +2,18 @@
 
 Conventions used by every table of the analysis package:
 
-* a *band* is the 5th to 95th percentile over replicates (:data:`BAND`);
+* a *band* is the 5th to 95th percentile over replicates (:data:`BAND`), NumPy's default
+  ``method="linear"`` (interpolated between replicates; one replicate gives a band of width 0,
+  which the printed summaries show as one run, not as a band);
 * a *paired* difference is taken replicate by replicate (the same seeds on both sides) and
   then summarised; an *unpaired* difference is summarised over every pair of one replicate from
   each side, which is the distribution of the difference of two independent outcomes;
 * 0/1 indicators are summarised by the fraction of replicates where they hold, with a
   bootstrap 5-95% interval for that fraction (a percentile of 0/1 values says little);
 * a value of ``inf`` (an event that never happens within the run) is kept: percentiles of
-  samples that contain it are taken as sample values (no interpolation), and the paired
-  difference of two ``inf`` is 0 (the event happens on neither side).
+  samples that contain it are taken as sample values (no interpolation:
+  ``method="inverted_cdf"``, so the median of an even count is the lower middle value), and the
+  paired difference of two ``inf`` is 0 (the event happens on neither side).
 """
 
 from __future__ import annotations
