@@ -374,3 +374,57 @@ def test_summary_and_figures_of_a_run_without_russia_name_only_china(tmp_path):
         labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
         assert "China" in labels and "Russia" not in labels
         assert "Russia" not in fig.get_suptitle()
+
+
+def test_a_single_replicate_has_no_band_in_the_tables_and_files(tmp_path):
+    """bands.csv, final_shares() and regional_trade() gave one run's value as a band of width
+    0 (p5 = median = p95), and the run report called it a band over replicates."""
+    from influence_sim.report_html import build_report
+
+    single = influence_sim.run(SCENARIOS / "baseline.yaml", seed=1, replicates=1)
+    table = single.band_table()
+    assert table["median"].notna().all()
+    assert table[["p5", "p25", "p75", "p95"]].isna().all().all()
+    ts = single.timeseries
+    value = ts[
+        (ts["date"] == "2031-01-01")
+        & (ts["state"] == "kazakhstan")
+        & (ts["partner"] == "china")
+        & (ts["domain"] == "economic")
+    ]["volume_usd_bn"].iloc[0]
+    row = table.set_index(["measure", "area", "partner", "date"]).loc[
+        ("trade_usd_bn", "kazakhstan", "china", "2031-01-01")
+    ]
+    assert row["median"] == pytest.approx(value)
+    final = single.final_shares()
+    assert final["mean"].notna().all() and final[["p5", "p95"]].isna().all().all()
+    trade = single.regional_trade()
+    assert trade["end"].notna().all() and trade[["end_p5", "end_p95"]].isna().all().all()
+    assert "Final shares on 2031-01-01 (one run; rows sum to 1)" in single.summary()
+    single.save(tmp_path / "one", plots=False)
+    written = pd.read_csv(tmp_path / "one" / "bands.csv")
+    assert written[["p5", "p25", "p75", "p95"]].isna().all().all()
+    page = build_report(tmp_path / "one")
+    assert "China and Russia: the values of a single run (no band)" in page
+    # with two replicates the bands are there, linear in between them
+    two = influence_sim.run(SCENARIOS / "baseline.yaml", seed=1, replicates=2)
+    table = two.band_table()
+    assert table[["p5", "p25", "p75", "p95"]].notna().all().all()
+    reg = two.regional
+    end = reg[
+        (reg["date"] == "2031-01-01") & (reg["partner"] == "china") & (reg["domain"] == "economic")
+    ]["volume_usd_bn"].to_numpy()
+    row = table.set_index(["measure", "area", "partner", "date"]).loc[
+        ("trade_usd_bn", "region", "china", "2031-01-01")
+    ]
+    assert row["p5"] == pytest.approx(np.quantile(end, 0.05))
+    assert row["median"] == pytest.approx(np.quantile(end, 0.5))
+    assert "Final shares on 2031-01-01 (mean over replicates; rows sum to 1)" in two.summary()
+    assert "China and Russia: median and bands over replicates" in build_report(
+        _saved(two, tmp_path / "two")
+    )
+
+
+def _saved(results: Results, folder: Path) -> Path:
+    results.save(folder, plots=False)
+    return folder

@@ -273,7 +273,10 @@ def _run_sections(folder: Path, meta: dict[str, Any]) -> tuple[str, list[str]]:
     tables = []
     if (folder / "bands.csv").is_file():
         bands = _read_csv(folder / "bands.csv")
-        tables.append(_table(bands, "China and Russia: median and bands over replicates"))
+        caption = "China and Russia: median and bands over replicates"
+        if meta.get("replicates") == 1:
+            caption = "China and Russia: the values of a single run (no band)"
+        tables.append(_table(bands, caption))
     sections = [
         _section("Summary", _summary(folder) + "".join(tables)),
         _section("Figures", _figures(folder)),

@@ -289,17 +289,32 @@ class Results:
     # --- headline figures ----------------------------------------------------------------
 
     def final_shares(self) -> pd.DataFrame:
-        """Final shares by state, domain and partner: mean and 5-95% band over replicates."""
+        """Final shares by state, domain and partner: mean and 5-95% band over replicates.
+
+        The band is linear in between replicates (as :meth:`pandas.Series.quantile`); a single
+        replicate has none, and its ``p5`` and ``p95`` are NaN.
+        """
         ts = self.timeseries
         last = ts[ts["step"] == ts["step"].max()]
         grouped = last.groupby(["state", "domain", "partner"], sort=False)["share"]
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "mean": grouped.mean(),
                 "p5": grouped.quantile(PERCENTILES[0] / 100),
                 "p95": grouped.quantile(PERCENTILES[1] / 100),
             }
         ).reset_index()
+        return self._without_band(table, ["p5", "p95"])
+
+    def _without_band(self, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """``table`` with the percentile ``columns`` NaN when there is one replicate.
+
+        The percentiles of one value are that value: a band of width 0 that would read as
+        certainty rather than as a single run.
+        """
+        if self.n_replicates == 1:
+            table[columns] = np.nan
+        return table
 
     def guarantors(self) -> pd.DataFrame:
         """Each state's final security guarantor: the most frequent, and in what fraction."""
@@ -321,7 +336,8 @@ class Results:
         """Trade of :data:`BAND_POWERS` with the region, USD bn per year, over replicates.
 
         Columns: ``partner``; ``start`` and ``end``, the medians at the first and last recorded
-        step; ``end_p5`` and ``end_p95``, the 5 and 95 percent points at the last.
+        step; ``end_p5`` and ``end_p95``, the 5 and 95 percent points at the last (linear in
+        between replicates; NaN with a single replicate, which has no band).
         """
         reg = self.regional
         econ = reg[(reg["domain"] == "economic") & reg["partner"].isin(BAND_POWERS)]
@@ -339,7 +355,7 @@ class Results:
                     "end_p95": float(end.quantile(0.95)),
                 }
             )
-        return pd.DataFrame(rows)
+        return self._without_band(pd.DataFrame(rows), ["end_p5", "end_p95"])
 
     def band_dates(self, years: int | Sequence[int] | None = None) -> list[dt.date]:
         """Recorded dates of the band table: those nearest to the given years' first days.
@@ -378,7 +394,8 @@ class Results:
         Rows are ``trade_usd_bn`` (trade with each state and with the region, USD bn per year)
         and ``arms_share`` (share of the region's arms imports, a fraction), for each power of
         :data:`BAND_POWERS` and each date of :meth:`band_dates`. Quantiles are over replicates
-        (linear interpolation, as :meth:`pandas.Series.quantile`).
+        (linear interpolation, as :meth:`pandas.Series.quantile`). A single replicate has no
+        band: its ``median`` is its value and the other quantiles are NaN.
 
         Args:
             years: Years to show (the recorded date nearest to 1 January of each); by default
@@ -430,7 +447,7 @@ class Results:
         table = table.sort_values(list(order), ignore_index=True)
         for column in order:
             table[column] = table[column].astype(str)
-        return table[columns]
+        return self._without_band(table[columns], ["p5", "p25", "p75", "p95"])
 
     def _band_lines(self) -> list[str]:
         """The band table as text: one row per measure, area and partner, one column per date."""
@@ -496,7 +513,8 @@ class Results:
             f"Period: {first} to {last} ({counted(len(out.dates) - 1, 'recorded step')}); "
             f"replicates: {self.n_replicates}; seed: {self.seed}",
             "",
-            f"Final shares on {last} (mean over replicates; rows sum to 1)",
+            f"Final shares on {last} "
+            f"({'one run' if self.n_replicates == 1 else 'mean over replicates'}; rows sum to 1)",
         ]
         partners = list(self.dims.partners)
         header = f"  {'state':<14}{'domain':<10}" + "".join(f"{p:>15}" for p in partners)
