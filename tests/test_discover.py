@@ -229,3 +229,28 @@ def test_bad_condition_arguments():
         discover("anywhere", "final.y", above=0.5, below=0.2)
     with pytest.raises(DiscoveryError, match="out of range"):
         discover("anywhere", "final.y", above=0.5, density=1.5)
+
+
+def test_runs_where_the_metric_is_nan_are_counted_and_said(tmp_path):
+    """A crossing year that never happens is NaN and no case, under --above as under --below;
+    the summary gave the cases among all runs without saying how many had no value."""
+    folder = synthetic_sweep(tmp_path / "s")
+    runs = pd.read_parquet(folder / "runs.parquet")
+    a = runs["parameters.a"].to_numpy()
+    # crosses in 2024 to 2030 where a <= 0.8, never (NaN) where a > 0.8
+    runs["china_passes_russia_security_year"] = np.where(a > 0.8, np.nan, 2024 + 7.5 * a)
+    runs.to_parquet(folder / "runs.parquet")
+    ok = runs[runs["status"] == "ok"]
+    never = int(ok["china_passes_russia_security_year"].isna().sum())
+    assert 0 < never < len(ok)
+    for condition in ({"above": 2027.0}, {"below": 2027.0}):
+        found = discover(folder, "china_passes_russia_security_year", **condition)
+        assert found.n_undefined == never and found.record()["n_undefined"] == never
+        assert (
+            f"{never} of the {len(ok)} runs have no value of china_passes_russia_security_year "
+            "(NaN: for a crossing year, it never happens before the end) and are not cases"
+        ) in found.summary().splitlines()[1]
+    found = discover(folder, "china_passes_russia_security_year", above=2027.0)
+    assert found.n_cases == int((ok["china_passes_russia_security_year"] > 2027.0).sum())
+    # a metric defined in every run says nothing of the kind
+    assert "no value" not in discover(folder, "final.y", above=0.5).summary()

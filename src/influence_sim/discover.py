@@ -140,6 +140,8 @@ class Discovery:
         density: The smallest density of a box worth reporting that was asked for.
         max_boxes: The most boxes asked for.
         mass_min: The smallest mass of a box PRIM peeled down to.
+        n_undefined: Runs whose numeric metric is NaN (a crossing that never happens before
+            the end); they are not cases of interest, under ``above`` as under ``below``.
     """
 
     sweep: str
@@ -153,6 +155,7 @@ class Discovery:
     density: float = DEFAULT_DENSITY
     max_boxes: int = DEFAULT_BOXES
     mass_min: float = DEFAULT_MASS_MIN
+    n_undefined: int = 0
 
     def record(self) -> dict[str, Any]:
         """What was asked and found, as ``discovery.json`` holds it (without ``files``)."""
@@ -165,6 +168,7 @@ class Discovery:
             "mass_min": self.mass_min,
             "n_runs": self.n_runs,
             "n_cases": self.n_cases,
+            "n_undefined": self.n_undefined,
             "parameters": self.parameters,
             "boxes": len(self.boxes),
             "densest": self.densest,
@@ -196,6 +200,11 @@ class Discovery:
             f"{self.metric} {self.condition}: {self.n_cases} of {self.n_runs} runs "
             f"({self.n_cases / self.n_runs:.0%}), varied: {', '.join(self.parameters)}"
         ]
+        if self.n_undefined:
+            lines.append(
+                f"{self.n_undefined} of the {self.n_runs} runs have no value of {self.metric} "
+                "(NaN: for a crossing year, it never happens before the end) and are not cases"
+            )
         if not self.boxes:
             lines.append(
                 f"no box reaches the wanted density (the densest PRIM found has "
@@ -374,6 +383,7 @@ def discover(
         density=density,
         max_boxes=max_boxes,
         mass_min=mass_min,
+        n_undefined=_undefined(runs[metric]),
     )
     full = x.agg(["min", "max"])
     for number in range(1, max_boxes + 1):
@@ -401,6 +411,13 @@ def _remaining_cases(finder: Any) -> np.ndarray:
     for box in finder._boxes:
         inside[box.yi] = True
     return np.asarray(finder.y, dtype=bool) & ~inside
+
+
+def _undefined(values: pd.Series) -> int:
+    """How many values of a numeric metric are NaN (0 for a text metric)."""
+    if not pd.api.types.is_numeric_dtype(values):
+        return 0
+    return int(values.isna().sum())
 
 
 def _range_of(values: pd.Series) -> str:
