@@ -9,7 +9,8 @@ Conventions used by every table of the analysis package:
   then summarised; an *unpaired* difference is summarised over every pair of one replicate from
   each side, which is the distribution of the difference of two independent outcomes;
 * 0/1 indicators are summarised by the fraction of replicates where they hold, with a
-  bootstrap 5-95% interval for that fraction (a percentile of 0/1 values says little);
+  bootstrap 5-95% interval for that fraction (a percentile of 0/1 values says little); a
+  fraction of 0 or 1 has an interval of width 0, as no resample can differ;
 * a value of ``inf`` (an event that never happens within the run) is kept: percentiles of
   samples that contain it are taken as sample values (no interpolation:
   ``method="inverted_cdf"``, so the median of an even count is the lower middle value), and the
