@@ -409,8 +409,10 @@ def apply_posterior(
     scenario's description of the added power, ``reference_overrides``) with only the draw's
     parameters and residuals, never under a run's departures: a run that overrides the added
     power's priority, capacity or shares, or any other value, departs from that start as it
-    does without a posterior. Without ``start`` the fit is made under each run's own values,
-    its departures included, which cancels their effect on the added power at the start.
+    does without a posterior. A value the reference itself sets (a knockout's, in an
+    attribution) wins over the draw's, as it does in the run. Without ``start`` the fit is made
+    under each run's own values, its departures included, which cancels their effect on the
+    added power at the start.
 
     Args:
         state: Starting state of the runs.
@@ -432,9 +434,11 @@ def apply_posterior(
         params.residual[:, :, unrecorded, :] = 0.0
         fit_unrecorded_powers(state, params, dims)
         return
-    ref_state, ref_params = build_columns(
-        dims, start, len(index), posterior.columns(index), reference_overrides, seeds
-    )
+    # the reference's own values win over the draw's, as a run's overrides do (an attribution's
+    # knockout is part of the reference and may switch off a parameter the posterior draws)
+    taken = {canonical_path(key) for key in reference_overrides or {}}
+    draw = {k: v for k, v in posterior.columns(index).items() if canonical_path(k) not in taken}
+    ref_state, ref_params = build_columns(dims, start, len(index), draw, reference_overrides, seeds)
     residual = posterior.residuals_for(index, dims.states, dims.partners, ref_params.residual)
     residual[:, :, unrecorded, :] = 0.0
     ref_params.residual = residual
