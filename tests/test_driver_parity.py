@@ -3,8 +3,9 @@
 The scenarios here are small (a few years, two or three replicates) but unusual: a power added
 or removed, monthly and yearly steps, a triggered pulse, shocks that happen in some replicates
 only and values drawn from distributions, with and without a posterior. Numbers are compared
-exactly: every driver steps its runs with :class:`influence_sim.engine.RunBatch`, each run on its
-own generators, so there is no legitimate difference.
+exactly: every driver builds its runs with :func:`influence_sim.initial.build_runs` and steps them
+with :class:`influence_sim.engine.RunBatch`, each run on its own generators, so there is no
+legitimate difference.
 """
 
 from __future__ import annotations
@@ -192,3 +193,4 @@ def test_a_posterior_of_point_estimates_gives_the_runs_without_one(tmp_path):
     a_att = attribute(point, seed=SEED, replicates=2, knockouts=knockouts).per_replicate
     b_att = attribute(drawn, seed=SEED, replicates=2, knockouts=knockouts).per_replicate
     np.testing.assert_array_equal(a_att["value"].to_numpy(), b_att["value"].to_numpy())
+

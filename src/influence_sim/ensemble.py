@@ -362,33 +362,12 @@ def simulate_runs(
         The recorded series.
     """
     n = len(seeds)
-    per_run: Sequence[Mapping[str, float]]
-    if overrides is None:
-        per_run = [{}] * n
-    elif isinstance(overrides, Mapping):
-        per_run = [overrides] * n
-    else:
-        per_run = overrides
-    if len(per_run) != n:
+    if overrides is not None and not isinstance(overrides, Mapping) and len(overrides) != n:
         raise ValueError("one override mapping per seed is needed")
-    index = None
-    if posterior is not None:
-        index = posterior.draw_index(seeds)
-        columns = posterior.columns(index)
-        per_run = [
-            {**{k: float(v[b]) for k, v in columns.items()}, **o} for b, o in enumerate(per_run)
-        ]
-    state, params = initial.build(dims, clock.start, per_run, reference_overrides)
-    if posterior is not None and index is not None:
-        initial.apply_posterior(
-            state,
-            params,
-            dims,
-            posterior,
-            index,
-            start=clock.start,
-            reference_overrides=reference_overrides,
-        )
+    index = posterior.draw_index(seeds) if posterior is not None else None
+    state, params = initial.build_runs(
+        dims, clock.start, n, overrides, reference_overrides, posterior, index
+    )
     if timeline is None:
         timeline = dated_timeline(dims, clock, n)
     return simulate(dims, clock, state, params, timeline, seeds, every)

@@ -446,6 +446,72 @@ def apply_posterior(
     params.residual[:, :, unrecorded, :] = ref_params.residual[:, :, unrecorded, :]
 
 
+def build_runs(
+    dims: Dims,
+    start: dt.date,
+    n_runs: int,
+    overrides: ColumnOverrides | Sequence[Overrides] | None = None,
+    reference_overrides: Overrides | None = None,
+    posterior: Any = None,
+    index: np.ndarray | None = None,
+    seeds: sd.SeedData | None = None,
+) -> tuple[State, Params]:
+    """Starting arrays of runs as every driver builds them, posterior draws included.
+
+    The ensemble (:func:`influence_sim.ensemble.simulate_runs`), the Mesa model, sweep chunks
+    and calibration all build their runs here, so that a run's start does not depend on the
+    driver: the draw's parameters under the overrides (an override wins), the reference and
+    the overrides applied (:func:`build_columns`, or :func:`build` for one mapping per run),
+    then the draw's residuals and the added powers' refit (:func:`apply_posterior`).
+
+    Args:
+        dims: Entities of the runs.
+        start: Start date.
+        n_runs: Batch size.
+        overrides: Path to a value for every run or to an ``(n_runs,)`` array, or one mapping
+            per run; these are departures from the reference.
+        reference_overrides: Overrides that are part of the reference.
+        posterior: A :class:`influence_sim.posterior.Posterior` to draw from, or None.
+        index: ``(n_runs,)`` draw of each run (:meth:`~influence_sim.posterior.Posterior.draw_index`
+            of the runs' seeds); needed with ``posterior``.
+        seeds: Seed tables.
+
+    Returns:
+        ``(state, params)``.
+
+    Raises:
+        ValueError: If the number of mappings or draws is not ``n_runs``.
+        influence_sim.paths.PathError: For an override path that names nothing.
+    """
+    if posterior is not None and (index is None or len(index) != n_runs):
+        raise ValueError("one posterior draw per run is needed")
+    draw = posterior.columns(index) if posterior is not None else {}
+    if overrides is None or isinstance(overrides, Mapping):
+        given: ColumnOverrides = overrides or {}
+        columns = {**{k: v for k, v in draw.items() if k not in given}, **given}
+        state, params = build_columns(dims, start, n_runs, columns, reference_overrides, seeds)
+    else:
+        if len(overrides) != n_runs:
+            raise ValueError("one override mapping per run is needed")
+        per_run = [
+            {**{k: float(v[b]) for k, v in draw.items() if k not in o}, **o}
+            for b, o in enumerate(overrides)
+        ]
+        state, params = build(dims, start, per_run, reference_overrides, seeds)
+    if posterior is not None and index is not None:
+        apply_posterior(
+            state,
+            params,
+            dims,
+            posterior,
+            index,
+            start=start,
+            reference_overrides=reference_overrides,
+            seeds=seeds,
+        )
+    return state, params
+
+
 def rescaling_report(scenario: Scenario) -> list[str]:
     """Lines saying how a scenario's starting shares change because powers are added or removed.
 

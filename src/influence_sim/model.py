@@ -45,6 +45,7 @@ from influence_sim.seeds import DEFAULT_POWERS, DEFAULT_STATES, default_dims
 from influence_sim.timeline import Timeline, dated_timeline
 
 if TYPE_CHECKING:
+    from influence_sim.posterior import Posterior
     from influence_sim.scenario import Scenario
     from influence_sim.sweep.plan import Sweep
 
@@ -202,6 +203,7 @@ class InfluenceModel(mesa.Model):
         timeline: Timeline | None = None,
         rng: SeedLike = None,
         scenario: Any = None,
+        _posterior: tuple[Posterior, np.ndarray] | None = None,
         **parameters: Any,
     ) -> None:
         """Create the model at its start date.
@@ -222,6 +224,9 @@ class InfluenceModel(mesa.Model):
             scenario: Mesa's parameter bundle, a ``mesa.experimental.scenarios.Scenario``: its
                 values are keyword parameters and its ``rng`` the seed (see
                 :func:`mesa_scenario_parameters`); kept as ``model.scenario``.
+            _posterior: A posterior and the run's draw (``(1,)``), as
+                :meth:`from_scenario` and :meth:`from_sweep_run` give them: the draw's
+                parameters under the overrides, and its residuals.
             **parameters: Model parameters by name (``coordination=1.0``,
                 ``hedging={"turkmenistan": 1.0}``, ``afghan_instability=0.9``, ...).
 
@@ -251,7 +256,10 @@ class InfluenceModel(mesa.Model):
         run_overrides = keyword_overrides(parameters, self.dims)
         run_overrides.update(checked_overrides(overrides, self.dims))
         reference = checked_overrides(reference_overrides, self.dims, "reference_overrides")
-        state, params = initial.build(self.dims, self.clock.start, run_overrides, reference)
+        posterior, index = _posterior if _posterior is not None else (None, None)
+        state, params = initial.build_runs(
+            self.dims, self.clock.start, 1, run_overrides, reference, posterior, index
+        )
         if timeline is None:
             timeline = dated_timeline(self.dims, self.clock, 1)
         expected = "a Timeline (Scenario.compile(seeds) makes one) or None"
@@ -299,13 +307,8 @@ class InfluenceModel(mesa.Model):
         scenario, direct = scenario_with_overrides(scenario, overrides)
         seq = as_seed_sequence(scenario.seed if rng is None else rng)
         posterior = resolve_posterior(scenario)
-        values = {**scenario.overrides(), **direct}
-        index = None
-        if posterior is not None:
-            index = posterior.draw_index([seq])
-            draw = {k: float(v[0]) for k, v in posterior.columns(index).items()}
-            values = {**draw, **values}
-        return cls._of_run(scenario, seq, values, posterior, index)
+        index = None if posterior is None else posterior.draw_index([seq])
+        return cls._of_run(scenario, seq, {**scenario.overrides(), **direct}, posterior, index)
 
     @classmethod
     def from_sweep_run(cls, sweep: Sweep, run: int) -> InfluenceModel:
@@ -339,7 +342,7 @@ class InfluenceModel(mesa.Model):
         index: np.ndarray | None,
     ) -> InfluenceModel:
         """One run of ``scenario``: seed ``seq``, ``overrides``, and posterior draw ``index``."""
-        model = cls(
+        return cls(
             start=scenario.start,
             end=scenario.end,
             step=scenario.step,
@@ -349,18 +352,8 @@ class InfluenceModel(mesa.Model):
             reference_overrides=scenario.reference_overrides(),
             timeline=scenario.compile([seq]),
             rng=seq,
+            _posterior=None if posterior is None or index is None else (posterior, index),
         )
-        if posterior is not None and index is not None:
-            initial.apply_posterior(
-                model.batch.state,
-                model.batch.params,
-                model.dims,
-                posterior,
-                index,
-                start=scenario.start,
-                reference_overrides=scenario.reference_overrides(),
-            )
-        return model
 
     # --- stepping -------------------------------------------------------------------------
 

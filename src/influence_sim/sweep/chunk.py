@@ -1,10 +1,10 @@
 """One chunk of a sweep: its runs stepped together, summarised, and turned into tables.
 
-The chunk's runs are built column-wise (:func:`influence_sim.initial.build_columns`) and stepped
-by :class:`influence_sim.engine.RunBatch`, the loop :class:`influence_sim.InfluenceModel` uses,
-so a run's numbers do not depend on the chunk it falls in. Summary metrics are tracked step by
-step (crossings and guarantor changes need every step); the time series is kept every ``k``
-steps only.
+The chunk's runs are built column-wise by :func:`influence_sim.initial.build_runs`, as every
+driver builds them, and stepped by :class:`influence_sim.engine.RunBatch`, the loop
+:class:`influence_sim.InfluenceModel` uses, so a run's numbers do not depend on the chunk it
+falls in. Summary metrics are tracked step by step (crossings and guarantor changes need every
+step); the time series is kept every ``k`` steps only.
 
 Failures. If the batched call raises, the chunk's runs are run again one at a time to find
 those that fail; a run whose results hold NaN or infinite values fails too. Failed runs are
@@ -245,20 +245,16 @@ def simulate_chunk(sweep: Sweep, runs: IntArray) -> Recorded:
     n = len(runs)
     seeds = sweep.seeds(runs)
     dims, clock = sweep.dims, sweep.clock
-    state, params = initial.build_columns(
-        dims, clock.start, n, sweep.columns(runs), sweep.reference_overrides
-    )
     index = sweep.posterior_index(runs)
-    if index is not None:
-        initial.apply_posterior(
-            state,
-            params,
-            dims,
-            sweep.posterior,
-            index,
-            start=clock.start,
-            reference_overrides=sweep.reference_overrides,
-        )
+    state, params = initial.build_runs(
+        dims,
+        clock.start,
+        n,
+        sweep.columns(runs),
+        sweep.reference_overrides,
+        sweep.posterior if index is not None else None,
+        index,
+    )
     timeline = sweep.scenario.compile(seeds)
     batch = RunBatch(dims, clock, state, params, timeline, seeds)
     tracker = _Tracker(sweep, n)
