@@ -194,3 +194,37 @@ def test_a_posterior_of_point_estimates_gives_the_runs_without_one(tmp_path):
     b_att = attribute(drawn, seed=SEED, replicates=2, knockouts=knockouts).per_replicate
     np.testing.assert_array_equal(a_att["value"].to_numpy(), b_att["value"].to_numpy())
 
+
+def test_calibration_runs_are_the_runs_of_the_scenario_with_its_posterior(tmp_path):
+    """A candidate's model values are those of `run` with its values: draws, added power and all.
+
+    Calibration used the point estimates even when the scenario named a posterior, so its
+    numbers were not those of the calibrated scenario run with the same seed (0.01 apart in a
+    regional share here).
+    """
+    from influence_sim.calibration import Objective, RegionalSeries, load_targets
+    from influence_sim.calibration.fit import parse_free_parameters
+    from influence_sim.calibration.targets import COLUMNS
+    from influence_sim.overrides import scenario_with_overrides
+
+    scenario = load_scenario(write_scenario(tmp_path, "added", "year", "library"))
+    assert scenario.posterior is not None
+    rows = [
+        ("arms", "regional_security_share:russia", "2022-01-01", "2023-12-31"),
+        ("trade", "regional_economic_share:turkey", "2023-01-01", "2024-12-31"),
+    ]
+    lines = [",".join(COLUMNS), *(f"{i},{m},{a},{b},0.5,0.1,1,synthetic" for i, m, a, b in rows)]
+    (tmp_path / "targets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    targets = load_targets(tmp_path / "targets.csv")
+    free = parse_free_parameters(["parameters.presence_weight", "powers.turkey.priority"], scenario)
+    objective = Objective(scenario, targets, free, seed=SEED, replicates=2)
+    values = np.array([[2.5, 0.9], [0.5, 0.1]])
+    model = objective.model_values(values)
+    for c, candidate in enumerate(values):
+        fitted = {p.path: float(v) for p, v in zip(free, candidate, strict=True)}
+        loaded, direct = scenario_with_overrides(scenario, fitted)
+        assert not direct
+        run = influence_sim.run(loaded, seed=SEED, replicates=2)
+        series = RegionalSeries.from_output(run.output)
+        expected = [series.values(t.metric, t.period_start, t.period_end) for t in targets]
+        np.testing.assert_array_equal(model[:, c, :], np.stack(expected))

@@ -10,9 +10,12 @@ of luck). The loss of a candidate is the mean over replicates of
 (:func:`influence_sim.calibration.targets.run_losses`). With common random numbers the loss is
 a deterministic, piecewise smooth function of ``θ``.
 
-The parameters are set exactly as a scenario's ``parameters:`` would set them (the residuals
-stay those estimated from the country panel, ``seeds/residuals.csv``), so the fitted values
-written as a scenario fragment reproduce the fit when a scenario ``extends`` it.
+The parameters are set exactly as a scenario's ``parameters:`` would set them, so the fitted
+values written as a scenario fragment reproduce the fit when a scenario ``extends`` it. The other
+values are those every run of the scenario has: the residuals estimated from the country panel
+(``seeds/residuals.csv``), or, when the scenario names a posterior (``posterior:``), replicate
+``r``'s draw of its parameters and residuals, the draw replicate ``r`` of ``influence-sim run``
+uses (a fitted value wins over the draw's).
 
 The search, in the unit cube of the parameters' bounds:
 
@@ -27,7 +30,8 @@ stays within ``threshold`` of its minimum, and the spread of the local optima wh
 within the same threshold.
 
 Every candidate batch (``C`` candidates times ``R`` replicates) is built with
-:func:`influence_sim.initial.build_columns` and stepped at once by the ensemble driver.
+:func:`influence_sim.initial.build_runs`, as every driver builds its runs, and stepped at once
+by the ensemble driver.
 Everything is deterministic given the seed.
 """
 
@@ -46,12 +50,14 @@ import pandas as pd
 
 from influence_sim import initial
 from influence_sim._text import check_kind
+from influence_sim.api import resolve_posterior
 from influence_sim.calibration.metrics import RegionalSeries
 from influence_sim.calibration.report import TargetRow, compare
 from influence_sim.calibration.targets import ObservedFigure, run_losses
 from influence_sim.ensemble import MemoryLimitError, check_memory, recorded_steps, simulate
 from influence_sim.kernel.arrays import FloatArray
 from influence_sim.paths import PathError, resolve
+from influence_sim.posterior import PosteriorError
 from influence_sim.rng import as_seed_sequence, child, replicate_seeds
 from influence_sim.scenario import Scenario
 from influence_sim.sweep.design import latin_hypercube
@@ -247,6 +253,11 @@ class Objective:
         self._base = {k: v for k, v in scenario.overrides().items() if k not in free_paths}
         self._reference = scenario.reference_overrides()
         self._seeds = replicate_seeds(seed, replicates)
+        try:  # replicate r of every candidate draws what replicate r of `run` draws
+            self._posterior = resolve_posterior(scenario)
+        except PosteriorError as exc:
+            raise CalibrationError(str(exc)) from None
+        self._draws = None if self._posterior is None else self._posterior.draw_index(self._seeds)
         self._timeline = scenario.compile(self._seeds)
         dates = self._clock.dates
         for t in self.targets:
@@ -293,8 +304,9 @@ class Objective:
         columns: dict[str, FloatArray | float] = dict(self._base)
         for j, p in enumerate(self.free):
             columns[p.path] = np.repeat(values[:, j], reps)
-        state, params = initial.build_columns(
-            self._dims, self._clock.start, n, columns, self._reference
+        draws = None if self._draws is None else np.tile(self._draws, n_cand)
+        state, params = initial.build_runs(
+            self._dims, self._clock.start, n, columns, self._reference, self._posterior, draws
         )
         index = cast(FloatArray, np.tile(np.arange(reps), n_cand))  # integer run indices
         timeline = self._timeline.take(index)
@@ -485,6 +497,7 @@ class CalibrationResult:
                 "start": self.scenario.start.isoformat(),
                 "end": self.scenario.end.isoformat(),
                 "step": self.scenario.step,
+                "posterior": self.scenario.posterior,
             },
             "targets_file": {"path": self.targets_path, "sha256": self.targets_sha256},
             "settings": self.settings.as_dict(),
