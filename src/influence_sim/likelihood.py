@@ -375,7 +375,9 @@ class PanelLikelihood:
         values = np.atleast_2d(np.asarray(values, dtype=np.float64))
         n = values.shape[0]
         dims, clock = self.dims, self.spec.clock()
-        run_seeds = replicate_seeds(0, n)
+        # every set on the seed of a run alone (estimate.expected_path's): a set's shock draws,
+        # and so its path, must not depend on its place in the batch
+        run_seeds = replicate_seeds(0, 1) * n
         columns: dict[str, object] = {
             k: float(v) for k, v in {**self.spec.overrides(), **EXPECTED_PATH}.items()
         }
