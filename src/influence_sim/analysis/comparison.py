@@ -103,6 +103,13 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``headline.csv``. For ``fraction`` metrics, ``median`` holds the fraction.
 
+For ``median`` metrics, ``p5`` and ``p95`` are the 5th and 95th percentiles over replicates and
+``delta_*`` the median and percentiles of the differences to the reference. For ``fraction``
+metrics, ``p5`` and ``p95`` are the 90% Wilson score interval of the fraction, and
+``delta_median`` is the difference of the fractions with Newcombe's 90% score interval in
+``delta_p5`` and ``delta_p95`` (for paired or for independent proportions, as ``paired``
+says; :func:`influence_sim.analysis.stats.difference_of_fractions`).
+
 ``n`` counts the side's replicates with a value, ``n_finite`` those whose value is finite: for
 a crossing year, the replicates in which the crossing happens before the end (in the others it
 is ``inf``, and the median and band are taken over all ``n``)."""

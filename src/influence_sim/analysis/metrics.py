@@ -52,7 +52,8 @@ class Metric:
         unit: Unit of its values.
         statistic: ``median`` (summarised by the median and the 5-95% range over replicates)
             or ``fraction`` (a 0/1 indicator, summarised by the fraction of replicates where it
-            holds, with a bootstrap 5-95% interval).
+            holds, with its 90% Wilson score interval, and a difference of two fractions by
+            Newcombe's 90% score interval; see :mod:`influence_sim.analysis.stats`).
     """
 
     name: str
