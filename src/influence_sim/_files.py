@@ -100,6 +100,32 @@ def output_folder(what: str, directory: object) -> Path:
     return out
 
 
+def saver_record(
+    fields: Mapping[str, type], own_file: Callable[[str], object]
+) -> Callable[[dict[str, Any]], bool]:
+    """A test that a JSON record is one a saver wrote, for :func:`remove_earlier_files`.
+
+    Args:
+        fields: Keys the saver's record always has, each with the type of its value
+            (``object``: any value, the key present).
+        own_file: Whether a name is one of the files the saver writes.
+
+    Returns:
+        A function of a record: true if it has ``fields`` and lists under ``files`` only names
+        ``own_file`` takes, so a hand-edited record cannot make a save remove another file.
+    """
+
+    def test(record: dict[str, Any]) -> bool:
+        listed = record.get("files")
+        return (
+            all(key in record and isinstance(record[key], kind) for key, kind in fields.items())
+            and isinstance(listed, list)
+            and all(isinstance(name, str) and own_file(name) for name in listed)
+        )
+
+    return test
+
+
 def remove_earlier_files(
     folder: Path,
     record: str,

@@ -657,6 +657,7 @@ def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = N
         figure_output,
         json_text,
         remove_earlier_files,
+        saver_record,
         write_text_atomic,
     )
 
@@ -666,20 +667,10 @@ def save_discovery(found: Discovery, out: Path, figures: FigureOutput | None = N
         paths.extend(figure_output(figures).save(figure_boxes(found), out / "boxes.png", 150))
     record = out / "discovery.json"
     files = sorted(p.name for p in [*paths, record])
-    remove_earlier_files(out, record.name, files, _is_discovery_record)
+    own = saver_record({"metric": str, "condition": str}, DISCOVERY_FILES.__contains__)
+    remove_earlier_files(out, record.name, files, own)
     paths.append(write_text_atomic(record, json_text({**found.record(), "files": files})))
     return paths
-
-
-def _is_discovery_record(record: dict[str, Any]) -> bool:
-    """Whether a ``discovery.json`` is one :func:`save_discovery` wrote (only its files listed)."""
-    listed = record.get("files")
-    return (
-        isinstance(record.get("metric"), str)
-        and isinstance(record.get("condition"), str)
-        and isinstance(listed, list)
-        and all(name in DISCOVERY_FILES for name in listed)
-    )
 
 
 # --------------------------------------------------------------------------- command line

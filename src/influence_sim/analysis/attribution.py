@@ -52,6 +52,7 @@ from influence_sim._files import (
     json_text,
     output_folder,
     remove_earlier_files,
+    saver_record,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -466,7 +467,8 @@ class Attribution:
                     written.extend(figure_output(figures).save(figure, path, 110))
         record = out / "attribution.json"
         files = sorted(p.name for p in [*written, record])
-        remove_earlier_files(out, record.name, files, _is_attribution_record)
+        own = saver_record({"scenario": str, "knockouts": list}, _ATTRIBUTION_FILE.fullmatch)
+        remove_earlier_files(out, record.name, files, own)
         info = {
             "name": self.name,
             "scenario": self.scenario,
@@ -486,15 +488,6 @@ _ATTRIBUTION_FILE = re.compile(
     rf"attribution\.(csv|json)|attribution_replicates\.csv|waterfall_.+\.({'|'.join(FIGURE_FORMATS)})"
 )
 """Names of the files :meth:`Attribution.save` writes."""
-
-
-def _is_attribution_record(info: dict[str, Any]) -> bool:
-    """Whether an ``attribution.json`` is one :meth:`Attribution.save` wrote (with its files)."""
-    return (
-        isinstance(info.get("scenario"), str)
-        and isinstance(info.get("knockouts"), list)
-        and all(_ATTRIBUTION_FILE.fullmatch(name) for name in info["files"])
-    )
 
 
 def _chosen(knockouts: Sequence[str] | None) -> list[str]:

@@ -59,6 +59,7 @@ from influence_sim._files import (
     json_text,
     output_folder,
     remove_earlier_files,
+    saver_record,
     write_frames_atomic,
     write_text_atomic,
 )
@@ -317,7 +318,8 @@ class Comparison:
         path = out / "comparison.json"
         figures_written = save_comparison_plots(self, out, figures=figures) if plots else []
         info["files"] = sorted(p.name for p in [*written, path, *figures_written])
-        remove_earlier_files(out, path.name, info["files"], _is_comparison_record)
+        own = saver_record({"reference": str, "sides": list}, _COMPARISON_FILE.fullmatch)
+        remove_earlier_files(out, path.name, info["files"], own)
         write_text_atomic(path, json_text(info))
         return [*written, path, *figures_written]
 
@@ -328,15 +330,6 @@ _COMPARISON_FILE = re.compile(
     rf"|(fan|diff)_[A-Za-z0-9_.-]+{_FIGURE_SUFFIX}|states_(economic|security){_FIGURE_SUFFIX}"
 )
 """Names of the files :meth:`Comparison.save` writes."""
-
-
-def _is_comparison_record(info: dict[str, Any]) -> bool:
-    """Whether a ``comparison.json`` is one :meth:`Comparison.save` wrote (its files included)."""
-    return (
-        isinstance(info.get("reference"), str)
-        and isinstance(info.get("sides"), list)
-        and all(_COMPARISON_FILE.fullmatch(name) for name in info["files"])
-    )
 
 
 def side_shocks(side: RunSet) -> list[dict[str, Any]]:

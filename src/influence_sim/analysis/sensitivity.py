@@ -32,6 +32,7 @@ from influence_sim._files import (
     json_text,
     output_folder,
     remove_earlier_files,
+    saver_record,
     write_text_atomic,
 )
 
@@ -125,7 +126,9 @@ class SensitivityResult:
             written.extend(figure_output(figures).save(figure, out / f"{stem}.png", 110))
         record = out / f"{stem}.json"
         files = sorted(p.name for p in [*written, record])
-        remove_earlier_files(out, record.name, files, lambda info: _is_record_of(info, stem))
+        ours = {f"{stem}.{suffix}" for suffix in ("csv", "json", *FIGURE_FORMATS)}
+        own = saver_record({"method": str, "metric": str}, ours.__contains__)
+        remove_earlier_files(out, record.name, files, own)
         info = {
             "sweep": self.sweep,
             "folder": self.folder,
@@ -135,20 +138,6 @@ class SensitivityResult:
         }
         written.append(write_text_atomic(record, json_text(info)))
         return written
-
-
-def _is_record_of(info: dict[str, Any], stem: str) -> bool:
-    """Whether ``STEM.json`` is the record :meth:`SensitivityResult.save` wrote for ``stem``.
-
-    That is, it names a method and a metric, and lists only files of ``stem``: the CSV, the
-    record, the chart in one of :data:`~influence_sim._files.FIGURE_FORMATS`.
-    """
-    ours = {f"{stem}.{suffix}" for suffix in ("csv", "json", *FIGURE_FORMATS)}
-    return (
-        info.get("method") in METHODS
-        and isinstance(info.get("metric"), str)
-        and all(name in ours for name in info["files"])
-    )
 
 
 def _suggest(name: str, names: list[str]) -> str:

@@ -30,7 +30,12 @@ from influence_sim._cliutil import (
     save_outputs,
     scenario_inputs,
 )
-from influence_sim._files import FIGURE_FORMATS, remove_earlier_files, write_text_atomic
+from influence_sim._files import (
+    FIGURE_FORMATS,
+    remove_earlier_files,
+    saver_record,
+    write_text_atomic,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -283,7 +288,8 @@ def command_report(args: argparse.Namespace) -> int:
             )
             table = out / "report.json"
             files = sorted(p.name for p in [*pictures, table])
-            remove_earlier_files(out, table.name, files, _is_report_record)
+            own = saver_record({"rows": list, "targets_file": object}, REPORT_FILES.__contains__)
+            remove_earlier_files(out, table.name, files, own)
             write_text_atomic(
                 table,
                 json_text(
@@ -306,17 +312,6 @@ def command_report(args: argparse.Namespace) -> int:
 
 REPORT_FILES = ("report.json", *(f"report.{fmt}" for fmt in FIGURE_FORMATS))
 """The files ``report --out DIR`` writes into ``DIR`` (the figure in the formats asked for)."""
-
-
-def _is_report_record(record: dict[str, object]) -> bool:
-    """Whether a ``report.json`` is one ``report`` wrote (only its own files listed)."""
-    listed = record.get("files")
-    return (
-        isinstance(record.get("rows"), list)
-        and "targets_file" in record
-        and isinstance(listed, list)
-        and all(name in REPORT_FILES for name in listed)
-    )
 
 
 __all__ = ["command_calibrate", "command_report", "register"]

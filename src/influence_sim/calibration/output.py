@@ -25,6 +25,7 @@ from influence_sim._files import (
     figure_output,
     json_text,
     remove_earlier_files,
+    saver_record,
     write_text_atomic,
 )
 from influence_sim._lazy import former_names
@@ -229,7 +230,8 @@ def write_outputs(
         *figure_output(figures).save(figure_profiles(result), out / "profiles.png", 100),
     ]
     files = sorted(p.name for p in [fit, *written])
-    remove_earlier_files(out, fit.name, files, _is_fit_record)
+    own = saver_record({"settings": dict, "parameters": list}, _FIT_FILES.__contains__)
+    remove_earlier_files(out, fit.name, files, own)
     write_text_atomic(fit, json_text({**result.as_dict(), "files": files}, default=None))
     return [fit, *written]
 
@@ -239,17 +241,6 @@ _FIT_FILES = frozenset(
     + [f"{stem}.{fmt}" for stem in ("targets", "profiles") for fmt in FIGURE_FORMATS]
 )
 """Names of the files :func:`write_outputs` writes."""
-
-
-def _is_fit_record(record: dict[str, Any]) -> bool:
-    """Whether a ``fit.json`` is one :func:`write_outputs` wrote (only its own files listed)."""
-    listed = record.get("files")
-    return (
-        isinstance(record.get("settings"), dict)
-        and isinstance(record.get("parameters"), list)
-        and isinstance(listed, list)
-        and all(name in _FIT_FILES for name in listed)
-    )
 
 
 def summary(result: CalibrationResult) -> str:
