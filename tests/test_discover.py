@@ -254,3 +254,40 @@ def test_runs_where_the_metric_is_nan_are_counted_and_said(tmp_path):
     assert found.n_cases == int((ok["china_passes_russia_security_year"] > 2027.0).sum())
     # a metric defined in every run says nothing of the kind
     assert "no value" not in discover(folder, "final.y", above=0.5).summary()
+
+
+def test_an_out_folder_of_the_sweep_itself_is_refused_before_anything_is_written(
+    tmp_path, capsys
+):
+    """--out at the sweep folder or its timeseries folder wrote boxes.csv among its files.
+
+    In timeseries/ the sweep then no longer read: every file there is read as a Parquet part.
+    """
+    folder = synthetic_sweep(tmp_path / "s")
+    (folder / "timeseries").mkdir()
+    pd.DataFrame({"run_id": [0]}).to_parquet(folder / "timeseries" / "part-000000.parquet")
+    (folder / "chunks").mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(folder, target_is_directory=True)
+    before = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    base = ["discover", str(folder), "--metric", "final.y", "--above", "0.5", "--out"]
+    for out, what in (
+        (folder, f"into the sweep folder {folder} it reads"),
+        (link, "into the sweep folder"),
+        (folder / "timeseries", f"the sweep's own folder {folder / 'timeseries'} ("),
+        (folder / "chunks" / "new", f"the sweep's own folder {folder / 'chunks'} (a folder"),
+    ):
+        assert main([*base, str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert captured.err.count("\n") == 1 and captured.err.startswith(f"error: {out}: ")
+        assert what in captured.err and "discovery/final.y" in captured.err
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == before
+    # a folder of its own inside the sweep folder, or one that holds it, is fine
+    for out in (folder / "mine", tmp_path):
+        assert main([*base, str(out)]) == 0
+        assert (out / "boxes.csv").is_file()
+    # the command has no --force that would let it write there
+    with pytest.raises(SystemExit) as exc:
+        main([*base, str(folder), "--force"])
+    assert exc.value.code == 2
