@@ -575,3 +575,35 @@ def test_a_single_run_is_shown_without_a_band_in_the_summary():
     several = summary_text(compare(BASELINE, TAKEOVER, replicates=2))
     assert "one run" not in several and "one pair" not in several
     assert several.splitlines()[0].endswith("(median and 5-95% band over replicates)")
+
+
+def test_a_difference_of_one_pair_has_no_band_in_differences_csv_or_its_plot(tmp_path):
+    """differences.csv gave a single pair a band of width 0 (p5 = median = p95)."""
+    from matplotlib.collections import PolyCollection
+
+    from influence_sim.analysis.plots import figure_differences
+
+    one = compare(run(BASELINE, seed=1, replicates=1), run(TAKEOVER, seed=1, replicates=1))
+    d = one.differences
+    assert len(d) > 0 and d["paired"].all()
+    assert d["p5"].isna().all() and d["p95"].isna().all()
+    assert d["median"].notna().all() and (d["median"].abs() > 0).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = figure_differences(d, "afghan_takeover", "baseline", paired=True)
+        one.save(tmp_path / "one")
+    for ax in fig.axes:
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    title = fig.legends[0].get_title().get_text()
+    assert title == "paired by replicate: the difference of a single pair (no band)"
+    saved = pd.read_csv(tmp_path / "one" / "differences.csv")
+    assert saved["p5"].isna().all() and saved["p95"].isna().all()
+    # an unpaired side against a single run: the difference of the medians, no band either
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompareWarning)
+        mixed = compare(run(BASELINE, seed=1, replicates=3), run(TAKEOVER, seed=2, replicates=1))
+    assert not mixed.differences["paired"].any()
+    assert mixed.differences[["p5", "p95"]].isna().all().all()
+    # two pairs: a band as before
+    two = compare(BASELINE, TAKEOVER, replicates=2).differences
+    assert two["p5"].notna().all() and (two["p95"] - two["p5"] > 0).any()

@@ -155,7 +155,8 @@ class Comparison:
         metrics: Per-replicate metrics of every side (a ``scenario`` column added).
         differences: Regional share differences to the first side over time: scenario, date,
             partner, domain, median, p5, p95, paired (percentage points are not used here: the
-            values are fractions).
+            values are fractions). ``p5`` and ``p95`` are NaN where there is no band: for an
+            unpaired side, and for a paired one of a single pair of replicates.
         pairing: How each side was compared with the first, by scenario name.
         notes: Remarks and warnings for the user.
         seed: Root seed the scenarios were run with (None if none was run).
@@ -593,7 +594,8 @@ def regional_differences(base: RunSet, side: RunSet, pairing: Pairing) -> pd.Dat
     """Regional share differences of one side to the reference over time.
 
     Paired sides give the median and band of the replicate-by-replicate differences on every
-    common date; unpaired sides the difference of the medians (no band).
+    common date (no band, NaN ``p5`` and ``p95``, for a single pair); unpaired sides the
+    difference of the medians (no band).
 
     Args:
         base: The reference side.
@@ -610,11 +612,12 @@ def regional_differences(base: RunSet, side: RunSet, pairing: Pairing) -> pd.Dat
         merged = a.merge(b, on=["replicate", *keys], suffixes=("_a", "_b"))
         merged["diff"] = merged["share_b"] - merged["share_a"]
         grouped = merged.groupby(keys, sort=True)["diff"]
+        several = grouped.count() > 1  # the difference of a single pair has no band
         out = pd.DataFrame(
             {
                 "median": grouped.median(),
-                "p5": grouped.quantile(stats.BAND[0]),
-                "p95": grouped.quantile(stats.BAND[1]),
+                "p5": grouped.quantile(stats.BAND[0]).where(several),
+                "p95": grouped.quantile(stats.BAND[1]).where(several),
             }
         ).reset_index()
     else:

@@ -60,11 +60,21 @@ OVERLAY_ALPHAS: tuple[float, float] = (0.12, 0.24)
 """Opacity of the fans' bands where several scenarios are overlaid on one axes."""
 
 
-def difference_legend(paired: bool) -> str:
-    """Legend title of a difference plot: what the line and band are."""
+def difference_legend(paired: bool, band: bool = True) -> str:
+    """Legend title of a difference plot: what the line and band are.
+
+    ``band`` False says a paired difference has none (a single pair of replicates).
+    """
+    if paired and not band:
+        return "paired by replicate: the difference of a single pair (no band)"
     if paired:
         return "paired by replicate: median and 5-95% band of the differences"
     return "unpaired: difference of the medians"
+
+
+def _has_band(differences: pd.DataFrame) -> bool:
+    """Whether rows of differences hold a band (not for a single pair, NaN ``p5`` and ``p95``)."""
+    return differences.empty or bool(differences[["p5", "p95"]].notna().to_numpy().any())
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (FIGURE_WIDTH, 4.2)) -> Axes:
@@ -147,7 +157,8 @@ def plot_difference(
 
     Args:
         differences: Rows of :attr:`Comparison.differences` for one scenario (date, partner,
-            domain, median, p5, p95, paired).
+            domain, median, p5, p95, paired); NaN ``p5`` and ``p95`` (a single pair) draw no
+            band.
         domain: ``economic`` or ``security``.
         powers: Powers to draw; default every power in the data (not rest of world).
         ax: Axes to draw on; a new figure if None.
@@ -178,7 +189,10 @@ def plot_difference(
     ax.set_title(title or f"Difference in {domain} shares")
     if legend:
         ax.legend(
-            loc="best", fontsize="small", title=difference_legend(paired), title_fontsize="small"
+            loc="best",
+            fontsize="small",
+            title=difference_legend(paired, _has_band(sel)),
+            title_fontsize="small",
         )
     _time_axis(ax)
     mark_shocks(ax, shocks)
@@ -555,7 +569,7 @@ def figure_differences(
             differences, domain, ax=ax, title=f"Share of regional {_WHAT[domain]}", legend=False
         )
         mark_shocks(ax, both, labels=ax is left)
-    _figure_legend(fig, left, difference_legend(paired), bool(both))
+    _figure_legend(fig, left, difference_legend(paired, _has_band(differences)), bool(both))
     fig.suptitle(
         suptitle_text(name, f"difference to {reference} in regional shares"), fontsize="medium"
     )
