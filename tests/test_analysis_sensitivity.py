@@ -394,3 +394,22 @@ def test_sobol_indices_outside_zero_to_one_are_said_with_their_intervals(tmp_pat
     # indices within [0, 1] bring no note
     fine = saltelli_sweep(tmp_path / "fine", lambda x, r: x[0] + 0.2 * x[1], base=64)
     assert analyze(fine, "sobol", "final.y").notes == []
+
+
+def test_analyze_refuses_an_out_folder_of_the_sweep_itself(sweeps, tmp_path, capsys):
+    """--out at the sweep folder or inside its timeseries folder wrote the indices among its
+    files; in timeseries/ the sweep then no longer read (every file there is a Parquet part)."""
+    folder = sweeps["morris"]
+    before = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+    base = ["analyze", str(folder), "--method", "morris", "--out"]
+    for out, what in (
+        (folder, f"into the sweep folder {folder} it reads"),
+        (folder / "timeseries", f"the sweep's own folder {folder / 'timeseries'}"),
+    ):
+        assert main([*base, str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert captured.err.count("\n") == 1 and captured.err.startswith(f"error: {out}: ")
+        assert what in captured.err and str(folder / "analysis") in captured.err
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == before
+    assert main([*base, str(tmp_path / "mine")]) == 0

@@ -163,6 +163,45 @@ def check_inputs_not_written(
     return None
 
 
+def sweep_out_problem(sweep: str, out: str, what: str, default: Path) -> str | None:
+    """Why a command reading ``sweep`` must not write its ``what`` into the folder ``out``.
+
+    Refused are the sweep folder itself and its own folders (``timeseries``, ``chunks``) or a
+    folder inside them: the files written there would mix with the sweep's, which reads every
+    file of ``timeseries`` as its time series and removes these folders when it starts over.
+    A folder of its own inside the sweep folder (the default of ``discover`` and ``analyze``)
+    or one that holds the sweep folder is fine: these commands write, and remove, only files
+    of their own names.
+
+    Args:
+        sweep: The sweep folder.
+        out: The output folder.
+        what: What is written (``discovery``, ``analysis``), for the message.
+        default: The command's default output folder, suggested instead.
+
+    Returns:
+        One line for the user, or None.
+    """
+    from influence_sim.sweep.storage import OUR_NAMES
+
+    home = Path(os.path.realpath(sweep))
+    target = Path(os.path.realpath(out))
+    if target == home:
+        where = f"the sweep folder {sweep} it reads"
+    else:
+        owned = (home / name for name in OUR_NAMES)
+        inside = next((p for p in owned if p == target or p in target.parents), None)
+        if inside is None:
+            return None
+        where = f"the sweep's own folder {Path(sweep) / inside.name}" + (
+            "" if inside == target else " (a folder inside it)"
+        )
+    return (
+        f"{out}: will not write the {what} into {where} (expected a folder of its own, "
+        f"such as the default {default})"
+    )
+
+
 def scenario_inputs(
     scenario: Scenario | str | os.PathLike[str] | None,
 ) -> tuple[str | os.PathLike[str] | None, ...]:

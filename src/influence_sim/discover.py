@@ -50,6 +50,7 @@ from influence_sim._cliutil import (
     finite_float,
     path_arg,
     positive_int,
+    sweep_out_problem,
 )
 from influence_sim._files import FIGURE_FORMATS
 from influence_sim._lazy import former_names
@@ -735,46 +736,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     return {"discover": _command}
 
 
-def _out_problem(sweep: str, metric: str, out: str) -> str | None:
-    """Why the discovery of ``sweep`` must not be written into the folder ``out``, or None.
-
-    Refused are the sweep folder itself and its own folders (``timeseries``, ``chunks``) or a
-    folder inside them: the files written there would mix with the sweep's, which reads every
-    file of ``timeseries`` as its time series and removes these folders when it starts over.
-    A folder of its own inside the sweep folder (the default, ``SWEEP_DIR/discovery/METRIC``)
-    or one that holds the sweep folder is fine: a discovery writes, and removes, only files of
-    its own names (:data:`DISCOVERY_FILES`).
-
-    Args:
-        sweep: The sweep folder.
-        metric: The metric (for the default folder the line suggests).
-        out: The output folder.
-
-    Returns:
-        One line for the user, or None.
-    """
-    from influence_sim.sweep.storage import OUR_NAMES
-
-    home = Path(os.path.realpath(sweep))
-    target = Path(os.path.realpath(out))
-    if target == home:
-        what = f"the sweep folder {sweep} it reads"
-    else:
-        owned = (home / name for name in OUR_NAMES)
-        inside = next((p for p in owned if p == target or p in target.parents), None)
-        if inside is None:
-            return None
-        what = f"the sweep's own folder {Path(sweep) / inside.name}" + (
-            "" if inside == target else " (a folder inside it)"
-        )
-    return (
-        f"{out}: will not write the discovery into {what} (expected a folder of its own, "
-        f"such as the default {_default_out(sweep, metric)})"
-    )
-
-
 def _command(args: argparse.Namespace) -> int:
-    if args.out and (problem := _out_problem(args.sweep_dir, args.metric, args.out)):
+    default = _default_out(args.sweep_dir, args.metric)
+    if args.out and (problem := sweep_out_problem(args.sweep_dir, args.out, "discovery", default)):
         error(problem)
         return EXIT_USAGE
     try:

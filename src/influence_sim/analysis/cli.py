@@ -40,6 +40,7 @@ from influence_sim._cliutil import (
     save_outputs,
     scenario_inputs,
     seed,
+    sweep_out_problem,
 )
 from influence_sim.cast import DYAD
 
@@ -312,6 +313,10 @@ def command_analyze(args: argparse.Namespace) -> int:
     """
     from influence_sim.analysis.sensitivity import SensitivityError, analyze
 
+    default = Path(args.sweep_dir) / "analysis"
+    if args.out and (problem := sweep_out_problem(args.sweep_dir, args.out, "analysis", default)):
+        error(problem)
+        return EXIT_USAGE
     try:
         result = analyze(args.sweep_dir, args.method, args.metric)
     except SensitivityError as exc:
@@ -321,7 +326,7 @@ def command_analyze(args: argparse.Namespace) -> int:
     what = "Sobol' indices" if result.method == "sobol" else "Morris elementary effects"
     print(f"{what} of {result.metric} in sweep {result.sweep}")
     print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    out = Path(args.out) if args.out else Path(args.sweep_dir) / "analysis"
+    out = Path(args.out) if args.out else default
     if (code := check_out_folder(out, force=True)) is not None:  # a file at --out
         return code
     return save_outputs(
