@@ -117,23 +117,14 @@ def _taken(
     return memo[id(effect)]
 
 
-def _change(
-    slot: Slot,
-    kind: OpKind,
-    values: FloatArray,
-    fraction: float,
-    state: State,
-    params: Params,
-    mask: FloatArray,
-    records: PulseEffect | None = None,
-    scaled_by: PulseEffect | None = None,
-) -> None:
-    """Change one slot in place where ``mask`` holds (shared by operations and triggers).
+def _change(change: Operation | Action, state: State, params: Params, mask: FloatArray) -> None:
+    """Carry out an operation or action in place where ``mask`` holds.
 
-    ``records``: the change is a pulse's add; record there what it made of ``values``.
-    ``scaled_by``: the change is a step of a pulse's decay; scale ``values`` by what the
-    pulse's add made.
+    A pulse's add (``records`` set) records what it made of its values; a step of a pulse's
+    decay (``scaled_by`` set) scales its values by what the add made.
     """
+    slot, kind, values, fraction = change.target, change.kind, change.values, change.fraction
+    records, scaled_by = change.records, change.scaled_by
     if scaled_by is not None:
         values = values * scaled_by.fraction
     current = slot.get(state, params)
@@ -218,17 +209,7 @@ class Operation:
         mask: npt.NDArray[Any] = self.mask
         if self.condition is not None:
             mask = mask & self.condition(state, params)
-        _change(
-            self.target,
-            self.kind,
-            self.values,
-            self.fraction,
-            state,
-            params,
-            mask,
-            self.records,
-            self.scaled_by,
-        )
+        _change(self, state, params, mask)
 
     def take(
         self, index: FloatArray | slice, memo: dict[int, PulseEffect] | None = None
@@ -304,17 +285,7 @@ class Action:
 
     def act(self, state: State, params: Params, mask: FloatArray) -> None:
         """Carry out the action in place where ``mask`` holds."""
-        _change(
-            self.target,
-            self.kind,
-            self.values,
-            self.fraction,
-            state,
-            params,
-            mask,
-            self.records,
-            self.scaled_by,
-        )
+        _change(self, state, params, mask)
 
 
 @dataclass

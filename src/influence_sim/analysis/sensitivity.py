@@ -231,13 +231,6 @@ def analyze(
             "names); pick a numeric metric, e.g. a share"
         )
     ok = runs[runs["status"] == "ok"]
-    undefined = int(ok[metric].isna().sum())
-    if undefined:
-        raise SensitivityError(
-            f"{sweep_dir}: metric '{metric}' is undefined (NaN) in {undefined} of {len(ok)} "
-            "runs (for a crossing year: the event never happens before the end); pick a "
-            "metric defined in every run"
-        )
     notes = []
     if not data.complete:
         notes.append(f"{sweep_dir}: the sweep has not finished")
